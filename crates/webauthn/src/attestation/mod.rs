@@ -1,0 +1,155 @@
+//! Attestation statement formats (WebAuthn L3 §8). Each format checks its own statement and hands
+//! back the attestation type and trust path; chains and trust anchors are checked once, in
+//! [`crate::registration`], for every format alike.
+
+mod android_key;
+mod android_safetynet;
+mod apple;
+mod fido_u2f;
+mod none;
+mod packed;
+mod tpm;
+
+use serde::Serialize;
+
+use crate::auth_data::{AttestedCredentialData, AuthenticatorData};
+use crate::cbor::Map;
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::time::UnixTime;
+
+/// The attestation statement format named by `fmt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttestationFormat {
+    /// `none`
+    None,
+    /// `packed`
+    Packed,
+    /// `tpm`
+    Tpm,
+    /// `android-key`
+    AndroidKey,
+    /// `android-safetynet`
+    AndroidSafetynet,
+    /// `fido-u2f`
+    FidoU2f,
+    /// `apple`
+    Apple,
+}
+
+impl AttestationFormat {
+    /// Parses the registered identifier.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "none" => Self::None,
+            "packed" => Self::Packed,
+            "tpm" => Self::Tpm,
+            "android-key" => Self::AndroidKey,
+            "android-safetynet" => Self::AndroidSafetynet,
+            "fido-u2f" => Self::FidoU2f,
+            "apple" => Self::Apple,
+            _ => return Err(Error::UnsupportedFormat),
+        })
+    }
+
+    /// The registered identifier.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Packed => "packed",
+            Self::Tpm => "tpm",
+            Self::AndroidKey => "android-key",
+            Self::AndroidSafetynet => "android-safetynet",
+            Self::FidoU2f => "fido-u2f",
+            Self::Apple => "apple",
+        }
+    }
+}
+
+/// What kind of attestation the statement proves (WebAuthn L3 §6.5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttestationType {
+    /// No attestation.
+    None,
+    /// Signed by the credential key itself.
+    #[serde(rename = "self")]
+    SelfAttestation,
+    /// Signed by an authenticator-model attestation key.
+    Basic,
+    /// Signed by a key certified by an attestation CA (TPM AIKs).
+    AttCa,
+    /// Anonymized by a CA that issues a certificate per credential (Apple).
+    AnonCa,
+}
+
+/// Everything a format may look at.
+pub(crate) struct Input<'a> {
+    pub auth_data_raw: &'a [u8],
+    pub auth_data: &'a AuthenticatorData,
+    pub attested: &'a AttestedCredentialData,
+    pub client_data_hash: &'a [u8; 32],
+    pub statement: Map<'a>,
+    pub policy: &'a Policy,
+    pub now: UnixTime,
+}
+
+impl Input<'_> {
+    /// authenticatorData ‖ clientDataHash: what most formats sign.
+    pub fn signed_data(&self) -> Vec<u8> {
+        let mut data = Vec::with_capacity(self.auth_data_raw.len() + 32);
+        data.extend_from_slice(self.auth_data_raw);
+        data.extend_from_slice(self.client_data_hash);
+        data
+    }
+}
+
+/// A format's verdict: the attestation type and the certificates (DER, leaf first) to check up to
+/// a trust anchor.
+pub(crate) struct Statement {
+    pub kind: AttestationType,
+    pub trust_path: Vec<Vec<u8>>,
+}
+
+impl Statement {
+    const fn empty(kind: AttestationType) -> Self {
+        Self {
+            kind,
+            trust_path: Vec::new(),
+        }
+    }
+
+    fn chain(kind: AttestationType, x5c: &[&[u8]]) -> Self {
+        Self {
+            kind,
+            trust_path: x5c.iter().map(|c| c.to_vec()).collect(),
+        }
+    }
+}
+
+/// Verifies the statement of format `fmt`.
+pub(crate) fn verify(fmt: AttestationFormat, input: &Input<'_>) -> Result<Statement> {
+    match fmt {
+        AttestationFormat::None => none::verify(input),
+        AttestationFormat::Packed => packed::verify(input),
+        AttestationFormat::Tpm => tpm::verify(input),
+        AttestationFormat::AndroidKey => android_key::verify(input),
+        AttestationFormat::AndroidSafetynet => android_safetynet::verify(input),
+        AttestationFormat::FidoU2f => fido_u2f::verify(input),
+        AttestationFormat::Apple => apple::verify(input),
+    }
+}
+
+/// The signature algorithm named by a statement's `alg`, subject to policy for RS1.
+pub(crate) fn statement_alg(input: &Input<'_>, fmt: &'static str) -> Result<crate::CoseAlgorithm> {
+    let id = input
+        .statement
+        .int("alg")
+        .map_err(|_| Error::attestation(fmt, "missing or invalid alg"))?;
+    let alg = crate::CoseAlgorithm::from_id(id)?;
+    if alg == crate::CoseAlgorithm::Rs1 && !input.policy.allow_sha1_attestation {
+        return Err(Error::AlgorithmNotAllowed(id));
+    }
+    Ok(alg)
+}

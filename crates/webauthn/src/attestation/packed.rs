@@ -1,0 +1,104 @@
+//! `packed` (§8.2): self attestation with the credential key, or basic attestation with an x5c
+//! whose leaf meets §8.2.1.
+
+use x509_parser::der_parser::oid;
+
+use super::{AttestationType, Input, Statement, statement_alg};
+use crate::error::{Error, Result};
+use crate::x509::{self, Certificate};
+
+const FMT: &str = "packed";
+
+pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
+    let st = &input.statement;
+    st.only_keys(&["alg", "sig", "x5c"])
+        .map_err(|_| Error::attestation(FMT, "unexpected attStmt field"))?;
+    let alg = statement_alg(input, FMT)?;
+    let sig = st
+        .bytes("sig")
+        .map_err(|_| Error::attestation(FMT, "missing sig"))?;
+    let signed = input.signed_data();
+
+    let Some(x5c) = st.cert_chain("x5c")? else {
+        let key = &input.attested.public_key;
+        if alg != key.alg() {
+            return Err(Error::attestation(
+                FMT,
+                "self attestation alg differs from the credential key",
+            ));
+        }
+        key.verify(&signed, sig, "attestation statement")?;
+        return Ok(Statement::empty(AttestationType::SelfAttestation));
+    };
+
+    let chain = x509::parse_chain(&x5c)?;
+    let leaf = chain.first().ok_or(Error::attestation(FMT, "empty x5c"))?;
+    x509::verify_with_spki(alg.verifier(), leaf.spki_der(), &signed, sig)
+        .map_err(|_| Error::BadSignature("attestation statement"))?;
+    check_leaf(leaf, &input.attested.aaguid.0)?;
+    Ok(Statement::chain(AttestationType::Basic, &x5c))
+}
+
+/// §8.2.1 packed attestation certificate requirements.
+fn check_leaf(leaf: &Certificate<'_>, aaguid: &[u8; 16]) -> Result<()> {
+    let cert = leaf.x509();
+    if cert.version().0 != 2 {
+        return Err(Error::attestation(
+            FMT,
+            "attestation certificate is not X.509 v3",
+        ));
+    }
+    let subject = cert.subject();
+    let one = |oid: &x509_parser::oid_registry::Oid<'_>| -> Option<String> {
+        subject
+            .iter_by_oid(oid)
+            .next()?
+            .as_str()
+            .ok()
+            .map(str::to_owned)
+    };
+    use x509_parser::oid_registry as oids;
+    let country = one(&oids::OID_X509_COUNTRY_NAME);
+    let org = one(&oids::OID_X509_ORGANIZATION_NAME);
+    let ou = one(&oids::OID_X509_ORGANIZATIONAL_UNIT);
+    let cn = one(&oids::OID_X509_COMMON_NAME);
+    if !country.is_some_and(|c| c.len() == 2)
+        || org.is_none_or(|o| o.is_empty())
+        || cn.is_none_or(|c| c.is_empty())
+    {
+        return Err(Error::attestation(
+            FMT,
+            "attestation certificate subject lacks C, O or CN",
+        ));
+    }
+    if ou.as_deref() != Some("Authenticator Attestation") {
+        return Err(Error::attestation(
+            FMT,
+            "attestation certificate OU is not \"Authenticator Attestation\"",
+        ));
+    }
+    if leaf.is_ca() {
+        return Err(Error::attestation(FMT, "attestation certificate is a CA"));
+    }
+    let aaguid_ext = oid!(1.3.6.1.4.1.45724.1.1.4);
+    if let Some(ext) = cert
+        .get_extension_unique(&aaguid_ext)
+        .map_err(|_| Error::attestation(FMT, "duplicate extension"))?
+    {
+        if ext.critical {
+            return Err(Error::attestation(
+                FMT,
+                "AAGUID extension must not be critical",
+            ));
+        }
+        let mut expected = vec![0x04, 0x10];
+        expected.extend_from_slice(aaguid);
+        if ext.value != expected.as_slice() {
+            return Err(Error::attestation(
+                FMT,
+                "certificate AAGUID differs from authenticator data",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The one error type of this crate: one variant per check that can fail, so callers and tests can
+//! name the exact reason a payload was refused.
+
+/// Why a WebAuthn payload was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A field is not base64url as WebAuthn encodes it (URL-safe alphabet, no padding).
+    #[error("{0} is not valid base64url")]
+    Base64(&'static str),
+    /// A field is longer than this crate accepts.
+    #[error("{field} exceeds the limit of {limit} bytes")]
+    TooLarge { field: &'static str, limit: usize },
+    /// A structure could not be decoded.
+    #[error("malformed {field}: {reason}")]
+    Malformed {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    /// `clientDataJSON.type` is not the ceremony's type.
+    #[error("clientDataJSON type is not {expected}")]
+    TypeMismatch { expected: &'static str },
+    /// `clientDataJSON.challenge` is not the challenge the server issued.
+    #[error("challenge does not match the one issued")]
+    ChallengeMismatch,
+    /// `clientDataJSON.origin` is not one of the relying party's origins.
+    #[error("origin is not allowed for this relying party")]
+    OriginMismatch,
+    /// The ceremony ran in a cross-origin iframe and policy forbids it, or its top origin is not allowed.
+    #[error("cross-origin ceremony is not allowed")]
+    CrossOriginNotAllowed,
+    /// `rpIdHash` in authenticatorData is not SHA-256 of the RP ID.
+    #[error("authenticator data is for another relying party (rpIdHash mismatch)")]
+    RpIdHashMismatch,
+    /// The UP flag is clear.
+    #[error("user presence flag is not set")]
+    UserNotPresent,
+    /// The UV flag is clear but policy requires user verification.
+    #[error("user verification was required but not performed")]
+    UserNotVerified,
+    /// BS set without BE, or BE changed after registration.
+    #[error("backup flags are inconsistent: {0}")]
+    BackupFlags(&'static str),
+
+    /// The COSE algorithm is not one this crate implements.
+    #[error("unsupported COSE algorithm {0}")]
+    UnsupportedAlgorithm(i64),
+    /// The algorithm is implemented but policy does not allow it (e.g. RS1 outside TPM/U2F).
+    #[error("COSE algorithm {0} is not allowed by policy")]
+    AlgorithmNotAllowed(i64),
+    /// The attestation statement format is not one defined by WebAuthn.
+    #[error("unsupported attestation statement format")]
+    UnsupportedFormat,
+
+    /// A signature did not verify.
+    #[error("{0} signature is invalid")]
+    BadSignature(&'static str),
+    /// An attestation statement breaks a rule of its format.
+    #[error("{fmt} attestation: {reason}")]
+    BadAttestation {
+        fmt: &'static str,
+        reason: &'static str,
+    },
+    /// A certificate in a chain is not signed by the next one, or is not allowed to sign it.
+    #[error("certificate chain is broken: {0}")]
+    BrokenChain(&'static str),
+    /// A certificate is outside its validity period at the verification time.
+    #[error("certificate is expired or not yet valid")]
+    CertificateExpired,
+    /// The attestation chain reaches no trust anchor and policy requires one.
+    #[error("attestation is not trusted: the chain reaches no trust anchor")]
+    Untrusted,
+    /// Metadata says the authenticator must not be trusted.
+    #[error("authenticator status in metadata: {0}")]
+    Revoked(String),
+
+    /// The credential is not one the server allowed for this ceremony.
+    #[error("credential is not allowed for this ceremony")]
+    CredentialNotAllowed,
+    /// The credential ID in the response does not match the authenticator data or stored credential.
+    #[error("credential id does not match")]
+    CredentialIdMismatch,
+    /// The user handle does not belong to the credential's owner.
+    #[error("user handle does not match the credential's owner")]
+    UserHandleMismatch,
+    /// The signature counter did not increase: the authenticator may be cloned.
+    #[error(
+        "signature counter did not increase ({received} <= {stored}): possible cloned authenticator"
+    )]
+    CounterRegression { stored: u32, received: u32 },
+}
+
+impl Error {
+    /// A short stable name for the failed check, used in machine-readable output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Base64(_) | Self::TooLarge { .. } | Self::Malformed { .. } => "malformed",
+            Self::TypeMismatch { .. } => "type_mismatch",
+            Self::ChallengeMismatch => "challenge_mismatch",
+            Self::OriginMismatch | Self::CrossOriginNotAllowed => "origin_mismatch",
+            Self::RpIdHashMismatch => "rp_id_hash_mismatch",
+            Self::UserNotPresent => "user_not_present",
+            Self::UserNotVerified => "user_not_verified",
+            Self::BackupFlags(_) => "backup_flags",
+            Self::UnsupportedAlgorithm(_) | Self::UnsupportedFormat => "unsupported",
+            Self::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            Self::BadSignature(_) => "bad_signature",
+            Self::BadAttestation { .. } => "bad_attestation",
+            Self::BrokenChain(_) => "broken_chain",
+            Self::CertificateExpired => "certificate_expired",
+            Self::Untrusted => "untrusted",
+            Self::Revoked(_) => "revoked",
+            Self::CredentialNotAllowed => "credential_not_allowed",
+            Self::CredentialIdMismatch => "credential_id_mismatch",
+            Self::UserHandleMismatch => "user_handle_mismatch",
+            Self::CounterRegression { .. } => "counter_regression",
+        }
+    }
+
+    pub(crate) const fn malformed(field: &'static str, reason: &'static str) -> Self {
+        Self::Malformed { field, reason }
+    }
+
+    pub(crate) const fn attestation(fmt: &'static str, reason: &'static str) -> Self {
+        Self::BadAttestation { fmt, reason }
+    }
+}
+
+/// The result of every fallible operation in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

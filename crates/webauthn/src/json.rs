@@ -1,0 +1,144 @@
+//! The JSON that `PublicKeyCredential.toJSON()` produces in a browser, decoded strictly.
+
+use serde::Deserialize;
+
+use crate::auth_data::MAX_AUTH_DATA_LEN;
+use crate::b64;
+use crate::client_data::MAX_CLIENT_DATA_LEN;
+use crate::error::{Error, Result};
+
+/// Longest credential JSON accepted.
+pub const MAX_JSON_LEN: usize = 64 * 1024;
+const MAX_ATTESTATION_OBJECT_LEN: usize = 32 * 1024;
+const MAX_SIGNATURE_LEN: usize = 1024;
+const MAX_USER_HANDLE_LEN: usize = 64;
+const MAX_ID_LEN: usize = 1023;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Credential<R> {
+    id: String,
+    raw_id: String,
+    #[serde(rename = "type")]
+    ty: String,
+    response: R,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AttestationWire {
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    attestation_object: String,
+    #[serde(default)]
+    transports: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssertionWire {
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    authenticator_data: String,
+    signature: String,
+    #[serde(default)]
+    user_handle: Option<String>,
+}
+
+/// A registration response: `PublicKeyCredential` with an `AuthenticatorAttestationResponse`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationResponse {
+    /// `rawId`.
+    pub raw_id: Vec<u8>,
+    /// `response.clientDataJSON`.
+    pub client_data_json: Vec<u8>,
+    /// `response.attestationObject`.
+    pub attestation_object: Vec<u8>,
+    /// `response.transports`, as the client reported them.
+    pub transports: Vec<String>,
+}
+
+/// An authentication response: `PublicKeyCredential` with an `AuthenticatorAssertionResponse`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticationResponse {
+    /// `rawId`.
+    pub raw_id: Vec<u8>,
+    /// `response.clientDataJSON`.
+    pub client_data_json: Vec<u8>,
+    /// `response.authenticatorData`.
+    pub authenticator_data: Vec<u8>,
+    /// `response.signature`.
+    pub signature: Vec<u8>,
+    /// `response.userHandle`; an empty handle counts as absent.
+    pub user_handle: Option<Vec<u8>>,
+}
+
+fn parse<R: for<'de> Deserialize<'de>>(json: &[u8]) -> Result<(Vec<u8>, R)> {
+    if json.len() > MAX_JSON_LEN {
+        return Err(Error::TooLarge {
+            field: "credential JSON",
+            limit: MAX_JSON_LEN,
+        });
+    }
+    let c: Credential<R> = serde_json::from_slice(json).map_err(|_| {
+        Error::malformed("credential JSON", "not a PublicKeyCredential JSON object")
+    })?;
+    if c.ty != "public-key" {
+        return Err(Error::malformed(
+            "credential JSON",
+            "type is not public-key",
+        ));
+    }
+    let raw_id = b64::decode("rawId", &c.raw_id, MAX_ID_LEN)?;
+    if b64::decode("id", &c.id, MAX_ID_LEN)? != raw_id {
+        return Err(Error::CredentialIdMismatch);
+    }
+    Ok((raw_id, c.response))
+}
+
+impl RegistrationResponse {
+    /// Decodes the JSON of a registration `PublicKeyCredential`.
+    pub fn from_json(json: &[u8]) -> Result<Self> {
+        let (raw_id, r) = parse::<AttestationWire>(json)?;
+        Ok(Self {
+            raw_id,
+            client_data_json: b64::decode(
+                "clientDataJSON",
+                &r.client_data_json,
+                MAX_CLIENT_DATA_LEN,
+            )?,
+            attestation_object: b64::decode(
+                "attestationObject",
+                &r.attestation_object,
+                MAX_ATTESTATION_OBJECT_LEN,
+            )?,
+            transports: r.transports,
+        })
+    }
+}
+
+impl AuthenticationResponse {
+    /// Decodes the JSON of an authentication `PublicKeyCredential`.
+    pub fn from_json(json: &[u8]) -> Result<Self> {
+        let (raw_id, r) = parse::<AssertionWire>(json)?;
+        let user_handle = match r.user_handle.as_deref() {
+            None | Some("") => None,
+            Some(h) => Some(b64::decode("userHandle", h, MAX_USER_HANDLE_LEN)?),
+        };
+        Ok(Self {
+            raw_id,
+            client_data_json: b64::decode(
+                "clientDataJSON",
+                &r.client_data_json,
+                MAX_CLIENT_DATA_LEN,
+            )?,
+            authenticator_data: b64::decode(
+                "authenticatorData",
+                &r.authenticator_data,
+                MAX_AUTH_DATA_LEN,
+            )?,
+            signature: b64::decode("signature", &r.signature, MAX_SIGNATURE_LEN)?,
+            user_handle,
+        })
+    }
+}

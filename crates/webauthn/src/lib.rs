@@ -1,0 +1,45 @@
+//! Pure, deterministic WebAuthn Level 3 verification for latchkey.
+//!
+//! Everything here is a function of its arguments: the challenge, the time, the trust anchors and
+//! the policy come in from the caller; nothing reads a clock, a random source, a file or a
+//! database. That keeps every check replayable on recorded vectors.
+//!
+//! - [`verify_registration`]: clientDataJSON, authenticator data and every attestation format
+//!   (`none`, `packed`, `tpm`, `android-key`, `android-safetynet`, `fido-u2f`, `apple`), with
+//!   certificate chains checked against [`TrustAnchors`].
+//! - [`verify_assertion`]: the signature, flags, user handle and signature-counter rules.
+
+mod assertion;
+mod attestation;
+mod auth_data;
+mod b64;
+mod cbor;
+mod client_data;
+mod cose;
+mod error;
+mod json;
+mod jws;
+mod policy;
+mod registration;
+mod time;
+mod trust;
+mod x509;
+
+pub use assertion::{
+    AssertionRequest, CounterStatus, StoredCredential, VerifiedAssertion, verify_assertion,
+};
+pub use attestation::{AttestationFormat, AttestationType};
+pub use auth_data::{
+    Aaguid, AttestedCredentialData, AuthenticatorData, Flags, MAX_CREDENTIAL_ID_LEN,
+};
+pub use b64::{decode as decode_base64url, encode as encode_base64url};
+pub use client_data::{Ceremony, ClientData};
+pub use cose::{CoseAlgorithm, CredentialPublicKey, Curve, KeyMaterial};
+pub use error::{Error, Result};
+pub use json::{AuthenticationResponse, RegistrationResponse};
+pub use policy::{CounterPolicy, Policy, RelyingParty, UserVerification};
+pub use registration::{
+    RegistrationSummary, VerifiedRegistration, algorithm_allowed, verify_registration,
+};
+pub use time::UnixTime;
+pub use trust::TrustAnchors;

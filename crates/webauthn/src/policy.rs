@@ -1,0 +1,138 @@
+//! What the relying party expects: its identity and origins, and how strict each check is.
+
+use aws_lc_rs::digest;
+
+use crate::cose::CoseAlgorithm;
+
+/// Whether the authenticator must verify the user (WebAuthn `UserVerificationRequirement`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserVerification {
+    /// UV must be set.
+    Required,
+    /// UV is asked for but not enforced.
+    #[default]
+    Preferred,
+    /// UV is not asked for.
+    Discouraged,
+}
+
+/// What to do when a non-zero signature counter does not increase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CounterPolicy {
+    /// Refuse the assertion with [`crate::Error::CounterRegression`].
+    #[default]
+    Reject,
+    /// Accept it and report [`crate::CounterStatus::PossibleClone`] so the caller can audit it.
+    Report,
+}
+
+/// The relying party a ceremony is for: RP ID (with its hash, computed once) and allowed origins.
+#[derive(Debug, Clone)]
+pub struct RelyingParty {
+    id: String,
+    id_hash: [u8; 32],
+    origins: Vec<String>,
+    top_origins: Vec<String>,
+}
+
+impl RelyingParty {
+    /// A relying party with RP ID `id` whose ceremonies may come from `origins` (exact serialized
+    /// origins such as `https://login.example.com` or `android:apk-key-hash:<base64url>`).
+    pub fn new(
+        id: impl Into<String>,
+        origins: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let id = id.into();
+        let mut id_hash = [0u8; 32];
+        id_hash.copy_from_slice(digest::digest(&digest::SHA256, id.as_bytes()).as_ref());
+        Self {
+            id,
+            id_hash,
+            origins: origins.into_iter().map(Into::into).collect(),
+            top_origins: Vec::new(),
+        }
+    }
+
+    /// Allows ceremonies embedded in a cross-origin iframe whose top-level origin is one of `origins`.
+    /// Without this, `crossOrigin: true` is refused.
+    pub fn with_top_origins(
+        mut self,
+        origins: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.top_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The RP ID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// SHA-256 of the RP ID, as authenticatorData carries it.
+    pub fn id_hash(&self) -> &[u8; 32] {
+        &self.id_hash
+    }
+
+    /// The allowed origins.
+    pub fn origins(&self) -> &[String] {
+        &self.origins
+    }
+
+    pub(crate) fn allows_origin(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
+    }
+
+    pub(crate) fn allows_top_origin(&self, origin: &str) -> bool {
+        self.top_origins.iter().any(|o| o == origin)
+    }
+}
+
+/// How strictly a ceremony is checked. The default is what WebAuthn L3 requires of a relying party.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// User verification requirement.
+    pub user_verification: UserVerification,
+    /// Algorithms a new credential may use. RS1 is never allowed for the credential key itself
+    /// unless listed here; inside TPM and U2F attestation statements it is governed by
+    /// `allow_sha1_attestation`.
+    pub algorithms: Vec<CoseAlgorithm>,
+    /// Accept SHA-1 in attestation statements and certificates (old TPMs).
+    pub allow_sha1_attestation: bool,
+    /// Longest credential ID accepted (WebAuthn L3: 1023).
+    pub max_credential_id_len: usize,
+    /// Refuse attestation whose chain reaches no trust anchor (self and none attestation included).
+    pub require_trusted_attestation: bool,
+    /// Signature-counter rule for assertions.
+    pub counter: CounterPolicy,
+    danger_allow_missing_user_presence: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            user_verification: UserVerification::Preferred,
+            algorithms: CoseAlgorithm::ALL
+                .into_iter()
+                .filter(|a| *a != CoseAlgorithm::Rs1)
+                .collect(),
+            allow_sha1_attestation: true,
+            max_credential_id_len: 1023,
+            require_trusted_attestation: false,
+            counter: CounterPolicy::Reject,
+            danger_allow_missing_user_presence: false,
+        }
+    }
+}
+
+impl Policy {
+    /// Accepts ceremonies without the user-presence flag. Only for conformance tools that drive
+    /// authenticators without a person; never for real logins.
+    pub fn danger_allow_missing_user_presence(mut self) -> Self {
+        self.danger_allow_missing_user_presence = true;
+        self
+    }
+
+    pub(crate) fn requires_user_presence(&self) -> bool {
+        !self.danger_allow_missing_user_presence
+    }
+}

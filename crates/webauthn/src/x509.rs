@@ -1,0 +1,325 @@
+//! X.509 certificates as attestation uses them: strict parsing, signature checks with aws-lc-rs,
+//! and chains checked against caller-supplied trust anchors at a caller-supplied time.
+
+use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::der_parser::asn1_rs::{Any, FromDer as _};
+use x509_parser::oid_registry::{self as oids, Oid};
+use x509_parser::signature_algorithm::SignatureAlgorithm;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::error::{Error, Result};
+use crate::time::UnixTime;
+
+/// Longest certificate accepted.
+pub const MAX_CERT_LEN: usize = 16 * 1024;
+
+/// A parsed certificate borrowing its DER.
+#[derive(Debug)]
+pub struct Certificate<'a> {
+    der: &'a [u8],
+    inner: X509Certificate<'a>,
+}
+
+impl<'a> Certificate<'a> {
+    /// Parses exactly one DER certificate filling `der`.
+    pub fn parse(der: &'a [u8]) -> Result<Self> {
+        const FIELD: &str = "certificate";
+        if der.len() > MAX_CERT_LEN {
+            return Err(Error::TooLarge {
+                field: FIELD,
+                limit: MAX_CERT_LEN,
+            });
+        }
+        match X509Certificate::from_der(der) {
+            Ok((rest, inner)) if rest.is_empty() => Ok(Self { der, inner }),
+            Ok(_) => Err(Error::malformed(FIELD, "trailing bytes after certificate")),
+            Err(_) => Err(Error::malformed(FIELD, "not a DER X.509 certificate")),
+        }
+    }
+
+    /// The DER encoding.
+    pub fn der(&self) -> &'a [u8] {
+        self.der
+    }
+
+    /// The parsed certificate, for format-specific extension checks.
+    pub fn x509(&self) -> &X509Certificate<'a> {
+        &self.inner
+    }
+
+    /// The SubjectPublicKeyInfo DER.
+    pub fn spki_der(&self) -> &'a [u8] {
+        self.inner.tbs_certificate.subject_pki.raw
+    }
+
+    /// Whether `at` lies within the validity period.
+    pub fn valid_at(&self, at: UnixTime) -> bool {
+        let v = self.inner.validity();
+        v.not_before.timestamp() <= at.0 && at.0 <= v.not_after.timestamp()
+    }
+
+    /// Fails with [`Error::CertificateExpired`] outside the validity period.
+    pub fn check_validity(&self, at: UnixTime) -> Result<()> {
+        if self.valid_at(at) {
+            Ok(())
+        } else {
+            Err(Error::CertificateExpired)
+        }
+    }
+
+    /// Version 3 with basicConstraints cA=true.
+    pub fn is_ca(&self) -> bool {
+        matches!(self.inner.basic_constraints(), Ok(Some(bc)) if bc.value.ca)
+    }
+
+    /// The value of an extension, refusing duplicates.
+    pub fn extension(&self, oid: &Oid<'_>) -> Result<Option<&'a [u8]>> {
+        self.inner
+            .get_extension_unique(oid)
+            .map(|e| e.map(|e| e.value))
+            .map_err(|_| Error::malformed("certificate", "duplicate extension"))
+    }
+
+    /// Whether `issuer` issued this certificate: names chain and the signature verifies.
+    pub fn verify_issued_by(&self, issuer: &Certificate<'_>, allow_sha1: bool) -> Result<()> {
+        if self.inner.issuer().as_raw() != issuer.inner.subject().as_raw() {
+            return Err(Error::BrokenChain(
+                "issuer name does not match the next certificate",
+            ));
+        }
+        self.verify_signature(&issuer.inner.tbs_certificate.subject_pki, allow_sha1)
+            .map_err(|_| Error::BrokenChain("certificate signature does not verify"))
+    }
+
+    fn verify_signature(
+        &self,
+        issuer_key: &SubjectPublicKeyInfo<'_>,
+        allow_sha1: bool,
+    ) -> Result<()> {
+        let alg = verification_algorithm(&self.inner.signature_algorithm, issuer_key, allow_sha1)?;
+        verify_with_spki(
+            alg,
+            issuer_key.raw,
+            self.inner.tbs_certificate.as_ref(),
+            &self.inner.signature_value.data,
+        )
+    }
+}
+
+/// Verifies `signature` over `message` with the key in `spki_der`.
+pub(crate) fn verify_with_spki(
+    alg: &'static dyn VerificationAlgorithm,
+    spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    ParsedPublicKey::new(alg, spki_der)
+        .map_err(|_| Error::malformed("certificate", "unusable public key"))?
+        .verify_sig(message, signature)
+        .map_err(|_| Error::BadSignature("certificate"))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hash {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Clone, Copy)]
+enum KeyKind {
+    P256,
+    P384,
+    P521,
+    Rsa,
+    Ed25519,
+}
+
+fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyKind> {
+    let alg = &spki.algorithm;
+    if alg.algorithm == oids::OID_KEY_TYPE_EC_PUBLIC_KEY {
+        let curve = alg
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok())
+            .ok_or(Error::malformed(
+                "certificate",
+                "EC key without a named curve",
+            ))?;
+        if curve == oids::OID_EC_P256 {
+            Ok(KeyKind::P256)
+        } else if curve == oids::OID_NIST_EC_P384 {
+            Ok(KeyKind::P384)
+        } else if curve == oids::OID_NIST_EC_P521 {
+            Ok(KeyKind::P521)
+        } else {
+            Err(Error::malformed("certificate", "unsupported EC curve"))
+        }
+    } else if alg.algorithm == oids::OID_PKCS1_RSAENCRYPTION {
+        Ok(KeyKind::Rsa)
+    } else if alg.algorithm == oids::OID_SIG_ED25519 {
+        Ok(KeyKind::Ed25519)
+    } else {
+        Err(Error::malformed(
+            "certificate",
+            "unsupported public key type",
+        ))
+    }
+}
+
+fn hash_of(oid: &Oid<'_>) -> Option<Hash> {
+    use oids::*;
+    if *oid == OID_SIG_ECDSA_WITH_SHA256
+        || *oid == OID_PKCS1_SHA256WITHRSA
+        || *oid == OID_NIST_HASH_SHA256
+    {
+        Some(Hash::Sha256)
+    } else if *oid == OID_SIG_ECDSA_WITH_SHA384
+        || *oid == OID_PKCS1_SHA384WITHRSA
+        || *oid == OID_NIST_HASH_SHA384
+    {
+        Some(Hash::Sha384)
+    } else if *oid == OID_SIG_ECDSA_WITH_SHA512
+        || *oid == OID_PKCS1_SHA512WITHRSA
+        || *oid == OID_NIST_HASH_SHA512
+    {
+        Some(Hash::Sha512)
+    } else if *oid == OID_PKCS1_SHA1WITHRSA
+        || *oid == OID_SHA1_WITH_RSA
+        || *oid == OID_HASH_SHA1
+        || *oid == ECDSA_WITH_SHA1
+    {
+        Some(Hash::Sha1)
+    } else {
+        None
+    }
+}
+
+const ECDSA_WITH_SHA1: Oid<'static> = x509_parser::der_parser::oid!(1.2.840.10045.4.1);
+
+/// The aws-lc-rs algorithm for a signature made with `sig_alg` by the key in `key`.
+pub(crate) fn verification_algorithm(
+    sig_alg: &x509_parser::x509::AlgorithmIdentifier<'_>,
+    key: &SubjectPublicKeyInfo<'_>,
+    allow_sha1: bool,
+) -> Result<&'static dyn VerificationAlgorithm> {
+    let unsupported = Error::malformed("certificate", "unsupported signature algorithm");
+    let kind = key_kind(key)?;
+    let parsed = SignatureAlgorithm::try_from(sig_alg).map_err(|_| unsupported.clone())?;
+    let (pss, hash) = match &parsed {
+        SignatureAlgorithm::RSASSA_PSS(params) => (true, hash_of(params.hash_algorithm_oid())),
+        SignatureAlgorithm::ED25519 => (false, None),
+        _ => (false, hash_of(&sig_alg.algorithm)),
+    };
+    if hash == Some(Hash::Sha1) && !allow_sha1 {
+        return Err(Error::AlgorithmNotAllowed(-65535));
+    }
+    use Hash::*;
+    use KeyKind::*;
+    let alg: &'static dyn VerificationAlgorithm = match (kind, &parsed, hash, pss) {
+        (Ed25519, SignatureAlgorithm::ED25519, None, false) => &signature::ED25519,
+        (P256, SignatureAlgorithm::ECDSA, Some(Sha1), _) => &signature::ECDSA_P256_SHA1_ASN1,
+        (P256, SignatureAlgorithm::ECDSA, Some(Sha256), _) => &signature::ECDSA_P256_SHA256_ASN1,
+        (P256, SignatureAlgorithm::ECDSA, Some(Sha384), _) => &signature::ECDSA_P256_SHA384_ASN1,
+        (P256, SignatureAlgorithm::ECDSA, Some(Sha512), _) => &signature::ECDSA_P256_SHA512_ASN1,
+        (P384, SignatureAlgorithm::ECDSA, Some(Sha256), _) => &signature::ECDSA_P384_SHA256_ASN1,
+        (P384, SignatureAlgorithm::ECDSA, Some(Sha384), _) => &signature::ECDSA_P384_SHA384_ASN1,
+        (P384, SignatureAlgorithm::ECDSA, Some(Sha512), _) => &signature::ECDSA_P384_SHA512_ASN1,
+        (P521, SignatureAlgorithm::ECDSA, Some(Sha1), _) => &signature::ECDSA_P521_SHA1_ASN1,
+        (P521, SignatureAlgorithm::ECDSA, Some(Sha256), _) => &signature::ECDSA_P521_SHA256_ASN1,
+        (P521, SignatureAlgorithm::ECDSA, Some(Sha384), _) => &signature::ECDSA_P521_SHA384_ASN1,
+        (P521, SignatureAlgorithm::ECDSA, Some(Sha512), _) => &signature::ECDSA_P521_SHA512_ASN1,
+        (Rsa, _, Some(Sha1), false) => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        (Rsa, _, Some(Sha256), false) => &signature::RSA_PKCS1_2048_8192_SHA256,
+        (Rsa, _, Some(Sha384), false) => &signature::RSA_PKCS1_2048_8192_SHA384,
+        (Rsa, _, Some(Sha512), false) => &signature::RSA_PKCS1_2048_8192_SHA512,
+        (Rsa, _, Some(Sha256), true) => &signature::RSA_PSS_2048_8192_SHA256,
+        (Rsa, _, Some(Sha384), true) => &signature::RSA_PSS_2048_8192_SHA384,
+        (Rsa, _, Some(Sha512), true) => &signature::RSA_PSS_2048_8192_SHA512,
+        _ => return Err(unsupported),
+    };
+    Ok(alg)
+}
+
+/// Checks an attestation chain (leaf first) at time `at`: every certificate valid, each signed by
+/// the next, every issuer a CA. Returns whether the chain ends at, or is issued by, one of
+/// `anchors` (DER). Without a matching anchor the chain is still well-formed but untrusted.
+pub fn verify_chain(
+    chain: &[Certificate<'_>],
+    anchors: &[Vec<u8>],
+    at: UnixTime,
+    allow_sha1: bool,
+) -> Result<bool> {
+    for cert in chain {
+        cert.check_validity(at)?;
+    }
+    for pair in chain.windows(2) {
+        if let [child, issuer] = pair {
+            if !issuer.is_ca() {
+                return Err(Error::BrokenChain("an issuing certificate is not a CA"));
+            }
+            child.verify_issued_by(issuer, allow_sha1)?;
+        }
+    }
+    // A chain may carry its own root; only an anchor supplied by the caller makes it trusted.
+    if chain
+        .iter()
+        .any(|c| anchors.iter().any(|a| a.as_slice() == c.der()))
+    {
+        return Ok(true);
+    }
+    let Some(last) = chain.last() else {
+        return Ok(false);
+    };
+    for anchor in anchors {
+        let Ok(anchor) = Certificate::parse(anchor) else {
+            continue;
+        };
+        if last.verify_issued_by(&anchor, allow_sha1).is_ok() {
+            anchor.check_validity(at)?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Parses every certificate of an `x5c`.
+pub fn parse_chain<'a>(ders: &[&'a [u8]]) -> Result<Vec<Certificate<'a>>> {
+    ders.iter().map(|d| Certificate::parse(d)).collect()
+}
+
+/// The DER of each PEM `CERTIFICATE` block in `pem`.
+pub fn certificates_from_pem(pem: &str) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let body_start = start + "-----BEGIN CERTIFICATE-----".len();
+        let after = rest.get(body_start..).unwrap_or_default();
+        let end = after
+            .find("-----END CERTIFICATE-----")
+            .ok_or(Error::malformed("PEM", "unterminated certificate"))?;
+        let body: String = after
+            .get(..end)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        use base64::Engine as _;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| Error::Base64("PEM"))?;
+        Certificate::parse(&der)?;
+        out.push(der);
+        rest = after.get(end..).unwrap_or_default();
+    }
+    Ok(out)
+}
+
+/// Reads a DER `OCTET STRING`/`SEQUENCE`-agnostic value (used for extensions wrapped twice).
+pub(crate) fn any_from_der(bytes: &[u8]) -> Result<Any<'_>> {
+    match Any::from_der(bytes) {
+        Ok((rest, any)) if rest.is_empty() => Ok(any),
+        _ => Err(Error::malformed("certificate", "malformed extension value")),
+    }
+}
