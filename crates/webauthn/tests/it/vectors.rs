@@ -1,0 +1,66 @@
+//! Every vector file verifies exactly as its source suite says.
+
+use crate::common::{Vector, all_vectors};
+
+fn check(v: &Vector) -> Result<(), String> {
+    let outcome = match v.ceremony.as_str() {
+        "registration" => v.registration().map(|r| {
+            let s = r.summary();
+            serde_json::to_value(&s).unwrap()
+        }),
+        "assertion" => v.assertion().map(|a| serde_json::json!({ "sign_count": a.sign_count })),
+        other => return Err(format!("unknown ceremony {other}")),
+    };
+    let e = &v.expect;
+    match (e.valid, outcome) {
+        (true, Ok(got)) => {
+            let field = |k: &str| got.get(k).cloned();
+            let mismatch = |what: &str, want: String, got: Option<serde_json::Value>| {
+                Err(format!("{what}: expected {want}, got {got:?}"))
+            };
+            if let Some(fmt) = &e.fmt {
+                if field("fmt") != Some(fmt.clone().into()) {
+                    return mismatch("fmt", fmt.clone(), field("fmt"));
+                }
+            }
+            if let Some(t) = &e.attestation_type {
+                if field("attestation_type") != Some(t.clone().into()) {
+                    return mismatch("attestation_type", t.clone(), field("attestation_type"));
+                }
+            }
+            if let Some(alg) = e.alg {
+                if field("alg") != Some(alg.into()) {
+                    return mismatch("alg", alg.to_string(), field("alg"));
+                }
+            }
+            if let Some(trusted) = e.trusted {
+                if field("trusted") != Some(trusted.into()) {
+                    return mismatch("trusted", trusted.to_string(), field("trusted"));
+                }
+            }
+            if let Some(count) = e.sign_count {
+                if field("sign_count") != Some(count.into()) {
+                    return mismatch("sign_count", count.to_string(), field("sign_count"));
+                }
+            }
+            Ok(())
+        }
+        (true, Err(err)) => Err(format!("expected valid, got error {} ({err})", err.kind())),
+        (false, Ok(_)) => Err(format!("expected {:?}, but it verified", e.error)),
+        (false, Err(err)) => match &e.error {
+            Some(kind) if kind != err.kind() => Err(format!("expected error {kind}, got {} ({err})", err.kind())),
+            _ => Ok(()),
+        },
+    }
+}
+
+#[test]
+fn every_vector_verifies_as_its_source_expects() {
+    let vectors = all_vectors();
+    assert!(!vectors.is_empty());
+    let failures: Vec<String> = vectors
+        .iter()
+        .filter_map(|v| check(v).err().map(|e| format!("{}: {e}\n    source: {}", v.name(), v.source)))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+}
