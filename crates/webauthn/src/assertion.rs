@@ -98,11 +98,10 @@ pub fn verify_assertion(
     )?;
     let auth_data =
         AuthenticatorData::parse(&response.authenticator_data, policy.max_credential_id_len)?;
-    if auth_data.attested.is_some() {
-        return Err(Error::malformed(
-            "authenticatorData",
-            "attested credential data in an assertion",
-        ));
+    // Some platform authenticators (macOS Touch ID in Chrome, 2020) repeat the attested credential
+    // data in assertions. It is signed like the rest, so accept it, as long as it names this credential.
+    if auth_data.attested.as_ref().is_some_and(|a| a.credential_id != credential.id) {
+        return Err(Error::CredentialIdMismatch);
     }
     auth_data.check(rp, policy)?;
     if auth_data.flags.backup_eligible() != credential.backup_eligible {

@@ -134,13 +134,11 @@ pub fn verify_registration(
         now,
     };
     let statement = attestation::verify(fmt, &input)?;
-    let trusted = if statement.trust_path.is_empty() {
-        false
-    } else {
-        let der: Vec<&[u8]> = statement.trust_path.iter().map(Vec::as_slice).collect();
-        let chain = x509::parse_chain(&der)?;
-        x509::verify_chain(&chain, trust.roots(), now, policy.allow_sha1_attestation)?
-    };
+    let der: Vec<&[u8]> = statement.trust_path.iter().map(Vec::as_slice).collect();
+    let chain = x509::parse_chain(&der)?;
+    // Metadata may refuse the authenticator outright, and adds the roots it lists for it.
+    let anchors = trust.anchors_for(&attested.aaguid, chain.first())?;
+    let trusted = x509::verify_chain(&chain, &anchors, now, policy.allow_sha1_attestation)?;
     if policy.require_trusted_attestation && !trusted {
         return Err(Error::Untrusted);
     }

@@ -243,43 +243,36 @@ pub(crate) fn verification_algorithm(
     Ok(alg)
 }
 
-/// Checks an attestation chain (leaf first) at time `at`: every certificate valid, each signed by
-/// the next, every issuer a CA. Returns whether the chain ends at, or is issued by, one of
-/// `anchors` (DER). Without a matching anchor the chain is still well-formed but untrusted.
+/// Checks an attestation chain (leaf first) at time `at` and reports whether it reaches one of
+/// `anchors` (DER).
+///
+/// Walking up from the leaf, each certificate must be in date; the walk ends trusted at the first
+/// certificate that is an anchor (same subject and key: RFC 5280 anchors are a name and a key, so
+/// a cross-signed copy of a root counts) or is issued by one. Until then each certificate must be
+/// issued by the next, which must be a CA. Certificates past the anchor are not looked at, as a
+/// path builder would not use them. Without an anchor the chain is well-formed but untrusted.
 pub fn verify_chain(
     chain: &[Certificate<'_>],
     anchors: &[Vec<u8>],
     at: UnixTime,
     allow_sha1: bool,
 ) -> Result<bool> {
-    for cert in chain {
+    let anchors: Vec<Certificate<'_>> = anchors.iter().filter_map(|a| Certificate::parse(a).ok()).collect();
+    for (i, cert) in chain.iter().enumerate() {
         cert.check_validity(at)?;
-    }
-    for pair in chain.windows(2) {
-        if let [child, issuer] = pair {
+        for anchor in &anchors {
+            let same = anchor.inner.subject().as_raw() == cert.inner.subject().as_raw()
+                && anchor.spki_der() == cert.spki_der();
+            if same || cert.verify_issued_by(anchor, allow_sha1).is_ok() {
+                anchor.check_validity(at)?;
+                return Ok(true);
+            }
+        }
+        if let Some(issuer) = chain.get(i + 1) {
             if !issuer.is_ca() {
                 return Err(Error::BrokenChain("an issuing certificate is not a CA"));
             }
-            child.verify_issued_by(issuer, allow_sha1)?;
-        }
-    }
-    // A chain may carry its own root; only an anchor supplied by the caller makes it trusted.
-    if chain
-        .iter()
-        .any(|c| anchors.iter().any(|a| a.as_slice() == c.der()))
-    {
-        return Ok(true);
-    }
-    let Some(last) = chain.last() else {
-        return Ok(false);
-    };
-    for anchor in anchors {
-        let Ok(anchor) = Certificate::parse(anchor) else {
-            continue;
-        };
-        if last.verify_issued_by(&anchor, allow_sha1).is_ok() {
-            anchor.check_validity(at)?;
-            return Ok(true);
+            cert.verify_issued_by(issuer, allow_sha1)?;
         }
     }
     Ok(false)
@@ -322,4 +315,14 @@ pub(crate) fn any_from_der(bytes: &[u8]) -> Result<Any<'_>> {
         Ok((rest, any)) if rest.is_empty() => Ok(any),
         _ => Err(Error::malformed("certificate", "malformed extension value")),
     }
+}
+
+/// The attestation certificate key identifier that FIDO metadata lists for authenticators without
+/// an AAGUID: SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 §4.2.1.2, method 1).
+pub(crate) fn key_identifier(cert: &Certificate<'_>) -> [u8; 20] {
+    use aws_lc_rs::digest;
+    let key = &cert.x509().public_key().subject_public_key.data;
+    let mut out = [0u8; 20];
+    out.copy_from_slice(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, key).as_ref());
+    out
 }

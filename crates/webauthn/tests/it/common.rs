@@ -101,6 +101,8 @@ impl Vector {
         };
         // Vectors record real authenticators; some legacy ones sign with RS1.
         policy.algorithms = latchkey_webauthn::CoseAlgorithm::ALL.to_vec();
+        // A suite that configures trust roots refuses chains that do not reach them.
+        policy.require_trusted_attestation = !self.trust.is_empty();
         policy
     }
 

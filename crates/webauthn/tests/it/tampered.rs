@@ -215,7 +215,8 @@ fn trust_is_reported_and_enforced_on_request() {
     let v = vector(PACKED);
     let mut untrusted = v.clone();
     untrusted.trust = vec!["roots/apple-webauthn-root.pem".into()];
-    assert!(!untrusted.registration().unwrap().trusted);
+    let lenient = tweak(&v, |p| p.require_trusted_attestation = false);
+    assert!(!untrusted.registration_with(&lenient, &v.response_json()).unwrap().trusted);
     let strict = tweak(&v, |p| p.require_trusted_attestation = true);
     assert_eq!(untrusted.registration_with(&strict, &v.response_json()).unwrap_err(), Error::Untrusted);
     assert!(v.registration_with(&strict, &v.response_json()).unwrap().trusted);
@@ -255,10 +256,22 @@ fn a_counter_that_does_not_increase_is_a_possible_clone() {
 }
 
 #[test]
-fn an_assertion_must_not_carry_attested_credential_data() {
+fn an_at_flag_without_attested_credential_data_is_malformed() {
     let a = vector(ASSERTION);
     let with_at = edit_field(&a, "authenticatorData", |data| data[32] |= 0x40);
     assert!(matches!(a.assertion_with(&a.policy(), &with_at), Err(Error::Malformed { .. })));
+}
+
+#[test]
+fn attested_credential_data_in_an_assertion_must_name_the_same_credential() {
+    // A real macOS Touch ID assertion that repeats its attested credential data.
+    let a = vector("go-webauthn/assertion-es256-macos-touchid-webauthn-io.json");
+    a.assertion().unwrap();
+    let mut json = a.response.clone();
+    json["id"] = b64(b"another credential").into();
+    json["rawId"] = json["id"].clone();
+    let response = serde_json::to_vec(&json).unwrap();
+    assert_eq!(a.assertion_with(&a.policy(), &response).unwrap_err(), Error::CredentialIdMismatch);
 }
 
 #[test]

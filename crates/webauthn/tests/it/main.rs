@@ -1,0 +1,10 @@
+//! The integration tests of latchkey-webauthn, in one binary (one link, one run).
+
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod android;
+mod common;
+mod mds;
+mod tampered;
+mod vectors;

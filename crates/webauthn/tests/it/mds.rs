@@ -1,0 +1,599 @@
+//! FIDO MDS3: BLOB verification, entry lookups, and metadata as trust anchors for registrations.
+
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use latchkey_webauthn::{
+    Aaguid, AuthenticatorStatus, Error, MAX_METADATA_BLOB_LEN, Metadata, RegistrationResponse,
+    Result, TrustAnchors, UnixTime, VerifiedRegistration, encode_base64url, verify_registration,
+};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
+use serde_json::{Value, json};
+
+use crate::common::{Vector, rfc3339, vector, vectors_dir};
+
+/// A BLOB signing chain made for the test: a root CA and an ES256 leaf valid during 2021-2022.
+struct Signer {
+    root: Vec<u8>,
+    leaf: Vec<u8>,
+    key: EcdsaKeyPair,
+}
+
+impl Signer {
+    fn new(name: &str) -> Self {
+        let root_key = KeyPair::generate().unwrap();
+        let mut root_params = CertificateParams::default();
+        root_params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{name} MDS Root"));
+        root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        root_params.not_before = date_time_ymd(2020, 1, 1);
+        root_params.not_after = date_time_ymd(2040, 1, 1);
+        let root = root_params.self_signed(&root_key).unwrap();
+
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut leaf_params = CertificateParams::default();
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{name} MDS Signer"));
+        leaf_params.not_before = date_time_ymd(2021, 1, 1);
+        leaf_params.not_after = date_time_ymd(2023, 1, 1);
+        let leaf = leaf_params
+            .signed_by(&leaf_key, &Issuer::new(root_params, &root_key))
+            .unwrap();
+
+        Self {
+            root: root.der().to_vec(),
+            leaf: leaf.der().to_vec(),
+            key: EcdsaKeyPair::from_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                leaf_key.serialized_der(),
+            )
+            .unwrap(),
+        }
+    }
+
+    fn sign(&self, payload: &Value) -> String {
+        let header = json!({ "alg": "ES256", "typ": "JWT", "x5c": [STANDARD.encode(&self.leaf)] });
+        let input = format!(
+            "{}.{}",
+            encode_base64url(header.to_string().as_bytes()),
+            encode_base64url(payload.to_string().as_bytes())
+        );
+        let signature = self
+            .key
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", encode_base64url(signature.as_ref()))
+    }
+
+    fn roots(&self) -> Vec<Vec<u8>> {
+        vec![self.root.clone()]
+    }
+}
+
+const GOOD_TIME: UnixTime = UnixTime(1_640_995_200); // 2022-01-01
+
+const YUBIKEY5_NFC: &str = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
+/// SHA-1 of the subjectPublicKey of the attestation certificate in `fido2-lib/fido-u2f-yubikey4.json`
+/// (computed with Python `cryptography`, independently of this crate).
+const YUBIKEY4_KEY_ID: &str = "a72096772326b1b282b286c3e7d64089bd7aaad9";
+
+fn payload(entries: Vec<Value>) -> Value {
+    json!({
+        "legalHeader": "Test BLOB: no agreement needed",
+        "no": 7,
+        "nextUpdate": "2022-03-01",
+        "entries": entries,
+        "someFutureField": { "added": "in MDS 3.9" }
+    })
+}
+
+/// An entry identified by `ids` (an object holding `aaguid` or `attestationCertificateKeyIdentifiers`).
+fn entry(ids: Value, reports: &[(&str, &str)], roots: &[Vec<u8>]) -> Value {
+    let mut entry = json!({
+        "metadataStatement": {
+            "legalHeader": "Test statement",
+            "description": "Test Authenticator",
+            "authenticatorVersion": 5,
+            "protocolFamily": "fido2",
+            "schema": 3,
+            "upv": [{ "major": 1, "minor": 0 }],
+            "attestationTypes": ["basic_full"],
+            "userVerificationDetails": [
+                [{ "userVerificationMethod": "presence_internal" }],
+                [{ "userVerificationMethod": "passcode_external", "caDesc": { "base": 10, "minLength": 4 } }]
+            ],
+            "attestationRootCertificates": roots.iter().map(|r| STANDARD.encode(r)).collect::<Vec<_>>(),
+            "icon": "data:image/png;base64,iVBORw0KGgo=",
+            "keyProtection": ["hardware", "secure_element"]
+        },
+        "statusReports": reports
+            .iter()
+            .map(|(status, date)| json!({ "status": status, "effectiveDate": date, "certificateNumber": "X" }))
+            .collect::<Vec<_>>(),
+        "timeOfLastStatusChange": "2021-06-01",
+        "rogueListURL": "https://example.org/rogues"
+    });
+    for (key, value) in ids.as_object().unwrap() {
+        entry[key] = value.clone();
+    }
+    entry
+}
+
+fn certified(ids: Value, roots: &[Vec<u8>]) -> Value {
+    entry(
+        ids,
+        &[
+            ("FIDO_CERTIFIED", "2020-01-01"),
+            ("FIDO_CERTIFIED_L1", "2020-06-01"),
+        ],
+        roots,
+    )
+}
+
+fn entry_with(reports: &[(&str, &str)]) -> Value {
+    entry(json!({ "aaguid": YUBIKEY5_NFC }), reports, &[])
+}
+
+fn root_der(pem_file: &str) -> Vec<u8> {
+    let mut anchors = TrustAnchors::none();
+    anchors
+        .add_pem(&std::fs::read_to_string(vectors_dir().join(pem_file)).unwrap())
+        .unwrap();
+    anchors.roots()[0].clone()
+}
+
+fn hex(text: &str) -> [u8; 20] {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect();
+    bytes.try_into().unwrap()
+}
+
+fn aaguid(text: &str) -> Aaguid {
+    Aaguid::parse(text).unwrap()
+}
+
+/// Verifies `v` with `trust` in place of its own anchors, reporting (not refusing) an untrusted chain.
+fn register(v: &Vector, trust: &TrustAnchors) -> Result<VerifiedRegistration> {
+    let mut policy = v.policy();
+    policy.require_trusted_attestation = false;
+    let response = RegistrationResponse::from_json(&v.response_json())?;
+    verify_registration(&v.rp(), &policy, &v.challenge(), &response, trust, v.now())
+}
+
+fn unsigned(payload: &Value) -> Result<Metadata> {
+    Metadata::from_unsigned_payload_json(payload.to_string().as_bytes())
+}
+
+#[test]
+fn a_signed_blob_verifies_and_indexes_its_entries() {
+    let signer = Signer::new("Test");
+    let attestation_root = root_der("roots/yubico-u2f-root.pem");
+    let blob = signer.sign(&payload(vec![
+        certified(
+            json!({ "aaguid": YUBIKEY5_NFC }),
+            std::slice::from_ref(&attestation_root),
+        ),
+        certified(
+            json!({ "attestationCertificateKeyIdentifiers": [YUBIKEY4_KEY_ID, "00".repeat(20)] }),
+            &[],
+        ),
+        certified(json!({ "aaid": "4e4e#4005" }), &[]),
+    ]));
+
+    let metadata = Metadata::from_blob(&blob, &signer.roots(), GOOD_TIME).unwrap();
+    assert_eq!(metadata.no(), 7);
+    assert_eq!(metadata.next_update(), rfc3339("2022-03-01T00:00:00Z"));
+    assert_eq!(metadata.legal_header(), "Test BLOB: no agreement needed");
+    assert_eq!(metadata.entries().len(), 3);
+
+    let by_aaguid = metadata.by_aaguid(&aaguid(YUBIKEY5_NFC)).unwrap();
+    assert_eq!(by_aaguid.root_certificates(), &[attestation_root]);
+    assert_eq!(
+        by_aaguid.status(),
+        Some(&AuthenticatorStatus::FidoCertifiedL1)
+    );
+    assert_eq!(by_aaguid.compromised_status(), None);
+    assert_eq!(
+        by_aaguid.time_of_last_status_change(),
+        rfc3339("2021-06-01T00:00:00Z")
+    );
+    let statement = by_aaguid.statement().unwrap();
+    assert_eq!(statement.description, "Test Authenticator");
+    assert_eq!(statement.authenticator_version, 5);
+    assert_eq!(statement.protocol_family, "fido2");
+    assert_eq!(statement.attestation_types, ["basic_full"]);
+    assert_eq!(
+        statement.icon.as_deref(),
+        Some("data:image/png;base64,iVBORw0KGgo=")
+    );
+    let methods = statement.user_verification_details.as_ref().unwrap();
+    assert_eq!(methods[1][0].user_verification_method, "passcode_external");
+    // Fields this crate does not type are kept as published.
+    assert_eq!(
+        statement.raw()["keyProtection"],
+        json!(["hardware", "secure_element"])
+    );
+    assert_eq!(
+        by_aaguid.status_reports()[0].certificate_number.as_deref(),
+        Some("X")
+    );
+
+    let by_key = metadata.by_key_identifier(&hex(YUBIKEY4_KEY_ID)).unwrap();
+    assert_eq!(by_key.key_identifiers().len(), 2);
+    assert!(std::ptr::eq(
+        by_key,
+        metadata.by_key_identifier(&[0; 20]).unwrap()
+    ));
+    assert_eq!(by_key.aaguid(), None);
+    assert_eq!(metadata.entries()[2].aaid(), Some("4e4e#4005"));
+
+    assert!(
+        metadata
+            .by_aaguid(&aaguid("00000000-0000-0000-0000-000000000001"))
+            .is_none()
+    );
+    assert!(metadata.by_key_identifier(&[1; 20]).is_none());
+}
+
+#[test]
+fn a_tampered_payload_fails_the_signature() {
+    let signer = Signer::new("Test");
+    let blob = signer.sign(&payload(vec![certified(
+        json!({ "aaguid": YUBIKEY5_NFC }),
+        &[],
+    )]));
+    let parts: Vec<&str> = blob.split('.').collect();
+    let forged = payload(vec![certified(
+        json!({ "aaguid": YUBIKEY5_NFC }),
+        std::slice::from_ref(&signer.root),
+    )]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        encode_base64url(forged.to_string().as_bytes()),
+        parts[2]
+    );
+    assert_eq!(
+        Metadata::from_blob(&tampered, &signer.roots(), GOOD_TIME).unwrap_err(),
+        Error::BadSignature("JWS")
+    );
+}
+
+#[test]
+fn a_blob_from_another_root_is_untrusted() {
+    let signer = Signer::new("Test");
+    let other = Signer::new("Other");
+    let blob = signer.sign(&payload(vec![]));
+    assert_eq!(
+        Metadata::from_blob(&blob, &other.roots(), GOOD_TIME).unwrap_err(),
+        Error::Untrusted
+    );
+    assert_eq!(
+        Metadata::from_blob(&blob, &[], GOOD_TIME).unwrap_err(),
+        Error::Untrusted
+    );
+}
+
+#[test]
+fn a_blob_outside_its_signer_validity_is_expired() {
+    let signer = Signer::new("Test");
+    let blob = signer.sign(&payload(vec![]));
+    for at in ["2020-12-31T23:59:59Z", "2023-01-01T00:00:01Z"] {
+        assert_eq!(
+            Metadata::from_blob(&blob, &signer.roots(), rfc3339(at)).unwrap_err(),
+            Error::CertificateExpired,
+            "{at}"
+        );
+    }
+}
+
+#[test]
+fn statuses_parse_and_the_latest_one_is_current() {
+    let names = [
+        "NOT_FIDO_CERTIFIED",
+        "FIDO_CERTIFIED",
+        "USER_VERIFICATION_BYPASS",
+        "ATTESTATION_KEY_COMPROMISE",
+        "USER_KEY_REMOTE_COMPROMISE",
+        "USER_KEY_PHYSICAL_COMPROMISE",
+        "UPDATE_AVAILABLE",
+        "REVOKED",
+        "SELF_ASSERTION_SUBMITTED",
+        "FIDO_CERTIFIED_L1",
+        "FIDO_CERTIFIED_L1plus",
+        "FIDO_CERTIFIED_L2",
+        "FIDO_CERTIFIED_L2plus",
+        "FIDO_CERTIFIED_L3",
+        "FIDO_CERTIFIED_L3plus",
+        "FIDO_CERTIFIED_L4",
+    ];
+    let reports: Vec<(&str, &str)> = names.iter().map(|n| (*n, "2021-01-01")).collect();
+    let metadata = unsigned(&payload(vec![entry(
+        json!({ "aaguid": YUBIKEY5_NFC }),
+        &reports,
+        &[],
+    )]))
+    .unwrap();
+    let entry = metadata.by_aaguid(&aaguid(YUBIKEY5_NFC)).unwrap();
+    let parsed: Vec<&AuthenticatorStatus> =
+        entry.status_reports().iter().map(|r| &r.status).collect();
+    assert_eq!(parsed[3], &AuthenticatorStatus::AttestationKeyCompromise);
+    assert_eq!(parsed[10], &AuthenticatorStatus::FidoCertifiedL1Plus);
+    assert_eq!(
+        parsed[15],
+        &AuthenticatorStatus::Unknown("FIDO_CERTIFIED_L4".into())
+    );
+    for (status, name) in parsed.iter().zip(names) {
+        assert_eq!(status.as_str(), name);
+        assert!(
+            !matches!(status, AuthenticatorStatus::Unknown(_)) || name == "FIDO_CERTIFIED_L4",
+            "{name}"
+        );
+    }
+    let compromised: Vec<&str> = parsed
+        .iter()
+        .filter(|s| s.is_compromised())
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(
+        compromised,
+        [
+            "USER_VERIFICATION_BYPASS",
+            "ATTESTATION_KEY_COMPROMISE",
+            "USER_KEY_REMOTE_COMPROMISE",
+            "USER_KEY_PHYSICAL_COMPROMISE",
+            "REVOKED"
+        ]
+    );
+    // Same date for all: list order decides.
+    assert_eq!(
+        entry.status(),
+        Some(&AuthenticatorStatus::Unknown("FIDO_CERTIFIED_L4".into()))
+    );
+    assert_eq!(
+        entry.compromised_status(),
+        Some(&AuthenticatorStatus::Revoked)
+    );
+
+    // A later report does not clear a compromise; dates, not list order, say which is later.
+    let metadata = unsigned(&payload(vec![entry_with(&[
+        ("UPDATE_AVAILABLE", "2022-02-01"),
+        ("USER_VERIFICATION_BYPASS", "2021-05-01"),
+        ("FIDO_CERTIFIED_L1", "2020-01-01"),
+    ])]))
+    .unwrap();
+    let entry = metadata.by_aaguid(&aaguid(YUBIKEY5_NFC)).unwrap();
+    assert_eq!(entry.status(), Some(&AuthenticatorStatus::UpdateAvailable));
+    assert_eq!(
+        entry.compromised_status(),
+        Some(&AuthenticatorStatus::UserVerificationBypass)
+    );
+}
+
+#[test]
+fn malformed_entries_fail_at_load() {
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut p = payload(vec![certified(json!({ "aaguid": YUBIKEY5_NFC }), &[])]);
+        change(&mut p["entries"][0]);
+        unsigned(&p).unwrap_err()
+    };
+    let not_a_cert =
+        with(&|e| e["metadataStatement"]["attestationRootCertificates"] = json!(["AAAA"]));
+    assert_eq!(not_a_cert.kind(), "malformed");
+    let not_base64 =
+        with(&|e| e["metadataStatement"]["attestationRootCertificates"] = json!(["not base64!"]));
+    assert_eq!(not_base64, Error::Base64("attestationRootCertificates"));
+    assert_eq!(
+        with(&|e| e["aaguid"] = json!("2fc0579f")).kind(),
+        "malformed"
+    );
+    assert_eq!(
+        with(&|e| e["attestationCertificateKeyIdentifiers"] = json!(["zz"])).kind(),
+        "malformed"
+    );
+    assert_eq!(
+        with(&|e| e["statusReports"][0]["effectiveDate"] = json!("01/01/2020")).kind(),
+        "malformed"
+    );
+    assert_eq!(
+        with(&|e| e["metadataStatement"]["description"] = json!(5)).kind(),
+        "malformed"
+    );
+    let no_reports = with(&|e| {
+        e.as_object_mut().unwrap().remove("statusReports");
+    });
+    assert_eq!(no_reports.kind(), "malformed");
+
+    let duplicated = payload(vec![entry_with(&[]), entry_with(&[])]);
+    assert_eq!(unsigned(&duplicated).unwrap_err().kind(), "malformed");
+
+    let huge = vec![b' '; MAX_METADATA_BLOB_LEN + 1];
+    assert!(matches!(
+        Metadata::from_unsigned_payload_json(&huge),
+        Err(Error::TooLarge { .. })
+    ));
+    let huge_blob = "a".repeat(MAX_METADATA_BLOB_LEN + 1);
+    assert!(matches!(
+        Metadata::from_blob(&huge_blob, &[], GOOD_TIME),
+        Err(Error::TooLarge { .. })
+    ));
+}
+
+/// Registrations of real authenticators, with test metadata for their model: one found by AAGUID
+/// (packed), one by attestation key identifier (fido-u2f).
+fn real_registrations() -> [(Vector, Value); 2] {
+    [
+        (
+            vector("webauthn-rs/packed-full-es256-yubikey5-aaguid-ext.json"),
+            json!({ "aaguid": YUBIKEY5_NFC }),
+        ),
+        (
+            vector("fido2-lib/fido-u2f-yubikey4.json"),
+            json!({ "attestationCertificateKeyIdentifiers": [YUBIKEY4_KEY_ID] }),
+        ),
+    ]
+}
+
+#[test]
+fn metadata_refuses_a_revoked_authenticator() {
+    for (v, ids) in real_registrations() {
+        for status in ["REVOKED", "ATTESTATION_KEY_COMPROMISE"] {
+            let reports = [("FIDO_CERTIFIED_L1", "2019-01-01"), (status, "2021-01-01")];
+            let metadata = unsigned(&payload(vec![entry(ids.clone(), &reports, &[])])).unwrap();
+            let trust = TrustAnchors::none().with_metadata(metadata);
+            assert_eq!(
+                register(&v, &trust).unwrap_err(),
+                Error::Revoked(status.into()),
+                "{}",
+                v.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn metadata_roots_make_a_certified_authenticator_trusted() {
+    let yubico = root_der("roots/yubico-u2f-root.pem");
+    for (v, ids) in real_registrations() {
+        assert!(
+            !register(&v, &TrustAnchors::none()).unwrap().trusted,
+            "{}",
+            v.name()
+        );
+
+        let signer = Signer::new("Test");
+        let blob = signer.sign(&payload(vec![certified(
+            ids,
+            std::slice::from_ref(&yubico),
+        )]));
+        let metadata = Metadata::from_blob(&blob, &signer.roots(), GOOD_TIME).unwrap();
+        let verified = register(&v, &TrustAnchors::none().with_metadata(metadata)).unwrap();
+        assert!(verified.trusted, "{}", v.name());
+    }
+}
+
+#[test]
+fn metadata_roots_only_anchor_their_own_model() {
+    let yubico = root_der("roots/yubico-u2f-root.pem");
+    let other_model = certified(
+        json!({ "aaguid": "00000000-0000-0000-0000-000000000001" }),
+        &[yubico],
+    );
+    let trust = TrustAnchors::none().with_metadata(unsigned(&payload(vec![other_model])).unwrap());
+    for (v, _) in real_registrations() {
+        assert!(!register(&v, &trust).unwrap().trusted, "{}", v.name());
+    }
+}
+
+/// The real FIDO Alliance BLOB saved in `tests/vectors/fido2-lib/mds3-blob.jwt`; see the README.
+fn real_blob() -> String {
+    std::fs::read_to_string(vectors_dir().join("fido2-lib/mds3-blob.jwt")).unwrap()
+}
+
+fn fido_mds_root() -> Vec<Vec<u8>> {
+    vec![root_der("roots/fido-mds-root.pem")]
+}
+
+#[test]
+fn the_real_fido_blob_verifies_at_its_time() {
+    let metadata = Metadata::from_blob(
+        real_blob().trim(),
+        &fido_mds_root(),
+        rfc3339("2022-02-15T00:00:00Z"),
+    )
+    .unwrap();
+    assert_eq!(metadata.no(), 12);
+    assert_eq!(metadata.next_update(), rfc3339("2022-03-01T00:00:00Z"));
+    assert_eq!(metadata.entries().len(), 101);
+    assert!(
+        metadata
+            .legal_header()
+            .starts_with("Retrieval and use of this BLOB")
+    );
+
+    let yubikey5 = metadata.by_aaguid(&aaguid(YUBIKEY5_NFC)).unwrap();
+    assert_eq!(
+        yubikey5.statement().unwrap().description,
+        "YubiKey 5 Series with NFC"
+    );
+    assert_eq!(
+        yubikey5.status(),
+        Some(&AuthenticatorStatus::FidoCertifiedL1)
+    );
+    assert!(
+        yubikey5
+            .root_certificates()
+            .contains(&root_der("roots/yubico-u2f-root.pem"))
+    );
+
+    let yubikey4 = metadata.by_key_identifier(&hex(YUBIKEY4_KEY_ID)).unwrap();
+    assert_eq!(
+        yubikey4.statement().unwrap().description,
+        "YK4 Series Key by Yubico"
+    );
+    assert_eq!(yubikey4.statement().unwrap().protocol_family, "u2f");
+
+    let at = rfc3339("2022-06-01T00:00:00Z");
+    assert_eq!(
+        Metadata::from_blob(real_blob().trim(), &fido_mds_root(), at).unwrap_err(),
+        Error::CertificateExpired
+    );
+    let yubico = vec![root_der("roots/yubico-u2f-root.pem")];
+    assert_eq!(
+        Metadata::from_blob(real_blob().trim(), &yubico, rfc3339("2022-02-15T00:00:00Z"))
+            .unwrap_err(),
+        Error::Untrusted
+    );
+}
+
+#[test]
+fn the_real_fido_blob_anchors_real_registrations() {
+    let metadata = Metadata::from_blob(
+        real_blob().trim(),
+        &fido_mds_root(),
+        rfc3339("2022-02-15T00:00:00Z"),
+    )
+    .unwrap();
+    let trust = TrustAnchors::none().with_metadata(metadata);
+    for (v, _) in real_registrations() {
+        assert!(register(&v, &trust).unwrap().trusted, "{}", v.name());
+    }
+}
+
+#[test]
+fn the_spec_example_blob_verifies_through_its_intermediate() {
+    let blob = std::fs::read_to_string(vectors_dir().join("go-webauthn/mds3-blob.jwt")).unwrap();
+    let root = vec![root_der("roots/fido-mds3-example-root.pem")];
+    let at = rfc3339("2022-01-01T00:00:00Z");
+    let metadata = Metadata::from_blob(blob.trim(), &root, at).unwrap();
+    assert_eq!(metadata.no(), 15);
+    // Already stale when signed; loading leaves that judgement to the caller.
+    assert!(metadata.next_update() < at);
+
+    let fido2 = metadata
+        .by_aaguid(&aaguid("0132d110-bf4e-4208-a403-ab4f5f12efe5"))
+        .unwrap();
+    assert_eq!(
+        fido2.statement().unwrap().description,
+        "FIDO Alliance Sample FIDO2 Authenticator"
+    );
+    assert_eq!(fido2.status(), Some(&AuthenticatorStatus::FidoCertifiedL1));
+    assert!(!fido2.root_certificates().is_empty());
+    let uaf = metadata
+        .entries()
+        .iter()
+        .find(|e| e.aaid() == Some("1234#5678"))
+        .unwrap();
+    assert_eq!(uaf.statement().unwrap().protocol_family, "uaf");
+
+    assert_eq!(
+        Metadata::from_blob(blob.trim(), &fido_mds_root(), at).unwrap_err(),
+        Error::Untrusted
+    );
+}
