@@ -58,14 +58,6 @@ impl<'a> Map<'a> {
             .map(|(_, v)| v)
     }
 
-    /// The value under an integer key (COSE labels).
-    pub fn get_int(&self, key: i64) -> Option<&'a Value> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(key))
-            .map(|(_, v)| v)
-    }
-
     /// Whether every key is one of `allowed` text keys.
     pub fn only_keys(&self, allowed: &[&str]) -> Result<()> {
         let all_known = self

@@ -3,7 +3,7 @@
 
 use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 use x509_parser::certificate::X509Certificate;
-use x509_parser::der_parser::asn1_rs::{Any, FromDer as _};
+use x509_parser::prelude::FromDer as _;
 use x509_parser::oid_registry::{self as oids, Oid};
 use x509_parser::signature_algorithm::SignatureAlgorithm;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -17,7 +17,6 @@ pub const MAX_CERT_LEN: usize = 16 * 1024;
 /// A parsed certificate borrowing its DER.
 #[derive(Debug)]
 pub struct Certificate<'a> {
-    der: &'a [u8],
     inner: X509Certificate<'a>,
 }
 
@@ -32,15 +31,10 @@ impl<'a> Certificate<'a> {
             });
         }
         match X509Certificate::from_der(der) {
-            Ok((rest, inner)) if rest.is_empty() => Ok(Self { der, inner }),
+            Ok((rest, inner)) if rest.is_empty() => Ok(Self { inner }),
             Ok(_) => Err(Error::malformed(FIELD, "trailing bytes after certificate")),
             Err(_) => Err(Error::malformed(FIELD, "not a DER X.509 certificate")),
         }
-    }
-
-    /// The DER encoding.
-    pub fn der(&self) -> &'a [u8] {
-        self.der
     }
 
     /// The parsed certificate, for format-specific extension checks.
@@ -307,14 +301,6 @@ pub fn certificates_from_pem(pem: &str) -> Result<Vec<Vec<u8>>> {
         rest = after.get(end..).unwrap_or_default();
     }
     Ok(out)
-}
-
-/// Reads a DER `OCTET STRING`/`SEQUENCE`-agnostic value (used for extensions wrapped twice).
-pub(crate) fn any_from_der(bytes: &[u8]) -> Result<Any<'_>> {
-    match Any::from_der(bytes) {
-        Ok((rest, any)) if rest.is_empty() => Ok(any),
-        _ => Err(Error::malformed("certificate", "malformed extension value")),
-    }
 }
 
 /// The attestation certificate key identifier that FIDO metadata lists for authenticators without

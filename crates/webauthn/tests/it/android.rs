@@ -2,9 +2,6 @@
 //! failing for its own reason, on changed vectors where the signatures allow it and on statements
 //! built here where they do not.
 
-// The helpers below are test code as much as the #[test] functions, which are all that clippy's
-// allow-*-in-tests settings cover.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
