@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// once decoded.
 pub fn decode(field: &'static str, input: &str, limit: usize) -> Result<Vec<u8>> {
     // Four characters carry three bytes; check before decoding so a huge input never allocates.
-    if input.len() / 4 * 3 > limit + 3 {
+    if input.len() / 4 * 3 > limit.saturating_add(3) {
         return Err(Error::TooLarge { field, limit });
     }
     let bytes = URL_SAFE_NO_PAD
@@ -55,5 +55,11 @@ mod tests {
             decode("f", "AAAAAAAAAAAAAAAAAAAAAAAA", 17),
             Err(Error::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn an_unbounded_limit_does_not_overflow() {
+        assert_eq!(decode("f", "AQID", usize::MAX).unwrap(), vec![1, 2, 3]);
+        assert_eq!(decode("f", "", usize::MAX - 2).unwrap(), Vec::<u8>::new());
     }
 }

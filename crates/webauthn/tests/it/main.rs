@@ -5,6 +5,8 @@
 
 mod android;
 mod common;
+mod differential;
 mod mds;
+mod no_panic;
 mod tampered;
 mod vectors;
