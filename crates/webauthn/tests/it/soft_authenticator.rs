@@ -1,0 +1,173 @@
+//! A software authenticator: real keys and real signatures for every algorithm latchkey supports,
+//! producing the JSON a browser's `PublicKeyCredential.toJSON()` would.
+
+use aws_lc_rs::digest;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaEncoding, RsaKeyPair};
+use ciborium::Value;
+use latchkey_webauthn::{CoseAlgorithm, encode_base64url};
+use serde_json::json;
+
+enum Signer {
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+    Rsa(RsaKeyPair, &'static dyn RsaEncoding),
+}
+
+pub struct SoftAuthenticator {
+    signer: Signer,
+    pub alg: CoseAlgorithm,
+    pub cose_key: Vec<u8>,
+    pub credential_id: Vec<u8>,
+    pub counter: u32,
+    /// Flags for the next ceremony: UP and UV by default.
+    pub flags: u8,
+}
+
+fn cose(entries: Vec<(i64, Value)>) -> Vec<u8> {
+    let map = Value::Map(entries.into_iter().map(|(k, v)| (Value::from(k), v)).collect());
+    let mut out = Vec::new();
+    ciborium::into_writer(&map, &mut out).unwrap();
+    out
+}
+
+impl SoftAuthenticator {
+    /// A new credential for `alg` (RS1 cannot be made: aws-lc-rs does not sign with SHA-1).
+    pub fn new(alg: CoseAlgorithm) -> Self {
+        let rng = SystemRandom::new();
+        let ec = |signing: &'static signature::EcdsaSigningAlgorithm, crv: i64| {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).unwrap();
+            let pair = EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref()).unwrap();
+            let point = pair.public_key().as_ref().to_vec();
+            let half = (point.len() - 1) / 2;
+            let key = cose(vec![
+                (1, 2.into()),
+                (3, alg.id().into()),
+                (-1, crv.into()),
+                (-2, Value::Bytes(point[1..=half].to_vec())),
+                (-3, Value::Bytes(point[half + 1..].to_vec())),
+            ]);
+            (Signer::Ecdsa(pair), key)
+        };
+        let rsa = |encoding: &'static dyn RsaEncoding| {
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+            let public = pair.public_key();
+            let key = cose(vec![
+                (1, 3.into()),
+                (3, alg.id().into()),
+                (-1, Value::Bytes(public.modulus().big_endian_without_leading_zero().to_vec())),
+                (-2, Value::Bytes(public.exponent().big_endian_without_leading_zero().to_vec())),
+            ]);
+            (Signer::Rsa(pair, encoding), key)
+        };
+        let (signer, cose_key) = match alg {
+            CoseAlgorithm::Es256 => ec(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, 1),
+            CoseAlgorithm::Es384 => ec(&signature::ECDSA_P384_SHA384_ASN1_SIGNING, 2),
+            CoseAlgorithm::Es512 => ec(&signature::ECDSA_P521_SHA512_ASN1_SIGNING, 3),
+            CoseAlgorithm::EdDsa => {
+                let pair = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref()).unwrap();
+                let key = cose(vec![
+                    (1, 1.into()),
+                    (3, alg.id().into()),
+                    (-1, 6.into()),
+                    (-2, Value::Bytes(pair.public_key().as_ref().to_vec())),
+                ]);
+                (Signer::Ed25519(pair), key)
+            }
+            CoseAlgorithm::Rs256 => rsa(&signature::RSA_PKCS1_SHA256),
+            CoseAlgorithm::Rs384 => rsa(&signature::RSA_PKCS1_SHA384),
+            CoseAlgorithm::Rs512 => rsa(&signature::RSA_PKCS1_SHA512),
+            CoseAlgorithm::Ps256 => rsa(&signature::RSA_PSS_SHA256),
+            CoseAlgorithm::Rs1 => panic!("aws-lc-rs does not sign RS1"),
+        };
+        let mut credential_id = vec![0u8; 32];
+        aws_lc_rs::rand::fill(&mut credential_id).unwrap();
+        Self { signer, alg, cose_key, credential_id, counter: 0, flags: 0x05 }
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let rng = SystemRandom::new();
+        match &self.signer {
+            Signer::Ecdsa(pair) => pair.sign(&rng, message).unwrap().as_ref().to_vec(),
+            Signer::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+            Signer::Rsa(pair, encoding) => {
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(*encoding, &rng, message, &mut sig).unwrap();
+                sig
+            }
+        }
+    }
+
+    fn client_data(ty: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
+        format!(r#"{{"type":"{ty}","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#, encode_base64url(challenge))
+            .into_bytes()
+    }
+
+    fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
+        let mut data = digest::digest(&digest::SHA256, rp_id.as_bytes()).as_ref().to_vec();
+        data.push(self.flags | if attested { 0x40 } else { 0 });
+        data.extend_from_slice(&self.counter.to_be_bytes());
+        if attested {
+            data.extend_from_slice(&[0x11; 16]);
+            data.extend_from_slice(&u16::try_from(self.credential_id.len()).unwrap().to_be_bytes());
+            data.extend_from_slice(&self.credential_id);
+            data.extend_from_slice(&self.cose_key);
+        }
+        data
+    }
+
+    fn signed(auth_data: &[u8], client_data: &[u8]) -> Vec<u8> {
+        let mut signed = auth_data.to_vec();
+        signed.extend_from_slice(digest::digest(&digest::SHA256, client_data).as_ref());
+        signed
+    }
+
+    /// A registration with packed self attestation.
+    pub fn register(&mut self, rp_id: &str, origin: &str, challenge: &[u8]) -> serde_json::Value {
+        let client_data = Self::client_data("webauthn.create", challenge, origin);
+        let auth_data = self.auth_data(rp_id, true);
+        let sig = self.sign(&Self::signed(&auth_data, &client_data));
+        let object = Value::Map(vec![
+            (Value::from("fmt"), Value::from("packed")),
+            (
+                Value::from("attStmt"),
+                Value::Map(vec![(Value::from("alg"), Value::from(self.alg.id())), (Value::from("sig"), Value::Bytes(sig))]),
+            ),
+            (Value::from("authData"), Value::Bytes(auth_data)),
+        ]);
+        let mut attestation_object = Vec::new();
+        ciborium::into_writer(&object, &mut attestation_object).unwrap();
+        json!({
+            "id": encode_base64url(&self.credential_id),
+            "rawId": encode_base64url(&self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": encode_base64url(&client_data),
+                "attestationObject": encode_base64url(&attestation_object),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+        })
+    }
+
+    /// An assertion; the counter goes up first, as a hardware authenticator's does.
+    pub fn assert(&mut self, rp_id: &str, origin: &str, challenge: &[u8], user_handle: &[u8]) -> serde_json::Value {
+        self.counter += 1;
+        let client_data = Self::client_data("webauthn.get", challenge, origin);
+        let auth_data = self.auth_data(rp_id, false);
+        let sig = self.sign(&Self::signed(&auth_data, &client_data));
+        json!({
+            "id": encode_base64url(&self.credential_id),
+            "rawId": encode_base64url(&self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": encode_base64url(&client_data),
+                "authenticatorData": encode_base64url(&auth_data),
+                "signature": encode_base64url(&sig),
+                "userHandle": encode_base64url(user_handle),
+            },
+            "clientExtensionResults": {},
+        })
+    }
+}
