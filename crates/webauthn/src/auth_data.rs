@@ -11,7 +11,7 @@ use crate::cose::{CredentialPublicKey, MAX_COSE_KEY_LEN};
 use crate::error::{Error, Result};
 use crate::policy::{Policy, RelyingParty, UserVerification};
 
-/// Longest authenticatorData accepted: a maximal credential ID, an RSA-8192 key and extensions.
+/// Longest authenticatorData accepted: a maximal credential ID, the largest key and extensions.
 pub const MAX_AUTH_DATA_LEN: usize = 8 * 1024;
 /// The WebAuthn limit on credential IDs.
 pub const MAX_CREDENTIAL_ID_LEN: usize = 1023;

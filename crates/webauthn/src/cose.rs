@@ -31,11 +31,17 @@ pub enum CoseAlgorithm {
     Ps256,
     /// RSASSA-PKCS1-v1_5 with SHA-1: legacy TPMs and U2F only, allowed where policy says so.
     Rs1,
+    /// ML-DSA-44 (FIPS 204), post-quantum.
+    MlDsa44,
+    /// ML-DSA-65 (FIPS 204), post-quantum.
+    MlDsa65,
+    /// ML-DSA-87 (FIPS 204), post-quantum.
+    MlDsa87,
 }
 
 impl CoseAlgorithm {
     /// Every algorithm this crate implements.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 12] = [
         Self::Es256,
         Self::Es384,
         Self::Es512,
@@ -45,6 +51,9 @@ impl CoseAlgorithm {
         Self::Rs512,
         Self::Ps256,
         Self::Rs1,
+        Self::MlDsa44,
+        Self::MlDsa65,
+        Self::MlDsa87,
     ];
 
     /// The algorithm with COSE identifier `id`.
@@ -59,6 +68,9 @@ impl CoseAlgorithm {
             -259 => Self::Rs512,
             -37 => Self::Ps256,
             -65535 => Self::Rs1,
+            -48 => Self::MlDsa44,
+            -49 => Self::MlDsa65,
+            -50 => Self::MlDsa87,
             other => return Err(Error::UnsupportedAlgorithm(other)),
         })
     }
@@ -75,6 +87,9 @@ impl CoseAlgorithm {
             Self::Rs512 => -259,
             Self::Ps256 => -37,
             Self::Rs1 => -65535,
+            Self::MlDsa44 => -48,
+            Self::MlDsa65 => -49,
+            Self::MlDsa87 => -50,
         }
     }
 
@@ -90,6 +105,9 @@ impl CoseAlgorithm {
             Self::Rs512 => "RS512",
             Self::Ps256 => "PS256",
             Self::Rs1 => "RS1",
+            Self::MlDsa44 => "ML-DSA-44",
+            Self::MlDsa65 => "ML-DSA-65",
+            Self::MlDsa87 => "ML-DSA-87",
         }
     }
 
@@ -105,6 +123,19 @@ impl CoseAlgorithm {
             Self::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
             Self::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
             Self::Rs1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            Self::MlDsa44 => &signature::ML_DSA_44,
+            Self::MlDsa65 => &signature::ML_DSA_65,
+            Self::MlDsa87 => &signature::ML_DSA_87,
+        }
+    }
+
+    /// Length of an ML-DSA public key (FIPS 204 table 2).
+    const fn ml_dsa_public_key_len(self) -> Option<usize> {
+        match self {
+            Self::MlDsa44 => Some(1312),
+            Self::MlDsa65 => Some(1952),
+            Self::MlDsa87 => Some(2592),
+            _ => None,
         }
     }
 
@@ -158,10 +189,12 @@ pub enum KeyMaterial {
     Okp { x: Vec<u8> },
     /// An RSA key: modulus and public exponent, big-endian without leading zeros.
     Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// An AKP key (ML-DSA): the encoded public key.
+    Akp { public: Vec<u8> },
 }
 
-/// Longest COSE key accepted: an RSA-8192 key with its labels fits easily.
-pub const MAX_COSE_KEY_LEN: usize = 2048;
+/// Longest COSE key accepted: an ML-DSA-87 key (2,592 bytes) or an RSA-8192 key with its labels.
+pub const MAX_COSE_KEY_LEN: usize = 4096;
 
 /// A credential public key: its COSE encoding as received, and the parsed key ready to verify.
 #[derive(Clone)]
@@ -256,6 +289,16 @@ impl CredentialPublicKey {
                 }
                 KeyMaterial::Okp { x }
             }
+            KeyType::Assigned(iana::KeyType::AKP) => {
+                let expected_len = alg
+                    .ml_dsa_public_key_len()
+                    .ok_or(Error::malformed(FIELD, "alg is not an ML-DSA algorithm"))?;
+                let public = bytes_param(-1)?;
+                if public.len() != expected_len {
+                    return Err(Error::malformed(FIELD, "ML-DSA key has the wrong length"));
+                }
+                KeyMaterial::Akp { public }
+            }
             KeyType::Assigned(iana::KeyType::RSA) => {
                 if alg.rsa_params().is_none() {
                     return Err(Error::malformed(FIELD, "alg is not an RSA algorithm"));
@@ -321,6 +364,7 @@ fn parse_key(alg: CoseAlgorithm, material: &KeyMaterial) -> Result<ParsedPublicK
             ParsedPublicKey::new(alg.verifier(), point).map_err(rejected)
         }
         KeyMaterial::Okp { x } => ParsedPublicKey::new(alg.verifier(), x).map_err(rejected),
+        KeyMaterial::Akp { public } => ParsedPublicKey::new(alg.verifier(), public).map_err(rejected),
         KeyMaterial::Rsa { n, e } => {
             let params = alg
                 .rsa_params()

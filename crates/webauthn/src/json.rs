@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 /// Longest credential JSON accepted.
 pub const MAX_JSON_LEN: usize = 64 * 1024;
 const MAX_ATTESTATION_OBJECT_LEN: usize = 32 * 1024;
-const MAX_SIGNATURE_LEN: usize = 1024;
+/// An ML-DSA-87 signature is 4,627 bytes; RSA-8192 is 1,024.
+const MAX_SIGNATURE_LEN: usize = 8 * 1024;
 const MAX_USER_HANDLE_LEN: usize = 64;
 const MAX_ID_LEN: usize = 1023;
 

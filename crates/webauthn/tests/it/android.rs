@@ -229,7 +229,7 @@ fn android_key_refuses_a_broken_chain() {
 
 #[test]
 fn android_key_refuses_the_w3c_vector_whose_lists_are_empty() {
-    let v = vector("go-webauthn/android-key-es256-w3c.json");
+    let v = vector("w3c/android-key-es256.json");
     assert_eq!(
         v.registration().unwrap_err(),
         bad(

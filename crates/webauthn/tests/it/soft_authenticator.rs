@@ -4,7 +4,9 @@
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaEncoding, RsaKeyPair};
+use aws_lc_rs::signature::{
+    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, PqdsaKeyPair, PqdsaSigningAlgorithm, RsaEncoding, RsaKeyPair,
+};
 use ciborium::Value;
 use latchkey_webauthn::{CoseAlgorithm, encode_base64url};
 use serde_json::json;
@@ -13,6 +15,7 @@ enum Signer {
     Ecdsa(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
     Rsa(RsaKeyPair, &'static dyn RsaEncoding),
+    MlDsa(PqdsaKeyPair),
 }
 
 pub struct SoftAuthenticator {
@@ -61,6 +64,15 @@ impl SoftAuthenticator {
             ]);
             (Signer::Rsa(pair, encoding), key)
         };
+        let ml_dsa = |signing: &'static PqdsaSigningAlgorithm| {
+            let pair = PqdsaKeyPair::generate(signing).unwrap();
+            let key = cose(vec![
+                (1, 7.into()),
+                (3, alg.id().into()),
+                (-1, Value::Bytes(pair.public_key().as_ref().to_vec())),
+            ]);
+            (Signer::MlDsa(pair), key)
+        };
         let (signer, cose_key) = match alg {
             CoseAlgorithm::Es256 => ec(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, 1),
             CoseAlgorithm::Es384 => ec(&signature::ECDSA_P384_SHA384_ASN1_SIGNING, 2),
@@ -80,6 +92,9 @@ impl SoftAuthenticator {
             CoseAlgorithm::Rs512 => rsa(&signature::RSA_PKCS1_SHA512),
             CoseAlgorithm::Ps256 => rsa(&signature::RSA_PSS_SHA256),
             CoseAlgorithm::Rs1 => panic!("aws-lc-rs does not sign RS1"),
+            CoseAlgorithm::MlDsa44 => ml_dsa(&signature::ML_DSA_44_SIGNING),
+            CoseAlgorithm::MlDsa65 => ml_dsa(&signature::ML_DSA_65_SIGNING),
+            CoseAlgorithm::MlDsa87 => ml_dsa(&signature::ML_DSA_87_SIGNING),
         };
         let mut credential_id = vec![0u8; 32];
         aws_lc_rs::rand::fill(&mut credential_id).unwrap();
@@ -94,6 +109,12 @@ impl SoftAuthenticator {
             Signer::Rsa(pair, encoding) => {
                 let mut sig = vec![0u8; pair.public_modulus_len()];
                 pair.sign(*encoding, &rng, message, &mut sig).unwrap();
+                sig
+            }
+            Signer::MlDsa(pair) => {
+                let mut sig = vec![0u8; pair.algorithm().signature_len()];
+                let len = pair.sign(message, &mut sig).unwrap();
+                sig.truncate(len);
                 sig
             }
         }

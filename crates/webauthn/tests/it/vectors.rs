@@ -54,15 +54,24 @@ fn check(v: &Vector) -> Result<(), String> {
     }
 }
 
-/// Vectors where latchkey is deliberately stricter than the suite they come from: the file, the
-/// error kind latchkey gives, and why that is right.
-const STRICTER_THAN_SOURCE: &[(&str, &str, &str)] = &[(
-    "webauthn-rs/android-key-es256.json",
-    "credential_id_mismatch",
-    "rawId differs from the credential ID in authenticatorData. The relying party would store one \
-     ID and the browser would later present the other, so the response is inconsistent; \
-     webauthn-rs stores the authenticatorData ID without comparing.",
-)];
+/// Vectors where latchkey deliberately decides otherwise than the suite they come from: the file,
+/// latchkey's verdict (`None` for valid, else the error kind), and why that is right.
+const DIFFERS_FROM_SOURCE: &[(&str, Option<&str>, &str)] = &[
+    (
+        "webauthn-rs/android-key-es256.json",
+        Some("credential_id_mismatch"),
+        "rawId differs from the credential ID in authenticatorData. The relying party would store one \
+         ID and the browser would later present the other, so the response is inconsistent; \
+         webauthn-rs stores the authenticatorData ID without comparing.",
+    ),
+    (
+        "py_webauthn/fido-u2f-token-binding-not-supported.json",
+        None,
+        "clientDataJSON carries tokenBinding {status: \"not-supported\"}, a Level 1 value. WebAuthn L3 \
+         no longer verifies Token Binding and keeps the member only as reserved, so latchkey ignores \
+         it; py_webauthn still rejects statuses outside the Level 2 enumeration.",
+    ),
+];
 
 #[test]
 fn every_vector_verifies_as_its_source_expects() {
@@ -70,20 +79,20 @@ fn every_vector_verifies_as_its_source_expects() {
     assert!(!vectors.is_empty());
     let failures: Vec<String> = vectors
         .iter()
-        .filter(|v| !STRICTER_THAN_SOURCE.iter().any(|(name, ..)| *name == v.name()))
+        .filter(|v| !DIFFERS_FROM_SOURCE.iter().any(|(name, ..)| *name == v.name()))
         .filter_map(|v| check(v).err().map(|e| format!("{}: {e}\n    source: {}", v.name(), v.source)))
         .collect();
     assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), vectors.len(), failures.join("\n"));
 }
 
 #[test]
-fn where_latchkey_is_stricter_it_fails_for_the_stated_reason() {
-    for (name, kind, _why) in STRICTER_THAN_SOURCE {
+fn where_latchkey_differs_from_the_source_it_does_so_for_the_stated_reason() {
+    for (name, verdict, _why) in DIFFERS_FROM_SOURCE {
         let v = crate::common::vector(name);
-        let error = match v.ceremony.as_str() {
-            "registration" => v.registration().map(|_| ()).unwrap_err(),
-            _ => v.assertion().map(|_| ()).unwrap_err(),
+        let outcome = match v.ceremony.as_str() {
+            "registration" => v.registration().map(|_| ()),
+            _ => v.assertion().map(|_| ()),
         };
-        assert_eq!(error.kind(), *kind, "{name}");
+        assert_eq!(outcome.err().map(|e| e.kind()), *verdict, "{name}");
     }
 }
