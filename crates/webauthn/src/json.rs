@@ -1,5 +1,7 @@
 //! The JSON that `PublicKeyCredential.toJSON()` produces in a browser, decoded strictly.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use crate::auth_data::MAX_AUTH_DATA_LEN;
@@ -17,33 +19,38 @@ const MAX_ID_LEN: usize = 1023;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Credential<R> {
-    id: String,
-    raw_id: String,
-    #[serde(rename = "type")]
-    ty: String,
+struct Credential<'a, R> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    raw_id: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    ty: Cow<'a, str>,
     response: R,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AttestationWire {
-    #[serde(rename = "clientDataJSON")]
-    client_data_json: String,
-    attestation_object: String,
+struct AttestationWire<'a> {
+    #[serde(rename = "clientDataJSON", borrow)]
+    client_data_json: Cow<'a, str>,
+    #[serde(borrow)]
+    attestation_object: Cow<'a, str>,
     #[serde(default)]
     transports: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AssertionWire {
-    #[serde(rename = "clientDataJSON")]
-    client_data_json: String,
-    authenticator_data: String,
-    signature: String,
-    #[serde(default)]
-    user_handle: Option<String>,
+struct AssertionWire<'a> {
+    #[serde(rename = "clientDataJSON", borrow)]
+    client_data_json: Cow<'a, str>,
+    #[serde(borrow)]
+    authenticator_data: Cow<'a, str>,
+    #[serde(borrow)]
+    signature: Cow<'a, str>,
+    #[serde(default, borrow)]
+    user_handle: Option<Cow<'a, str>>,
 }
 
 /// A registration response: `PublicKeyCredential` with an `AuthenticatorAttestationResponse`.
@@ -74,14 +81,16 @@ pub struct AuthenticationResponse {
     pub user_handle: Option<Vec<u8>>,
 }
 
-fn parse<R: for<'de> Deserialize<'de>>(json: &[u8]) -> Result<(Vec<u8>, R)> {
+/// Base64url text has no JSON escapes, so the fields borrow from the input and only the decoded
+/// bytes are allocated.
+fn parse<'a, R: Deserialize<'a>>(json: &'a [u8]) -> Result<(Vec<u8>, R)> {
     if json.len() > MAX_JSON_LEN {
         return Err(Error::TooLarge {
             field: "credential JSON",
             limit: MAX_JSON_LEN,
         });
     }
-    let c: Credential<R> = serde_json::from_slice(json).map_err(|_| {
+    let c: Credential<'a, R> = serde_json::from_slice(json).map_err(|_| {
         Error::malformed("credential JSON", "not a PublicKeyCredential JSON object")
     })?;
     if c.ty != "public-key" {
@@ -141,5 +150,45 @@ impl AuthenticationResponse {
             signature: b64::decode("signature", &r.signature, MAX_SIGNATURE_LEN)?,
             user_handle,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assertion(id: &str, raw_id: &str) -> Vec<u8> {
+        format!(
+            r#"{{"id":"{id}","rawId":"{raw_id}","type":"public-key","response":{{"clientDataJSON":"e30",
+            "authenticatorData":"AAAA","signature":"AQ","userHandle":null}},"clientExtensionResults":{{}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn reads_the_browser_shape() {
+        let r = AuthenticationResponse::from_json(&assertion("AQID", "AQID")).unwrap();
+        assert_eq!(r.raw_id, [1, 2, 3]);
+        assert_eq!(r.client_data_json, b"{}");
+        assert_eq!(r.user_handle, None);
+    }
+
+    #[test]
+    fn escaped_characters_in_base64_fields_are_unescaped_first() {
+        let r = AuthenticationResponse::from_json(&assertion(r"\u0041QID", "AQID")).unwrap();
+        assert_eq!(r.raw_id, [1, 2, 3]);
+    }
+
+    #[test]
+    fn id_and_raw_id_must_agree() {
+        assert_eq!(AuthenticationResponse::from_json(&assertion("AQIE", "AQID")), Err(Error::CredentialIdMismatch));
+    }
+
+    #[test]
+    fn refuses_other_credential_types_and_oversize_input() {
+        let other = String::from_utf8(assertion("AQID", "AQID")).unwrap().replace("public-key", "password");
+        assert!(matches!(AuthenticationResponse::from_json(other.as_bytes()), Err(Error::Malformed { .. })));
+        let huge = vec![b' '; MAX_JSON_LEN + 1];
+        assert!(matches!(AuthenticationResponse::from_json(&huge), Err(Error::TooLarge { .. })));
     }
 }
