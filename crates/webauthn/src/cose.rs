@@ -29,6 +29,10 @@ pub enum CoseAlgorithm {
     Rs512,
     /// RSASSA-PSS with SHA-256.
     Ps256,
+    /// RSASSA-PSS with SHA-384.
+    Ps384,
+    /// RSASSA-PSS with SHA-512.
+    Ps512,
     /// RSASSA-PKCS1-v1_5 with SHA-1: legacy TPMs and U2F only, allowed where policy says so.
     Rs1,
     /// ML-DSA-44 (FIPS 204), post-quantum.
@@ -41,7 +45,7 @@ pub enum CoseAlgorithm {
 
 impl CoseAlgorithm {
     /// Every algorithm this crate implements.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::Es256,
         Self::Es384,
         Self::Es512,
@@ -50,6 +54,8 @@ impl CoseAlgorithm {
         Self::Rs384,
         Self::Rs512,
         Self::Ps256,
+        Self::Ps384,
+        Self::Ps512,
         Self::Rs1,
         Self::MlDsa44,
         Self::MlDsa65,
@@ -67,6 +73,8 @@ impl CoseAlgorithm {
             -258 => Self::Rs384,
             -259 => Self::Rs512,
             -37 => Self::Ps256,
+            -38 => Self::Ps384,
+            -39 => Self::Ps512,
             -65535 => Self::Rs1,
             -48 => Self::MlDsa44,
             -49 => Self::MlDsa65,
@@ -86,6 +94,8 @@ impl CoseAlgorithm {
             Self::Rs384 => -258,
             Self::Rs512 => -259,
             Self::Ps256 => -37,
+            Self::Ps384 => -38,
+            Self::Ps512 => -39,
             Self::Rs1 => -65535,
             Self::MlDsa44 => -48,
             Self::MlDsa65 => -49,
@@ -104,6 +114,8 @@ impl CoseAlgorithm {
             Self::Rs384 => "RS384",
             Self::Rs512 => "RS512",
             Self::Ps256 => "PS256",
+            Self::Ps384 => "PS384",
+            Self::Ps512 => "PS512",
             Self::Rs1 => "RS1",
             Self::MlDsa44 => "ML-DSA-44",
             Self::MlDsa65 => "ML-DSA-65",
@@ -122,6 +134,8 @@ impl CoseAlgorithm {
             Self::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
             Self::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
             Self::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
+            Self::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
+            Self::Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
             Self::Rs1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
             Self::MlDsa44 => &signature::ML_DSA_44,
             Self::MlDsa65 => &signature::ML_DSA_65,
@@ -145,6 +159,8 @@ impl CoseAlgorithm {
             Self::Rs384 => Some(&signature::RSA_PKCS1_2048_8192_SHA384),
             Self::Rs512 => Some(&signature::RSA_PKCS1_2048_8192_SHA512),
             Self::Ps256 => Some(&signature::RSA_PSS_2048_8192_SHA256),
+            Self::Ps384 => Some(&signature::RSA_PSS_2048_8192_SHA384),
+            Self::Ps512 => Some(&signature::RSA_PSS_2048_8192_SHA512),
             Self::Rs1 => Some(&signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY),
             _ => None,
         }

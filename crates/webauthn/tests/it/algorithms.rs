@@ -1,7 +1,7 @@
 //! Every algorithm latchkey implements, end to end with freshly made keys: registration with packed
 //! self attestation, then assertions, then a changed signature and a reused counter. Recorded
 //! vectors cover the algorithms real authenticators use (see tests/vectors); this covers the rest
-//! (RS384, RS512, PS256) and keeps every one exercised on every run, post-quantum ML-DSA included.
+//! (RS384, RS512, PS512) and keeps every one exercised on every run, post-quantum ML-DSA included.
 
 use latchkey_webauthn::{
     AssertionRequest, AttestationType, AuthenticationResponse, CoseAlgorithm, Error, Policy, RegistrationResponse,

@@ -135,6 +135,18 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
          WebAuthn L3 reserves the member without verifying it, webauthn-rs-core fails to parse it.",
     ),
     (
+        "simplewebauthn/packed-full-es256-yubikey5-dontneeda.json",
+        "Placeholder rawId: SimpleWebAuthn's test replaced the browser's id with a two-byte stand-in, \
+         so rawId no longer names the credential in authenticatorData; a relying party must not store \
+         the key under an ID the authenticator will never present.",
+    ),
+    (
+        "simplewebauthn/packed-self-es256-chrome-touchid.json",
+        "Placeholder rawId: SimpleWebAuthn's test replaced the browser's id with a two-byte stand-in, \
+         so rawId no longer names the credential in authenticatorData; a relying party must not store \
+         the key under an ID the authenticator will never present.",
+    ),
+    (
         "webauthn-rs/android-key-es256.json",
         "rawId differs from the credential ID in authenticatorData; the RP would store a key under an \
          ID the authenticator does not use. webauthn-rs-core never compares them.",

@@ -3,10 +3,12 @@
 // Test helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod algorithms;
 mod android;
 mod common;
 mod differential;
 mod mds;
+mod soft_authenticator;
 mod no_panic;
 mod tampered;
 mod vectors;

@@ -91,6 +91,8 @@ impl SoftAuthenticator {
             CoseAlgorithm::Rs384 => rsa(&signature::RSA_PKCS1_SHA384),
             CoseAlgorithm::Rs512 => rsa(&signature::RSA_PKCS1_SHA512),
             CoseAlgorithm::Ps256 => rsa(&signature::RSA_PSS_SHA256),
+            CoseAlgorithm::Ps384 => rsa(&signature::RSA_PSS_SHA384),
+            CoseAlgorithm::Ps512 => rsa(&signature::RSA_PSS_SHA512),
             CoseAlgorithm::Rs1 => panic!("aws-lc-rs does not sign RS1"),
             CoseAlgorithm::MlDsa44 => ml_dsa(&signature::ML_DSA_44_SIGNING),
             CoseAlgorithm::MlDsa65 => ml_dsa(&signature::ML_DSA_65_SIGNING),

@@ -58,6 +58,20 @@ fn check(v: &Vector) -> Result<(), String> {
 /// latchkey's verdict (`None` for valid, else the error kind), and why that is right.
 const DIFFERS_FROM_SOURCE: &[(&str, Option<&str>, &str)] = &[
     (
+        "simplewebauthn/packed-full-es256-yubikey5-dontneeda.json",
+        Some("credential_id_mismatch"),
+        "Placeholder rawId: SimpleWebAuthn's test replaced the browser's id with a two-byte stand-in, \
+         so rawId no longer names the credential in authenticatorData; a relying party must not store \
+         the key under an ID the authenticator will never present.",
+    ),
+    (
+        "simplewebauthn/packed-self-es256-chrome-touchid.json",
+        Some("credential_id_mismatch"),
+        "Placeholder rawId: SimpleWebAuthn's test replaced the browser's id with a two-byte stand-in, \
+         so rawId no longer names the credential in authenticatorData; a relying party must not store \
+         the key under an ID the authenticator will never present.",
+    ),
+    (
         "webauthn-rs/android-key-es256.json",
         Some("credential_id_mismatch"),
         "rawId differs from the credential ID in authenticatorData. The relying party would store one \
