@@ -30,11 +30,26 @@ fn stdout_json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-/// Writes the vector's response JSON to a temporary file, as a user would save it from a browser.
-fn response_file(v: &serde_json::Value, name: &str) -> PathBuf {
+/// The vector's response JSON in a temporary file, as a user would save it from a browser; removed
+/// when dropped.
+struct ResponseFile(PathBuf);
+
+impl ResponseFile {
+    fn to_str(&self) -> Option<&str> {
+        self.0.to_str()
+    }
+}
+
+impl Drop for ResponseFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn response_file(v: &serde_json::Value, name: &str) -> ResponseFile {
     let path = std::env::temp_dir().join(format!("latchkey-inspect-{}-{name}.json", std::process::id()));
     std::fs::write(&path, serde_json::to_vec(&v["response"]).unwrap()).unwrap();
-    path
+    ResponseFile(path)
 }
 
 #[test]

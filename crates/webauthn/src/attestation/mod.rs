@@ -153,3 +153,29 @@ pub(crate) fn statement_alg(input: &Input<'_>, fmt: &'static str) -> Result<crat
     }
     Ok(alg)
 }
+
+/// §8.2.1 and §8.3.1: if the attestation certificate carries id-fido-gen-ce-aaguid, it must not be
+/// critical and must name the AAGUID the authenticator data claims.
+pub(crate) fn check_aaguid_extension(
+    cert: &crate::x509::Certificate<'_>,
+    aaguid: &[u8; 16],
+    fmt: &'static str,
+) -> Result<()> {
+    let oid = x509_parser::der_parser::oid!(1.3.6.1.4.1.45724.1.1.4);
+    let Some(ext) = cert
+        .x509()
+        .get_extension_unique(&oid)
+        .map_err(|_| Error::attestation(fmt, "duplicate extension"))?
+    else {
+        return Ok(());
+    };
+    if ext.critical {
+        return Err(Error::attestation(fmt, "AAGUID extension must not be critical"));
+    }
+    // An OCTET STRING of 16 bytes has only this DER encoding.
+    let expected = [[0x04, 0x10].as_slice(), aaguid].concat();
+    if ext.value != expected.as_slice() {
+        return Err(Error::attestation(fmt, "certificate AAGUID differs from authenticator data"));
+    }
+    Ok(())
+}

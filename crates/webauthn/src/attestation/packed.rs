@@ -1,9 +1,7 @@
 //! `packed` (§8.2): self attestation with the credential key, or basic attestation with an x5c
 //! whose leaf meets §8.2.1.
 
-use x509_parser::der_parser::oid;
-
-use super::{AttestationType, Input, Statement, statement_alg};
+use super::{AttestationType, Input, Statement, check_aaguid_extension, statement_alg};
 use crate::error::{Error, Result};
 use crate::x509::{self, Certificate};
 
@@ -80,25 +78,5 @@ fn check_leaf(leaf: &Certificate<'_>, aaguid: &[u8; 16]) -> Result<()> {
     if leaf.is_ca() {
         return Err(Error::attestation(FMT, "attestation certificate is a CA"));
     }
-    let aaguid_ext = oid!(1.3.6.1.4.1.45724.1.1.4);
-    if let Some(ext) = cert
-        .get_extension_unique(&aaguid_ext)
-        .map_err(|_| Error::attestation(FMT, "duplicate extension"))?
-    {
-        if ext.critical {
-            return Err(Error::attestation(
-                FMT,
-                "AAGUID extension must not be critical",
-            ));
-        }
-        let mut expected = vec![0x04, 0x10];
-        expected.extend_from_slice(aaguid);
-        if ext.value != expected.as_slice() {
-            return Err(Error::attestation(
-                FMT,
-                "certificate AAGUID differs from authenticator data",
-            ));
-        }
-    }
-    Ok(())
+    check_aaguid_extension(leaf, aaguid, FMT)
 }

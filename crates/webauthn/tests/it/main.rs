@@ -11,4 +11,5 @@ mod mds;
 mod soft_authenticator;
 mod no_panic;
 mod tampered;
+mod tpm;
 mod vectors;

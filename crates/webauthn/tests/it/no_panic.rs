@@ -14,9 +14,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ciborium::Value as Cbor;
 use latchkey_webauthn::{
     Aaguid, AssertionRequest, AttestationFormat, AuthenticationResponse, AuthenticatorData,
-    CoseAlgorithm, CredentialPublicKey, Error, Metadata, Policy, RegistrationResponse, RelyingParty,
-    StoredCredential, TrustAnchors, UnixTime, UserVerification, challenge_of, decode_base64url,
-    encode_base64url, verify_assertion, verify_registration,
+    CoseAlgorithm, CredentialPublicKey, Error, Metadata, Policy, RegistrationResponse,
+    RelyingParty, StoredCredential, TrustAnchors, UnixTime, UserVerification, challenge_of,
+    decode_base64url, encode_base64url, verify_assertion, verify_registration,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -247,14 +247,8 @@ impl Seeds {
         let payload = seeds.blob.split('.').nth(1).unwrap();
         seeds.payload = decode_base64url("seed", payload, 1 << 20).unwrap();
         for (i, s) in seeds.registrations.iter().enumerate() {
-            let result = verify_registration(
-                &s.rp,
-                &s.policy,
-                &s.challenge,
-                &s.response,
-                &s.trust,
-                s.now,
-            );
+            let result =
+                verify_registration(&s.rp, &s.policy, &s.challenge, &s.response, &s.trust, s.now);
             if !matches!(
                 result,
                 Err(Error::TypeMismatch { .. }
@@ -279,15 +273,8 @@ fn the_seeds_reach_deep_code() {
         .iter()
         .filter(|s| s.vector.expect.valid)
         .filter(|s| {
-            verify_registration(
-                &s.rp,
-                &s.policy,
-                &s.challenge,
-                &s.response,
-                &s.trust,
-                s.now,
-            )
-            .is_ok()
+            verify_registration(&s.rp, &s.policy, &s.challenge, &s.response, &s.trust, s.now)
+                .is_ok()
         })
         .count();
     assert!(verified >= 40, "only {verified} registrations verify");
@@ -331,7 +318,12 @@ fn hostile_fragment() -> impl Strategy<Value = Vec<u8>> {
         (0u8..8, 27u8..32).prop_map(|(major, info)| vec![(major << 5) | info]),
         Just(vec![0xff]),
         // DER: long-form lengths, indefinite length, non-minimal length.
-        (select(vec![0x30u8, 0x31, 0x02, 0x03, 0x04, 0x06, 0x0c, 0x17, 0x18, 0xa0, 0xa3]), fill)
+        (
+            select(vec![
+                0x30u8, 0x31, 0x02, 0x03, 0x04, 0x06, 0x0c, 0x17, 0x18, 0xa0, 0xa3
+            ]),
+            fill
+        )
             .prop_map(|(tag, fill)| {
                 vec![tag, 0x88, fill, fill, fill, fill, fill, fill, fill, fill]
             }),
@@ -481,7 +473,11 @@ trait Tree: Clone + Sized {
 }
 
 fn count<T: Tree>(t: &mut T, pred: &dyn Fn(&T) -> bool) -> usize {
-    usize::from(pred(t)) + t.children().into_iter().map(|c| count(c, pred)).sum::<usize>()
+    usize::from(pred(t))
+        + t.children()
+            .into_iter()
+            .map(|c| count(c, pred))
+            .sum::<usize>()
 }
 
 fn nth<'a, T: Tree>(t: &'a mut T, n: &mut usize, pred: &dyn Fn(&T) -> bool) -> Option<&'a mut T> {
@@ -634,8 +630,31 @@ impl Tree for Json {
 fn cbor_value() -> impl Strategy<Value = Cbor> + Clone {
     let leaf = prop_oneof![
         select(vec![
-            -7i64, -8, -35, -36, -37, -38, -39, -257, -258, -259, -65535, -1, -2, -3, 1, 2, 3, 4,
-            6, 0, -4, 24, 256, i64::MIN, i64::MAX,
+            -7i64,
+            -8,
+            -35,
+            -36,
+            -37,
+            -38,
+            -39,
+            -257,
+            -258,
+            -259,
+            -65535,
+            -1,
+            -2,
+            -3,
+            1,
+            2,
+            3,
+            4,
+            6,
+            0,
+            -4,
+            24,
+            256,
+            i64::MIN,
+            i64::MAX,
         ])
         .prop_map(|i| Cbor::Integer(i.into())),
         any::<i64>().prop_map(|i| Cbor::Integer(i.into())),
@@ -665,8 +684,10 @@ fn cbor_value() -> impl Strategy<Value = Cbor> + Clone {
         .prop_map(|s| Cbor::Text(s.to_owned())),
         ".{0,12}".prop_map(Cbor::Text),
         vec(any::<u8>(), 0..40).prop_map(Cbor::Bytes),
-        select(vec![0usize, 1, 16, 20, 31, 32, 33, 48, 65, 66, 97, 133, 256, 512])
-            .prop_map(|n| Cbor::Bytes(vec![0x04; n])),
+        select(vec![
+            0usize, 1, 16, 20, 31, 32, 33, 48, 65, 66, 97, 133, 256, 512
+        ])
+        .prop_map(|n| Cbor::Bytes(vec![0x04; n])),
         any::<bool>().prop_map(Cbor::Bool),
         Just(Cbor::Null),
         any::<f64>().prop_map(Cbor::Float),
@@ -979,7 +1000,12 @@ fn any_text(alphabet: &'static str) -> impl Strategy<Value = String> {
 }
 
 fn limit() -> impl Strategy<Value = usize> {
-    prop_oneof![0usize..2048, Just(usize::MAX), Just(usize::MAX - 3), any::<usize>()]
+    prop_oneof![
+        0usize..2048,
+        Just(usize::MAX),
+        Just(usize::MAX - 3),
+        any::<usize>()
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1008,7 +1034,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(192))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn mutated_registration_json_never_panics(
@@ -1041,7 +1067,7 @@ proptest! {
 // Registration: every attestation format, with a valid clientDataJSON so the object is reached
 
 proptest! {
-    #![proptest_config(config(384))]
+    #![proptest_config(config(512))]
 
     #[test]
     fn mutated_attestation_objects_never_panic(
@@ -1065,7 +1091,11 @@ proptest! {
     ) {
         let seed = deep_registration(&seed);
         let mut response = seed.response.clone();
-        let mut object: Cbor = ciborium::from_reader(response.attestation_object.as_slice()).unwrap();
+        // A few negative vectors carry an attestation object that is not CBOR at all.
+        let Ok(mut object) = ciborium::from_reader::<Cbor, _>(response.attestation_object.as_slice())
+        else {
+            return Ok(());
+        };
         if let Some((_, Cbor::Bytes(auth_data))) = object
             .as_map_mut()
             .and_then(|m| m.iter_mut().find(|(k, _)| k.as_text() == Some("authData")))
@@ -1356,10 +1386,22 @@ fn changed_blob(blob: &str, change: &BlobChange) -> String {
 
 /// Every accessor, so lazily computed answers are exercised too.
 fn read_all(metadata: &Metadata) {
-    let _ = format!("{metadata:?} {} {:?}", metadata.legal_header(), metadata.next_update());
+    let _ = format!(
+        "{metadata:?} {} {:?}",
+        metadata.legal_header(),
+        metadata.next_update()
+    );
     for entry in metadata.entries() {
-        let _ = (entry.aaid(), entry.key_identifiers(), entry.root_certificates());
-        let _ = (entry.status(), entry.compromised_status(), entry.time_of_last_status_change());
+        let _ = (
+            entry.aaid(),
+            entry.key_identifiers(),
+            entry.root_certificates(),
+        );
+        let _ = (
+            entry.status(),
+            entry.compromised_status(),
+            entry.time_of_last_status_change(),
+        );
         let _ = entry.status().map(ToString::to_string);
         if let Some(statement) = entry.statement() {
             let _ = statement.raw();
@@ -1408,7 +1450,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(config(256))]
 
     /// Metadata as trust anchors: the example BLOB's entries are pointed at the vector's
     /// authenticator so that its (mutated) roots and status reports decide the registration.

@@ -79,6 +79,18 @@ const DIFFERS_FROM_SOURCE: &[(&str, Option<&str>, &str)] = &[
          webauthn-rs stores the authenticatorData ID without comparing.",
     ),
     (
+        "webauthn-rs/tpm-ecc-rs1-aseigler.json",
+        None,
+        "The AIK signs certInfo with RS1. webauthn-rs refuses SHA-1 attestation outright; latchkey \
+         leaves it to Policy::allow_sha1_attestation (on by default, since Windows Hello TPMs still \
+         sign this way) and refuses it as algorithm_not_allowed when that is off.",
+    ),
+    (
+        "webauthn-rs/tpm-rsa-rs1-windows-hello.json",
+        None,
+        "Same as tpm-ecc-rs1-aseigler: an RS1 certInfo signature, governed by allow_sha1_attestation.",
+    ),
+    (
         "py_webauthn/fido-u2f-token-binding-not-supported.json",
         None,
         "clientDataJSON carries tokenBinding {status: \"not-supported\"}, a Level 1 value. WebAuthn L3 \
