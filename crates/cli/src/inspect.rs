@@ -9,9 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use latchkey_webauthn::{
-    AssertionRequest, AuthenticationResponse, AuthenticatorData, CredentialPublicKey, Error, Metadata, Policy,
-    RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime, UserVerification,
-    challenge_of, decode_base64url, encode_base64url, verify_assertion, verify_registration,
+    AssertionRequest, AuthenticationResponse, AuthenticatorData, CredentialPublicKey, Error,
+    Metadata, Policy, RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime,
+    UserVerification, challenge_of, decode_base64url, encode_base64url, verify_assertion,
+    verify_registration,
 };
 use serde_json::json;
 
@@ -73,7 +74,10 @@ pub fn run(what: Inspect) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Err(error)) => {
-            println!("{}", json!({ "valid": false, "error": error.kind(), "message": error.to_string() }));
+            println!(
+                "{}",
+                json!({ "valid": false, "error": error.kind(), "message": error.to_string() })
+            );
             ExitCode::from(1)
         }
         Err(Usage(message)) => {
@@ -91,9 +95,15 @@ fn inspect(what: Inspect) -> Result<Result<serde_json::Value, Error>, Usage> {
             let anchors = load_trust(&trust, now)?;
             Ok(registration(&common, &input, &anchors, now))
         }
-        Inspect::Assertion { common, public_key, sign_count } => {
-            let key = decode_base64url("--public-key", &public_key, 4096).map_err(|e| Usage(e.to_string()))?;
-            let key = CredentialPublicKey::from_cose(&key).map_err(|e| Usage(format!("--public-key: {e}")))?;
+        Inspect::Assertion {
+            common,
+            public_key,
+            sign_count,
+        } => {
+            let key = decode_base64url("--public-key", &public_key, 4096)
+                .map_err(|e| Usage(e.to_string()))?;
+            let key = CredentialPublicKey::from_cose(&key)
+                .map_err(|e| Usage(format!("--public-key: {e}")))?;
             let input = read_input(&common.file)?;
             Ok(assertion(&common, &input, &key, sign_count))
         }
@@ -103,10 +113,14 @@ fn inspect(what: Inspect) -> Result<Result<serde_json::Value, Error>, Usage> {
 impl Common {
     fn now(&self) -> Result<UnixTime, Usage> {
         match &self.at {
+            // The command line is where the clock is read; the library only takes the time.
+            #[allow(clippy::disallowed_methods)]
             None => Ok(UnixTime::from_system(std::time::SystemTime::now())),
-            Some(at) => time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                .map(|t| UnixTime(t.unix_timestamp()))
-                .map_err(|_| Usage(format!("--at: not an RFC 3339 time: {at}"))),
+            Some(at) => {
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .map(|t| UnixTime(t.unix_timestamp()))
+                    .map_err(|_| Usage(format!("--at: not an RFC 3339 time: {at}")))
+            }
         }
     }
 
@@ -126,24 +140,48 @@ impl Common {
     }
 }
 
-fn registration(common: &Common, input: &[u8], anchors: &TrustAnchors, now: UnixTime) -> Result<serde_json::Value, Error> {
+fn registration(
+    common: &Common,
+    input: &[u8],
+    anchors: &TrustAnchors,
+    now: UnixTime,
+) -> Result<serde_json::Value, Error> {
     let response = RegistrationResponse::from_json(input)?;
     let challenge = common.challenge(&response.client_data_json)?;
     let rp = RelyingParty::new(common.rp_id.clone(), common.origins.clone());
     let verified = verify_registration(&rp, &common.policy(), &challenge, &response, anchors, now)?;
-    serde_json::to_value(verified.summary()).map_err(|_| Error::Malformed { field: "output", reason: "unserializable" })
+    serde_json::to_value(verified.summary()).map_err(|_| Error::Malformed {
+        field: "output",
+        reason: "unserializable",
+    })
 }
 
-fn assertion(common: &Common, input: &[u8], key: &CredentialPublicKey, sign_count: u32) -> Result<serde_json::Value, Error> {
+fn assertion(
+    common: &Common,
+    input: &[u8],
+    key: &CredentialPublicKey,
+    sign_count: u32,
+) -> Result<serde_json::Value, Error> {
     let response = AuthenticationResponse::from_json(input)?;
     let challenge = common.challenge(&response.client_data_json)?;
     // Offline there is no stored state to compare with, so the response stands in for it: the
     // owner is whoever the user handle names and backup eligibility is what the flags say.
     let user_handle = response.user_handle.clone().unwrap_or_default();
-    let backup_eligible = AuthenticatorData::parse(&response.authenticator_data, usize::MAX)?.flags.backup_eligible();
-    let credential =
-        StoredCredential { id: &response.raw_id, public_key: key, sign_count, backup_eligible, user_handle: &user_handle };
-    let request = AssertionRequest { challenge: &challenge, allow_credentials: &[], user_handle: Some(&user_handle) };
+    let backup_eligible = AuthenticatorData::parse(&response.authenticator_data, usize::MAX)?
+        .flags
+        .backup_eligible();
+    let credential = StoredCredential {
+        id: &response.raw_id,
+        public_key: key,
+        sign_count,
+        backup_eligible,
+        user_handle: &user_handle,
+    };
+    let request = AssertionRequest {
+        challenge: &challenge,
+        allow_credentials: &[],
+        user_handle: Some(&user_handle),
+    };
     let rp = RelyingParty::new(common.rp_id.clone(), common.origins.clone());
     let verified = verify_assertion(&rp, &common.policy(), &request, &response, &credential)?;
     Ok(json!({
@@ -174,21 +212,32 @@ fn load_trust(files: &[PathBuf], now: UnixTime) -> Result<TrustAnchors, Usage> {
     let mut anchors = TrustAnchors::none();
     let mut blobs = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(file).map_err(|e| Usage(format!("{}: {e}", file.display())))?;
+        let text =
+            std::fs::read_to_string(file).map_err(|e| Usage(format!("{}: {e}", file.display())))?;
         if text.contains("-----BEGIN CERTIFICATE-----") {
-            anchors.add_pem(&text).map_err(|e| Usage(format!("{}: {e}", file.display())))?;
+            anchors
+                .add_pem(&text)
+                .map_err(|e| Usage(format!("{}: {e}", file.display())))?;
         } else {
             blobs.push((file, text));
         }
     }
     let mut blob_roots = TrustAnchors::none();
-    blob_roots.add_pem(FIDO_MDS_ROOT).map_err(|e| Usage(format!("built-in FIDO root: {e}")))?;
+    blob_roots
+        .add_pem(FIDO_MDS_ROOT)
+        .map_err(|e| Usage(format!("built-in FIDO root: {e}")))?;
     for root in anchors.roots() {
-        blob_roots.add_der(root.clone()).map_err(|e| Usage(e.to_string()))?;
+        blob_roots
+            .add_der(root.clone())
+            .map_err(|e| Usage(e.to_string()))?;
     }
     for (file, text) in blobs {
-        let metadata = Metadata::from_blob(text.trim(), blob_roots.roots(), now)
-            .map_err(|e| Usage(format!("{}: not a PEM file nor a valid MDS3 BLOB: {e}", file.display())))?;
+        let metadata = Metadata::from_blob(text.trim(), blob_roots.roots(), now).map_err(|e| {
+            Usage(format!(
+                "{}: not a PEM file nor a valid MDS3 BLOB: {e}",
+                file.display()
+            ))
+        })?;
         anchors.add_metadata(metadata);
     }
     Ok(anchors)

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "latchkey", version, about = "A passkey (WebAuthn / FIDO2) server")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "A passkey (WebAuthn / FIDO2) server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,6 +1,11 @@
 //! `latchkey inspect` as a user runs it: the real binary, real vector files, exit codes and JSON.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -22,12 +27,18 @@ fn latchkey(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.unwrap_or_default()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn stdout_json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// The vector's response JSON in a temporary file, as a user would save it from a browser; removed
@@ -47,7 +58,10 @@ impl Drop for ResponseFile {
 }
 
 fn response_file(v: &serde_json::Value, name: &str) -> ResponseFile {
-    let path = std::env::temp_dir().join(format!("latchkey-inspect-{}-{name}.json", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "latchkey-inspect-{}-{name}.json",
+        std::process::id()
+    ));
     std::fs::write(&path, serde_json::to_vec(&v["response"]).unwrap()).unwrap();
     ResponseFile(path)
 }
@@ -59,17 +73,28 @@ fn a_valid_registration_prints_its_contents_and_exits_0() {
     let root = vectors().join("roots/apple-webauthn-root.pem");
     let out = latchkey(
         &[
-            "inspect", "registration",
-            "--rp-id", v["rp_id"].as_str().unwrap(),
-            "--origin", v["origins"][0].as_str().unwrap(),
-            "--challenge", v["challenge"].as_str().unwrap(),
-            "--trust", root.to_str().unwrap(),
-            "--at", v["time"].as_str().unwrap(),
+            "inspect",
+            "registration",
+            "--rp-id",
+            v["rp_id"].as_str().unwrap(),
+            "--origin",
+            v["origins"][0].as_str().unwrap(),
+            "--challenge",
+            v["challenge"].as_str().unwrap(),
+            "--trust",
+            root.to_str().unwrap(),
+            "--at",
+            v["time"].as_str().unwrap(),
             file.to_str().unwrap(),
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json = stdout_json(&out);
     assert_eq!(json["valid"], true);
     assert_eq!(json["fmt"], "apple");
@@ -88,10 +113,23 @@ fn stdin_works_and_the_challenge_is_optional() {
     let v = vector("webauthn-rs/none-es256-macos-passkey.json");
     let body = serde_json::to_vec(&v["response"]).unwrap();
     let out = latchkey(
-        &["inspect", "registration", "--rp-id", v["rp_id"].as_str().unwrap(), "--origin", v["origins"][0].as_str().unwrap(), "-"],
+        &[
+            "inspect",
+            "registration",
+            "--rp-id",
+            v["rp_id"].as_str().unwrap(),
+            "--origin",
+            v["origins"][0].as_str().unwrap(),
+            "-",
+        ],
         Some(&body),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout_json(&out)["trusted"], false);
 }
 
@@ -100,7 +138,15 @@ fn an_invalid_payload_names_the_failed_check_and_exits_1() {
     let v = vector("webauthn-rs/apple-es256-touchid.json");
     let file = response_file(&v, "apple-wrong-origin");
     let out = latchkey(
-        &["inspect", "registration", "--rp-id", v["rp_id"].as_str().unwrap(), "--origin", "https://elsewhere.example", file.to_str().unwrap()],
+        &[
+            "inspect",
+            "registration",
+            "--rp-id",
+            v["rp_id"].as_str().unwrap(),
+            "--origin",
+            "https://elsewhere.example",
+            file.to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -108,7 +154,18 @@ fn an_invalid_payload_names_the_failed_check_and_exits_1() {
     assert_eq!(json["valid"], false);
     assert_eq!(json["error"], "origin_mismatch");
 
-    let garbage = latchkey(&["inspect", "registration", "--rp-id", "x", "--origin", "https://x", "-"], Some(b"{not json"));
+    let garbage = latchkey(
+        &[
+            "inspect",
+            "registration",
+            "--rp-id",
+            "x",
+            "--origin",
+            "https://x",
+            "-",
+        ],
+        Some(b"{not json"),
+    );
     assert_eq!(garbage.status.code(), Some(1));
     assert_eq!(stdout_json(&garbage)["error"], "malformed");
 }
@@ -120,19 +177,30 @@ fn an_assertion_is_checked_against_the_given_key_and_counter() {
     let run = |count: &str| {
         latchkey(
             &[
-                "inspect", "assertion",
-                "--rp-id", v["rp_id"].as_str().unwrap(),
-                "--origin", v["origins"][0].as_str().unwrap(),
-                "--public-key", v["public_key"].as_str().unwrap(),
-                "--challenge", v["challenge"].as_str().unwrap(),
-                "--sign-count", count,
+                "inspect",
+                "assertion",
+                "--rp-id",
+                v["rp_id"].as_str().unwrap(),
+                "--origin",
+                v["origins"][0].as_str().unwrap(),
+                "--public-key",
+                v["public_key"].as_str().unwrap(),
+                "--challenge",
+                v["challenge"].as_str().unwrap(),
+                "--sign-count",
+                count,
                 file.to_str().unwrap(),
             ],
             None,
         )
     };
     let ok = run("1");
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let json = stdout_json(&ok);
     assert_eq!(json["valid"], true);
     assert_eq!(json["sign_count"], 20);
@@ -146,10 +214,34 @@ fn bad_usage_exits_2_with_a_message() {
     let missing_origin = latchkey(&["inspect", "registration", "--rp-id", "x", "-"], None);
     assert_eq!(missing_origin.status.code(), Some(2));
     assert!(!missing_origin.stderr.is_empty());
-    let no_file = latchkey(&["inspect", "registration", "--rp-id", "x", "--origin", "https://x", "/nonexistent/file.json"], None);
+    let no_file = latchkey(
+        &[
+            "inspect",
+            "registration",
+            "--rp-id",
+            "x",
+            "--origin",
+            "https://x",
+            "/nonexistent/file.json",
+        ],
+        None,
+    );
     assert_eq!(no_file.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_file.stderr).contains("/nonexistent/file.json"));
-    let bad_key = latchkey(&["inspect", "assertion", "--rp-id", "x", "--origin", "https://x", "--public-key", "!!", "-"], None);
+    let bad_key = latchkey(
+        &[
+            "inspect",
+            "assertion",
+            "--rp-id",
+            "x",
+            "--origin",
+            "https://x",
+            "--public-key",
+            "!!",
+            "-",
+        ],
+        None,
+    );
     assert_eq!(bad_key.status.code(), Some(2));
     let help = latchkey(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
@@ -163,11 +255,16 @@ fn an_mds3_blob_is_a_trust_source() {
     let run = |at: &str| {
         latchkey(
             &[
-                "inspect", "registration",
-                "--rp-id", v["rp_id"].as_str().unwrap(),
-                "--origin", v["origins"][0].as_str().unwrap(),
-                "--trust", blob.to_str().unwrap(),
-                "--at", at,
+                "inspect",
+                "registration",
+                "--rp-id",
+                v["rp_id"].as_str().unwrap(),
+                "--origin",
+                v["origins"][0].as_str().unwrap(),
+                "--trust",
+                blob.to_str().unwrap(),
+                "--at",
+                at,
                 file.to_str().unwrap(),
             ],
             None,
@@ -175,7 +272,12 @@ fn an_mds3_blob_is_a_trust_source() {
     };
     // The BLOB is signed by a chain to the FIDO root built into the binary, valid in early 2022.
     let out = run("2022-02-15T00:00:00Z");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout_json(&out)["trusted"], true);
     let expired = run("2023-01-01T00:00:00Z");
     assert_eq!(expired.status.code(), Some(2));

@@ -5,15 +5,20 @@
 //! clientDataJSON parse and checks, authenticatorData parse and checks, hashing, counter rule);
 //! `from_json_and_verify` also decodes the browser's JSON. The crate README records the ratios.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey};
 use criterion::{Criterion, criterion_group, criterion_main};
 use latchkey_webauthn::{
-    AssertionRequest, AuthenticationResponse, CredentialPublicKey, Policy, RelyingParty, StoredCredential,
-    encode_base64url, verify_assertion,
+    AssertionRequest, AuthenticationResponse, CredentialPublicKey, Policy, RelyingParty,
+    StoredCredential, encode_base64url, verify_assertion,
 };
 
 struct Fixture {
@@ -27,8 +32,10 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-    let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
+        .unwrap();
     let point = pair.public_key().as_ref();
     let mut cose = vec![0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20];
     cose.extend_from_slice(&point[1..33]);
@@ -41,7 +48,9 @@ fn fixture() -> Fixture {
         r#"{{"type":"webauthn.get","challenge":"{}","origin":"https://login.example.com","crossOrigin":false}}"#,
         encode_base64url(&challenge)
     );
-    let mut auth_data = digest::digest(&digest::SHA256, b"example.com").as_ref().to_vec();
+    let mut auth_data = digest::digest(&digest::SHA256, b"example.com")
+        .as_ref()
+        .to_vec();
     auth_data.push(0x05);
     auth_data.extend_from_slice(&42u32.to_be_bytes());
     let mut signed = auth_data.clone();
@@ -63,7 +72,14 @@ fn fixture() -> Fixture {
     .to_string()
     .into_bytes();
     let response = AuthenticationResponse::from_json(&json).unwrap();
-    Fixture { key, json, response, signed, challenge, user }
+    Fixture {
+        key,
+        json,
+        response,
+        signed,
+        challenge,
+        user,
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -77,7 +93,11 @@ fn bench(c: &mut Criterion) {
         backup_eligible: false,
         user_handle: &f.user,
     };
-    let request = AssertionRequest { challenge: &f.challenge, allow_credentials: &[], user_handle: None };
+    let request = AssertionRequest {
+        challenge: &f.challenge,
+        allow_credentials: &[],
+        user_handle: None,
+    };
     let point = match f.key.material() {
         latchkey_webauthn::KeyMaterial::Ec2 { x, y, .. } => [&[4u8][..], x, y].concat(),
         _ => unreachable!(),
@@ -86,14 +106,27 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("es256_assertion");
     group.bench_function("bare_verify", |b| {
-        b.iter(|| bare.verify_sig(std::hint::black_box(&f.signed), &f.response.signature).unwrap())
+        b.iter(|| {
+            bare.verify_sig(std::hint::black_box(&f.signed), &f.response.signature)
+                .unwrap()
+        })
     });
     group.bench_function("verify_assertion", |b| {
-        b.iter(|| verify_assertion(&rp, &policy, &request, std::hint::black_box(&f.response), &credential).unwrap())
+        b.iter(|| {
+            verify_assertion(
+                &rp,
+                &policy,
+                &request,
+                std::hint::black_box(&f.response),
+                &credential,
+            )
+            .unwrap()
+        })
     });
     group.bench_function("from_json_and_verify", |b| {
         b.iter(|| {
-            let response = AuthenticationResponse::from_json(std::hint::black_box(&f.json)).unwrap();
+            let response =
+                AuthenticationResponse::from_json(std::hint::black_box(&f.json)).unwrap();
             verify_assertion(&rp, &policy, &request, &response, &credential).unwrap()
         })
     });

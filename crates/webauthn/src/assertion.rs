@@ -70,10 +70,7 @@ pub fn verify_assertion(
     credential: &StoredCredential<'_>,
 ) -> Result<VerifiedAssertion> {
     if !request.allow_credentials.is_empty()
-        && !request
-            .allow_credentials
-            .iter()
-            .any(|id| *id == response.raw_id)
+        && !request.allow_credentials.contains(&response.raw_id)
     {
         return Err(Error::CredentialNotAllowed);
     }
@@ -100,7 +97,11 @@ pub fn verify_assertion(
         AuthenticatorData::parse(&response.authenticator_data, policy.max_credential_id_len)?;
     // Some platform authenticators (macOS Touch ID in Chrome, 2020) repeat the attested credential
     // data in assertions. It is signed like the rest, so accept it, as long as it names this credential.
-    if auth_data.attested.as_ref().is_some_and(|a| a.credential_id != credential.id) {
+    if auth_data
+        .attested
+        .as_ref()
+        .is_some_and(|a| a.credential_id != credential.id)
+    {
         return Err(Error::CredentialIdMismatch);
     }
     auth_data.check(rp, policy)?;

@@ -62,11 +62,18 @@ pub struct ClientData {
 pub fn challenge_of(json: &[u8]) -> Result<Vec<u8>> {
     const FIELD: &str = "clientDataJSON";
     if json.len() > MAX_CLIENT_DATA_LEN {
-        return Err(Error::TooLarge { field: FIELD, limit: MAX_CLIENT_DATA_LEN });
+        return Err(Error::TooLarge {
+            field: FIELD,
+            limit: MAX_CLIENT_DATA_LEN,
+        });
     }
-    let wire: Wire<'_> =
-        serde_json::from_slice(json).map_err(|_| Error::malformed(FIELD, "not the expected JSON object"))?;
-    b64::decode("clientDataJSON.challenge", &wire.challenge, MAX_CHALLENGE_LEN)
+    let wire: Wire<'_> = serde_json::from_slice(json)
+        .map_err(|_| Error::malformed(FIELD, "not the expected JSON object"))?;
+    b64::decode(
+        "clientDataJSON.challenge",
+        &wire.challenge,
+        MAX_CHALLENGE_LEN,
+    )
 }
 
 /// Parses `json` and checks type, challenge, origin and cross-origin policy (§7.1 steps 7-10,

@@ -380,7 +380,9 @@ fn parse_key(alg: CoseAlgorithm, material: &KeyMaterial) -> Result<ParsedPublicK
             ParsedPublicKey::new(alg.verifier(), point).map_err(rejected)
         }
         KeyMaterial::Okp { x } => ParsedPublicKey::new(alg.verifier(), x).map_err(rejected),
-        KeyMaterial::Akp { public } => ParsedPublicKey::new(alg.verifier(), public).map_err(rejected),
+        KeyMaterial::Akp { public } => {
+            ParsedPublicKey::new(alg.verifier(), public).map_err(rejected)
+        }
         KeyMaterial::Rsa { n, e } => {
             let params = alg
                 .rsa_params()

@@ -181,14 +181,25 @@ mod tests {
 
     #[test]
     fn id_and_raw_id_must_agree() {
-        assert_eq!(AuthenticationResponse::from_json(&assertion("AQIE", "AQID")), Err(Error::CredentialIdMismatch));
+        assert_eq!(
+            AuthenticationResponse::from_json(&assertion("AQIE", "AQID")),
+            Err(Error::CredentialIdMismatch)
+        );
     }
 
     #[test]
     fn refuses_other_credential_types_and_oversize_input() {
-        let other = String::from_utf8(assertion("AQID", "AQID")).unwrap().replace("public-key", "password");
-        assert!(matches!(AuthenticationResponse::from_json(other.as_bytes()), Err(Error::Malformed { .. })));
+        let other = String::from_utf8(assertion("AQID", "AQID"))
+            .unwrap()
+            .replace("public-key", "password");
+        assert!(matches!(
+            AuthenticationResponse::from_json(other.as_bytes()),
+            Err(Error::Malformed { .. })
+        ));
         let huge = vec![b' '; MAX_JSON_LEN + 1];
-        assert!(matches!(AuthenticationResponse::from_json(&huge), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            AuthenticationResponse::from_json(&huge),
+            Err(Error::TooLarge { .. })
+        ));
     }
 }

@@ -3,8 +3,8 @@
 
 use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 use x509_parser::certificate::X509Certificate;
-use x509_parser::prelude::FromDer as _;
 use x509_parser::oid_registry::{self as oids, Oid};
+use x509_parser::prelude::FromDer as _;
 use x509_parser::signature_algorithm::SignatureAlgorithm;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -31,7 +31,7 @@ impl<'a> Certificate<'a> {
             });
         }
         match X509Certificate::from_der(der) {
-            Ok((rest, inner)) if rest.is_empty() => Ok(Self { inner }),
+            Ok(([], inner)) => Ok(Self { inner }),
             Ok(_) => Err(Error::malformed(FIELD, "trailing bytes after certificate")),
             Err(_) => Err(Error::malformed(FIELD, "not a DER X.509 certificate")),
         }
@@ -251,7 +251,10 @@ pub fn verify_chain(
     at: UnixTime,
     allow_sha1: bool,
 ) -> Result<bool> {
-    let anchors: Vec<Certificate<'_>> = anchors.iter().filter_map(|a| Certificate::parse(a).ok()).collect();
+    let anchors: Vec<Certificate<'_>> = anchors
+        .iter()
+        .filter_map(|a| Certificate::parse(a).ok())
+        .collect();
     for (i, cert) in chain.iter().enumerate() {
         cert.check_validity(at)?;
         for anchor in &anchors {

@@ -170,12 +170,18 @@ pub(crate) fn check_aaguid_extension(
         return Ok(());
     };
     if ext.critical {
-        return Err(Error::attestation(fmt, "AAGUID extension must not be critical"));
+        return Err(Error::attestation(
+            fmt,
+            "AAGUID extension must not be critical",
+        ));
     }
     // An OCTET STRING of 16 bytes has only this DER encoding.
     let expected = [[0x04, 0x10].as_slice(), aaguid].concat();
     if ext.value != expected.as_slice() {
-        return Err(Error::attestation(fmt, "certificate AAGUID differs from authenticator data"));
+        return Err(Error::attestation(
+            fmt,
+            "certificate AAGUID differs from authenticator data",
+        ));
     }
     Ok(())
 }

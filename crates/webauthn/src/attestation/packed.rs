@@ -60,10 +60,8 @@ fn check_leaf(leaf: &Certificate<'_>, aaguid: &[u8; 16]) -> Result<()> {
     let org = one(&oids::OID_X509_ORGANIZATION_NAME);
     let ou = one(&oids::OID_X509_ORGANIZATIONAL_UNIT);
     let cn = one(&oids::OID_X509_COMMON_NAME);
-    if !country.is_some_and(|c| c.len() == 2)
-        || org.is_none_or(|o| o.is_empty())
-        || cn.is_none_or(|c| c.is_empty())
-    {
+    let present = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+    if country.as_deref().is_none_or(|c| c.len() != 2) || !present(&org) || !present(&cn) {
         return Err(Error::attestation(
             FMT,
             "attestation certificate subject lacks C, O or CN",

@@ -4,8 +4,9 @@
 //! (RS384, RS512, PS512) and keeps every one exercised on every run, post-quantum ML-DSA included.
 
 use latchkey_webauthn::{
-    AssertionRequest, AttestationType, AuthenticationResponse, CoseAlgorithm, Error, Policy, RegistrationResponse,
-    RelyingParty, StoredCredential, TrustAnchors, UnixTime, verify_assertion, verify_registration,
+    AssertionRequest, AttestationType, AuthenticationResponse, CoseAlgorithm, Error, Policy,
+    RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime, verify_assertion,
+    verify_registration,
 };
 
 use crate::soft_authenticator::SoftAuthenticator;
@@ -23,23 +24,36 @@ fn all_policy() -> Policy {
 fn every_algorithm_registers_and_authenticates() {
     let rp = RelyingParty::new(RP_ID, [ORIGIN]);
     let policy = all_policy();
-    for alg in CoseAlgorithm::ALL.into_iter().filter(|a| *a != CoseAlgorithm::Rs1) {
+    for alg in CoseAlgorithm::ALL
+        .into_iter()
+        .filter(|a| *a != CoseAlgorithm::Rs1)
+    {
         let mut authenticator = SoftAuthenticator::new(alg);
         let challenge = [alg.id().unsigned_abs() as u8; 32];
         let json = serde_json::to_vec(&authenticator.register(RP_ID, ORIGIN, &challenge)).unwrap();
         let response = RegistrationResponse::from_json(&json).unwrap();
-        let registered =
-            verify_registration(&rp, &policy, &challenge, &response, &TrustAnchors::none(), UnixTime(1_800_000_000))
-                .unwrap_or_else(|e| panic!("{}: {e}", alg.name()));
+        let registered = verify_registration(
+            &rp,
+            &policy,
+            &challenge,
+            &response,
+            &TrustAnchors::none(),
+            UnixTime(1_800_000_000),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", alg.name()));
         assert_eq!(registered.public_key.alg(), alg);
-        assert_eq!(registered.attestation_type, AttestationType::SelfAttestation);
+        assert_eq!(
+            registered.attestation_type,
+            AttestationType::SelfAttestation
+        );
         assert_eq!(registered.credential_id, authenticator.credential_id);
 
         let user = b"user-1234";
         let mut stored_count = registered.sign_count;
         for round in 0..2u8 {
             let challenge = [round; 32];
-            let json = serde_json::to_vec(&authenticator.assert(RP_ID, ORIGIN, &challenge, user)).unwrap();
+            let json =
+                serde_json::to_vec(&authenticator.assert(RP_ID, ORIGIN, &challenge, user)).unwrap();
             let response = AuthenticationResponse::from_json(&json).unwrap();
             let credential = StoredCredential {
                 id: &registered.credential_id,
@@ -48,7 +62,11 @@ fn every_algorithm_registers_and_authenticates() {
                 backup_eligible: false,
                 user_handle: user,
             };
-            let request = AssertionRequest { challenge: &challenge, allow_credentials: &[], user_handle: None };
+            let request = AssertionRequest {
+                challenge: &challenge,
+                allow_credentials: &[],
+                user_handle: None,
+            };
             let verified = verify_assertion(&rp, &policy, &request, &response, &credential)
                 .unwrap_or_else(|e| panic!("{}: {e}", alg.name()));
             assert_eq!(verified.sign_count, stored_count + 1);
@@ -61,7 +79,10 @@ fn every_algorithm_registers_and_authenticates() {
                 "{}",
                 alg.name()
             );
-            let replayed = StoredCredential { sign_count: verified.sign_count, ..credential };
+            let replayed = StoredCredential {
+                sign_count: verified.sign_count,
+                ..credential
+            };
             assert!(matches!(
                 verify_assertion(&rp, &policy, &request, &response, &replayed),
                 Err(Error::CounterRegression { .. })
@@ -80,7 +101,15 @@ fn policy_decides_which_algorithms_may_register() {
     let mut only_es256 = Policy::default();
     only_es256.algorithms = vec![CoseAlgorithm::Es256];
     assert_eq!(
-        verify_registration(&rp, &only_es256, b"c", &response, &TrustAnchors::none(), UnixTime(0)).unwrap_err(),
+        verify_registration(
+            &rp,
+            &only_es256,
+            b"c",
+            &response,
+            &TrustAnchors::none(),
+            UnixTime(0)
+        )
+        .unwrap_err(),
         Error::AlgorithmNotAllowed(-37)
     );
 }
@@ -109,15 +138,28 @@ fn a_discoverable_login_needs_the_owners_user_handle() {
         backup_eligible: false,
         user_handle: b"alice",
     };
-    let discoverable = AssertionRequest { challenge: b"c", allow_credentials: &[], user_handle: None };
+    let discoverable = AssertionRequest {
+        challenge: b"c",
+        allow_credentials: &[],
+        user_handle: None,
+    };
     assert_eq!(
         verify_assertion(&rp, &policy, &discoverable, &response, &credential),
         Err(Error::UserHandleMismatch)
     );
-    let identified = AssertionRequest { user_handle: Some(b"bob"), ..discoverable };
-    assert_eq!(verify_assertion(&rp, &policy, &identified, &response, &credential), Err(Error::UserHandleMismatch));
+    let identified = AssertionRequest {
+        user_handle: Some(b"bob"),
+        ..discoverable
+    };
+    assert_eq!(
+        verify_assertion(&rp, &policy, &identified, &response, &credential),
+        Err(Error::UserHandleMismatch)
+    );
     let other_allowed = [b"other".to_vec()];
-    let restricted = AssertionRequest { allow_credentials: &other_allowed, ..discoverable };
+    let restricted = AssertionRequest {
+        allow_credentials: &other_allowed,
+        ..discoverable
+    };
     assert_eq!(
         verify_assertion(&rp, &policy, &restricted, &response, &credential),
         Err(Error::CredentialNotAllowed)
@@ -149,8 +191,22 @@ fn backup_eligibility_cannot_change_after_registration() {
         backup_eligible: false,
         user_handle: b"alice",
     };
-    let request = AssertionRequest { challenge: b"c", allow_credentials: &[], user_handle: None };
-    assert!(matches!(verify_assertion(&rp, &policy, &request, &response, &credential), Err(Error::BackupFlags(_))));
-    let eligible = StoredCredential { backup_eligible: true, ..credential };
-    assert!(verify_assertion(&rp, &policy, &request, &response, &eligible).unwrap().backup_state);
+    let request = AssertionRequest {
+        challenge: b"c",
+        allow_credentials: &[],
+        user_handle: None,
+    };
+    assert!(matches!(
+        verify_assertion(&rp, &policy, &request, &response, &credential),
+        Err(Error::BackupFlags(_))
+    ));
+    let eligible = StoredCredential {
+        backup_eligible: true,
+        ..credential
+    };
+    assert!(
+        verify_assertion(&rp, &policy, &request, &response, &eligible)
+            .unwrap()
+            .backup_state
+    );
 }

@@ -2,7 +2,6 @@
 //! failing for its own reason, on changed vectors where the signatures allow it and on statements
 //! built here where they do not.
 
-
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use latchkey_webauthn::{
-    AssertionRequest, AuthenticationResponse, CredentialPublicKey, Policy, RegistrationResponse, RelyingParty,
-    Result, StoredCredential, TrustAnchors, UnixTime, UserVerification, VerifiedAssertion, VerifiedRegistration,
-    decode_base64url, verify_assertion, verify_registration,
+    AssertionRequest, AuthenticationResponse, CredentialPublicKey, Policy, RegistrationResponse,
+    RelyingParty, Result, StoredCredential, TrustAnchors, UnixTime, UserVerification,
+    VerifiedAssertion, VerifiedRegistration, decode_base64url, verify_assertion,
+    verify_registration,
 };
 use serde::Deserialize;
 
@@ -72,7 +73,8 @@ pub fn vector(name: &str) -> Vector {
 
 fn load(path: &Path) -> Vector {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut v: Vector = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut v: Vector =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     v.path = path.to_path_buf();
     v
 }
@@ -85,7 +87,11 @@ pub fn rfc3339(s: &str) -> UnixTime {
 
 impl Vector {
     pub fn name(&self) -> String {
-        self.path.strip_prefix(vectors_dir()).unwrap_or(&self.path).display().to_string()
+        self.path
+            .strip_prefix(vectors_dir())
+            .unwrap_or(&self.path)
+            .display()
+            .to_string()
     }
 
     pub fn rp(&self) -> RelyingParty {
@@ -111,7 +117,10 @@ impl Vector {
     }
 
     pub fn now(&self) -> UnixTime {
-        self.time.as_deref().map(rfc3339).unwrap_or(UnixTime(1_700_000_000))
+        self.time
+            .as_deref()
+            .map(rfc3339)
+            .unwrap_or(UnixTime(1_700_000_000))
     }
 
     pub fn trust(&self) -> TrustAnchors {
@@ -133,7 +142,14 @@ impl Vector {
 
     pub fn registration_with(&self, policy: &Policy, json: &[u8]) -> Result<VerifiedRegistration> {
         let response = RegistrationResponse::from_json(json)?;
-        verify_registration(&self.rp(), policy, &self.challenge(), &response, &self.trust(), self.now())
+        verify_registration(
+            &self.rp(),
+            policy,
+            &self.challenge(),
+            &response,
+            &self.trust(),
+            self.now(),
+        )
     }
 
     pub fn assertion(&self) -> Result<VerifiedAssertion> {
@@ -142,15 +158,17 @@ impl Vector {
 
     pub fn assertion_with(&self, policy: &Policy, json: &[u8]) -> Result<VerifiedAssertion> {
         let response = AuthenticationResponse::from_json(json)?;
-        let key = decode_base64url("public_key", self.public_key.as_deref().unwrap(), 4096).unwrap();
+        let key =
+            decode_base64url("public_key", self.public_key.as_deref().unwrap(), 4096).unwrap();
         let key = CredentialPublicKey::from_cose(&key)?;
         let user_handle = match &self.user_handle {
             Some(h) => decode_base64url("user_handle", h, 1024).unwrap(),
             None => response.user_handle.clone().unwrap_or_default(),
         };
-        let backup_eligible = latchkey_webauthn::AuthenticatorData::parse(&response.authenticator_data, 1023)
-            .map(|d| d.flags.backup_eligible())
-            .unwrap_or(false);
+        let backup_eligible =
+            latchkey_webauthn::AuthenticatorData::parse(&response.authenticator_data, 1023)
+                .map(|d| d.flags.backup_eligible())
+                .unwrap_or(false);
         let credential = StoredCredential {
             id: &response.raw_id,
             public_key: &key,
@@ -159,7 +177,11 @@ impl Vector {
             user_handle: &user_handle,
         };
         let challenge = self.challenge();
-        let request = AssertionRequest { challenge: &challenge, allow_credentials: &[], user_handle: Some(&user_handle) };
+        let request = AssertionRequest {
+            challenge: &challenge,
+            allow_credentials: &[],
+            user_handle: Some(&user_handle),
+        };
         verify_assertion(&self.rp(), policy, &request, &response, &credential)
     }
 }

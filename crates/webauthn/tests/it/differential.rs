@@ -17,9 +17,16 @@ use crate::common::{Vector, all_vectors};
 
 /// Cases webauthn-rs-core 0.6.2 cannot verify at all (it refuses them whatever the input).
 fn unsupported_by_oracle(e: &str) -> bool {
-    ["AttestationNotSupported", "COSEKeyInvalidType", "COSEKeyInvalidAlgorithm", "COSEKeyEDUnsupported", "SshPublicKeyEDUnsupported", "CredentialInsecureCryptography"]
-        .iter()
-        .any(|u| e.starts_with(u))
+    [
+        "AttestationNotSupported",
+        "COSEKeyInvalidType",
+        "COSEKeyInvalidAlgorithm",
+        "COSEKeyEDUnsupported",
+        "SshPublicKeyEDUnsupported",
+        "CredentialInsecureCryptography",
+    ]
+    .iter()
+    .any(|u| e.starts_with(u))
 }
 
 /// webauthn-rs-core's verdict: the name of its error, or `JSON` when it cannot read the input.
@@ -29,7 +36,11 @@ fn oracle(v: &Vector) -> Result<(), String> {
 
 fn run_oracle(v: &Vector) -> Result<(), Option<String>> {
     let name = |e: WebauthnError| Some(format!("{e:?}"));
-    let origins = v.origins.iter().filter_map(|o| url::Url::parse(o).ok()).collect();
+    let origins = v
+        .origins
+        .iter()
+        .filter_map(|o| url::Url::parse(o).ok())
+        .collect();
     let core = WebauthnCore::new_unsafe_experts_only(
         "latchkey differential",
         &v.rp_id,
@@ -56,12 +67,17 @@ fn run_oracle(v: &Vector) -> Result<(), Option<String>> {
             .credential_algorithms(COSEAlgorithm::all_possible_algs())
             .reject_synchronised_authenticators(false);
         let (_, state) = core.generate_challenge_register(builder).map_err(name)?;
-        let state = serde_json::from_value(with_challenge(serde_json::to_value(&state).unwrap())).unwrap();
+        let state =
+            serde_json::from_value(with_challenge(serde_json::to_value(&state).unwrap())).unwrap();
         let response: RegisterPublicKeyCredential =
             serde_json::from_value(v.response.clone()).map_err(|_| None)?;
-        core.register_credential(&response, &state, None).map(|_| ()).map_err(name)
+        core.register_credential(&response, &state, None)
+            .map(|_| ())
+            .map_err(name)
     } else {
-        let key = latchkey_webauthn::decode_base64url("key", v.public_key.as_deref().unwrap(), 4096).unwrap();
+        let key =
+            latchkey_webauthn::decode_base64url("key", v.public_key.as_deref().unwrap(), 4096)
+                .unwrap();
         let key: serde_cbor_2::Value = serde_cbor_2::from_slice(&key).map_err(|_| None)?;
         let response: PublicKeyCredential =
             serde_json::from_value(v.response.clone()).map_err(|_| None)?;
@@ -80,11 +96,17 @@ fn run_oracle(v: &Vector) -> Result<(), Option<String>> {
             attestation: ParsedAttestation::default(),
             attestation_format: AttestationFormat::None,
         };
-        let builder =
-            core.new_challenge_authenticate_builder(vec![credential.clone()], Some(policy)).map_err(name)?;
-        let (_, state) = core.generate_challenge_authenticate(builder).map_err(name)?;
-        let state = serde_json::from_value(with_challenge(serde_json::to_value(&state).unwrap())).unwrap();
-        core.authenticate_single_credential(&response, &state, &credential).map(|_| ()).map_err(name)
+        let builder = core
+            .new_challenge_authenticate_builder(vec![credential.clone()], Some(policy))
+            .map_err(name)?;
+        let (_, state) = core
+            .generate_challenge_authenticate(builder)
+            .map_err(name)?;
+        let state =
+            serde_json::from_value(with_challenge(serde_json::to_value(&state).unwrap())).unwrap();
+        core.authenticate_single_credential(&response, &state, &credential)
+            .map(|_| ())
+            .map_err(name)
     }
 }
 
@@ -93,7 +115,15 @@ fn ours(v: &Vector) -> Result<(), Error> {
     policy.require_trusted_attestation = false;
     if v.ceremony == "registration" {
         let response = latchkey_webauthn::RegistrationResponse::from_json(&v.response_json())?;
-        verify_registration(&v.rp(), &policy, &v.challenge(), &response, &TrustAnchors::none(), v.now()).map(|_| ())
+        verify_registration(
+            &v.rp(),
+            &policy,
+            &v.challenge(),
+            &response,
+            &TrustAnchors::none(),
+            v.now(),
+        )
+        .map(|_| ())
     } else {
         v.assertion_with(&policy, &v.response_json()).map(|_| ())
     }
@@ -167,8 +197,12 @@ fn agrees_with_webauthn_rs_core_wherever_it_supports_the_case() {
         let ours = ours(&v);
         let listed = DISAGREEMENTS.iter().any(|(n, _)| *n == name);
         match (ours.is_ok() == theirs.is_ok(), listed) {
-            (false, false) => problems.push(format!("{name}: latchkey {ours:?}, webauthn-rs-core {theirs:?}")),
-            (true, true) => problems.push(format!("{name}: listed as a disagreement but both now say {theirs:?}")),
+            (false, false) => problems.push(format!(
+                "{name}: latchkey {ours:?}, webauthn-rs-core {theirs:?}"
+            )),
+            (true, true) => problems.push(format!(
+                "{name}: listed as a disagreement but both now say {theirs:?}"
+            )),
             _ => {}
         }
     }

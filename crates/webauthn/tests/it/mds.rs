@@ -1,6 +1,5 @@
 //! FIDO MDS3: BLOB verification, entry lookups, and metadata as trust anchors for registrations.
 
-
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use base64::Engine as _;

@@ -5,7 +5,8 @@ use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, PqdsaKeyPair, PqdsaSigningAlgorithm, RsaEncoding, RsaKeyPair,
+    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, PqdsaKeyPair, PqdsaSigningAlgorithm,
+    RsaEncoding, RsaKeyPair,
 };
 use ciborium::Value;
 use latchkey_webauthn::{CoseAlgorithm, encode_base64url};
@@ -29,7 +30,12 @@ pub struct SoftAuthenticator {
 }
 
 fn cose(entries: Vec<(i64, Value)>) -> Vec<u8> {
-    let map = Value::Map(entries.into_iter().map(|(k, v)| (Value::from(k), v)).collect());
+    let map = Value::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), v))
+            .collect(),
+    );
     let mut out = Vec::new();
     ciborium::into_writer(&map, &mut out).unwrap();
     out
@@ -59,8 +65,14 @@ impl SoftAuthenticator {
             let key = cose(vec![
                 (1, 3.into()),
                 (3, alg.id().into()),
-                (-1, Value::Bytes(public.modulus().big_endian_without_leading_zero().to_vec())),
-                (-2, Value::Bytes(public.exponent().big_endian_without_leading_zero().to_vec())),
+                (
+                    -1,
+                    Value::Bytes(public.modulus().big_endian_without_leading_zero().to_vec()),
+                ),
+                (
+                    -2,
+                    Value::Bytes(public.exponent().big_endian_without_leading_zero().to_vec()),
+                ),
             ]);
             (Signer::Rsa(pair, encoding), key)
         };
@@ -78,7 +90,10 @@ impl SoftAuthenticator {
             CoseAlgorithm::Es384 => ec(&signature::ECDSA_P384_SHA384_ASN1_SIGNING, 2),
             CoseAlgorithm::Es512 => ec(&signature::ECDSA_P521_SHA512_ASN1_SIGNING, 3),
             CoseAlgorithm::EdDsa => {
-                let pair = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref()).unwrap();
+                let pair = Ed25519KeyPair::from_pkcs8(
+                    Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref(),
+                )
+                .unwrap();
                 let key = cose(vec![
                     (1, 1.into()),
                     (3, alg.id().into()),
@@ -100,7 +115,14 @@ impl SoftAuthenticator {
         };
         let mut credential_id = vec![0u8; 32];
         aws_lc_rs::rand::fill(&mut credential_id).unwrap();
-        Self { signer, alg, cose_key, credential_id, counter: 0, flags: 0x05 }
+        Self {
+            signer,
+            alg,
+            cose_key,
+            credential_id,
+            counter: 0,
+            flags: 0x05,
+        }
     }
 
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
@@ -123,17 +145,26 @@ impl SoftAuthenticator {
     }
 
     fn client_data(ty: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
-        format!(r#"{{"type":"{ty}","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#, encode_base64url(challenge))
-            .into_bytes()
+        format!(
+            r#"{{"type":"{ty}","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#,
+            encode_base64url(challenge)
+        )
+        .into_bytes()
     }
 
     fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
-        let mut data = digest::digest(&digest::SHA256, rp_id.as_bytes()).as_ref().to_vec();
+        let mut data = digest::digest(&digest::SHA256, rp_id.as_bytes())
+            .as_ref()
+            .to_vec();
         data.push(self.flags | if attested { 0x40 } else { 0 });
         data.extend_from_slice(&self.counter.to_be_bytes());
         if attested {
             data.extend_from_slice(&[0x11; 16]);
-            data.extend_from_slice(&u16::try_from(self.credential_id.len()).unwrap().to_be_bytes());
+            data.extend_from_slice(
+                &u16::try_from(self.credential_id.len())
+                    .unwrap()
+                    .to_be_bytes(),
+            );
             data.extend_from_slice(&self.credential_id);
             data.extend_from_slice(&self.cose_key);
         }
@@ -155,7 +186,10 @@ impl SoftAuthenticator {
             (Value::from("fmt"), Value::from("packed")),
             (
                 Value::from("attStmt"),
-                Value::Map(vec![(Value::from("alg"), Value::from(self.alg.id())), (Value::from("sig"), Value::Bytes(sig))]),
+                Value::Map(vec![
+                    (Value::from("alg"), Value::from(self.alg.id())),
+                    (Value::from("sig"), Value::Bytes(sig)),
+                ]),
             ),
             (Value::from("authData"), Value::Bytes(auth_data)),
         ]);
@@ -175,7 +209,13 @@ impl SoftAuthenticator {
     }
 
     /// An assertion; the counter goes up first, as a hardware authenticator's does.
-    pub fn assert(&mut self, rp_id: &str, origin: &str, challenge: &[u8], user_handle: &[u8]) -> serde_json::Value {
+    pub fn assert(
+        &mut self,
+        rp_id: &str,
+        origin: &str,
+        challenge: &[u8],
+        user_handle: &[u8],
+    ) -> serde_json::Value {
         self.counter += 1;
         let client_data = Self::client_data("webauthn.get", challenge, origin);
         let auth_data = self.auth_data(rp_id, false);

@@ -2,7 +2,9 @@
 //! (WebAuthn L3 §7.1 and §7.2, in the order the spec checks them).
 
 use ciborium::Value;
-use latchkey_webauthn::{CounterPolicy, CounterStatus, Error, Policy, TrustAnchors, UnixTime, UserVerification};
+use latchkey_webauthn::{
+    CounterPolicy, CounterStatus, Error, Policy, TrustAnchors, UnixTime, UserVerification,
+};
 use serde_json::Value as Json;
 
 use crate::common::{Vector, vector};
@@ -43,11 +45,17 @@ fn edit_attestation(v: &Vector, f: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec
 }
 
 fn entry<'a>(map: &'a mut [(Value, Value)], key: &str) -> &'a mut Value {
-    &mut map.iter_mut().find(|(k, _)| k.as_text() == Some(key)).unwrap().1
+    &mut map
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .unwrap()
+        .1
 }
 
 fn edit_statement(v: &Vector, f: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
-    edit_attestation(v, |object| f(entry(object, "attStmt").as_map_mut().unwrap()))
+    edit_attestation(v, |object| {
+        f(entry(object, "attStmt").as_map_mut().unwrap())
+    })
 }
 
 fn edit_auth_data(v: &Vector, f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
@@ -87,7 +95,10 @@ fn register(v: &Vector, json: Vec<u8>) -> Result<(), Error> {
 fn the_untampered_vectors_are_valid() {
     for name in [PACKED, APPLE, U2F, SELF] {
         let v = vector(name);
-        assert!(v.registration().unwrap().trusted || v.trust.is_empty(), "{name}");
+        assert!(
+            v.registration().unwrap().trusted || v.trust.is_empty(),
+            "{name}"
+        );
     }
     vector(ASSERTION).assertion().unwrap();
     vector(ASSERTION_RS256).assertion().unwrap();
@@ -98,11 +109,26 @@ fn client_data_type_challenge_and_origin_are_checked() {
     for name in [PACKED, APPLE, U2F, SELF] {
         let v = vector(name);
         let wrong_type = edit_client_data(&v, |cd| cd["type"] = "webauthn.get".into());
-        assert_eq!(register(&v, wrong_type), Err(Error::TypeMismatch { expected: "webauthn.create" }), "{name}");
+        assert_eq!(
+            register(&v, wrong_type),
+            Err(Error::TypeMismatch {
+                expected: "webauthn.create"
+            }),
+            "{name}"
+        );
         let wrong_origin = edit_client_data(&v, |cd| cd["origin"] = "https://evil.example".into());
-        assert_eq!(register(&v, wrong_origin), Err(Error::OriginMismatch), "{name}");
-        let wrong_challenge = edit_client_data(&v, |cd| cd["challenge"] = b64(b"another challenge").into());
-        assert_eq!(register(&v, wrong_challenge), Err(Error::ChallengeMismatch), "{name}");
+        assert_eq!(
+            register(&v, wrong_origin),
+            Err(Error::OriginMismatch),
+            "{name}"
+        );
+        let wrong_challenge =
+            edit_client_data(&v, |cd| cd["challenge"] = b64(b"another challenge").into());
+        assert_eq!(
+            register(&v, wrong_challenge),
+            Err(Error::ChallengeMismatch),
+            "{name}"
+        );
     }
 }
 
@@ -125,28 +151,44 @@ fn user_presence_is_required_unless_policy_relaxes_it() {
     assert_eq!(register(&v, no_up.clone()), Err(Error::UserNotPresent));
     // Relaxed, the check passes and the signature over the altered data is what fails.
     let relaxed = v.policy().danger_allow_missing_user_presence();
-    assert_eq!(v.registration_with(&relaxed, &no_up).unwrap_err(), Error::BadSignature("attestation statement"));
+    assert_eq!(
+        v.registration_with(&relaxed, &no_up).unwrap_err(),
+        Error::BadSignature("attestation statement")
+    );
 
     let a = vector(ASSERTION);
     let no_up = edit_field(&a, "authenticatorData", |data| data[32] &= !0x01);
-    assert_eq!(a.assertion_with(&a.policy(), &no_up).unwrap_err(), Error::UserNotPresent);
+    assert_eq!(
+        a.assertion_with(&a.policy(), &no_up).unwrap_err(),
+        Error::UserNotPresent
+    );
 }
 
 #[test]
 fn user_verification_is_enforced_when_required() {
     let v = vector(U2F);
     let required = tweak(&v, |p| p.user_verification = UserVerification::Required);
-    assert_eq!(v.registration_with(&required, &v.response_json()).unwrap_err(), Error::UserNotVerified);
+    assert_eq!(
+        v.registration_with(&required, &v.response_json())
+            .unwrap_err(),
+        Error::UserNotVerified
+    );
     let a = vector(ASSERTION);
     let required = tweak(&a, |p| p.user_verification = UserVerification::Required);
-    assert_eq!(a.assertion_with(&required, &a.response_json()).unwrap_err(), Error::UserNotVerified);
+    assert_eq!(
+        a.assertion_with(&required, &a.response_json()).unwrap_err(),
+        Error::UserNotVerified
+    );
 }
 
 #[test]
 fn backed_up_without_backup_eligibility_is_refused() {
     let a = vector(ASSERTION);
     let bs_only = edit_field(&a, "authenticatorData", |data| data[32] |= 0x10);
-    assert!(matches!(a.assertion_with(&a.policy(), &bs_only), Err(Error::BackupFlags(_))));
+    assert!(matches!(
+        a.assertion_with(&a.policy(), &bs_only),
+        Err(Error::BackupFlags(_))
+    ));
 }
 
 #[test]
@@ -158,14 +200,22 @@ fn attestation_signatures_are_checked() {
                 sig[10] ^= 0x01;
             }
         });
-        assert_eq!(register(&v, bad_sig), Err(Error::BadSignature("attestation statement")), "{name}");
+        assert_eq!(
+            register(&v, bad_sig),
+            Err(Error::BadSignature("attestation statement")),
+            "{name}"
+        );
     }
     // packed signs all of authenticatorData, so changing the counter breaks the signature; U2F
     // signs only the RP ID hash, client data hash, credential ID and key, so the same change passes.
     for name in [PACKED, SELF] {
         let v = vector(name);
         let other_counter = edit_auth_data(&v, |data| data[36] ^= 0x01);
-        assert_eq!(register(&v, other_counter), Err(Error::BadSignature("attestation statement")), "{name}");
+        assert_eq!(
+            register(&v, other_counter),
+            Err(Error::BadSignature("attestation statement")),
+            "{name}"
+        );
     }
     let v = vector(U2F);
     assert!(register(&v, edit_auth_data(&v, |data| data[36] ^= 0x01)).is_ok());
@@ -177,7 +227,10 @@ fn the_apple_nonce_binds_the_certificate_to_the_ceremony() {
     let other_counter = edit_auth_data(&v, |data| data[36] ^= 0x01);
     assert_eq!(
         register(&v, other_counter),
-        Err(Error::BadAttestation { fmt: "apple", reason: "certificate nonce does not match the ceremony" })
+        Err(Error::BadAttestation {
+            fmt: "apple",
+            reason: "certificate nonce does not match the ceremony"
+        })
     );
 }
 
@@ -189,17 +242,24 @@ fn chains_must_link_and_be_in_date() {
             flip_last(leaf);
         }
     });
-    assert!(matches!(register(&v, corrupted_leaf), Err(Error::BrokenChain(_))));
+    assert!(matches!(
+        register(&v, corrupted_leaf),
+        Err(Error::BrokenChain(_))
+    ));
 
     let foreign_intermediate = edit_statement(&v, |st| {
-        let pem = std::fs::read_to_string(crate::common::vectors_dir().join("roots/yubico-u2f-root.pem")).unwrap();
+        let pem =
+            std::fs::read_to_string(crate::common::vectors_dir().join("roots/yubico-u2f-root.pem"))
+                .unwrap();
         let mut anchors = TrustAnchors::none();
         anchors.add_pem(&pem).unwrap();
         x5c(st)[1] = Value::Bytes(anchors.roots()[0].clone());
     });
     assert_eq!(
         register(&v, foreign_intermediate),
-        Err(Error::BrokenChain("issuer name does not match the next certificate"))
+        Err(Error::BrokenChain(
+            "issuer name does not match the next certificate"
+        ))
     );
 
     let mut later = v.clone();
@@ -207,7 +267,10 @@ fn chains_must_link_and_be_in_date() {
     assert_eq!(later.registration().unwrap_err(), Error::CertificateExpired);
     let mut earlier = v.clone();
     earlier.time = Some("2001-01-01T00:00:00Z".into());
-    assert_eq!(earlier.registration().unwrap_err(), Error::CertificateExpired);
+    assert_eq!(
+        earlier.registration().unwrap_err(),
+        Error::CertificateExpired
+    );
 }
 
 #[test]
@@ -216,13 +279,31 @@ fn trust_is_reported_and_enforced_on_request() {
     let mut untrusted = v.clone();
     untrusted.trust = vec!["roots/apple-webauthn-root.pem".into()];
     let lenient = tweak(&v, |p| p.require_trusted_attestation = false);
-    assert!(!untrusted.registration_with(&lenient, &v.response_json()).unwrap().trusted);
+    assert!(
+        !untrusted
+            .registration_with(&lenient, &v.response_json())
+            .unwrap()
+            .trusted
+    );
     let strict = tweak(&v, |p| p.require_trusted_attestation = true);
-    assert_eq!(untrusted.registration_with(&strict, &v.response_json()).unwrap_err(), Error::Untrusted);
-    assert!(v.registration_with(&strict, &v.response_json()).unwrap().trusted);
+    assert_eq!(
+        untrusted
+            .registration_with(&strict, &v.response_json())
+            .unwrap_err(),
+        Error::Untrusted
+    );
+    assert!(
+        v.registration_with(&strict, &v.response_json())
+            .unwrap()
+            .trusted
+    );
     // Self attestation has no chain to trust.
     let s = vector(SELF);
-    assert_eq!(s.registration_with(&strict, &s.response_json()).unwrap_err(), Error::Untrusted);
+    assert_eq!(
+        s.registration_with(&strict, &s.response_json())
+            .unwrap_err(),
+        Error::Untrusted
+    );
 }
 
 #[test]
@@ -230,13 +311,23 @@ fn assertion_signatures_are_checked() {
     for name in [ASSERTION, ASSERTION_RS256] {
         let a = vector(name);
         let bad = edit_field(&a, "signature", |sig| sig[8] ^= 0x01);
-        assert_eq!(a.assertion_with(&a.policy(), &bad).unwrap_err(), Error::BadSignature("assertion"), "{name}");
+        assert_eq!(
+            a.assertion_with(&a.policy(), &bad).unwrap_err(),
+            Error::BadSignature("assertion"),
+            "{name}"
+        );
         let wrong_origin = edit_client_data(&a, |cd| cd["origin"] = "https://evil.example".into());
-        assert_eq!(a.assertion_with(&a.policy(), &wrong_origin).unwrap_err(), Error::OriginMismatch, "{name}");
+        assert_eq!(
+            a.assertion_with(&a.policy(), &wrong_origin).unwrap_err(),
+            Error::OriginMismatch,
+            "{name}"
+        );
         let wrong_type = edit_client_data(&a, |cd| cd["type"] = "webauthn.create".into());
         assert_eq!(
             a.assertion_with(&a.policy(), &wrong_type).unwrap_err(),
-            Error::TypeMismatch { expected: "webauthn.get" },
+            Error::TypeMismatch {
+                expected: "webauthn.get"
+            },
             "{name}"
         );
     }
@@ -247,9 +338,17 @@ fn a_counter_that_does_not_increase_is_a_possible_clone() {
     let a = vector(ASSERTION);
     let mut replayed = a.clone();
     replayed.stored_sign_count = Some(20);
-    assert_eq!(replayed.assertion().unwrap_err(), Error::CounterRegression { stored: 20, received: 20 });
+    assert_eq!(
+        replayed.assertion().unwrap_err(),
+        Error::CounterRegression {
+            stored: 20,
+            received: 20
+        }
+    );
     let report = tweak(&a, |p| p.counter = CounterPolicy::Report);
-    let verified = replayed.assertion_with(&report, &a.response_json()).unwrap();
+    let verified = replayed
+        .assertion_with(&report, &a.response_json())
+        .unwrap();
     assert_eq!(verified.counter, CounterStatus::PossibleClone);
     assert_eq!(verified.sign_count, 20);
     assert_eq!(a.assertion().unwrap().counter, CounterStatus::Increased);
@@ -259,7 +358,10 @@ fn a_counter_that_does_not_increase_is_a_possible_clone() {
 fn an_at_flag_without_attested_credential_data_is_malformed() {
     let a = vector(ASSERTION);
     let with_at = edit_field(&a, "authenticatorData", |data| data[32] |= 0x40);
-    assert!(matches!(a.assertion_with(&a.policy(), &with_at), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        a.assertion_with(&a.policy(), &with_at),
+        Err(Error::Malformed { .. })
+    ));
 }
 
 #[test]
@@ -271,7 +373,10 @@ fn attested_credential_data_in_an_assertion_must_name_the_same_credential() {
     json["id"] = b64(b"another credential").into();
     json["rawId"] = json["id"].clone();
     let response = serde_json::to_vec(&json).unwrap();
-    assert_eq!(a.assertion_with(&a.policy(), &response).unwrap_err(), Error::CredentialIdMismatch);
+    assert_eq!(
+        a.assertion_with(&a.policy(), &response).unwrap_err(),
+        Error::CredentialIdMismatch
+    );
 }
 
 #[test]

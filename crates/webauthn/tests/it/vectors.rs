@@ -8,39 +8,29 @@ fn check(v: &Vector) -> Result<(), String> {
             let s = r.summary();
             serde_json::to_value(&s).unwrap()
         }),
-        "assertion" => v.assertion().map(|a| serde_json::json!({ "sign_count": a.sign_count })),
+        "assertion" => v
+            .assertion()
+            .map(|a| serde_json::json!({ "sign_count": a.sign_count })),
         other => return Err(format!("unknown ceremony {other}")),
     };
     let e = &v.expect;
     match (e.valid, outcome) {
         (true, Ok(got)) => {
-            let field = |k: &str| got.get(k).cloned();
-            let mismatch = |what: &str, want: String, got: Option<serde_json::Value>| {
-                Err(format!("{what}: expected {want}, got {got:?}"))
-            };
-            if let Some(fmt) = &e.fmt {
-                if field("fmt") != Some(fmt.clone().into()) {
-                    return mismatch("fmt", fmt.clone(), field("fmt"));
-                }
-            }
-            if let Some(t) = &e.attestation_type {
-                if field("attestation_type") != Some(t.clone().into()) {
-                    return mismatch("attestation_type", t.clone(), field("attestation_type"));
-                }
-            }
-            if let Some(alg) = e.alg {
-                if field("alg") != Some(alg.into()) {
-                    return mismatch("alg", alg.to_string(), field("alg"));
-                }
-            }
-            if let Some(trusted) = e.trusted {
-                if field("trusted") != Some(trusted.into()) {
-                    return mismatch("trusted", trusted.to_string(), field("trusted"));
-                }
-            }
-            if let Some(count) = e.sign_count {
-                if field("sign_count") != Some(count.into()) {
-                    return mismatch("sign_count", count.to_string(), field("sign_count"));
+            let wanted = [
+                ("fmt", e.fmt.clone().map(Into::into)),
+                (
+                    "attestation_type",
+                    e.attestation_type.clone().map(Into::into),
+                ),
+                ("alg", e.alg.map(Into::into)),
+                ("trusted", e.trusted.map(Into::into)),
+                ("sign_count", e.sign_count.map(Into::into)),
+            ];
+            for (field, want) in wanted {
+                let Some(want) = want else { continue };
+                let have: Option<&serde_json::Value> = got.get(field);
+                if have != Some(&want) {
+                    return Err(format!("{field}: expected {want}, got {have:?}"));
                 }
             }
             Ok(())
@@ -48,7 +38,9 @@ fn check(v: &Vector) -> Result<(), String> {
         (true, Err(err)) => Err(format!("expected valid, got error {} ({err})", err.kind())),
         (false, Ok(_)) => Err(format!("expected {:?}, but it verified", e.error)),
         (false, Err(err)) => match &e.error {
-            Some(kind) if kind != err.kind() => Err(format!("expected error {kind}, got {} ({err})", err.kind())),
+            Some(kind) if kind != err.kind() => {
+                Err(format!("expected error {kind}, got {} ({err})", err.kind()))
+            }
             _ => Ok(()),
         },
     }
@@ -105,10 +97,24 @@ fn every_vector_verifies_as_its_source_expects() {
     assert!(!vectors.is_empty());
     let failures: Vec<String> = vectors
         .iter()
-        .filter(|v| !DIFFERS_FROM_SOURCE.iter().any(|(name, ..)| *name == v.name()))
-        .filter_map(|v| check(v).err().map(|e| format!("{}: {e}\n    source: {}", v.name(), v.source)))
+        .filter(|v| {
+            !DIFFERS_FROM_SOURCE
+                .iter()
+                .any(|(name, ..)| *name == v.name())
+        })
+        .filter_map(|v| {
+            check(v)
+                .err()
+                .map(|e| format!("{}: {e}\n    source: {}", v.name(), v.source))
+        })
         .collect();
-    assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
