@@ -1,0 +1,25 @@
+//! The engine's one error type. Each dialect maps it to its wire format in exactly one place.
+
+/// Why an engine operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The thing asked for does not exist (in this tenant).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is already taken (credential ID, transaction ID, external user ID).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// Input the engine refuses before touching the store.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The WebAuthn verification refused the ceremony.
+    #[error(transparent)]
+    Verification(#[from] latchkey_webauthn::Error),
+    /// The storage backend failed; the message is for logs, not for clients.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// The result of every fallible engine operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

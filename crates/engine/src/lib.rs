@@ -1,0 +1,11 @@
+//! latchkey's engine: the rules every dialect shares, over a [`Store`].
+//!
+//! Dialects translate wire shapes into calls here; the engine decides; the store persists. The
+//! engine never sees SQL, and the stores never see a rule.
+
+mod error;
+pub mod model;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::{Page, Paged, ReadTx, Store, WriteTx};

@@ -1,0 +1,246 @@
+//! The records the engine keeps. These are domain values, not wire shapes and not table rows.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A tenant: the isolation unit (its own RP, keys, users, credentials, audit log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TenantId(pub Uuid);
+
+/// latchkey's own id of a user (the tenant's id for the user is [`User::external_id`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserId(pub Uuid);
+
+/// A tenant and its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub display_name: String,
+    pub config: TenantConfig,
+    pub created_at: OffsetDateTime,
+}
+
+/// Everything a tenant configures. Stored as one document: it is read whole on every request
+/// and replaced whole by the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantConfig {
+    pub relying_party: RelyingPartyConfig,
+    /// Settings for passkey registration and login.
+    pub passkey: AuthenticatorSettings,
+    /// Settings for the MFA (second factor) flows.
+    pub mfa: AuthenticatorSettings,
+    pub cors: CorsConfig,
+    pub audit: AuditConfig,
+    /// What a non-increasing signature counter does.
+    pub counter: CounterRule,
+    /// Algorithm of newly created token-signing keys.
+    pub signing_algorithm: SigningAlgorithm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelyingPartyConfig {
+    pub id: String,
+    pub display_name: String,
+    pub icon: Option<String>,
+    /// Exact origins, including `android:apk-key-hash:` ones.
+    pub origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserVerification {
+    Required,
+    Preferred,
+    Discouraged,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attachment {
+    Platform,
+    CrossPlatform,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestationPreference {
+    None,
+    Indirect,
+    Direct,
+    Enterprise,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentKey {
+    Discouraged,
+    Preferred,
+    Required,
+}
+
+/// How authenticators are asked to behave in one kind of ceremony.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorSettings {
+    pub timeout_ms: u32,
+    pub user_verification: UserVerification,
+    pub attachment: Option<Attachment>,
+    pub attestation: AttestationPreference,
+    pub resident_key: ResidentKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorsConfig {
+    pub allowed_origins: Vec<String>,
+    pub allow_unsafe_wildcard: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditConfig {
+    pub store: bool,
+    pub console: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterRule {
+    /// Refuse the login and audit it.
+    Reject,
+    /// Accept the login and audit it.
+    AuditOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    RS256,
+    ES256,
+    EdDSA,
+}
+
+/// A tenant's secret API key: only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub name: String,
+    pub secret_hash: [u8; 32],
+    pub created_at: OffsetDateTime,
+}
+
+/// A token-signing key; the private half is encrypted with the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// The JWK `kid`.
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub algorithm: SigningAlgorithm,
+    /// AES-256-GCM ciphertext of the private key (PKCS#8), nonce first.
+    pub encrypted_private_key: Vec<u8>,
+    /// The public key (SubjectPublicKeyInfo DER), published in the JWKS.
+    pub public_key: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub tenant: TenantId,
+    /// The tenant's own identifier of the user (any string).
+    pub external_id: String,
+    pub name: String,
+    pub display_name: String,
+    pub icon: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub id: Vec<u8>,
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub name: Option<String>,
+    /// COSE_Key as the authenticator produced it.
+    pub public_key: Vec<u8>,
+    pub attestation_format: String,
+    pub aaguid: [u8; 16],
+    pub sign_count: u32,
+    pub transports: Vec<String>,
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+    pub is_mfa: bool,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// What a ceremony was started for; a challenge finishes only the operation it was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Registration,
+    Authentication,
+    Transaction,
+    MfaRegistration,
+    MfaAuthentication,
+}
+
+/// A started ceremony: single use, consumed atomically by its finish, gone after `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ceremony {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub challenge: Vec<u8>,
+    pub operation: Operation,
+    /// The user the ceremony is for; `None` for a discoverable login.
+    pub user: Option<UserId>,
+    pub user_verification: UserVerification,
+    /// `allowCredentials` as sent; empty for a discoverable login.
+    pub allowed_credentials: Vec<Vec<u8>>,
+    pub transaction: Option<Uuid>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A transaction a user confirms with a passkey; its data is bound into the challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub user: UserId,
+    /// The tenant's identifier, unique per tenant.
+    pub identifier: String,
+    /// The transaction data as canonical JSON text.
+    pub data: String,
+    pub challenge: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One audit-log entry; failures are kept as well as successes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    /// The event type, e.g. `webauthn_authentication_final_succeeded`.
+    pub kind: String,
+    pub error: Option<String>,
+    pub request_id: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub actor_user_id: Option<String>,
+    pub transaction_id: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Filters of an audit-log query; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub start_time: Option<OffsetDateTime>,
+    pub end_time: Option<OffsetDateTime>,
+    /// Any of these types; empty means all.
+    pub kinds: Vec<String>,
+    /// Substring of the actor's user id.
+    pub actor_user_id: Option<String>,
+    /// Substring of the source IP.
+    pub source_ip: Option<String>,
+    /// Substring of the actor's user id or the source IP.
+    pub text: Option<String>,
+}

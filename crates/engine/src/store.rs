@@ -1,0 +1,157 @@
+//! The storage contract. Each backend crate implements it with its own SQL and migrations; the
+//! engine uses nothing else.
+//!
+//! Work happens in transactions: a [`ReadTx`] sees one consistent snapshot, a [`WriteTx`] makes
+//! every change of one operation land together or not at all (dropping it uncommitted rolls it
+//! back). A ceremony's finish is one read and one write transaction.
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Result;
+use crate::model::{
+    ApiKey, AuditEvent, AuditQuery, Ceremony, Credential, SigningKey, Tenant, TenantId, Transaction, User, UserId,
+};
+
+/// One page of a listing: `number` counts from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: u32,
+    pub per_page: u32,
+    /// Newest first when true (ordered by creation time).
+    pub descending: bool,
+}
+
+impl Page {
+    /// Rows to skip before this page.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.number.saturating_sub(1)) * u64::from(self.per_page)
+    }
+}
+
+/// A page of results and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// A storage backend.
+pub trait Store: Clone + Send + Sync + 'static {
+    type Read: ReadTx;
+    type Write: WriteTx;
+
+    /// Starts a read-only transaction.
+    fn read(&self) -> impl Future<Output = Result<Self::Read>> + Send;
+
+    /// Starts a write transaction. SQLite takes its write lock here, so concurrent writers queue
+    /// instead of failing midway.
+    fn write(&self) -> impl Future<Output = Result<Self::Write>> + Send;
+}
+
+/// Queries, in a transaction.
+pub trait ReadTx: Send {
+    fn tenant(&mut self, id: TenantId) -> impl Future<Output = Result<Option<Tenant>>> + Send;
+    fn tenants(&mut self) -> impl Future<Output = Result<Vec<Tenant>>> + Send;
+
+    /// The API key whose secret hashes to `hash`.
+    fn api_key_by_hash(
+        &mut self,
+        tenant: TenantId,
+        hash: &[u8; 32],
+    ) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+    fn api_keys(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<ApiKey>>> + Send;
+
+    /// Every signing key of the tenant, oldest first (the newest signs; all are published).
+    fn signing_keys(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<SigningKey>>> + Send;
+
+    fn user(&mut self, tenant: TenantId, id: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn user_by_external_id(
+        &mut self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn users(&mut self, tenant: TenantId, page: Page) -> impl Future<Output = Result<Paged<User>>> + Send;
+
+    fn credential(&mut self, tenant: TenantId, id: &[u8]) -> impl Future<Output = Result<Option<Credential>>> + Send;
+    /// Credentials of the tenant, or of one user, by creation time.
+    fn credentials(
+        &mut self,
+        tenant: TenantId,
+        user: Option<UserId>,
+        page: Page,
+    ) -> impl Future<Output = Result<Paged<Credential>>> + Send;
+
+    fn transaction_by_challenge(
+        &mut self,
+        tenant: TenantId,
+        challenge: &[u8],
+    ) -> impl Future<Output = Result<Option<Transaction>>> + Send;
+    fn transactions(&mut self, tenant: TenantId, user: UserId) -> impl Future<Output = Result<Vec<Transaction>>> + Send;
+
+    /// Audit events matching `query`, newest first.
+    fn audit_events(
+        &mut self,
+        tenant: TenantId,
+        query: &AuditQuery,
+        page: Page,
+    ) -> impl Future<Output = Result<Paged<AuditEvent>>> + Send;
+}
+
+/// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
+pub trait WriteTx: ReadTx {
+    fn insert_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces name and configuration; `NotFound` if absent.
+    fn update_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
+    /// Deletes the tenant and everything it owns; false if absent.
+    fn delete_tenant(&mut self, id: TenantId) -> impl Future<Output = Result<bool>> + Send;
+
+    fn insert_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
+    fn delete_api_key(&mut self, tenant: TenantId, id: Uuid) -> impl Future<Output = Result<bool>> + Send;
+    fn insert_signing_key(&mut self, key: &SigningKey) -> impl Future<Output = Result<()>> + Send;
+
+    /// Creates the user, or updates name, display name and icon of the user with the same
+    /// external id; returns the stored user (with its existing id when it was an update).
+    fn upsert_user(&mut self, user: &User) -> impl Future<Output = Result<User>> + Send;
+    /// Deletes the user with their credentials and transactions; false if absent.
+    fn delete_user(&mut self, tenant: TenantId, id: UserId) -> impl Future<Output = Result<bool>> + Send;
+
+    /// `Conflict("credential")` if the ID is already registered.
+    fn insert_credential(&mut self, credential: &Credential) -> impl Future<Output = Result<()>> + Send;
+    fn rename_credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+        name: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Stores what a successful login learned: counter, backup state, time.
+    fn record_login(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+        sign_count: u32,
+        backup_state: bool,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> impl Future<Output = Result<bool>> + Send;
+
+    fn insert_ceremony(&mut self, ceremony: &Ceremony) -> impl Future<Output = Result<()>> + Send;
+    /// Removes and returns the ceremony with this challenge, expired or not, so that of two
+    /// concurrent finishes exactly one gets it.
+    fn take_ceremony(
+        &mut self,
+        tenant: TenantId,
+        challenge: &[u8],
+    ) -> impl Future<Output = Result<Option<Ceremony>>> + Send;
+    /// Removes ceremonies that expired before `now`; returns how many.
+    fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> impl Future<Output = Result<u64>> + Send;
+
+    /// `Conflict("transaction")` if the identifier is taken in the tenant.
+    fn insert_transaction(&mut self, transaction: &Transaction) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_audit_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
+
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+}
