@@ -8,6 +8,11 @@
 //!   (`none`, `packed`, `tpm`, `android-key`, `android-safetynet`, `fido-u2f`, `apple`), with
 //!   certificate chains checked against [`TrustAnchors`].
 //! - [`verify_assertion`]: the signature, flags, user handle and signature-counter rules.
+//! - [`Metadata`]: FIDO MDS3 BLOBs, whose statements add per-model trust anchors and whose status
+//!   reports refuse compromised authenticator models.
+//!
+//! Algorithms: ES256, ES384, ES512, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512, RS1 (legacy,
+//! by policy) and ML-DSA-44/65/87, all verified with aws-lc-rs.
 
 mod assertion;
 mod attestation;
@@ -34,7 +39,7 @@ pub use auth_data::{
     Aaguid, AttestedCredentialData, AuthenticatorData, Flags, MAX_CREDENTIAL_ID_LEN,
 };
 pub use b64::{decode as decode_base64url, encode as encode_base64url};
-pub use client_data::{Ceremony, ClientData, challenge_of};
+pub use client_data::challenge_of;
 pub use cose::{CoseAlgorithm, CredentialPublicKey, Curve, KeyMaterial};
 pub use error::{Error, Result};
 pub use json::{AuthenticationResponse, RegistrationResponse};
@@ -43,8 +48,6 @@ pub use mds::{
     StatusReport, VerificationMethod,
 };
 pub use policy::{CounterPolicy, Policy, RelyingParty, UserVerification};
-pub use registration::{
-    RegistrationSummary, VerifiedRegistration, algorithm_allowed, verify_registration,
-};
+pub use registration::{RegistrationSummary, VerifiedRegistration, verify_registration};
 pub use time::UnixTime;
 pub use trust::TrustAnchors;

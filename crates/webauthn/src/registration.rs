@@ -7,7 +7,7 @@ use crate::attestation::{self, AttestationFormat, AttestationType, Input};
 use crate::auth_data::{Aaguid, AuthenticatorData, Flags};
 use crate::cbor::{self, Map};
 use crate::client_data::{self, Ceremony};
-use crate::cose::{CoseAlgorithm, CredentialPublicKey};
+use crate::cose::CredentialPublicKey;
 use crate::error::{Error, Result};
 use crate::json::RegistrationResponse;
 use crate::policy::{Policy, RelyingParty};
@@ -161,9 +161,4 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
     out
-}
-
-/// Whether `alg` may be used by new credentials under `policy`.
-pub fn algorithm_allowed(policy: &Policy, alg: CoseAlgorithm) -> bool {
-    policy.algorithms.contains(&alg)
 }
