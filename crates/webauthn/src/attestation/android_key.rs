@@ -6,7 +6,6 @@ use x509_parser::der_parser::oid;
 
 use super::{AttestationType, Input, Statement, statement_alg};
 use crate::error::{Error, Result};
-use crate::x509;
 
 const FMT: &str = "android-key";
 const FIELD: &str = "key attestation extension";
@@ -20,23 +19,12 @@ const KM_PURPOSE_SIGN: i64 = 2;
 const KM_ORIGIN_GENERATED: i64 = 0;
 
 pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
-    let st = &input.statement;
-    st.only_keys(&["alg", "sig", "x5c"])
-        .map_err(|_| Error::attestation(FMT, "unexpected attStmt field"))?;
+    input.expect_fields(FMT, &["alg", "sig", "x5c"])?;
     let alg = statement_alg(input, FMT)?;
-    let sig = st
-        .bytes("sig")
-        .map_err(|_| Error::attestation(FMT, "missing sig"))?;
-    let x5c = st
-        .cert_chain("x5c")?
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
-    let chain = x509::parse_chain(&x5c)?;
-    let leaf = chain
-        .first()
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
-
-    x509::verify_with_spki(alg.verifier(), leaf.spki_der(), &input.signed_data(), sig)
-        .map_err(|_| Error::BadSignature("attestation statement"))?;
+    let sig = input.sig(FMT)?;
+    let x5c = input.x5c(FMT)?;
+    x5c.verify(alg, &input.signed_data(), sig)?;
+    let leaf = &x5c.leaf;
     if !input.attested.public_key.matches_spki(leaf.spki_der()) {
         return Err(Error::attestation(
             FMT,
@@ -77,7 +65,7 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
             "key purpose does not include signing (teeEnforced purpose)",
         ));
     }
-    Ok(Statement::chain(AttestationType::Basic, &x5c))
+    Ok(x5c.statement(AttestationType::Basic))
 }
 
 /// The parts of a KeyDescription that §8.4 consults.

@@ -5,21 +5,13 @@ use x509_parser::der_parser::oid;
 
 use super::{AttestationType, Input, Statement};
 use crate::error::{Error, Result};
-use crate::x509;
 
 const FMT: &str = "apple";
 
 pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
-    let st = &input.statement;
-    st.only_keys(&["x5c", "alg"])
-        .map_err(|_| Error::attestation(FMT, "unexpected attStmt field"))?;
-    let x5c = st
-        .cert_chain("x5c")?
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
-    let chain = x509::parse_chain(&x5c)?;
-    let leaf = chain
-        .first()
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
+    input.expect_fields(FMT, &["x5c", "alg"])?;
+    let x5c = input.x5c(FMT)?;
+    let leaf = &x5c.leaf;
 
     let nonce = digest::digest(&digest::SHA256, &input.signed_data());
     // The extension is SEQUENCE { [1] EXPLICIT OCTET STRING nonce }; DER allows one encoding only.
@@ -43,5 +35,5 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
             "certificate key differs from the credential key",
         ));
     }
-    Ok(Statement::chain(AttestationType::AnonCa, &x5c))
+    Ok(x5c.statement(AttestationType::AnonCa))
 }

@@ -10,25 +10,15 @@ use crate::x509;
 const FMT: &str = "fido-u2f";
 
 pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
-    let st = &input.statement;
-    st.only_keys(&["sig", "x5c"])
-        .map_err(|_| Error::attestation(FMT, "unexpected attStmt field"))?;
-    let sig = st
-        .bytes("sig")
-        .map_err(|_| Error::attestation(FMT, "missing sig"))?;
-    let x5c = st
-        .cert_chain("x5c")?
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
-    let [leaf_der] = x5c.as_slice() else {
+    input.expect_fields(FMT, &["sig", "x5c"])?;
+    let sig = input.sig(FMT)?;
+    let x5c = input.x5c(FMT)?;
+    if x5c.ders.len() != 1 {
         return Err(Error::attestation(
             FMT,
             "x5c must hold exactly one certificate",
         ));
-    };
-    let chain = x509::parse_chain(&[leaf_der])?;
-    let leaf = chain
-        .first()
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
+    }
 
     let KeyMaterial::Ec2 {
         curve: Curve::P256,
@@ -52,7 +42,7 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
     // The attestation key must itself be P-256; parsing with the P-256 verifier enforces it.
     x509::verify_with_spki(
         &signature::ECDSA_P256_SHA256_ASN1,
-        leaf.spki_der(),
+        x5c.leaf.spki_der(),
         &data,
         sig,
     )
@@ -60,5 +50,5 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
         Error::BadSignature(_) => Error::BadSignature("attestation statement"),
         _ => Error::attestation(FMT, "attestation certificate key is not EC P-256"),
     })?;
-    Ok(Statement::chain(AttestationType::Basic, &[leaf_der]))
+    Ok(x5c.statement(AttestationType::Basic))
 }

@@ -17,6 +17,7 @@ use crate::cbor::Map;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::time::UnixTime;
+use crate::x509::Certificate;
 
 /// The attestation statement format named by `fmt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -95,13 +96,62 @@ pub(crate) struct Input<'a> {
     pub now: UnixTime,
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
+    /// Refuses attStmt keys the format does not define.
+    pub fn expect_fields(&self, fmt: &'static str, keys: &[&str]) -> Result<()> {
+        self.statement
+            .only_keys(keys)
+            .map_err(|_| Error::attestation(fmt, "unexpected attStmt field"))
+    }
+
+    /// The statement's `sig`.
+    pub fn sig(&self, fmt: &'static str) -> Result<&'a [u8]> {
+        self.statement
+            .bytes("sig")
+            .map_err(|_| Error::attestation(fmt, "missing sig"))
+    }
+
+    /// The statement's `x5c`, if it has one, with its leaf parsed.
+    pub fn optional_x5c(&self, fmt: &'static str) -> Result<Option<X5c<'a>>> {
+        let Some(ders) = self.statement.cert_chain("x5c")? else {
+            return Ok(None);
+        };
+        let leaf = ders.first().ok_or(Error::attestation(fmt, "missing x5c"))?;
+        let leaf = Certificate::parse(leaf)?;
+        Ok(Some(X5c { ders, leaf }))
+    }
+
+    /// The statement's `x5c`, which the format requires.
+    pub fn x5c(&self, fmt: &'static str) -> Result<X5c<'a>> {
+        self.optional_x5c(fmt)?
+            .ok_or(Error::attestation(fmt, "missing x5c"))
+    }
+
     /// authenticatorData ‖ clientDataHash: what most formats sign.
     pub fn signed_data(&self) -> Vec<u8> {
         let mut data = Vec::with_capacity(self.auth_data_raw.len() + 32);
         data.extend_from_slice(self.auth_data_raw);
         data.extend_from_slice(self.client_data_hash);
         data
+    }
+}
+
+/// An attestation statement's certificate chain (DER, leaf first) and its parsed leaf.
+pub(crate) struct X5c<'a> {
+    pub ders: Vec<&'a [u8]>,
+    pub leaf: Certificate<'a>,
+}
+
+impl X5c<'_> {
+    /// Verifies the statement signature `sig` over `data` with the leaf's key and `alg`.
+    pub fn verify(&self, alg: crate::CoseAlgorithm, data: &[u8], sig: &[u8]) -> Result<()> {
+        crate::x509::verify_with_spki(alg.verifier(), self.leaf.spki_der(), data, sig)
+            .map_err(|_| Error::BadSignature("attestation statement"))
+    }
+
+    /// The verdict: `kind` of attestation, with this chain to check up to a trust anchor.
+    pub fn statement(&self, kind: AttestationType) -> Statement {
+        Statement::chain(kind, &self.ders)
     }
 }
 

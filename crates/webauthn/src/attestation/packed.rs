@@ -3,21 +3,17 @@
 
 use super::{AttestationType, Input, Statement, check_aaguid_extension, statement_alg};
 use crate::error::{Error, Result};
-use crate::x509::{self, Certificate};
+use crate::x509::Certificate;
 
 const FMT: &str = "packed";
 
 pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
-    let st = &input.statement;
-    st.only_keys(&["alg", "sig", "x5c"])
-        .map_err(|_| Error::attestation(FMT, "unexpected attStmt field"))?;
+    input.expect_fields(FMT, &["alg", "sig", "x5c"])?;
     let alg = statement_alg(input, FMT)?;
-    let sig = st
-        .bytes("sig")
-        .map_err(|_| Error::attestation(FMT, "missing sig"))?;
+    let sig = input.sig(FMT)?;
     let signed = input.signed_data();
 
-    let Some(x5c) = st.cert_chain("x5c")? else {
+    let Some(x5c) = input.optional_x5c(FMT)? else {
         let key = &input.attested.public_key;
         if alg != key.alg() {
             return Err(Error::attestation(
@@ -28,13 +24,9 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
         key.verify(&signed, sig, "attestation statement")?;
         return Ok(Statement::empty(AttestationType::SelfAttestation));
     };
-
-    let chain = x509::parse_chain(&x5c)?;
-    let leaf = chain.first().ok_or(Error::attestation(FMT, "empty x5c"))?;
-    x509::verify_with_spki(alg.verifier(), leaf.spki_der(), &signed, sig)
-        .map_err(|_| Error::BadSignature("attestation statement"))?;
-    check_leaf(leaf, &input.attested.aaguid.0)?;
-    Ok(Statement::chain(AttestationType::Basic, &x5c))
+    x5c.verify(alg, &signed, sig)?;
+    check_leaf(&x5c.leaf, &input.attested.aaguid.0)?;
+    Ok(x5c.statement(AttestationType::Basic))
 }
 
 /// §8.2.1 packed attestation certificate requirements.

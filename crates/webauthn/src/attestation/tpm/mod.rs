@@ -10,7 +10,7 @@ use x509_parser::oid_registry::Oid;
 use super::{AttestationType, Input, Statement, statement_alg};
 use crate::cose::{CoseAlgorithm, CredentialPublicKey, KeyMaterial};
 use crate::error::{Error, Result};
-use crate::x509::{self, Certificate};
+use crate::x509::Certificate;
 use structures::{
     ALG_ECDSA, ALG_RSAPSS, ALG_RSASSA, CertInfo, OBJECT_SIGN, PubArea, Scheme, TpmHash, TpmKey,
 };
@@ -23,25 +23,20 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
     if st.get("ecdaaKeyId").is_some() {
         return Err(Error::attestation(FMT, "ECDAA is not supported"));
     }
-    st.only_keys(&["ver", "alg", "x5c", "sig", "certInfo", "pubArea"])
-        .map_err(|_| Error::attestation(FMT, "unexpected attStmt field"))?;
+    input.expect_fields(FMT, &["ver", "alg", "x5c", "sig", "certInfo", "pubArea"])?;
     if st.text("ver").ok() != Some("2.0") {
         return Err(Error::attestation(FMT, "ver is not \"2.0\""));
     }
     let alg = statement_alg(input, FMT)?;
     let hash = signing_hash(alg)?;
-    let sig = st
-        .bytes("sig")
-        .map_err(|_| Error::attestation(FMT, "missing sig"))?;
+    let sig = input.sig(FMT)?;
     let cert_info_raw = st
         .bytes("certInfo")
         .map_err(|_| Error::attestation(FMT, "missing certInfo"))?;
     let pub_area_raw = st
         .bytes("pubArea")
         .map_err(|_| Error::attestation(FMT, "missing pubArea"))?;
-    let x5c = st
-        .cert_chain("x5c")?
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
+    let x5c = input.x5c(FMT)?;
 
     let pub_area = PubArea::parse(pub_area_raw)?;
     // A SHA-1 Name is as old as an RS1 signature and falls under the same policy switch.
@@ -67,14 +62,9 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
         return Err(Error::attestation(FMT, "certInfo does not name pubArea"));
     }
 
-    let chain = x509::parse_chain(&x5c)?;
-    let aik = chain
-        .first()
-        .ok_or(Error::attestation(FMT, "missing x5c"))?;
-    x509::verify_with_spki(alg.verifier(), aik.spki_der(), cert_info_raw, sig)
-        .map_err(|_| Error::BadSignature("attestation statement"))?;
-    check_aik(aik, &input.attested.aaguid.0)?;
-    Ok(Statement::chain(AttestationType::AttCa, &x5c))
+    x5c.verify(alg, cert_info_raw, sig)?;
+    check_aik(&x5c.leaf, &input.attested.aaguid.0)?;
+    Ok(x5c.statement(AttestationType::AttCa))
 }
 
 /// The hash `alg` signs with, which is also the hash certInfo carries of attToBeSigned.
