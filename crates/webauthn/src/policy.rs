@@ -136,3 +136,34 @@ impl Policy {
         !self.danger_allow_missing_user_presence
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_what_webauthn_asks_of_a_relying_party() {
+        let policy = Policy::default();
+        assert!(policy.requires_user_presence());
+        assert_eq!(policy.user_verification, UserVerification::Preferred);
+        assert_eq!(policy.max_credential_id_len, 1023);
+        assert_eq!(policy.counter, CounterPolicy::Reject);
+        // RS1 keys only where a deployment opts in; SHA-1 stays allowed inside TPM statements.
+        assert!(!policy.algorithms.contains(&CoseAlgorithm::Rs1));
+        assert!(policy.allow_sha1_attestation);
+        assert!(
+            !policy
+                .danger_allow_missing_user_presence()
+                .requires_user_presence()
+        );
+    }
+
+    #[test]
+    fn the_rp_id_hash_is_computed_once_at_construction() {
+        let rp = RelyingParty::new("example.org", ["https://example.org"]);
+        assert_eq!(
+            rp.id_hash().as_slice(),
+            digest::digest(&digest::SHA256, b"example.org").as_ref()
+        );
+    }
+}

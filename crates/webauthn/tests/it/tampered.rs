@@ -78,6 +78,7 @@ const PACKED: &str = "webauthn-rs/packed-full-es256-yubikey5ci-ipados.json";
 const APPLE: &str = "webauthn-rs/apple-es256-touchid.json";
 const U2F: &str = "webauthn-rs/fido-u2f-yubikey5.json";
 const SELF: &str = "webauthn-rs/packed-self-es256-touchid-chrome.json";
+const NONE: &str = "webauthn-rs/none-es256-macos-passkey.json";
 const ASSERTION: &str = "webauthn-rs/assertion-es256-yubikey5.json";
 const ASSERTION_RS256: &str = "fido2-lib/assertion-rs256-windows-hello.json";
 
@@ -93,7 +94,7 @@ fn register(v: &Vector, json: Vec<u8>) -> Result<(), Error> {
 
 #[test]
 fn the_untampered_vectors_are_valid() {
-    for name in [PACKED, APPLE, U2F, SELF] {
+    for name in [PACKED, APPLE, U2F, SELF, NONE] {
         let v = vector(name);
         assert!(
             v.registration().unwrap().trusted || v.trust.is_empty(),
@@ -106,7 +107,7 @@ fn the_untampered_vectors_are_valid() {
 
 #[test]
 fn client_data_type_challenge_and_origin_are_checked() {
-    for name in [PACKED, APPLE, U2F, SELF] {
+    for name in [PACKED, APPLE, U2F, SELF, NONE] {
         let v = vector(name);
         let wrong_type = edit_client_data(&v, |cd| cd["type"] = "webauthn.get".into());
         assert_eq!(
@@ -384,4 +385,24 @@ fn time_is_an_argument() {
     let v = vector(APPLE);
     assert_eq!(v.now(), crate::common::rfc3339("2020-12-09T02:27:15Z"));
     assert!(UnixTime(0) < v.now());
+}
+
+#[test]
+fn none_attestation_carries_no_statement() {
+    let v = vector(NONE);
+    let with_statement = edit_statement(&v, |st| {
+        st.push((Value::from("sig"), Value::Bytes(vec![1, 2, 3])));
+    });
+    assert_eq!(
+        register(&v, with_statement),
+        Err(Error::BadAttestation {
+            fmt: "none",
+            reason: "attStmt must be empty"
+        })
+    );
+    // none signs nothing, so the checks that remain are the ceremony's own.
+    let no_up = edit_auth_data(&v, |data| data[32] &= !0x01);
+    assert_eq!(register(&v, no_up), Err(Error::UserNotPresent));
+    let unknown = edit_attestation(&v, |object| *entry(object, "fmt") = Value::from("bogus"));
+    assert_eq!(register(&v, unknown), Err(Error::UnsupportedFormat));
 }
