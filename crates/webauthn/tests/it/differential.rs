@@ -177,6 +177,15 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
          the key under an ID the authenticator will never present.",
     ),
     (
+        "java-webauthn-server/packed-full-rs384-test-authenticator.json",
+        "A packed statement signed with RS384 as its alg says; webauthn-rs-core ignores alg and \
+         checks an RSA attestation signature with SHA-256 only.",
+    ),
+    (
+        "java-webauthn-server/packed-full-rs512-test-authenticator.json",
+        "The same with RS512.",
+    ),
+    (
         "webauthn-rs/android-key-es256.json",
         "rawId differs from the credential ID in authenticatorData; the RP would store a key under an \
          ID the authenticator does not use. webauthn-rs-core never compares them.",

@@ -25,10 +25,27 @@ const W3C: &str = "w3c/tpm-es256.json";
 const RECORDED: [&str; 4] = [WINDOWS_ECC, WINDOWS_RSA, CONFORMANCE_RS256, W3C];
 
 /// Vectors whose source refuses them: the file and latchkey's verdict on it.
-const REFUSED: [(&str, Error); 1] = [(
-    "simplewebauthn/tpm-es256-ibm-fidotest-aaguid-ext-mismatch.json",
-    bad("certificate AAGUID differs from authenticator data"),
-)];
+const REFUSED: [(&str, Error); 3] = [
+    (
+        "simplewebauthn/tpm-es256-ibm-fidotest-aaguid-ext-mismatch.json",
+        bad("certificate AAGUID differs from authenticator data"),
+    ),
+    // Yubico's test authenticator writes TPM_ALG_RSASSA without the hashAlg that TPMT_RSA_SCHEME
+    // carries for it, so everything after the scheme is read one field off.
+    (
+        "java-webauthn-server/tpm-rs384-test-authenticator.json",
+        MISREAD_RSA_PARMS,
+    ),
+    (
+        "java-webauthn-server/tpm-rs512-test-authenticator.json",
+        MISREAD_RSA_PARMS,
+    ),
+];
+
+const MISREAD_RSA_PARMS: Error = Error::Malformed {
+    field: "TPM pubArea",
+    reason: "keyBits differs from the modulus size",
+};
 
 /// webauthn-rs refuses these for their RS1 certInfo signature alone; latchkey leaves SHA-1 in
 /// attestation to `Policy::allow_sha1_attestation` (default on, for the TPMs still in the field).

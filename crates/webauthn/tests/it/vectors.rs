@@ -83,6 +83,18 @@ const DIFFERS_FROM_SOURCE: &[(&str, Option<&str>, &str)] = &[
         "Same as tpm-ecc-rs1-aseigler: an RS1 certInfo signature, governed by allow_sha1_attestation.",
     ),
     (
+        "java-webauthn-server/tpm-rs384-test-authenticator.json",
+        Some("malformed"),
+        "pubArea names the RSASSA scheme without the hashAlg that TPMT_RSA_SCHEME carries for it \
+         (TPM 2.0 Part 2, TPMS_SIG_SCHEME_RSASSA), so it is not a TPMT_PUBLIC a TPM would produce; \
+         java-webauthn-server's own test authenticator wrote it and its parser skips the details.",
+    ),
+    (
+        "java-webauthn-server/tpm-rs512-test-authenticator.json",
+        Some("malformed"),
+        "The same pubArea encoding as tpm-rs384-test-authenticator.",
+    ),
+    (
         "py_webauthn/fido-u2f-token-binding-not-supported.json",
         None,
         "clientDataJSON carries tokenBinding {status: \"not-supported\"}, a Level 1 value. WebAuthn L3 \
