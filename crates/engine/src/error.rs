@@ -19,6 +19,15 @@ pub enum Error {
     /// The storage backend failed; the message is for logs, not for clients.
     #[error("storage: {0}")]
     Storage(String),
+    /// Secret handling failed on the server's side: a stored key that does not decrypt or parse
+    /// (wrong master key, tampered or misplaced row), or a failing random source. Never the
+    /// client's fault; the message is for logs.
+    #[error("crypto: {0}")]
+    Crypto(&'static str),
+    /// A presented token was refused: malformed, signed by an unknown key, badly signed, or
+    /// expired.
+    #[error("invalid token: {0}")]
+    Token(&'static str),
 }
 
 /// The result of every fallible engine operation.

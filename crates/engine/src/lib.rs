@@ -4,8 +4,13 @@
 //! engine never sees SQL, and the stores never see a rule.
 
 mod error;
+pub mod keys;
 pub mod model;
+pub mod secrets;
 pub mod store;
+#[cfg(feature = "store-suite")]
+pub mod store_suite;
+pub mod tokens;
 
 pub use error::{Error, Result};
 pub use store::{Page, Paged, ReadTx, Store, WriteTx};

@@ -230,7 +230,8 @@ pub struct AuditEvent {
     pub created_at: OffsetDateTime,
 }
 
-/// Filters of an audit-log query; every field narrows the result.
+/// Filters of an audit-log query; every field narrows the result. Time bounds are exclusive;
+/// substrings match literally and case-sensitively (`%` and `_` are no wildcards).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     pub start_time: Option<OffsetDateTime>,

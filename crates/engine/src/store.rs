@@ -3,7 +3,10 @@
 //!
 //! Work happens in transactions: a [`ReadTx`] sees one consistent snapshot, a [`WriteTx`] makes
 //! every change of one operation land together or not at all (dropping it uncommitted rolls it
-//! back). A ceremony's finish is one read and one write transaction.
+//! back). A ceremony's finish is one read and one write transaction. After a method returned an
+//! error, the transaction is only good for dropping (PostgreSQL refuses further statements).
+//!
+//! `latchkey_engine::store_suite` (feature `store-suite`) is the executable form of this contract.
 
 use std::future::Future;
 
@@ -12,7 +15,8 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Credential, SigningKey, Tenant, TenantId, Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, Ceremony, Credential, SigningKey, Tenant, TenantId,
+    Transaction, User, UserId,
 };
 
 /// One page of a listing: `number` counts from 1.
@@ -65,17 +69,32 @@ pub trait ReadTx: Send {
     fn api_keys(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<ApiKey>>> + Send;
 
     /// Every signing key of the tenant, oldest first (the newest signs; all are published).
-    fn signing_keys(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<SigningKey>>> + Send;
+    fn signing_keys(
+        &mut self,
+        tenant: TenantId,
+    ) -> impl Future<Output = Result<Vec<SigningKey>>> + Send;
 
-    fn user(&mut self, tenant: TenantId, id: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn user(
+        &mut self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
     fn user_by_external_id(
         &mut self,
         tenant: TenantId,
         external_id: &str,
     ) -> impl Future<Output = Result<Option<User>>> + Send;
-    fn users(&mut self, tenant: TenantId, page: Page) -> impl Future<Output = Result<Paged<User>>> + Send;
+    fn users(
+        &mut self,
+        tenant: TenantId,
+        page: Page,
+    ) -> impl Future<Output = Result<Paged<User>>> + Send;
 
-    fn credential(&mut self, tenant: TenantId, id: &[u8]) -> impl Future<Output = Result<Option<Credential>>> + Send;
+    fn credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+    ) -> impl Future<Output = Result<Option<Credential>>> + Send;
     /// Credentials of the tenant, or of one user, by creation time.
     fn credentials(
         &mut self,
@@ -89,9 +108,13 @@ pub trait ReadTx: Send {
         tenant: TenantId,
         challenge: &[u8],
     ) -> impl Future<Output = Result<Option<Transaction>>> + Send;
-    fn transactions(&mut self, tenant: TenantId, user: UserId) -> impl Future<Output = Result<Vec<Transaction>>> + Send;
+    fn transactions(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<Transaction>>> + Send;
 
-    /// Audit events matching `query`, newest first.
+    /// Audit events matching `query`, newest first whatever `page.descending` says.
     fn audit_events(
         &mut self,
         tenant: TenantId,
@@ -103,30 +126,43 @@ pub trait ReadTx: Send {
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
 pub trait WriteTx: ReadTx {
     fn insert_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
-    /// Replaces name and configuration; `NotFound` if absent.
+    /// Replaces name and configuration; `NotFound("tenant")` if absent.
     fn update_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
     /// Deletes the tenant and everything it owns; false if absent.
     fn delete_tenant(&mut self, id: TenantId) -> impl Future<Output = Result<bool>> + Send;
 
     fn insert_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
-    fn delete_api_key(&mut self, tenant: TenantId, id: Uuid) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_api_key(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
     fn insert_signing_key(&mut self, key: &SigningKey) -> impl Future<Output = Result<()>> + Send;
 
     /// Creates the user, or updates name, display name and icon of the user with the same
     /// external id; returns the stored user (with its existing id when it was an update).
     fn upsert_user(&mut self, user: &User) -> impl Future<Output = Result<User>> + Send;
     /// Deletes the user with their credentials and transactions; false if absent.
-    fn delete_user(&mut self, tenant: TenantId, id: UserId) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_user(
+        &mut self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// `Conflict("credential")` if the ID is already registered.
-    fn insert_credential(&mut self, credential: &Credential) -> impl Future<Output = Result<()>> + Send;
+    /// `Conflict("credential")` if the ID is already registered in the tenant. IDs are unique per
+    /// tenant, not globally: a conflict across tenants would tell one which credentials another has.
+    fn insert_credential(
+        &mut self,
+        credential: &Credential,
+    ) -> impl Future<Output = Result<()>> + Send;
     fn rename_credential(
         &mut self,
         tenant: TenantId,
         id: &[u8],
         name: &str,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Stores what a successful login learned: counter, backup state, time.
+    /// Stores what a successful login learned: counter, backup state, time. The counter only
+    /// moves forward, so of two concurrent logins the later count wins whatever order they commit.
     fn record_login(
         &mut self,
         tenant: TenantId,
@@ -135,7 +171,11 @@ pub trait WriteTx: ReadTx {
         backup_state: bool,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool>> + Send;
-    fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     fn insert_ceremony(&mut self, ceremony: &Ceremony) -> impl Future<Output = Result<()>> + Send;
     /// Removes and returns the ceremony with this challenge, expired or not, so that of two
@@ -146,12 +186,19 @@ pub trait WriteTx: ReadTx {
         challenge: &[u8],
     ) -> impl Future<Output = Result<Option<Ceremony>>> + Send;
     /// Removes ceremonies that expired before `now`; returns how many.
-    fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> impl Future<Output = Result<u64>> + Send;
+    fn delete_expired_ceremonies(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// `Conflict("transaction")` if the identifier is taken in the tenant.
-    fn insert_transaction(&mut self, transaction: &Transaction) -> impl Future<Output = Result<()>> + Send;
+    fn insert_transaction(
+        &mut self,
+        transaction: &Transaction,
+    ) -> impl Future<Output = Result<()>> + Send;
 
-    fn insert_audit_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
+    fn insert_audit_event(&mut self, event: &AuditEvent)
+    -> impl Future<Output = Result<()>> + Send;
 
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
 }

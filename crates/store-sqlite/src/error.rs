@@ -1,0 +1,44 @@
+//! The one place where `sqlx` errors become engine errors.
+
+use latchkey_engine::Error;
+
+/// Converts the error of a statement about `what` (a record kind, as in "credential"). SQLite
+/// does not say which constraint a unique violation broke, so the caller names the record: that
+/// makes it `Conflict(what)`. Everything else is `Storage`; SQLite's messages name tables and
+/// columns, never the values bound.
+pub(crate) fn db(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |error| match error {
+        sqlx::Error::Database(error) if error.is_unique_violation() => Error::Conflict(what),
+        sqlx::Error::Database(error) => Error::Storage(format!("{what}: {}", error.message())),
+        other => Error::Storage(format!("{what}: {other}")),
+    }
+}
+
+pub(crate) fn migrate(error: sqlx::migrate::MigrateError) -> Error {
+    match error {
+        sqlx::migrate::MigrateError::Execute(error) => db("migration")(error),
+        other => Error::Storage(format!("migration: {other}")),
+    }
+}
+
+/// A stored value that the domain type cannot hold (a bad enum text, a counter out of range):
+/// the database was written by something else.
+pub(crate) fn corrupt(what: &str) -> Error {
+    Error::Storage(format!("stored {what} is not valid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_other_than_unique_violations_are_storage_errors() {
+        assert!(
+            matches!(db("user")(sqlx::Error::RowNotFound), Error::Storage(m) if m.starts_with("user: "))
+        );
+        assert!(matches!(
+            db("user")(sqlx::Error::PoolTimedOut),
+            Error::Storage(_)
+        ));
+    }
+}

@@ -1,0 +1,344 @@
+//! Between domain records and SQLite values: the column lists, the encodings the migrations
+//! describe (times as microseconds, enums as text, lists as JSON), and one decoder per record.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_engine::Result;
+use latchkey_engine::model::{
+    ApiKey, AuditEvent, Ceremony, Credential, Operation, SigningAlgorithm, SigningKey, Tenant,
+    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Decode, Row, Sqlite, Type};
+use time::OffsetDateTime;
+
+use crate::error::{corrupt, db};
+
+// Macros rather than constants so that `concat!` can build each statement as a `&'static str`.
+macro_rules! tenant_columns {
+    () => {
+        "id, display_name, config, created_at"
+    };
+}
+macro_rules! api_key_columns {
+    () => {
+        "tenant_id, id, name, secret_hash, created_at"
+    };
+}
+macro_rules! signing_key_columns {
+    () => {
+        "tenant_id, id, algorithm, encrypted_private_key, public_key, created_at"
+    };
+}
+macro_rules! user_columns {
+    () => {
+        "tenant_id, id, external_id, name, display_name, icon, created_at"
+    };
+}
+macro_rules! credential_columns {
+    () => {
+        "tenant_id, id, user_id, name, public_key, attestation_format, aaguid, sign_count, \
+         transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at"
+    };
+}
+macro_rules! ceremony_columns {
+    () => {
+        "tenant_id, id, challenge, operation, user_id, user_verification, allowed_credentials, \
+         transaction_id, expires_at"
+    };
+}
+macro_rules! transaction_columns {
+    () => {
+        "tenant_id, id, user_id, identifier, data, challenge, created_at, updated_at"
+    };
+}
+macro_rules! audit_event_columns {
+    () => {
+        "tenant_id, id, kind, error, request_id, source_ip, user_agent, actor_user_id, \
+         transaction_id, created_at"
+    };
+}
+pub(crate) use {
+    api_key_columns, audit_event_columns, ceremony_columns, credential_columns,
+    signing_key_columns, tenant_columns, transaction_columns, user_columns,
+};
+
+/// Whole microseconds since the Unix epoch; anything finer is dropped, as PostgreSQL does.
+pub(crate) fn micros(time: OffsetDateTime) -> Result<i64> {
+    i64::try_from(time.unix_timestamp_nanos().div_euclid(1000)).map_err(|_| corrupt("time"))
+}
+
+fn time(micros: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .map_err(|_| corrupt("time"))
+}
+
+pub(crate) fn operation_text(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Registration => "registration",
+        Operation::Authentication => "authentication",
+        Operation::Transaction => "transaction",
+        Operation::MfaRegistration => "mfa_registration",
+        Operation::MfaAuthentication => "mfa_authentication",
+    }
+}
+
+fn operation(text: &str) -> Result<Operation> {
+    Ok(match text {
+        "registration" => Operation::Registration,
+        "authentication" => Operation::Authentication,
+        "transaction" => Operation::Transaction,
+        "mfa_registration" => Operation::MfaRegistration,
+        "mfa_authentication" => Operation::MfaAuthentication,
+        _ => return Err(corrupt("operation")),
+    })
+}
+
+pub(crate) fn user_verification_text(uv: UserVerification) -> &'static str {
+    match uv {
+        UserVerification::Required => "required",
+        UserVerification::Preferred => "preferred",
+        UserVerification::Discouraged => "discouraged",
+    }
+}
+
+fn user_verification(text: &str) -> Result<UserVerification> {
+    Ok(match text {
+        "required" => UserVerification::Required,
+        "preferred" => UserVerification::Preferred,
+        "discouraged" => UserVerification::Discouraged,
+        _ => return Err(corrupt("user verification")),
+    })
+}
+
+pub(crate) fn algorithm_text(algorithm: SigningAlgorithm) -> &'static str {
+    match algorithm {
+        SigningAlgorithm::RS256 => "RS256",
+        SigningAlgorithm::ES256 => "ES256",
+        SigningAlgorithm::EdDSA => "EdDSA",
+    }
+}
+
+fn algorithm(text: &str) -> Result<SigningAlgorithm> {
+    Ok(match text {
+        "RS256" => SigningAlgorithm::RS256,
+        "ES256" => SigningAlgorithm::ES256,
+        "EdDSA" => SigningAlgorithm::EdDSA,
+        _ => return Err(corrupt("signing algorithm")),
+    })
+}
+
+pub(crate) fn config_json(config: &TenantConfig) -> Result<String> {
+    serde_json::to_string(config).map_err(|_| corrupt("tenant configuration"))
+}
+
+pub(crate) fn transports_json(transports: &[String]) -> Result<String> {
+    serde_json::to_string(transports).map_err(|_| corrupt("transports"))
+}
+
+pub(crate) fn allowed_credentials_json(ids: &[Vec<u8>]) -> Result<String> {
+    let ids: Vec<String> = ids.iter().map(|id| URL_SAFE_NO_PAD.encode(id)).collect();
+    serde_json::to_string(&ids).map_err(|_| corrupt("allowed credentials"))
+}
+
+fn allowed_credentials(json: &str) -> Result<Vec<Vec<u8>>> {
+    let ids: Vec<String> =
+        serde_json::from_str(json).map_err(|_| corrupt("allowed credentials"))?;
+    ids.iter()
+        .map(|id| {
+            URL_SAFE_NO_PAD
+                .decode(id)
+                .map_err(|_| corrupt("allowed credentials"))
+        })
+        .collect()
+}
+
+fn get<'r, T: Decode<'r, Sqlite> + Type<Sqlite>>(row: &'r SqliteRow, column: &str) -> Result<T> {
+    row.try_get(column).map_err(db("row"))
+}
+
+fn get_time(row: &SqliteRow, column: &str) -> Result<OffsetDateTime> {
+    time(get(row, column)?)
+}
+
+fn get_optional_time(row: &SqliteRow, column: &str) -> Result<Option<OffsetDateTime>> {
+    get::<Option<i64>>(row, column)?.map(time).transpose()
+}
+
+fn get_array<const N: usize>(row: &SqliteRow, column: &str) -> Result<[u8; N]> {
+    get::<Vec<u8>>(row, column)?
+        .try_into()
+        .map_err(|_| corrupt(column))
+}
+
+pub(crate) fn tenant(row: &SqliteRow) -> Result<Tenant> {
+    Ok(Tenant {
+        id: TenantId(get(row, "id")?),
+        display_name: get(row, "display_name")?,
+        config: serde_json::from_str(get(row, "config")?)
+            .map_err(|_| corrupt("tenant configuration"))?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        name: get(row, "name")?,
+        secret_hash: get_array(row, "secret_hash")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn signing_key(row: &SqliteRow) -> Result<SigningKey> {
+    Ok(SigningKey {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        algorithm: algorithm(get(row, "algorithm")?)?,
+        encrypted_private_key: get(row, "encrypted_private_key")?,
+        public_key: get(row, "public_key")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn user(row: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: UserId(get(row, "id")?),
+        tenant: TenantId(get(row, "tenant_id")?),
+        external_id: get(row, "external_id")?,
+        name: get(row, "name")?,
+        display_name: get(row, "display_name")?,
+        icon: get(row, "icon")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn credential(row: &SqliteRow) -> Result<Credential> {
+    Ok(Credential {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        user: UserId(get(row, "user_id")?),
+        name: get(row, "name")?,
+        public_key: get(row, "public_key")?,
+        attestation_format: get(row, "attestation_format")?,
+        aaguid: get_array(row, "aaguid")?,
+        sign_count: u32::try_from(get::<i64>(row, "sign_count")?)
+            .map_err(|_| corrupt("sign count"))?,
+        transports: serde_json::from_str(get(row, "transports")?)
+            .map_err(|_| corrupt("transports"))?,
+        backup_eligible: get(row, "backup_eligible")?,
+        backup_state: get(row, "backup_state")?,
+        is_mfa: get(row, "is_mfa")?,
+        created_at: get_time(row, "created_at")?,
+        last_used_at: get_optional_time(row, "last_used_at")?,
+    })
+}
+
+pub(crate) fn ceremony(row: &SqliteRow) -> Result<Ceremony> {
+    Ok(Ceremony {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        challenge: get(row, "challenge")?,
+        operation: operation(get(row, "operation")?)?,
+        user: get::<Option<_>>(row, "user_id")?.map(UserId),
+        user_verification: user_verification(get(row, "user_verification")?)?,
+        allowed_credentials: allowed_credentials(get(row, "allowed_credentials")?)?,
+        transaction: get(row, "transaction_id")?,
+        expires_at: get_time(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn transaction(row: &SqliteRow) -> Result<Transaction> {
+    Ok(Transaction {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        user: UserId(get(row, "user_id")?),
+        identifier: get(row, "identifier")?,
+        data: get(row, "data")?,
+        challenge: get(row, "challenge")?,
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn audit_event(row: &SqliteRow) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        kind: get(row, "kind")?,
+        error: get(row, "error")?,
+        request_id: get(row, "request_id")?,
+        source_ip: get(row, "source_ip")?,
+        user_agent: get(row, "user_agent")?,
+        actor_user_id: get(row, "actor_user_id")?,
+        transaction_id: get(row, "transaction_id")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn times_keep_microseconds_and_drop_nanoseconds() {
+        let t = datetime!(2024-05-01 12:00:00.123456789 UTC);
+        assert_eq!(
+            time(micros(t).unwrap()).unwrap(),
+            datetime!(2024-05-01 12:00:00.123456 UTC)
+        );
+        let before_epoch = datetime!(1969-12-31 23:59:59.5 UTC);
+        assert_eq!(micros(before_epoch).unwrap(), -500_000);
+        assert_eq!(time(-500_000).unwrap(), before_epoch);
+    }
+
+    #[test]
+    fn times_in_other_offsets_are_stored_as_the_same_instant() {
+        let utc = datetime!(2024-05-01 12:00:00 UTC);
+        assert_eq!(
+            micros(datetime!(2024-05-01 14:00:00 +2)).unwrap(),
+            micros(utc).unwrap()
+        );
+    }
+
+    #[test]
+    fn enum_texts_round_trip() {
+        for op in [
+            Operation::Registration,
+            Operation::Authentication,
+            Operation::Transaction,
+            Operation::MfaRegistration,
+            Operation::MfaAuthentication,
+        ] {
+            assert_eq!(operation(operation_text(op)).unwrap(), op);
+        }
+        for uv in [
+            UserVerification::Required,
+            UserVerification::Preferred,
+            UserVerification::Discouraged,
+        ] {
+            assert_eq!(user_verification(user_verification_text(uv)).unwrap(), uv);
+        }
+        for alg in [
+            SigningAlgorithm::RS256,
+            SigningAlgorithm::ES256,
+            SigningAlgorithm::EdDSA,
+        ] {
+            assert_eq!(algorithm(algorithm_text(alg)).unwrap(), alg);
+        }
+        assert!(operation("Registration").is_err());
+    }
+
+    #[test]
+    fn allowed_credentials_round_trip() {
+        let ids = vec![vec![0xfb, 0xff], Vec::new(), vec![1; 64]];
+        assert_eq!(
+            allowed_credentials(&allowed_credentials_json(&ids).unwrap()).unwrap(),
+            ids
+        );
+        assert!(allowed_credentials("[\"not base64!\"]").is_err());
+    }
+}
