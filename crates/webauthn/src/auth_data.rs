@@ -88,8 +88,12 @@ impl Aaguid {
 
     /// Parses the hyphenated UUID form.
     pub fn parse(s: &str) -> Option<Self> {
+        let hyphens_in_place = s.len() == 36
+            && s.char_indices()
+                .all(|(i, c)| (c == '-') == matches!(i, 8 | 13 | 18 | 23));
         let hex: String = s.chars().filter(|c| *c != '-').collect();
-        if hex.len() != 32 || s.len() != 36 {
+        // from_str_radix would accept a sign; a UUID has hex digits only.
+        if !hyphens_in_place || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
         let mut out = [0u8; 16];
@@ -319,5 +323,7 @@ mod tests {
         let text = "adce0002-35bc-c60a-648b-0b25f1f05503";
         assert_eq!(Aaguid::parse(text).unwrap().to_string(), text);
         assert!(Aaguid::parse("adce000235bcc60a648b0b25f1f05503").is_none());
+        assert!(Aaguid::parse("+dce0002-35bc-c60a-648b-0b25f1f05503").is_none());
+        assert!(Aaguid::parse("adce0002-35bcc-60a-648b-0b25f1f05503").is_none());
     }
 }

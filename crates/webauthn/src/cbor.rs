@@ -37,6 +37,10 @@ impl<'a> Map<'a> {
         let entries = value
             .as_map()
             .ok_or(Error::malformed(field, "expected a CBOR map"))?;
+        // The duplicate check is quadratic; WebAuthn's maps have a handful of entries.
+        if entries.len() > MAX_MAP_ENTRIES {
+            return Err(Error::malformed(field, "too many entries in CBOR map"));
+        }
         for (i, (key, _)) in entries.iter().enumerate() {
             if entries.iter().skip(i + 1).any(|(other, _)| other == key) {
                 return Err(Error::malformed(field, "duplicate key in CBOR map"));
@@ -119,6 +123,9 @@ impl<'a> Map<'a> {
     }
 }
 
+/// Most entries a structural map (attestation object, statement) may have.
+const MAX_MAP_ENTRIES: usize = 32;
+
 /// Longest certificate chain accepted in an attestation statement.
 pub const MAX_CHAIN_LEN: usize = 8;
 
@@ -154,6 +161,12 @@ mod tests {
         // A byte string claiming 2^32 bytes with none present must fail without allocating them.
         assert!(decode("t", &[0x5a, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode("t", &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn maps_refuse_more_entries_than_webauthn_uses() {
+        let big = Value::Map((0..1000).map(|i| (Value::from(i), Value::Null)).collect());
+        assert!(Map::new("t", &big).is_err());
     }
 
     #[test]

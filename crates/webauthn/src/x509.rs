@@ -201,6 +201,13 @@ pub(crate) fn verification_algorithm(
 ) -> Result<&'static dyn VerificationAlgorithm> {
     let unsupported = Error::malformed("certificate", "unsupported signature algorithm");
     let kind = key_kind(key)?;
+    // x509-parser reports algorithms it does not know on stderr in debug builds; certificates
+    // come from clients, so only known OIDs reach it.
+    let oid = &sig_alg.algorithm;
+    if hash_of(oid).is_none() && *oid != oids::OID_PKCS1_RSASSAPSS && *oid != oids::OID_SIG_ED25519
+    {
+        return Err(unsupported);
+    }
     let parsed = SignatureAlgorithm::try_from(sig_alg).map_err(|_| unsupported.clone())?;
     let (pss, hash) = match &parsed {
         SignatureAlgorithm::RSASSA_PSS(params) => (true, hash_of(params.hash_algorithm_oid())),
