@@ -67,6 +67,16 @@ impl<'a> Certificate<'a> {
         matches!(self.inner.basic_constraints(), Ok(Some(bc)) if bc.value.ca)
     }
 
+    /// RFC 5280 §4.2.1.3: a CA certificate whose keyUsage lacks keyCertSign must not be used to
+    /// verify certificate signatures. Without the extension nothing is restricted.
+    pub fn may_sign_certificates(&self) -> bool {
+        match self.inner.key_usage() {
+            Ok(Some(usage)) => usage.value.key_cert_sign(),
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
     /// The value of an extension, refusing duplicates.
     pub fn extension(&self, oid: &Oid<'_>) -> Result<Option<&'a [u8]>> {
         self.inner
@@ -276,6 +286,11 @@ pub fn verify_chain(
             if !issuer.is_ca() {
                 return Err(Error::BrokenChain("an issuing certificate is not a CA"));
             }
+            if !issuer.may_sign_certificates() {
+                return Err(Error::BrokenChain(
+                    "an issuing certificate may not sign certificates",
+                ));
+            }
             cert.verify_issued_by(issuer, allow_sha1)?;
         }
     }
@@ -321,4 +336,81 @@ pub(crate) fn key_identifier(cert: &Certificate<'_>) -> [u8; 20] {
     let mut out = [0u8; 20];
     out.copy_from_slice(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, key).as_ref());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        date_time_ymd,
+    };
+
+    use super::*;
+
+    /// root → intermediate (with `usages`, empty for no keyUsage extension) → leaf, as DER.
+    fn chain(intermediate_usages: Vec<KeyUsagePurpose>) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let params = |cn: &str, ca: bool| {
+            let mut p = CertificateParams::default();
+            p.distinguished_name.push(DnType::CommonName, cn);
+            p.not_before = date_time_ymd(2020, 1, 1);
+            p.not_after = date_time_ymd(2040, 1, 1);
+            if ca {
+                p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            }
+            p
+        };
+        let root_key = KeyPair::generate().unwrap();
+        let root_params = params("Root", true);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let mid_key = KeyPair::generate().unwrap();
+        let mut mid_params = params("Intermediate", true);
+        mid_params.key_usages = intermediate_usages;
+        let mid = mid_params
+            .clone()
+            .signed_by(&mid_key, &Issuer::new(root_params, &root_key))
+            .unwrap();
+        let leaf = params("Leaf", false)
+            .signed_by(
+                &KeyPair::generate().unwrap(),
+                &Issuer::new(mid_params, &mid_key),
+            )
+            .unwrap();
+        (root.der().to_vec(), mid.der().to_vec(), leaf.der().to_vec())
+    }
+
+    fn verify(root: &[u8], mid: &[u8], leaf: &[u8]) -> Result<bool> {
+        let chain = parse_chain(&[leaf, mid])?;
+        verify_chain(&chain, &[root.to_vec()], UnixTime(1_800_000_000), false)
+    }
+
+    #[test]
+    fn a_chain_to_an_anchor_is_trusted() {
+        let (root, mid, leaf) = chain(vec![KeyUsagePurpose::KeyCertSign]);
+        assert_eq!(verify(&root, &mid, &leaf), Ok(true));
+        let (root, mid, leaf) = chain(Vec::new());
+        assert_eq!(verify(&root, &mid, &leaf), Ok(true));
+        let (other_root, ..) = chain(Vec::new());
+        assert_eq!(verify(&other_root, &mid, &leaf), Ok(false));
+    }
+
+    #[test]
+    fn an_issuer_whose_key_usage_excludes_certificate_signing_breaks_the_chain() {
+        let (root, mid, leaf) = chain(vec![KeyUsagePurpose::DigitalSignature]);
+        assert_eq!(
+            verify(&root, &mid, &leaf),
+            Err(Error::BrokenChain(
+                "an issuing certificate may not sign certificates"
+            ))
+        );
+    }
+
+    #[test]
+    fn time_outside_any_validity_period_is_refused() {
+        let (root, mid, leaf) = chain(Vec::new());
+        let chain = parse_chain(&[&leaf, &mid]).unwrap();
+        assert_eq!(
+            verify_chain(&chain, &[root], UnixTime(2_300_000_000), false),
+            Err(Error::CertificateExpired)
+        );
+    }
 }
