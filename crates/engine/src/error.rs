@@ -13,6 +13,20 @@ pub enum Error {
     /// Input the engine refuses before touching the store.
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// No started ceremony of this tenant has the response's challenge: never issued, issued by
+    /// another tenant, or already finished.
+    #[error("no ceremony for this challenge")]
+    CeremonyNotFound,
+    /// The ceremony's timeout passed before its finish.
+    #[error("ceremony expired")]
+    CeremonyExpired,
+    /// The challenge was issued for another operation (a login challenge sent to a
+    /// registration finish, for instance).
+    #[error("challenge was issued for {0:?}")]
+    CeremonyMismatch(crate::model::Operation),
+    /// A login was started for a user who has no credential usable for it.
+    #[error("user has no suitable credentials")]
+    NoCredentials,
     /// The WebAuthn verification refused the ceremony.
     #[error(transparent)]
     Verification(#[from] latchkey_webauthn::Error),

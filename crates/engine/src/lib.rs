@@ -3,6 +3,7 @@
 //! Dialects translate wire shapes into calls here; the engine decides; the store persists. The
 //! engine never sees SQL, and the stores never see a rule.
 
+pub mod ceremonies;
 mod error;
 pub mod keys;
 pub mod model;

@@ -1,0 +1,222 @@
+//! Passkey and MFA registration.
+
+use latchkey_webauthn::{
+    CoseAlgorithm, Policy, RegistrationResponse, RelyingParty, TrustAnchors, UnixTime,
+    challenge_of, verify_registration,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Engine, expiry, load_tenant, take_ceremony, webauthn_uv};
+use crate::model::{
+    Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
+    User, UserId, UserVerification,
+};
+use crate::tokens::{Claims, sign_token};
+use crate::{Error, ReadTx, Result, Store, WriteTx};
+
+/// Credential algorithms offered, in the order the original server lists them (clients pick
+/// the first they support, so the order is part of the behaviour).
+const ALGORITHMS: [CoseAlgorithm; 10] = [
+    CoseAlgorithm::Es256,
+    CoseAlgorithm::Es384,
+    CoseAlgorithm::Es512,
+    CoseAlgorithm::Rs256,
+    CoseAlgorithm::Rs384,
+    CoseAlgorithm::Rs512,
+    CoseAlgorithm::Ps256,
+    CoseAlgorithm::Ps384,
+    CoseAlgorithm::Ps512,
+    CoseAlgorithm::EdDsa,
+];
+
+/// Which of the tenant's authenticator settings a registration uses, and whether the new
+/// credential is a passkey or a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeremonyKind {
+    Passkey,
+    Mfa,
+}
+
+/// The user a registration is for, as the tenant names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub external_id: String,
+    pub name: String,
+    /// Falls back to `name` when blank.
+    pub display_name: String,
+    pub icon: Option<String>,
+}
+
+/// What the authenticator is asked to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationOptions {
+    pub rp_id: String,
+    pub rp_name: String,
+    /// The user handle: the UTF-8 bytes of the tenant's user id.
+    pub user_handle: Vec<u8>,
+    pub user_name: String,
+    pub user_display_name: String,
+    pub user_icon: Option<String>,
+    pub challenge: Vec<u8>,
+    pub algorithms: Vec<CoseAlgorithm>,
+    pub timeout_ms: u32,
+    pub attachment: Option<Attachment>,
+    pub resident_key: ResidentKey,
+    pub user_verification: UserVerification,
+    pub attestation: AttestationPreference,
+}
+
+/// A finished registration: the stored credential and a token for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationOutcome {
+    pub credential: Credential,
+    /// The tenant's external id of the user.
+    pub user_id: String,
+    pub token: String,
+}
+
+impl<S: Store> Engine<S> {
+    /// Creates or updates the user and starts a registration for them.
+    pub async fn start_registration(
+        &self,
+        tenant: TenantId,
+        user: NewUser,
+        kind: CeremonyKind,
+    ) -> Result<RegistrationOptions> {
+        let now = self.now();
+        let challenge = self.challenge()?;
+        let mut tx = self.store.write().await?;
+        let tenant = load_tenant(&mut tx, tenant).await?;
+        let settings = match kind {
+            CeremonyKind::Passkey => &tenant.config.passkey,
+            CeremonyKind::Mfa => &tenant.config.mfa,
+        };
+        let display_name = if user.display_name.trim().is_empty() {
+            user.name.clone()
+        } else {
+            user.display_name
+        };
+        let user = tx
+            .upsert_user(&User {
+                id: UserId(Uuid::new_v4()),
+                tenant: tenant.id,
+                external_id: user.external_id,
+                name: user.name,
+                display_name,
+                icon: user.icon,
+                created_at: now,
+            })
+            .await?;
+        tx.insert_ceremony(&Ceremony {
+            id: Uuid::new_v4(),
+            tenant: tenant.id,
+            challenge: challenge.clone(),
+            operation: match kind {
+                CeremonyKind::Passkey => Operation::Registration,
+                CeremonyKind::Mfa => Operation::MfaRegistration,
+            },
+            user: Some(user.id),
+            user_verification: settings.user_verification,
+            allowed_credentials: Vec::new(),
+            transaction: None,
+            expires_at: expiry(now, settings),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(RegistrationOptions {
+            rp_id: tenant.config.relying_party.id.clone(),
+            rp_name: tenant.config.relying_party.display_name.clone(),
+            user_handle: user.external_id.clone().into_bytes(),
+            user_name: user.name,
+            user_display_name: user.display_name,
+            user_icon: user.icon,
+            challenge,
+            algorithms: ALGORITHMS.to_vec(),
+            timeout_ms: settings.timeout_ms,
+            attachment: settings.attachment,
+            resident_key: settings.resident_key,
+            user_verification: settings.user_verification,
+            attestation: settings.attestation,
+        })
+    }
+
+    /// Verifies the authenticator's response to a started registration, stores the credential
+    /// and signs a token for it. Either finish (passkey or MFA) accepts either kind of
+    /// registration ceremony, as the original does; the ceremony decides whether the credential
+    /// is an MFA one.
+    pub async fn finish_registration(
+        &self,
+        tenant: TenantId,
+        response_json: &[u8],
+    ) -> Result<RegistrationOutcome> {
+        let response = RegistrationResponse::from_json(response_json)?;
+        let challenge = challenge_of(&response.client_data_json)?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let tenant = load_tenant(&mut tx, tenant).await?;
+        let ceremony = take_ceremony(
+            &mut tx,
+            tenant.id,
+            &challenge,
+            &[Operation::Registration, Operation::MfaRegistration],
+            now,
+        )
+        .await?;
+        let user_id = ceremony.user.ok_or(Error::NotFound("user"))?;
+        let user = tx
+            .user(tenant.id, user_id)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+
+        let rp = &tenant.config.relying_party;
+        let relying_party =
+            RelyingParty::new(rp.id.as_str(), rp.origins.iter().map(String::as_str));
+        let mut policy = Policy::default();
+        policy.user_verification = webauthn_uv(ceremony.user_verification);
+        policy.algorithms = ALGORITHMS.to_vec();
+        let verified = verify_registration(
+            &relying_party,
+            &policy,
+            &challenge,
+            &response,
+            &TrustAnchors::none(),
+            unix_time(now),
+        )?;
+
+        let credential = Credential {
+            id: verified.credential_id,
+            tenant: tenant.id,
+            user: user.id,
+            name: None,
+            public_key: verified.public_key.cose().to_vec(),
+            attestation_format: verified.fmt.name().to_owned(),
+            aaguid: verified.aaguid.0,
+            sign_count: verified.sign_count,
+            transports: verified
+                .transports
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect(),
+            backup_eligible: verified.flags.backup_eligible(),
+            backup_state: verified.flags.backup_state(),
+            is_mfa: ceremony.operation == Operation::MfaRegistration,
+            created_at: now,
+            last_used_at: Some(now),
+        };
+        tx.insert_credential(&credential).await?;
+        let signer = self.signer(&mut tx, &tenant, now).await?;
+        let claims = Claims::new(&user.external_id, &rp.id, &credential.id, None, now);
+        let token = sign_token(&signer, &claims)?;
+        tx.commit().await?;
+        Ok(RegistrationOutcome {
+            credential,
+            user_id: user.external_id,
+            token,
+        })
+    }
+}
+
+fn unix_time(now: OffsetDateTime) -> UnixTime {
+    UnixTime(now.unix_timestamp())
+}

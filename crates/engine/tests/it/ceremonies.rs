@@ -1,0 +1,498 @@
+//! Registration and login through the engine, on SQLite in memory, with a software
+//! authenticator.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use latchkey_engine::ceremonies::{CeremonyKind, Engine, LoginOutcome, NewUser, RequestMeta};
+use latchkey_engine::model::{
+    AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings, CorsConfig,
+    CounterRule, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig, TenantId,
+    UserVerification,
+};
+use latchkey_engine::secrets::MasterKey;
+use latchkey_engine::tokens::{Claims, jwks, verify_token};
+use latchkey_engine::{Error, Page, ReadTx, Store, WriteTx};
+use latchkey_store_sqlite::SqliteStore;
+use latchkey_webauthn::encode_base64url;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::soft_authenticator::SoftAuthenticator;
+
+const RP_ID: &str = "login.example.test";
+const ORIGIN: &str = "https://login.example.test";
+const TIMEOUT_MS: u32 = 60_000;
+const USER: &str = "user-1";
+
+struct Fixture {
+    engine: Arc<Engine<SqliteStore>>,
+    tenant: TenantId,
+    /// Seconds the engine's clock is ahead of `start`.
+    offset: Arc<AtomicI64>,
+}
+
+fn start() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+}
+
+fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
+    let settings = AuthenticatorSettings {
+        timeout_ms: TIMEOUT_MS,
+        user_verification: UserVerification::Preferred,
+        attachment: None,
+        attestation: AttestationPreference::None,
+        resident_key: ResidentKey::Required,
+    };
+    Tenant {
+        id: TenantId(Uuid::new_v4()),
+        display_name: "Example".into(),
+        config: TenantConfig {
+            relying_party: RelyingPartyConfig {
+                id: RP_ID.into(),
+                display_name: "Example".into(),
+                icon: None,
+                origins: vec![ORIGIN.into()],
+            },
+            passkey: settings.clone(),
+            mfa: settings,
+            cors: CorsConfig {
+                allowed_origins: vec![ORIGIN.into()],
+                allow_unsafe_wildcard: false,
+            },
+            audit: AuditConfig {
+                store: true,
+                console: false,
+            },
+            counter,
+            signing_algorithm,
+        },
+        created_at: start(),
+    }
+}
+
+async fn add_tenant(store: &SqliteStore, tenant: &Tenant) {
+    let mut tx = store.write().await.unwrap();
+    tx.insert_tenant(tenant).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn fixture_with(counter: CounterRule, algorithm: SigningAlgorithm) -> Fixture {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let tenant = tenant(counter, algorithm);
+    add_tenant(&store, &tenant).await;
+    let offset = Arc::new(AtomicI64::new(0));
+    let clock = {
+        let offset = Arc::clone(&offset);
+        move || start() + Duration::seconds(offset.load(Ordering::SeqCst))
+    };
+    let engine = Engine::new(store, MasterKey::generate().unwrap(), clock);
+    Fixture {
+        engine: Arc::new(engine),
+        tenant: tenant.id,
+        offset,
+    }
+}
+
+async fn fixture(counter: CounterRule) -> Fixture {
+    fixture_with(counter, SigningAlgorithm::ES256).await
+}
+
+fn new_user() -> NewUser {
+    NewUser {
+        external_id: USER.into(),
+        name: "alice".into(),
+        display_name: " ".into(),
+        icon: None,
+    }
+}
+
+fn meta() -> RequestMeta {
+    RequestMeta {
+        request_id: "req-1".into(),
+        source_ip: "192.0.2.1".into(),
+        user_agent: "test".into(),
+    }
+}
+
+impl Fixture {
+    fn now(&self) -> OffsetDateTime {
+        start() + Duration::seconds(self.offset.load(Ordering::SeqCst))
+    }
+
+    async fn register(&self, authenticator: &SoftAuthenticator) -> String {
+        let options = self
+            .engine
+            .start_registration(self.tenant, new_user(), CeremonyKind::Passkey)
+            .await
+            .unwrap();
+        let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+        let outcome = self
+            .engine
+            .finish_registration(self.tenant, &response)
+            .await
+            .unwrap();
+        outcome.token
+    }
+
+    /// A login response for a fresh discoverable challenge.
+    async fn login_response(&self, authenticator: &mut SoftAuthenticator) -> Vec<u8> {
+        let options = self.engine.start_login(self.tenant, None).await.unwrap();
+        authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
+    }
+
+    async fn finish_login(&self, response: &[u8]) -> Result<LoginOutcome, Error> {
+        self.engine
+            .finish_login(self.tenant, response, &meta())
+            .await
+    }
+
+    async fn verify(&self, token: &str) -> Claims {
+        let mut tx = self.engine.store().read().await.unwrap();
+        let keys = tx.signing_keys(self.tenant).await.unwrap();
+        verify_token(&jwks(&keys).unwrap(), token, self.now()).unwrap()
+    }
+
+    async fn audit_events(&self) -> Vec<AuditEvent> {
+        let mut tx = self.engine.store().read().await.unwrap();
+        let page = Page {
+            number: 1,
+            per_page: 100,
+            descending: true,
+        };
+        tx.audit_events(self.tenant, &AuditQuery::default(), page)
+            .await
+            .unwrap()
+            .items
+    }
+}
+
+#[tokio::test]
+async fn register_then_login_issues_tokens_the_jwks_verifies() {
+    // RS256, as Hanko clients expect, for the one test that covers the whole flow.
+    let fx = fixture_with(CounterRule::Reject, SigningAlgorithm::RS256).await;
+    let mut authenticator = SoftAuthenticator::new();
+
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .await
+        .unwrap();
+    assert_eq!(options.rp_id, RP_ID);
+    assert_eq!(options.user_handle, USER.as_bytes());
+    assert_eq!(
+        options.user_display_name, "alice",
+        "blank display name falls back"
+    );
+    assert_eq!(options.challenge.len(), 32);
+    let algorithms: Vec<i64> = options.algorithms.iter().map(|a| a.id()).collect();
+    assert_eq!(
+        algorithms,
+        [-7, -35, -36, -257, -258, -259, -37, -38, -39, -8]
+    );
+    assert_eq!(options.timeout_ms, TIMEOUT_MS);
+
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let registered = fx
+        .engine
+        .finish_registration(fx.tenant, &response)
+        .await
+        .unwrap();
+    assert_eq!(registered.credential.id, authenticator.credential_id);
+    assert_eq!(registered.credential.transports, ["internal"]);
+    assert!(!registered.credential.is_mfa);
+    let claims = fx.verify(&registered.token).await;
+    assert_eq!(claims.sub, USER);
+    assert_eq!(claims.aud, [RP_ID]);
+    assert_eq!(claims.cred, encode_base64url(&authenticator.credential_id));
+
+    let options = fx.engine.start_login(fx.tenant, Some(USER)).await.unwrap();
+    assert_eq!(options.rp_id, RP_ID);
+    assert_eq!(
+        options.allow_credentials,
+        [authenticator.credential_id.clone()]
+    );
+    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let login = fx.finish_login(&response).await.unwrap();
+    assert_eq!(login.credential_id, authenticator.credential_id);
+    assert_eq!(login.user_id, USER);
+    let claims = fx.verify(&login.token).await;
+    assert_eq!(claims.sub, USER);
+    assert_eq!(claims.aud, [RP_ID]);
+    assert_eq!(claims.cred, encode_base64url(&authenticator.credential_id));
+
+    // Discoverable login too, and one signing key for all three tokens.
+    let response = fx.login_response(&mut authenticator).await;
+    fx.finish_login(&response).await.unwrap();
+    let mut tx = fx.engine.store().read().await.unwrap();
+    assert_eq!(tx.signing_keys(fx.tenant).await.unwrap().len(), 1);
+    let stored = tx
+        .credential(fx.tenant, &authenticator.credential_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.sign_count, 2);
+    drop(tx);
+
+    let events = fx.audit_events().await;
+    assert_eq!(events.len(), 2);
+    for event in events {
+        assert_eq!(event.kind, "webauthn_authentication_final_succeeded");
+        assert_eq!(event.actor_user_id.as_deref(), Some(USER));
+        assert_eq!(event.error, None);
+        assert_eq!(event.request_id, "req-1");
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_challenge_is_refused() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .await
+        .unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    fx.engine
+        .finish_registration(fx.tenant, &response)
+        .await
+        .unwrap();
+    let replayed = fx.engine.finish_registration(fx.tenant, &response).await;
+    assert!(
+        matches!(replayed, Err(Error::CeremonyNotFound)),
+        "{replayed:?}"
+    );
+
+    let response = fx.login_response(&mut authenticator).await;
+    fx.finish_login(&response).await.unwrap();
+    let replayed = fx.finish_login(&response).await;
+    assert!(
+        matches!(replayed, Err(Error::CeremonyNotFound)),
+        "{replayed:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_ceremony_is_refused_and_audited() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .await
+        .unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    fx.offset.store(61, Ordering::SeqCst);
+    let expired = fx.engine.finish_registration(fx.tenant, &response).await;
+    assert!(
+        matches!(expired, Err(Error::CeremonyExpired)),
+        "{expired:?}"
+    );
+
+    fx.register(&authenticator).await;
+    let response = fx.login_response(&mut authenticator).await;
+    fx.offset.fetch_add(61, Ordering::SeqCst);
+    let expired = fx.finish_login(&response).await;
+    assert!(
+        matches!(expired, Err(Error::CeremonyExpired)),
+        "{expired:?}"
+    );
+
+    let events = fx.audit_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "webauthn_authentication_final_failed");
+    assert_eq!(events[0].error.as_deref(), Some("ceremony expired"));
+    assert_eq!(events[0].source_ip, "192.0.2.1");
+}
+
+#[tokio::test]
+async fn another_tenants_challenge_is_refused() {
+    let fx = fixture(CounterRule::Reject).await;
+    let other = tenant(CounterRule::Reject, SigningAlgorithm::ES256);
+    add_tenant(fx.engine.store(), &other).await;
+    let mut authenticator = SoftAuthenticator::new();
+
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .await
+        .unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let refused = fx.engine.finish_registration(other.id, &response).await;
+    assert!(
+        matches!(refused, Err(Error::CeremonyNotFound)),
+        "{refused:?}"
+    );
+    // The refusal consumed nothing: the right tenant can still finish.
+    fx.engine
+        .finish_registration(fx.tenant, &response)
+        .await
+        .unwrap();
+
+    let response = fx.login_response(&mut authenticator).await;
+    let refused = fx.engine.finish_login(other.id, &response, &meta()).await;
+    assert!(
+        matches!(refused, Err(Error::CeremonyNotFound)),
+        "{refused:?}"
+    );
+    fx.finish_login(&response).await.unwrap();
+
+    let unknown = fx.engine.start_login(TenantId(Uuid::new_v4()), None).await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound("tenant"))),
+        "{unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_credential_registers_once() {
+    let fx = fixture(CounterRule::Reject).await;
+    let authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .await
+        .unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let duplicate = fx.engine.finish_registration(fx.tenant, &response).await;
+    assert!(
+        matches!(duplicate, Err(Error::Conflict("credential"))),
+        "{duplicate:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_login_challenge_does_not_finish_a_registration() {
+    let fx = fixture(CounterRule::Reject).await;
+    let authenticator = SoftAuthenticator::new();
+    let options = fx.engine.start_login(fx.tenant, None).await.unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let refused = fx.engine.finish_registration(fx.tenant, &response).await;
+    assert!(
+        matches!(refused, Err(Error::CeremonyMismatch(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn mfa_credentials_are_not_passkeys() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa)
+        .await
+        .unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let registered = fx
+        .engine
+        .finish_registration(fx.tenant, &response)
+        .await
+        .unwrap();
+    assert!(registered.credential.is_mfa);
+
+    let none = fx.engine.start_login(fx.tenant, Some(USER)).await;
+    assert!(matches!(none, Err(Error::NoCredentials)), "{none:?}");
+    let response = fx.login_response(&mut authenticator).await;
+    let refused = fx.finish_login(&response).await;
+    assert!(
+        matches!(refused, Err(Error::NotFound("credential"))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_counter_regression_is_refused_under_reject() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    authenticator.counter = 5;
+    let response = fx.login_response(&mut authenticator).await;
+    fx.finish_login(&response).await.unwrap();
+
+    authenticator.counter = 2;
+    let response = fx.login_response(&mut authenticator).await;
+    let refused = fx.finish_login(&response).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Verification(
+                latchkey_webauthn::Error::CounterRegression { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let events = fx.audit_events().await;
+    assert_eq!(events.len(), 2);
+    // Both events carry the same time (the test clock stands still), so no order is asserted.
+    let kinds: Vec<_> = events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.error.is_some()))
+        .collect();
+    assert!(kinds.contains(&("webauthn_authentication_final_succeeded", false)));
+    assert!(kinds.contains(&("webauthn_authentication_final_failed", true)));
+}
+
+#[tokio::test]
+async fn a_counter_regression_is_accepted_and_audited_under_audit_only() {
+    let fx = fixture(CounterRule::AuditOnly).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    authenticator.counter = 5;
+    let response = fx.login_response(&mut authenticator).await;
+    fx.finish_login(&response).await.unwrap();
+
+    authenticator.counter = 2;
+    let response = fx.login_response(&mut authenticator).await;
+    fx.finish_login(&response).await.unwrap();
+
+    let events = fx.audit_events().await;
+    assert_eq!(events.len(), 2);
+    let flagged: Vec<_> = events.iter().filter(|e| e.error.is_some()).collect();
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].kind, "webauthn_authentication_final_succeeded");
+    assert!(flagged[0].error.as_deref().unwrap().contains("counter"));
+    // The stored counter never goes back.
+    let mut tx = fx.engine.store().read().await.unwrap();
+    let stored = tx
+        .credential(fx.tenant, &authenticator.credential_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.sign_count, 6);
+}
+
+#[tokio::test]
+async fn of_concurrent_finishes_of_one_challenge_exactly_one_succeeds() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    let response = Arc::new(fx.login_response(&mut authenticator).await);
+
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let engine = Arc::clone(&fx.engine);
+            let response = Arc::clone(&response);
+            let tenant = fx.tenant;
+            tokio::spawn(async move { engine.finish_login(tenant, &response, &meta()).await })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => succeeded += 1,
+            Err(Error::CeremonyNotFound) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(succeeded, 1);
+    let events = fx.audit_events().await;
+    let failed = events
+        .iter()
+        .filter(|e| e.kind == "webauthn_authentication_final_failed")
+        .count();
+    assert_eq!((events.len(), failed), (4, 3));
+}

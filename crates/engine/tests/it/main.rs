@@ -1,0 +1,12 @@
+//! The engine's integration tests: ceremonies end to end on an in-memory SQLite store.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod ceremonies;
+mod soft_authenticator;
