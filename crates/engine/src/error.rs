@@ -13,6 +13,9 @@ pub enum Error {
     /// Input the engine refuses before touching the store.
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// The request needs one of the tenant's API keys and did not present it.
+    #[error("the api key is invalid")]
+    ApiKeyInvalid,
     /// No started ceremony of this tenant has the response's challenge: never issued, issued by
     /// another tenant, or already finished.
     #[error("no ceremony for this challenge")]

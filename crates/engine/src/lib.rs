@@ -3,8 +3,12 @@
 //! Dialects translate wire shapes into calls here; the engine decides; the store persists. The
 //! engine never sees SQL, and the stores never see a rule.
 
+mod aaguid;
+pub mod admin;
 pub mod ceremonies;
+pub mod credentials;
 mod error;
+mod key_cache;
 pub mod keys;
 pub mod model;
 pub mod secrets;

@@ -36,7 +36,60 @@ pub struct TenantConfig {
     pub counter: CounterRule,
     /// Algorithm of newly created token-signing keys.
     pub signing_algorithm: SigningAlgorithm,
+    /// Modulus size of newly created RS256 keys: 2048, 3072 or 4096.
+    #[serde(default = "default_rsa_bits")]
+    pub rsa_bits: u32,
 }
+
+fn default_rsa_bits() -> u32 {
+    2048
+}
+
+impl TenantConfig {
+    /// A configuration with the original server's defaults: passkeys require user verification
+    /// and a resident key and ask for direct attestation; MFA prefers user verification, wants
+    /// a roaming authenticator and no resident key; both time out after five minutes. CORS
+    /// allows the web origins among `origins`; every audit event is stored; a counter that does
+    /// not increase refuses the login; tokens are signed with RS256 over a 2048-bit key.
+    pub fn new(rp_id: &str, rp_name: &str, origins: Vec<String>) -> Self {
+        let passkey = AuthenticatorSettings {
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            user_verification: UserVerification::Required,
+            attachment: None,
+            attestation: AttestationPreference::Direct,
+            resident_key: ResidentKey::Required,
+        };
+        let cors_origins = origins
+            .iter()
+            .filter(|origin| origin.starts_with("http://") || origin.starts_with("https://"))
+            .cloned()
+            .collect();
+        Self {
+            relying_party: RelyingPartyConfig {
+                id: rp_id.to_owned(),
+                display_name: rp_name.to_owned(),
+                icon: None,
+                origins,
+            },
+            mfa: AuthenticatorSettings::mfa_defaults(passkey.timeout_ms),
+            passkey,
+            cors: CorsConfig {
+                allowed_origins: cors_origins,
+                allow_unsafe_wildcard: false,
+            },
+            audit: AuditConfig {
+                store: true,
+                console: false,
+            },
+            counter: CounterRule::Reject,
+            signing_algorithm: SigningAlgorithm::RS256,
+            rsa_bits: default_rsa_bits(),
+        }
+    }
+}
+
+/// Ceremony timeout of a new tenant, in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelyingPartyConfig {
@@ -87,6 +140,20 @@ pub struct AuthenticatorSettings {
     pub attachment: Option<Attachment>,
     pub attestation: AttestationPreference,
     pub resident_key: ResidentKey,
+}
+
+impl AuthenticatorSettings {
+    /// The original server's MFA settings when a tenant configures none: a roaming
+    /// authenticator, user verification preferred, direct attestation, no resident key.
+    pub fn mfa_defaults(timeout_ms: u32) -> Self {
+        Self {
+            timeout_ms,
+            user_verification: UserVerification::Preferred,
+            attachment: Some(Attachment::CrossPlatform),
+            attestation: AttestationPreference::Direct,
+            resident_key: ResidentKey::Discouraged,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

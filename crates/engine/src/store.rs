@@ -138,6 +138,12 @@ pub trait WriteTx: ReadTx {
         id: Uuid,
     ) -> impl Future<Output = Result<bool>> + Send;
     fn insert_signing_key(&mut self, key: &SigningKey) -> impl Future<Output = Result<()>> + Send;
+    /// Retires a signing key: tokens it signed stop verifying. False if absent.
+    fn delete_signing_key(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Creates the user, or updates name, display name and icon of the user with the same
     /// external id; returns the stored user (with its existing id when it was an update).

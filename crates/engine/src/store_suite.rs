@@ -250,7 +250,8 @@ pub async fn api_keys<S: Store>(store: &S) {
     delete_tenants(store, &[a, b]).await;
 }
 
-/// Signing keys come back oldest first, whatever order they were inserted in.
+/// Signing keys come back oldest first, whatever order they were inserted in, and are deleted
+/// per tenant.
 pub async fn signing_keys_oldest_first<S: Store>(store: &S) {
     let a = create_tenant(store).await.id;
     let b = create_tenant(store).await.id;
@@ -264,8 +265,21 @@ pub async fn signing_keys_oldest_first<S: Store>(store: &S) {
     tx.commit().await.unwrap();
 
     let mut tx = store.read().await.unwrap();
-    assert_eq!(tx.signing_keys(a).await.unwrap(), [oldest, middle, newest]);
+    assert_eq!(
+        tx.signing_keys(a).await.unwrap(),
+        [oldest.clone(), middle.clone(), newest.clone()]
+    );
     assert_eq!(tx.signing_keys(b).await.unwrap(), []);
+    drop(tx);
+
+    // A key is deleted only in its own tenant.
+    let mut tx = store.write().await.unwrap();
+    assert!(!tx.delete_signing_key(b, middle.id).await.unwrap());
+    assert!(tx.delete_signing_key(a, middle.id).await.unwrap());
+    assert!(!tx.delete_signing_key(a, middle.id).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.signing_keys(a).await.unwrap(), [oldest, newest]);
     drop(tx);
 
     delete_tenants(store, &[a, b]).await;
@@ -1255,6 +1269,7 @@ pub fn tenant_record() -> Tenant {
             },
             counter: CounterRule::AuditOnly,
             signing_algorithm: SigningAlgorithm::RS256,
+            rsa_bits: 2048,
         },
         created_at: at(0),
     }

@@ -399,6 +399,13 @@ impl WriteTx for PostgresTx<ReadWrite> {
         self.execute(query).await.map(drop)
     }
 
+    async fn delete_signing_key(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM signing_keys WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+
     async fn upsert_user(&mut self, user: &User) -> Result<User> {
         // One statement, so concurrent upserts of the same external id cannot both insert.
         let sql = format!(

@@ -325,6 +325,7 @@ async fn tenant(store: &PostgresStore) -> TenantId {
             },
             counter: CounterRule::Reject,
             signing_algorithm: SigningAlgorithm::ES256,
+            rsa_bits: 2048,
         },
         created_at: now(),
     };

@@ -436,6 +436,13 @@ impl WriteTx for SqliteTx<ReadWrite> {
         Ok(())
     }
 
+    async fn delete_signing_key(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM signing_keys WHERE tenant_id = ? AND id = ?")
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute("signing key", query).await? > 0)
+    }
+
     async fn upsert_user(&mut self, user: &User) -> Result<User> {
         let query = sqlx::query(concat!(
             "INSERT INTO users (",

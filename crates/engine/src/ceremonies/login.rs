@@ -1,4 +1,5 @@
-//! Passkey login: discoverable, or for a named user.
+//! Logins and every other assertion: passkey login (discoverable or for a named user), MFA
+//! login, and the confirmation of a transaction share one finish.
 
 use latchkey_webauthn::{
     AssertionRequest, AuthenticationResponse, CounterPolicy, CounterStatus, CredentialPublicKey,
@@ -9,15 +10,16 @@ use uuid::Uuid;
 
 use super::{
     Engine, FailureContext, RequestMeta, audit_event, expiry, load_tenant, take_ceremony,
-    webauthn_uv,
+    timeout_ms, webauthn_uv,
 };
 use crate::Page;
-use crate::model::{Ceremony, CounterRule, Operation, TenantId, UserId, UserVerification};
+use crate::model::{
+    AuthenticatorSettings, Ceremony, CounterRule, Credential, Operation, Tenant, TenantId, User,
+    UserId, UserVerification,
+};
 use crate::tokens::{Claims, sign_token};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
-const SUCCEEDED: &str = "webauthn_authentication_final_succeeded";
-const FAILED: &str = "webauthn_authentication_final_failed";
 /// Recorded on a login accepted despite a signature counter that did not increase.
 const POSSIBLE_CLONE: &str = "signature counter did not increase: the credential may be cloned";
 /// Credentials listed per store query while collecting a user's `allowCredentials`.
@@ -30,67 +32,179 @@ pub struct LoginOptions {
     pub timeout_ms: u32,
     pub rp_id: String,
     pub user_verification: UserVerification,
-    /// The user's passkeys (MFA credentials excluded); empty for a discoverable login. Without
-    /// transports: hints made some Android and Windows clients skip usable authenticators.
+    /// The credentials that may answer; empty for a discoverable login. Without transports:
+    /// hints made some Android and Windows clients skip usable authenticators.
     pub allow_credentials: Vec<Vec<u8>>,
 }
 
-/// A finished login.
+/// A finished login or confirmed transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOutcome {
     pub token: String,
     pub credential_id: Vec<u8>,
     /// The tenant's external id of the user.
     pub user_id: String,
+    /// The tenant's identifier of the confirmed transaction.
+    pub transaction_id: Option<String>,
+}
+
+/// The three assertion ceremonies. They differ in which credentials count, which settings
+/// apply, and what the audit log calls them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Assertion {
+    Login,
+    MfaLogin,
+    Transaction,
+}
+
+impl Assertion {
+    fn operation(self) -> Operation {
+        match self {
+            Self::Login => Operation::Authentication,
+            Self::MfaLogin => Operation::MfaAuthentication,
+            Self::Transaction => Operation::Transaction,
+        }
+    }
+
+    /// MFA credentials are second factors: only an MFA login may use them.
+    fn accepts(self, credential: &Credential) -> bool {
+        self == Self::MfaLogin || !credential.is_mfa
+    }
+
+    pub(super) fn settings(self, tenant: &Tenant) -> &AuthenticatorSettings {
+        match self {
+            Self::MfaLogin => &tenant.config.mfa,
+            Self::Login | Self::Transaction => &tenant.config.passkey,
+        }
+    }
+
+    /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
+    pub(super) fn events(self) -> [&'static str; 4] {
+        match self {
+            Self::Login => [
+                "webauthn_authentication_init_succeeded",
+                "webauthn_authentication_init_failed",
+                "webauthn_authentication_final_succeeded",
+                "webauthn_authentication_final_failed",
+            ],
+            Self::MfaLogin => [
+                "mfa_authentication_init_succeeded",
+                "mfa_authentication_init_failed",
+                "mfa_authentication_final_succeeded",
+                "mfa_authentication_final_failed",
+            ],
+            Self::Transaction => [
+                "webauthn_transaction_init_succeeded",
+                "webauthn_transaction_init_failed",
+                "webauthn_transaction_final_succeeded",
+                "webauthn_transaction_final_failed",
+            ],
+        }
+    }
 }
 
 impl<S: Store> Engine<S> {
-    /// Starts a login: discoverable when `user` is `None`, otherwise restricted to the passkeys
-    /// of the user with that external id.
-    pub async fn start_login(&self, tenant: TenantId, user: Option<&str>) -> Result<LoginOptions> {
+    /// Starts a passkey login: discoverable when `user` is `None`, otherwise restricted to the
+    /// passkeys of the user with that external id.
+    pub async fn start_login(
+        &self,
+        tenant: TenantId,
+        user: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<LoginOptions> {
+        self.start_assertion(tenant, user, Assertion::Login, meta)
+            .await
+    }
+
+    /// Starts an MFA login for the user with this external id: any of their credentials, MFA
+    /// or passkey, may answer.
+    pub async fn start_mfa_login(
+        &self,
+        tenant: TenantId,
+        user: &str,
+        meta: &RequestMeta,
+    ) -> Result<LoginOptions> {
+        self.start_assertion(tenant, Some(user), Assertion::MfaLogin, meta)
+            .await
+    }
+
+    async fn start_assertion(
+        &self,
+        tenant: TenantId,
+        user: Option<&str>,
+        kind: Assertion,
+        meta: &RequestMeta,
+    ) -> Result<LoginOptions> {
         let now = self.now();
-        let challenge = self.challenge()?;
-        let mut tx = self.store.write().await?;
-        let tenant = load_tenant(&mut tx, tenant).await?;
-        let settings = &tenant.config.passkey;
-        let (user, allow_credentials) = match user {
-            None => (None, Vec::new()),
-            Some(external_id) => {
-                let user = tx
-                    .user_by_external_id(tenant.id, external_id)
-                    .await?
-                    .ok_or(Error::NotFound("user"))?;
-                let ids = passkey_ids(&mut tx, tenant.id, user.id).await?;
-                if ids.is_empty() {
-                    return Err(Error::NoCredentials);
+        let [succeeded, failed, ..] = kind.events();
+        let mut context = FailureContext::new(failed);
+        context.actor = user.map(str::to_owned);
+        let result = async {
+            let challenge = self.challenge()?;
+            let mut tx = self.store.write().await?;
+            let tenant = load_tenant(&mut tx, tenant).await?;
+            context.store = tenant.config.audit.store;
+            let (user, allowed) = match user {
+                None => (None, Vec::new()),
+                Some(external_id) => {
+                    let user = user_by_external_id(&mut tx, tenant.id, external_id).await?;
+                    let ids = usable_credentials(&mut tx, tenant.id, user.id, kind).await?;
+                    (Some(user.id), ids)
                 }
-                (Some(user.id), ids)
-            }
-        };
+            };
+            let options = self
+                .issue_assertion(&mut tx, &tenant, kind, challenge, user, allowed, None, now)
+                .await?;
+            Self::record_success(
+                &mut tx,
+                &tenant,
+                audit_event(tenant.id, succeeded, None, context.actor.clone(), meta, now),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(options)
+        }
+        .await;
+        self.audit_failure(result, tenant, context, meta, now).await
+    }
+
+    /// Stores the ceremony of an assertion and returns its options.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn issue_assertion(
+        &self,
+        tx: &mut S::Write,
+        tenant: &Tenant,
+        kind: Assertion,
+        challenge: Vec<u8>,
+        user: Option<UserId>,
+        allow_credentials: Vec<Vec<u8>>,
+        transaction: Option<Uuid>,
+        now: OffsetDateTime,
+    ) -> Result<LoginOptions> {
+        let settings = kind.settings(tenant);
         tx.insert_ceremony(&Ceremony {
             id: Uuid::new_v4(),
             tenant: tenant.id,
             challenge: challenge.clone(),
-            operation: Operation::Authentication,
+            operation: kind.operation(),
             user,
             user_verification: settings.user_verification,
             allowed_credentials: allow_credentials.clone(),
-            transaction: None,
+            transaction,
             expires_at: expiry(now, settings),
         })
         .await?;
-        tx.commit().await?;
         Ok(LoginOptions {
             challenge,
-            timeout_ms: settings.timeout_ms,
+            timeout_ms: timeout_ms(settings),
             rp_id: tenant.config.relying_party.id.clone(),
             user_verification: settings.user_verification,
             allow_credentials,
         })
     }
 
-    /// Verifies an assertion against a started login and signs a token. Every outcome is
-    /// audited when the tenant stores audit events; a failure's event is written after the
+    /// Verifies an assertion against a started passkey login and signs a token. Every outcome
+    /// is audited when the tenant stores audit events; a failure's event is written after the
     /// failed work is rolled back, so the challenge stays usable until it succeeds or expires.
     pub async fn finish_login(
         &self,
@@ -98,22 +212,56 @@ impl<S: Store> Engine<S> {
         response_json: &[u8],
         meta: &RequestMeta,
     ) -> Result<LoginOutcome> {
-        let now = self.now();
-        let mut context = FailureContext::new(FAILED);
-        // The attempt's transaction is dropped (rolled back) when the attempt returns, before
-        // the failure event opens its own: SQLite in memory has one connection for both.
-        let result = self
-            .try_finish_login(tenant, response_json, meta, now, &mut context)
-            .await;
-        self.audit_failure(result, tenant, context, meta, now).await
+        self.finish_assertion(tenant, response_json, Assertion::Login, meta)
+            .await
     }
 
-    async fn try_finish_login(
+    /// Verifies an assertion against a started MFA login and signs a token.
+    pub async fn finish_mfa_login(
         &self,
         tenant: TenantId,
         response_json: &[u8],
         meta: &RequestMeta,
+    ) -> Result<LoginOutcome> {
+        self.finish_assertion(tenant, response_json, Assertion::MfaLogin, meta)
+            .await
+    }
+
+    pub(super) async fn finish_assertion(
+        &self,
+        tenant: TenantId,
+        response_json: &[u8],
+        kind: Assertion,
+        meta: &RequestMeta,
+    ) -> Result<LoginOutcome> {
+        let now = self.now();
+        let [.., succeeded, failed] = kind.events();
+        let mut context = FailureContext::new(failed);
+        // The attempt's transaction is dropped (rolled back) when the attempt returns, before
+        // the failure event opens its own: SQLite in memory has one connection for both.
+        let result = self
+            .try_finish_assertion(
+                tenant,
+                response_json,
+                kind,
+                meta,
+                now,
+                succeeded,
+                &mut context,
+            )
+            .await;
+        self.audit_failure(result, tenant, context, meta, now).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn try_finish_assertion(
+        &self,
+        tenant: TenantId,
+        response_json: &[u8],
+        kind: Assertion,
+        meta: &RequestMeta,
         now: OffsetDateTime,
+        succeeded: &'static str,
         context: &mut FailureContext,
     ) -> Result<LoginOutcome> {
         let mut tx = self.store.write().await?;
@@ -121,19 +269,24 @@ impl<S: Store> Engine<S> {
         context.store = tenant.config.audit.store;
         let response = AuthenticationResponse::from_json(response_json)?;
         let challenge = challenge_of(&response.client_data_json)?;
-        let ceremony = take_ceremony(
-            &mut tx,
-            tenant.id,
-            &challenge,
-            &[Operation::Authentication],
-            now,
-        )
-        .await?;
-        // MFA credentials are not passkeys: to a passkey login they do not exist.
+        let ceremony =
+            take_ceremony(&mut tx, tenant.id, &challenge, &[kind.operation()], now).await?;
+        let transaction = match kind {
+            Assertion::Transaction => {
+                let transaction = tx
+                    .transaction_by_challenge(tenant.id, &challenge)
+                    .await?
+                    .ok_or(Error::NotFound("transaction"))?;
+                context.transaction = Some(transaction.identifier.clone());
+                Some(transaction.identifier)
+            }
+            Assertion::Login | Assertion::MfaLogin => None,
+        };
+        // A credential the ceremony does not accept does not exist for it.
         let credential = tx
             .credential(tenant.id, &response.raw_id)
             .await?
-            .filter(|credential| !credential.is_mfa)
+            .filter(|credential| kind.accepts(credential))
             .ok_or(Error::NotFound("credential"))?;
         let user = tx
             .user(tenant.id, credential.user)
@@ -153,8 +306,8 @@ impl<S: Store> Engine<S> {
             CounterRule::Reject => CounterPolicy::Reject,
             CounterRule::AuditOnly => CounterPolicy::Report,
         };
-        let public_key = CredentialPublicKey::from_cose(&credential.public_key)?;
-        let handle = user.external_id.as_bytes();
+        let public_key = self.credential_key(&credential)?;
+        let handle = user_handle(&user, response.user_handle.as_deref());
         let verified = verify_assertion(
             &relying_party,
             &policy,
@@ -182,29 +335,77 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         let signer = self.signer(&mut tx, &tenant, now).await?;
-        let claims = Claims::new(&user.external_id, &rp.id, &credential.id, None, now);
+        let claims = Claims::new(
+            &user.external_id,
+            &rp.id,
+            &credential.id,
+            transaction.as_deref(),
+            now,
+        );
         let token = sign_token(&signer, &claims)?;
-        if tenant.config.audit.store {
-            let note = (verified.counter == CounterStatus::PossibleClone)
-                .then(|| POSSIBLE_CLONE.to_owned());
-            let actor = Some(user.external_id.clone());
-            tx.insert_audit_event(&audit_event(tenant.id, SUCCEEDED, note, actor, meta, now))
-                .await?;
-        }
+        let note =
+            (verified.counter == CounterStatus::PossibleClone).then(|| POSSIBLE_CLONE.to_owned());
+        let mut event = audit_event(
+            tenant.id,
+            succeeded,
+            note,
+            Some(user.external_id.clone()),
+            meta,
+            now,
+        );
+        event.transaction_id = transaction.clone();
+        Self::record_success(&mut tx, &tenant, event).await?;
         tx.commit().await?;
         Ok(LoginOutcome {
             token,
             credential_id: credential.id,
             user_id: user.external_id,
+            transaction_id: transaction,
         })
+    }
+
+    /// The parsed public key of a stored credential.
+    fn credential_key(
+        &self,
+        credential: &Credential,
+    ) -> Result<std::sync::Arc<CredentialPublicKey>> {
+        self.credential_keys.get_or_parse(
+            &credential.tenant,
+            &credential.id,
+            &credential.public_key,
+        )
     }
 }
 
-/// Ids of the user's credentials that can log in (not MFA ones), oldest first.
-async fn passkey_ids<T: ReadTx>(
+/// The user handle a credential of `user` answers with. Handles are the UTF-8 bytes of the
+/// tenant's user id; the original server also reads a 16-byte handle as the binary form of a
+/// UUID user id, which credentials registered by older clients return.
+fn user_handle<'a>(user: &'a User, returned: Option<&'a [u8]>) -> &'a [u8] {
+    if let Some(returned) = returned
+        && let Ok(uuid) = Uuid::from_slice(returned)
+        && Uuid::parse_str(&user.external_id) == Ok(uuid)
+    {
+        return returned;
+    }
+    user.external_id.as_bytes()
+}
+
+pub(super) async fn user_by_external_id<T: ReadTx>(
+    tx: &mut T,
+    tenant: TenantId,
+    external_id: &str,
+) -> Result<User> {
+    tx.user_by_external_id(tenant, external_id)
+        .await?
+        .ok_or(Error::NotFound("user"))
+}
+
+/// Ids of the user's credentials that `kind` accepts, oldest first; `NoCredentials` if none.
+pub(super) async fn usable_credentials<T: ReadTx>(
     tx: &mut T,
     tenant: TenantId,
     user: UserId,
+    kind: Assertion,
 ) -> Result<Vec<Vec<u8>>> {
     let mut ids = Vec::new();
     let mut page = Page {
@@ -219,12 +420,16 @@ async fn passkey_ids<T: ReadTx>(
             listed
                 .items
                 .into_iter()
-                .filter(|credential| !credential.is_mfa)
+                .filter(|credential| kind.accepts(credential))
                 .map(|credential| credential.id),
         );
         if last {
-            return Ok(ids);
+            break;
         }
         page.number += 1;
     }
+    if ids.is_empty() {
+        return Err(Error::NoCredentials);
+    }
+    Ok(ids)
 }

@@ -1,5 +1,7 @@
 //! Passkey and MFA registration.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_webauthn::{
     CoseAlgorithm, Policy, RegistrationResponse, RelyingParty, TrustAnchors, UnixTime,
     challenge_of, verify_registration,
@@ -7,7 +9,11 @@ use latchkey_webauthn::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Engine, expiry, load_tenant, take_ceremony, webauthn_uv};
+use super::{
+    Engine, FailureContext, RequestMeta, audit_event, expiry, load_tenant, take_ceremony,
+    timeout_ms, webauthn_uv,
+};
+use crate::aaguid;
 use crate::model::{
     Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
     User, UserId, UserVerification,
@@ -36,6 +42,26 @@ const ALGORITHMS: [CoseAlgorithm; 10] = [
 pub enum CeremonyKind {
     Passkey,
     Mfa,
+}
+
+impl CeremonyKind {
+    /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
+    fn events(self) -> [&'static str; 4] {
+        match self {
+            Self::Passkey => [
+                "webauthn_registration_init_succeeded",
+                "webauthn_registration_init_failed",
+                "webauthn_registration_final_succeeded",
+                "webauthn_registration_final_failed",
+            ],
+            Self::Mfa => [
+                "mfa_registration_init_succeeded",
+                "mfa_registration_init_failed",
+                "mfa_registration_final_succeeded",
+                "mfa_registration_final_failed",
+            ],
+        }
+    }
 }
 
 /// The user a registration is for, as the tenant names them.
@@ -83,11 +109,33 @@ impl<S: Store> Engine<S> {
         tenant: TenantId,
         user: NewUser,
         kind: CeremonyKind,
+        meta: &RequestMeta,
     ) -> Result<RegistrationOptions> {
         let now = self.now();
+        let [succeeded, failed, ..] = kind.events();
+        let mut context = FailureContext::new(failed);
+        context.actor = Some(user.external_id.clone());
+        let result = self
+            .try_start_registration(tenant, user, kind, meta, now, succeeded, &mut context)
+            .await;
+        self.audit_failure(result, tenant, context, meta, now).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn try_start_registration(
+        &self,
+        tenant: TenantId,
+        user: NewUser,
+        kind: CeremonyKind,
+        meta: &RequestMeta,
+        now: OffsetDateTime,
+        succeeded: &'static str,
+        context: &mut FailureContext,
+    ) -> Result<RegistrationOptions> {
         let challenge = self.challenge()?;
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
+        context.store = tenant.config.audit.store;
         let settings = match kind {
             CeremonyKind::Passkey => &tenant.config.passkey,
             CeremonyKind::Mfa => &tenant.config.mfa,
@@ -123,6 +171,13 @@ impl<S: Store> Engine<S> {
             expires_at: expiry(now, settings),
         })
         .await?;
+        let actor = Some(user.external_id.clone());
+        Self::record_success(
+            &mut tx,
+            &tenant,
+            audit_event(tenant.id, succeeded, None, actor, meta, now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(RegistrationOptions {
             rp_id: tenant.config.relying_party.id.clone(),
@@ -133,7 +188,7 @@ impl<S: Store> Engine<S> {
             user_icon: user.icon,
             challenge,
             algorithms: ALGORITHMS.to_vec(),
-            timeout_ms: settings.timeout_ms,
+            timeout_ms: timeout_ms(settings),
             attachment: settings.attachment,
             resident_key: settings.resident_key,
             user_verification: settings.user_verification,
@@ -144,17 +199,37 @@ impl<S: Store> Engine<S> {
     /// Verifies the authenticator's response to a started registration, stores the credential
     /// and signs a token for it. Either finish (passkey or MFA) accepts either kind of
     /// registration ceremony, as the original does; the ceremony decides whether the credential
-    /// is an MFA one.
+    /// is an MFA one, `kind` only which audit events are recorded.
     pub async fn finish_registration(
         &self,
         tenant: TenantId,
         response_json: &[u8],
+        kind: CeremonyKind,
+        meta: &RequestMeta,
     ) -> Result<RegistrationOutcome> {
-        let response = RegistrationResponse::from_json(response_json)?;
-        let challenge = challenge_of(&response.client_data_json)?;
         let now = self.now();
+        let [.., succeeded, failed] = kind.events();
+        let mut context = FailureContext::new(failed);
+        let result = self
+            .try_finish_registration(tenant, response_json, meta, now, succeeded, &mut context)
+            .await;
+        self.audit_failure(result, tenant, context, meta, now).await
+    }
+
+    async fn try_finish_registration(
+        &self,
+        tenant: TenantId,
+        response_json: &[u8],
+        meta: &RequestMeta,
+        now: OffsetDateTime,
+        succeeded: &'static str,
+        context: &mut FailureContext,
+    ) -> Result<RegistrationOutcome> {
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
+        context.store = tenant.config.audit.store;
+        let response = RegistrationResponse::from_json(response_json)?;
+        let challenge = challenge_of(&response.client_data_json)?;
         let ceremony = take_ceremony(
             &mut tx,
             tenant.id,
@@ -168,6 +243,7 @@ impl<S: Store> Engine<S> {
             .user(tenant.id, user_id)
             .await?
             .ok_or(Error::NotFound("user"))?;
+        context.actor = Some(user.external_id.clone());
 
         let rp = &tenant.config.relying_party;
         let relying_party =
@@ -184,11 +260,15 @@ impl<S: Store> Engine<S> {
             unix_time(now),
         )?;
 
+        let name = match aaguid::name(&verified.aaguid.0) {
+            Some(name) => name.to_owned(),
+            None => format!("cred-{}", URL_SAFE_NO_PAD.encode(&verified.credential_id)),
+        };
         let credential = Credential {
             id: verified.credential_id,
             tenant: tenant.id,
             user: user.id,
-            name: None,
+            name: Some(name),
             public_key: verified.public_key.cose().to_vec(),
             attestation_format: verified.fmt.name().to_owned(),
             aaguid: verified.aaguid.0,
@@ -208,6 +288,13 @@ impl<S: Store> Engine<S> {
         let signer = self.signer(&mut tx, &tenant, now).await?;
         let claims = Claims::new(&user.external_id, &rp.id, &credential.id, None, now);
         let token = sign_token(&signer, &claims)?;
+        let actor = Some(user.external_id.clone());
+        Self::record_success(
+            &mut tx,
+            &tenant,
+            audit_event(tenant.id, succeeded, None, actor, meta, now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(RegistrationOutcome {
             credential,

@@ -20,19 +20,19 @@ use uuid::Uuid;
 
 use crate::soft_authenticator::SoftAuthenticator;
 
-const RP_ID: &str = "login.example.test";
-const ORIGIN: &str = "https://login.example.test";
+pub(crate) const RP_ID: &str = "login.example.test";
+pub(crate) const ORIGIN: &str = "https://login.example.test";
 const TIMEOUT_MS: u32 = 60_000;
-const USER: &str = "user-1";
+pub(crate) const USER: &str = "user-1";
 
-struct Fixture {
-    engine: Arc<Engine<SqliteStore>>,
-    tenant: TenantId,
+pub(crate) struct Fixture {
+    pub(crate) engine: Arc<Engine<SqliteStore>>,
+    pub(crate) tenant: TenantId,
     /// Seconds the engine's clock is ahead of `start`.
     offset: Arc<AtomicI64>,
 }
 
-fn start() -> OffsetDateTime {
+pub(crate) fn start() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
 }
 
@@ -66,6 +66,7 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
             },
             counter,
             signing_algorithm,
+            rsa_bits: 2048,
         },
         created_at: start(),
     }
@@ -77,7 +78,7 @@ async fn add_tenant(store: &SqliteStore, tenant: &Tenant) {
     tx.commit().await.unwrap();
 }
 
-async fn fixture_with(counter: CounterRule, algorithm: SigningAlgorithm) -> Fixture {
+pub(crate) async fn fixture_with(counter: CounterRule, algorithm: SigningAlgorithm) -> Fixture {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
     let tenant = tenant(counter, algorithm);
@@ -95,11 +96,11 @@ async fn fixture_with(counter: CounterRule, algorithm: SigningAlgorithm) -> Fixt
     }
 }
 
-async fn fixture(counter: CounterRule) -> Fixture {
+pub(crate) async fn fixture(counter: CounterRule) -> Fixture {
     fixture_with(counter, SigningAlgorithm::ES256).await
 }
 
-fn new_user() -> NewUser {
+pub(crate) fn new_user() -> NewUser {
     NewUser {
         external_id: USER.into(),
         name: "alice".into(),
@@ -108,7 +109,7 @@ fn new_user() -> NewUser {
     }
 }
 
-fn meta() -> RequestMeta {
+pub(crate) fn meta() -> RequestMeta {
     RequestMeta {
         request_id: "req-1".into(),
         source_ip: "192.0.2.1".into(),
@@ -117,20 +118,20 @@ fn meta() -> RequestMeta {
 }
 
 impl Fixture {
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         start() + Duration::seconds(self.offset.load(Ordering::SeqCst))
     }
 
-    async fn register(&self, authenticator: &SoftAuthenticator) -> String {
+    pub(crate) async fn register(&self, authenticator: &SoftAuthenticator) -> String {
         let options = self
             .engine
-            .start_registration(self.tenant, new_user(), CeremonyKind::Passkey)
+            .start_registration(self.tenant, new_user(), CeremonyKind::Passkey, &meta())
             .await
             .unwrap();
         let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
         let outcome = self
             .engine
-            .finish_registration(self.tenant, &response)
+            .finish_registration(self.tenant, &response, CeremonyKind::Passkey, &meta())
             .await
             .unwrap();
         outcome.token
@@ -138,7 +139,11 @@ impl Fixture {
 
     /// A login response for a fresh discoverable challenge.
     async fn login_response(&self, authenticator: &mut SoftAuthenticator) -> Vec<u8> {
-        let options = self.engine.start_login(self.tenant, None).await.unwrap();
+        let options = self
+            .engine
+            .start_login(self.tenant, None, &meta())
+            .await
+            .unwrap();
         authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
     }
 
@@ -148,20 +153,32 @@ impl Fixture {
             .await
     }
 
-    async fn verify(&self, token: &str) -> Claims {
+    pub(crate) async fn verify(&self, token: &str) -> Claims {
         let mut tx = self.engine.store().read().await.unwrap();
         let keys = tx.signing_keys(self.tenant).await.unwrap();
         verify_token(&jwks(&keys).unwrap(), token, self.now()).unwrap()
     }
 
+    /// The audit events of login finishes, the ones most tests examine.
     async fn audit_events(&self) -> Vec<AuditEvent> {
-        let mut tx = self.engine.store().read().await.unwrap();
+        let query = AuditQuery {
+            kinds: vec![
+                "webauthn_authentication_final_succeeded".into(),
+                "webauthn_authentication_final_failed".into(),
+            ],
+            ..AuditQuery::default()
+        };
+        self.audit_events_matching(&query).await
+    }
+
+    pub(crate) async fn audit_events_matching(&self, query: &AuditQuery) -> Vec<AuditEvent> {
         let page = Page {
             number: 1,
             per_page: 100,
             descending: true,
         };
-        tx.audit_events(self.tenant, &AuditQuery::default(), page)
+        self.engine
+            .audit_events(self.tenant, query, page)
             .await
             .unwrap()
             .items
@@ -176,7 +193,7 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
 
     let options = fx
         .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     assert_eq!(options.rp_id, RP_ID);
@@ -196,7 +213,7 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
     let registered = fx
         .engine
-        .finish_registration(fx.tenant, &response)
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     assert_eq!(registered.credential.id, authenticator.credential_id);
@@ -207,7 +224,11 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
     assert_eq!(claims.aud, [RP_ID]);
     assert_eq!(claims.cred, encode_base64url(&authenticator.credential_id));
 
-    let options = fx.engine.start_login(fx.tenant, Some(USER)).await.unwrap();
+    let options = fx
+        .engine
+        .start_login(fx.tenant, Some(USER), &meta())
+        .await
+        .unwrap();
     assert_eq!(options.rp_id, RP_ID);
     assert_eq!(
         options.allow_credentials,
@@ -251,15 +272,18 @@ async fn a_replayed_challenge_is_refused() {
     let mut authenticator = SoftAuthenticator::new();
     let options = fx
         .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
     fx.engine
-        .finish_registration(fx.tenant, &response)
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
-    let replayed = fx.engine.finish_registration(fx.tenant, &response).await;
+    let replayed = fx
+        .engine
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
+        .await;
     assert!(
         matches!(replayed, Err(Error::CeremonyNotFound)),
         "{replayed:?}"
@@ -280,12 +304,15 @@ async fn an_expired_ceremony_is_refused_and_audited() {
     let mut authenticator = SoftAuthenticator::new();
     let options = fx
         .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
     fx.offset.store(61, Ordering::SeqCst);
-    let expired = fx.engine.finish_registration(fx.tenant, &response).await;
+    let expired = fx
+        .engine
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
+        .await;
     assert!(
         matches!(expired, Err(Error::CeremonyExpired)),
         "{expired:?}"
@@ -316,18 +343,21 @@ async fn another_tenants_challenge_is_refused() {
 
     let options = fx
         .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
-    let refused = fx.engine.finish_registration(other.id, &response).await;
+    let refused = fx
+        .engine
+        .finish_registration(other.id, &response, CeremonyKind::Passkey, &meta())
+        .await;
     assert!(
         matches!(refused, Err(Error::CeremonyNotFound)),
         "{refused:?}"
     );
     // The refusal consumed nothing: the right tenant can still finish.
     fx.engine
-        .finish_registration(fx.tenant, &response)
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
 
@@ -339,7 +369,10 @@ async fn another_tenants_challenge_is_refused() {
     );
     fx.finish_login(&response).await.unwrap();
 
-    let unknown = fx.engine.start_login(TenantId(Uuid::new_v4()), None).await;
+    let unknown = fx
+        .engine
+        .start_login(TenantId(Uuid::new_v4()), None, &meta())
+        .await;
     assert!(
         matches!(unknown, Err(Error::NotFound("tenant"))),
         "{unknown:?}"
@@ -353,11 +386,14 @@ async fn a_credential_registers_once() {
     fx.register(&authenticator).await;
     let options = fx
         .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey)
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
-    let duplicate = fx.engine.finish_registration(fx.tenant, &response).await;
+    let duplicate = fx
+        .engine
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
+        .await;
     assert!(
         matches!(duplicate, Err(Error::Conflict("credential"))),
         "{duplicate:?}"
@@ -368,9 +404,16 @@ async fn a_credential_registers_once() {
 async fn a_login_challenge_does_not_finish_a_registration() {
     let fx = fixture(CounterRule::Reject).await;
     let authenticator = SoftAuthenticator::new();
-    let options = fx.engine.start_login(fx.tenant, None).await.unwrap();
+    let options = fx
+        .engine
+        .start_login(fx.tenant, None, &meta())
+        .await
+        .unwrap();
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
-    let refused = fx.engine.finish_registration(fx.tenant, &response).await;
+    let refused = fx
+        .engine
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
+        .await;
     assert!(
         matches!(refused, Err(Error::CeremonyMismatch(_))),
         "{refused:?}"
@@ -383,18 +426,18 @@ async fn mfa_credentials_are_not_passkeys() {
     let mut authenticator = SoftAuthenticator::new();
     let options = fx
         .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa)
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa, &meta())
         .await
         .unwrap();
     let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
     let registered = fx
         .engine
-        .finish_registration(fx.tenant, &response)
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     assert!(registered.credential.is_mfa);
 
-    let none = fx.engine.start_login(fx.tenant, Some(USER)).await;
+    let none = fx.engine.start_login(fx.tenant, Some(USER), &meta()).await;
     assert!(matches!(none, Err(Error::NoCredentials)), "{none:?}");
     let response = fx.login_response(&mut authenticator).await;
     let refused = fx.finish_login(&response).await;

@@ -9,4 +9,5 @@
 )]
 
 mod ceremonies;
+mod flows;
 mod soft_authenticator;

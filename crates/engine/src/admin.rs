@@ -1,0 +1,363 @@
+//! Tenant administration: tenants and their configuration, API keys, signing keys, users, the
+//! audit log, and the check of a request's API key.
+
+use std::sync::{Arc, PoisonError};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ceremonies::{Engine, load_tenant};
+use crate::credentials::CredentialRecord;
+use crate::keys::RsaKeySize;
+use crate::model::{
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, SigningKey, Tenant, TenantConfig,
+    TenantId, Transaction, User, UserId,
+};
+use crate::secrets::{ApiKeySecret, hash_api_key};
+use crate::tokens;
+use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
+
+/// A tenant to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenant {
+    pub display_name: String,
+    pub config: TenantConfig,
+}
+
+/// A freshly created API key. `secret` exists only here: the store keeps its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// A user with everything they own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserDetails {
+    pub user: User,
+    pub credentials: Vec<CredentialRecord>,
+    pub transactions: Vec<Transaction>,
+}
+
+/// Longest display name of a tenant or name of an API key, in characters.
+const MAX_NAME_CHARS: usize = 256;
+
+impl<S: Store> Engine<S> {
+    /// Creates a tenant with its first signing key and, if `api_key_name` is given, its first
+    /// API key — all in one transaction.
+    pub async fn create_tenant(
+        &self,
+        new: NewTenant,
+        api_key_name: Option<&str>,
+    ) -> Result<(Tenant, Option<IssuedApiKey>)> {
+        validate_name("display_name", &new.display_name)?;
+        validate_config(&new.config)?;
+        let now = self.now();
+        let tenant = Tenant {
+            id: TenantId(Uuid::new_v4()),
+            display_name: new.display_name,
+            config: new.config,
+            created_at: now,
+        };
+        let signing_key = self.new_signing_key(&tenant, now)?;
+        let issued = api_key_name
+            .map(|name| issue_api_key(tenant.id, name, now))
+            .transpose()?;
+        let mut tx = self.store.write().await?;
+        tx.insert_tenant(&tenant).await?;
+        tx.insert_signing_key(&signing_key).await?;
+        if let Some(issued) = &issued {
+            tx.insert_api_key(&issued.key).await?;
+        }
+        tx.commit().await?;
+        Ok((tenant, issued))
+    }
+
+    pub async fn tenant(&self, id: TenantId) -> Result<Tenant> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, id).await
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>> {
+        self.store.read().await?.tenants().await
+    }
+
+    /// The tenant, after checking the presented API key when the caller needs one (`Some`).
+    /// An unknown tenant is reported before a wrong key.
+    pub async fn authorize(&self, id: TenantId, api_key: Option<&str>) -> Result<Tenant> {
+        let mut tx = self.store.read().await?;
+        let tenant = load_tenant(&mut tx, id).await?;
+        if let Some(presented) = api_key {
+            let hash = hash_api_key(presented).ok_or(Error::ApiKeyInvalid)?;
+            tx.api_key_by_hash(id, &hash)
+                .await?
+                .ok_or(Error::ApiKeyInvalid)?;
+        }
+        Ok(tenant)
+    }
+
+    pub async fn rename_tenant(&self, id: TenantId, display_name: String) -> Result<()> {
+        validate_name("display_name", &display_name)?;
+        self.update_tenant(id, |tenant| tenant.display_name = display_name)
+            .await
+    }
+
+    /// Replaces the tenant's whole configuration. Keys, users and credentials stay.
+    pub async fn replace_tenant_config(&self, id: TenantId, config: TenantConfig) -> Result<()> {
+        validate_config(&config)?;
+        self.update_tenant(id, |tenant| tenant.config = config)
+            .await
+    }
+
+    async fn update_tenant(&self, id: TenantId, change: impl FnOnce(&mut Tenant)) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let mut tenant = load_tenant(&mut tx, id).await?;
+        change(&mut tenant);
+        tx.update_tenant(&tenant).await?;
+        tx.commit().await
+    }
+
+    /// Deletes the tenant with everything it owns.
+    pub async fn delete_tenant(&self, id: TenantId) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        if !tx.delete_tenant(id).await? {
+            return Err(Error::NotFound("tenant"));
+        }
+        tx.commit().await?;
+        self.forget_signer(id);
+        Ok(())
+    }
+
+    pub async fn create_api_key(&self, tenant: TenantId, name: &str) -> Result<IssuedApiKey> {
+        let issued = issue_api_key(tenant, name, self.now())?;
+        let mut tx = self.store.write().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.insert_api_key(&issued.key).await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// The tenant's API keys: names and dates, never secrets (only hashes are stored).
+    pub async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKey>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.api_keys(tenant).await
+    }
+
+    pub async fn delete_api_key(&self, tenant: TenantId, id: Uuid) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        load_tenant(&mut tx, tenant).await?;
+        if !tx.delete_api_key(tenant, id).await? {
+            return Err(Error::NotFound("api key"));
+        }
+        tx.commit().await
+    }
+
+    /// The tenant's signing keys, oldest first; the newest signs.
+    pub async fn signing_keys(&self, tenant: TenantId) -> Result<Vec<SigningKey>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.signing_keys(tenant).await
+    }
+
+    /// Adds a key that signs from now on; the older keys stay published, so the tokens they
+    /// signed still verify until they expire.
+    pub async fn rotate_signing_key(&self, tenant: TenantId) -> Result<SigningKey> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let tenant = load_tenant(&mut tx, tenant).await?;
+        let mut key = self.new_signing_key(&tenant, now)?;
+        // The newest key signs; make sure the new one is newest even when the clock repeats.
+        if let Some(newest) = tx.signing_keys(tenant.id).await?.last()
+            && newest.created_at >= key.created_at
+        {
+            key = SigningKey {
+                created_at: newest.created_at + time::Duration::microseconds(1),
+                ..key
+            };
+        }
+        tx.insert_signing_key(&key).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// Retires a signing key: tokens it signed no longer verify. When the newest goes, the one
+    /// before it signs again; when the last goes, the next token creates a new one.
+    pub async fn delete_signing_key(&self, tenant: TenantId, id: Uuid) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        load_tenant(&mut tx, tenant).await?;
+        if !tx.delete_signing_key(tenant, id).await? {
+            return Err(Error::NotFound("signing key"));
+        }
+        tx.commit().await?;
+        self.forget_signer(tenant);
+        Ok(())
+    }
+
+    /// The tenant's JWKS document (`{"keys": [...]}`), every key oldest first. A tenant without
+    /// keys gets its first one here.
+    pub async fn jwks(&self, tenant: TenantId) -> Result<Arc<Value>> {
+        let keys = {
+            let mut tx = self.store.read().await?;
+            load_tenant(&mut tx, tenant).await?;
+            tx.signing_keys(tenant).await?
+        };
+        let keys = if keys.is_empty() {
+            let now = self.now();
+            let mut tx = self.store.write().await?;
+            let record = load_tenant(&mut tx, tenant).await?;
+            self.signer(&mut tx, &record, now).await?;
+            let keys = tx.signing_keys(tenant).await?;
+            tx.commit().await?;
+            keys
+        } else {
+            keys
+        };
+        let kids: Vec<Uuid> = keys.iter().map(|key| key.id).collect();
+        if let Some(cached) = self.cached_jwks(tenant, &kids) {
+            return Ok(cached);
+        }
+        let document = Arc::new(tokens::jwks(&keys)?);
+        self.jwks_cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(tenant, (kids, Arc::clone(&document)));
+        Ok(document)
+    }
+
+    fn cached_jwks(&self, tenant: TenantId, kids: &[Uuid]) -> Option<Arc<Value>> {
+        let cache = self
+            .jwks_cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache
+            .get(&tenant)
+            .filter(|(cached, _)| cached == kids)
+            .map(|(_, document)| Arc::clone(document))
+    }
+
+    pub async fn users(&self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.users(tenant, page).await
+    }
+
+    pub async fn user_details(&self, tenant: TenantId, id: UserId) -> Result<UserDetails> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        let user = tx.user(tenant, id).await?.ok_or(Error::NotFound("user"))?;
+        let mut credentials = Vec::new();
+        let mut page = Page {
+            number: 1,
+            per_page: 200,
+            descending: false,
+        };
+        loop {
+            let listed = tx.credentials(tenant, Some(id), page).await?;
+            let last = listed.items.len() < page.per_page as usize;
+            credentials.extend(listed.items.into_iter().map(|credential| CredentialRecord {
+                credential,
+                user_id: user.external_id.clone(),
+            }));
+            if last {
+                break;
+            }
+            page.number += 1;
+        }
+        let transactions = tx.transactions(tenant, id).await?;
+        Ok(UserDetails {
+            user,
+            credentials,
+            transactions,
+        })
+    }
+
+    /// Deletes the user with their credentials and transactions.
+    pub async fn delete_user(&self, tenant: TenantId, id: UserId) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        load_tenant(&mut tx, tenant).await?;
+        if !tx.delete_user(tenant, id).await? {
+            return Err(Error::NotFound("user"));
+        }
+        tx.commit().await
+    }
+
+    /// Audit events matching `query`, newest first.
+    pub async fn audit_events(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+        page: Page,
+    ) -> Result<Paged<AuditEvent>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.audit_events(tenant, query, page).await
+    }
+
+    /// Removes ceremonies whose time has passed; returns how many.
+    pub async fn delete_expired_ceremonies(&self) -> Result<u64> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let removed = tx.delete_expired_ceremonies(now).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+fn issue_api_key(tenant: TenantId, name: &str, now: OffsetDateTime) -> Result<IssuedApiKey> {
+    validate_name("name", name)?;
+    let secret = ApiKeySecret::generate()?;
+    Ok(IssuedApiKey {
+        key: ApiKey {
+            id: Uuid::new_v4(),
+            tenant,
+            name: name.to_owned(),
+            secret_hash: secret.hash(),
+            created_at: now,
+        },
+        secret: secret.expose().to_owned(),
+    })
+}
+
+fn validate_name(field: &'static str, name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::Invalid {
+            field,
+            reason: format!("must have 1 to {MAX_NAME_CHARS} characters"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks what the engine relies on; shapes (URLs, enum spellings) are the dialect's concern.
+pub fn validate_config(config: &TenantConfig) -> Result<()> {
+    let rp = &config.relying_party;
+    let invalid = |field, reason: &str| {
+        Err(Error::Invalid {
+            field,
+            reason: reason.to_owned(),
+        })
+    };
+    if rp.id.trim().is_empty() {
+        return invalid("relying_party.id", "must not be empty");
+    }
+    if rp.origins.is_empty() || rp.origins.iter().any(|origin| origin.trim().is_empty()) {
+        return invalid("relying_party.origins", "must list at least one origin");
+    }
+    for (field, settings) in [("timeout", &config.passkey), ("mfa.timeout", &config.mfa)] {
+        validate_settings(field, settings)?;
+    }
+    RsaKeySize::try_from(config.rsa_bits)?;
+    Ok(())
+}
+
+fn validate_settings(field: &'static str, settings: &AuthenticatorSettings) -> Result<()> {
+    if settings.timeout_ms == 0 {
+        return Err(Error::Invalid {
+            field,
+            reason: "must be at least 1 millisecond".to_owned(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,438 @@
+//! MFA login, transactions, credential management, tenant administration and the audit trail
+//! of every ceremony, through the engine on SQLite in memory.
+
+use latchkey_engine::admin::NewTenant;
+use latchkey_engine::ceremonies::{CeremonyKind, NewTransaction};
+use latchkey_engine::model::{AuditQuery, CounterRule, TenantConfig, UserVerification};
+use latchkey_engine::{Error, Page};
+use latchkey_webauthn::decode_base64url;
+use serde_json::json;
+
+use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, fixture, meta, new_user};
+use crate::soft_authenticator::SoftAuthenticator;
+
+const PAGE: Page = Page {
+    number: 1,
+    per_page: 100,
+    descending: false,
+};
+
+async fn register_mfa(fx: &Fixture, authenticator: &SoftAuthenticator) {
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa, &meta())
+        .await
+        .unwrap();
+    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    fx.engine
+        .finish_registration(fx.tenant, &response, CeremonyKind::Mfa, &meta())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut second_factor = SoftAuthenticator::new();
+    let passkey = SoftAuthenticator::new();
+    register_mfa(&fx, &second_factor).await;
+    fx.register(&passkey).await;
+
+    let options = fx
+        .engine
+        .start_mfa_login(fx.tenant, USER, &meta())
+        .await
+        .unwrap();
+    assert_eq!(
+        options.allow_credentials,
+        [
+            second_factor.credential_id.clone(),
+            passkey.credential_id.clone()
+        ]
+    );
+    let response = second_factor.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let outcome = fx
+        .engine
+        .finish_mfa_login(fx.tenant, &response, &meta())
+        .await
+        .unwrap();
+    assert_eq!(outcome.credential_id, second_factor.credential_id);
+    assert_eq!(fx.verify(&outcome.token).await.sub, USER);
+
+    // An MFA challenge is not a passkey-login challenge.
+    let options = fx
+        .engine
+        .start_mfa_login(fx.tenant, USER, &meta())
+        .await
+        .unwrap();
+    let response = second_factor.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let refused = fx.engine.finish_login(fx.tenant, &response, &meta()).await;
+    assert!(
+        matches!(refused, Err(Error::CeremonyMismatch(_))),
+        "{refused:?}"
+    );
+
+    let unknown = fx
+        .engine
+        .start_mfa_login(fx.tenant, "nobody", &meta())
+        .await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound("user"))),
+        "{unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_transaction_binds_its_data_into_the_challenge_and_the_token() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    let transaction = NewTransaction {
+        user_id: USER.into(),
+        transaction_id: "payment-1".into(),
+        data: json!({"to": "bob", "amount": 10}),
+    };
+    let options = fx
+        .engine
+        .start_transaction(fx.tenant, transaction.clone(), &meta())
+        .await
+        .unwrap();
+    assert_eq!(options.challenge.len(), 64);
+    let bound = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        br#"payment-1{"amount":10,"to":"bob"}"#,
+    );
+    assert_eq!(&options.challenge[32..], bound.as_ref());
+    assert_eq!(
+        options.allow_credentials,
+        [authenticator.credential_id.clone()]
+    );
+
+    let reused = fx
+        .engine
+        .start_transaction(fx.tenant, transaction, &meta())
+        .await;
+    assert!(
+        matches!(reused, Err(Error::Conflict("transaction"))),
+        "{reused:?}"
+    );
+
+    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let outcome = fx
+        .engine
+        .finish_transaction(fx.tenant, &response, &meta())
+        .await
+        .unwrap();
+    assert_eq!(outcome.transaction_id.as_deref(), Some("payment-1"));
+    assert_eq!(
+        fx.verify(&outcome.token).await.trans.as_deref(),
+        Some("payment-1")
+    );
+
+    let user = fx.engine.users(fx.tenant, PAGE).await.unwrap().items[0].id;
+    let stored = fx.engine.transactions(fx.tenant, user).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].data, r#"{"amount":10,"to":"bob"}"#);
+
+    let second = fx
+        .engine
+        .start_transaction(
+            fx.tenant,
+            NewTransaction {
+                user_id: USER.into(),
+                transaction_id: "payment-2".into(),
+                data: json!(null),
+            },
+            &meta(),
+        )
+        .await;
+    assert!(second.is_ok());
+}
+
+#[tokio::test]
+async fn every_ceremony_is_audited_on_success_and_on_failure() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    let second_factor = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    register_mfa(&fx, &second_factor).await;
+    let options = fx
+        .engine
+        .start_transaction(
+            fx.tenant,
+            NewTransaction {
+                user_id: USER.into(),
+                transaction_id: "t-1".into(),
+                data: json!({}),
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    fx.engine
+        .finish_transaction(fx.tenant, &response, &meta())
+        .await
+        .unwrap();
+    // Failures: unknown users, a garbage response to each finish.
+    let _ = fx
+        .engine
+        .start_login(fx.tenant, Some("nobody"), &meta())
+        .await;
+    let _ = fx
+        .engine
+        .start_mfa_login(fx.tenant, "nobody", &meta())
+        .await;
+    let nobody = NewTransaction {
+        user_id: "nobody".into(),
+        transaction_id: "t-2".into(),
+        data: json!({}),
+    };
+    let _ = fx
+        .engine
+        .start_transaction(fx.tenant, nobody, &meta())
+        .await;
+    let garbage = b"{}";
+    for kind in [CeremonyKind::Passkey, CeremonyKind::Mfa] {
+        let _ = fx
+            .engine
+            .finish_registration(fx.tenant, garbage, kind, &meta())
+            .await;
+    }
+    let _ = fx.engine.finish_login(fx.tenant, garbage, &meta()).await;
+    let _ = fx
+        .engine
+        .finish_mfa_login(fx.tenant, garbage, &meta())
+        .await;
+    let _ = fx
+        .engine
+        .finish_transaction(fx.tenant, garbage, &meta())
+        .await;
+    let credential = authenticator.credential_id.clone();
+    fx.engine
+        .rename_credential(fx.tenant, &credential, "My key", &meta())
+        .await
+        .unwrap();
+    fx.engine
+        .delete_credential(fx.tenant, &credential, &meta())
+        .await
+        .unwrap();
+    let options = fx
+        .engine
+        .start_mfa_login(fx.tenant, USER, &meta())
+        .await
+        .unwrap();
+    authenticator = second_factor;
+    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    fx.engine
+        .finish_mfa_login(fx.tenant, &response, &meta())
+        .await
+        .unwrap();
+    let options = fx
+        .engine
+        .start_login(fx.tenant, None, &meta())
+        .await
+        .unwrap();
+    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let _ = fx.engine.finish_login(fx.tenant, &response, &meta()).await;
+    let _ = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
+        .await;
+
+    let events = fx.audit_events_matching(&AuditQuery::default()).await;
+    let mut kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut expected = vec![
+        "mfa_authentication_final_failed",
+        "mfa_authentication_final_succeeded",
+        "mfa_authentication_init_failed",
+        "mfa_authentication_init_succeeded",
+        "mfa_registration_final_failed",
+        "mfa_registration_final_succeeded",
+        "mfa_registration_init_succeeded",
+        "webauthn_authentication_final_failed",
+        "webauthn_authentication_init_failed",
+        "webauthn_authentication_init_succeeded",
+        "webauthn_credential_deleted",
+        "webauthn_credential_updated",
+        "webauthn_registration_final_failed",
+        "webauthn_registration_final_succeeded",
+        "webauthn_registration_init_succeeded",
+        "webauthn_transaction_final_failed",
+        "webauthn_transaction_final_succeeded",
+        "webauthn_transaction_init_failed",
+        "webauthn_transaction_init_succeeded",
+    ];
+    expected.sort_unstable();
+    assert_eq!(kinds, expected);
+    let failed_transaction = events
+        .iter()
+        .find(|event| event.kind == "webauthn_transaction_init_failed")
+        .unwrap();
+    assert_eq!(failed_transaction.transaction_id.as_deref(), Some("t-2"));
+    assert_eq!(failed_transaction.error.as_deref(), Some("user not found"));
+}
+
+#[tokio::test]
+async fn credentials_are_listed_with_their_owner_renamed_and_deleted() {
+    let fx = fixture(CounterRule::Reject).await;
+    let authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    let id = authenticator.credential_id.clone();
+
+    let listed = fx
+        .engine
+        .credentials(fx.tenant, Some(USER), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0].user_id, USER);
+    // The soft authenticator's AAGUID is in no table: the name falls back to the id.
+    let fallback = format!("cred-{}", latchkey_webauthn::encode_base64url(&id));
+    assert_eq!(
+        listed.items[0].credential.name.as_deref(),
+        Some(fallback.as_str())
+    );
+    let unknown_user = fx
+        .engine
+        .credentials(fx.tenant, Some("nobody"), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(unknown_user.total, 0);
+
+    fx.engine
+        .rename_credential(fx.tenant, &id, "Laptop", &meta())
+        .await
+        .unwrap();
+    let renamed = fx.engine.credential(fx.tenant, &id).await.unwrap();
+    assert_eq!(renamed.credential.name.as_deref(), Some("Laptop"));
+    let blank = fx
+        .engine
+        .rename_credential(fx.tenant, &id, " ", &meta())
+        .await;
+    assert!(matches!(blank, Err(Error::Invalid { .. })), "{blank:?}");
+
+    fx.engine
+        .delete_credential(fx.tenant, &id, &meta())
+        .await
+        .unwrap();
+    let gone = fx.engine.credential(fx.tenant, &id).await;
+    assert!(
+        matches!(gone, Err(Error::NotFound("credential"))),
+        "{gone:?}"
+    );
+    let again = fx.engine.delete_credential(fx.tenant, &id, &meta()).await;
+    assert!(
+        matches!(again, Err(Error::NotFound("credential"))),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn tenants_are_created_with_a_signing_key_and_a_working_api_key() {
+    let fx = fixture(CounterRule::Reject).await;
+    let config = TenantConfig::new(RP_ID, "Example", vec![ORIGIN.into()]);
+    assert_eq!(config.passkey.user_verification, UserVerification::Required);
+    assert_eq!(config.cors.allowed_origins, [ORIGIN]);
+    let (tenant, issued) = fx
+        .engine
+        .create_tenant(
+            NewTenant {
+                display_name: "Shop".into(),
+                config,
+            },
+            Some("Initial API Key"),
+        )
+        .await
+        .unwrap();
+    let issued = issued.unwrap();
+    assert_eq!(
+        decode_base64url("secret", &issued.secret, 100)
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(fx.engine.signing_keys(tenant.id).await.unwrap().len(), 1);
+
+    fx.engine
+        .authorize(tenant.id, Some(&issued.secret))
+        .await
+        .unwrap();
+    let wrong = fx.engine.authorize(tenant.id, Some("nope")).await;
+    assert!(matches!(wrong, Err(Error::ApiKeyInvalid)), "{wrong:?}");
+    // Another tenant's key is no key here.
+    let other = fx.engine.create_api_key(fx.tenant, "other").await.unwrap();
+    let foreign = fx.engine.authorize(tenant.id, Some(&other.secret)).await;
+    assert!(matches!(foreign, Err(Error::ApiKeyInvalid)), "{foreign:?}");
+
+    fx.engine
+        .delete_api_key(tenant.id, issued.key.id)
+        .await
+        .unwrap();
+    let revoked = fx.engine.authorize(tenant.id, Some(&issued.secret)).await;
+    assert!(matches!(revoked, Err(Error::ApiKeyInvalid)), "{revoked:?}");
+
+    let mut bad = TenantConfig::new(RP_ID, "Example", Vec::new());
+    let refused = fx
+        .engine
+        .replace_tenant_config(tenant.id, bad.clone())
+        .await;
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
+    bad.relying_party.origins = vec![ORIGIN.into()];
+    bad.rsa_bits = 1024;
+    let refused = fx.engine.replace_tenant_config(tenant.id, bad).await;
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
+
+    fx.engine.delete_tenant(tenant.id).await.unwrap();
+    let gone = fx.engine.tenant(tenant.id).await;
+    assert!(matches!(gone, Err(Error::NotFound("tenant"))), "{gone:?}");
+}
+
+#[tokio::test]
+async fn a_rotated_key_signs_while_the_old_one_still_verifies() {
+    let fx = fixture(CounterRule::Reject).await;
+    let authenticator = SoftAuthenticator::new();
+    let before = fx.register(&authenticator).await;
+    let old = fx.engine.signing_keys(fx.tenant).await.unwrap();
+    assert_eq!(old.len(), 1);
+
+    let new = fx.engine.rotate_signing_key(fx.tenant).await.unwrap();
+    let jwks = fx.engine.jwks(fx.tenant).await.unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [old[0].id.to_string(), new.id.to_string()]);
+    let claims = latchkey_engine::tokens::verify_token(&jwks, &before, fx.now()).unwrap();
+    assert_eq!(claims.sub, USER);
+
+    let mut second = SoftAuthenticator::new();
+    second.counter = 0;
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    let response = second.register(RP_ID, ORIGIN, &options.challenge);
+    let after = fx
+        .engine
+        .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap()
+        .token;
+    let header = after.split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&decode_base64url("header", header, 1000).unwrap()).unwrap();
+    assert_eq!(header["kid"], new.id.to_string());
+
+    fx.engine
+        .delete_signing_key(fx.tenant, old[0].id)
+        .await
+        .unwrap();
+    let jwks = fx.engine.jwks(fx.tenant).await.unwrap();
+    assert!(latchkey_engine::tokens::verify_token(&jwks, &before, fx.now()).is_err());
+}
