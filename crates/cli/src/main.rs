@@ -1,10 +1,17 @@
 //! `latchkey`: the passkey server's command line.
 
+mod config;
+mod database;
 mod inspect;
+mod serve;
+mod tenants;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::config::Config;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,12 +20,30 @@ use clap::{Parser, Subcommand};
     about = "A passkey (WebAuthn / FIDO2) server"
 )]
 struct Cli {
+    /// A TOML configuration file; LATCHKEY_* environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the public and admin APIs (with no configuration: SQLite file ./latchkey.db,
+    /// public API on 127.0.0.1:8000, admin API on 127.0.0.1:8001).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: tenants::TenantCommand,
+    },
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: tenants::ApiKeyCommand,
+    },
     /// Verify a WebAuthn payload offline and print what it contains as JSON.
     Inspect {
         #[command(subcommand)]
@@ -28,7 +53,50 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Inspect { what } => inspect::run(what),
+    if let Command::Inspect { what } = cli.command {
+        return inspect::run(what);
     }
+    init_logging();
+    let config = match Config::load(cli.config.as_deref(), |name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(error) => return fail(&error),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("cannot start the runtime: {error}")),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::Migrate => database::Database::open(&config.database_url)
+                .await
+                .map(|_| eprintln!("latchkey: database is up to date")),
+            Command::Tenant { command } => tenants::tenant(config, command).await,
+            Command::Apikey { command } => tenants::apikey(config, command).await,
+            Command::Inspect { .. } => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+fn fail(error: &str) -> ExitCode {
+    eprintln!("latchkey: {error}");
+    ExitCode::FAILURE
+}
+
+/// Logs go to stderr; `LATCHKEY_LOG` sets the filter (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -103,7 +103,7 @@ impl<S: Store> Engine<S> {
             meta,
             now,
         );
-        Self::record_success(&mut tx, &tenant, event).await?;
+        self.record_success(&mut tx, &tenant, event).await?;
         tx.commit().await
     }
 
@@ -131,7 +131,7 @@ impl<S: Store> Engine<S> {
             meta,
             now,
         );
-        Self::record_success(&mut tx, &tenant, event).await?;
+        self.record_success(&mut tx, &tenant, event).await?;
         tx.commit().await
     }
 }

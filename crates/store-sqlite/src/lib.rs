@@ -33,8 +33,8 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens the database at `url`: `sqlite://path/to/latchkey.db?mode=rwc` (created if
-    /// missing), or `sqlite::memory:` for tests.
+    /// Opens the database at `url`: `sqlite://path/to/latchkey.db` (created if missing), or
+    /// `sqlite::memory:` for tests.
     ///
     /// Every connection runs in WAL mode with foreign keys on (deleting a tenant or user
     /// cascades through them) and `synchronous = NORMAL`, which in WAL mode can lose the last
@@ -49,7 +49,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            .create_if_missing(true);
         let pool = if is_in_memory(url) {
             SqlitePoolOptions::new()
                 .max_connections(1)

@@ -143,7 +143,7 @@ impl<S: Store> Engine<S> {
             let challenge = self.challenge()?;
             let mut tx = self.store.write().await?;
             let tenant = load_tenant(&mut tx, tenant).await?;
-            context.store = tenant.config.audit.store;
+            context.audit_to(&tenant);
             let (user, allowed) = match user {
                 None => (None, Vec::new()),
                 Some(external_id) => {
@@ -155,7 +155,7 @@ impl<S: Store> Engine<S> {
             let options = self
                 .issue_assertion(&mut tx, &tenant, kind, challenge, user, allowed, None, now)
                 .await?;
-            Self::record_success(
+            self.record_success(
                 &mut tx,
                 &tenant,
                 audit_event(tenant.id, succeeded, None, context.actor.clone(), meta, now),
@@ -266,7 +266,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<LoginOutcome> {
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
-        context.store = tenant.config.audit.store;
+        context.audit_to(&tenant);
         let response = AuthenticationResponse::from_json(response_json)?;
         let challenge = challenge_of(&response.client_data_json)?;
         let ceremony =
@@ -354,7 +354,7 @@ impl<S: Store> Engine<S> {
             now,
         );
         event.transaction_id = transaction.clone();
-        Self::record_success(&mut tx, &tenant, event).await?;
+        self.record_success(&mut tx, &tenant, event).await?;
         tx.commit().await?;
         Ok(LoginOutcome {
             token,

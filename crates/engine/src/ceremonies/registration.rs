@@ -135,7 +135,7 @@ impl<S: Store> Engine<S> {
         let challenge = self.challenge()?;
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
-        context.store = tenant.config.audit.store;
+        context.audit_to(&tenant);
         let settings = match kind {
             CeremonyKind::Passkey => &tenant.config.passkey,
             CeremonyKind::Mfa => &tenant.config.mfa,
@@ -172,7 +172,7 @@ impl<S: Store> Engine<S> {
         })
         .await?;
         let actor = Some(user.external_id.clone());
-        Self::record_success(
+        self.record_success(
             &mut tx,
             &tenant,
             audit_event(tenant.id, succeeded, None, actor, meta, now),
@@ -227,7 +227,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<RegistrationOutcome> {
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
-        context.store = tenant.config.audit.store;
+        context.audit_to(&tenant);
         let response = RegistrationResponse::from_json(response_json)?;
         let challenge = challenge_of(&response.client_data_json)?;
         let ceremony = take_ceremony(
@@ -289,7 +289,7 @@ impl<S: Store> Engine<S> {
         let claims = Claims::new(&user.external_id, &rp.id, &credential.id, None, now);
         let token = sign_token(&signer, &claims)?;
         let actor = Some(user.external_id.clone());
-        Self::record_success(
+        self.record_success(
             &mut tx,
             &tenant,
             audit_event(tenant.id, succeeded, None, actor, meta, now),

@@ -56,7 +56,7 @@ impl<S: Store> Engine<S> {
 
             let mut tx = self.store.write().await?;
             let tenant = load_tenant(&mut tx, tenant).await?;
-            context.store = tenant.config.audit.store;
+            context.audit_to(&tenant);
             let user = user_by_external_id(&mut tx, tenant.id, &transaction.user_id).await?;
             let record = Transaction {
                 id: Uuid::new_v4(),
@@ -94,7 +94,7 @@ impl<S: Store> Engine<S> {
                 now,
             );
             event.transaction_id = Some(record.identifier);
-            Self::record_success(&mut tx, &tenant, event).await?;
+            self.record_success(&mut tx, &tenant, event).await?;
             tx.commit().await?;
             Ok(options)
         }

@@ -436,3 +436,50 @@ async fn a_rotated_key_signs_while_the_old_one_still_verifies() {
     let jwks = fx.engine.jwks(fx.tenant).await.unwrap();
     assert!(latchkey_engine::tokens::verify_token(&jwks, &before, fx.now()).is_err());
 }
+
+#[tokio::test]
+async fn tenants_asking_for_console_audit_get_their_events_printed() {
+    use std::sync::{Arc, Mutex};
+
+    use latchkey_engine::ceremonies::Engine;
+    use latchkey_engine::secrets::MasterKey;
+    use latchkey_store_sqlite::SqliteStore;
+
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&printed);
+    let engine = Engine::new(
+        store,
+        MasterKey::generate().unwrap(),
+        crate::ceremonies::start,
+    )
+    .with_audit_console(move |event| sink.lock().unwrap().push(event.kind.clone()));
+    let mut config = TenantConfig::new(RP_ID, "Example", vec![ORIGIN.into()]);
+    config.audit.console = true;
+    config.audit.store = false;
+    let (tenant, _) = engine
+        .create_tenant(
+            NewTenant {
+                display_name: "Loud".into(),
+                config,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine.start_login(tenant.id, None, &meta()).await.unwrap();
+    let _ = engine.start_login(tenant.id, Some("nobody"), &meta()).await;
+    assert_eq!(
+        *printed.lock().unwrap(),
+        [
+            "webauthn_authentication_init_succeeded",
+            "webauthn_authentication_init_failed"
+        ]
+    );
+    let stored = engine
+        .audit_events(tenant.id, &AuditQuery::default(), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(stored.total, 0);
+}

@@ -1,0 +1,454 @@
+//! The tenant configuration as the admin API reads and writes it: the original server's shape
+//! (`cors`, `webauthn`, `mfa`) plus latchkey's optional blocks (`signing`, `counter`, `audit`).
+
+use latchkey_engine::model::{
+    Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, CorsConfig, CounterRule,
+    RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig, UserVerification,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::http::validate::Violations;
+
+/// The `config` object of `POST /tenants` and the body of `PUT /tenants/{id}/config`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(super) struct ConfigRequest {
+    cors: CorsRequest,
+    webauthn: WebauthnRequest,
+    mfa: Option<MfaRequest>,
+    signing: Option<SigningBody>,
+    counter: Option<CounterRule>,
+    audit: Option<AuditRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct CorsRequest {
+    allowed_origins: Vec<String>,
+    allow_unsafe_wildcard: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct WebauthnRequest {
+    relying_party: RelyingPartyRequest,
+    timeout: u32,
+    user_verification: Option<UserVerification>,
+    attachment: Option<Attachment>,
+    attestation_preference: Option<AttestationPreference>,
+    resident_key_requirement: Option<ResidentKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct RelyingPartyRequest {
+    id: String,
+    display_name: String,
+    icon: Option<String>,
+    origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct MfaRequest {
+    timeout: u32,
+    user_verification: Option<UserVerification>,
+    attachment: Option<Attachment>,
+    attestation_preference: Option<AttestationPreference>,
+    resident_key_requirement: Option<ResidentKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SigningBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    algorithm: Option<SigningAlgorithm>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rsa_bits: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct AuditRequest {
+    store: Option<bool>,
+    console: Option<bool>,
+}
+
+impl ConfigRequest {
+    /// The configuration this request describes, or the broken field rules in the wording of
+    /// the original's validator (`timeout is a required field`). Absent fields fail earlier,
+    /// when the body is parsed; this catches the present but empty ones.
+    ///
+    /// Absent original-server settings take the original's defaults. Absent latchkey blocks keep
+    /// `current` (so that a client that only knows the original's API does not reset them when
+    /// it replaces a configuration), or take the engine's defaults for a new tenant. The engine
+    /// checks the values themselves.
+    pub(super) fn into_config(
+        self,
+        current: Option<&TenantConfig>,
+    ) -> Result<TenantConfig, String> {
+        let Self {
+            cors,
+            webauthn,
+            mfa,
+            signing,
+            counter,
+            audit,
+        } = self;
+        let relying_party = webauthn.relying_party;
+        let mut violations = Violations::default();
+        at_least_one(&mut violations, "allowed_origins", &cors.allowed_origins);
+        violations.required("id", &relying_party.id);
+        violations.required("display_name", &relying_party.display_name);
+        if let Some(icon) = &relying_party.icon {
+            violations.url("icon", icon);
+        }
+        at_least_one(&mut violations, "origins", &relying_party.origins);
+        if webauthn.timeout == 0 || mfa.as_ref().is_some_and(|mfa| mfa.timeout == 0) {
+            violations.push("timeout is a required field");
+        }
+        violations.finish()?;
+
+        let mut config = TenantConfig::new(
+            &relying_party.id,
+            &relying_party.display_name,
+            relying_party.origins,
+        );
+        config.relying_party.icon = relying_party.icon;
+        config.cors = CorsConfig {
+            allowed_origins: cors.allowed_origins,
+            allow_unsafe_wildcard: cors.allow_unsafe_wildcard,
+        };
+        config.passkey.timeout_ms = webauthn.timeout;
+        config.passkey.attachment = webauthn.attachment;
+        overlay(
+            &mut config.passkey,
+            webauthn.user_verification,
+            webauthn.attestation_preference,
+            webauthn.resident_key_requirement,
+        );
+        config.mfa = AuthenticatorSettings::mfa_defaults(webauthn.timeout);
+        if let Some(mfa) = mfa {
+            config.mfa.timeout_ms = mfa.timeout;
+            if mfa.attachment.is_some() {
+                config.mfa.attachment = mfa.attachment;
+            }
+            overlay(
+                &mut config.mfa,
+                mfa.user_verification,
+                mfa.attestation_preference,
+                mfa.resident_key_requirement,
+            );
+        }
+
+        if let Some(current) = current {
+            config.audit = current.audit.clone();
+            config.counter = current.counter;
+            config.signing_algorithm = current.signing_algorithm;
+            config.rsa_bits = current.rsa_bits;
+        }
+        if let Some(signing) = signing {
+            config.signing_algorithm = signing.algorithm.unwrap_or(config.signing_algorithm);
+            config.rsa_bits = signing.rsa_bits.unwrap_or(config.rsa_bits);
+        }
+        config.counter = counter.unwrap_or(config.counter);
+        if let Some(audit) = audit {
+            config.audit = AuditConfig {
+                store: audit.store.unwrap_or(config.audit.store),
+                console: audit.console.unwrap_or(config.audit.console),
+            };
+        }
+        Ok(config)
+    }
+}
+
+fn at_least_one(violations: &mut Violations, field: &str, values: &[String]) {
+    if values.is_empty() {
+        violations.push(format!("{field} must contain at least 1 item"));
+    }
+}
+
+fn overlay(
+    settings: &mut AuthenticatorSettings,
+    user_verification: Option<UserVerification>,
+    attestation: Option<AttestationPreference>,
+    resident_key: Option<ResidentKey>,
+) {
+    settings.user_verification = user_verification.unwrap_or(settings.user_verification);
+    settings.attestation = attestation.unwrap_or(settings.attestation);
+    settings.resident_key = resident_key.unwrap_or(settings.resident_key);
+}
+
+/// `GET /tenants/{id}`.
+#[derive(Debug, Serialize)]
+pub(super) struct TenantResponse {
+    id: uuid::Uuid,
+    display_name: String,
+    config: ConfigResponse,
+}
+
+impl From<Tenant> for TenantResponse {
+    fn from(tenant: Tenant) -> Self {
+        Self {
+            id: tenant.id.0,
+            display_name: tenant.display_name,
+            config: ConfigResponse::from(tenant.config),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigResponse {
+    cors: CorsResponse,
+    webauthn: WebauthnResponse,
+    mfa: SettingsResponse,
+    signing: SigningBody,
+    counter: CounterRule,
+    audit: AuditResponse,
+}
+
+#[derive(Debug, Serialize)]
+struct CorsResponse {
+    allowed_origins: Vec<String>,
+    allow_unsafe_wildcard: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct WebauthnResponse {
+    relying_party: RelyingPartyResponse,
+    #[serde(flatten)]
+    settings: SettingsResponse,
+}
+
+#[derive(Debug, Serialize)]
+struct RelyingPartyResponse {
+    id: String,
+    display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<String>,
+    origins: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SettingsResponse {
+    timeout: u32,
+    user_verification: UserVerification,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachment: Option<Attachment>,
+    attestation_preference: AttestationPreference,
+    resident_key_requirement: ResidentKey,
+}
+
+#[derive(Debug, Serialize)]
+struct AuditResponse {
+    store: bool,
+    console: bool,
+}
+
+impl From<TenantConfig> for ConfigResponse {
+    fn from(config: TenantConfig) -> Self {
+        let RelyingPartyConfig {
+            id,
+            display_name,
+            icon,
+            origins,
+        } = config.relying_party;
+        let signing = SigningBody {
+            algorithm: Some(config.signing_algorithm),
+            rsa_bits: (config.signing_algorithm == SigningAlgorithm::RS256)
+                .then_some(config.rsa_bits),
+        };
+        Self {
+            cors: CorsResponse {
+                allowed_origins: config.cors.allowed_origins,
+                allow_unsafe_wildcard: config.cors.allow_unsafe_wildcard,
+            },
+            webauthn: WebauthnResponse {
+                relying_party: RelyingPartyResponse {
+                    id,
+                    display_name,
+                    icon,
+                    origins,
+                },
+                settings: SettingsResponse::from(config.passkey),
+            },
+            mfa: SettingsResponse::from(config.mfa),
+            signing,
+            counter: config.counter,
+            audit: AuditResponse {
+                store: config.audit.store,
+                console: config.audit.console,
+            },
+        }
+    }
+}
+
+impl From<AuthenticatorSettings> for SettingsResponse {
+    fn from(settings: AuthenticatorSettings) -> Self {
+        Self {
+            timeout: settings.timeout_ms,
+            user_verification: settings.user_verification,
+            attachment: settings.attachment,
+            attestation_preference: settings.attestation,
+            resident_key_requirement: settings.resident_key,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use latchkey_engine::model::TenantId;
+    use serde_json::{Value, json};
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn request(body: Value) -> ConfigRequest {
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn rendered(config: TenantConfig) -> Value {
+        let tenant = Tenant {
+            id: TenantId(Uuid::nil()),
+            display_name: "Example".to_owned(),
+            config,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        serde_json::to_value(TenantResponse::from(tenant)).unwrap()
+    }
+
+    /// The example of the original's documentation, with only the required fields.
+    fn minimal() -> Value {
+        json!({
+            "cors": {"allowed_origins": ["https://example.com"], "allow_unsafe_wildcard": false},
+            "webauthn": {
+                "relying_party": {
+                    "id": "example.com",
+                    "display_name": "Example",
+                    "origins": ["https://example.com"]
+                },
+                "timeout": 60000
+            }
+        })
+    }
+
+    #[test]
+    fn minimal_body_takes_the_original_defaults() {
+        let config = request(minimal()).into_config(None).unwrap();
+        assert_eq!(
+            rendered(config),
+            json!({
+                "id": "00000000-0000-0000-0000-000000000000",
+                "display_name": "Example",
+                "config": {
+                    "cors": {"allowed_origins": ["https://example.com"], "allow_unsafe_wildcard": false},
+                    "webauthn": {
+                        "relying_party": {
+                            "id": "example.com",
+                            "display_name": "Example",
+                            "origins": ["https://example.com"]
+                        },
+                        "timeout": 60000,
+                        "user_verification": "required",
+                        "attestation_preference": "direct",
+                        "resident_key_requirement": "required"
+                    },
+                    "mfa": {
+                        "timeout": 60000,
+                        "user_verification": "preferred",
+                        "attachment": "cross-platform",
+                        "attestation_preference": "direct",
+                        "resident_key_requirement": "discouraged"
+                    },
+                    "signing": {"algorithm": "RS256", "rsa_bits": 2048},
+                    "counter": "reject",
+                    "audit": {"store": true, "console": false}
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn full_body_round_trips() {
+        let config = json!({
+            "cors": {"allowed_origins": ["https://a.example", "https://b.example"], "allow_unsafe_wildcard": true},
+            "webauthn": {
+                "relying_party": {
+                    "id": "a.example",
+                    "display_name": "A",
+                    "icon": "https://a.example/icon.png",
+                    "origins": ["https://a.example", "android:apk-key-hash:abc"]
+                },
+                "timeout": 120000,
+                "user_verification": "preferred",
+                "attachment": "platform",
+                "attestation_preference": "none",
+                "resident_key_requirement": "preferred"
+            },
+            "mfa": {
+                "timeout": 30000,
+                "user_verification": "discouraged",
+                "attachment": "platform",
+                "attestation_preference": "indirect",
+                "resident_key_requirement": "required"
+            },
+            "signing": {"algorithm": "ES256"},
+            "counter": "audit_only",
+            "audit": {"store": false, "console": true}
+        });
+        let parsed = request(config.clone()).into_config(None).unwrap();
+        assert_eq!(parsed.signing_algorithm, SigningAlgorithm::ES256);
+        let shown = rendered(parsed.clone());
+        assert_eq!(shown["config"], config);
+        // What GET shows, PUT accepts unchanged.
+        assert_eq!(
+            request(shown["config"].clone()).into_config(None).unwrap(),
+            parsed
+        );
+    }
+
+    #[test]
+    fn replacing_keeps_latchkey_settings_the_body_leaves_out() {
+        let mut current = request(minimal()).into_config(None).unwrap();
+        current.counter = CounterRule::AuditOnly;
+        current.signing_algorithm = SigningAlgorithm::EdDSA;
+        current.audit.console = true;
+
+        let mut body = minimal();
+        body["audit"] = json!({"store": false});
+        let replaced = request(body).into_config(Some(&current)).unwrap();
+        assert_eq!(replaced.counter, CounterRule::AuditOnly);
+        assert_eq!(replaced.signing_algorithm, SigningAlgorithm::EdDSA);
+        assert_eq!(
+            replaced.audit,
+            AuditConfig {
+                store: false,
+                console: true
+            }
+        );
+    }
+
+    #[test]
+    fn empty_fields_are_named() {
+        let mut body = minimal();
+        body["cors"]["allowed_origins"] = json!([]);
+        body["webauthn"]["relying_party"]["display_name"] = json!("");
+        body["webauthn"]["timeout"] = json!(0);
+        body["mfa"] = json!({"timeout": 0});
+        let error = request(body).into_config(None).unwrap_err();
+        assert_eq!(
+            error,
+            "allowed_origins must contain at least 1 item and display_name is a required field \
+             and timeout is a required field"
+        );
+    }
+
+    #[test]
+    fn absent_fields_fail_to_parse() {
+        let mut body = minimal();
+        body["webauthn"].as_object_mut().unwrap().remove("timeout");
+        let error = serde_json::from_value::<ConfigRequest>(body).unwrap_err();
+        assert_eq!(error.to_string(), "missing field `timeout`");
+    }
+
+    #[test]
+    fn rsa_bits_are_carried_to_the_engine() {
+        let mut body = minimal();
+        body["signing"] = json!({"algorithm": "RS256", "rsa_bits": 4096});
+        assert_eq!(request(body).into_config(None).unwrap().rsa_bits, 4096);
+    }
+}

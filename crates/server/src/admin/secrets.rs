@@ -1,0 +1,155 @@
+//! `/tenants/{id}/secrets/api` (API keys) and `/tenants/{id}/secrets/jwk` (token-signing keys).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::Store;
+use latchkey_engine::model::{ApiKey, SigningAlgorithm, SigningKey};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AdminState;
+use super::error::answer;
+use super::path::{ItemPath, TenantPath};
+use super::tenants::{NewApiKeyResponse, parse, refusal};
+use crate::hanko::timestamps::rfc3339;
+use crate::http::error::ApiError;
+use crate::http::json::RawJson;
+use crate::http::validate::Violations;
+
+const CREATE: &str = "unable to create key";
+const REMOVE: &str = "unable to remove key";
+
+/// An API key without its secret, which latchkey does not keep.
+#[derive(Debug, Serialize)]
+pub(super) struct ApiKeyResponse {
+    id: Uuid,
+    name: String,
+    created_at: String,
+}
+
+impl From<ApiKey> for ApiKeyResponse {
+    fn from(key: ApiKey) -> Self {
+        Self {
+            id: key.id,
+            name: key.name,
+            created_at: rfc3339(key.created_at),
+        }
+    }
+}
+
+/// A signing key without key material; `id` is its JWK `kid`.
+#[derive(Debug, Serialize)]
+pub(super) struct SigningKeyResponse {
+    id: Uuid,
+    algorithm: SigningAlgorithm,
+    created_at: String,
+}
+
+impl From<SigningKey> for SigningKeyResponse {
+    fn from(key: SigningKey) -> Self {
+        Self {
+            id: key.id,
+            algorithm: key.algorithm,
+            created_at: rfc3339(key.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateApiKeyRequest {
+    #[serde(default)]
+    name: String,
+}
+
+pub(super) async fn api_keys<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(tenant): TenantPath,
+) -> Result<Json<Vec<ApiKeyResponse>>, ApiError> {
+    let keys = state
+        .engine
+        .api_keys(tenant)
+        .await
+        .map_err(|error| answer(error, "unable to list keys"))?;
+    Ok(Json(keys.into_iter().map(ApiKeyResponse::from).collect()))
+}
+
+pub(super) async fn create_api_key<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(tenant): TenantPath,
+    RawJson(body): RawJson,
+) -> Result<Response, ApiError> {
+    let request: CreateApiKeyRequest = parse(&body, CREATE)?;
+    let mut violations = Violations::default();
+    violations.required("name", &request.name);
+    violations.finish().map_err(refusal(CREATE))?;
+    let issued = state
+        .engine
+        .create_api_key(tenant, &request.name)
+        .await
+        .map_err(|error| answer(error, CREATE))?;
+    tracing::info!(tenant = %tenant.0, key = %issued.key.id, "api key created");
+    Ok((StatusCode::CREATED, Json(NewApiKeyResponse::from(issued))).into_response())
+}
+
+pub(super) async fn delete_api_key<S: Store>(
+    State(state): State<AdminState<S>>,
+    path: ItemPath,
+) -> Result<StatusCode, ApiError> {
+    let id = path.uuid(invalid_secret_id)?;
+    state
+        .engine
+        .delete_api_key(path.tenant, id)
+        .await
+        .map_err(|error| answer(error, REMOVE))?;
+    tracing::info!(tenant = %path.tenant.0, key = %id, "api key deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn signing_keys<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(tenant): TenantPath,
+) -> Result<Json<Vec<SigningKeyResponse>>, ApiError> {
+    let keys = state
+        .engine
+        .signing_keys(tenant)
+        .await
+        .map_err(|error| answer(error, "unable to list keys"))?;
+    Ok(Json(
+        keys.into_iter().map(SigningKeyResponse::from).collect(),
+    ))
+}
+
+/// Adds a signing key that signs from now on. The original's body (`{"name"}`) named a secret
+/// that keys were derived from; latchkey's keys have no name, so the body is not read.
+pub(super) async fn rotate_signing_key<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(tenant): TenantPath,
+) -> Result<Response, ApiError> {
+    let key = state
+        .engine
+        .rotate_signing_key(tenant)
+        .await
+        .map_err(|error| answer(error, CREATE))?;
+    tracing::info!(tenant = %tenant.0, kid = %key.id, "signing key rotated");
+    Ok((StatusCode::CREATED, Json(SigningKeyResponse::from(key))).into_response())
+}
+
+pub(super) async fn delete_signing_key<S: Store>(
+    State(state): State<AdminState<S>>,
+    path: ItemPath,
+) -> Result<StatusCode, ApiError> {
+    let id = path.uuid(invalid_secret_id)?;
+    state
+        .engine
+        .delete_signing_key(path.tenant, id)
+        .await
+        .map_err(|error| answer(error, REMOVE))?;
+    tracing::info!(tenant = %path.tenant.0, kid = %id, "signing key deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn invalid_secret_id() -> ApiError {
+    ApiError::bad_request(REMOVE).with_details("secret_id must be a valid uuid4")
+}

@@ -1,0 +1,199 @@
+//! `/tenants` and `/tenants/{id}`: create, list, read, rename, reconfigure, delete.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::Store;
+use latchkey_engine::admin::{IssuedApiKey, NewTenant};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AdminState;
+use super::config::{ConfigRequest, TenantResponse};
+use super::error::answer;
+use super::path::TenantPath;
+use crate::hanko::timestamps::rfc3339;
+use crate::http::error::ApiError;
+use crate::http::json::RawJson;
+use crate::http::validate::Violations;
+
+/// Name of the API key `create_api_key` asks for, as the original names it.
+const INITIAL_API_KEY: &str = "Initial API Key";
+
+const CREATE: &str = "unable to create tenant";
+const UPDATE: &str = "unable to update tenant";
+const UPDATE_CONFIG: &str = "unable to update tenant config";
+
+#[derive(Debug, Serialize)]
+pub(super) struct TenantSummary {
+    id: Uuid,
+    display_name: String,
+}
+
+pub(super) async fn list<S: Store>(
+    State(state): State<AdminState<S>>,
+) -> Result<Json<Vec<TenantSummary>>, ApiError> {
+    let tenants = state
+        .engine
+        .tenants()
+        .await
+        .map_err(|error| answer(error, "unable to list tenants"))?;
+    Ok(Json(
+        tenants
+            .into_iter()
+            .map(|tenant| TenantSummary {
+                id: tenant.id.0,
+                display_name: tenant.display_name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateTenantRequest {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    create_api_key: bool,
+    config: ConfigRequest,
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedTenant {
+    id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<NewApiKeyResponse>,
+}
+
+/// An API key with its secret: the only answer that ever shows one.
+#[derive(Debug, Serialize)]
+pub(super) struct NewApiKeyResponse {
+    id: Uuid,
+    name: String,
+    secret: String,
+    created_at: String,
+}
+
+impl From<IssuedApiKey> for NewApiKeyResponse {
+    fn from(issued: IssuedApiKey) -> Self {
+        Self {
+            id: issued.key.id,
+            name: issued.key.name,
+            secret: issued.secret,
+            created_at: rfc3339(issued.key.created_at),
+        }
+    }
+}
+
+pub(super) async fn create<S: Store>(
+    State(state): State<AdminState<S>>,
+    RawJson(body): RawJson,
+) -> Result<Response, ApiError> {
+    let request: CreateTenantRequest = parse(&body, CREATE)?;
+    let mut violations = Violations::default();
+    violations.required("display_name", &request.display_name);
+    violations.finish().map_err(refusal(CREATE))?;
+    let config = request.config.into_config(None).map_err(refusal(CREATE))?;
+    let new = NewTenant {
+        display_name: request.display_name,
+        config,
+    };
+    let api_key_name = request.create_api_key.then_some(INITIAL_API_KEY);
+    let (tenant, issued) = state
+        .engine
+        .create_tenant(new, api_key_name)
+        .await
+        .map_err(|error| answer(error, CREATE))?;
+    tracing::info!(tenant = %tenant.id.0, "tenant created");
+    let created = CreatedTenant {
+        id: tenant.id.0,
+        api_key: issued.map(NewApiKeyResponse::from),
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub(super) async fn show<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(id): TenantPath,
+) -> Result<Json<TenantResponse>, ApiError> {
+    let tenant = state
+        .engine
+        .tenant(id)
+        .await
+        .map_err(|error| answer(error, "unable to get tenant"))?;
+    Ok(Json(TenantResponse::from(tenant)))
+}
+
+#[derive(Debug, Deserialize)]
+struct RenameRequest {
+    #[serde(default)]
+    display_name: String,
+}
+
+pub(super) async fn rename<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(id): TenantPath,
+    RawJson(body): RawJson,
+) -> Result<StatusCode, ApiError> {
+    let request: RenameRequest = parse(&body, UPDATE)?;
+    let mut violations = Violations::default();
+    violations.required("display_name", &request.display_name);
+    violations.finish().map_err(refusal(UPDATE))?;
+    state
+        .engine
+        .rename_tenant(id, request.display_name)
+        .await
+        .map_err(|error| answer(error, UPDATE))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn replace_config<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(id): TenantPath,
+    RawJson(body): RawJson,
+) -> Result<StatusCode, ApiError> {
+    let current = state
+        .engine
+        .tenant(id)
+        .await
+        .map_err(|error| answer(error, UPDATE_CONFIG))?;
+    let request: ConfigRequest = parse(&body, UPDATE_CONFIG)?;
+    let config = request
+        .into_config(Some(&current.config))
+        .map_err(refusal(UPDATE_CONFIG))?;
+    state
+        .engine
+        .replace_tenant_config(id, config)
+        .await
+        .map_err(|error| answer(error, UPDATE_CONFIG))?;
+    tracing::info!(tenant = %id.0, "tenant config replaced");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn remove<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(id): TenantPath,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .delete_tenant(id)
+        .await
+        .map_err(|error| answer(error, "unable to delete tenant"))?;
+    tracing::info!(tenant = %id.0, "tenant deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reads a body; a malformed one is refused under the action's title, as the original does.
+pub(super) fn parse<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    action: &'static str,
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_request(action).with_details(error.to_string()))
+}
+
+/// Turns broken field rules into a 400 under the action's title.
+pub(super) fn refusal(action: &'static str) -> impl FnOnce(String) -> ApiError {
+    move |details| ApiError::bad_request(action).with_details(details)
+}

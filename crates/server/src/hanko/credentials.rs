@@ -1,0 +1,222 @@
+//! `/{tenant}/credentials`: list, read, rename and delete a tenant's credentials.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_engine::ceremonies::Engine;
+use latchkey_engine::credentials::CredentialRecord;
+use latchkey_engine::{Page, Store};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::{Endpoint, api_error};
+use super::tenant::{ApiKeyed, CurrentTenant};
+use super::timestamps::rfc3339;
+use crate::http::ApiError;
+use crate::http::json::{ValidJson, null_as_empty};
+use crate::http::meta::Meta;
+use crate::http::pagination::{self, PageParams, RequestUrl, first_value};
+use crate::http::path::PathParams;
+use crate::http::validate::{Validate, Violations};
+
+/// A credential as the original's `CredentialDto` shows it, plus the owner's `user_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CredentialDto {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub public_key: String,
+    pub attestation_type: String,
+    pub aaguid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+    pub created_at: String,
+    pub transports: Vec<String>,
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+    pub is_mfa: bool,
+    pub user_id: String,
+}
+
+impl From<CredentialRecord> for CredentialDto {
+    fn from(record: CredentialRecord) -> Self {
+        let credential = record.credential;
+        Self {
+            id: URL_SAFE_NO_PAD.encode(&credential.id),
+            name: credential.name,
+            public_key: URL_SAFE_NO_PAD.encode(&credential.public_key),
+            attestation_type: credential.attestation_format,
+            aaguid: Uuid::from_bytes(credential.aaguid).hyphenated().to_string(),
+            last_used_at: credential.last_used_at.map(rfc3339),
+            created_at: rfc3339(credential.created_at),
+            transports: credential
+                .transports
+                .into_iter()
+                .filter(|transport| !transport.is_empty())
+                .collect(),
+            backup_eligible: credential.backup_eligible,
+            backup_state: credential.backup_state,
+            is_mfa: credential.is_mfa,
+            user_id: record.user_id,
+        }
+    }
+}
+
+/// GET `/{tenant}/credentials?user_id&page&per_page&order`.
+pub async fn list<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    url: RequestUrl,
+) -> Result<Response, ApiError> {
+    let params = PageParams::from_pairs(&url.query).map_err(ApiError::unprocessable_body)?;
+    let order = first_value(&url.query, "order").unwrap_or("desc");
+    let mut violations = Violations::default();
+    violations.one_of("Order", order, &["desc", "asc"]);
+    violations.finish().map_err(ApiError::invalid_request)?;
+    let page = Page {
+        number: params.page,
+        per_page: params.per_page,
+        descending: order == "desc",
+    };
+    let listed = engine
+        .credentials(tenant.id(), first_value(&url.query, "user_id"), page)
+        .await
+        .map_err(|error| api_error(Endpoint::Credentials, error))?;
+    let headers = pagination::headers(&url, params, listed.total);
+    let items: Vec<CredentialDto> = listed.items.into_iter().map(CredentialDto::from).collect();
+    Ok((headers, Json(items)).into_response())
+}
+
+/// GET `/{tenant}/credentials/{credential_id}`.
+pub async fn get<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    PathParams((_, id)): PathParams<(String, String)>,
+) -> Result<Json<CredentialDto>, ApiError> {
+    let endpoint = Endpoint::Credential(&id);
+    let raw = decode_id(&id)?;
+    let record = engine
+        .credential(tenant.id(), &raw)
+        .await
+        .map_err(|error| api_error(endpoint, error))?;
+    Ok(Json(record.into()))
+}
+
+/// Body of PATCH `/{tenant}/credentials/{credential_id}`.
+#[derive(Debug, Deserialize)]
+pub struct Rename {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    name: String,
+}
+
+impl Validate for Rename {
+    fn validate(&self) -> Result<(), String> {
+        let mut violations = Violations::default();
+        violations.required("name", &self.name);
+        violations.finish()
+    }
+}
+
+/// PATCH `/{tenant}/credentials/{credential_id}`: renames, answers 204.
+pub async fn rename<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    Meta(meta): Meta,
+    PathParams((_, id)): PathParams<(String, String)>,
+    ValidJson(body): ValidJson<Rename>,
+) -> Result<StatusCode, ApiError> {
+    let raw = decode_id(&id)?;
+    engine
+        .rename_credential(tenant.id(), &raw, &body.name, &meta)
+        .await
+        .map_err(|error| api_error(Endpoint::Credential(&id), error))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// DELETE `/{tenant}/credentials/{credential_id}`: answers 204.
+pub async fn delete<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    Meta(meta): Meta,
+    PathParams((_, id)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let raw = decode_id(&id)?;
+    engine
+        .delete_credential(tenant.id(), &raw, &meta)
+        .await
+        .map_err(|error| api_error(Endpoint::Credential(&id), error))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Credential ids are base64url without padding on the wire; anything else names no
+/// credential.
+fn decode_id(id: &str) -> Result<Vec<u8>, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(id)
+        .ok()
+        .filter(|raw| !raw.is_empty())
+        .ok_or_else(|| {
+            api_error(
+                Endpoint::Credential(id),
+                latchkey_engine::Error::NotFound("credential"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use latchkey_engine::model::{Credential, TenantId, UserId};
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn credential_json_has_the_original_fields() {
+        let record = CredentialRecord {
+            credential: Credential {
+                id: vec![1, 2, 3, 4],
+                tenant: TenantId(Uuid::nil()),
+                user: UserId(Uuid::nil()),
+                name: Some("iCloud Keychain".to_owned()),
+                public_key: vec![0xa5, 0x01],
+                attestation_format: "none".to_owned(),
+                aaguid: [0; 16],
+                sign_count: 0,
+                transports: Vec::new(),
+                backup_eligible: true,
+                backup_state: false,
+                is_mfa: false,
+                created_at: datetime!(2024-01-02 03:04:05.5 UTC),
+                last_used_at: None,
+            },
+            user_id: "user-1".to_owned(),
+        };
+        assert_eq!(
+            serde_json::to_string(&CredentialDto::from(record)).unwrap(),
+            concat!(
+                r#"{"id":"AQIDBA","name":"iCloud Keychain","public_key":"pQE","#,
+                r#""attestation_type":"none","aaguid":"00000000-0000-0000-0000-000000000000","#,
+                r#""created_at":"2024-01-02T03:04:05.5Z","transports":[],"backup_eligible":true,"#,
+                r#""backup_state":false,"is_mfa":false,"user_id":"user-1"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn bad_ids_name_no_credential() {
+        let error = decode_id("not base64!").unwrap_err();
+        assert_eq!(error.status, StatusCode::NOT_FOUND);
+        assert_eq!(error.title, "credential with id 'not base64!' not found");
+        assert_eq!(decode_id("AQIDBA").unwrap(), vec![1, 2, 3, 4]);
+        assert!(decode_id("AQIDBA==").is_err());
+    }
+}

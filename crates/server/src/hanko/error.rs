@@ -1,0 +1,281 @@
+//! The one place where engine errors become Hanko error bodies. The original answers the same
+//! engine condition differently per endpoint (an unknown user is a 404 when a login starts but
+//! a 401 when it finishes), so the mapping takes the endpoint as context.
+
+use axum::http::StatusCode;
+use latchkey_engine::Error;
+
+use crate::http::ApiError;
+
+/// Which endpoint failed, as far as the error mapping cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint<'a> {
+    /// Tenant lookup, API key check, JWKS, audit log and transaction listing.
+    Tenant,
+    /// A credential addressed by its id as the client wrote it.
+    Credential(&'a str),
+    /// The credential listing.
+    Credentials,
+    RegistrationInit,
+    RegistrationFinal,
+    LoginInit,
+    LoginFinal,
+    TransactionInit,
+    TransactionFinal,
+    MfaLoginInit,
+    MfaLoginFinal,
+}
+
+const NO_CREDENTIALS: &str = "user has no suitable credentials for this operation";
+
+/// The answer to `error` at `endpoint`. Server faults are logged here and answered without
+/// their cause.
+pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
+    match error {
+        Error::NotFound("tenant") => ApiError::not_found("tenant not found"),
+        Error::ApiKeyInvalid => invalid_api_key(),
+        Error::NotFound(what) => not_found(endpoint, what),
+        Error::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
+        Error::Invalid { .. } => ApiError::invalid_request(error.to_string()),
+        Error::NoCredentials => ApiError::bad_request(NO_CREDENTIALS),
+        Error::CeremonyNotFound | Error::CeremonyMismatch(_) => unknown_challenge(endpoint),
+        Error::CeremonyExpired => refused(endpoint, "Session has Expired".to_owned()),
+        Error::Verification(failure) => verification(endpoint, &failure),
+        Error::Storage(_) | Error::Crypto(_) | Error::Token(_) => internal(&error),
+        // The engine's error is non-exhaustive: a variant added later is a server fault until
+        // it is classified above.
+        _ => internal(&error),
+    }
+}
+
+/// A missing, wrong or unusable API key.
+pub fn invalid_api_key() -> ApiError {
+    ApiError::unauthorized("The api key is invalid")
+        .with_details("api keys needs to be an apiKey Header and 32 byte long")
+}
+
+fn internal(error: &Error) -> ApiError {
+    tracing::error!(error = %error, "engine failure");
+    ApiError::internal()
+}
+
+fn not_found(endpoint: Endpoint<'_>, what: &str) -> ApiError {
+    match (endpoint, what) {
+        (Endpoint::Credential(id), "credential") => {
+            ApiError::not_found(format!("credential with id '{id}' not found"))
+        }
+        (Endpoint::TransactionInit, "user") => ApiError::not_found("unable to find user"),
+        (Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal, "user") => {
+            ApiError::unauthorized("failed to get user handle")
+        }
+        (Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal, _) => {
+            ApiError::unauthorized("failed to validate assertion")
+                .with_details(format!("{what} not found"))
+        }
+        _ => ApiError::not_found(format!("{what} not found")),
+    }
+}
+
+/// A finish whose challenge names no ceremony it may finish.
+fn unknown_challenge(endpoint: Endpoint<'_>) -> ApiError {
+    match endpoint {
+        Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal => {
+            ApiError::unauthorized("failed to get session data")
+        }
+        _ => ApiError::bad_request("received challenge does not match with any stored one"),
+    }
+}
+
+/// A ceremony response the WebAuthn checks refused.
+fn verification(endpoint: Endpoint<'_>, failure: &latchkey_webauthn::Error) -> ApiError {
+    if failure.kind() == "malformed" {
+        let title = match endpoint {
+            Endpoint::RegistrationFinal => "unable to parse credential creation response",
+            Endpoint::TransactionFinal => "unable to finish transaction",
+            Endpoint::LoginFinal | Endpoint::MfaLoginFinal => "unable to finish login",
+            _ => "unable to process request",
+        };
+        return ApiError::bad_request(title).with_details(failure.to_string());
+    }
+    if endpoint == Endpoint::RegistrationFinal
+        && matches!(failure, latchkey_webauthn::Error::UserNotVerified)
+    {
+        // The original's Safari workaround: a distinct status so a front end can tell a
+        // missing PIN apart from other failures.
+        return ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "failed to validate attestation: Error validating ceremony: \
+             User verification required but flag not set by authenticator",
+        )
+        .with_details(failure.to_string());
+    }
+    refused(endpoint, failure.to_string())
+}
+
+/// A ceremony that was found but did not pass.
+fn refused(endpoint: Endpoint<'_>, details: String) -> ApiError {
+    match endpoint {
+        Endpoint::RegistrationFinal => ApiError::bad_request("failed to validate attestation"),
+        Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal => {
+            ApiError::unauthorized("failed to validate assertion")
+        }
+        _ => ApiError::bad_request("unable to process request"),
+    }
+    .with_details(details)
+}
+
+#[cfg(test)]
+mod tests {
+    use latchkey_webauthn::Error as Check;
+
+    use super::*;
+
+    fn status_and_title(endpoint: Endpoint<'_>, error: Error) -> (u16, String) {
+        let error = api_error(endpoint, error);
+        (error.status.as_u16(), error.title)
+    }
+
+    #[test]
+    fn tenant_and_key_errors() {
+        assert_eq!(
+            status_and_title(Endpoint::Tenant, Error::NotFound("tenant")),
+            (404, "tenant not found".to_owned())
+        );
+        let key = api_error(Endpoint::Credentials, Error::ApiKeyInvalid);
+        assert_eq!(key.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(key.title, "The api key is invalid");
+        assert_eq!(
+            key.details.as_deref(),
+            Some("api keys needs to be an apiKey Header and 32 byte long")
+        );
+    }
+
+    #[test]
+    fn unknown_user_depends_on_endpoint() {
+        assert_eq!(
+            status_and_title(Endpoint::LoginInit, Error::NotFound("user")),
+            (404, "user not found".to_owned())
+        );
+        assert_eq!(
+            status_and_title(Endpoint::RegistrationFinal, Error::NotFound("user")),
+            (404, "user not found".to_owned())
+        );
+        assert_eq!(
+            status_and_title(Endpoint::TransactionInit, Error::NotFound("user")),
+            (404, "unable to find user".to_owned())
+        );
+        assert_eq!(
+            status_and_title(Endpoint::LoginFinal, Error::NotFound("user")),
+            (401, "failed to get user handle".to_owned())
+        );
+    }
+
+    #[test]
+    fn credentials_are_named_by_their_id() {
+        assert_eq!(
+            status_and_title(Endpoint::Credential("abc"), Error::NotFound("credential")),
+            (404, "credential with id 'abc' not found".to_owned())
+        );
+    }
+
+    #[test]
+    fn conflicts_and_missing_credentials_are_client_errors() {
+        assert_eq!(
+            status_and_title(Endpoint::TransactionInit, Error::Conflict("transaction")),
+            (409, "transaction already exists".to_owned())
+        );
+        assert_eq!(
+            status_and_title(Endpoint::RegistrationFinal, Error::Conflict("credential")),
+            (409, "credential already exists".to_owned())
+        );
+        assert_eq!(
+            status_and_title(Endpoint::LoginInit, Error::NoCredentials),
+            (400, NO_CREDENTIALS.to_owned())
+        );
+    }
+
+    #[test]
+    fn registration_finish_failures() {
+        assert_eq!(
+            status_and_title(Endpoint::RegistrationFinal, Error::CeremonyNotFound),
+            (
+                400,
+                "received challenge does not match with any stored one".to_owned()
+            )
+        );
+        let expired = api_error(Endpoint::RegistrationFinal, Error::CeremonyExpired);
+        assert_eq!(expired.title, "failed to validate attestation");
+        assert_eq!(expired.details.as_deref(), Some("Session has Expired"));
+        assert_eq!(
+            status_and_title(
+                Endpoint::RegistrationFinal,
+                Error::Verification(Check::OriginMismatch)
+            ),
+            (400, "failed to validate attestation".to_owned())
+        );
+        assert_eq!(
+            status_and_title(
+                Endpoint::RegistrationFinal,
+                Error::Verification(Check::UserNotVerified)
+            )
+            .0,
+            422
+        );
+        assert_eq!(
+            status_and_title(
+                Endpoint::RegistrationFinal,
+                Error::Verification(Check::Base64("rawId"))
+            ),
+            (
+                400,
+                "unable to parse credential creation response".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn login_finish_failures_are_unauthorized() {
+        for endpoint in [
+            Endpoint::LoginFinal,
+            Endpoint::MfaLoginFinal,
+            Endpoint::TransactionFinal,
+        ] {
+            assert_eq!(
+                status_and_title(endpoint, Error::CeremonyNotFound),
+                (401, "failed to get session data".to_owned())
+            );
+            assert_eq!(
+                status_and_title(
+                    endpoint,
+                    Error::Verification(Check::BadSignature("assertion"))
+                ),
+                (401, "failed to validate assertion".to_owned())
+            );
+            assert_eq!(
+                status_and_title(endpoint, Error::CeremonyExpired),
+                (401, "failed to validate assertion".to_owned())
+            );
+        }
+        assert_eq!(
+            status_and_title(
+                Endpoint::LoginFinal,
+                Error::Verification(Check::Malformed {
+                    field: "clientDataJSON",
+                    reason: "not JSON"
+                })
+            ),
+            (400, "unable to finish login".to_owned())
+        );
+    }
+
+    #[test]
+    fn server_faults_hide_their_cause() {
+        for error in [
+            Error::Storage("connection refused".to_owned()),
+            Error::Crypto("bad key"),
+        ] {
+            let answer = api_error(Endpoint::LoginInit, error);
+            assert_eq!(answer, ApiError::internal());
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `/{tenant}/.well-known/jwks.json`: the public keys that verify the tenant's tokens.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::Store;
+use latchkey_engine::ceremonies::Engine;
+
+use super::error::{Endpoint, api_error};
+use super::tenant::CurrentTenant;
+use crate::http::ApiError;
+
+/// GET `/{tenant}/.well-known/jwks.json` (public), cacheable for ten minutes as in the original.
+pub async fn jwks<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    tenant: CurrentTenant,
+) -> Result<Response, ApiError> {
+    let document = engine
+        .jwks(tenant.id())
+        .await
+        .map_err(|error| api_error(Endpoint::Tenant, error))?;
+    Ok((
+        [(CACHE_CONTROL, HeaderValue::from_static("max-age=600"))],
+        Json(document.as_ref()),
+    )
+        .into_response())
+}

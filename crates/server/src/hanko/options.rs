@@ -1,0 +1,315 @@
+//! WebAuthn options as go-webauthn v0.10 serialises them for the original server:
+//! `{"publicKey": {...}}`, camelCase, base64url without padding, empty fields omitted.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_engine::ceremonies::{LoginOptions, RegistrationOptions};
+use latchkey_engine::model::{Attachment, AttestationPreference, ResidentKey, UserVerification};
+use serde::Serialize;
+
+const PUBLIC_KEY: &str = "public-key";
+
+/// `PublicKeyCredentialCreationOptions` wrapped as `navigator.credentials.create` takes it.
+#[derive(Debug, Serialize)]
+pub struct CreationOptions {
+    #[serde(rename = "publicKey")]
+    public_key: PublicKeyCreation,
+}
+
+#[derive(Debug, Serialize)]
+struct PublicKeyCreation {
+    rp: RelyingParty,
+    user: UserEntity,
+    challenge: String,
+    #[serde(rename = "pubKeyCredParams")]
+    params: Vec<CredentialParameter>,
+    #[serde(skip_serializing_if = "is_zero")]
+    timeout: u32,
+    #[serde(rename = "authenticatorSelection")]
+    selection: AuthenticatorSelection,
+    attestation: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct RelyingParty {
+    name: String,
+    id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct UserEntity {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<String>,
+    #[serde(rename = "displayName")]
+    display_name: String,
+    id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CredentialParameter {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    alg: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct AuthenticatorSelection {
+    #[serde(
+        rename = "authenticatorAttachment",
+        skip_serializing_if = "Option::is_none"
+    )]
+    attachment: Option<&'static str>,
+    #[serde(rename = "requireResidentKey")]
+    require_resident_key: bool,
+    #[serde(rename = "residentKey")]
+    resident_key: &'static str,
+    #[serde(rename = "userVerification")]
+    user_verification: &'static str,
+}
+
+/// `PublicKeyCredentialRequestOptions` wrapped as `navigator.credentials.get` takes it.
+#[derive(Debug, Serialize)]
+pub struct RequestOptions {
+    #[serde(rename = "publicKey")]
+    public_key: PublicKeyRequest,
+}
+
+#[derive(Debug, Serialize)]
+struct PublicKeyRequest {
+    challenge: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    timeout: u32,
+    #[serde(rename = "rpId", skip_serializing_if = "String::is_empty")]
+    rp_id: String,
+    #[serde(rename = "allowCredentials", skip_serializing_if = "Vec::is_empty")]
+    allow_credentials: Vec<CredentialDescriptor>,
+    #[serde(rename = "userVerification")]
+    user_verification: &'static str,
+}
+
+/// An allowed credential, deliberately without transports.
+#[derive(Debug, Serialize)]
+struct CredentialDescriptor {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+}
+
+impl From<RegistrationOptions> for CreationOptions {
+    fn from(options: RegistrationOptions) -> Self {
+        Self {
+            public_key: PublicKeyCreation {
+                rp: RelyingParty {
+                    name: options.rp_name,
+                    id: options.rp_id,
+                },
+                user: UserEntity {
+                    name: options.user_name,
+                    icon: options.user_icon.filter(|icon| !icon.is_empty()),
+                    display_name: options.user_display_name,
+                    id: URL_SAFE_NO_PAD.encode(&options.user_handle),
+                },
+                challenge: URL_SAFE_NO_PAD.encode(&options.challenge),
+                params: options
+                    .algorithms
+                    .iter()
+                    .map(|alg| CredentialParameter {
+                        kind: PUBLIC_KEY,
+                        alg: alg.id(),
+                    })
+                    .collect(),
+                timeout: options.timeout_ms,
+                selection: AuthenticatorSelection {
+                    attachment: options.attachment.map(attachment),
+                    require_resident_key: options.resident_key == ResidentKey::Required,
+                    resident_key: resident_key(options.resident_key),
+                    user_verification: user_verification(options.user_verification),
+                },
+                attestation: attestation(options.attestation),
+            },
+        }
+    }
+}
+
+impl From<LoginOptions> for RequestOptions {
+    fn from(options: LoginOptions) -> Self {
+        Self {
+            public_key: PublicKeyRequest {
+                challenge: URL_SAFE_NO_PAD.encode(&options.challenge),
+                timeout: options.timeout_ms,
+                rp_id: options.rp_id,
+                allow_credentials: options
+                    .allow_credentials
+                    .iter()
+                    .map(|id| CredentialDescriptor {
+                        kind: PUBLIC_KEY,
+                        id: URL_SAFE_NO_PAD.encode(id),
+                    })
+                    .collect(),
+                user_verification: user_verification(options.user_verification),
+            },
+        }
+    }
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+fn user_verification(value: UserVerification) -> &'static str {
+    match value {
+        UserVerification::Required => "required",
+        UserVerification::Preferred => "preferred",
+        UserVerification::Discouraged => "discouraged",
+    }
+}
+
+fn attachment(value: Attachment) -> &'static str {
+    match value {
+        Attachment::Platform => "platform",
+        Attachment::CrossPlatform => "cross-platform",
+    }
+}
+
+fn resident_key(value: ResidentKey) -> &'static str {
+    match value {
+        ResidentKey::Discouraged => "discouraged",
+        ResidentKey::Preferred => "preferred",
+        ResidentKey::Required => "required",
+    }
+}
+
+fn attestation(value: AttestationPreference) -> &'static str {
+    match value {
+        AttestationPreference::None => "none",
+        AttestationPreference::Indirect => "indirect",
+        AttestationPreference::Direct => "direct",
+        AttestationPreference::Enterprise => "enterprise",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use latchkey_webauthn::CoseAlgorithm;
+    use serde_json::json;
+
+    use super::*;
+
+    fn registration(icon: Option<&str>, attachment: Option<Attachment>) -> RegistrationOptions {
+        RegistrationOptions {
+            rp_id: "example.com".to_owned(),
+            rp_name: "Example".to_owned(),
+            user_handle: b"user-1".to_vec(),
+            user_name: "alice".to_owned(),
+            user_display_name: "Alice".to_owned(),
+            user_icon: icon.map(str::to_owned),
+            challenge: vec![0; 32],
+            algorithms: vec![
+                CoseAlgorithm::Es256,
+                CoseAlgorithm::Es384,
+                CoseAlgorithm::Es512,
+                CoseAlgorithm::Rs256,
+                CoseAlgorithm::Rs384,
+                CoseAlgorithm::Rs512,
+                CoseAlgorithm::Ps256,
+                CoseAlgorithm::Ps384,
+                CoseAlgorithm::Ps512,
+                CoseAlgorithm::EdDsa,
+            ],
+            timeout_ms: 60000,
+            attachment,
+            resident_key: ResidentKey::Required,
+            user_verification: UserVerification::Required,
+            attestation: AttestationPreference::Direct,
+        }
+    }
+
+    #[test]
+    fn creation_options_match_go_webauthn() {
+        let options = CreationOptions::from(registration(None, None));
+        let challenge = "A".repeat(43);
+        let text = serde_json::to_string(&options).unwrap();
+        let expected = json!({"publicKey": {
+            "rp": {"name": "Example", "id": "example.com"},
+            "user": {"name": "alice", "displayName": "Alice", "id": "dXNlci0x"},
+            "challenge": challenge,
+            "pubKeyCredParams": [
+                {"type": "public-key", "alg": -7},
+                {"type": "public-key", "alg": -35},
+                {"type": "public-key", "alg": -36},
+                {"type": "public-key", "alg": -257},
+                {"type": "public-key", "alg": -258},
+                {"type": "public-key", "alg": -259},
+                {"type": "public-key", "alg": -37},
+                {"type": "public-key", "alg": -38},
+                {"type": "public-key", "alg": -39},
+                {"type": "public-key", "alg": -8}
+            ],
+            "timeout": 60000,
+            "authenticatorSelection": {
+                "requireResidentKey": true,
+                "residentKey": "required",
+                "userVerification": "required"
+            },
+            "attestation": "direct"
+        }});
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            expected
+        );
+        // Field order is go-webauthn's struct order.
+        assert!(text.starts_with(r#"{"publicKey":{"rp":{"name":"Example","id":"example.com"},"user":{"name":"alice","displayName":"Alice","id":"dXNlci0x"},"challenge":"#));
+        assert!(text.ends_with(r#""timeout":60000,"authenticatorSelection":{"requireResidentKey":true,"residentKey":"required","userVerification":"required"},"attestation":"direct"}}"#));
+    }
+
+    #[test]
+    fn icon_and_attachment_appear_when_set() {
+        let options = CreationOptions::from(registration(
+            Some("https://example.com/a.png"),
+            Some(Attachment::CrossPlatform),
+        ));
+        let value = serde_json::to_value(&options).unwrap();
+        assert_eq!(
+            value["publicKey"]["user"]["icon"],
+            json!("https://example.com/a.png")
+        );
+        assert_eq!(
+            value["publicKey"]["authenticatorSelection"]["authenticatorAttachment"],
+            json!("cross-platform")
+        );
+        let blank =
+            serde_json::to_value(CreationOptions::from(registration(Some(""), None))).unwrap();
+        assert!(blank["publicKey"]["user"].get("icon").is_none());
+    }
+
+    #[test]
+    fn discoverable_request_options_have_no_allow_list() {
+        let options = RequestOptions::from(LoginOptions {
+            challenge: vec![0; 32],
+            timeout_ms: 120000,
+            rp_id: "example.com".to_owned(),
+            user_verification: UserVerification::Preferred,
+            allow_credentials: Vec::new(),
+        });
+        assert_eq!(
+            serde_json::to_string(&options).unwrap(),
+            r#"{"publicKey":{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","timeout":120000,"rpId":"example.com","userVerification":"preferred"}}"#
+        );
+    }
+
+    #[test]
+    fn allow_list_has_ids_without_transports() {
+        let options = RequestOptions::from(LoginOptions {
+            challenge: vec![1, 2, 3],
+            timeout_ms: 0,
+            rp_id: "example.com".to_owned(),
+            user_verification: UserVerification::Required,
+            allow_credentials: vec![vec![0xff, 0xee], vec![1]],
+        });
+        assert_eq!(
+            serde_json::to_string(&options).unwrap(),
+            r#"{"publicKey":{"challenge":"AQID","rpId":"example.com","allowCredentials":[{"type":"public-key","id":"_-4"},{"type":"public-key","id":"AQ"}],"userVerification":"required"}}"#
+        );
+    }
+}

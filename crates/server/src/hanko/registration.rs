@@ -1,0 +1,170 @@
+//! Passkey and MFA registration: `initialize` answers creation options, `finalize` verifies
+//! the authenticator's response and answers a token.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use latchkey_engine::Store;
+use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser, RequestMeta};
+use serde::Deserialize;
+
+use super::Token;
+use super::error::{Endpoint, api_error};
+use super::options::CreationOptions;
+use super::tenant::{ApiKeyed, CurrentTenant};
+use crate::http::ApiError;
+use crate::http::json::{RawJson, ValidJson, null_as_empty};
+use crate::http::meta::Meta;
+use crate::http::validate::{Validate, Violations};
+
+/// Longest user name and display name accepted, as in the original.
+const MAX_NAME_CHARS: usize = 128;
+
+/// Body of `registration/initialize` and `mfa/registration/initialize`.
+#[derive(Debug, Deserialize)]
+pub struct InitRegistration {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    user_id: String,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    username: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    icon: Option<String>,
+}
+
+impl Validate for InitRegistration {
+    fn validate(&self) -> Result<(), String> {
+        let mut violations = Violations::default();
+        violations.required("user_id", &self.user_id);
+        if self.username.is_empty() {
+            violations.required("username", &self.username);
+        } else {
+            violations.max_chars("username", &self.username, MAX_NAME_CHARS);
+        }
+        if let Some(display_name) = &self.display_name {
+            violations.max_chars("display_name", display_name, MAX_NAME_CHARS);
+        }
+        if let Some(icon) = &self.icon {
+            violations.url("icon", icon);
+        }
+        violations.finish()
+    }
+}
+
+impl From<InitRegistration> for NewUser {
+    fn from(body: InitRegistration) -> Self {
+        Self {
+            external_id: body.user_id,
+            name: body.username,
+            display_name: body.display_name.unwrap_or_default(),
+            icon: body.icon,
+        }
+    }
+}
+
+/// POST `/{tenant}/registration/initialize` (API key).
+pub async fn initialize<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    Meta(meta): Meta,
+    ValidJson(body): ValidJson<InitRegistration>,
+) -> Result<Json<CreationOptions>, ApiError> {
+    start(&engine, &tenant, body, CeremonyKind::Passkey, &meta).await
+}
+
+/// POST `/{tenant}/registration/finalize` (no API key: browsers call it).
+pub async fn finalize<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    tenant: CurrentTenant,
+    Meta(meta): Meta,
+    RawJson(body): RawJson,
+) -> Result<Json<Token>, ApiError> {
+    finish(&engine, &tenant, &body, CeremonyKind::Passkey, &meta).await
+}
+
+/// POST `/{tenant}/mfa/registration/initialize` (API key).
+pub async fn mfa_initialize<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    Meta(meta): Meta,
+    ValidJson(body): ValidJson<InitRegistration>,
+) -> Result<Json<CreationOptions>, ApiError> {
+    start(&engine, &tenant, body, CeremonyKind::Mfa, &meta).await
+}
+
+/// POST `/{tenant}/mfa/registration/finalize` (API key).
+pub async fn mfa_finalize<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    _: ApiKeyed,
+    tenant: CurrentTenant,
+    Meta(meta): Meta,
+    RawJson(body): RawJson,
+) -> Result<Json<Token>, ApiError> {
+    finish(&engine, &tenant, &body, CeremonyKind::Mfa, &meta).await
+}
+
+async fn start<S: Store>(
+    engine: &Engine<S>,
+    tenant: &CurrentTenant,
+    body: InitRegistration,
+    kind: CeremonyKind,
+    meta: &RequestMeta,
+) -> Result<Json<CreationOptions>, ApiError> {
+    let options = engine
+        .start_registration(tenant.id(), body.into(), kind, meta)
+        .await
+        .map_err(|error| api_error(Endpoint::RegistrationInit, error))?;
+    Ok(Json(options.into()))
+}
+
+async fn finish<S: Store>(
+    engine: &Engine<S>,
+    tenant: &CurrentTenant,
+    body: &[u8],
+    kind: CeremonyKind,
+    meta: &RequestMeta,
+) -> Result<Json<Token>, ApiError> {
+    let outcome = engine
+        .finish_registration(tenant.id(), body, kind, meta)
+        .await
+        .map_err(|error| api_error(Endpoint::RegistrationFinal, error))?;
+    Ok(Json(Token {
+        token: outcome.token,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validate(json: &str) -> Result<(), String> {
+        serde_json::from_str::<InitRegistration>(json)
+            .unwrap()
+            .validate()
+    }
+
+    #[test]
+    fn rules_of_the_original() {
+        assert_eq!(validate(r#"{"user_id":"u","username":"alice"}"#), Ok(()));
+        assert_eq!(
+            validate("{}").unwrap_err(),
+            "user_id is a required field and username is a required field"
+        );
+        assert_eq!(
+            validate(&format!(
+                r#"{{"user_id":"u","username":"{}","icon":"nope"}}"#,
+                "a".repeat(129)
+            ))
+            .unwrap_err(),
+            "username cannot have more than 128 entries and icon must be a valid URL"
+        );
+        assert_eq!(
+            validate(r#"{"user_id":"u","username":"a","display_name":null}"#),
+            Ok(())
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! The Hanko passkey-server public API's routes and the layers around them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use latchkey_engine::Store;
+use latchkey_engine::ceremonies::Engine;
+
+use super::{audit, credentials, jwks, login, registration, tenant, transactions};
+use crate::http::access_log::access_log;
+use crate::http::error::{method_not_allowed, route_not_found};
+use crate::http::request_id::request_id;
+use crate::metrics::Metrics;
+
+/// The public API over `engine`, every route under `/{tenant_id}`. Outermost first, a request
+/// passes: request id, access log, metrics (dialect `hanko`), the tenant gate (tenant lookup
+/// and CORS), then its handler or the error-format fallback.
+pub fn public_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Router {
+    Router::new()
+        .route("/{tenant_id}/.well-known/jwks.json", get(jwks::jwks::<S>))
+        .route("/{tenant_id}/credentials", get(credentials::list::<S>))
+        .route(
+            "/{tenant_id}/credentials/{credential_id}",
+            get(credentials::get::<S>)
+                .patch(credentials::rename::<S>)
+                .delete(credentials::delete::<S>),
+        )
+        .route(
+            "/{tenant_id}/registration/initialize",
+            post(registration::initialize::<S>),
+        )
+        .route(
+            "/{tenant_id}/registration/finalize",
+            post(registration::finalize::<S>),
+        )
+        .route(
+            "/{tenant_id}/login/initialize",
+            post(login::initialize::<S>),
+        )
+        .route("/{tenant_id}/login/finalize", post(login::finalize::<S>))
+        .route(
+            "/{tenant_id}/transaction/initialize",
+            post(transactions::initialize::<S>),
+        )
+        .route(
+            "/{tenant_id}/transaction/finalize",
+            post(transactions::finalize::<S>),
+        )
+        .route(
+            "/{tenant_id}/transaction/{user_id}",
+            get(transactions::list::<S>),
+        )
+        .route(
+            "/{tenant_id}/mfa/registration/initialize",
+            post(registration::mfa_initialize::<S>),
+        )
+        .route(
+            "/{tenant_id}/mfa/registration/finalize",
+            post(registration::mfa_finalize::<S>),
+        )
+        .route(
+            "/{tenant_id}/mfa/login/initialize",
+            post(login::mfa_initialize::<S>),
+        )
+        .route(
+            "/{tenant_id}/mfa/login/finalize",
+            post(login::mfa_finalize::<S>),
+        )
+        .route("/{tenant_id}/audit_logs", get(audit::list::<S>))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The gate wraps the fallbacks too: like the original, any path below an unknown
+        // tenant is a 404 `tenant not found`, and a preflight needs no route of its own.
+        .layer(from_fn_with_state(Arc::clone(&engine), tenant::gate::<S>))
+        .layer(from_fn_with_state((metrics, "hanko"), Metrics::track))
+        .layer(from_fn(access_log))
+        .layer(from_fn(request_id))
+        .with_state(engine)
+}

@@ -1,0 +1,449 @@
+//! The public router over an in-memory SQLite store, driven request by request: routing,
+//! tenant gate, API keys, CORS, error bodies and the JSON shapes that need no authenticator.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_TYPE, LINK,
+};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use latchkey_engine::admin::NewTenant;
+use latchkey_engine::ceremonies::Engine;
+use latchkey_engine::model::{TenantConfig, TenantId};
+use latchkey_engine::secrets::MasterKey;
+use latchkey_store_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+use super::public_router;
+use crate::metrics::Metrics;
+
+const ORIGIN: &str = "https://app.example";
+
+struct Fixture {
+    app: Router,
+    tenant: TenantId,
+    key: String,
+}
+
+async fn fixture() -> Fixture {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let engine = Engine::new(
+        store,
+        MasterKey::generate().unwrap(),
+        OffsetDateTime::now_utc,
+    );
+    let config = TenantConfig::new("app.example", "App", vec![ORIGIN.to_owned()]);
+    let (tenant, key) = engine
+        .create_tenant(
+            NewTenant {
+                display_name: "Test".to_owned(),
+                config,
+            },
+            Some("Initial API Key"),
+        )
+        .await
+        .unwrap();
+    Fixture {
+        app: public_router(Arc::new(engine), Metrics::default()),
+        tenant: tenant.id,
+        key: key.unwrap().secret,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Answer {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "passkeys.example");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(body.map_or_else(Body::empty, |body| Body::from(body.to_owned())))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn error(title: &str, status: u16) -> Value {
+    json!({"title": title, "details": "", "status": status})
+}
+
+impl Fixture {
+    fn path(&self, rest: &str) -> String {
+        format!("/{}{rest}", self.tenant.0)
+    }
+
+    async fn get(&self, rest: &str, keyed: bool) -> Answer {
+        let key = [("apikey", self.key.as_str())];
+        let headers: &[(&str, &str)] = if keyed { &key } else { &[] };
+        call(&self.app, Method::GET, &self.path(rest), headers, None).await
+    }
+
+    async fn post(&self, rest: &str, headers: &[(&str, &str)], body: Option<&str>) -> Answer {
+        call(&self.app, Method::POST, &self.path(rest), headers, body).await
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_in_the_error_format_with_a_request_id() {
+    let f = fixture().await;
+    let root = call(&f.app, Method::GET, "/", &[], None).await;
+    assert_eq!(root.status, StatusCode::NOT_FOUND);
+    assert_eq!(root.body, error("Not Found", 404));
+    assert_eq!(root.headers[CONTENT_TYPE], "application/json");
+    assert_eq!(root.headers["x-request-id"].len(), 32);
+
+    let unknown = f.get("/nothing/here", true).await;
+    assert_eq!(unknown.body, error("Not Found", 404));
+
+    let echoed = call(
+        &f.app,
+        Method::GET,
+        "/",
+        &[("x-request-id", "my-id-1")],
+        None,
+    )
+    .await;
+    assert_eq!(echoed.headers["x-request-id"], "my-id-1");
+    let replaced = call(
+        &f.app,
+        Method::GET,
+        "/",
+        &[("x-request-id", &"x".repeat(65))],
+        None,
+    )
+    .await;
+    assert_eq!(replaced.headers["x-request-id"].len(), 32);
+
+    let wrong_method = call(
+        &f.app,
+        Method::DELETE,
+        &f.path("/login/initialize"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.body, error("Method Not Allowed", 405));
+    assert!(wrong_method.headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn tenant_must_be_a_known_uuid() {
+    let f = fixture().await;
+    let bad = call(
+        &f.app,
+        Method::GET,
+        "/not-a-uuid/.well-known/jwks.json",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body, error("tenant_id must be a valid uuid4", 400));
+    let unknown = call(
+        &f.app,
+        Method::GET,
+        "/6c0a3a3e-0d2b-4a8e-9d55-b1d3c2a0e4f1/.well-known/jwks.json",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body, error("tenant not found", 404));
+}
+
+#[tokio::test]
+async fn jwks_is_public_and_cacheable() {
+    let f = fixture().await;
+    let jwks = f.get("/.well-known/jwks.json", false).await;
+    assert_eq!(jwks.status, StatusCode::OK);
+    assert_eq!(jwks.headers[CACHE_CONTROL], "max-age=600");
+    let keys = jwks.body["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["alg"], "RS256");
+}
+
+#[tokio::test]
+async fn api_keys_are_checked() {
+    let f = fixture().await;
+    let missing = f.get("/credentials", false).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        missing.body,
+        json!({"title": "The api key is invalid",
+               "details": "api keys needs to be an apiKey Header and 32 byte long",
+               "status": 401})
+    );
+    let wrong = call(
+        &f.app,
+        Method::GET,
+        &f.path("/credentials"),
+        &[("apiKey", "wrong")],
+        None,
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let padded = format!("  {}  ", f.key);
+    let alias = call(
+        &f.app,
+        Method::GET,
+        &f.path("/credentials"),
+        &[("X-API-KEY", &padded)],
+        None,
+    )
+    .await;
+    assert_eq!(alias.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn discoverable_login_needs_no_key_nor_body() {
+    let f = fixture().await;
+    let login = f
+        .post(
+            "/login/initialize",
+            &[("content-type", "application/json")],
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    let options = &login.body["publicKey"];
+    assert_eq!(options["rpId"], "app.example");
+    assert_eq!(options["userVerification"], "required");
+    assert_eq!(options["challenge"].as_str().unwrap().len(), 43);
+    assert!(options.get("allowCredentials").is_none());
+    assert!(login.body.get("mediation").is_none());
+}
+
+#[tokio::test]
+async fn login_for_a_user_needs_a_key() {
+    let f = fixture().await;
+    let body = Some(r#"{"user_id":"u1"}"#);
+    let missing = f.post("/login/initialize", &[], body).await;
+    assert_eq!(missing.body, error("api key is missing", 401));
+    let wrong = f
+        .post("/login/initialize", &[("apikey", "nope")], body)
+        .await;
+    assert_eq!(wrong.body["title"], "The api key is invalid");
+    let unknown = f
+        .post("/login/initialize", &[("apikey", &f.key)], body)
+        .await;
+    assert_eq!(unknown.body, error("user not found", 404));
+    let invalid = f
+        .post("/login/initialize", &[], Some(r#"{"user_id":""}"#))
+        .await;
+    assert_eq!(
+        invalid.body,
+        json!({"title": "unable to validate request",
+               "details": "user_id must at least have 1 entry", "status": 400})
+    );
+}
+
+#[tokio::test]
+async fn registration_options_and_users_without_credentials() {
+    let f = fixture().await;
+    let key = [("apikey", f.key.as_str())];
+    let options = f
+        .post(
+            "/registration/initialize",
+            &key,
+            Some(r#"{"user_id":"user-1","username":"alice"}"#),
+        )
+        .await;
+    assert_eq!(options.status, StatusCode::OK);
+    let public_key = &options.body["publicKey"];
+    assert_eq!(
+        public_key["rp"],
+        json!({"name": "App", "id": "app.example"})
+    );
+    assert_eq!(
+        public_key["user"],
+        json!({"name": "alice", "displayName": "alice", "id": "dXNlci0x"})
+    );
+    assert_eq!(public_key["pubKeyCredParams"].as_array().unwrap().len(), 10);
+    assert_eq!(public_key["attestation"], "direct");
+
+    let no_credentials = f
+        .post("/login/initialize", &key, Some(r#"{"user_id":"user-1"}"#))
+        .await;
+    assert_eq!(
+        no_credentials.body,
+        error("user has no suitable credentials for this operation", 400)
+    );
+    let transaction = f
+        .post(
+            "/transaction/initialize",
+            &key,
+            Some(r#"{"user_id":"user-1","transaction_id":"t1","transaction_data":{"a":1}}"#),
+        )
+        .await;
+    assert_eq!(transaction.status, StatusCode::BAD_REQUEST);
+
+    let invalid = f.post("/registration/initialize", &key, Some("{}")).await;
+    assert_eq!(invalid.body["title"], "unable to validate request");
+    let unparsable = f.post("/registration/initialize", &key, Some("{")).await;
+    assert_eq!(unparsable.body["title"], "unable to process request");
+    let unkeyed = f
+        .post(
+            "/registration/initialize",
+            &[],
+            Some(r#"{"user_id":"u","username":"a"}"#),
+        )
+        .await;
+    assert_eq!(unkeyed.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn finishing_without_a_ceremony() {
+    let f = fixture().await;
+    let registration = f.post("/registration/finalize", &[], Some("{}")).await;
+    assert_eq!(
+        registration.body["title"],
+        "unable to parse credential creation response"
+    );
+    let login = f.post("/login/finalize", &[], Some("{}")).await;
+    assert_eq!(login.body["title"], "unable to finish login");
+    let transaction = f
+        .post("/transaction/finalize", &[("apikey", &f.key)], Some("{}"))
+        .await;
+    assert_eq!(transaction.body["title"], "unable to finish transaction");
+    let too_large = f
+        .post("/login/finalize", &[], Some(&" ".repeat(70 * 1024)))
+        .await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn credential_listing_is_paged() {
+    let f = fixture().await;
+    let list = f.get("/credentials?user_id=nobody", true).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body, json!([]));
+    assert_eq!(list.headers["x-total-count"], "0");
+    assert_eq!(
+        list.headers[LINK],
+        format!(
+            "<http://passkeys.example{}?page=1&per_page=20&user_id=nobody>; rel=\"first\"",
+            f.path("/credentials")
+        )
+    );
+    let bad_order = f.get("/credentials?order=up", true).await;
+    assert_eq!(bad_order.status, StatusCode::BAD_REQUEST);
+    let missing = f.get("/credentials/AQIDBA", true).await;
+    assert_eq!(
+        missing.body,
+        error("credential with id 'AQIDBA' not found", 404)
+    );
+    let garbage = f.get("/credentials/%25%25", true).await;
+    assert_eq!(garbage.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn transactions_of_a_user() {
+    let f = fixture().await;
+    let bad = f.get("/transaction/not-a-uuid", true).await;
+    assert_eq!(bad.body, error("invalid user id", 400));
+    let none = f
+        .get("/transaction/6c0a3a3e-0d2b-4a8e-9d55-b1d3c2a0e4f1", true)
+        .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert_eq!(none.body, json!([]));
+}
+
+#[tokio::test]
+async fn audit_log_records_requests() {
+    let f = fixture().await;
+    f.post(
+        "/login/initialize",
+        &[("x-request-id", "audit-me"), ("user-agent", "ua/1")],
+        None,
+    )
+    .await;
+    let logs = f
+        .get(
+            "/audit_logs?type=webauthn_authentication_init_succeeded",
+            true,
+        )
+        .await;
+    assert_eq!(logs.status, StatusCode::OK);
+    assert_eq!(logs.headers["x-total-count"], "1");
+    let entry = &logs.body[0];
+    assert_eq!(entry["type"], "webauthn_authentication_init_succeeded");
+    assert_eq!(entry["meta_http_request_id"], "audit-me");
+    assert_eq!(entry["meta_user_agent"], "ua/1");
+    assert_eq!(entry["transaction_id"], Value::Null);
+    let bad = f.get("/audit_logs?start_time=yesterday", true).await;
+    assert_eq!(bad.body["title"], "unable to list audit logs");
+}
+
+#[tokio::test]
+async fn cors_follows_the_tenant() {
+    let f = fixture().await;
+    let preflight = call(
+        &f.app,
+        Method::OPTIONS,
+        &f.path("/login/initialize"),
+        &[
+            ("origin", ORIGIN),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers[ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    assert_eq!(preflight.headers[ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+    assert_eq!(
+        preflight.headers[ACCESS_CONTROL_ALLOW_HEADERS],
+        "content-type"
+    );
+    assert_eq!(preflight.headers[ACCESS_CONTROL_MAX_AGE], "7200");
+
+    let foreign = call(
+        &f.app,
+        Method::OPTIONS,
+        &f.path("/login/initialize"),
+        &[("origin", "https://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::NO_CONTENT);
+    assert!(!foreign.headers.contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
+
+    let simple = f
+        .post("/login/initialize", &[("origin", ORIGIN)], None)
+        .await;
+    assert_eq!(simple.status, StatusCode::OK);
+    assert_eq!(simple.headers[ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    let refused = f.get("/credentials", false).await;
+    assert!(!refused.headers.contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
+}

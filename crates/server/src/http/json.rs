@@ -1,0 +1,157 @@
+//! Request bodies: read with a size limit, an absent body read as `{}` (the Hanko JS SDK posts
+//! `login/initialize` without one), and every failure answered in the error format instead of
+//! axum's plain-text rejections.
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_LENGTH;
+use http_body_util::LengthLimitError;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
+
+use super::error::ApiError;
+use super::validate::Validate;
+
+/// Largest accepted request body. WebAuthn responses are a few KiB; attestation certificate
+/// chains stay well below this.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The raw body, for endpoints that hand JSON to the engine unparsed.
+#[derive(Debug, Clone)]
+pub struct RawJson(pub Bytes);
+
+/// A JSON body read into `T`; a body that does not fit `T` is a 400 `unable to process request`.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+/// A JSON body read into `T` and checked by [`Validate`]; a broken rule is a 400
+/// `unable to validate request` with the rule in `details`.
+#[derive(Debug, Clone)]
+pub struct ValidJson<T>(pub T);
+
+impl<S: Send + Sync> FromRequest<S> for RawJson {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+            return Err(ApiError::payload_too_large());
+        }
+        read_body(request.into_body()).await.map(Self)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        parse(&bytes).map(Self)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonBody(value) = JsonBody::<T>::from_request(request, state).await?;
+        value.validate().map_err(ApiError::invalid_request)?;
+        Ok(Self(value))
+    }
+}
+
+/// Reads a body of at most [`BODY_LIMIT`] bytes; an empty one reads as `{}`.
+pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|error| {
+        let error = error.into_inner();
+        if error.is::<LengthLimitError>() {
+            ApiError::payload_too_large()
+        } else {
+            ApiError::unprocessable_body(error.to_string())
+        }
+    })?;
+    if bytes.is_empty() {
+        Ok(Bytes::from_static(b"{}"))
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Parses JSON into `T`, answering a mismatch with 400 `unable to process request`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| ApiError::unprocessable_body(error.to_string()))
+}
+
+/// For `#[serde(default, deserialize_with = "null_as_empty")]` on string fields: JSON `null`
+/// reads as `""`, as a Go `string` field reads it, so that it fails the field's `required`
+/// rule instead of the body's shape.
+pub fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Dto {
+        #[serde(default)]
+        user_id: Option<String>,
+    }
+
+    impl Validate for Dto {
+        fn validate(&self) -> Result<(), String> {
+            let mut violations = super::super::validate::Violations::default();
+            violations.required("user_id", self.user_id.as_deref().unwrap_or_default());
+            violations.finish()
+        }
+    }
+
+    fn request(body: impl Into<Body>) -> Request {
+        Request::builder().uri("/").body(body.into()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn empty_body_reads_as_empty_object() {
+        let JsonBody(dto) = JsonBody::<Dto>::from_request(request(Body::empty()), &())
+            .await
+            .unwrap();
+        assert_eq!(dto, Dto { user_id: None });
+    }
+
+    #[tokio::test]
+    async fn wrong_types_are_unprocessable() {
+        let error = JsonBody::<Dto>::from_request(request(r#"{"user_id": 5}"#), &())
+            .await
+            .unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error.title, "unable to process request");
+        assert!(error.details.is_some_and(|details| !details.is_empty()));
+    }
+
+    #[tokio::test]
+    async fn broken_rules_are_invalid() {
+        let error = ValidJson::<Dto>::from_request(request("{}"), &())
+            .await
+            .unwrap_err();
+        assert_eq!(error.title, "unable to validate request");
+        assert_eq!(
+            error.details.as_deref(),
+            Some("user_id is a required field")
+        );
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_are_refused() {
+        let big = vec![b' '; BODY_LIMIT + 1];
+        let error = RawJson::from_request(request(big), &()).await.unwrap_err();
+        assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}

@@ -1,0 +1,13 @@
+//! HTTP plumbing shared by every dialect: the error body, request ids, access log, request
+//! metadata, JSON bodies, field rules, path parameters and pagination.
+
+pub mod access_log;
+pub mod error;
+pub mod json;
+pub mod meta;
+pub mod pagination;
+pub mod path;
+pub mod request_id;
+pub mod validate;
+
+pub use error::ApiError;
