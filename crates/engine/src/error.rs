@@ -2,7 +2,6 @@
 
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The thing asked for does not exist (in this tenant).
     #[error("{0} not found")]

@@ -9,7 +9,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 
 use crate::{Error, Result};
 
@@ -19,8 +19,8 @@ const MASTER_KEY_BYTES: usize = 32;
 
 /// A new API key: the text to show its owner once, and the hash to store.
 ///
-/// The text is the 64 random bytes in unpadded base64url (86 characters). The original server
-/// printed them padded (88 characters); both spellings are the same key (see [`hash_api_key`]).
+/// The text is the 64 random bytes in base64url with padding (88 characters), as the original
+/// server issues them; the unpadded spelling is the same key (see [`hash_api_key`]).
 pub struct ApiKeySecret {
     text: String,
     hash: [u8; 32],
@@ -30,7 +30,7 @@ impl ApiKeySecret {
     pub fn generate() -> Result<Self> {
         let bytes: [u8; API_KEY_BYTES] = random()?;
         Ok(Self {
-            text: URL_SAFE_NO_PAD.encode(bytes),
+            text: URL_SAFE.encode(bytes),
             hash: sha256(&bytes),
         })
     }
@@ -173,31 +173,31 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
-    use base64::engine::general_purpose::URL_SAFE;
-
     use super::*;
 
     #[test]
-    fn api_key_is_86_base64url_characters_of_64_bytes() {
+    fn api_key_is_88_padded_base64url_characters_of_64_bytes() {
         let key = ApiKeySecret::generate().unwrap();
-        assert_eq!(key.expose().len(), 86);
+        assert_eq!(key.expose().len(), 88);
+        let (text, padding) = key.expose().split_at(86);
+        assert_eq!(padding, "==");
         assert!(
-            key.expose()
-                .bytes()
+            text.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
-        assert_eq!(URL_SAFE_NO_PAD.decode(key.expose()).unwrap().len(), 64);
+        assert_eq!(URL_SAFE.decode(key.expose()).unwrap().len(), 64);
         assert_eq!(hash_api_key(key.expose()), Some(key.hash()));
     }
 
     #[test]
     fn api_key_hash_is_the_same_for_padded_unpadded_and_trimmed_text() {
         let key = ApiKeySecret::generate().unwrap();
-        let padded = format!("{}==", key.expose());
-        assert_eq!(padded.len(), 88);
+        let padded = key.expose();
+        let unpadded = padded.trim_end_matches('=');
+        assert_eq!(unpadded.len(), 86);
         for spelling in [
-            key.expose().to_owned(),
-            padded.clone(),
+            padded.to_owned(),
+            unpadded.to_owned(),
             format!("  {padded}\t\n"),
         ] {
             assert_eq!(hash_api_key(&spelling), Some(key.hash()), "{spelling:?}");

@@ -124,7 +124,7 @@ async fn tenant_lifecycle() {
     let id = created.body["id"].as_str().unwrap().to_owned();
     let key = &created.body["api_key"];
     assert_eq!(key["name"], "Initial API Key");
-    assert_eq!(key["secret"].as_str().unwrap().len(), 86);
+    assert_eq!(key["secret"].as_str().unwrap().len(), 88);
     assert!(key["created_at"].is_string());
 
     let listed = call(&app, Method::GET, "/tenants", None).await;
@@ -236,7 +236,7 @@ async fn api_keys_show_their_secret_once() {
     let created = call(&app, Method::POST, &path, Some(json!({"name": "backend"}))).await;
     assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(created.body["name"], "backend");
-    assert_eq!(created.body["secret"].as_str().unwrap().len(), 86);
+    assert_eq!(created.body["secret"].as_str().unwrap().len(), 88);
     let id = created.body["id"].as_str().unwrap().to_owned();
 
     let listed = call(&app, Method::GET, &path, None).await;

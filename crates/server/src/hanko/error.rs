@@ -42,9 +42,6 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         Error::CeremonyExpired => refused(endpoint, "Session has Expired".to_owned()),
         Error::Verification(failure) => verification(endpoint, &failure),
         Error::Storage(_) | Error::Crypto(_) | Error::Token(_) => internal(&error),
-        // The engine's error is non-exhaustive: a variant added later is a server fault until
-        // it is classified above.
-        _ => internal(&error),
     }
 }
 

@@ -13,6 +13,10 @@ pub const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
 pub const DEFAULT_PAGE: u32 = 1;
 pub const DEFAULT_PER_PAGE: u32 = 20;
+/// Largest page served. The original has no limit; one request for a billion rows would make
+/// the server read and hold them all, so larger requests get pages of this size (and `Link`
+/// headers that say so).
+pub const MAX_PER_PAGE: u32 = 1000;
 
 /// The requested page; both numbers are at least 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +32,7 @@ impl PageParams {
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, String> {
         Ok(Self {
             page: number(pairs, "page", DEFAULT_PAGE)?,
-            per_page: number(pairs, "per_page", DEFAULT_PER_PAGE)?,
+            per_page: number(pairs, "per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE),
         })
     }
 }
@@ -197,6 +201,15 @@ mod tests {
 
     fn params(page: u32, per_page: u32) -> PageParams {
         PageParams { page, per_page }
+    }
+
+    #[test]
+    fn per_page_is_capped() {
+        let pairs = vec![("per_page".to_owned(), "1000000000".to_owned())];
+        assert_eq!(
+            PageParams::from_pairs(&pairs).unwrap(),
+            params(1, MAX_PER_PAGE)
+        );
     }
 
     #[test]
