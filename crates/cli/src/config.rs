@@ -10,7 +10,7 @@ use serde::Deserialize;
 const ENV_PREFIX: &str = "LATCHKEY_";
 
 /// The configuration as the commands use it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// `sqlite://path/to/file.db` or `postgres://user@host:port/database`.
     pub database_url: String,
@@ -24,6 +24,25 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Bearer token the admin API requires; mandatory when it listens beyond loopback.
     pub admin_token: Option<String>,
+}
+
+/// Secrets (the master key, the admin token, a password in the database URL) stay out of logs
+/// and panic messages.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let database = match self.database_url.split_once('@') {
+            Some((_, host)) => format!("<credentials>@{host}"),
+            None => self.database_url.clone(),
+        };
+        f.debug_struct("Config")
+            .field("database_url", &database)
+            .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
+            .field("master_key_file", &self.master_key_file)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -40,7 +59,7 @@ impl Default for Config {
 }
 
 /// The TOML file: every key optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     database_url: Option<String>,
@@ -160,6 +179,21 @@ mod tests {
         assert_eq!(config.admin_listen, Config::default().admin_listen);
         assert_eq!(config.admin_token.as_deref(), Some("t"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = Config {
+            database_url: "postgres://app:hunter2@db/latchkey".into(),
+            master_key: Some("master-secret".into()),
+            admin_token: Some("admin-secret".into()),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        for secret in ["hunter2", "master-secret", "admin-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("@db/latchkey"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use latchkey_webauthn::{
 use serde_json::json;
 
 /// The root of the FIDO Alliance metadata service's signing chain (GlobalSign Root CA - R3).
-const FIDO_MDS_ROOT: &str = include_str!("fido-mds-root.pem");
+pub(crate) const FIDO_MDS_ROOT: &str = include_str!("fido-mds-root.pem");
 
 #[derive(Debug, Subcommand)]
 pub enum Inspect {

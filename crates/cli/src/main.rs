@@ -3,6 +3,8 @@
 mod config;
 mod database;
 mod inspect;
+mod kosmos;
+mod mds;
 mod serve;
 mod tenants;
 
@@ -44,6 +46,16 @@ enum Command {
         #[command(subcommand)]
         command: tenants::ApiKeyCommand,
     },
+    /// Manage the 1Kosmos dialect's communities and licenses.
+    Kosmos {
+        #[command(subcommand)]
+        command: kosmos::KosmosCommand,
+    },
+    /// Import FIDO metadata (MDS3) as authenticator policy.
+    Mds {
+        #[command(subcommand)]
+        command: mds::MdsCommand,
+    },
     /// Verify a WebAuthn payload offline and print what it contains as JSON.
     Inspect {
         #[command(subcommand)]
@@ -76,6 +88,8 @@ fn main() -> ExitCode {
                 .map(|_| eprintln!("latchkey: database is up to date")),
             Command::Tenant { command } => tenants::tenant(config, command).await,
             Command::Apikey { command } => tenants::apikey(config, command).await,
+            Command::Kosmos { command } => kosmos::run(config, command).await,
+            Command::Mds { command } => mds::run(config, command).await,
             Command::Inspect { .. } => Ok(()),
         }
     });

@@ -6,7 +6,7 @@ use std::time::Duration;
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::secrets::MasterKey;
-use latchkey_server::{AdminOptions, Metrics, admin_router, public_router};
+use latchkey_server::{AdminOptions, Metrics, admin_router, kosmos_router, public_router};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -48,7 +48,9 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
         }),
     );
     let metrics = Metrics::default();
-    let public = public_router(Arc::clone(&engine), metrics.clone());
+    // One listener serves both dialects: 1Kosmos under /webauthn, Hanko under /{tenant_id}.
+    let public = public_router(Arc::clone(&engine), metrics.clone())
+        .merge(kosmos_router(Arc::clone(&engine), metrics.clone()));
     let admin = admin_router(
         Arc::clone(&engine),
         AdminOptions {

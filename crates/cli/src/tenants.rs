@@ -55,12 +55,12 @@ pub async fn apikey(config: Config, command: ApiKeyCommand) -> Result<(), String
     with_store!(database, store => apikey_in(engine(store, master), command).await)
 }
 
-async fn open(config: &Config) -> Result<(Database, MasterKey), String> {
+pub(crate) async fn open(config: &Config) -> Result<(Database, MasterKey), String> {
     let master = master_key(config)?;
     Ok((Database::open(&config.database_url).await?, master))
 }
 
-fn engine<S: Store>(store: S, master: MasterKey) -> Engine<S> {
+pub(crate) fn engine<S: Store>(store: S, master: MasterKey) -> Engine<S> {
     Engine::new(store, master, OffsetDateTime::now_utc)
 }
 
@@ -121,7 +121,7 @@ struct Created<'a> {
     api_key: &'a str,
 }
 
-fn print_json(value: &impl Serialize) -> Result<(), String> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<(), String> {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(())

@@ -7,7 +7,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_tenant};
+use crate::ceremonies::{Engine, load_tenant, storable_text};
 use crate::credentials::CredentialRecord;
 use crate::keys::RsaKeySize;
 use crate::model::{
@@ -26,10 +26,18 @@ pub struct NewTenant {
 }
 
 /// A freshly created API key. `secret` exists only here: the store keeps its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedApiKey {
     pub key: ApiKey,
     pub secret: String,
+}
+
+impl std::fmt::Debug for IssuedApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedApiKey")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user with everything they own.
@@ -105,9 +113,25 @@ impl<S: Store> Engine<S> {
 
     /// Replaces the tenant's whole configuration. Keys, users and credentials stay.
     pub async fn replace_tenant_config(&self, id: TenantId, config: TenantConfig) -> Result<()> {
+        self.update_tenant_config(id, |_| Ok(config)).await
+    }
+
+    /// Replaces the configuration with what `change` makes of the current one, inside one
+    /// transaction, so that concurrent changes cannot undo each other.
+    pub async fn update_tenant_config(
+        &self,
+        id: TenantId,
+        change: impl FnOnce(&TenantConfig) -> Result<TenantConfig> + Send,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let mut tenant = load_tenant(&mut tx, id).await?;
+        let mut config = change(&tenant.config)?;
+        // Whether a tenant is a community is not a setting.
+        config.community_of = tenant.config.community_of.take();
         validate_config(&config)?;
-        self.update_tenant(id, |tenant| tenant.config = config)
-            .await
+        tenant.config = config;
+        tx.update_tenant(&tenant).await?;
+        tx.commit().await
     }
 
     async fn update_tenant(&self, id: TenantId, change: impl FnOnce(&mut Tenant)) -> Result<()> {
@@ -121,6 +145,10 @@ impl<S: Store> Engine<S> {
     /// Deletes the tenant with everything it owns.
     pub async fn delete_tenant(&self, id: TenantId) -> Result<()> {
         let mut tx = self.store.write().await?;
+        // An organisation owns its communities' realms.
+        for community in tx.communities(id).await? {
+            tx.delete_tenant(community.realm).await?;
+        }
         if !tx.delete_tenant(id).await? {
             return Err(Error::NotFound("tenant"));
         }
@@ -321,6 +349,7 @@ fn issue_api_key(tenant: TenantId, name: &str, now: OffsetDateTime) -> Result<Is
 }
 
 fn validate_name(field: &'static str, name: &str) -> Result<()> {
+    storable_text(field, name)?;
     if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(Error::Invalid {
             field,
@@ -339,6 +368,11 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
             reason: reason.to_owned(),
         })
     };
+    storable_text("relying_party.id", &rp.id)?;
+    storable_text("relying_party.display_name", &rp.display_name)?;
+    for origin in rp.origins.iter().chain(&config.cors.allowed_origins) {
+        storable_text("origins", origin)?;
+    }
     if rp.id.trim().is_empty() {
         return invalid("relying_party.id", "must not be empty");
     }

@@ -1,7 +1,7 @@
 //! A tenant's credentials as its API sees them: listed, read, renamed and deleted, with the
 //! changes audited.
 
-use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant};
+use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant, storable_text};
 use crate::model::{Credential, TenantId, User, UserId};
 use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
@@ -86,6 +86,7 @@ impl<S: Store> Engine<S> {
                 reason: format!("must have 1 to {MAX_CREDENTIAL_NAME_CHARS} characters"),
             });
         }
+        storable_text("name", name)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;

@@ -15,6 +15,21 @@ pub enum Error {
     /// The request needs one of the tenant's API keys and did not present it.
     #[error("the api key is invalid")]
     ApiKeyInvalid,
+    /// A license key that matches no license.
+    #[error("the license key is invalid")]
+    LicenseInvalid,
+    /// The caller is known but may not do this (a license used outside its scope).
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    /// A signed request whose timestamp is outside the allowed time span.
+    #[error("request is stale")]
+    RequestStale,
+    /// A request id seen before within the allowed time span.
+    #[error("request id was already used")]
+    RequestReplayed,
+    /// The authenticator model is disabled by the vendor metadata policy.
+    #[error("authenticator {0} is disabled by policy")]
+    AuthenticatorDisabled(uuid::Uuid),
     /// No started ceremony of this tenant has the response's challenge: never issued, issued by
     /// another tenant, or already finished.
     #[error("no ceremony for this challenge")]

@@ -6,16 +6,20 @@
 mod aaguid;
 pub mod admin;
 pub mod ceremonies;
+pub mod communities;
 pub mod credentials;
 mod error;
 mod key_cache;
 pub mod keys;
+pub mod links;
 pub mod model;
 pub mod secrets;
+pub mod service_secrets;
 pub mod store;
 #[cfg(feature = "store-suite")]
 pub mod store_suite;
 pub mod tokens;
+pub mod vendor_metadata;
 
 pub use error::{Error, Result};
 pub use store::{Page, Paged, ReadTx, Store, WriteTx};

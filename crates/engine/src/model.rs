@@ -39,6 +39,19 @@ pub struct TenantConfig {
     /// Modulus size of newly created RS256 keys: 2048, 3072 or 4096.
     #[serde(default = "default_rsa_bits")]
     pub rsa_bits: u32,
+    /// Set when this tenant is a community of another tenant (1Kosmos): its tokens are signed
+    /// with that tenant's keys and name the community.
+    #[serde(default)]
+    pub community_of: Option<CommunityOf>,
+}
+
+/// The organisation a community tenant belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityOf {
+    /// The organisation's tenant, whose signing keys sign the community's tokens.
+    pub tenant: TenantId,
+    /// The community's id (24 hex digits), put into its tokens.
+    pub community: String,
 }
 
 fn default_rsa_bits() -> u32 {
@@ -84,6 +97,7 @@ impl TenantConfig {
             counter: CounterRule::Reject,
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: default_rsa_bits(),
+            community_of: None,
         }
     }
 }
@@ -311,4 +325,78 @@ pub struct AuditQuery {
     pub source_ip: Option<String>,
     /// Substring of the actor's user id or the source IP.
     pub text: Option<String>,
+}
+
+/// A community (1Kosmos): a group of users inside an organisation (a tenant), with its own
+/// relying party. Its users, credentials, ceremonies and audit log live in a tenant of their own,
+/// its `realm`, so every rule of the engine applies to it unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Community {
+    /// 24 lowercase hex digits, like the original's ObjectIds.
+    pub id: String,
+    /// The organisation.
+    pub tenant: TenantId,
+    /// The tenant that holds the community's users and credentials.
+    pub realm: TenantId,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// What a license reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseScope {
+    /// One community of the license's tenant.
+    Community(String),
+    /// Every community of the license's tenant.
+    AllCommunities,
+    /// Every community of the license's tenant, and the global vendor metadata (`any`).
+    System,
+}
+
+/// A license key (1Kosmos): only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct License {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub scope: LicenseScope,
+    pub key_hash: [u8; 32],
+    pub created_at: OffsetDateTime,
+}
+
+/// Authenticator policy for one model (AAGUID), for one realm or, with `realm: None`, for all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorMetadata {
+    pub id: Uuid,
+    /// The community realm the record belongs to; `None` for the global records (`any`).
+    pub realm: Option<TenantId>,
+    pub aaguid: Uuid,
+    pub name: String,
+    /// The FIDO MDS3 metadata statement as JSON text, stored as given.
+    pub metadata: String,
+    /// A disabled model may not register.
+    pub disabled: bool,
+    pub updated_by: String,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A credential linked to a user's wallet DID (1Kosmos).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub realm: TenantId,
+    pub user: UserId,
+    pub did: String,
+    pub credential_id: Vec<u8>,
+    pub linked_at: OffsetDateTime,
+}
+
+/// A process-wide secret the engine keeps sealed under the master key (the 1Kosmos envelope
+/// key pair, for instance), with its public half in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSecret {
+    pub name: String,
+    /// AES-256-GCM ciphertext of the secret, nonce first.
+    pub sealed: Vec<u8>,
+    pub public: Vec<u8>,
+    pub created_at: OffsetDateTime,
 }

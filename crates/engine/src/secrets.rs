@@ -165,7 +165,23 @@ fn random<const N: usize>() -> Result<[u8; N]> {
     Ok(bytes)
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
+/// `len` random bytes as lowercase hex: identifiers and keys that travel as plain text.
+pub(crate) fn random_hex(len: usize) -> Result<String> {
+    let mut bytes = vec![0; len];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::Crypto("random source failed"))?;
+    Ok(hex(&bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut hash = [0; 32];
     hash.copy_from_slice(digest(&SHA256, bytes).as_ref());
     hash

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Credential, SigningKey, Tenant, TenantId,
-    Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
+    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
 };
 
 /// One page of a listing: `number` counts from 1.
@@ -121,6 +121,40 @@ pub trait ReadTx: Send {
         query: &AuditQuery,
         page: Page,
     ) -> impl Future<Output = Result<Paged<AuditEvent>>> + Send;
+
+    fn community(&mut self, id: &str) -> impl Future<Output = Result<Option<Community>>> + Send;
+    /// The communities of an organisation, oldest first.
+    fn communities(
+        &mut self,
+        tenant: TenantId,
+    ) -> impl Future<Output = Result<Vec<Community>>> + Send;
+
+    /// The license whose key hashes to `hash`, in any tenant: the key alone names its tenant.
+    fn license_by_hash(
+        &mut self,
+        hash: &[u8; 32],
+    ) -> impl Future<Output = Result<Option<License>>> + Send;
+
+    /// Vendor metadata of one realm (`None`: the global records), for these AAGUIDs (all when
+    /// empty), ordered by AAGUID.
+    fn vendor_metadata(
+        &mut self,
+        realm: Option<TenantId>,
+        aaguids: &[Uuid],
+    ) -> impl Future<Output = Result<Vec<VendorMetadata>>> + Send;
+
+    /// Links of a realm, narrowed to one user and/or one DID, oldest first.
+    fn links(
+        &mut self,
+        realm: TenantId,
+        user: Option<UserId>,
+        did: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Link>>> + Send;
+
+    fn service_secret(
+        &mut self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ServiceSecret>>> + Send;
 }
 
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
@@ -205,6 +239,42 @@ pub trait WriteTx: ReadTx {
 
     fn insert_audit_event(&mut self, event: &AuditEvent)
     -> impl Future<Output = Result<()>> + Send;
+
+    /// `Conflict("community")` if the id is taken.
+    fn insert_community(
+        &mut self,
+        community: &Community,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_license(&mut self, license: &License) -> impl Future<Output = Result<()>> + Send;
+
+    /// Creates the record of (realm, aaguid) or replaces name, metadata, disabled, updated_by and
+    /// updated_at of the existing one; returns the stored record (with the existing id).
+    fn upsert_vendor_metadata(
+        &mut self,
+        record: &VendorMetadata,
+    ) -> impl Future<Output = Result<VendorMetadata>> + Send;
+
+    /// Links a credential to a DID; linking the same (realm, user, DID, credential) again only
+    /// refreshes `linked_at`. Deleting the credential, user or realm deletes its links.
+    fn upsert_link(&mut self, link: &Link) -> impl Future<Output = Result<()>> + Send;
+
+    /// `Conflict("service secret")` if one with this name exists (another process made it
+    /// first: read that one).
+    fn insert_service_secret(
+        &mut self,
+        secret: &ServiceSecret,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Records a request nonce until `expires_at`; false (and nothing changed) if `scope` has
+    /// seen it before and it has not expired. Expired nonces are removed here too.
+    fn claim_nonce(
+        &mut self,
+        scope: &str,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
 }

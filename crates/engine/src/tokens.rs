@@ -1,6 +1,7 @@
 //! The token a finished ceremony returns, and the JWKS that verifies it, as the original server
 //! makes them: a compact JWS with header `{"alg","kid","typ":"JWT"}` and the claims `sub`, `aud`,
-//! `iat`, `exp`, `cred` and, for a transaction, `trans`; nothing else.
+//! `iat`, `exp`, `cred` and, for a transaction, `trans`; nothing else. (A 1Kosmos community's
+//! tokens add `community`.)
 
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
@@ -35,6 +36,9 @@ pub struct Claims {
     /// The transaction id, for a confirmed transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trans: Option<String>,
+    /// The community, for a token of a 1Kosmos community.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<String>,
 }
 
 impl Claims {
@@ -53,6 +57,7 @@ impl Claims {
             exp: iat + TOKEN_LIFETIME_SECONDS,
             cred: URL_SAFE_NO_PAD.encode(credential_id),
             trans: transaction_id.map(str::to_owned),
+            community: None,
         }
     }
 }

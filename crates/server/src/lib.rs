@@ -1,11 +1,13 @@
-//! latchkey's HTTP front. Each dialect maps wire shapes to engine calls and back; the admin API
-//! manages tenants. Nothing here decides a rule: that is the engine's job.
+//! latchkey's HTTP front. Each dialect (Hanko, 1Kosmos) maps wire shapes to engine calls and
+//! back; the admin API manages tenants. Nothing here decides a rule: that is the engine's job.
 
 mod admin;
 mod hanko;
 mod http;
+mod kosmos;
 mod metrics;
 
 pub use admin::{AdminOptions, admin_router};
 pub use hanko::public_router;
+pub use kosmos::kosmos_router;
 pub use metrics::Metrics;

@@ -2,13 +2,29 @@
 
 use latchkey_engine::Error;
 
+/// SQLSTATEs of text PostgreSQL cannot store: a NUL character (22021) or an escape it does not
+/// accept (22P05). SQLite stores such text, so without this the two stores would disagree about
+/// what a client may send.
+const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
+
 /// Converts a `sqlx` error. Unique violations become `Conflict`, named after the constraint (the
-/// names are fixed in the migrations); everything else is `Storage`, with PostgreSQL's primary
-/// message only: the `DETAIL` line, which repeats the offending values, is left out.
+/// names are fixed in the migrations); text PostgreSQL cannot hold is the client's `Invalid`
+/// input; everything else is `Storage`, with PostgreSQL's primary message only: the `DETAIL`
+/// line, which repeats the offending values, is left out.
 pub(crate) fn db(error: sqlx::Error) -> Error {
     match error {
         sqlx::Error::Database(error) if error.is_unique_violation() => {
             Error::Conflict(conflict_subject(error.constraint()))
+        }
+        sqlx::Error::Database(error)
+            if error
+                .code()
+                .is_some_and(|code| UNSTORABLE_TEXT.contains(&code.as_ref())) =>
+        {
+            Error::Invalid {
+                field: "text",
+                reason: "contains a NUL character".to_owned(),
+            }
         }
         sqlx::Error::Database(error) => Error::Storage(match error.code() {
             Some(code) => format!("{} (SQLSTATE {code})", error.message()),
@@ -41,6 +57,12 @@ fn conflict_subject(constraint: Option<&str>) -> &'static str {
         Some("ceremonies_pkey" | "ceremonies_challenge_key") => "ceremony",
         Some("transactions_pkey" | "transactions_identifier_key") => "transaction",
         Some("audit_events_pkey") => "audit event",
+        Some("communities_pkey" | "communities_realm_key") => "community",
+        Some("licenses_pkey" | "licenses_key_hash_key") => "license",
+        Some("vendor_metadata_pkey" | "vendor_metadata_realm_aaguid_key") => "vendor metadata",
+        Some("links_pkey") => "link",
+        Some("service_secrets_pkey") => "service secret",
+        Some("nonces_pkey") => "nonce",
         _ => "record",
     }
 }

@@ -5,8 +5,9 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, Ceremony, Credential, Operation, SigningAlgorithm, SigningKey, Tenant,
-    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
+    ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
+    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, Transaction, User,
+    UserId, UserVerification, VendorMetadata,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -148,6 +149,90 @@ pub(crate) fn audit_event(row: &PgRow) -> Result<AuditEvent> {
     })
 }
 
+pub(crate) const COMMUNITY: &str = "id, tenant_id, realm_id, name, created_at";
+
+pub(crate) fn community(row: &PgRow) -> Result<Community> {
+    Ok(Community {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        realm: TenantId(row.try_get("realm_id").map_err(db)?),
+        name: row.try_get("name").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+pub(crate) const LICENSE: &str = "tenant_id, id, scope, community_id, key_hash, created_at";
+
+pub(crate) fn license(row: &PgRow) -> Result<License> {
+    let scope: String = row.try_get("scope").map_err(db)?;
+    let hash: Vec<u8> = row.try_get("key_hash").map_err(db)?;
+    Ok(License {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        scope: parse_scope(&scope, row.try_get("community_id").map_err(db)?)?,
+        key_hash: hash.try_into().map_err(|_| corrupt("license key hash"))?,
+        created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+pub(crate) const VENDOR_METADATA: &str =
+    "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at";
+
+pub(crate) fn vendor_metadata(row: &PgRow) -> Result<VendorMetadata> {
+    let realm: Option<Uuid> = row.try_get("realm_id").map_err(db)?;
+    Ok(VendorMetadata {
+        id: row.try_get("id").map_err(db)?,
+        realm: realm.map(TenantId),
+        aaguid: row.try_get("aaguid").map_err(db)?,
+        name: row.try_get("name").map_err(db)?,
+        metadata: row.try_get("metadata").map_err(db)?,
+        disabled: row.try_get("disabled").map_err(db)?,
+        updated_by: row.try_get("updated_by").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+pub(crate) const LINK: &str = "realm_id, user_id, did, credential_id, linked_at";
+
+pub(crate) fn link(row: &PgRow) -> Result<Link> {
+    Ok(Link {
+        realm: TenantId(row.try_get("realm_id").map_err(db)?),
+        user: UserId(row.try_get("user_id").map_err(db)?),
+        did: row.try_get("did").map_err(db)?,
+        credential_id: row.try_get("credential_id").map_err(db)?,
+        linked_at: row.try_get("linked_at").map_err(db)?,
+    })
+}
+
+pub(crate) const SERVICE_SECRET: &str = "name, sealed, public, created_at";
+
+pub(crate) fn service_secret(row: &PgRow) -> Result<ServiceSecret> {
+    Ok(ServiceSecret {
+        name: row.try_get("name").map_err(db)?,
+        sealed: row.try_get("sealed").map_err(db)?,
+        public: row.try_get("public").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+/// A license scope as its two columns: the kind, and the community when it names one.
+pub(crate) fn scope_columns(scope: &LicenseScope) -> (&'static str, Option<&str>) {
+    match scope {
+        LicenseScope::Community(id) => ("community", Some(id)),
+        LicenseScope::AllCommunities => ("all_communities", None),
+        LicenseScope::System => ("system", None),
+    }
+}
+
+fn parse_scope(kind: &str, community: Option<String>) -> Result<LicenseScope> {
+    Ok(match (kind, community) {
+        ("community", Some(id)) => LicenseScope::Community(id),
+        ("all_communities", None) => LicenseScope::AllCommunities,
+        ("system", None) => LicenseScope::System,
+        _ => return Err(corrupt("license scope")),
+    })
+}
+
 pub(crate) fn algorithm_text(algorithm: SigningAlgorithm) -> &'static str {
     match algorithm {
         SigningAlgorithm::RS256 => "RS256",
@@ -247,5 +332,24 @@ mod tests {
             assert!(schema.contains(&format!("'{}'", user_verification_text(uv))));
         }
         assert!(parse_operation("Registration").is_err());
+    }
+
+    #[test]
+    fn license_scopes_match_the_schema_and_round_trip() {
+        let schema = include_str!("../migrations/0002_kosmos.sql");
+        for scope in [
+            LicenseScope::Community("0123456789abcdef01234567".into()),
+            LicenseScope::AllCommunities,
+            LicenseScope::System,
+        ] {
+            let (kind, community) = scope_columns(&scope);
+            assert_eq!(
+                parse_scope(kind, community.map(str::to_owned)).unwrap(),
+                scope
+            );
+            assert!(schema.contains(&format!("'{kind}'")));
+        }
+        assert!(parse_scope("community", None).is_err());
+        assert!(parse_scope("system", Some("0123456789abcdef01234567".into())).is_err());
     }
 }

@@ -326,6 +326,7 @@ async fn tenant(store: &PostgresStore) -> TenantId {
             counter: CounterRule::Reject,
             signing_algorithm: SigningAlgorithm::ES256,
             rsa_bits: 2048,
+            community_of: None,
         },
         created_at: now(),
     };

@@ -5,8 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, Ceremony, Credential, Operation, SigningAlgorithm, SigningKey, Tenant,
-    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
+    ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
+    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, Transaction, User,
+    UserId, UserVerification, VendorMetadata,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Row, Sqlite, Type};
@@ -58,9 +59,35 @@ macro_rules! audit_event_columns {
          transaction_id, created_at"
     };
 }
+macro_rules! community_columns {
+    () => {
+        "id, tenant_id, realm_id, name, created_at"
+    };
+}
+macro_rules! license_columns {
+    () => {
+        "tenant_id, id, scope, community_id, key_hash, created_at"
+    };
+}
+macro_rules! vendor_metadata_columns {
+    () => {
+        "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at"
+    };
+}
+macro_rules! link_columns {
+    () => {
+        "realm_id, user_id, did, credential_id, linked_at"
+    };
+}
+macro_rules! service_secret_columns {
+    () => {
+        "name, sealed, public, created_at"
+    };
+}
 pub(crate) use {
-    api_key_columns, audit_event_columns, ceremony_columns, credential_columns,
-    signing_key_columns, tenant_columns, transaction_columns, user_columns,
+    api_key_columns, audit_event_columns, ceremony_columns, community_columns, credential_columns,
+    license_columns, link_columns, service_secret_columns, signing_key_columns, tenant_columns,
+    transaction_columns, user_columns, vendor_metadata_columns,
 };
 
 /// Whole microseconds since the Unix epoch; anything finer is dropped, as PostgreSQL does.
@@ -125,6 +152,24 @@ fn algorithm(text: &str) -> Result<SigningAlgorithm> {
         "ES256" => SigningAlgorithm::ES256,
         "EdDSA" => SigningAlgorithm::EdDSA,
         _ => return Err(corrupt("signing algorithm")),
+    })
+}
+
+/// A license scope as its two columns: the kind, and the community when it names one.
+pub(crate) fn scope_columns(scope: &LicenseScope) -> (&'static str, Option<&str>) {
+    match scope {
+        LicenseScope::Community(id) => ("community", Some(id)),
+        LicenseScope::AllCommunities => ("all_communities", None),
+        LicenseScope::System => ("system", None),
+    }
+}
+
+fn scope(kind: &str, community: Option<String>) -> Result<LicenseScope> {
+    Ok(match (kind, community) {
+        ("community", Some(id)) => LicenseScope::Community(id),
+        ("all_communities", None) => LicenseScope::AllCommunities,
+        ("system", None) => LicenseScope::System,
+        _ => return Err(corrupt("license scope")),
     })
 }
 
@@ -277,6 +322,58 @@ pub(crate) fn audit_event(row: &SqliteRow) -> Result<AuditEvent> {
     })
 }
 
+pub(crate) fn community(row: &SqliteRow) -> Result<Community> {
+    Ok(Community {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        realm: TenantId(get(row, "realm_id")?),
+        name: get(row, "name")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn license(row: &SqliteRow) -> Result<License> {
+    Ok(License {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        scope: scope(get(row, "scope")?, get(row, "community_id")?)?,
+        key_hash: get_array(row, "key_hash")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn vendor_metadata(row: &SqliteRow) -> Result<VendorMetadata> {
+    Ok(VendorMetadata {
+        id: get(row, "id")?,
+        realm: get::<Option<_>>(row, "realm_id")?.map(TenantId),
+        aaguid: get(row, "aaguid")?,
+        name: get(row, "name")?,
+        metadata: get(row, "metadata")?,
+        disabled: get(row, "disabled")?,
+        updated_by: get(row, "updated_by")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn link(row: &SqliteRow) -> Result<Link> {
+    Ok(Link {
+        realm: TenantId(get(row, "realm_id")?),
+        user: UserId(get(row, "user_id")?),
+        did: get(row, "did")?,
+        credential_id: get(row, "credential_id")?,
+        linked_at: get_time(row, "linked_at")?,
+    })
+}
+
+pub(crate) fn service_secret(row: &SqliteRow) -> Result<ServiceSecret> {
+    Ok(ServiceSecret {
+        name: get(row, "name")?,
+        sealed: get(row, "sealed")?,
+        public: get(row, "public")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -330,6 +427,19 @@ mod tests {
             assert_eq!(algorithm(algorithm_text(alg)).unwrap(), alg);
         }
         assert!(operation("Registration").is_err());
+        for license_scope in [
+            LicenseScope::Community("0123456789abcdef01234567".into()),
+            LicenseScope::AllCommunities,
+            LicenseScope::System,
+        ] {
+            let (kind, community) = scope_columns(&license_scope);
+            assert_eq!(
+                scope(kind, community.map(str::to_owned)).unwrap(),
+                license_scope
+            );
+        }
+        assert!(scope("community", None).is_err());
+        assert!(scope("system", Some("0123456789abcdef01234567".into())).is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Credential, SigningKey, Tenant, TenantId,
-    Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
+    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
 };
 use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::query::Query;
@@ -15,8 +15,10 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 use crate::rows::{
-    self, api_key_columns, audit_event_columns, ceremony_columns, credential_columns, micros,
+    self, api_key_columns, audit_event_columns, ceremony_columns, community_columns,
+    credential_columns, license_columns, link_columns, micros, service_secret_columns,
     signing_key_columns, tenant_columns, transaction_columns, user_columns,
+    vendor_metadata_columns,
 };
 
 /// Marks a transaction begun by [`latchkey_engine::Store::read`].
@@ -359,6 +361,94 @@ impl<M> ReadTx for SqliteTx<M> {
         )
         .await
     }
+
+    async fn community(&mut self, id: &str) -> Result<Option<Community>> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            community_columns!(),
+            " FROM communities WHERE id = ?"
+        ));
+        self.optional("community", query.bind(id), rows::community)
+            .await
+    }
+
+    async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            community_columns!(),
+            " FROM communities WHERE tenant_id = ? ORDER BY created_at, id"
+        ));
+        self.all("community", query.bind(tenant.0), rows::community)
+            .await
+    }
+
+    async fn license_by_hash(&mut self, hash: &[u8; 32]) -> Result<Option<License>> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            license_columns!(),
+            " FROM licenses WHERE key_hash = ?"
+        ));
+        self.optional("license", query.bind(hash.as_slice()), rows::license)
+            .await
+    }
+
+    async fn vendor_metadata(
+        &mut self,
+        realm: Option<TenantId>,
+        aaguids: &[Uuid],
+    ) -> Result<Vec<VendorMetadata>> {
+        // The unique index's own expression, so that it serves the global records (NULL realm)
+        // as well as a realm's.
+        let mut query = QueryBuilder::new(concat!(
+            "SELECT ",
+            vendor_metadata_columns!(),
+            " FROM vendor_metadata WHERE coalesce(realm_id, x'') = coalesce("
+        ));
+        query.push_bind(realm.map(|realm| realm.0)).push(", x'')");
+        if !aaguids.is_empty() {
+            query.push(" AND aaguid IN (");
+            let mut list = query.separated(", ");
+            for aaguid in aaguids {
+                list.push_bind(*aaguid);
+            }
+            query.push(")");
+        }
+        query.push(" ORDER BY aaguid");
+        self.all("vendor metadata", query.build(), rows::vendor_metadata)
+            .await
+    }
+
+    async fn links(
+        &mut self,
+        realm: TenantId,
+        user: Option<UserId>,
+        did: Option<&str>,
+    ) -> Result<Vec<Link>> {
+        let mut query = QueryBuilder::new(concat!(
+            "SELECT ",
+            link_columns!(),
+            " FROM links WHERE realm_id = "
+        ));
+        query.push_bind(realm.0);
+        if let Some(user) = user {
+            query.push(" AND user_id = ").push_bind(user.0);
+        }
+        if let Some(did) = did {
+            query.push(" AND did = ").push_bind(did.to_owned());
+        }
+        query.push(" ORDER BY linked_at, user_id, did, credential_id");
+        self.all("link", query.build(), rows::link).await
+    }
+
+    async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            service_secret_columns!(),
+            " FROM service_secrets WHERE name = ?"
+        ));
+        self.optional("service secret", query.bind(name), rows::service_secret)
+            .await
+    }
 }
 
 impl WriteTx for SqliteTx<ReadWrite> {
@@ -610,6 +700,114 @@ impl WriteTx for SqliteTx<ReadWrite> {
         .bind(micros(event.created_at)?);
         self.execute("audit event", query).await?;
         Ok(())
+    }
+
+    async fn insert_community(&mut self, community: &Community) -> Result<()> {
+        let query = sqlx::query(concat!(
+            "INSERT INTO communities (",
+            community_columns!(),
+            ") VALUES (?, ?, ?, ?, ?)"
+        ))
+        .bind(&community.id)
+        .bind(community.tenant.0)
+        .bind(community.realm.0)
+        .bind(&community.name)
+        .bind(micros(community.created_at)?);
+        self.execute("community", query).await?;
+        Ok(())
+    }
+
+    async fn insert_license(&mut self, license: &License) -> Result<()> {
+        let (scope, community) = rows::scope_columns(&license.scope);
+        let query = sqlx::query(concat!(
+            "INSERT INTO licenses (",
+            license_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(license.tenant.0)
+        .bind(license.id)
+        .bind(scope)
+        .bind(community)
+        .bind(license.key_hash.as_slice())
+        .bind(micros(license.created_at)?);
+        self.execute("license", query).await?;
+        Ok(())
+    }
+
+    async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {
+        let query = sqlx::query(concat!(
+            "INSERT INTO vendor_metadata (",
+            vendor_metadata_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (coalesce(realm_id, x''), aaguid) DO UPDATE SET \
+             name = excluded.name, metadata = excluded.metadata, disabled = excluded.disabled, \
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING ",
+            vendor_metadata_columns!()
+        ))
+        .bind(record.id)
+        .bind(record.realm.map(|realm| realm.0))
+        .bind(record.aaguid)
+        .bind(&record.name)
+        .bind(&record.metadata)
+        .bind(record.disabled)
+        .bind(&record.updated_by)
+        .bind(micros(record.updated_at)?);
+        let row = query
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db("vendor metadata"))?;
+        rows::vendor_metadata(&row)
+    }
+
+    async fn upsert_link(&mut self, link: &Link) -> Result<()> {
+        let query = sqlx::query(concat!(
+            "INSERT INTO links (",
+            link_columns!(),
+            ") VALUES (?, ?, ?, ?, ?) ON CONFLICT (realm_id, user_id, did, credential_id) \
+             DO UPDATE SET linked_at = excluded.linked_at"
+        ))
+        .bind(link.realm.0)
+        .bind(link.user.0)
+        .bind(&link.did)
+        .bind(&link.credential_id)
+        .bind(micros(link.linked_at)?);
+        self.execute("link", query).await?;
+        Ok(())
+    }
+
+    async fn insert_service_secret(&mut self, secret: &ServiceSecret) -> Result<()> {
+        let query = sqlx::query(concat!(
+            "INSERT INTO service_secrets (",
+            service_secret_columns!(),
+            ") VALUES (?, ?, ?, ?)"
+        ))
+        .bind(&secret.name)
+        .bind(&secret.sealed)
+        .bind(&secret.public)
+        .bind(micros(secret.created_at)?);
+        self.execute("service secret", query).await?;
+        Ok(())
+    }
+
+    /// The write lock taken by `BEGIN IMMEDIATE` makes the sweep and the insert one step for
+    /// every other writer.
+    async fn claim_nonce(
+        &mut self,
+        scope: &str,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool> {
+        let sweep = sqlx::query("DELETE FROM nonces WHERE expires_at < ?").bind(micros(now)?);
+        self.execute("nonce", sweep).await?;
+        let claim = sqlx::query(
+            "INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) \
+             ON CONFLICT (scope, nonce) DO NOTHING",
+        )
+        .bind(scope)
+        .bind(nonce)
+        .bind(micros(expires_at)?);
+        Ok(self.execute("nonce", claim).await? > 0)
     }
 
     async fn commit(self) -> Result<()> {

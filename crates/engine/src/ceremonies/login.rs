@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    Engine, FailureContext, RequestMeta, audit_event, expiry, load_tenant, take_ceremony,
+    Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
     timeout_ms, webauthn_uv,
 };
 use crate::Page;
@@ -17,7 +17,7 @@ use crate::model::{
     AuthenticatorSettings, Ceremony, CounterRule, Credential, Operation, Tenant, TenantId, User,
     UserId, UserVerification,
 };
-use crate::tokens::{Claims, sign_token};
+use crate::tokens::sign_token;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Recorded on a login accepted despite a signature counter that did not increase.
@@ -264,11 +264,16 @@ impl<S: Store> Engine<S> {
         succeeded: &'static str,
         context: &mut FailureContext,
     ) -> Result<LoginOutcome> {
+        // Garbage is refused before the write lock is taken.
+        let parsed = AuthenticationResponse::from_json(response_json)
+            .and_then(|response| Ok((challenge_of(&response.client_data_json)?, response)));
+        let (challenge, response) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => return Err(self.refused_unread(tenant, error, context).await),
+        };
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
         context.audit_to(&tenant);
-        let response = AuthenticationResponse::from_json(response_json)?;
-        let challenge = challenge_of(&response.client_data_json)?;
         let ceremony =
             take_ceremony(&mut tx, tenant.id, &challenge, &[kind.operation()], now).await?;
         let transaction = match kind {
@@ -335,9 +340,9 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         let signer = self.signer(&mut tx, &tenant, now).await?;
-        let claims = Claims::new(
+        let claims = claims(
+            &tenant,
             &user.external_id,
-            &rp.id,
             &credential.id,
             transaction.as_deref(),
             now,

@@ -23,11 +23,12 @@ use crate::model::{
     AuditEvent, AuthenticatorSettings, Ceremony, Operation, Tenant, TenantId, UserVerification,
 };
 use crate::secrets::MasterKey;
+use crate::tokens::Claims;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 pub use login::{LoginOptions, LoginOutcome};
 pub use registration::{CeremonyKind, NewUser, RegistrationOptions, RegistrationOutcome};
-pub use transactions::NewTransaction;
+pub use transactions::{MAX_TRANSACTION_ID_CHARS, NewTransaction, canonical_json};
 
 /// Bytes of every challenge the engine issues.
 pub const CHALLENGE_BYTES: usize = 32;
@@ -52,7 +53,7 @@ type Random = dyn Fn(&mut [u8]) -> Result<()> + Send + Sync;
 /// The ceremony service of one process, shared by every dialect and every tenant.
 pub struct Engine<S: Store> {
     pub(crate) store: S,
-    master: MasterKey,
+    pub(crate) master: MasterKey,
     clock: Box<Clock>,
     random: Box<Random>,
     audit_console: Option<Box<AuditConsole>>,
@@ -127,16 +128,25 @@ impl<S: Store> Engine<S> {
         tenant: &Tenant,
         now: OffsetDateTime,
     ) -> Result<Arc<Signer>> {
-        let keys = tx.signing_keys(tenant.id).await?;
+        // A community signs with its organisation's keys, so one JWKS verifies them all.
+        let organisation;
+        let owner = match &tenant.config.community_of {
+            Some(of) => {
+                organisation = load_tenant(tx, of.tenant).await?;
+                &organisation
+            }
+            None => tenant,
+        };
+        let keys = tx.signing_keys(owner.id).await?;
         let key = match current_signing_key(&keys) {
             Some(key) => {
-                if let Some(signer) = self.cached_signer(tenant.id, key.id) {
+                if let Some(signer) = self.cached_signer(owner.id, key.id) {
                     return Ok(signer);
                 }
                 key.clone()
             }
             None => {
-                let key = self.new_signing_key(tenant, now)?;
+                let key = self.new_signing_key(owner, now)?;
                 tx.insert_signing_key(&key).await?;
                 key
             }
@@ -145,7 +155,7 @@ impl<S: Store> Engine<S> {
         self.signers
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(tenant.id, Arc::clone(&signer));
+            .insert(owner.id, Arc::clone(&signer));
         Ok(signer)
     }
 
@@ -219,7 +229,7 @@ impl<S: Store> Engine<S> {
             if context.store {
                 // The client is owed the ceremony's error, not the audit log's; a failing store
                 // will mostly have failed the ceremony too, and reports itself there.
-                let _ = self.insert_audit_event(&event).await;
+                let _ = self.insert_audit_event(event).await;
             }
         }
         Err(error)
@@ -237,7 +247,7 @@ impl<S: Store> Engine<S> {
             self.print_audit_event(&event);
         }
         if tenant.config.audit.store {
-            tx.insert_audit_event(&event).await?;
+            tx.insert_audit_event(&storable(event)).await?;
         }
         Ok(())
     }
@@ -248,9 +258,31 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<()> {
+    /// The error of a response refused before it was read against the store; the tenant is
+    /// looked up only to learn where the failure is audited.
+    async fn refused_unread(
+        &self,
+        tenant: TenantId,
+        error: latchkey_webauthn::Error,
+        context: &mut FailureContext,
+    ) -> Error {
+        let tenant = match self.store.read().await {
+            Ok(mut tx) => load_tenant(&mut tx, tenant).await,
+            Err(error) => Err(error),
+        };
+        match tenant {
+            Ok(tenant) => {
+                context.audit_to(&tenant);
+                error.into()
+            }
+            // An unknown tenant outranks a malformed body, as it does for every other request.
+            Err(unknown) => unknown,
+        }
+    }
+
+    async fn insert_audit_event(&self, event: AuditEvent) -> Result<()> {
         let mut tx = self.store.write().await?;
-        tx.insert_audit_event(event).await?;
+        tx.insert_audit_event(&storable(event)).await?;
         tx.commit().await
     }
 }
@@ -305,6 +337,69 @@ pub(crate) fn audit_event(
         transaction_id: None,
         created_at: now,
     }
+}
+
+/// The claims of a token for `user` of `tenant`: a community's tokens also name it.
+fn claims(
+    tenant: &Tenant,
+    user: &str,
+    credential: &[u8],
+    transaction: Option<&str>,
+    now: OffsetDateTime,
+) -> Claims {
+    let mut claims = Claims::new(
+        user,
+        &tenant.config.relying_party.id,
+        credential,
+        transaction,
+        now,
+    );
+    claims.community = tenant
+        .config
+        .community_of
+        .as_ref()
+        .map(|of| of.community.clone());
+    claims
+}
+
+/// The event without NUL characters, which PostgreSQL cannot store: the audit log keeps what a
+/// client sent, however malformed, rather than losing the event.
+fn storable(mut event: AuditEvent) -> AuditEvent {
+    let clean = |text: &mut String| {
+        if text.contains('\0') {
+            *text = text.replace('\0', "\u{fffd}");
+        }
+    };
+    for text in [
+        &mut event.request_id,
+        &mut event.source_ip,
+        &mut event.user_agent,
+    ] {
+        clean(text);
+    }
+    for text in [
+        &mut event.error,
+        &mut event.actor_user_id,
+        &mut event.transaction_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        clean(text);
+    }
+    event
+}
+
+/// Refuses text with NUL characters: PostgreSQL cannot store them, and no identifier or name
+/// needs one, so both stores refuse them alike.
+pub(crate) fn storable_text(field: &'static str, text: &str) -> Result<()> {
+    if text.contains('\0') {
+        return Err(Error::Invalid {
+            field,
+            reason: "must not contain NUL characters".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn system_random(bytes: &mut [u8]) -> Result<()> {

@@ -9,8 +9,9 @@ use latchkey_webauthn::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::storable_text;
 use super::{
-    Engine, FailureContext, RequestMeta, audit_event, expiry, load_tenant, take_ceremony,
+    Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
     timeout_ms, webauthn_uv,
 };
 use crate::aaguid;
@@ -18,7 +19,8 @@ use crate::model::{
     Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
     User, UserId, UserVerification,
 };
-use crate::tokens::{Claims, sign_token};
+use crate::tokens::sign_token;
+use crate::vendor_metadata::model_policy;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Credential algorithms offered, in the order the original server lists them (clients pick
@@ -132,6 +134,12 @@ impl<S: Store> Engine<S> {
         succeeded: &'static str,
         context: &mut FailureContext,
     ) -> Result<RegistrationOptions> {
+        storable_text("user_id", &user.external_id)?;
+        storable_text("username", &user.name)?;
+        storable_text("display_name", &user.display_name)?;
+        if let Some(icon) = &user.icon {
+            storable_text("icon", icon)?;
+        }
         let challenge = self.challenge()?;
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
@@ -225,11 +233,16 @@ impl<S: Store> Engine<S> {
         succeeded: &'static str,
         context: &mut FailureContext,
     ) -> Result<RegistrationOutcome> {
+        // Garbage is refused before the write lock is taken.
+        let parsed = RegistrationResponse::from_json(response_json)
+            .and_then(|response| Ok((challenge_of(&response.client_data_json)?, response)));
+        let (challenge, response) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => return Err(self.refused_unread(tenant, error, context).await),
+        };
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
         context.audit_to(&tenant);
-        let response = RegistrationResponse::from_json(response_json)?;
-        let challenge = challenge_of(&response.client_data_json)?;
         let ceremony = take_ceremony(
             &mut tx,
             tenant.id,
@@ -259,6 +272,28 @@ impl<S: Store> Engine<S> {
             &TrustAnchors::none(),
             unix_time(now),
         )?;
+        let model = Uuid::from_bytes(verified.aaguid.0);
+        let model_policy = model_policy(&mut tx, tenant.id, model).await?;
+        if model_policy.disabled {
+            return Err(Error::AuthenticatorDisabled(model));
+        }
+        // A model whose metadata names roots must chain to them when it presents a chain at
+        // all; the first pass, without anchors, only found out which model it claims to be.
+        if let Some(anchors) = &model_policy.anchors
+            && !verified.trust_path.is_empty()
+        {
+            let anchored = verify_registration(
+                &relying_party,
+                &policy,
+                &challenge,
+                &response,
+                anchors,
+                unix_time(now),
+            )?;
+            if !anchored.trusted {
+                return Err(latchkey_webauthn::Error::Untrusted.into());
+            }
+        }
 
         let name = match aaguid::name(&verified.aaguid.0) {
             Some(name) => name.to_owned(),
@@ -286,7 +321,7 @@ impl<S: Store> Engine<S> {
         };
         tx.insert_credential(&credential).await?;
         let signer = self.signer(&mut tx, &tenant, now).await?;
-        let claims = Claims::new(&user.external_id, &rp.id, &credential.id, None, now);
+        let claims = claims(&tenant, &user.external_id, &credential.id, None, now);
         let token = sign_token(&signer, &claims)?;
         let actor = Some(user.external_id.clone());
         self.record_success(

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::login::{Assertion, usable_credentials, user_by_external_id};
 use super::{CHALLENGE_BYTES, Engine, FailureContext, LoginOptions, LoginOutcome, RequestMeta};
-use super::{audit_event, load_tenant};
+use super::{audit_event, load_tenant, storable_text};
 use crate::model::{TenantId, Transaction, UserId};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
@@ -46,6 +46,7 @@ impl<S: Store> Engine<S> {
                     reason: format!("must have 1 to {MAX_TRANSACTION_ID_CHARS} characters"),
                 });
             }
+            storable_text("transaction_id", &identifier)?;
             let data = canonical_json(&transaction.data);
             let mut challenge = Vec::with_capacity(2 * CHALLENGE_BYTES);
             challenge.extend(self.challenge()?);
@@ -133,7 +134,8 @@ pub fn canonical_json(value: &Value) -> String {
 
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
-        Value::Null | Value::Bool(_) | Value::Number(_) => out.push_str(&value.to_string()),
+        Value::Null | Value::Bool(_) => out.push_str(&value.to_string()),
+        Value::Number(number) => write_number(number, out),
         Value::String(text) => write_string(text, out),
         Value::Array(items) => {
             out.push('[');
@@ -160,6 +162,30 @@ fn write_canonical(value: &Value, out: &mut String) {
             out.push('}');
         }
     }
+}
+
+/// A number as the original prints it: it decodes JSON numbers into float64 and encodes them
+/// the way ECMAScript turns numbers into text (`10.0` is `10`, `1e21` is `1e+21`, integers past
+/// 2^53 lose their low digits).
+fn write_number(number: &serde_json::Number, out: &mut String) {
+    let Some(float) = number.as_f64() else {
+        out.push_str(&number.to_string());
+        return;
+    };
+    let magnitude = float.abs();
+    if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
+        let text = format!("{float:e}");
+        if let Some((mantissa, exponent)) = text.split_once('e') {
+            out.push_str(mantissa);
+            out.push('e');
+            if !exponent.starts_with('-') {
+                out.push('+');
+            }
+            out.push_str(exponent);
+            return;
+        }
+    }
+    out.push_str(&float.to_string());
 }
 
 fn write_string(text: &str, out: &mut String) {
@@ -189,5 +215,26 @@ mod tests {
             canonical_json(&value),
             r#"{"a":"\u003cx \u0026 y\u003e\u2028","b":[1,2.5,{"a":true,"z":null}]}"#
         );
+    }
+
+    #[test]
+    fn numbers_are_printed_as_go_prints_float64() {
+        let cases = [
+            ("10.0", "10"),
+            ("-0.0", "-0"),
+            ("12345678901234567890", "12345678901234567000"),
+            ("1e20", "100000000000000000000"),
+            ("1e21", "1e+21"),
+            ("1.5e300", "1.5e+300"),
+            ("0.000001", "0.000001"),
+            ("0.0000015", "0.0000015"),
+            ("1.5e-7", "1.5e-7"),
+            ("-2.5e-10", "-2.5e-10"),
+            ("0.1", "0.1"),
+        ];
+        for (input, expected) in cases {
+            let value: Value = serde_json::from_str(input).unwrap();
+            assert_eq!(canonical_json(&value), expected, "{input}");
+        }
     }
 }

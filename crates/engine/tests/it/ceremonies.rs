@@ -67,6 +67,7 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
             counter,
             signing_algorithm,
             rsa_bits: 2048,
+            community_of: None,
         },
         created_at: start(),
     }

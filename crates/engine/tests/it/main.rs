@@ -10,4 +10,5 @@
 
 mod ceremonies;
 mod flows;
+mod kosmos;
 mod soft_authenticator;

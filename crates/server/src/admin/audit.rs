@@ -1,34 +1,23 @@
 //! `/tenants/{id}/audit_logs`: the public API's audit-log listing, without an API key.
 
-use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use latchkey_engine::{Page, Store};
+use axum::response::Response;
+use latchkey_engine::Store;
 
 use super::AdminState;
 use super::error::answer;
 use super::path::TenantPath;
-use crate::hanko::audit::{AuditLogDto, audit_query};
+use crate::hanko::shared_with_admin::list_audit_log;
 use crate::http::error::ApiError;
-use crate::http::pagination::{self, RequestUrl};
+use crate::http::pagination::RequestUrl;
 
 pub(super) async fn list<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
     url: RequestUrl,
 ) -> Result<Response, ApiError> {
-    let (query, params) = audit_query(&url.query)?;
-    let page = Page {
-        number: params.page,
-        per_page: params.per_page,
-        descending: true,
-    };
-    let listed = state
-        .engine
-        .audit_events(tenant, &query, page)
-        .await
-        .map_err(|error| answer(error, "unable to list audit logs"))?;
-    let headers = pagination::headers(&url, params, listed.total);
-    let items: Vec<AuditLogDto> = listed.items.into_iter().map(AuditLogDto::from).collect();
-    Ok((headers, Json(items)).into_response())
+    list_audit_log(&state.engine, tenant, &url, |error| {
+        answer(error, "unable to list audit logs")
+    })
+    .await
 }

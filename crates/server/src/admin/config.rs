@@ -67,19 +67,25 @@ struct AuditRequest {
     console: Option<bool>,
 }
 
+/// A configuration request that passed its field rules: the original server's settings are
+/// built, latchkey's blocks wait to be laid over the configuration they replace. Checking
+/// needs no tenant, so it happens before the engine's update transaction; laying over cannot
+/// fail, so it can happen inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CheckedConfig {
+    /// latchkey's blocks still at the engine's defaults.
+    config: TenantConfig,
+    signing: Option<SigningBody>,
+    counter: Option<CounterRule>,
+    audit: Option<AuditRequest>,
+}
+
 impl ConfigRequest {
-    /// The configuration this request describes, or the broken field rules in the wording of
-    /// the original's validator (`timeout is a required field`). Absent fields fail earlier,
-    /// when the body is parsed; this catches the present but empty ones.
-    ///
-    /// Absent original-server settings take the original's defaults. Absent latchkey blocks keep
-    /// `current` (so that a client that only knows the original's API does not reset them when
-    /// it replaces a configuration), or take the engine's defaults for a new tenant. The engine
-    /// checks the values themselves.
-    pub(super) fn into_config(
-        self,
-        current: Option<&TenantConfig>,
-    ) -> Result<TenantConfig, String> {
+    /// The request with its field rules checked, or the broken rules in the wording of the
+    /// original's validator (`timeout is a required field`). Absent fields fail earlier, when
+    /// the body is parsed; this catches the present but empty ones. Absent original-server
+    /// settings take the original's defaults. The engine checks the values themselves.
+    pub(super) fn check(self) -> Result<CheckedConfig, String> {
         let Self {
             cors,
             webauthn,
@@ -133,7 +139,26 @@ impl ConfigRequest {
                 mfa.resident_key_requirement,
             );
         }
+        Ok(CheckedConfig {
+            config,
+            signing,
+            counter,
+            audit,
+        })
+    }
+}
 
+impl CheckedConfig {
+    /// The configuration. latchkey blocks the request leaves out keep `current` (so that a
+    /// client that only knows the original's API does not reset them when it replaces a
+    /// configuration), or take the engine's defaults for a new tenant.
+    pub(super) fn into_config(self, current: Option<&TenantConfig>) -> TenantConfig {
+        let Self {
+            mut config,
+            signing,
+            counter,
+            audit,
+        } = self;
         if let Some(current) = current {
             config.audit = current.audit.clone();
             config.counter = current.counter;
@@ -151,7 +176,7 @@ impl ConfigRequest {
                 console: audit.console.unwrap_or(config.audit.console),
             };
         }
-        Ok(config)
+        config
     }
 }
 
@@ -301,6 +326,12 @@ mod tests {
         serde_json::from_value(body).unwrap()
     }
 
+    fn built(body: Value, current: Option<&TenantConfig>) -> Result<TenantConfig, String> {
+        request(body)
+            .check()
+            .map(|checked| checked.into_config(current))
+    }
+
     fn rendered(config: TenantConfig) -> Value {
         let tenant = Tenant {
             id: TenantId(Uuid::nil()),
@@ -328,7 +359,7 @@ mod tests {
 
     #[test]
     fn minimal_body_takes_the_original_defaults() {
-        let config = request(minimal()).into_config(None).unwrap();
+        let config = built(minimal(), None).unwrap();
         assert_eq!(
             rendered(config),
             json!({
@@ -390,27 +421,24 @@ mod tests {
             "counter": "audit_only",
             "audit": {"store": false, "console": true}
         });
-        let parsed = request(config.clone()).into_config(None).unwrap();
+        let parsed = built(config.clone(), None).unwrap();
         assert_eq!(parsed.signing_algorithm, SigningAlgorithm::ES256);
         let shown = rendered(parsed.clone());
         assert_eq!(shown["config"], config);
         // What GET shows, PUT accepts unchanged.
-        assert_eq!(
-            request(shown["config"].clone()).into_config(None).unwrap(),
-            parsed
-        );
+        assert_eq!(built(shown["config"].clone(), None).unwrap(), parsed);
     }
 
     #[test]
     fn replacing_keeps_latchkey_settings_the_body_leaves_out() {
-        let mut current = request(minimal()).into_config(None).unwrap();
+        let mut current = built(minimal(), None).unwrap();
         current.counter = CounterRule::AuditOnly;
         current.signing_algorithm = SigningAlgorithm::EdDSA;
         current.audit.console = true;
 
         let mut body = minimal();
         body["audit"] = json!({"store": false});
-        let replaced = request(body).into_config(Some(&current)).unwrap();
+        let replaced = built(body, Some(&current)).unwrap();
         assert_eq!(replaced.counter, CounterRule::AuditOnly);
         assert_eq!(replaced.signing_algorithm, SigningAlgorithm::EdDSA);
         assert_eq!(
@@ -429,7 +457,7 @@ mod tests {
         body["webauthn"]["relying_party"]["display_name"] = json!("");
         body["webauthn"]["timeout"] = json!(0);
         body["mfa"] = json!({"timeout": 0});
-        let error = request(body).into_config(None).unwrap_err();
+        let error = built(body, None).unwrap_err();
         assert_eq!(
             error,
             "allowed_origins must contain at least 1 item and display_name is a required field \
@@ -449,6 +477,6 @@ mod tests {
     fn rsa_bits_are_carried_to_the_engine() {
         let mut body = minimal();
         body["signing"] = json!({"algorithm": "RS256", "rsa_bits": 4096});
-        assert_eq!(request(body).into_config(None).unwrap().rsa_bits, 4096);
+        assert_eq!(built(body, None).unwrap().rsa_bits, 4096);
     }
 }

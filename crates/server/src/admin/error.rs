@@ -16,15 +16,20 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
             tracing::error!(%error, "admin request failed");
             ApiError::internal()
         }
-        // The public API's errors: the admin API makes none of these calls, so reaching one is
-        // a server fault.
+        // Other dialects' errors: the admin API makes none of these calls, so reaching one is a
+        // server fault.
         Error::ApiKeyInvalid
         | Error::CeremonyNotFound
         | Error::CeremonyExpired
         | Error::CeremonyMismatch(_)
         | Error::NoCredentials
         | Error::Verification(_)
-        | Error::Token(_) => {
+        | Error::Token(_)
+        | Error::AuthenticatorDisabled(_)
+        | Error::LicenseInvalid
+        | Error::Forbidden(_)
+        | Error::RequestStale
+        | Error::RequestReplayed => {
             tracing::error!(%error, "unexpected engine error in the admin API");
             ApiError::internal()
         }

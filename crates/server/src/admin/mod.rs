@@ -33,13 +33,14 @@ use latchkey_engine::ceremonies::Engine;
 use crate::http::access_log::access_log;
 use crate::http::error::{method_not_allowed, route_not_found};
 use crate::http::request_id::request_id;
+use crate::http::status_page::status_page;
 use crate::metrics::Metrics;
 
 /// How the admin API is protected.
 #[derive(Clone, Default)]
 pub struct AdminOptions {
-    /// When set, every route but `/health/*` needs `Authorization: Bearer <token>`. Leaving it
-    /// unset is only safe on a loopback or otherwise private listener.
+    /// When set, every route but `/` and `/health/*` needs `Authorization: Bearer <token>`.
+    /// Leaving it unset is only safe on a loopback or otherwise private listener.
     pub token: Option<String>,
 }
 
@@ -110,6 +111,7 @@ pub fn admin_router<S: Store>(
         .route_layer(from_fn_with_state(token, auth::require_token));
 
     Router::new()
+        .route("/", get(status_page))
         .route("/health/alive", get(health::alive))
         .route("/health/ready", get(health::ready::<S>))
         .merge(protected)

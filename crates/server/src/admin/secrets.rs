@@ -13,9 +13,9 @@ use super::AdminState;
 use super::error::answer;
 use super::path::{ItemPath, TenantPath};
 use super::tenants::{NewApiKeyResponse, parse, refusal};
-use crate::hanko::timestamps::rfc3339;
 use crate::http::error::ApiError;
 use crate::http::json::RawJson;
+use crate::http::timestamps::rfc3339;
 use crate::http::validate::Violations;
 
 const CREATE: &str = "unable to create key";

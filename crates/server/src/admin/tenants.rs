@@ -1,5 +1,7 @@
 //! `/tenants` and `/tenants/{id}`: create, list, read, rename, reconfigure, delete.
 
+use std::fmt;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,9 +15,9 @@ use super::AdminState;
 use super::config::{ConfigRequest, TenantResponse};
 use super::error::answer;
 use super::path::TenantPath;
-use crate::hanko::timestamps::rfc3339;
 use crate::http::error::ApiError;
-use crate::http::json::RawJson;
+use crate::http::json::{RawJson, from_object};
+use crate::http::timestamps::rfc3339;
 use crate::http::validate::Violations;
 
 /// Name of the API key `create_api_key` asks for, as the original names it.
@@ -59,6 +61,7 @@ struct CreateTenantRequest {
     config: ConfigRequest,
 }
 
+/// Its `Debug` is that of [`NewApiKeyResponse`], which hides the secret.
 #[derive(Debug, Serialize)]
 struct CreatedTenant {
     id: Uuid,
@@ -67,12 +70,24 @@ struct CreatedTenant {
 }
 
 /// An API key with its secret: the only answer that ever shows one.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub(super) struct NewApiKeyResponse {
     id: Uuid,
     name: String,
     secret: String,
     created_at: String,
+}
+
+/// The secret stays out of `Debug` and so of logs.
+impl fmt::Debug for NewApiKeyResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewApiKeyResponse")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 impl From<IssuedApiKey> for NewApiKeyResponse {
@@ -94,7 +109,11 @@ pub(super) async fn create<S: Store>(
     let mut violations = Violations::default();
     violations.required("display_name", &request.display_name);
     violations.finish().map_err(refusal(CREATE))?;
-    let config = request.config.into_config(None).map_err(refusal(CREATE))?;
+    let config = request
+        .config
+        .check()
+        .map_err(refusal(CREATE))?
+        .into_config(None);
     let new = NewTenant {
         display_name: request.display_name,
         config,
@@ -148,23 +167,19 @@ pub(super) async fn rename<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Replaces the configuration. latchkey's blocks the body leaves out are taken from the
+/// configuration being replaced, read in the same transaction as the write, so that two
+/// replacements at once cannot lose them.
 pub(super) async fn replace_config<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,
     RawJson(body): RawJson,
 ) -> Result<StatusCode, ApiError> {
-    let current = state
-        .engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, UPDATE_CONFIG))?;
     let request: ConfigRequest = parse(&body, UPDATE_CONFIG)?;
-    let config = request
-        .into_config(Some(&current.config))
-        .map_err(refusal(UPDATE_CONFIG))?;
+    let checked = request.check().map_err(refusal(UPDATE_CONFIG))?;
     state
         .engine
-        .replace_tenant_config(id, config)
+        .update_tenant_config(id, |current| Ok(checked.into_config(Some(current))))
         .await
         .map_err(|error| answer(error, UPDATE_CONFIG))?;
     tracing::info!(tenant = %id.0, "tenant config replaced");
@@ -189,11 +204,33 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(
     body: &[u8],
     action: &'static str,
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|error| ApiError::bad_request(action).with_details(error.to_string()))
+    from_object(body).map_err(refusal(action))
 }
 
 /// Turns broken field rules into a 400 under the action's title.
 pub(super) fn refusal(action: &'static str) -> impl FnOnce(String) -> ApiError {
     move |details| ApiError::bad_request(action).with_details(details)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_new_secret() {
+        let created = CreatedTenant {
+            id: Uuid::nil(),
+            api_key: Some(NewApiKeyResponse {
+                id: Uuid::nil(),
+                name: "Initial API Key".to_owned(),
+                secret: "s3cret-api-key".to_owned(),
+                created_at: rfc3339(OffsetDateTime::UNIX_EPOCH),
+            }),
+        };
+        let shown = format!("{created:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("Initial API Key"), "{shown}");
+    }
 }

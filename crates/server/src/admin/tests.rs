@@ -171,6 +171,42 @@ async fn tenant_lifecycle() {
 }
 
 #[tokio::test]
+async fn concurrent_config_replacements_keep_each_others_blocks() {
+    let app = router(None).await;
+    let tenant = create_tenant(&app).await;
+    let path = format!("/tenants/{tenant}/config");
+    let base = tenant_body(false)["config"].clone();
+    // Each replacement sets one latchkey block and leaves the other out, so it must keep what
+    // the other wrote, whichever runs first.
+    let mut counter = base.clone();
+    counter["counter"] = json!("audit_only");
+    let mut signing = base;
+    signing["signing"] = json!({"algorithm": "ES256"});
+    let (first, second) = tokio::join!(
+        call(&app, Method::PUT, &path, Some(counter)),
+        call(&app, Method::PUT, &path, Some(signing)),
+    );
+    assert_eq!(first.status, StatusCode::NO_CONTENT, "{}", first.text);
+    assert_eq!(second.status, StatusCode::NO_CONTENT, "{}", second.text);
+    let shown = call(&app, Method::GET, &format!("/tenants/{tenant}"), None).await;
+    assert_eq!(shown.body["config"]["counter"], "audit_only");
+    assert_eq!(shown.body["config"]["signing"]["algorithm"], "ES256");
+
+    let unknown = call(
+        &app,
+        Method::PUT,
+        &format!("/tenants/{}/config", uuid::Uuid::new_v4()),
+        Some(tenant_body(false)["config"].clone()),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body["title"], "tenant not found");
+    let refused = call(&app, Method::PUT, &path, Some(json!([]))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body["title"], "unable to update tenant config");
+}
+
+#[tokio::test]
 async fn refusals_use_the_error_format() {
     let app = router(None).await;
     let bad_uuid = call(&app, Method::GET, "/tenants/not-a-uuid", None).await;
@@ -202,6 +238,17 @@ async fn refusals_use_the_error_format() {
     let huge = call_with(&app, Method::POST, "/tenants", Some(huge), None).await;
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
 
+    let array = call_with(
+        &app,
+        Method::POST,
+        "/tenants",
+        Some(format!("[{}]", tenant_body(true))),
+        None,
+    )
+    .await;
+    assert_eq!(array.status, StatusCode::BAD_REQUEST);
+    assert_eq!(array.body["title"], "unable to create tenant");
+
     let unknown = call(&app, Method::GET, "/nowhere", None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.body["title"], "Not Found");
@@ -220,6 +267,16 @@ async fn token_guards_everything_but_health() {
     }
     let metrics = call_with(&app, Method::GET, "/metrics", None, None).await;
     assert_eq!(metrics.status, StatusCode::UNAUTHORIZED);
+
+    let status = call_with(&app, Method::GET, "/", None, None).await;
+    assert_eq!(status.status, StatusCode::OK);
+    assert_eq!(status.headers[CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(
+        status.text.contains("latchkey is running"),
+        "{}",
+        status.text
+    );
+    assert!(status.text.contains(env!("CARGO_PKG_VERSION")));
 
     let alive = call_with(&app, Method::GET, "/health/alive", None, None).await;
     assert_eq!(alive.body, json!({"alive": true}));

@@ -3,19 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use latchkey_engine::Store;
 use latchkey_engine::model::{User, UserId};
-use latchkey_engine::{Page, Store};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::AdminState;
 use super::error::answer;
 use super::path::{ItemPath, TenantPath};
-use crate::hanko::credentials::CredentialDto;
-use crate::hanko::transactions::TransactionDto;
+use crate::hanko::shared_with_admin::{CredentialDto, TransactionDto};
 use crate::http::error::ApiError;
-use crate::http::pagination::{self, PageParams, RequestUrl};
+use crate::http::pagination::{PageParams, RequestUrl, page_response};
 
 #[derive(Debug, Serialize)]
 pub(super) struct UserResponse {
@@ -56,19 +55,14 @@ pub(super) async fn list<S: Store>(
         ApiError::bad_request("unable to parse request").with_details(details)
     })?;
     let descending = descending(&url.query)?;
-    let page = Page {
-        number: params.page,
-        per_page: params.per_page,
-        descending,
-    };
-    let users = state
-        .engine
-        .users(tenant, page)
-        .await
-        .map_err(|error| answer(error, "unable to list users"))?;
-    let headers = pagination::headers(&url, params, users.total);
-    let body: Vec<UserResponse> = users.items.into_iter().map(UserResponse::from).collect();
-    Ok((headers, Json(body)).into_response())
+    page_response::<_, UserResponse, _, _, _>(&url, params, descending, |page| async move {
+        state
+            .engine
+            .users(tenant, page)
+            .await
+            .map_err(|error| answer(error, "unable to list users"))
+    })
+    .await
 }
 
 /// `sort_direction`: `desc` (the default) or `asc`, in any case.

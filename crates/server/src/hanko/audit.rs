@@ -2,21 +2,20 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use latchkey_engine::ceremonies::Engine;
-use latchkey_engine::model::{AuditEvent, AuditQuery};
-use latchkey_engine::{Page, Store};
+use latchkey_engine::model::{AuditEvent, AuditQuery, TenantId};
+use latchkey_engine::{Error, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::error::{Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
-use super::timestamps::rfc3339;
 use crate::http::ApiError;
-use crate::http::pagination::{self, PageParams, RequestUrl, first_value};
+use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
+use crate::http::timestamps::rfc3339;
 
 /// An audit-log entry as the original's `AuditLog` model marshals it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,7 +61,7 @@ impl From<AuditEvent> for AuditLogDto {
 /// `start_time` and `end_time` (RFC 3339, exclusive), `type` (repeatable, and each value may
 /// list several types separated by commas), `actor_user_id`, `meta_source_ip` and `q`
 /// (substrings). A value that does not parse is a 400 `unable to list audit logs`.
-pub fn audit_query(pairs: &[(String, String)]) -> Result<(AuditQuery, PageParams), ApiError> {
+fn audit_query(pairs: &[(String, String)]) -> Result<(AuditQuery, PageParams), ApiError> {
     let refuse =
         |details: String| ApiError::bad_request("unable to list audit logs").with_details(details);
     let params = PageParams::from_pairs(pairs).map_err(refuse)?;
@@ -100,31 +99,40 @@ pub async fn list<S: Store>(
     tenant: CurrentTenant,
     url: RequestUrl,
 ) -> Result<Response, ApiError> {
+    list_audit_log(&engine, tenant.id(), &url, |error| {
+        api_error(Endpoint::Tenant, error)
+    })
+    .await
+}
+
+/// The audit-log listing both APIs serve, for the public one's `/{tenant}/audit_logs` and the
+/// admin one's `/tenants/{id}/audit_logs`, so that the two cannot drift apart. `fail` is the
+/// calling API's own answer to an engine failure.
+pub async fn list_audit_log<S: Store>(
+    engine: &Engine<S>,
+    tenant: TenantId,
+    url: &RequestUrl,
+    fail: impl FnOnce(Error) -> ApiError,
+) -> Result<Response, ApiError> {
     let (query, params) = audit_query(&url.query)?;
-    let page = Page {
-        number: params.page,
-        per_page: params.per_page,
-        descending: true,
-    };
-    let listed = engine
-        .audit_events(tenant.id(), &query, page)
-        .await
-        .map_err(|error| api_error(Endpoint::Tenant, error))?;
-    let headers = pagination::headers(&url, params, listed.total);
-    let items: Vec<AuditLogDto> = listed.items.into_iter().map(AuditLogDto::from).collect();
-    Ok((headers, Json(items)).into_response())
+    page_response::<_, AuditLogDto, _, _, _>(url, params, true, |page| async move {
+        engine
+            .audit_events(tenant, &query, page)
+            .await
+            .map_err(fail)
+    })
+    .await
 }
 
 #[cfg(test)]
 mod tests {
-    use latchkey_engine::model::TenantId;
     use time::macros::datetime;
     use uuid::Uuid;
 
     use super::*;
 
     fn pairs(query: &str) -> Vec<(String, String)> {
-        pagination::query_pairs(&format!("/x?{query}").parse().unwrap())
+        crate::http::pagination::query_pairs(&format!("/x?{query}").parse().unwrap())
     }
 
     #[test]

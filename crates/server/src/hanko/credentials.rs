@@ -5,23 +5,23 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::credentials::CredentialRecord;
-use latchkey_engine::{Page, Store};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
-use super::timestamps::rfc3339;
 use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
-use crate::http::pagination::{self, PageParams, RequestUrl, first_value};
-use crate::http::path::PathParams;
+use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
+use crate::http::path::LossyLastSegment;
+use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
 
 /// A credential as the original's `CredentialDto` shows it, plus the owner's `user_id`.
@@ -79,18 +79,14 @@ pub async fn list<S: Store>(
     let mut violations = Violations::default();
     violations.one_of("Order", order, &["desc", "asc"]);
     violations.finish().map_err(ApiError::invalid_request)?;
-    let page = Page {
-        number: params.page,
-        per_page: params.per_page,
-        descending: order == "desc",
-    };
-    let listed = engine
-        .credentials(tenant.id(), first_value(&url.query, "user_id"), page)
-        .await
-        .map_err(|error| api_error(Endpoint::Credentials, error))?;
-    let headers = pagination::headers(&url, params, listed.total);
-    let items: Vec<CredentialDto> = listed.items.into_iter().map(CredentialDto::from).collect();
-    Ok((headers, Json(items)).into_response())
+    let user_id = first_value(&url.query, "user_id");
+    page_response::<_, CredentialDto, _, _, _>(&url, params, order == "desc", |page| async move {
+        engine
+            .credentials(tenant.id(), user_id, page)
+            .await
+            .map_err(|error| api_error(Endpoint::Credentials, error))
+    })
+    .await
 }
 
 /// GET `/{tenant}/credentials/{credential_id}`.
@@ -98,7 +94,7 @@ pub async fn get<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
     tenant: CurrentTenant,
-    PathParams((_, id)): PathParams<(String, String)>,
+    LossyLastSegment(id): LossyLastSegment,
 ) -> Result<Json<CredentialDto>, ApiError> {
     let endpoint = Endpoint::Credential(&id);
     let raw = decode_id(&id)?;
@@ -130,7 +126,7 @@ pub async fn rename<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    PathParams((_, id)): PathParams<(String, String)>,
+    LossyLastSegment(id): LossyLastSegment,
     ValidJson(body): ValidJson<Rename>,
 ) -> Result<StatusCode, ApiError> {
     let raw = decode_id(&id)?;
@@ -147,7 +143,7 @@ pub async fn delete<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    PathParams((_, id)): PathParams<(String, String)>,
+    LossyLastSegment(id): LossyLastSegment,
 ) -> Result<StatusCode, ApiError> {
     let raw = decode_id(&id)?;
     engine
@@ -157,8 +153,9 @@ pub async fn delete<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Credential ids are base64url without padding on the wire; anything else names no
-/// credential.
+/// Credential ids are base64url without padding on the wire; anything else (including a path
+/// segment that is not UTF-8, which arrives here with U+FFFD in it) names no credential, and is
+/// answered like an unknown id.
 fn decode_id(id: &str) -> Result<Vec<u8>, ApiError> {
     URL_SAFE_NO_PAD
         .decode(id)
@@ -218,5 +215,8 @@ mod tests {
         assert_eq!(error.title, "credential with id 'not base64!' not found");
         assert_eq!(decode_id("AQIDBA").unwrap(), vec![1, 2, 3, 4]);
         assert!(decode_id("AQIDBA==").is_err());
+        let undecodable = decode_id("\u{fffd}").unwrap_err();
+        assert_eq!(undecodable.status, StatusCode::NOT_FOUND);
+        assert_eq!(undecodable.title, "credential with id '\u{fffd}' not found");
     }
 }

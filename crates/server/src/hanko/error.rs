@@ -41,8 +41,20 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         Error::CeremonyNotFound | Error::CeremonyMismatch(_) => unknown_challenge(endpoint),
         Error::CeremonyExpired => refused(endpoint, "Session has Expired".to_owned()),
         Error::Verification(failure) => verification(endpoint, &failure),
+        Error::AuthenticatorDisabled(_) => refused(endpoint, error.to_string()),
         Error::Storage(_) | Error::Crypto(_) | Error::Token(_) => internal(&error),
+        // Errors of other dialects' calls: reaching one here is a server fault.
+        Error::LicenseInvalid
+        | Error::Forbidden(_)
+        | Error::RequestStale
+        | Error::RequestReplayed => internal(&error),
     }
+}
+
+/// A user id in the path that is not a UUID, in the original's words. The engine is not asked:
+/// such an id cannot name a user.
+pub fn invalid_user_id() -> ApiError {
+    ApiError::bad_request("invalid user id")
 }
 
 /// A missing, wrong or unusable API key.
@@ -266,10 +278,30 @@ mod tests {
     }
 
     #[test]
+    fn disabled_authenticators_are_refused_attestations() {
+        let refused = api_error(
+            Endpoint::RegistrationFinal,
+            Error::AuthenticatorDisabled(uuid::Uuid::nil()),
+        );
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.title, "failed to validate attestation");
+        assert_eq!(
+            refused.details.as_deref(),
+            Some("authenticator 00000000-0000-0000-0000-000000000000 is disabled by policy")
+        );
+    }
+
+    #[test]
+    fn user_ids_that_are_not_uuids() {
+        assert_eq!(invalid_user_id(), ApiError::bad_request("invalid user id"));
+    }
+
+    #[test]
     fn server_faults_hide_their_cause() {
         for error in [
             Error::Storage("connection refused".to_owned()),
             Error::Crypto("bad key"),
+            Error::RequestReplayed,
         ] {
             let answer = api_error(Endpoint::LoginInit, error);
             assert_eq!(answer, ApiError::internal());

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::Token;
 use super::error::{Endpoint, api_error};
 use super::options::RequestOptions;
-use super::tenant::{ApiKeyed, CurrentTenant, check_api_key, presented_api_key};
+use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
 use crate::http::ApiError;
 use crate::http::json::{RawJson, ValidJson, null_as_empty};
 use crate::http::meta::Meta;
@@ -61,11 +61,11 @@ pub async fn initialize<S: Store>(
     ValidJson(body): ValidJson<InitLogin>,
 ) -> Result<Json<RequestOptions>, ApiError> {
     if body.user_id.is_some() {
-        let key = presented_api_key(&headers).unwrap_or_default();
-        if key.is_empty() {
+        let presented = presented_api_key(&headers);
+        if presented == PresentedKey::Missing {
             return Err(ApiError::unauthorized("api key is missing"));
         }
-        check_api_key(&engine, tenant.id(), &key).await?;
+        check_api_key(&engine, tenant.id(), presented).await?;
     }
     let options = engine
         .start_login(tenant.id(), body.user_id.as_deref(), &meta)

@@ -5,9 +5,9 @@
 //! transaction for a user without usable credentials is a 400 `user has no suitable credentials
 //! for this operation`; registering an already registered credential is a 409.
 
-pub(crate) mod audit;
+mod audit;
 mod cors;
-pub(crate) mod credentials;
+mod credentials;
 mod error;
 mod jwks;
 mod login;
@@ -17,15 +17,33 @@ mod routes;
 mod tenant;
 #[cfg(test)]
 mod tests;
-pub(crate) mod timestamps;
-pub(crate) mod transactions;
+mod transactions;
+
+use std::fmt;
 
 use serde::Serialize;
 
 pub use routes::public_router;
 
+/// What the admin API shows in this dialect's shapes, so that both APIs show a credential, a
+/// transaction and the audit log alike. Nothing else of the dialect is visible outside it.
+pub(crate) mod shared_with_admin {
+    pub(crate) use super::audit::list_audit_log;
+    pub(crate) use super::credentials::CredentialDto;
+    pub(crate) use super::transactions::TransactionDto;
+}
+
 /// The answer of every successful `finalize`: a signed JWT.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct Token {
     pub token: String,
+}
+
+/// The token is a bearer credential for its lifetime: it stays out of `Debug` and so of logs.
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }

@@ -12,12 +12,27 @@ use super::{audit, credentials, jwks, login, registration, tenant, transactions}
 use crate::http::access_log::access_log;
 use crate::http::error::{method_not_allowed, route_not_found};
 use crate::http::request_id::request_id;
+use crate::http::status_page::status_page;
 use crate::metrics::Metrics;
 
-/// The public API over `engine`, every route under `/{tenant_id}`. Outermost first, a request
-/// passes: request id, access log, metrics (dialect `hanko`), the tenant gate (tenant lookup
-/// and CORS), then its handler or the error-format fallback.
+/// The public API over `engine`: the status page at `/` and every API route under
+/// `/{tenant_id}`. Outermost first, a request passes: request id, access log, metrics (dialect
+/// `hanko`), then the status page, or the tenant gate (tenant lookup and CORS) and its handler
+/// or the error-format fallback.
 pub fn public_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Router {
+    // The status page names no tenant, so it is routed beside the gate, not behind it.
+    Router::new()
+        .route("/", get(status_page))
+        .method_not_allowed_fallback(method_not_allowed)
+        .merge(tenant_routes(Arc::clone(&engine)))
+        .layer(from_fn_with_state((metrics, "hanko"), Metrics::track))
+        .layer(from_fn(access_log))
+        .layer(from_fn(request_id))
+        .with_state(engine)
+}
+
+/// Every route under `/{tenant_id}`, behind the tenant gate.
+fn tenant_routes<S: Store>(engine: Arc<Engine<S>>) -> Router<Arc<Engine<S>>> {
     Router::new()
         .route("/{tenant_id}/.well-known/jwks.json", get(jwks::jwks::<S>))
         .route("/{tenant_id}/credentials", get(credentials::list::<S>))
@@ -73,9 +88,5 @@ pub fn public_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Rout
         .method_not_allowed_fallback(method_not_allowed)
         // The gate wraps the fallbacks too: like the original, any path below an unknown
         // tenant is a 404 `tenant not found`, and a preflight needs no route of its own.
-        .layer(from_fn_with_state(Arc::clone(&engine), tenant::gate::<S>))
-        .layer(from_fn_with_state((metrics, "hanko"), Metrics::track))
-        .layer(from_fn(access_log))
-        .layer(from_fn(request_id))
-        .with_state(engine)
+        .layer(from_fn_with_state(engine, tenant::gate::<S>))
 }

@@ -1,5 +1,6 @@
 //! The tenant of a request (the first path segment) and its API-key check.
 
+use std::fmt;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -52,7 +53,6 @@ fn current_tenant(parts: &Parts) -> Result<CurrentTenant, ApiError> {
 
 /// Middleware in front of every tenant path: the first segment must be a UUID (400) naming an
 /// existing tenant (404); the tenant is then put into the request and its CORS rules applied.
-/// The root path passes through to the router's fallback.
 pub async fn gate<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     mut request: Request,
@@ -64,12 +64,8 @@ pub async fn gate<S: Store>(
         .trim_start_matches('/')
         .split('/')
         .next()
-        .unwrap_or_default()
-        .to_owned();
-    if segment.is_empty() {
-        return next.run(request).await;
-    }
-    let Ok(id) = Uuid::parse_str(&segment) else {
+        .unwrap_or_default();
+    let Ok(id) = Uuid::parse_str(segment) else {
         return ApiError::bad_request("tenant_id must be a valid uuid4").into_response();
     };
     let tenant = match engine.tenant(TenantId(id)).await {
@@ -94,35 +90,55 @@ impl<S: Store> FromRequestParts<Arc<Engine<S>>> for ApiKeyed {
         engine: &Arc<Engine<S>>,
     ) -> Result<Self, Self::Rejection> {
         let tenant = current_tenant(parts)?;
-        let key = presented_api_key(&parts.headers).unwrap_or_default();
-        check_api_key(engine, tenant.id(), &key).await?;
+        check_api_key(engine, tenant.id(), presented_api_key(&parts.headers)).await?;
         Ok(Self)
     }
 }
 
-/// The presented API key, whitespace-trimmed; `None` when no key header was sent.
-pub fn presented_api_key(headers: &HeaderMap) -> Option<String> {
-    let value = headers
-        .get(API_KEY)
-        .or_else(|| headers.get(API_KEY_ALIAS))?;
-    // A value that is not text cannot match any key; it is presented, but wrong.
-    Some(
-        value
-            .to_str()
-            .map(|text| text.trim().to_owned())
-            .unwrap_or_else(|_| "\u{fffd}".to_owned()),
-    )
+/// What a request presents as its API key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PresentedKey<'a> {
+    /// No key header, or one that is blank.
+    Missing,
+    /// A key header whose value is not text: presented, but it cannot match any key.
+    NotText,
+    /// The key, whitespace-trimmed and not empty.
+    Key(&'a str),
 }
 
-/// Checks `key` against the tenant's API keys; an empty key never matches.
+/// The key itself stays out of `Debug` and so of logs.
+impl fmt::Debug for PresentedKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing => f.write_str("Missing"),
+            Self::NotText => f.write_str("NotText"),
+            Self::Key(_) => f.write_str("Key(<redacted>)"),
+        }
+    }
+}
+
+/// The API key the request presents, in `apiKey` or its alias.
+pub fn presented_api_key(headers: &HeaderMap) -> PresentedKey<'_> {
+    let Some(value) = headers.get(API_KEY).or_else(|| headers.get(API_KEY_ALIAS)) else {
+        return PresentedKey::Missing;
+    };
+    match value.to_str().map(str::trim) {
+        Ok("") => PresentedKey::Missing,
+        Ok(key) => PresentedKey::Key(key),
+        Err(_) => PresentedKey::NotText,
+    }
+}
+
+/// Checks the presented key against the tenant's API keys; only a [`PresentedKey::Key`] can
+/// pass.
 pub async fn check_api_key<S: Store>(
     engine: &Engine<S>,
     tenant: TenantId,
-    key: &str,
+    presented: PresentedKey<'_>,
 ) -> Result<(), ApiError> {
-    if key.is_empty() {
+    let PresentedKey::Key(key) = presented else {
         return Err(invalid_api_key());
-    }
+    };
     engine
         .authorize(tenant, Some(key))
         .await
@@ -143,14 +159,29 @@ mod tests {
             HeaderName::from_static("apikey"),
             HeaderValue::from_static("  secret== "),
         );
-        assert_eq!(presented_api_key(&headers).as_deref(), Some("secret=="));
+        assert_eq!(presented_api_key(&headers), PresentedKey::Key("secret=="));
     }
 
     #[test]
     fn x_api_key_is_an_alias() {
         let mut headers = HeaderMap::new();
-        assert_eq!(presented_api_key(&headers), None);
+        assert_eq!(presented_api_key(&headers), PresentedKey::Missing);
         headers.insert(API_KEY_ALIAS, HeaderValue::from_static("k"));
-        assert_eq!(presented_api_key(&headers).as_deref(), Some("k"));
+        assert_eq!(presented_api_key(&headers), PresentedKey::Key("k"));
+    }
+
+    #[test]
+    fn blank_keys_are_missing_and_binary_keys_are_not_text() {
+        let mut headers = HeaderMap::new();
+        headers.insert(API_KEY, HeaderValue::from_static("   "));
+        assert_eq!(presented_api_key(&headers), PresentedKey::Missing);
+        headers.insert(API_KEY, HeaderValue::from_bytes(b"\xffkey").unwrap());
+        assert_eq!(presented_api_key(&headers), PresentedKey::NotText);
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let shown = format!("{:?}", PresentedKey::Key("s3cret"));
+        assert_eq!(shown, "Key(<redacted>)");
     }
 }

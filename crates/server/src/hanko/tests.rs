@@ -115,14 +115,11 @@ impl Fixture {
 #[tokio::test]
 async fn unknown_routes_answer_in_the_error_format_with_a_request_id() {
     let f = fixture().await;
-    let root = call(&f.app, Method::GET, "/", &[], None).await;
-    assert_eq!(root.status, StatusCode::NOT_FOUND);
-    assert_eq!(root.body, error("Not Found", 404));
-    assert_eq!(root.headers[CONTENT_TYPE], "application/json");
-    assert_eq!(root.headers["x-request-id"].len(), 32);
-
     let unknown = f.get("/nothing/here", true).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.body, error("Not Found", 404));
+    assert_eq!(unknown.headers[CONTENT_TYPE], "application/json");
+    assert_eq!(unknown.headers["x-request-id"].len(), 32);
 
     let echoed = call(
         &f.app,
@@ -154,6 +151,32 @@ async fn unknown_routes_answer_in_the_error_format_with_a_request_id() {
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.body, error("Method Not Allowed", 405));
     assert!(wrong_method.headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn status_page_needs_no_tenant() {
+    let f = fixture().await;
+    let request = Request::builder().uri("/").body(Body::empty()).unwrap();
+    let response = f.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(response.headers().contains_key("x-request-id"));
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let page = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(page.contains("latchkey is running"), "{page}");
+    assert!(page.contains(env!("CARGO_PKG_VERSION")), "{page}");
+
+    let head = call(&f.app, Method::HEAD, "/", &[], None).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let post = call(&f.app, Method::POST, "/", &[], None).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.body, error("Method Not Allowed", 405));
+    // A tenant path still goes through the gate.
+    let not_a_tenant = call(&f.app, Method::GET, "/status", &[], None).await;
+    assert_eq!(
+        not_a_tenant.body,
+        error("tenant_id must be a valid uuid4", 400)
+    );
 }
 
 #[tokio::test]
@@ -244,6 +267,18 @@ async fn discoverable_login_needs_no_key_nor_body() {
 }
 
 #[tokio::test]
+async fn only_an_empty_body_reads_as_an_empty_object() {
+    let f = fixture().await;
+    for body in ["[]", "null", "\"\"", "[\"u1\"]"] {
+        let refused = f.post("/login/initialize", &[], Some(body)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(refused.body["title"], "unable to process request", "{body}");
+    }
+    let empty = f.post("/login/initialize", &[], Some("")).await;
+    assert_eq!(empty.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn login_for_a_user_needs_a_key() {
     let f = fixture().await;
     let body = Some(r#"{"user_id":"u1"}"#);
@@ -309,6 +344,15 @@ async fn registration_options_and_users_without_credentials() {
 
     let invalid = f.post("/registration/initialize", &key, Some("{}")).await;
     assert_eq!(invalid.body["title"], "unable to validate request");
+    let array = f
+        .post(
+            "/registration/initialize",
+            &key,
+            Some(r#"["user-1","alice"]"#),
+        )
+        .await;
+    assert_eq!(array.status, StatusCode::BAD_REQUEST);
+    assert_eq!(array.body["title"], "unable to process request");
     let unparsable = f.post("/registration/initialize", &key, Some("{")).await;
     assert_eq!(unparsable.body["title"], "unable to process request");
     let unkeyed = f
@@ -363,7 +407,37 @@ async fn credential_listing_is_paged() {
         error("credential with id 'AQIDBA' not found", 404)
     );
     let garbage = f.get("/credentials/%25%25", true).await;
-    assert_eq!(garbage.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        garbage.body,
+        error("credential with id '%%' not found", 404)
+    );
+}
+
+#[tokio::test]
+async fn credential_ids_that_are_not_text_name_no_credential() {
+    let f = fixture().await;
+    let key = [("apikey", f.key.as_str())];
+    let expected = error("credential with id '\u{fffd}' not found", 404);
+    let path = f.path("/credentials/%FF");
+    let read = call(&f.app, Method::GET, &path, &key, None).await;
+    assert_eq!(read.body, expected);
+    let deleted = call(&f.app, Method::DELETE, &path, &key, None).await;
+    assert_eq!(deleted.body, expected);
+    let renamed = call(&f.app, Method::PATCH, &path, &key, Some(r#"{"name":"n"}"#)).await;
+    assert_eq!(renamed.body, expected);
+    let unkeyed = call(&f.app, Method::GET, &path, &[], None).await;
+    assert_eq!(unkeyed.status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn tokens_stay_out_of_debug() {
+    let shown = format!(
+        "{:?}",
+        super::Token {
+            token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl".to_owned()
+        }
+    );
+    assert!(!shown.contains("eyJ"), "{shown}");
 }
 
 #[tokio::test]

@@ -5,25 +5,22 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use latchkey_engine::ceremonies::{Engine, NewTransaction};
+use latchkey_engine::Store;
+use latchkey_engine::ceremonies::{Engine, MAX_TRANSACTION_ID_CHARS, NewTransaction};
 use latchkey_engine::model::{Transaction, UserId};
-use latchkey_engine::{Error, Store};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Token;
-use super::error::{Endpoint, api_error};
+use super::error::{Endpoint, api_error, invalid_user_id};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
-use super::timestamps::rfc3339;
 use crate::http::ApiError;
 use crate::http::json::{RawJson, ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::path::PathParams;
+use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
-
-/// Longest transaction id accepted, as in the original.
-const MAX_TRANSACTION_ID_CHARS: usize = 128;
 
 /// Body of `transaction/initialize`.
 #[derive(Debug, Deserialize)]
@@ -125,12 +122,11 @@ pub async fn list<S: Store>(
     tenant: CurrentTenant,
     PathParams((_, user)): PathParams<(String, String)>,
 ) -> Result<Json<Vec<TransactionDto>>, ApiError> {
-    let user = Uuid::parse_str(&user).map_err(|_| ApiError::bad_request("invalid user id"))?;
-    let transactions = match engine.transactions(tenant.id(), UserId(user)).await {
-        Ok(transactions) => transactions,
-        Err(Error::NotFound("user")) => Vec::new(),
-        Err(error) => return Err(api_error(Endpoint::Tenant, error)),
-    };
+    let user = Uuid::parse_str(&user).map_err(|_| invalid_user_id())?;
+    let transactions = engine
+        .transactions(tenant.id(), UserId(user))
+        .await
+        .map_err(|error| api_error(Endpoint::Tenant, error))?;
     Ok(Json(
         transactions.into_iter().map(TransactionDto::from).collect(),
     ))
@@ -164,10 +160,17 @@ mod tests {
         assert_eq!(
             validate(&format!(
                 r#"{{"user_id":"u","transaction_id":"{}","transaction_data":1}}"#,
-                "t".repeat(129)
+                "t".repeat(MAX_TRANSACTION_ID_CHARS + 1)
             ))
             .unwrap_err(),
-            "transaction_id cannot have more than 128 entries"
+            format!("transaction_id cannot have more than {MAX_TRANSACTION_ID_CHARS} entries")
+        );
+        assert_eq!(
+            validate(&format!(
+                r#"{{"user_id":"u","transaction_id":"{}","transaction_data":1}}"#,
+                "t".repeat(MAX_TRANSACTION_ID_CHARS)
+            )),
+            Ok(())
         );
     }
 }

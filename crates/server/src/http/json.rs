@@ -1,6 +1,6 @@
 //! Request bodies: read with a size limit, an absent body read as `{}` (the Hanko JS SDK posts
-//! `login/initialize` without one), and every failure answered in the error format instead of
-//! axum's plain-text rejections.
+//! `login/initialize` without one), a body that is not a JSON object refused, and every failure
+//! answered in the error format instead of axum's plain-text rejections.
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{FromRequest, Request};
@@ -81,9 +81,23 @@ pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     }
 }
 
-/// Parses JSON into `T`, answering a mismatch with 400 `unable to process request`.
+/// Parses a JSON object into `T`, answering a mismatch with 400 `unable to process request`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|error| ApiError::unprocessable_body(error.to_string()))
+    from_object(bytes).map_err(ApiError::unprocessable_body)
+}
+
+/// Reads a JSON object into `T`; `Err` says why not. serde would also read a struct from an
+/// array of its fields in order (and `[]` as all defaults), which Go's decoder, binding into a
+/// struct, refuses; so anything but an object is refused before serde sees it (`null` too,
+/// which Go would read as no fields: only an empty body stands for `{}`).
+pub fn from_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let first = bytes
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
+        return Err("the body must be a JSON object".to_owned());
+    }
+    serde_json::from_slice(bytes).map_err(|error| error.to_string())
 }
 
 /// For `#[serde(default, deserialize_with = "null_as_empty")]` on string fields: JSON `null`
@@ -134,6 +148,21 @@ mod tests {
         assert_eq!(error.status, StatusCode::BAD_REQUEST);
         assert_eq!(error.title, "unable to process request");
         assert!(error.details.is_some_and(|details| !details.is_empty()));
+    }
+
+    #[tokio::test]
+    async fn only_objects_are_bodies() {
+        for body in ["[]", r#"["u1"]"#, " null", "\"{}\"", "1"] {
+            let error = JsonBody::<Dto>::from_request(request(body), &())
+                .await
+                .unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(error.title, "unable to process request", "{body}");
+        }
+        let JsonBody(dto) = JsonBody::<Dto>::from_request(request(" \n{\"user_id\":\"u1\"}"), &())
+            .await
+            .unwrap();
+        assert_eq!(dto.user_id.as_deref(), Some("u1"));
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every dialect: the error body, request ids, access log, request
-//! metadata, JSON bodies, field rules, path parameters and pagination.
+//! metadata, JSON bodies, field rules, path parameters, pagination, timestamps and the status
+//! page.
 
 pub mod access_log;
 pub mod error;
@@ -8,6 +9,8 @@ pub mod meta;
 pub mod pagination;
 pub mod path;
 pub mod request_id;
+pub mod status_page;
+pub mod timestamps;
 pub mod validate;
 
 pub use error::ApiError;

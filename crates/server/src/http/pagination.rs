@@ -1,13 +1,18 @@
 //! Paged listings: `page`/`per_page` query parameters and the `X-Total-Count` and `Link`
-//! response headers, built the way the original's `pagination.CreateHeader` builds them.
+//! response headers, built the way the original's `pagination.CreateHeader` builds them, and
+//! the one way every listing answers a page.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::header::{HOST, HeaderName, LINK};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::{Page, Paged};
+use serde::Serialize;
 
 pub const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
@@ -189,6 +194,30 @@ pub fn headers(url: &RequestUrl, params: PageParams, total: u64) -> HeaderMap {
     headers
 }
 
+/// Answers one page of a listing: `fetch` gets the engine's [`Page`] for `params` in the given
+/// order, and what it lists goes out as a JSON array of `D` with `X-Total-Count` and `Link`.
+/// Reading the parameters stays with each listing, which words its own refusal.
+pub async fn page_response<T, D, E, F, Fut>(
+    url: &RequestUrl,
+    params: PageParams,
+    descending: bool,
+    fetch: F,
+) -> Result<Response, E>
+where
+    D: Serialize + From<T>,
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = Result<Paged<T>, E>>,
+{
+    let page = Page {
+        number: params.page,
+        per_page: params.per_page,
+        descending,
+    };
+    let listed = fetch(page).await?;
+    let items: Vec<D> = listed.items.into_iter().map(D::from).collect();
+    Ok((headers(url, params, listed.total), Json(items)).into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +339,49 @@ mod tests {
             PageParams::from_pairs(&pairs("page=abc")),
             Err("page must be an integer".to_owned())
         );
+    }
+
+    #[tokio::test]
+    async fn page_response_asks_for_the_page_and_answers_it() {
+        #[derive(Serialize)]
+        struct Item(u32);
+        impl From<u32> for Item {
+            fn from(n: u32) -> Self {
+                Self(n * 10)
+            }
+        }
+        let response = page_response::<_, Item, (), _, _>(
+            &url("/t/c?page=2&per_page=2"),
+            params(2, 2),
+            false,
+            |page| async move {
+                assert_eq!(
+                    page,
+                    Page {
+                        number: 2,
+                        per_page: 2,
+                        descending: false
+                    }
+                );
+                Ok(Paged {
+                    items: vec![3, 4],
+                    total: 5,
+                })
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.headers()[TOTAL_COUNT], "5");
+        assert!(
+            response.headers()[LINK]
+                .to_str()
+                .unwrap()
+                .contains("rel=\"next\"")
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"[30,40]");
     }
 
     #[test]

@@ -1,0 +1,125 @@
+//! `latchkey mds import`: FIDO MDS3 metadata into the global vendor metadata (community `any`),
+//! where registration applies it as policy.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use latchkey_engine::Store;
+use latchkey_engine::ceremonies::Engine;
+use latchkey_webauthn::{Metadata, TrustAnchors, UnixTime};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::database::with_store;
+use crate::inspect::FIDO_MDS_ROOT;
+use crate::tenants::{engine, open, print_json};
+
+/// Recorded as `updatedBy` of imported records.
+const IMPORTER: &str = "latchkey mds import";
+
+#[derive(Debug, Subcommand)]
+pub enum MdsCommand {
+    /// Import a FIDO MDS3 BLOB (a JWT, its signature chain verified) or, with --unsigned, a
+    /// decoded payload ({"entries": [...]}); prints {"imported": N}.
+    Import {
+        file: PathBuf,
+        /// Accept a decoded payload whose signature cannot be checked.
+        #[arg(long)]
+        unsigned: bool,
+        /// A PEM root the BLOB may chain to instead of the FIDO root built in (repeatable).
+        #[arg(long = "root")]
+        roots: Vec<PathBuf>,
+        /// Verify the chain at this time (RFC 3339) instead of now, for archived BLOBs.
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Serialize)]
+struct Imported {
+    imported: usize,
+    /// Entries without an AAGUID (U2F and UAF authenticators), which no policy here can use.
+    skipped: usize,
+}
+
+pub async fn run(config: Config, command: MdsCommand) -> Result<(), String> {
+    let MdsCommand::Import {
+        file,
+        unsigned,
+        roots,
+        at,
+    } = command;
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let metadata = load(text.trim(), unsigned, &roots, at.as_deref())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let (database, master) = open(&config).await?;
+    with_store!(database, store => import(engine(store, master), &metadata).await)
+}
+
+fn load(
+    text: &str,
+    unsigned: bool,
+    roots: &[PathBuf],
+    at: Option<&str>,
+) -> Result<Metadata, String> {
+    let looks_signed = !text.starts_with('{');
+    if !looks_signed {
+        if !unsigned {
+            return Err(
+                "this is a decoded payload, not a signed BLOB: its origin cannot be checked; \
+                 pass --unsigned to import it anyway"
+                    .to_owned(),
+            );
+        }
+        return Metadata::from_unsigned_payload_json(text.as_bytes()).map_err(|e| e.to_string());
+    }
+    let mut anchors = TrustAnchors::none();
+    if roots.is_empty() {
+        anchors.add_pem(FIDO_MDS_ROOT).map_err(|e| e.to_string())?;
+    }
+    for root in roots {
+        let pem = std::fs::read_to_string(root)
+            .map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+        anchors
+            .add_pem(&pem)
+            .map_err(|e| format!("{}: {e}", root.display()))?;
+    }
+    let now = match at {
+        Some(at) => OffsetDateTime::parse(at, &Rfc3339)
+            .map_err(|_| format!("--at: not an RFC 3339 time: {at}"))?,
+        None => now(),
+    };
+    Metadata::from_blob(text, anchors.roots(), UnixTime(now.unix_timestamp()))
+        .map_err(|e| format!("the BLOB does not verify: {e}"))
+}
+
+#[allow(clippy::disallowed_methods)]
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+async fn import<S: Store>(engine: Engine<S>, metadata: &Metadata) -> Result<(), String> {
+    let mut records = Vec::new();
+    let mut skipped = 0;
+    for entry in metadata.entries() {
+        let (Some(aaguid), Some(statement)) = (entry.aaguid(), entry.statement()) else {
+            skipped += 1;
+            continue;
+        };
+        let json = serde_json::to_string(statement.raw()).map_err(|e| e.to_string())?;
+        records.push((
+            Uuid::from_bytes(aaguid.0),
+            statement.description.clone(),
+            json,
+        ));
+    }
+    let imported = engine
+        .import_vendor_metadata(records, IMPORTER)
+        .await
+        .map_err(|e| e.to_string())?;
+    print_json(&Imported { imported, skipped })
+}

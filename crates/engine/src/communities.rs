@@ -1,0 +1,203 @@
+//! Communities and licenses (1Kosmos). A community is a group of users inside an organisation
+//! (a tenant) with its own relying party; its users and credentials live in a tenant of their
+//! own, its realm, so every ceremony rule applies to it unchanged. A license key names its
+//! tenant and what it reaches.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ceremonies::{Engine, load_tenant};
+use crate::model::{Community, CommunityOf, License, LicenseScope, Tenant, TenantConfig, TenantId};
+use crate::secrets::random_hex;
+use crate::{Error, ReadTx, Result, Store, WriteTx};
+
+/// The community name that stands for the global vendor metadata.
+pub const GLOBAL_COMMUNITY: &str = "any";
+
+/// A freshly created license. `key` exists only here: the store keeps its hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedLicense {
+    pub license: License,
+    pub key: String,
+}
+
+impl std::fmt::Debug for IssuedLicense {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedLicense")
+            .field("license", &self.license)
+            .finish_non_exhaustive()
+    }
+}
+
+impl License {
+    /// Whether the license may act on `community`'s data.
+    pub fn reaches(&self, community: &Community) -> bool {
+        self.tenant == community.tenant
+            && match &self.scope {
+                LicenseScope::Community(id) => *id == community.id,
+                LicenseScope::AllCommunities | LicenseScope::System => true,
+            }
+    }
+
+    /// Whether the license may write the global vendor metadata.
+    pub fn is_system(&self) -> bool {
+        self.scope == LicenseScope::System
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// Creates a community of `tenant` whose relying party is `rp_id`, reached from
+    /// `https://{rp_id}` and `origins`. Its tokens are signed with the tenant's keys.
+    pub async fn create_community(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        rp_id: &str,
+        origins: Vec<String>,
+    ) -> Result<Community> {
+        if name.trim().is_empty() {
+            return Err(Error::Invalid {
+                field: "name",
+                reason: "must not be empty".to_owned(),
+            });
+        }
+        if rp_id.is_empty() || rp_id.contains(['/', ':', ' ']) {
+            return Err(Error::Invalid {
+                field: "dns",
+                reason: "must be a domain name".to_owned(),
+            });
+        }
+        let now = self.now();
+        let id = random_hex(12)?;
+        let primary = format!("https://{rp_id}");
+        let mut all_origins = vec![primary.clone()];
+        all_origins.extend(origins.into_iter().filter(|origin| *origin != primary));
+        let mut config = TenantConfig::new(rp_id, name, all_origins);
+        config.community_of = Some(CommunityOf {
+            tenant,
+            community: id.clone(),
+        });
+        crate::admin::validate_config(&config)?;
+        let realm = Tenant {
+            id: TenantId(Uuid::new_v4()),
+            display_name: name.to_owned(),
+            config,
+            created_at: now,
+        };
+        let community = Community {
+            id,
+            tenant,
+            realm: realm.id,
+            name: name.to_owned(),
+            created_at: now,
+        };
+        let mut tx = self.store.write().await?;
+        let organisation = load_tenant(&mut tx, tenant).await?;
+        if organisation.config.community_of.is_some() {
+            return Err(Error::Invalid {
+                field: "tenant",
+                reason: "a community cannot have communities".to_owned(),
+            });
+        }
+        tx.insert_tenant(&realm).await?;
+        tx.insert_community(&community).await?;
+        tx.commit().await?;
+        Ok(community)
+    }
+
+    /// The community and its realm.
+    pub async fn community(&self, id: &str) -> Result<(Community, Tenant)> {
+        let mut tx = self.store.read().await?;
+        let community = tx
+            .community(id)
+            .await?
+            .ok_or(Error::NotFound("community"))?;
+        let realm = load_tenant(&mut tx, community.realm).await?;
+        Ok((community, realm))
+    }
+
+    pub async fn communities(&self, tenant: TenantId) -> Result<Vec<Community>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.communities(tenant).await
+    }
+
+    /// Issues a license of `tenant` reaching `scope`.
+    pub async fn create_license(
+        &self,
+        tenant: TenantId,
+        scope: LicenseScope,
+    ) -> Result<IssuedLicense> {
+        let key = random_hex(32)?;
+        let license = License {
+            id: Uuid::new_v4(),
+            tenant,
+            scope,
+            key_hash: crate::secrets::sha256(key.as_bytes()),
+            created_at: self.now(),
+        };
+        let mut tx = self.store.write().await?;
+        load_tenant(&mut tx, tenant).await?;
+        if let LicenseScope::Community(id) = &license.scope {
+            let community = tx.community(id).await?;
+            if community.is_none_or(|community| community.tenant != tenant) {
+                return Err(Error::NotFound("community"));
+            }
+        }
+        tx.insert_license(&license).await?;
+        tx.commit().await?;
+        Ok(IssuedLicense { license, key })
+    }
+
+    /// The license of a presented key.
+    pub async fn license(&self, key: &str) -> Result<License> {
+        let hash = crate::secrets::sha256(key.trim().as_bytes());
+        let mut tx = self.store.read().await?;
+        let license = tx
+            .license_by_hash(&hash)
+            .await?
+            .ok_or(Error::LicenseInvalid)?;
+        // The lookup matched by hash; comparing again in constant time costs nothing and keeps
+        // the check independent of how the store compares.
+        verify_slices_are_equal(&license.key_hash, &hash).map_err(|_| Error::LicenseInvalid)?;
+        Ok(license)
+    }
+
+    /// The community `id` with its realm, if `license` reaches it. Another tenant's community is
+    /// reported as unknown, so a license learns nothing about other tenants.
+    pub async fn community_for(&self, license: &License, id: &str) -> Result<(Community, Tenant)> {
+        let (community, realm) = self.community(id).await?;
+        if community.tenant != license.tenant {
+            return Err(Error::NotFound("community"));
+        }
+        if !license.reaches(&community) {
+            return Err(Error::Forbidden(
+                "the license does not cover this community",
+            ));
+        }
+        Ok((community, realm))
+    }
+
+    /// Accepts a signed request once: its time must be within `allowed_span` of now, and its
+    /// nonce new within that span.
+    pub async fn claim_request(
+        &self,
+        scope: &str,
+        nonce: &str,
+        issued_at: OffsetDateTime,
+        allowed_span: time::Duration,
+    ) -> Result<()> {
+        let now = self.now();
+        if (now - issued_at).abs() > allowed_span {
+            return Err(Error::RequestStale);
+        }
+        let mut tx = self.store.write().await?;
+        // Kept until no copy of the request can be fresh any more.
+        let expires_at = issued_at + allowed_span;
+        if !tx.claim_nonce(scope, nonce, now, expires_at).await? {
+            return Err(Error::RequestReplayed);
+        }
+        tx.commit().await
+    }
+}

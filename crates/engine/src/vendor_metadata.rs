@@ -1,0 +1,215 @@
+//! Vendor metadata (1Kosmos): per-model records that are live authenticator policy. A model
+//! disabled in a realm, or globally unless the realm has its own record, may not register; the
+//! root certificates of a record's metadata statement are the trust anchors its attestation
+//! chains must reach.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use latchkey_webauthn::TrustAnchors;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::ceremonies::{Engine, load_tenant, storable_text};
+use crate::model::{TenantId, VendorMetadata};
+use crate::{Error, ReadTx, Result, Store, WriteTx};
+
+/// Largest metadata statement stored, in bytes (real MDS3 statements are a few KiB; icons
+/// make some larger).
+pub const MAX_METADATA_BYTES: usize = 256 * 1024;
+
+/// A change to a record: fields left `None` keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataChange {
+    pub name: Option<String>,
+    /// Metadata statement JSON text.
+    pub metadata: Option<String>,
+    pub disabled: Option<bool>,
+    pub updated_by: String,
+}
+
+/// The policy for one model, as registration applies it.
+#[derive(Debug, Default)]
+pub(crate) struct ModelPolicy {
+    pub disabled: bool,
+    /// Anchors from the metadata statements; `None` when no record names any.
+    pub anchors: Option<TrustAnchors>,
+}
+
+impl<S: Store> Engine<S> {
+    /// Records of a realm (`None`: the global ones) for these AAGUIDs, all when empty.
+    pub async fn vendor_metadata(
+        &self,
+        realm: Option<TenantId>,
+        aaguids: &[Uuid],
+    ) -> Result<Vec<VendorMetadata>> {
+        let mut tx = self.store.read().await?;
+        if let Some(realm) = realm {
+            load_tenant(&mut tx, realm).await?;
+        }
+        tx.vendor_metadata(realm, aaguids).await
+    }
+
+    /// Creates or replaces the record of `aaguid`.
+    pub async fn put_vendor_metadata(
+        &self,
+        realm: Option<TenantId>,
+        aaguid: Uuid,
+        change: MetadataChange,
+    ) -> Result<VendorMetadata> {
+        validate_change(&change)?;
+        let metadata = change.metadata.unwrap_or_else(|| "{}".to_owned());
+        let record = VendorMetadata {
+            id: Uuid::new_v4(),
+            realm,
+            aaguid,
+            name: change.name.unwrap_or_default(),
+            metadata,
+            disabled: change.disabled.unwrap_or(false),
+            updated_by: change.updated_by,
+            updated_at: self.now(),
+        };
+        let mut tx = self.store.write().await?;
+        if let Some(realm) = realm {
+            load_tenant(&mut tx, realm).await?;
+        }
+        let stored = tx.upsert_vendor_metadata(&record).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Changes the given fields of an existing record.
+    pub async fn patch_vendor_metadata(
+        &self,
+        realm: Option<TenantId>,
+        aaguid: Uuid,
+        change: MetadataChange,
+    ) -> Result<VendorMetadata> {
+        validate_change(&change)?;
+        let mut tx = self.store.write().await?;
+        let mut record = tx
+            .vendor_metadata(realm, &[aaguid])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(Error::NotFound("vendor metadata"))?;
+        if let Some(name) = change.name {
+            record.name = name;
+        }
+        if let Some(metadata) = change.metadata {
+            record.metadata = metadata;
+        }
+        if let Some(disabled) = change.disabled {
+            record.disabled = disabled;
+        }
+        record.updated_by = change.updated_by;
+        record.updated_at = self.now();
+        let stored = tx.upsert_vendor_metadata(&record).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Stores many global records in one transaction (an MDS import); returns how many.
+    pub async fn import_vendor_metadata(
+        &self,
+        records: impl IntoIterator<Item = (Uuid, String, String)>,
+        updated_by: &str,
+    ) -> Result<usize> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let mut count = 0;
+        for (aaguid, name, metadata) in records {
+            storable_text("name", &name)?;
+            validate_metadata(&metadata)?;
+            let existing = tx.vendor_metadata(None, &[aaguid]).await?;
+            let record = VendorMetadata {
+                id: Uuid::new_v4(),
+                realm: None,
+                aaguid,
+                name,
+                metadata,
+                // An import refreshes statements; it does not undo an operator's decision.
+                disabled: existing.first().is_some_and(|r| r.disabled),
+                updated_by: updated_by.to_owned(),
+                updated_at: now,
+            };
+            tx.upsert_vendor_metadata(&record).await?;
+            count += 1;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+}
+
+/// The policy of `aaguid` in `realm`: the realm's own record wins over the global one.
+pub(crate) async fn model_policy<T: ReadTx>(
+    tx: &mut T,
+    realm: TenantId,
+    aaguid: Uuid,
+) -> Result<ModelPolicy> {
+    let own = tx.vendor_metadata(Some(realm), &[aaguid]).await?;
+    let global = tx.vendor_metadata(None, &[aaguid]).await?;
+    let Some(record) = own.first().or(global.first()) else {
+        return Ok(ModelPolicy::default());
+    };
+    let mut anchors = TrustAnchors::none();
+    let mut named = false;
+    for record in own.iter().chain(global.iter()) {
+        for root in root_certificates(&record.metadata) {
+            named = true;
+            // A root that does not decode anchors nothing; the model's chains must then reach
+            // one of the others, or fail: a broken statement never relaxes the check.
+            if let Ok(der) = STANDARD.decode(root.trim()) {
+                let _ = anchors.add_der(der);
+            }
+        }
+    }
+    Ok(ModelPolicy {
+        disabled: record.disabled,
+        anchors: named.then_some(anchors),
+    })
+}
+
+/// The `attestationRootCertificates` of a metadata statement (standard base64 DER each).
+fn root_certificates(metadata: &str) -> Vec<String> {
+    let Ok(statement) = serde_json::from_str::<Value>(metadata) else {
+        return Vec::new();
+    };
+    statement
+        .get("attestationRootCertificates")
+        .and_then(Value::as_array)
+        .map(|roots| {
+            roots
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn validate_change(change: &MetadataChange) -> Result<()> {
+    storable_text("updatedBy", &change.updated_by)?;
+    if let Some(name) = &change.name {
+        storable_text("name", name)?;
+    }
+    if let Some(metadata) = &change.metadata {
+        validate_metadata(metadata)?;
+    }
+    Ok(())
+}
+
+fn validate_metadata(metadata: &str) -> Result<()> {
+    if metadata.len() > MAX_METADATA_BYTES {
+        return Err(Error::Invalid {
+            field: "metadata",
+            reason: format!("longer than {MAX_METADATA_BYTES} bytes"),
+        });
+    }
+    match serde_json::from_str::<Value>(metadata) {
+        Ok(Value::Object(_)) => Ok(()),
+        _ => Err(Error::Invalid {
+            field: "metadata",
+            reason: "must be a JSON object (a metadata statement)".to_owned(),
+        }),
+    }
+}

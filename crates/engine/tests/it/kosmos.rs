@@ -1,0 +1,511 @@
+//! Communities, licenses, request-id replay, vendor-metadata policy, links and service secrets:
+//! the engine's side of the 1Kosmos dialect, on SQLite in memory.
+
+use std::sync::Arc;
+
+use latchkey_engine::admin::NewTenant;
+use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser};
+use latchkey_engine::communities::IssuedLicense;
+use latchkey_engine::links::fido_key_hash;
+use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};
+use latchkey_engine::secrets::MasterKey;
+use latchkey_engine::tokens::verify_token;
+use latchkey_engine::vendor_metadata::MetadataChange;
+use latchkey_engine::{Error, ReadTx, Store};
+use latchkey_store_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::ceremonies::{meta, start};
+use crate::soft_authenticator::SoftAuthenticator;
+
+const DNS: &str = "community.example.test";
+
+async fn engine() -> Engine<SqliteStore> {
+    engine_at(start(), None).await
+}
+
+/// An engine whose clock stands at `now` and whose challenges are `challenge`, if given.
+async fn engine_at(now: OffsetDateTime, challenge: Option<Vec<u8>>) -> Engine<SqliteStore> {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let engine = Engine::new(store, MasterKey::generate().unwrap(), move || now);
+    match challenge {
+        Some(challenge) => engine.with_random(move |bytes| {
+            bytes.copy_from_slice(&challenge);
+            Ok(())
+        }),
+        None => engine,
+    }
+}
+
+async fn organisation(engine: &Engine<SqliteStore>) -> Tenant {
+    let config = TenantConfig::new(
+        "org.example.test",
+        "Org",
+        vec!["https://org.example.test".into()],
+    );
+    engine
+        .create_tenant(
+            NewTenant {
+                display_name: "Org".into(),
+                config,
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .0
+}
+
+fn user(name: &str) -> NewUser {
+    NewUser {
+        external_id: name.into(),
+        name: name.into(),
+        display_name: name.into(),
+        icon: None,
+    }
+}
+
+/// Registers `authenticator` for `name` in `realm`; returns the token.
+async fn register(
+    engine: &Engine<SqliteStore>,
+    realm: TenantId,
+    name: &str,
+    authenticator: &SoftAuthenticator,
+) -> Result<String, Error> {
+    let options = engine
+        .start_registration(realm, user(name), CeremonyKind::Passkey, &meta())
+        .await?;
+    let response = authenticator.register(DNS, &format!("https://{DNS}"), &options.challenge);
+    engine
+        .finish_registration(realm, &response, CeremonyKind::Passkey, &meta())
+        .await
+        .map(|outcome| outcome.token)
+}
+
+#[tokio::test]
+async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let community = engine
+        .create_community(org.id, "Staff", DNS, vec!["http://localhost:3000".into()])
+        .await
+        .unwrap();
+    assert_eq!(community.id.len(), 24);
+    assert!(community.id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let (found, realm) = engine.community(&community.id).await.unwrap();
+    assert_eq!(found, community);
+    assert_eq!(realm.config.relying_party.id, DNS);
+    assert_eq!(
+        realm.config.relying_party.origins,
+        [format!("https://{DNS}"), "http://localhost:3000".into()]
+    );
+    assert_eq!(engine.communities(org.id).await.unwrap().len(), 1);
+
+    let token = register(&engine, realm.id, "alice", &SoftAuthenticator::new())
+        .await
+        .unwrap();
+    let jwks = engine.jwks(org.id).await.unwrap();
+    let claims = verify_token(&jwks, &token, start()).unwrap();
+    assert_eq!(claims.sub, "alice");
+    assert_eq!(claims.aud, [DNS]);
+    assert_eq!(claims.community.as_deref(), Some(community.id.as_str()));
+    // The realm has no keys of its own.
+    assert!(engine.signing_keys(realm.id).await.unwrap().is_empty());
+
+    let nested = engine
+        .create_community(realm.id, "Nested", DNS, Vec::new())
+        .await;
+    assert!(matches!(nested, Err(Error::Invalid { .. })), "{nested:?}");
+}
+
+#[tokio::test]
+async fn a_license_reaches_only_its_scope() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let other_org = organisation(&engine).await;
+    let staff = engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap();
+    let guests = engine
+        .create_community(org.id, "Guests", DNS, Vec::new())
+        .await
+        .unwrap();
+    let foreign = engine
+        .create_community(other_org.id, "Foreign", DNS, Vec::new())
+        .await
+        .unwrap();
+
+    let IssuedLicense { key, license } = engine
+        .create_license(org.id, LicenseScope::Community(staff.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(engine.license(&key).await.unwrap(), license);
+    assert!(!format!("{license:?}").contains(&key));
+    engine.community_for(&license, &staff.id).await.unwrap();
+    let sibling = engine.community_for(&license, &guests.id).await;
+    assert!(matches!(sibling, Err(Error::Forbidden(_))), "{sibling:?}");
+    let across = engine.community_for(&license, &foreign.id).await;
+    assert!(
+        matches!(across, Err(Error::NotFound("community"))),
+        "{across:?}"
+    );
+    assert!(!license.is_system());
+
+    let all = engine
+        .create_license(org.id, LicenseScope::AllCommunities)
+        .await
+        .unwrap();
+    engine
+        .community_for(&all.license, &guests.id)
+        .await
+        .unwrap();
+    let across = engine.community_for(&all.license, &foreign.id).await;
+    assert!(
+        matches!(across, Err(Error::NotFound("community"))),
+        "{across:?}"
+    );
+    let system = engine
+        .create_license(org.id, LicenseScope::System)
+        .await
+        .unwrap();
+    assert!(system.license.is_system());
+
+    let unknown = engine.license("0123").await;
+    assert!(matches!(unknown, Err(Error::LicenseInvalid)), "{unknown:?}");
+    let stolen = engine
+        .create_license(org.id, LicenseScope::Community(foreign.id.clone()))
+        .await;
+    assert!(
+        matches!(stolen, Err(Error::NotFound("community"))),
+        "{stolen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_id_is_accepted_once_and_only_while_fresh() {
+    let engine = engine().await;
+    let span = Duration::seconds(60);
+    engine
+        .claim_request("kosmos", "r-1", start(), span)
+        .await
+        .unwrap();
+    let replayed = engine.claim_request("kosmos", "r-1", start(), span).await;
+    assert!(
+        matches!(replayed, Err(Error::RequestReplayed)),
+        "{replayed:?}"
+    );
+    engine
+        .claim_request("other", "r-1", start(), span)
+        .await
+        .unwrap();
+    for skew in [-61, 61] {
+        let stale = engine
+            .claim_request("kosmos", "r-2", start() + Duration::seconds(skew), span)
+            .await;
+        assert!(matches!(stale, Err(Error::RequestStale)), "{stale:?}");
+    }
+    engine
+        .claim_request("kosmos", "r-2", start() - Duration::seconds(59), span)
+        .await
+        .unwrap();
+}
+
+fn disable() -> MetadataChange {
+    MetadataChange {
+        name: Some("Soft".into()),
+        metadata: Some("{}".into()),
+        disabled: Some(true),
+        updated_by: "test".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_global() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let staff = engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap();
+    let guests = engine
+        .create_community(org.id, "Guests", DNS, Vec::new())
+        .await
+        .unwrap();
+    let model = Uuid::from_bytes([0x11; 16]);
+
+    engine
+        .put_vendor_metadata(Some(staff.realm), model, disable())
+        .await
+        .unwrap();
+    let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::new()).await;
+    assert!(
+        matches!(refused, Err(Error::AuthenticatorDisabled(m)) if m == model),
+        "{refused:?}"
+    );
+    register(&engine, guests.realm, "alice", &SoftAuthenticator::new())
+        .await
+        .unwrap();
+
+    engine
+        .put_vendor_metadata(None, model, disable())
+        .await
+        .unwrap();
+    let refused = register(&engine, guests.realm, "bob", &SoftAuthenticator::new()).await;
+    assert!(
+        matches!(refused, Err(Error::AuthenticatorDisabled(_))),
+        "{refused:?}"
+    );
+
+    // A community's own record outranks the global one.
+    let enable = MetadataChange {
+        disabled: Some(false),
+        updated_by: "test".into(),
+        ..MetadataChange::default()
+    };
+    engine
+        .patch_vendor_metadata(Some(staff.realm), model, enable)
+        .await
+        .unwrap();
+    register(&engine, staff.realm, "carol", &SoftAuthenticator::new())
+        .await
+        .unwrap();
+    let stored = engine
+        .vendor_metadata(Some(staff.realm), &[])
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].disabled);
+    assert_eq!(stored[0].name, "Soft");
+
+    let missing = engine
+        .patch_vendor_metadata(Some(guests.realm), model, disable())
+        .await;
+    assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
+    let bad = MetadataChange {
+        metadata: Some("[1]".into()),
+        ..disable()
+    };
+    let refused = engine.put_vendor_metadata(None, model, bad).await;
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
+}
+
+/// A YubiKey 5 registration with packed full attestation (webauthn-rs test data; see the
+/// vectors' README), and the PEM roots of the vectors.
+fn yubikey_vector() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../webauthn/tests/vectors/webauthn-rs/packed-full-es256-yubikey5-credprotect.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn root_base64(name: &str) -> String {
+    let path = format!(
+        "{}/../webauthn/tests/vectors/roots/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let pem = std::fs::read_to_string(path).unwrap();
+    pem.lines()
+        .skip_while(|line| !line.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|line| !line.starts_with("-----END"))
+        .collect::<String>()
+}
+
+/// Registers the YubiKey vector in a fresh tenant of an engine that reproduces its ceremony,
+/// after storing `metadata` globally for the YubiKey's model.
+async fn register_yubikey(metadata: Option<Value>) -> Result<(), Error> {
+    let vector = yubikey_vector();
+    let at = OffsetDateTime::parse(
+        vector["time"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let challenge =
+        latchkey_webauthn::decode_base64url("challenge", vector["challenge"].as_str().unwrap(), 64)
+            .unwrap();
+    let engine = engine_at(at, Some(challenge)).await;
+    let mut config = TenantConfig::new("localhost", "Local", vec!["http://localhost:8080".into()]);
+    config.passkey.attestation = latchkey_engine::model::AttestationPreference::Direct;
+    let (tenant, _) = engine
+        .create_tenant(
+            NewTenant {
+                display_name: "Local".into(),
+                config,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let response = serde_json::to_vec(&vector["response"]).unwrap();
+    if let Some(metadata) = metadata {
+        // The model is learnt from a first registration in a scratch tenant.
+        let scratch = engine.create_tenant(
+            NewTenant {
+                display_name: "Scratch".into(),
+                config: TenantConfig::new(
+                    "localhost",
+                    "Local",
+                    vec!["http://localhost:8080".into()],
+                ),
+            },
+            None,
+        );
+        let (scratch, _) = scratch.await.unwrap();
+        engine
+            .start_registration(scratch.id, user("y"), CeremonyKind::Passkey, &meta())
+            .await?;
+        let model = engine
+            .finish_registration(scratch.id, &response, CeremonyKind::Passkey, &meta())
+            .await?
+            .credential
+            .aaguid;
+        let change = MetadataChange {
+            name: Some("YubiKey 5".into()),
+            metadata: Some(metadata.to_string()),
+            disabled: None,
+            updated_by: "test".into(),
+        };
+        engine
+            .put_vendor_metadata(None, Uuid::from_bytes(model), change)
+            .await?;
+    }
+    engine
+        .start_registration(tenant.id, user("y"), CeremonyKind::Passkey, &meta())
+        .await?;
+    engine
+        .finish_registration(tenant.id, &response, CeremonyKind::Passkey, &meta())
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn metadata_roots_are_the_anchors_a_models_chain_must_reach() {
+    register_yubikey(None).await.unwrap();
+    let yubico = json!({"attestationRootCertificates": [root_base64("yubico-u2f-root.pem")]});
+    register_yubikey(Some(yubico)).await.unwrap();
+    let apple = json!({"attestationRootCertificates": [root_base64("apple-webauthn-root.pem")]});
+    let refused = register_yubikey(Some(apple)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Verification(latchkey_webauthn::Error::Untrusted))
+        ),
+        "{refused:?}"
+    );
+    // A record without roots only names the model.
+    register_yubikey(Some(json!({"description": "YubiKey 5"})))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn credentials_link_to_dids_and_unregister_by_did_or_hash() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let community = engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap();
+    let realm = community.realm;
+    let phone = SoftAuthenticator::new();
+    let laptop = SoftAuthenticator::new();
+    let key = SoftAuthenticator::new();
+    for authenticator in [&phone, &laptop, &key] {
+        register(&engine, realm, "alice", authenticator)
+            .await
+            .unwrap();
+    }
+    let phone_hash = fido_key_hash(&phone.credential_id);
+    assert_eq!(phone_hash.len(), 128);
+
+    let linked = engine
+        .link(realm, "alice", "did:example:alice", &phone_hash)
+        .await
+        .unwrap();
+    assert_eq!(linked.link.credential_id, phone.credential_id);
+    engine
+        .link(
+            realm,
+            "alice",
+            "did:example:alice",
+            &fido_key_hash(&laptop.credential_id),
+        )
+        .await
+        .unwrap();
+    // Linking again is idempotent.
+    engine
+        .link(
+            realm,
+            "alice",
+            "did:example:alice",
+            &phone_hash.to_uppercase(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(engine.links(realm, "alice").await.unwrap().len(), 2);
+    let unknown = engine.link(realm, "alice", "did:x", "00").await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound("credential"))),
+        "{unknown:?}"
+    );
+    let nobody = engine.links(realm, "nobody").await;
+    assert!(matches!(nobody, Err(Error::NotFound("user"))), "{nobody:?}");
+
+    let removed = engine
+        .unregister(realm, Some("alice"), "did:example:alice", &meta())
+        .await
+        .unwrap();
+    assert_eq!(removed, 2);
+    assert!(engine.links(realm, "alice").await.unwrap().is_empty());
+    let removed = engine
+        .unregister(realm, None, &fido_key_hash(&key.credential_id), &meta())
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let mut tx = engine.store().read().await.unwrap();
+    assert!(
+        tx.credential(realm, &key.credential_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(tx);
+    let again = engine
+        .unregister(realm, None, "did:example:alice", &meta())
+        .await;
+    assert!(matches!(again, Err(Error::NotFound(_))), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_service_secret_is_generated_once_and_kept_sealed() {
+    let engine = engine().await;
+    let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let generate = |made: Arc<std::sync::atomic::AtomicUsize>| {
+        move || {
+            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok((vec![7; 32], vec![9; 64]))
+        }
+    };
+    let first = engine
+        .service_secret("envelope", generate(Arc::clone(&made)))
+        .await
+        .unwrap();
+    let second = engine
+        .service_secret("envelope", generate(Arc::clone(&made)))
+        .await
+        .unwrap();
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        (first.secret.clone(), first.public.clone()),
+        (vec![7; 32], vec![9; 64])
+    );
+    assert_eq!((second.secret, second.public), (first.secret, first.public));
+    let mut tx = engine.store().read().await.unwrap();
+    let stored = tx.service_secret("envelope").await.unwrap().unwrap();
+    assert!(!stored.sealed.windows(32).any(|w| w == [7; 32]));
+}

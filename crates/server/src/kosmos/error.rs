@@ -1,0 +1,221 @@
+//! The one place where failures become 1Kosmos error answers: `{"status": "failed",
+//! "errorMessage": "..."}` with a 4xx status (the shape of the FIDO conformance server binding
+//! these endpoints follow), or a 500 without its cause for server faults.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::Error;
+use serde::Serialize;
+
+use super::envelope::EnvelopeError;
+use crate::http::ApiError;
+
+/// A failed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// A server fault. Log the cause before returning it.
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    status: &'static str,
+    #[serde(rename = "errorMessage")]
+    error_message: &'a str,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = Body {
+            status: "failed",
+            error_message: &self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::NotFound(what) => Self::new(StatusCode::NOT_FOUND, format!("{what} not found")),
+            Error::Conflict(what) => {
+                Self::new(StatusCode::CONFLICT, format!("{what} already exists"))
+            }
+            Error::Invalid { .. } => Self::bad_request(error.to_string()),
+            Error::ApiKeyInvalid | Error::LicenseInvalid => {
+                Self::unauthorized("the license key is invalid")
+            }
+            Error::Forbidden(reason) => Self::forbidden(reason),
+            // The request's proof of freshness failed, like an expired signature.
+            Error::RequestStale => {
+                Self::unauthorized("requestid is stale: its ts is outside the allowed time span")
+            }
+            Error::RequestReplayed => Self::new(
+                StatusCode::CONFLICT,
+                "requestid was already used: send a new uuid with every request",
+            ),
+            Error::NoCredentials => Self::new(
+                StatusCode::NOT_FOUND,
+                "user has no suitable credentials for this operation",
+            ),
+            Error::AuthenticatorDisabled(_)
+            | Error::CeremonyNotFound
+            | Error::CeremonyExpired
+            | Error::CeremonyMismatch(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            }
+            Error::Verification(ref failure) => {
+                let status = if failure.kind() == "malformed" {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                Self::new(status, error.to_string())
+            }
+            // Only raised when a presented token is checked: the caller's token was refused.
+            Error::Token(_) => Self::unauthorized(error.to_string()),
+            Error::Storage(_) | Error::Crypto(_) => {
+                tracing::error!(error = %error, "engine failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<EnvelopeError> for Failure {
+    fn from(error: EnvelopeError) -> Self {
+        Self::bad_request(error.to_string())
+    }
+}
+
+/// The shared body reader answers in the Hanko shape; its status and words carry over.
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        let message = match error.details.as_deref() {
+            Some(details) if !details.is_empty() => format!("{}: {details}", error.title),
+            _ => error.title,
+        };
+        Self::new(error.status, message)
+    }
+}
+
+/// Router fallback for paths under `/webauthn` without a route.
+pub async fn route_not_found() -> Failure {
+    Failure::new(StatusCode::NOT_FOUND, "not found")
+}
+
+/// Router fallback for a known path asked with a method it does not serve.
+pub async fn method_not_allowed() -> Failure {
+    Failure::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::to_bytes;
+    use latchkey_engine::model::Operation;
+    use latchkey_webauthn::Error as Check;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn status_of(error: Error) -> u16 {
+        Failure::from(error).status.as_u16()
+    }
+
+    #[tokio::test]
+    async fn body_shape() {
+        let response = Failure::forbidden("no").into_response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+            json!({"status": "failed", "errorMessage": "no"})
+        );
+    }
+
+    #[test]
+    fn client_mistakes_are_4xx() {
+        assert_eq!(status_of(Error::LicenseInvalid), 401);
+        assert_eq!(status_of(Error::Forbidden("scope")), 403);
+        assert_eq!(status_of(Error::NotFound("community")), 404);
+        assert_eq!(status_of(Error::NoCredentials), 404);
+        assert_eq!(status_of(Error::Conflict("credential")), 409);
+        assert_eq!(status_of(Error::RequestStale), 401);
+        assert_eq!(status_of(Error::RequestReplayed), 409);
+        assert_eq!(
+            status_of(Error::Invalid {
+                field: "did",
+                reason: "too long".to_owned()
+            }),
+            400
+        );
+        assert_eq!(status_of(Error::Verification(Check::Base64("rawId"))), 400);
+        assert_eq!(status_of(Error::Verification(Check::OriginMismatch)), 422);
+        assert_eq!(status_of(Error::CeremonyNotFound), 422);
+        assert_eq!(status_of(Error::CeremonyExpired), 422);
+        assert_eq!(
+            status_of(Error::CeremonyMismatch(Operation::Authentication)),
+            422
+        );
+        assert_eq!(
+            status_of(Error::AuthenticatorDisabled(uuid::Uuid::nil())),
+            422
+        );
+        assert_eq!(status_of(Error::Token("expired")), 401);
+        assert_eq!(
+            Failure::from(Error::NotFound("user")).message,
+            "user not found"
+        );
+    }
+
+    #[test]
+    fn server_faults_hide_their_cause() {
+        for error in [
+            Error::Storage("db down".to_owned()),
+            Error::Crypto("bad key"),
+        ] {
+            assert_eq!(Failure::from(error), Failure::internal());
+        }
+    }
+
+    #[test]
+    fn envelope_and_body_errors_keep_their_words() {
+        assert_eq!(
+            Failure::from(EnvelopeError::Decrypt("data")),
+            Failure::bad_request("data could not be decrypted (wrong key or tampered data)")
+        );
+        assert_eq!(Failure::from(ApiError::payload_too_large()).status, 413);
+        assert_eq!(
+            Failure::from(ApiError::unprocessable_body("eof")).message,
+            "unable to process request: eof"
+        );
+    }
+}

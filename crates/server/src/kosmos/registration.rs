@@ -1,0 +1,177 @@
+//! Passkey registration: `attestation/options` answers creation options, `attestation/result`
+//! verifies the authenticator's response; each encrypted, and plain under `/u1`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser, RequestMeta};
+use latchkey_engine::model::{AttestationPreference, License};
+use latchkey_engine::{Page, Store};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::call::{Body, Licensed, RawBody, Sealed};
+use super::ceremony::{OptionsRequest, ResultRequest, SessionInfo, realm};
+use super::error::Failure;
+use super::options::{CreationOptions, CredentialDescriptor};
+use super::state::Kosmos;
+use crate::http::meta::Meta;
+
+/// Credentials listed per query while collecting `excludeCredentials`.
+const CREDENTIALS_PER_PAGE: u32 = 100;
+
+/// The answer of a registration result.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    data: Subject,
+    status: &'static str,
+    error_message: &'static str,
+}
+
+/// The user a ceremony was for.
+#[derive(Debug, Serialize)]
+pub struct Subject {
+    pub sub: String,
+}
+
+/// POST `/webauthn/attestation/options` (encrypted). The answer wraps the options as
+/// `{data, publickey}`, `publickey` being the service's key.
+pub async fn options<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    sealed: Sealed,
+    Meta(meta): Meta,
+    RawBody(body): RawBody,
+) -> Result<Json<Value>, Failure> {
+    let request = sealed.open_body(&body)?;
+    let options = start(&state, &sealed.license, request, &meta).await?;
+    let key = state.service_key().await?;
+    sealed.answer(&json!({"data": options, "publickey": key.public_base64()}))
+}
+
+/// POST `/webauthn/u1/attestation/options`.
+pub async fn u1_options<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    Licensed(license): Licensed,
+    Meta(meta): Meta,
+    Body(request): Body<OptionsRequest>,
+) -> Result<Json<CreationOptions>, Failure> {
+    start(&state, &license, request, &meta).await.map(Json)
+}
+
+/// POST `/webauthn/attestation/result` (encrypted).
+pub async fn result<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    sealed: Sealed,
+    Meta(meta): Meta,
+    RawBody(body): RawBody,
+) -> Result<Json<Value>, Failure> {
+    let body: Value = sealed.open_body(&body)?;
+    let registered = finish(&state, &sealed.license, &body, &meta).await?;
+    sealed.answer(&registered)
+}
+
+/// POST `/webauthn/u1/attestation/result`.
+pub async fn u1_result<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    Licensed(license): Licensed,
+    Meta(meta): Meta,
+    session: SessionInfo,
+    Body(body): Body<Value>,
+) -> Result<Json<Registered>, Failure> {
+    session.trace("u1/attestation/result");
+    finish(&state, &license, &body, &meta).await.map(Json)
+}
+
+async fn start<S: Store>(
+    state: &Kosmos<S>,
+    license: &License,
+    request: OptionsRequest,
+    meta: &RequestMeta,
+) -> Result<CreationOptions, Failure> {
+    let engine = &state.engine;
+    let username = request.username(true)?.unwrap_or_default().to_owned();
+    let attestation = requested_attestation(&request.attestation)?;
+    let realm = realm(engine, license, &request.community_id, &request.dns).await?;
+    let user = NewUser {
+        external_id: username.clone(),
+        name: username.clone(),
+        display_name: request.display_name,
+        icon: None,
+    };
+    let options = engine
+        .start_registration(realm.id, user, CeremonyKind::Passkey, meta)
+        .await?;
+    let mut exclude = Vec::new();
+    let mut page = Page {
+        number: 1,
+        per_page: CREDENTIALS_PER_PAGE,
+        descending: false,
+    };
+    loop {
+        let listed = engine.credentials(realm.id, Some(&username), page).await?;
+        let last = listed.items.len() < CREDENTIALS_PER_PAGE as usize;
+        exclude.extend(listed.items.into_iter().map(|record| {
+            CredentialDescriptor::new(&record.credential.id, record.credential.transports)
+        }));
+        if last {
+            break;
+        }
+        page.number += 1;
+    }
+    Ok(CreationOptions::new(options, attestation, exclude))
+}
+
+/// The conveyance the caller asked for; blank means the realm's preference.
+fn requested_attestation(text: &str) -> Result<Option<AttestationPreference>, Failure> {
+    match text.trim() {
+        "" => Ok(None),
+        "none" => Ok(Some(AttestationPreference::None)),
+        "indirect" => Ok(Some(AttestationPreference::Indirect)),
+        "direct" => Ok(Some(AttestationPreference::Direct)),
+        "enterprise" => Ok(Some(AttestationPreference::Enterprise)),
+        _ => Err(Failure::bad_request(
+            "attestation must be one of none, indirect, direct, enterprise",
+        )),
+    }
+}
+
+async fn finish<S: Store>(
+    state: &Kosmos<S>,
+    license: &License,
+    body: &Value,
+    meta: &RequestMeta,
+) -> Result<Registered, Failure> {
+    let request = ResultRequest::read(body)?;
+    let realm = realm(&state.engine, license, &request.community_id, &request.dns).await?;
+    let outcome = state
+        .engine
+        .finish_registration(realm.id, &request.credential, CeremonyKind::Passkey, meta)
+        .await?;
+    Ok(Registered {
+        data: Subject {
+            sub: outcome.user_id,
+        },
+        status: "ok",
+        error_message: "",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attestation_preferences() {
+        assert_eq!(requested_attestation(" ").unwrap(), None);
+        assert_eq!(
+            requested_attestation("enterprise").unwrap(),
+            Some(AttestationPreference::Enterprise)
+        );
+        assert_eq!(
+            requested_attestation("Direct").unwrap_err().status.as_u16(),
+            400
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! Vendor metadata: per-model authenticator policy records of a community, or the global ones
+//! (community `any`: readable with any valid license, writable only with a system license).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use latchkey_engine::Store;
+use latchkey_engine::communities::GLOBAL_COMMUNITY;
+use latchkey_engine::model::{License, TenantId, VendorMetadata};
+use latchkey_engine::vendor_metadata::MetadataChange;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::call::{Body, Licensed, Params};
+use super::error::Failure;
+use super::state::Kosmos;
+use crate::http::timestamps::rfc3339;
+
+/// Longest `name` and `updatedBy`.
+const MAX_TEXT_CHARS: usize = 256;
+/// Most AAGUIDs one fetch may name.
+const MAX_AAGUIDS: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+pub struct CommunityPath {
+    community_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecordPath {
+    community_id: String,
+    aaguid: String,
+}
+
+/// Body of `fetch`: no AAGUIDs (or none at all) means every record.
+#[derive(Debug, Default, Deserialize)]
+pub struct FetchRequest {
+    #[serde(default)]
+    aaguids: Option<Vec<String>>,
+}
+
+/// Body of the upsert.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutRequest {
+    #[serde(default)]
+    aaguid: Option<String>,
+    #[serde(default)]
+    metadata: Option<Value>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default)]
+    updated_by: Option<String>,
+}
+
+/// Body of the merge.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchRequest {
+    #[serde(default)]
+    metadata: Option<Value>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default)]
+    updated_by: Option<String>,
+}
+
+/// A record as the API shows it; `metadata` is the statement's JSON text as stored.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    id: String,
+    aaguid: String,
+    community_id: String,
+    metadata: String,
+    name: String,
+    disabled: bool,
+    updated_by: String,
+    updated_at: String,
+}
+
+impl Record {
+    fn new(record: VendorMetadata, community_id: &str) -> Self {
+        Self {
+            id: record.id.to_string(),
+            aaguid: record.aaguid.to_string(),
+            community_id: community_id.to_owned(),
+            metadata: record.metadata,
+            name: record.name,
+            disabled: record.disabled,
+            updated_by: record.updated_by,
+            updated_at: rfc3339(record.updated_at),
+        }
+    }
+}
+
+/// POST `/webauthn/vendormetadata/{communityId}/fetch`.
+pub async fn fetch<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    Licensed(license): Licensed,
+    Params(path): Params<CommunityPath>,
+    Body(request): Body<FetchRequest>,
+) -> Result<Json<Vec<Record>>, Failure> {
+    let aaguids = request.aaguids.unwrap_or_default();
+    if aaguids.len() > MAX_AAGUIDS {
+        return Err(Failure::bad_request(format!(
+            "aaguids cannot name more than {MAX_AAGUIDS} models"
+        )));
+    }
+    let aaguids = aaguids
+        .iter()
+        .map(|text| parse_aaguid(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let realm = realm(&state, &license, &path.community_id, Access::Read).await?;
+    let records = state.engine.vendor_metadata(realm, &aaguids).await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|record| Record::new(record, &path.community_id))
+            .collect(),
+    ))
+}
+
+/// PUT `/webauthn/vendormetadata/{communityId}`: creates or replaces the record of `aaguid`.
+pub async fn put<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    Licensed(license): Licensed,
+    Params(path): Params<CommunityPath>,
+    Body(request): Body<PutRequest>,
+) -> Result<Json<Value>, Failure> {
+    let aaguid = parse_aaguid(&required("aaguid", request.aaguid)?)?;
+    let metadata = metadata_text(request.metadata.ok_or_else(|| missing("metadata"))?)?;
+    let change = MetadataChange {
+        name: Some(text("name", required("name", request.name)?)?),
+        metadata: Some(metadata),
+        disabled: request.disabled,
+        updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
+    };
+    let realm = realm(&state, &license, &path.community_id, Access::Write).await?;
+    let stored = state
+        .engine
+        .put_vendor_metadata(realm, aaguid, change)
+        .await?;
+    Ok(Json(json!({
+        "aaguid": stored.aaguid.to_string(),
+        "id": stored.id.to_string(),
+        "status": "ok",
+        "errorMessage": "",
+    })))
+}
+
+/// PATCH `/webauthn/vendormetadata/{communityId}/aaguid/{aaguid}`: changes the given fields.
+pub async fn patch<S: Store>(
+    State(state): State<Arc<Kosmos<S>>>,
+    Licensed(license): Licensed,
+    Params(path): Params<RecordPath>,
+    Body(request): Body<PatchRequest>,
+) -> Result<Json<Value>, Failure> {
+    let aaguid = parse_aaguid(&path.aaguid)?;
+    let change = MetadataChange {
+        name: request.name.map(|name| text("name", name)).transpose()?,
+        metadata: request.metadata.map(metadata_text).transpose()?,
+        disabled: request.disabled,
+        updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
+    };
+    let realm = realm(&state, &license, &path.community_id, Access::Write).await?;
+    state
+        .engine
+        .patch_vendor_metadata(realm, aaguid, change)
+        .await?;
+    Ok(Json(json!({"status": "ok", "errorMessage": ""})))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// The realm whose records the path names: `None` for the global ones.
+async fn realm<S: Store>(
+    state: &Kosmos<S>,
+    license: &License,
+    community_id: &str,
+    access: Access,
+) -> Result<Option<TenantId>, Failure> {
+    if community_id == GLOBAL_COMMUNITY {
+        if access == Access::Write && !license.is_system() {
+            return Err(Failure::forbidden(
+                "only a system license may change the global vendor metadata",
+            ));
+        }
+        return Ok(None);
+    }
+    let (_, realm) = state.engine.community_for(license, community_id).await?;
+    Ok(Some(realm.id))
+}
+
+fn parse_aaguid(text: &str) -> Result<Uuid, Failure> {
+    Uuid::parse_str(text.trim())
+        .map_err(|_| Failure::bad_request(format!("'{}' is not an AAGUID", text.trim())))
+}
+
+/// A metadata statement sent as an object or as its JSON text; the engine checks the text.
+fn metadata_text(metadata: Value) -> Result<String, Failure> {
+    match metadata {
+        Value::String(text) => Ok(text),
+        Value::Object(_) => Ok(metadata.to_string()),
+        _ => Err(Failure::bad_request(
+            "metadata must be a metadata statement: a JSON object or its text",
+        )),
+    }
+}
+
+fn missing(field: &str) -> Failure {
+    Failure::bad_request(format!("{field} is required"))
+}
+
+fn required(field: &str, value: Option<String>) -> Result<String, Failure> {
+    value
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| missing(field))
+}
+
+fn text(field: &str, value: String) -> Result<String, Failure> {
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(Failure::bad_request(format!(
+            "{field} cannot be longer than {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_as_object_or_text() {
+        assert_eq!(
+            metadata_text(json!({"aaguid": "x"})).unwrap(),
+            r#"{"aaguid":"x"}"#
+        );
+        assert_eq!(metadata_text(json!("{}")).unwrap(), "{}");
+        assert_eq!(metadata_text(json!(5)).unwrap_err().status.as_u16(), 400);
+    }
+
+    #[test]
+    fn aaguids_and_required_fields() {
+        assert_eq!(
+            parse_aaguid(" ee882879-721c-4913-9775-3dfcce97072a ").unwrap(),
+            Uuid::parse_str("ee882879721c491397753dfcce97072a").unwrap()
+        );
+        assert!(parse_aaguid("nope").is_err());
+        assert_eq!(
+            required("name", Some("  ".to_owned())).unwrap_err().message,
+            "name is required"
+        );
+        assert!(text("name", "n".repeat(257)).is_err());
+    }
+}
