@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
+use latchkey_engine::vendor_metadata::ImportedStatement;
 use latchkey_webauthn::{Metadata, TrustAnchors, UnixTime};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -43,6 +44,8 @@ struct Imported {
     imported: usize,
     /// Entries without an AAGUID (U2F and UAF authenticators), which no policy here can use.
     skipped: usize,
+    /// Imported models the metadata service reports compromised: imported disabled.
+    disabled: usize,
 }
 
 pub async fn run(config: Config, command: MdsCommand) -> Result<(), String> {
@@ -105,21 +108,28 @@ fn now() -> OffsetDateTime {
 async fn import<S: Store>(engine: Engine<S>, metadata: &Metadata) -> Result<(), String> {
     let mut records = Vec::new();
     let mut skipped = 0;
+    let mut disabled = 0;
     for entry in metadata.entries() {
         let (Some(aaguid), Some(statement)) = (entry.aaguid(), entry.statement()) else {
             skipped += 1;
             continue;
         };
         let json = serde_json::to_string(statement.raw()).map_err(|e| e.to_string())?;
-        records.push((
-            Uuid::from_bytes(aaguid.0),
-            statement.description.clone(),
-            json,
-        ));
+        records.push(ImportedStatement {
+            aaguid: Uuid::from_bytes(aaguid.0),
+            name: statement.description.clone(),
+            metadata: json,
+            compromised: entry.compromised_status().is_some(),
+        });
+        disabled += usize::from(entry.compromised_status().is_some());
     }
     let imported = engine
         .import_vendor_metadata(records, IMPORTER)
         .await
         .map_err(|e| e.to_string())?;
-    print_json(&Imported { imported, skipped })
+    print_json(&Imported {
+        imported,
+        skipped,
+        disabled,
+    })
 }

@@ -27,6 +27,17 @@ pub struct MetadataChange {
     pub updated_by: String,
 }
 
+/// One model's statement from a metadata service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedStatement {
+    pub aaguid: Uuid,
+    pub name: String,
+    /// The statement as JSON text.
+    pub metadata: String,
+    /// Whether the service reports the model compromised (revoked, key compromise...).
+    pub compromised: bool,
+}
+
 /// The policy for one model, as registration applies it.
 #[derive(Debug, Default)]
 pub(crate) struct ModelPolicy {
@@ -111,13 +122,19 @@ impl<S: Store> Engine<S> {
     /// Stores many global records in one transaction (an MDS import); returns how many.
     pub async fn import_vendor_metadata(
         &self,
-        records: impl IntoIterator<Item = (Uuid, String, String)>,
+        statements: impl IntoIterator<Item = ImportedStatement>,
         updated_by: &str,
     ) -> Result<usize> {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let mut count = 0;
-        for (aaguid, name, metadata) in records {
+        for statement in statements {
+            let ImportedStatement {
+                aaguid,
+                name,
+                metadata,
+                compromised,
+            } = statement;
             storable_text("name", &name)?;
             validate_metadata(&metadata)?;
             let existing = tx.vendor_metadata(None, &[aaguid]).await?;
@@ -127,8 +144,9 @@ impl<S: Store> Engine<S> {
                 aaguid,
                 name,
                 metadata,
-                // An import refreshes statements; it does not undo an operator's decision.
-                disabled: existing.first().is_some_and(|r| r.disabled),
+                // An import refreshes statements; it does not undo an operator's decision, and
+                // a model the metadata service reports compromised is disabled.
+                disabled: compromised || existing.first().is_some_and(|r| r.disabled),
                 updated_by: updated_by.to_owned(),
                 updated_at: now,
             };

@@ -509,3 +509,34 @@ async fn a_service_secret_is_generated_once_and_kept_sealed() {
     let stored = tx.service_secret("envelope").await.unwrap().unwrap();
     assert!(!stored.sealed.windows(32).any(|w| w == [7; 32]));
 }
+
+#[tokio::test]
+async fn an_import_disables_compromised_models_and_keeps_operators_decisions() {
+    use latchkey_engine::vendor_metadata::ImportedStatement;
+
+    let engine = engine().await;
+    let statement = |byte: u8, compromised| ImportedStatement {
+        aaguid: Uuid::from_bytes([byte; 16]),
+        name: format!("Model {byte}"),
+        metadata: json!({"description": format!("Model {byte}")}).to_string(),
+        compromised,
+    };
+    let imported = engine
+        .import_vendor_metadata([statement(1, false), statement(2, true)], "import")
+        .await
+        .unwrap();
+    assert_eq!(imported, 2);
+    engine
+        .patch_vendor_metadata(None, Uuid::from_bytes([1; 16]), disable())
+        .await
+        .unwrap();
+    engine
+        .import_vendor_metadata([statement(1, false), statement(2, true)], "import")
+        .await
+        .unwrap();
+    let stored = engine.vendor_metadata(None, &[]).await.unwrap();
+    let disabled: Vec<bool> = stored.iter().map(|record| record.disabled).collect();
+    assert_eq!(disabled, [true, true]);
+    assert_eq!(stored[0].name, "Model 1");
+    assert_eq!(stored[0].updated_by, "import");
+}

@@ -33,16 +33,22 @@ impl<S: Send + Sync> FromRequest<S> for RawJson {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
-            return Err(ApiError::payload_too_large());
-        }
-        read_body(request.into_body()).await.map(Self)
+        read_request_body(request, BODY_LIMIT).await.map(Self)
     }
+}
+
+/// Reads the body of `request`, at most `limit` bytes (refused up front when the declared
+/// length is larger); an empty body reads as `{}`.
+pub async fn read_request_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::payload_too_large());
+    }
+    read_body_up_to(request.into_body(), limit).await
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -64,9 +70,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for ValidJso
     }
 }
 
-/// Reads a body of at most [`BODY_LIMIT`] bytes; an empty one reads as `{}`.
-pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|error| {
+async fn read_body_up_to(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let bytes = to_bytes(body, limit).await.map_err(|error| {
         let error = error.into_inner();
         if error.is::<LengthLimitError>() {
             ApiError::payload_too_large()

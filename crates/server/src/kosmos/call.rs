@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use super::envelope::{SharedKey, parse_public_key};
 use super::error::Failure;
 use super::state::Kosmos;
-use crate::http::json::{RawJson, from_object};
+use crate::http::json::{RawJson, from_object, read_request_body};
 
 const LICENSE_KEY: HeaderName = HeaderName::from_static("licensekey");
 const PUBLIC_KEY: HeaderName = HeaderName::from_static("publickey");
@@ -179,6 +179,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// A body carrying a metadata statement: real MDS3 statements reach 110 KB, so these bodies
+/// may be as large as the engine's limit for a statement plus room for the other fields.
+#[derive(Debug, Clone)]
+pub struct MetadataBody<T>(pub T);
+
+/// Largest body of a vendor-metadata write.
+pub const METADATA_BODY_LIMIT: usize =
+    latchkey_engine::vendor_metadata::MAX_METADATA_BYTES + 16 * 1024;
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MetadataBody<T> {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_request_body(request, METADATA_BODY_LIMIT).await?;
         parse_json(&bytes).map(Self)
     }
 }

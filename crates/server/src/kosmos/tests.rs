@@ -571,11 +571,21 @@ async fn vendor_metadata_records() {
     )
     .await;
     assert_eq!(allowed.status, StatusCode::OK);
-    let read = call(
+    // Reading the global records takes a system license too.
+    let denied = call(
         &f.app,
         Method::POST,
         &format!("{global}/fetch"),
         &plain(&f.license),
+        json_body(&json!({"aaguids": []})),
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let read = call(
+        &f.app,
+        Method::POST,
+        &format!("{global}/fetch"),
+        &plain(&f.system),
         json_body(&json!({"aaguids": []})),
     )
     .await;

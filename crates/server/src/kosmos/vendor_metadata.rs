@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::call::{Body, Licensed, Params};
+use super::call::{Body, Licensed, MetadataBody, Params};
 use super::error::Failure;
 use super::state::Kosmos;
 use crate::http::timestamps::rfc3339;
@@ -117,7 +117,7 @@ pub async fn fetch<S: Store>(
         .iter()
         .map(|text| parse_aaguid(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let realm = realm(&state, &license, &path.community_id, Access::Read).await?;
+    let realm = realm(&state, &license, &path.community_id).await?;
     let records = state.engine.vendor_metadata(realm, &aaguids).await?;
     Ok(Json(
         records
@@ -132,7 +132,7 @@ pub async fn put<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
     Params(path): Params<CommunityPath>,
-    Body(request): Body<PutRequest>,
+    MetadataBody(request): MetadataBody<PutRequest>,
 ) -> Result<Json<Value>, Failure> {
     let aaguid = parse_aaguid(&required("aaguid", request.aaguid)?)?;
     let metadata = metadata_text(request.metadata.ok_or_else(|| missing("metadata"))?)?;
@@ -142,7 +142,7 @@ pub async fn put<S: Store>(
         disabled: request.disabled,
         updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
     };
-    let realm = realm(&state, &license, &path.community_id, Access::Write).await?;
+    let realm = realm(&state, &license, &path.community_id).await?;
     let stored = state
         .engine
         .put_vendor_metadata(realm, aaguid, change)
@@ -160,7 +160,7 @@ pub async fn patch<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
     Params(path): Params<RecordPath>,
-    Body(request): Body<PatchRequest>,
+    MetadataBody(request): MetadataBody<PatchRequest>,
 ) -> Result<Json<Value>, Failure> {
     let aaguid = parse_aaguid(&path.aaguid)?;
     let change = MetadataChange {
@@ -169,7 +169,7 @@ pub async fn patch<S: Store>(
         disabled: request.disabled,
         updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
     };
-    let realm = realm(&state, &license, &path.community_id, Access::Write).await?;
+    let realm = realm(&state, &license, &path.community_id).await?;
     state
         .engine
         .patch_vendor_metadata(realm, aaguid, change)
@@ -177,23 +177,16 @@ pub async fn patch<S: Store>(
     Ok(Json(json!({"status": "ok", "errorMessage": ""})))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Read,
-    Write,
-}
-
 /// The realm whose records the path names: `None` for the global ones.
 async fn realm<S: Store>(
     state: &Kosmos<S>,
     license: &License,
     community_id: &str,
-    access: Access,
 ) -> Result<Option<TenantId>, Failure> {
     if community_id == GLOBAL_COMMUNITY {
-        if access == Access::Write && !license.is_system() {
+        if !license.is_system() {
             return Err(Failure::forbidden(
-                "only a system license may change the global vendor metadata",
+                "only a system license may read or change the global vendor metadata",
             ));
         }
         return Ok(None);

@@ -89,7 +89,12 @@ impl Metadata {
                 return Err(Error::malformed(FIELD, "two entries share an AAGUID"));
             }
             for key_id in entry.key_identifiers() {
-                if by_key_identifier.insert(*key_id, index).is_some() {
+                // One entry may list an identifier twice (the live BLOB does, for an RSA
+                // DS100); only another entry claiming it is ambiguous.
+                if by_key_identifier
+                    .insert(*key_id, index)
+                    .is_some_and(|other| other != index)
+                {
                     return Err(Error::malformed(
                         FIELD,
                         "two entries share a key identifier",

@@ -424,6 +424,19 @@ fn malformed_entries_fail_at_load() {
     ));
 }
 
+#[test]
+fn a_key_identifier_repeated_within_one_entry_is_one_claim() {
+    // The live BLOB lists one identifier twice in the RSA DS100 entry.
+    let key_id = "3e4ce3e28cea53e2c2e2fb2eac1e4b31b81f4e23";
+    let repeated = json!({ "attestationCertificateKeyIdentifiers": [key_id, key_id] });
+    let metadata = unsigned(&payload(vec![certified(repeated, &[])])).unwrap();
+    assert!(metadata.by_key_identifier(&hex(key_id)).is_some());
+
+    let once = json!({ "attestationCertificateKeyIdentifiers": [key_id] });
+    let shared = payload(vec![certified(once.clone(), &[]), certified(once, &[])]);
+    assert_eq!(unsigned(&shared).unwrap_err().kind(), "malformed");
+}
+
 /// Registrations of real authenticators, with test metadata for their model: one found by AAGUID
 /// (packed), one by attestation key identifier (fido-u2f).
 fn real_registrations() -> [(Vector, Value); 2] {
