@@ -62,6 +62,8 @@ impl<S: Store> Engine<S> {
                 reason: "must not be empty".to_owned(),
             });
         }
+        let rp_id = rp_id.trim().to_ascii_lowercase();
+        let rp_id = rp_id.as_str();
         if rp_id.is_empty() || rp_id.contains(['/', ':', ' ']) {
             return Err(Error::Invalid {
                 field: "dns",
@@ -99,6 +101,15 @@ impl<S: Store> Engine<S> {
                 field: "tenant",
                 reason: "a community cannot have communities".to_owned(),
             });
+        }
+        // The communities of an organisation sign with its keys and name their RP ID as the
+        // audience: two of them sharing an RP ID could take each other's tokens. (The
+        // organisation's own RP ID may be a community's: it is commonly the same site.)
+        for sibling in tx.communities(tenant).await? {
+            let realm = load_tenant(&mut tx, sibling.realm).await?;
+            if realm.config.relying_party.id == rp_id {
+                return Err(Error::Conflict("relying party id"));
+            }
         }
         tx.insert_tenant(&realm).await?;
         tx.insert_community(&community).await?;

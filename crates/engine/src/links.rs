@@ -65,11 +65,15 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// The links of `user`.
+    /// The links of `user`. A user who never finished a registration has no credentials and
+    /// is unknown here, as everywhere a credential is what makes a user.
     pub async fn links(&self, realm: TenantId, user: &str) -> Result<Vec<LinkRecord>> {
         let mut tx = self.store.read().await?;
         load_tenant(&mut tx, realm).await?;
         let user = user_named(&mut tx, realm, user).await?;
+        if credentials_of(&mut tx, realm, &user).await?.is_empty() {
+            return Err(Error::NotFound("user"));
+        }
         let links = tx.links(realm, Some(user.id), None).await?;
         Ok(links
             .into_iter()
@@ -89,41 +93,51 @@ impl<S: Store> Engine<S> {
         identifier: &str,
         meta: &RequestMeta,
     ) -> Result<usize> {
+        // Matching may hash every credential of the realm: it happens in a read transaction,
+        // so it never holds the write lock; the deletion below re-checks each credential.
+        let doomed = {
+            let mut tx = self.store.read().await?;
+            load_tenant(&mut tx, realm).await?;
+            let user = match user {
+                Some(name) => Some(user_named(&mut tx, realm, name).await?),
+                None => None,
+            };
+            let user_id = user.as_ref().map(|u| u.id);
+            let mut doomed: Vec<Vec<u8>> = tx
+                .links(realm, user_id, Some(identifier))
+                .await?
+                .into_iter()
+                .map(|link| link.credential_id)
+                .collect();
+            if doomed.is_empty() {
+                doomed = matching_credentials(&mut tx, realm, user.as_ref(), identifier).await?;
+            }
+            doomed.sort_unstable();
+            doomed.dedup();
+            doomed
+        };
         let now = self.now();
         let mut tx = self.store.write().await?;
         let tenant = load_tenant(&mut tx, realm).await?;
-        let user = match user {
-            Some(name) => Some(user_named(&mut tx, realm, name).await?),
-            None => None,
-        };
-        let user_id = user.as_ref().map(|u| u.id);
-        let mut doomed: Vec<Vec<u8>> = tx
-            .links(realm, user_id, Some(identifier))
-            .await?
-            .into_iter()
-            .map(|link| link.credential_id)
-            .collect();
-        if doomed.is_empty() {
-            doomed = matching_credentials(&mut tx, realm, user.as_ref(), identifier).await?;
-        }
-        if doomed.is_empty() {
-            return Err(Error::NotFound("credential"));
-        }
-        doomed.sort_unstable();
-        doomed.dedup();
+        let mut removed = 0;
         for id in &doomed {
-            let owner = tx
-                .credential(realm, id)
+            let Some(credential) = tx.credential(realm, id).await? else {
+                continue;
+            };
+            let actor = tx
+                .user(realm, credential.user)
                 .await?
-                .ok_or(Error::NotFound("credential"))?
-                .user;
-            let actor = tx.user(realm, owner).await?.map(|u| u.external_id);
+                .map(|u| u.external_id);
             tx.delete_credential(realm, id).await?;
             let event = audit_event(realm, "webauthn_credential_deleted", None, actor, meta, now);
             self.record_success(&mut tx, &tenant, event).await?;
+            removed += 1;
+        }
+        if removed == 0 {
+            return Err(Error::NotFound("credential"));
         }
         tx.commit().await?;
-        Ok(doomed.len())
+        Ok(removed)
     }
 }
 

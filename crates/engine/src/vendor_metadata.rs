@@ -10,7 +10,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::ceremonies::{Engine, load_tenant, storable_text};
-use crate::model::{TenantId, VendorMetadata};
+use crate::communities::GLOBAL_COMMUNITY;
+use crate::model::{License, Tenant, TenantId, VendorMetadata};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Largest metadata statement stored, in bytes (real MDS3 statements are a few KiB; icons
@@ -47,6 +48,49 @@ pub(crate) struct ModelPolicy {
 }
 
 impl<S: Store> Engine<S> {
+    /// The scope whose vendor metadata `community_id` names for `license`: a community's realm,
+    /// or for `any` the license's organisation, which only a system license may read or write.
+    /// (The global records, which `latchkey mds import` writes, belong to no tenant.)
+    pub async fn vendor_metadata_scope(
+        &self,
+        license: &License,
+        community_id: &str,
+    ) -> Result<TenantId> {
+        if community_id == GLOBAL_COMMUNITY {
+            if !license.is_system() {
+                return Err(Error::Forbidden(
+                    "only a system license may read or change the vendor metadata of community any",
+                ));
+            }
+            return Ok(license.tenant);
+        }
+        let (_, realm) = self.community_for(license, community_id).await?;
+        Ok(realm.id)
+    }
+
+    /// Records of a scope as fetched: its own, and for an organisation also the global ones it
+    /// does not override, ordered by AAGUID.
+    pub async fn vendor_metadata_in_scope(
+        &self,
+        scope: TenantId,
+        aaguids: &[Uuid],
+    ) -> Result<Vec<VendorMetadata>> {
+        let mut tx = self.store.read().await?;
+        let tenant = load_tenant(&mut tx, scope).await?;
+        let mut records = tx.vendor_metadata(Some(scope), aaguids).await?;
+        if tenant.config.community_of.is_none() {
+            let overridden: Vec<Uuid> = records.iter().map(|own| own.aaguid).collect();
+            let global = tx.vendor_metadata(None, aaguids).await?;
+            records.extend(
+                global
+                    .into_iter()
+                    .filter(|g| !overridden.contains(&g.aaguid)),
+            );
+            records.sort_by_key(|record| record.aaguid);
+        }
+        Ok(records)
+    }
+
     /// Records of a realm (`None`: the global ones) for these AAGUIDs, all when empty.
     pub async fn vendor_metadata(
         &self,
@@ -97,12 +141,23 @@ impl<S: Store> Engine<S> {
     ) -> Result<VendorMetadata> {
         validate_change(&change)?;
         let mut tx = self.store.write().await?;
-        let mut record = tx
-            .vendor_metadata(realm, &[aaguid])
-            .await?
+        // A scope without its own record starts from the one it inherits, so that a PATCH
+        // can override, say, an imported statement for one organisation.
+        let inherited = match realm {
+            Some(realm) => {
+                let tenant = load_tenant(&mut tx, realm).await?;
+                records_in_effect(&mut tx, &tenant, aaguid).await?
+            }
+            None => tx.vendor_metadata(None, &[aaguid]).await?,
+        };
+        let mut record = inherited
             .into_iter()
             .next()
             .ok_or(Error::NotFound("vendor metadata"))?;
+        if record.realm != realm {
+            record.id = Uuid::new_v4();
+            record.realm = realm;
+        }
         if let Some(name) = change.name {
             record.name = name;
         }
@@ -158,20 +213,39 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// The policy of `aaguid` in `realm`: the realm's own record wins over the global one.
+/// The records that decide `aaguid` for `tenant`, nearest first: the tenant's own, its
+/// organisation's (for a community), the global one.
+async fn records_in_effect<T: ReadTx>(
+    tx: &mut T,
+    tenant: &Tenant,
+    aaguid: Uuid,
+) -> Result<Vec<VendorMetadata>> {
+    let mut scopes = vec![Some(tenant.id)];
+    if let Some(of) = &tenant.config.community_of {
+        scopes.push(Some(of.tenant));
+    }
+    scopes.push(None);
+    let mut records = Vec::new();
+    for scope in scopes {
+        records.extend(tx.vendor_metadata(scope, &[aaguid]).await?);
+    }
+    Ok(records)
+}
+
+/// The policy of `aaguid` for `tenant`: the nearest record decides whether the model is
+/// disabled; every record's roots are anchors.
 pub(crate) async fn model_policy<T: ReadTx>(
     tx: &mut T,
-    realm: TenantId,
+    tenant: &Tenant,
     aaguid: Uuid,
 ) -> Result<ModelPolicy> {
-    let own = tx.vendor_metadata(Some(realm), &[aaguid]).await?;
-    let global = tx.vendor_metadata(None, &[aaguid]).await?;
-    let Some(record) = own.first().or(global.first()) else {
+    let records = records_in_effect(tx, tenant, aaguid).await?;
+    let Some(nearest) = records.first() else {
         return Ok(ModelPolicy::default());
     };
     let mut anchors = TrustAnchors::none();
     let mut named = false;
-    for record in own.iter().chain(global.iter()) {
+    for record in &records {
         for root in root_certificates(&record.metadata) {
             named = true;
             // A root that does not decode anchors nothing; the model's chains must then reach
@@ -182,7 +256,7 @@ pub(crate) async fn model_policy<T: ReadTx>(
         }
     }
     Ok(ModelPolicy {
-        disabled: record.disabled,
+        disabled: nearest.disabled,
         anchors: named.then_some(anchors),
     })
 }

@@ -273,7 +273,7 @@ impl<S: Store> Engine<S> {
             unix_time(now),
         )?;
         let model = Uuid::from_bytes(verified.aaguid.0);
-        let model_policy = model_policy(&mut tx, tenant.id, model).await?;
+        let model_policy = model_policy(&mut tx, &tenant, model).await?;
         if model_policy.disabled {
             return Err(Error::AuthenticatorDisabled(model));
         }

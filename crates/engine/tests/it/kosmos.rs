@@ -78,7 +78,8 @@ async fn register(
     let options = engine
         .start_registration(realm, user(name), CeremonyKind::Passkey, &meta())
         .await?;
-    let response = authenticator.register(DNS, &format!("https://{DNS}"), &options.challenge);
+    let rp_id = options.rp_id.clone();
+    let response = authenticator.register(&rp_id, &format!("https://{rp_id}"), &options.challenge);
     engine
         .finish_registration(realm, &response, CeremonyKind::Passkey, &meta())
         .await
@@ -119,6 +120,18 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
         .create_community(realm.id, "Nested", DNS, Vec::new())
         .await;
     assert!(matches!(nested, Err(Error::Invalid { .. })), "{nested:?}");
+    // Communities of one organisation share its keys, so they may not share an RP ID.
+    let twin = engine
+        .create_community(org.id, "Twin", &DNS.to_uppercase(), Vec::new())
+        .await;
+    assert!(
+        matches!(twin, Err(Error::Conflict("relying party id"))),
+        "{twin:?}"
+    );
+    engine
+        .create_community(org.id, "Home", &org.config.relying_party.id, Vec::new())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -131,7 +144,7 @@ async fn a_license_reaches_only_its_scope() {
         .await
         .unwrap();
     let guests = engine
-        .create_community(org.id, "Guests", DNS, Vec::new())
+        .create_community(org.id, "Guests", "guests.example.test", Vec::new())
         .await
         .unwrap();
     let foreign = engine
@@ -232,7 +245,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .await
         .unwrap();
     let guests = engine
-        .create_community(org.id, "Guests", DNS, Vec::new())
+        .create_community(org.id, "Guests", "guests.example.test", Vec::new())
         .await
         .unwrap();
     let model = Uuid::from_bytes([0x11; 16]);
@@ -281,10 +294,19 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
     assert!(!stored[0].disabled);
     assert_eq!(stored[0].name, "Soft");
 
-    let missing = engine
+    // Patching a scope without a record of its own starts from the record it inherits.
+    let inherited = engine
         .patch_vendor_metadata(Some(guests.realm), model, disable())
+        .await
+        .unwrap();
+    assert_eq!(
+        (inherited.realm, inherited.name.as_str()),
+        (Some(guests.realm), "Soft")
+    );
+    let unknown = engine
+        .patch_vendor_metadata(Some(guests.realm), Uuid::from_bytes([0x22; 16]), disable())
         .await;
-    assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
+    assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
     let bad = MetadataChange {
         metadata: Some("[1]".into()),
         ..disable()
@@ -404,6 +426,79 @@ async fn metadata_roots_are_the_anchors_a_models_chain_must_reach() {
 }
 
 #[tokio::test]
+async fn community_any_is_the_organisation_and_needs_a_system_license() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let other_org = organisation(&engine).await;
+    let staff = engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap();
+    let foreign = engine
+        .create_community(other_org.id, "Foreign", DNS, Vec::new())
+        .await
+        .unwrap();
+    let community = engine
+        .create_license(org.id, LicenseScope::Community(staff.id.clone()))
+        .await
+        .unwrap()
+        .license;
+    let system = engine
+        .create_license(org.id, LicenseScope::System)
+        .await
+        .unwrap()
+        .license;
+
+    let refused = engine.vendor_metadata_scope(&community, "any").await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let scope = engine.vendor_metadata_scope(&system, "any").await.unwrap();
+    assert_eq!(scope, org.id);
+    assert_eq!(
+        engine
+            .vendor_metadata_scope(&system, &staff.id)
+            .await
+            .unwrap(),
+        staff.realm
+    );
+
+    // The organisation's record disables the model in its communities, not in another's.
+    let model = Uuid::from_bytes([0x11; 16]);
+    engine
+        .put_vendor_metadata(Some(scope), model, disable())
+        .await
+        .unwrap();
+    let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::new()).await;
+    assert!(
+        matches!(refused, Err(Error::AuthenticatorDisabled(_))),
+        "{refused:?}"
+    );
+    register(&engine, foreign.realm, "alice", &SoftAuthenticator::new())
+        .await
+        .unwrap();
+
+    // Fetching `any` shows the organisation's records and the global ones it does not override.
+    let global = Uuid::from_bytes([0x33; 16]);
+    let change = MetadataChange {
+        name: Some("Imported".into()),
+        ..disable()
+    };
+    engine
+        .put_vendor_metadata(None, global, change.clone())
+        .await
+        .unwrap();
+    engine
+        .put_vendor_metadata(None, model, change)
+        .await
+        .unwrap();
+    let fetched = engine.vendor_metadata_in_scope(scope, &[]).await.unwrap();
+    let names: Vec<(Uuid, &str)> = fetched
+        .iter()
+        .map(|r| (r.aaguid, r.name.as_str()))
+        .collect();
+    assert_eq!(names, [(model, "Soft"), (global, "Imported")]);
+}
+
+#[tokio::test]
 async fn credentials_link_to_dids_and_unregister_by_did_or_hash() {
     let engine = engine().await;
     let org = organisation(&engine).await;
@@ -455,6 +550,13 @@ async fn credentials_link_to_dids_and_unregister_by_did_or_hash() {
     );
     let nobody = engine.links(realm, "nobody").await;
     assert!(matches!(nobody, Err(Error::NotFound("user"))), "{nobody:?}");
+    // Asking for options creates no user a link could name.
+    engine
+        .start_registration(realm, user("ghost"), CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    let ghost = engine.links(realm, "ghost").await;
+    assert!(matches!(ghost, Err(Error::NotFound("user"))), "{ghost:?}");
 
     let removed = engine
         .unregister(realm, Some("alice"), "did:example:alice", &meta())

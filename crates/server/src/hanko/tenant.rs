@@ -69,6 +69,12 @@ pub async fn gate<S: Store>(
         return ApiError::bad_request("tenant_id must be a valid uuid4").into_response();
     };
     let tenant = match engine.tenant(TenantId(id)).await {
+        // A 1Kosmos community's realm is reached with a license through /webauthn; here, where
+        // logins need no key at all, it does not exist.
+        Ok(tenant) if tenant.config.community_of.is_some() => {
+            return api_error(Endpoint::Tenant, latchkey_engine::Error::NotFound("tenant"))
+                .into_response();
+        }
         Ok(tenant) => Arc::new(tenant),
         Err(error) => return api_error(Endpoint::Tenant, error).into_response(),
     };

@@ -83,7 +83,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for Sealed {
         state
             .engine
             .claim_request(
-                REPLAY_SCOPE,
+                &format!("{REPLAY_SCOPE}:{}", license.id),
                 &stamp.uuid,
                 stamp.issued_at,
                 ALLOWED_TIME_SPAN,

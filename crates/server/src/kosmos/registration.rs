@@ -125,7 +125,7 @@ async fn start<S: Store>(
 
 /// The conveyance the caller asked for; blank means the realm's preference.
 fn requested_attestation(text: &str) -> Result<Option<AttestationPreference>, Failure> {
-    match text.trim() {
+    match text.trim().to_ascii_lowercase().as_str() {
         "" => Ok(None),
         "none" => Ok(Some(AttestationPreference::None)),
         "indirect" => Ok(Some(AttestationPreference::Indirect)),
@@ -170,7 +170,11 @@ mod tests {
             Some(AttestationPreference::Enterprise)
         );
         assert_eq!(
-            requested_attestation("Direct").unwrap_err().status.as_u16(),
+            requested_attestation("Direct").unwrap(),
+            Some(AttestationPreference::Direct)
+        );
+        assert_eq!(
+            requested_attestation("basic").unwrap_err().status.as_u16(),
             400
         );
     }

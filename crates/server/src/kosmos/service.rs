@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Uri, header};
 use latchkey_engine::Store;
 use latchkey_engine::tokens::TOKEN_LIFETIME_SECONDS;
 use serde_json::{Value, json};
@@ -55,7 +55,12 @@ pub async fn environment(_: Licensed) -> Json<Value> {
 /// GET `/webauthn/sd`: the service directory, on the host the client addressed. Only
 /// `webauthn` is served by latchkey; the other names keep the original's keys for clients
 /// that read them.
-pub async fn service_directory(headers: HeaderMap, uri: Uri) -> Json<Value> {
+///
+/// The URLs follow the request's `Host`, so the answer must not be cached for other clients.
+pub async fn service_directory(
+    headers: HeaderMap,
+    uri: Uri,
+) -> ([(header::HeaderName, &'static str); 1], Json<Value>) {
     let origin = RequestUrl::of(&headers, &uri).origin;
     let mut directory = serde_json::Map::new();
     for (name, path) in [
@@ -70,5 +75,8 @@ pub async fn service_directory(headers: HeaderMap, uri: Uri) -> Json<Value> {
     ] {
         directory.insert(name.to_owned(), Value::String(format!("{origin}/{path}")));
     }
-    Json(Value::Object(directory))
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(Value::Object(directory)),
+    )
 }

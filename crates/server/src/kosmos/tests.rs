@@ -36,6 +36,8 @@ struct Fixture {
     metrics: Metrics,
     organisation: TenantId,
     community: String,
+    /// The tenant holding `community`'s users.
+    realm: TenantId,
     sibling: String,
     foreign: String,
     /// Reaches `community` only.
@@ -96,6 +98,7 @@ async fn fixture() -> Fixture {
             .merge(kosmos_router(engine, metrics.clone())),
         metrics,
         organisation: organisation.id,
+        realm: community.realm,
         community: community.id,
         sibling: sibling.id,
         foreign: foreign.id,
@@ -331,6 +334,7 @@ async fn environment_needs_a_license_and_service_directory_uses_the_host() {
     )
     .await;
     assert_eq!(sd.body["webauthn"], "https://passkeys.example/webauthn");
+    assert_eq!(sd.headers["cache-control"], "no-store");
     assert_eq!(
         sd.body["adminconsole"],
         "https://passkeys.example/adminconsole"
@@ -964,7 +968,8 @@ async fn register_log_in_link_and_unregister() {
         None,
     )
     .await;
-    assert_eq!(status.body["linked"], false);
+    // Without credentials, alice is nobody to link status.
+    assert_eq!(status.status, StatusCode::NOT_FOUND);
     let nobody = call(
         &f.app,
         Method::GET,
@@ -1027,4 +1032,29 @@ async fn a_disabled_model_cannot_register() {
             .unwrap()
             .contains("disabled")
     );
+}
+
+#[tokio::test]
+async fn a_community_realm_is_not_a_hanko_tenant() {
+    let f = fixture().await;
+    // Hanko's discoverable login needs no key: a realm reachable here would bypass licenses.
+    let login = call(
+        &f.app,
+        Method::POST,
+        &format!("/{}/login/initialize", f.realm.0),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::NOT_FOUND);
+    assert_eq!(login.body["title"], "tenant not found");
+    let jwks = call(
+        &f.app,
+        Method::GET,
+        &format!("/{}/.well-known/jwks.json", f.organisation.0),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(jwks.status, StatusCode::OK);
 }

@@ -1,12 +1,12 @@
-//! Vendor metadata: per-model authenticator policy records of a community, or the global ones
-//! (community `any`: readable with any valid license, writable only with a system license).
+//! Vendor metadata: per-model authenticator policy records of a community, or of the license's
+//! organisation (community `any`, for system licenses only; its fetch also shows the global
+//! records `latchkey mds import` keeps).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use latchkey_engine::Store;
-use latchkey_engine::communities::GLOBAL_COMMUNITY;
 use latchkey_engine::model::{License, TenantId, VendorMetadata};
 use latchkey_engine::vendor_metadata::MetadataChange;
 use serde::{Deserialize, Serialize};
@@ -117,8 +117,11 @@ pub async fn fetch<S: Store>(
         .iter()
         .map(|text| parse_aaguid(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let realm = realm(&state, &license, &path.community_id).await?;
-    let records = state.engine.vendor_metadata(realm, &aaguids).await?;
+    let scope = scope(&state, &license, &path.community_id).await?;
+    let records = state
+        .engine
+        .vendor_metadata_in_scope(scope, &aaguids)
+        .await?;
     Ok(Json(
         records
             .into_iter()
@@ -142,10 +145,10 @@ pub async fn put<S: Store>(
         disabled: request.disabled,
         updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
     };
-    let realm = realm(&state, &license, &path.community_id).await?;
+    let scope = scope(&state, &license, &path.community_id).await?;
     let stored = state
         .engine
-        .put_vendor_metadata(realm, aaguid, change)
+        .put_vendor_metadata(Some(scope), aaguid, change)
         .await?;
     Ok(Json(json!({
         "aaguid": stored.aaguid.to_string(),
@@ -169,30 +172,24 @@ pub async fn patch<S: Store>(
         disabled: request.disabled,
         updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
     };
-    let realm = realm(&state, &license, &path.community_id).await?;
+    let scope = scope(&state, &license, &path.community_id).await?;
     state
         .engine
-        .patch_vendor_metadata(realm, aaguid, change)
+        .patch_vendor_metadata(Some(scope), aaguid, change)
         .await?;
     Ok(Json(json!({"status": "ok", "errorMessage": ""})))
 }
 
-/// The realm whose records the path names: `None` for the global ones.
-async fn realm<S: Store>(
+/// The scope whose records the path names.
+async fn scope<S: Store>(
     state: &Kosmos<S>,
     license: &License,
     community_id: &str,
-) -> Result<Option<TenantId>, Failure> {
-    if community_id == GLOBAL_COMMUNITY {
-        if !license.is_system() {
-            return Err(Failure::forbidden(
-                "only a system license may read or change the global vendor metadata",
-            ));
-        }
-        return Ok(None);
-    }
-    let (_, realm) = state.engine.community_for(license, community_id).await?;
-    Ok(Some(realm.id))
+) -> Result<TenantId, Failure> {
+    Ok(state
+        .engine
+        .vendor_metadata_scope(license, community_id)
+        .await?)
 }
 
 fn parse_aaguid(text: &str) -> Result<Uuid, Failure> {
