@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
-use latchkey_engine::model::{LicenseScope, TenantId};
+use latchkey_engine::model::{License, LicenseScope, TenantId};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -49,12 +49,25 @@ pub enum CommunityCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum LicenseCommand {
-    /// Create a license key; prints {"license_key", "scope"} as JSON. The key is shown once.
+    /// Create a license key; prints {"license_key", "scope", "id"} as JSON. The key is shown
+    /// once.
     Create {
         #[arg(long)]
         tenant: Uuid,
         #[command(flatten)]
         scope: ScopeArgs,
+    },
+    /// List a tenant's licenses as JSON: ids, scopes and dates (keys are not stored).
+    List {
+        #[arg(long)]
+        tenant: Uuid,
+    },
+    /// Revoke a license: its key stops working at once.
+    Revoke {
+        #[arg(long)]
+        tenant: Uuid,
+        #[arg(long)]
+        id: Uuid,
     },
 }
 
@@ -93,10 +106,33 @@ struct CommunityJson<'a> {
 
 #[derive(Serialize)]
 struct LicenseJson<'a> {
-    license_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    license_key: Option<&'a str>,
     scope: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     community_id: Option<&'a str>,
+    id: Uuid,
+    created_at: String,
+}
+
+impl<'a> LicenseJson<'a> {
+    fn new(license: &'a License, key: Option<&'a str>) -> Self {
+        let (scope, community_id) = match &license.scope {
+            LicenseScope::Community(id) => ("community", Some(id.as_str())),
+            LicenseScope::AllCommunities => ("all_communities", None),
+            LicenseScope::System => ("system", None),
+        };
+        Self {
+            license_key: key,
+            scope,
+            community_id,
+            id: license.id,
+            created_at: license
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 pub async fn run(config: Config, command: KosmosCommand) -> Result<(), String> {
@@ -119,12 +155,17 @@ async fn run_in<S: Store>(engine: Engine<S>, command: KosmosCommand) -> Result<(
                 .create_community(TenantId(tenant), &name, &dns, origins)
                 .await
                 .map_err(|e| e.to_string())?;
+            // The RP ID as the engine stored it (lowercased).
+            let (_, realm) = engine
+                .community(&community.id)
+                .await
+                .map_err(|e| e.to_string())?;
             print_json(&CommunityJson {
                 id: &community.id,
                 tenant: community.tenant.0,
                 realm: community.realm.0,
                 name: &community.name,
-                dns: &dns,
+                dns: &realm.config.relying_party.id,
             })
         }
         KosmosCommand::Community {
@@ -161,16 +202,29 @@ async fn run_in<S: Store>(engine: Engine<S>, command: KosmosCommand) -> Result<(
                 .create_license(TenantId(tenant), scope.scope())
                 .await
                 .map_err(|e| e.to_string())?;
-            let (scope, community_id) = match &issued.license.scope {
-                LicenseScope::Community(id) => ("community", Some(id.as_str())),
-                LicenseScope::AllCommunities => ("all_communities", None),
-                LicenseScope::System => ("system", None),
-            };
-            print_json(&LicenseJson {
-                license_key: &issued.key,
-                scope,
-                community_id,
-            })
+            print_json(&LicenseJson::new(&issued.license, Some(&issued.key)))
+        }
+        KosmosCommand::License {
+            command: LicenseCommand::List { tenant },
+        } => {
+            let licenses = engine
+                .licenses(TenantId(tenant))
+                .await
+                .map_err(|e| e.to_string())?;
+            let listed: Vec<_> = licenses
+                .iter()
+                .map(|license| LicenseJson::new(license, None))
+                .collect();
+            print_json(&listed)
+        }
+        KosmosCommand::License {
+            command: LicenseCommand::Revoke { tenant, id },
+        } => {
+            engine
+                .revoke_license(TenantId(tenant), id)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&serde_json::json!({ "revoked": id }))
         }
     }
 }

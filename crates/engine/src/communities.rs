@@ -161,6 +161,23 @@ impl<S: Store> Engine<S> {
         Ok(IssuedLicense { license, key })
     }
 
+    /// The tenant's licenses: scopes and dates, never keys (only hashes are stored).
+    pub async fn licenses(&self, tenant: TenantId) -> Result<Vec<License>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        tx.licenses(tenant).await
+    }
+
+    /// Revokes a license: its key stops working at once.
+    pub async fn revoke_license(&self, tenant: TenantId, id: Uuid) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        load_tenant(&mut tx, tenant).await?;
+        if !tx.delete_license(tenant, id).await? {
+            return Err(Error::NotFound("license"));
+        }
+        tx.commit().await
+    }
+
     /// The license of a presented key.
     pub async fn license(&self, key: &str) -> Result<License> {
         let hash = crate::secrets::sha256(key.trim().as_bytes());

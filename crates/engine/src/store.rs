@@ -135,6 +135,9 @@ pub trait ReadTx: Send {
         hash: &[u8; 32],
     ) -> impl Future<Output = Result<Option<License>>> + Send;
 
+    /// The licenses of a tenant, oldest first.
+    fn licenses(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<License>>> + Send;
+
     /// Vendor metadata of one realm (`None`: the global records), for these AAGUIDs (all when
     /// empty), ordered by AAGUID.
     fn vendor_metadata(
@@ -247,6 +250,13 @@ pub trait WriteTx: ReadTx {
     ) -> impl Future<Output = Result<()>> + Send;
 
     fn insert_license(&mut self, license: &License) -> impl Future<Output = Result<()>> + Send;
+
+    /// Revokes a license; false if the tenant has no license with this id.
+    fn delete_license(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Creates the record of (realm, aaguid) or replaces name, metadata, disabled, updated_by and
     /// updated_at of the existing one; returns the stored record (with the existing id).

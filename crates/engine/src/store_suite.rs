@@ -1217,6 +1217,20 @@ pub async fn licenses<S: Store>(store: &S) {
         );
     }
     assert_eq!(tx.license_by_hash(&hash()).await.unwrap(), None);
+    assert_eq!(tx.licenses(a).await.unwrap(), [one.clone(), all.clone()]);
+    assert_eq!(tx.licenses(b).await.unwrap(), std::slice::from_ref(&system));
+    drop(tx);
+
+    // A license is revoked only in its own tenant.
+    let revoked = license_record(a, LicenseScope::AllCommunities, 4);
+    let mut tx = store.write().await.unwrap();
+    tx.insert_license(&revoked).await.unwrap();
+    assert!(!tx.delete_license(b, revoked.id).await.unwrap());
+    assert!(tx.delete_license(a, revoked.id).await.unwrap());
+    assert!(!tx.delete_license(a, revoked.id).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.license_by_hash(&revoked.key_hash).await.unwrap(), None);
     drop(tx);
 
     let mut tx = store.write().await.unwrap();

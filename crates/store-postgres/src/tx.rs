@@ -358,6 +358,15 @@ impl<M> ReadTx for PostgresTx<M> {
             .await
     }
 
+    async fn licenses(&mut self, tenant: TenantId) -> Result<Vec<License>> {
+        let sql = format!(
+            "SELECT {} FROM licenses WHERE tenant_id = $1 ORDER BY created_at, id",
+            rows::LICENSE
+        );
+        self.all(sqlx::query(&sql).bind(tenant.0), rows::license)
+            .await
+    }
+
     async fn vendor_metadata(
         &mut self,
         realm: Option<TenantId>,
@@ -666,6 +675,13 @@ impl WriteTx for PostgresTx<ReadWrite> {
         .bind(license.key_hash.as_slice())
         .bind(license.created_at);
         self.execute(query).await.map(drop)
+    }
+
+    async fn delete_license(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM licenses WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute(query).await? > 0)
     }
 
     async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {

@@ -392,6 +392,16 @@ impl<M> ReadTx for SqliteTx<M> {
             .await
     }
 
+    async fn licenses(&mut self, tenant: TenantId) -> Result<Vec<License>> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            license_columns!(),
+            " FROM licenses WHERE tenant_id = ? ORDER BY created_at, id"
+        ));
+        self.all("license", query.bind(tenant.0), rows::license)
+            .await
+    }
+
     async fn vendor_metadata(
         &mut self,
         realm: Option<TenantId>,
@@ -732,6 +742,13 @@ impl WriteTx for SqliteTx<ReadWrite> {
         .bind(micros(license.created_at)?);
         self.execute("license", query).await?;
         Ok(())
+    }
+
+    async fn delete_license(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM licenses WHERE tenant_id = ? AND id = ?")
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute("license", query).await? > 0)
     }
 
     async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {

@@ -189,6 +189,15 @@ async fn a_license_reaches_only_its_scope() {
 
     let unknown = engine.license("0123").await;
     assert!(matches!(unknown, Err(Error::LicenseInvalid)), "{unknown:?}");
+    assert_eq!(engine.licenses(org.id).await.unwrap().len(), 3);
+    engine.revoke_license(org.id, license.id).await.unwrap();
+    let revoked = engine.license(&key).await;
+    assert!(matches!(revoked, Err(Error::LicenseInvalid)), "{revoked:?}");
+    let foreign_revoke = engine.revoke_license(other_org.id, all.license.id).await;
+    assert!(
+        matches!(foreign_revoke, Err(Error::NotFound("license"))),
+        "{foreign_revoke:?}"
+    );
     let stolen = engine
         .create_license(org.id, LicenseScope::Community(foreign.id.clone()))
         .await;

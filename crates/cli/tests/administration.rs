@@ -1,0 +1,198 @@
+//! The administration commands against a fresh SQLite database: what they print, and that a
+//! revoked license is gone. (The whole-system tests in tests/system use these commands too.)
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A scratch directory holding one database (and its generated master key).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("latchkey-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn database(&self) -> String {
+        format!("sqlite://{}", self.0.join("latchkey.db").display())
+    }
+
+    /// Runs `latchkey ARGS` on this database; its stdout as JSON, or the failure's stderr.
+    fn run(&self, args: &[&str]) -> Result<Value, String> {
+        self.run_text(args)
+            .map(|stdout| serde_json::from_str(&stdout).unwrap())
+    }
+
+    /// Runs `latchkey ARGS` on this database; its stdout, or the failure's stderr.
+    fn run_text(&self, args: &[&str]) -> Result<String, String> {
+        let output = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(args)
+            .env("LATCHKEY_DATABASE_URL", self.database())
+            .env_remove("LATCHKEY_MASTER_KEY")
+            .output()
+            .unwrap();
+        if output.status.success() {
+            Ok(String::from_utf8(output.stdout).unwrap())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn tenant_create_prints_its_id_and_a_shown_once_api_key() {
+    let scratch = Scratch::new("tenant");
+    let printed = scratch
+        .run_text(&[
+            "tenant",
+            "create",
+            "--name",
+            "Shop",
+            "--rp-id",
+            "shop.example",
+            "--origin",
+            "https://shop.example",
+        ])
+        .unwrap();
+    // Exactly {"id", "api_key"}, in that order, as documented.
+    let created: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(created.as_object().unwrap().len(), 2);
+    assert!(printed.find("\"id\"").unwrap() < printed.find("\"api_key\"").unwrap());
+    assert_eq!(created["api_key"].as_str().unwrap().len(), 88);
+    let listed = scratch.run(&["tenant", "list"]).unwrap();
+    assert_eq!(listed[0]["id"], created["id"]);
+    assert_eq!(listed[0]["display_name"], "Shop");
+    // A development database keeps its generated master key beside it, owner-only.
+    let key = scratch.path().join("latchkey.db.master-key");
+    assert!(key.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = scratch
+        .run(&[
+            "apikey",
+            "create",
+            "--tenant",
+            created["id"].as_str().unwrap(),
+        ])
+        .unwrap();
+    assert_eq!(key["api_key"].as_str().unwrap().len(), 88);
+}
+
+#[test]
+fn licenses_are_created_listed_without_keys_and_revoked() {
+    let scratch = Scratch::new("licenses");
+    let tenant = scratch
+        .run(&[
+            "tenant",
+            "create",
+            "--name",
+            "Org",
+            "--rp-id",
+            "org.example",
+            "--origin",
+            "https://org.example",
+        ])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let community = scratch
+        .run(&[
+            "kosmos",
+            "community",
+            "create",
+            "--tenant",
+            &tenant,
+            "--name",
+            "Staff",
+            "--dns",
+            "Login.Org.Example",
+        ])
+        .unwrap();
+    assert_eq!(community["dns"], "login.org.example");
+    let id = community["id"].as_str().unwrap();
+    assert_eq!(id.len(), 24);
+
+    let license = scratch
+        .run(&[
+            "kosmos",
+            "license",
+            "create",
+            "--tenant",
+            &tenant,
+            "--community",
+            id,
+        ])
+        .unwrap();
+    assert_eq!(license["scope"], "community");
+    assert_eq!(license["community_id"], id);
+    let key = license["license_key"].as_str().unwrap();
+    let system = scratch
+        .run(&[
+            "kosmos", "license", "create", "--tenant", &tenant, "--system",
+        ])
+        .unwrap();
+    assert_eq!(system["scope"], "system");
+
+    let listed = scratch
+        .run(&["kosmos", "license", "list", "--tenant", &tenant])
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains(key));
+    assert!(listed[0].get("license_key").is_none());
+
+    let license_id = license["id"].as_str().unwrap();
+    scratch
+        .run(&[
+            "kosmos", "license", "revoke", "--tenant", &tenant, "--id", license_id,
+        ])
+        .unwrap();
+    let listed = scratch
+        .run(&["kosmos", "license", "list", "--tenant", &tenant])
+        .unwrap();
+    assert_eq!(listed[0]["id"], system["id"]);
+    let again = scratch
+        .run(&[
+            "kosmos", "license", "revoke", "--tenant", &tenant, "--id", license_id,
+        ])
+        .unwrap_err();
+    assert!(again.contains("license not found"), "{again}");
+
+    let scopes = scratch
+        .run(&[
+            "kosmos",
+            "license",
+            "create",
+            "--tenant",
+            &tenant,
+            "--system",
+            "--all-communities",
+        ])
+        .unwrap_err();
+    assert!(scopes.contains("cannot be used with"), "{scopes}");
+}
