@@ -87,6 +87,13 @@ impl<S: Store> Engine<S> {
         load_tenant(&mut tx, id).await
     }
 
+    /// Whether the store answers a query: one indexed lookup, cheap enough for a readiness
+    /// probe polled every few seconds.
+    pub async fn check_store(&self) -> Result<()> {
+        let mut tx = self.store.read().await?;
+        tx.tenant(TenantId(Uuid::nil())).await.map(drop)
+    }
+
     pub async fn tenants(&self) -> Result<Vec<Tenant>> {
         self.store.read().await?.tenants().await
     }

@@ -20,7 +20,7 @@ pub(super) async fn alive() -> Json<Value> {
 pub(super) async fn ready<S: Store>(
     State(state): State<AdminState<S>>,
 ) -> Result<Json<Value>, ApiError> {
-    match state.engine.tenants().await {
+    match state.engine.check_store().await {
         Ok(_) => Ok(Json(json!({"ready": true}))),
         Err(error) => {
             tracing::warn!(%error, "not ready: the store does not answer");

@@ -285,6 +285,17 @@ async fn token_guards_everything_but_health() {
 }
 
 #[tokio::test]
+async fn readiness_fails_when_the_store_does_not_answer() {
+    let (app, engine) = with_engine(None).await;
+    engine.store().close().await;
+    let ready = call_with(&app, Method::GET, "/health/ready", None, None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.body["status"], 503);
+    let alive = call_with(&app, Method::GET, "/health/alive", None, None).await;
+    assert_eq!(alive.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn api_keys_show_their_secret_once() {
     let app = router(Some(TOKEN)).await;
     let tenant = create_tenant(&app).await;
