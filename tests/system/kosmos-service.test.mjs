@@ -45,8 +45,12 @@ for (const store of STORES) {
     const test = (name, fn) => it(name, withServerLog(() => server, fn));
     const get = (path, headers = {}) => api(server.publicUrl, 'GET', `${BASE}${path}`, { headers });
 
+    // The rows of service_secrets right after the first start, before any call reached /webauthn.
+    let secretsAtStart;
+
     before(async () => {
       server = await startServer(store, { env: { LATCHKEY_ADMIN_TOKEN: ADMIN_TOKEN } });
+      secretsAtStart = serviceSecrets(server);
       setup = await createOrganisation(server, { name: 'svc', dns: DNS });
       licenses = [
         setup.license.license_key,
@@ -122,6 +126,10 @@ for (const store of STORES) {
     test('/environment with an unknown license → 401', async () => {
       const res = await get('/environment', { licensekey: 'f'.repeat(64) });
       assert.equal(res.status, 401, res.text);
+    });
+
+    test('the service key pair exists from the first start, before any call', async () => {
+      assert.equal(secretsAtStart.length, 1, JSON.stringify(secretsAtStart.map((r) => r.name)));
     });
 
     test('the service key pair is stored once, sealed; the public half is /publickeys', async () => {

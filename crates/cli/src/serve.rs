@@ -6,7 +6,9 @@ use std::time::Duration;
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::secrets::MasterKey;
-use latchkey_server::{AdminOptions, Metrics, admin_router, kosmos_router, public_router};
+use latchkey_server::{
+    AdminOptions, Metrics, admin_router, ensure_envelope_key, kosmos_router, public_router,
+};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -47,6 +49,9 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
             );
         }),
     );
+    ensure_envelope_key(&engine)
+        .await
+        .map_err(|e| format!("cannot load or create the 1Kosmos envelope key: {e}"))?;
     let metrics = Metrics::default();
     // One listener serves both dialects: 1Kosmos under /webauthn, Hanko under /{tenant_id}.
     let public = public_router(Arc::clone(&engine), metrics.clone())

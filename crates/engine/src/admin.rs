@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::ceremonies::{Engine, load_tenant, storable_text};
-use crate::credentials::CredentialRecord;
+use crate::credentials::{CredentialRecord, all_credentials};
 use crate::keys::RsaKeySize;
 use crate::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, SigningKey, Tenant, TenantConfig,
@@ -98,18 +98,15 @@ impl<S: Store> Engine<S> {
         self.store.read().await?.tenants().await
     }
 
-    /// The tenant, after checking the presented API key when the caller needs one (`Some`).
-    /// An unknown tenant is reported before a wrong key.
-    pub async fn authorize(&self, id: TenantId, api_key: Option<&str>) -> Result<Tenant> {
+    /// Checks a presented API key against the tenant's. One indexed lookup: the caller has
+    /// already found the tenant (an unknown tenant is reported before a wrong key).
+    pub async fn check_api_key(&self, tenant: TenantId, presented: &str) -> Result<()> {
+        let hash = hash_api_key(presented).ok_or(Error::ApiKeyInvalid)?;
         let mut tx = self.store.read().await?;
-        let tenant = load_tenant(&mut tx, id).await?;
-        if let Some(presented) = api_key {
-            let hash = hash_api_key(presented).ok_or(Error::ApiKeyInvalid)?;
-            tx.api_key_by_hash(id, &hash)
-                .await?
-                .ok_or(Error::ApiKeyInvalid)?;
-        }
-        Ok(tenant)
+        tx.api_key_by_hash(tenant, &hash)
+            .await?
+            .map(drop)
+            .ok_or(Error::ApiKeyInvalid)
     }
 
     pub async fn rename_tenant(&self, id: TenantId, display_name: String) -> Result<()> {
@@ -282,24 +279,14 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.read().await?;
         load_tenant(&mut tx, tenant).await?;
         let user = tx.user(tenant, id).await?.ok_or(Error::NotFound("user"))?;
-        let mut credentials = Vec::new();
-        let mut page = Page {
-            number: 1,
-            per_page: 200,
-            descending: false,
-        };
-        loop {
-            let listed = tx.credentials(tenant, Some(id), page).await?;
-            let last = listed.items.len() < page.per_page as usize;
-            credentials.extend(listed.items.into_iter().map(|credential| CredentialRecord {
+        let credentials = all_credentials(&mut tx, tenant, Some(id))
+            .await?
+            .into_iter()
+            .map(|credential| CredentialRecord {
                 credential,
                 user_id: user.external_id.clone(),
-            }));
-            if last {
-                break;
-            }
-            page.number += 1;
-        }
+            })
+            .collect();
         let transactions = tx.transactions(tenant, id).await?;
         Ok(UserDetails {
             user,

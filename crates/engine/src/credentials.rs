@@ -137,6 +137,32 @@ impl<S: Store> Engine<S> {
     }
 }
 
+/// Credentials read per store query when all of them are wanted.
+const CREDENTIALS_PER_QUERY: u32 = 500;
+
+/// Every credential of the tenant, or of one user, oldest first.
+pub(crate) async fn all_credentials<T: ReadTx>(
+    tx: &mut T,
+    tenant: TenantId,
+    user: Option<UserId>,
+) -> Result<Vec<Credential>> {
+    let mut all = Vec::new();
+    let mut page = Page {
+        number: 1,
+        per_page: CREDENTIALS_PER_QUERY,
+        descending: false,
+    };
+    loop {
+        let listed = tx.credentials(tenant, user, page).await?;
+        let last = listed.items.len() < CREDENTIALS_PER_QUERY as usize;
+        all.extend(listed.items);
+        if last {
+            return Ok(all);
+        }
+        page.number += 1;
+    }
+}
+
 /// The external id of user `id`, from `known` or else read and remembered there.
 async fn external_id<T: ReadTx>(
     tx: &mut T,

@@ -6,9 +6,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant, storable_text};
+use crate::credentials::all_credentials;
 use crate::model::{Credential, Link, TenantId, User};
 use crate::secrets::hex;
-use crate::{Error, Page, ReadTx, Result, Store, WriteTx};
+use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Longest DID accepted, in bytes.
 pub const MAX_DID_BYTES: usize = 512;
@@ -174,27 +175,5 @@ async fn credentials_of<T: ReadTx>(
     realm: TenantId,
     user: &User,
 ) -> Result<Vec<Credential>> {
-    all_credentials(tx, realm, Some(user)).await
-}
-
-async fn all_credentials<T: ReadTx>(
-    tx: &mut T,
-    realm: TenantId,
-    user: Option<&User>,
-) -> Result<Vec<Credential>> {
-    let mut all = Vec::new();
-    let mut page = Page {
-        number: 1,
-        per_page: 500,
-        descending: false,
-    };
-    loop {
-        let listed = tx.credentials(realm, user.map(|u| u.id), page).await?;
-        let last = listed.items.len() < page.per_page as usize;
-        all.extend(listed.items);
-        if last {
-            return Ok(all);
-        }
-        page.number += 1;
-    }
+    all_credentials(tx, realm, Some(user.id)).await
 }

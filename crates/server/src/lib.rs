@@ -9,5 +9,5 @@ mod metrics;
 
 pub use admin::{AdminOptions, admin_router};
 pub use hanko::public_router;
-pub use kosmos::kosmos_router;
+pub use kosmos::{ensure_envelope_key, kosmos_router};
 pub use metrics::Metrics;

@@ -12,7 +12,7 @@ use super::{
     Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
     timeout_ms, webauthn_uv,
 };
-use crate::Page;
+use crate::credentials::all_credentials;
 use crate::model::{
     AuthenticatorSettings, Ceremony, CounterRule, Credential, Operation, Tenant, TenantId, User,
     UserId, UserVerification,
@@ -22,8 +22,6 @@ use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Recorded on a login accepted despite a signature counter that did not increase.
 const POSSIBLE_CLONE: &str = "signature counter did not increase: the credential may be cloned";
-/// Credentials listed per store query while collecting a user's `allowCredentials`.
-const CREDENTIALS_PER_PAGE: u32 = 200;
 
 /// What the authenticator is asked to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -412,27 +410,12 @@ pub(super) async fn usable_credentials<T: ReadTx>(
     user: UserId,
     kind: Assertion,
 ) -> Result<Vec<Vec<u8>>> {
-    let mut ids = Vec::new();
-    let mut page = Page {
-        number: 1,
-        per_page: CREDENTIALS_PER_PAGE,
-        descending: false,
-    };
-    loop {
-        let listed = tx.credentials(tenant, Some(user), page).await?;
-        let last = listed.items.len() < CREDENTIALS_PER_PAGE as usize;
-        ids.extend(
-            listed
-                .items
-                .into_iter()
-                .filter(|credential| kind.accepts(credential))
-                .map(|credential| credential.id),
-        );
-        if last {
-            break;
-        }
-        page.number += 1;
-    }
+    let ids: Vec<Vec<u8>> = all_credentials(tx, tenant, Some(user))
+        .await?
+        .into_iter()
+        .filter(|credential| kind.accepts(credential))
+        .map(|credential| credential.id)
+        .collect();
     if ids.is_empty() {
         return Err(Error::NoCredentials);
     }

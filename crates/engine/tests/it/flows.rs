@@ -359,21 +359,21 @@ async fn tenants_are_created_with_a_signing_key_and_a_working_api_key() {
     assert_eq!(fx.engine.signing_keys(tenant.id).await.unwrap().len(), 1);
 
     fx.engine
-        .authorize(tenant.id, Some(&issued.secret))
+        .check_api_key(tenant.id, &issued.secret)
         .await
         .unwrap();
-    let wrong = fx.engine.authorize(tenant.id, Some("nope")).await;
+    let wrong = fx.engine.check_api_key(tenant.id, "nope").await;
     assert!(matches!(wrong, Err(Error::ApiKeyInvalid)), "{wrong:?}");
     // Another tenant's key is no key here.
     let other = fx.engine.create_api_key(fx.tenant, "other").await.unwrap();
-    let foreign = fx.engine.authorize(tenant.id, Some(&other.secret)).await;
+    let foreign = fx.engine.check_api_key(tenant.id, &other.secret).await;
     assert!(matches!(foreign, Err(Error::ApiKeyInvalid)), "{foreign:?}");
 
     fx.engine
         .delete_api_key(tenant.id, issued.key.id)
         .await
         .unwrap();
-    let revoked = fx.engine.authorize(tenant.id, Some(&issued.secret)).await;
+    let revoked = fx.engine.check_api_key(tenant.id, &issued.secret).await;
     assert!(matches!(revoked, Err(Error::ApiKeyInvalid)), "{revoked:?}");
 
     let mut bad = TenantConfig::new(RP_ID, "Example", Vec::new());

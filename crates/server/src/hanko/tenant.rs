@@ -146,9 +146,8 @@ pub async fn check_api_key<S: Store>(
         return Err(invalid_api_key());
     };
     engine
-        .authorize(tenant, Some(key))
+        .check_api_key(tenant, key)
         .await
-        .map(drop)
         .map_err(|error| api_error(Endpoint::Tenant, error))
 }
 

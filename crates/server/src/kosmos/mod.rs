@@ -29,3 +29,4 @@ mod tests;
 mod vendor_metadata;
 
 pub use routes::kosmos_router;
+pub use state::ensure_envelope_key;

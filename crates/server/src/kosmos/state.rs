@@ -12,6 +12,15 @@ use super::error::Failure;
 /// Name of the envelope key pair among the engine's service secrets.
 const ENVELOPE_SECRET: &str = "kosmos-envelope";
 
+/// Creates the envelope key pair if the store has none yet, so that a deployment has its key
+/// from its first start (and `/publickeys` never races a generation).
+pub async fn ensure_envelope_key<S: Store>(engine: &Engine<S>) -> latchkey_engine::Result<()> {
+    engine
+        .service_secret(ENVELOPE_SECRET, ServiceKey::generate)
+        .await
+        .map(drop)
+}
+
 /// The dialect's state.
 pub struct Kosmos<S: Store> {
     pub engine: Arc<Engine<S>>,
