@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use latchkey_webauthn::{
-    AssertionRequest, AuthenticationResponse, AuthenticatorData, CredentialPublicKey, Error,
-    Metadata, Policy, RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime,
-    UserVerification, challenge_of, decode_base64url, encode_base64url, verify_assertion,
+    AssertionRequest, AuthenticationResponse, AuthenticatorData, BlobTrust, CredentialPublicKey,
+    Error, Metadata, Policy, RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors,
+    UnixTime, UserVerification, challenge_of, decode_base64url, encode_base64url, verify_assertion,
     verify_registration,
 };
 use serde_json::json;
@@ -232,12 +232,13 @@ fn load_trust(files: &[PathBuf], now: UnixTime) -> Result<TrustAnchors, Usage> {
             .map_err(|e| Usage(e.to_string()))?;
     }
     for (file, text) in blobs {
-        let metadata = Metadata::from_blob(text.trim(), blob_roots.roots(), now).map_err(|e| {
-            Usage(format!(
-                "{}: not a PEM file nor a valid MDS3 BLOB: {e}",
-                file.display()
-            ))
-        })?;
+        let metadata = Metadata::from_blob(text.trim(), &BlobTrust::fido(blob_roots.roots()), now)
+            .map_err(|e| {
+                Usage(format!(
+                    "{}: not a PEM file nor a valid MDS3 BLOB: {e}",
+                    file.display()
+                ))
+            })?;
         anchors.add_metadata(metadata);
     }
     Ok(anchors)

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::vendor_metadata::ImportedStatement;
-use latchkey_webauthn::{Metadata, TrustAnchors, UnixTime};
+use latchkey_webauthn::{BlobTrust, Metadata, TrustAnchors, UnixTime};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -96,8 +96,12 @@ fn load(
             .map_err(|_| format!("--at: not an RFC 3339 time: {at}"))?,
         None => now(),
     };
-    Metadata::from_blob(text, anchors.roots(), UnixTime(now.unix_timestamp()))
-        .map_err(|e| format!("the BLOB does not verify: {e}"))
+    Metadata::from_blob(
+        text,
+        &BlobTrust::fido(anchors.roots()),
+        UnixTime(now.unix_timestamp()),
+    )
+    .map_err(|e| format!("the BLOB does not verify: {e}"))
 }
 
 #[allow(clippy::disallowed_methods)]

@@ -93,8 +93,11 @@ pub fn verify_assertion(
         request.challenge,
         rp,
     )?;
-    let auth_data =
-        AuthenticatorData::parse(&response.authenticator_data, policy.max_credential_id_len)?;
+    let auth_data = AuthenticatorData::parse_with(
+        &response.authenticator_data,
+        policy.max_credential_id_len,
+        policy.cbor,
+    )?;
     // Some platform authenticators (macOS Touch ID in Chrome, 2020) repeat the attested credential
     // data in assertions. It is signed like the rest, so accept it, as long as it names this credential.
     if auth_data

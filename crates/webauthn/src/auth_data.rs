@@ -6,7 +6,7 @@ use std::fmt;
 use ciborium::Value;
 use serde::{Serialize, Serializer};
 
-use crate::cbor;
+use crate::cbor::{self, CborLeniency};
 use crate::cose::{CredentialPublicKey, MAX_COSE_KEY_LEN};
 use crate::error::{Error, Result};
 use crate::policy::{Policy, RelyingParty, UserVerification};
@@ -155,8 +155,19 @@ pub struct AuthenticatorData {
 }
 
 impl AuthenticatorData {
-    /// Decodes `bytes`; credential IDs longer than `max_credential_id_len` are refused.
+    /// Decodes `bytes`; credential IDs longer than `max_credential_id_len` are refused, and the
+    /// CBOR inside (credential key, extensions) may depart from canonical form as far as
+    /// [`Policy::default`] allows.
     pub fn parse(bytes: &[u8], max_credential_id_len: usize) -> Result<Self> {
+        Self::parse_with(bytes, max_credential_id_len, Policy::default().cbor)
+    }
+
+    /// [`AuthenticatorData::parse`] with the CBOR leniency of a policy.
+    pub fn parse_with(
+        bytes: &[u8],
+        max_credential_id_len: usize,
+        leniency: CborLeniency,
+    ) -> Result<Self> {
         const FIELD: &str = "authenticatorData";
         if bytes.len() > MAX_AUTH_DATA_LEN {
             return Err(Error::TooLarge {
@@ -199,7 +210,7 @@ impl AuthenticatorData {
                 .split_at_checked(len)
                 .ok_or(Error::malformed(FIELD, "truncated credential id"))?;
             let before_key = after;
-            let key = cbor::decode_prefix("credentialPublicKey", &mut after)?;
+            let key = cbor::decode_prefix("credentialPublicKey", &mut after, leniency)?;
             let key_len = before_key.len() - after.len();
             if key_len > MAX_COSE_KEY_LEN {
                 return Err(Error::TooLarge {
@@ -220,7 +231,7 @@ impl AuthenticatorData {
         };
 
         let extensions = if flags.extension_data() {
-            let value = cbor::decode_prefix("extensions", &mut rest)?;
+            let value = cbor::decode_prefix("extensions", &mut rest, leniency)?;
             if value.as_map().is_none() {
                 return Err(Error::malformed(FIELD, "extensions are not a CBOR map"));
             }

@@ -46,6 +46,8 @@ struct Wire<'a> {
     top_origin: Option<Cow<'a, str>>,
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 fn parse(json: &[u8]) -> Result<Wire<'_>> {
     const FIELD: &str = "clientDataJSON";
     if json.len() > MAX_CLIENT_DATA_LEN {
@@ -54,6 +56,9 @@ fn parse(json: &[u8]) -> Result<Wire<'_>> {
             limit: MAX_CLIENT_DATA_LEN,
         });
     }
+    // UTF-8 decode (WHATWG Encoding), which §7.1 step 5 and §7.2 step 9 apply, drops a leading
+    // byte order mark; the hash the authenticator signed stays over the bytes as received.
+    let json = json.strip_prefix(UTF8_BOM).unwrap_or(json);
     serde_json::from_slice(json)
         .map_err(|_| Error::malformed(FIELD, "not the expected JSON object"))
 }
@@ -94,16 +99,17 @@ pub(crate) fn verify(
     if !rp.allows_origin(&wire.origin) {
         return Err(Error::OriginMismatch);
     }
-    // A cross-origin iframe is only acceptable inside a top-level origin the RP lists.
-    if wire.cross_origin == Some(true)
-        && !wire
-            .top_origin
-            .as_deref()
-            .is_some_and(|top| rp.allows_top_origin(top))
-    {
-        return Err(Error::CrossOriginNotAllowed);
+    // L3 §7.1 step 10 and §7.2 step 14: a topOrigin, whenever present, must come with crossOrigin
+    // true and be a page the RP expects to be framed in. A cross-origin iframe is only acceptable
+    // inside such a page, so crossOrigin true needs a topOrigin.
+    let cross_origin = wire.cross_origin == Some(true);
+    match wire.top_origin.as_deref() {
+        Some(top) if !cross_origin || !rp.allows_top_origin(top) => {
+            Err(Error::CrossOriginNotAllowed)
+        }
+        None if cross_origin => Err(Error::CrossOriginNotAllowed),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -214,6 +220,47 @@ mod tests {
             verify(&bad, Ceremony::Get, &[1, 2, 3], &rp),
             Err(Error::CrossOriginNotAllowed)
         );
+    }
+
+    #[test]
+    fn a_top_origin_is_checked_even_without_cross_origin() {
+        let rp = rp().with_top_origins(["https://portal.example.com"]);
+        let check = |extra: &str| {
+            verify(
+                &json("webauthn.get", "AQID", "https://example.org", extra),
+                Ceremony::Get,
+                &[1, 2, 3],
+                &rp,
+            )
+        };
+        // An unlisted top origin is refused whatever crossOrigin says.
+        for cross in ["", r#","crossOrigin":false"#] {
+            assert_eq!(
+                check(&format!(r#"{cross},"topOrigin":"https://evil.com""#)),
+                Err(Error::CrossOriginNotAllowed)
+            );
+        }
+        // A listed top origin that claims a same-origin ceremony contradicts itself.
+        assert_eq!(
+            check(r#","crossOrigin":false,"topOrigin":"https://portal.example.com""#),
+            Err(Error::CrossOriginNotAllowed)
+        );
+        assert_eq!(check(r#","crossOrigin":false"#), Ok(()));
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped_as_utf8_decode_does() {
+        let mut with_bom = UTF8_BOM.to_vec();
+        with_bom.extend(json("webauthn.get", "AQID", "https://example.org", ""));
+        assert_eq!(verify(&with_bom, Ceremony::Get, &[1, 2, 3], &rp()), Ok(()));
+        assert_eq!(challenge_of(&with_bom), Ok(vec![1, 2, 3]));
+        // Only one, and only at the start.
+        let mut twice = UTF8_BOM.to_vec();
+        twice.extend(&with_bom);
+        assert!(matches!(
+            verify(&twice, Ceremony::Get, &[1, 2, 3], &rp()),
+            Err(Error::Malformed { .. })
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use coset::iana::{self, EnumI64 as _};
 use coset::{AsCborValue as _, KeyType, Label, RegisteredLabelWithPrivate};
 use serde::Serialize;
 
-use crate::cbor;
+use crate::cbor::{self, CborLeniency};
 use crate::error::{Error, Result};
 
 /// A signature algorithm a credential may use, by its COSE identifier.
@@ -231,7 +231,8 @@ impl std::fmt::Debug for CredentialPublicKey {
 }
 
 impl CredentialPublicKey {
-    /// Parses a COSE_Key as stored with a credential.
+    /// Parses a COSE_Key as stored with a credential. Its encoding was judged when the credential
+    /// was registered, so any encoding [`CborLeniency::ANY_ENCODING`] allows is read here.
     pub fn from_cose(cose: &[u8]) -> Result<Self> {
         if cose.len() > MAX_COSE_KEY_LEN {
             return Err(Error::TooLarge {
@@ -239,7 +240,7 @@ impl CredentialPublicKey {
                 limit: MAX_COSE_KEY_LEN,
             });
         }
-        let value = cbor::decode("COSE key", cose)?;
+        let value = cbor::decode("COSE key", cose, CborLeniency::ANY_ENCODING)?;
         Self::from_value(value, cose.to_vec())
     }
 
@@ -300,9 +301,7 @@ impl CredentialPublicKey {
                     return Err(Error::malformed(FIELD, "alg does not match the curve"));
                 }
                 let x = bytes_param(-2)?;
-                if x.len() != Curve::Ed25519.coordinate_len() {
-                    return Err(Error::malformed(FIELD, "Ed25519 key has the wrong length"));
-                }
+                check_ed25519_point(&x)?;
                 KeyMaterial::Okp { x }
             }
             KeyType::Assigned(iana::KeyType::AKP) => {
@@ -319,10 +318,10 @@ impl CredentialPublicKey {
                 if alg.rsa_params().is_none() {
                     return Err(Error::malformed(FIELD, "alg is not an RSA algorithm"));
                 }
-                KeyMaterial::Rsa {
-                    n: strip_zeros(bytes_param(-1)?),
-                    e: strip_zeros(bytes_param(-2)?),
-                }
+                let n = strip_zeros(bytes_param(-1)?);
+                let e = strip_zeros(bytes_param(-2)?);
+                check_rsa_numbers(&n, &e)?;
+                KeyMaterial::Rsa { n, e }
             }
             _ => return Err(Error::malformed(FIELD, "unsupported key type")),
         };
@@ -395,6 +394,57 @@ fn parse_key(alg: CoseAlgorithm, material: &KeyMaterial) -> Result<ParsedPublicK
             .map_err(rejected)
         }
     }
+}
+
+/// Smallest and largest RSA modulus accepted, in bits: the range aws-lc-rs verifies signatures
+/// for, so a key outside it could be stored but never used.
+const RSA_MODULUS_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// An RSA public key that can verify a signature (RFC 8017 §3.1, SP 800-89 §5.3.3): an odd
+/// modulus of 2048–8192 bits and an odd exponent with 3 <= e < n. `n` and `e` are big-endian
+/// without leading zeros.
+pub(crate) fn check_rsa_numbers(n: &[u8], e: &[u8]) -> Result<()> {
+    const FIELD: &str = "COSE key";
+    let bits = match n.first() {
+        Some(top) => n.len() * 8 - top.leading_zeros() as usize,
+        None => 0,
+    };
+    if !RSA_MODULUS_BITS.contains(&bits) {
+        return Err(Error::malformed(
+            FIELD,
+            "RSA modulus is not 2048 to 8192 bits",
+        ));
+    }
+    if n.last().is_none_or(|low| low & 1 == 0) {
+        return Err(Error::malformed(FIELD, "RSA modulus is even"));
+    }
+    let odd = e.last().is_some_and(|low| low & 1 == 1);
+    let at_least_three = e.len() > 1 || e.first().is_some_and(|b| *b >= 3);
+    // Both without leading zeros: the shorter is smaller, and equal lengths compare bytewise.
+    let below_n = (e.len(), e) < (n.len(), n);
+    if !(odd && at_least_three && below_n) {
+        return Err(Error::malformed(
+            FIELD,
+            "RSA exponent is not odd, at least 3 and below the modulus",
+        ));
+    }
+    Ok(())
+}
+
+/// An Ed25519 public key (RFC 8032 §5.1.3) must decode to a curve point, and one of small order
+/// would let a single signature verify for many messages.
+fn check_ed25519_point(x: &[u8]) -> Result<()> {
+    const FIELD: &str = "COSE key";
+    let bytes: [u8; 32] = x
+        .try_into()
+        .map_err(|_| Error::malformed(FIELD, "Ed25519 key has the wrong length"))?;
+    let point = curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+        .decompress()
+        .ok_or(Error::malformed(FIELD, "Ed25519 key is not a curve point"))?;
+    if point.is_small_order() {
+        return Err(Error::malformed(FIELD, "Ed25519 key has small order"));
+    }
+    Ok(())
 }
 
 /// Big-endian integers in COSE and TPM structures may carry leading zero bytes; aws-lc wants none.

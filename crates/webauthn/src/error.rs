@@ -68,9 +68,19 @@ pub enum Error {
     /// A certificate is outside its validity period at the verification time.
     #[error("certificate is expired or not yet valid")]
     CertificateExpired,
+    /// A certificate breaks an RFC 5280 rule on its own (an unrecognised critical extension, an
+    /// outer signature algorithm that differs from the signed one).
+    #[error("certificate is not acceptable: {0}")]
+    BadCertificate(&'static str),
+    /// A CRL signed by the certificate's issuer lists it.
+    #[error("certificate is revoked by its issuer")]
+    CertificateRevoked,
     /// The attestation chain reaches no trust anchor and policy requires one.
     #[error("attestation is not trusted: the chain reaches no trust anchor")]
     Untrusted,
+    /// A metadata BLOB's chain is trusted but its leaf is not the expected signer.
+    #[error("metadata BLOB is not signed by the expected metadata service")]
+    UnexpectedSigner,
     /// Metadata says the authenticator must not be trusted.
     #[error("authenticator status in metadata: {0}")]
     Revoked(String),
@@ -109,8 +119,11 @@ impl Error {
             Self::BadAttestation { .. } => "bad_attestation",
             Self::BrokenChain(_) => "broken_chain",
             Self::CertificateExpired => "certificate_expired",
+            Self::BadCertificate(_) => "bad_certificate",
+            Self::CertificateRevoked => "certificate_revoked",
             Self::Untrusted => "untrusted",
             Self::Revoked(_) => "revoked",
+            Self::UnexpectedSigner => "unexpected_signer",
             Self::CredentialNotAllowed => "credential_not_allowed",
             Self::CredentialIdMismatch => "credential_id_mismatch",
             Self::UserHandleMismatch => "user_handle_mismatch",

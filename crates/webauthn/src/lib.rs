@@ -39,13 +39,14 @@ pub use auth_data::{
     Aaguid, AttestedCredentialData, AuthenticatorData, Flags, MAX_CREDENTIAL_ID_LEN,
 };
 pub use b64::{decode as decode_base64url, encode as encode_base64url};
+pub use cbor::CborLeniency;
 pub use client_data::challenge_of;
 pub use cose::{CoseAlgorithm, CredentialPublicKey, Curve, KeyMaterial};
 pub use error::{Error, Result};
 pub use json::{AuthenticationResponse, RegistrationResponse};
 pub use mds::{
-    AuthenticatorStatus, MAX_METADATA_BLOB_LEN, Metadata, MetadataEntry, MetadataStatement,
-    StatusReport, VerificationMethod,
+    AuthenticatorStatus, BlobTrust, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN, Metadata,
+    MetadataEntry, MetadataStatement, StatusReport, VerificationMethod,
 };
 pub use policy::{CounterPolicy, Policy, RelyingParty, UserVerification};
 pub use registration::{RegistrationSummary, VerifiedRegistration, verify_registration};

@@ -2,6 +2,7 @@
 
 use aws_lc_rs::digest;
 
+use crate::cbor::CborLeniency;
 use crate::cose::CoseAlgorithm;
 
 /// Whether the authenticator must verify the user (WebAuthn `UserVerificationRequirement`).
@@ -104,6 +105,9 @@ pub struct Policy {
     pub require_trusted_attestation: bool,
     /// Signature-counter rule for assertions.
     pub counter: CounterPolicy,
+    /// How far the attestation object and authenticator data may depart from CTAP2 canonical
+    /// CBOR. Duplicate keys and tags are refused whatever this says.
+    pub cbor: CborLeniency,
     danger_allow_missing_user_presence: bool,
 }
 
@@ -119,6 +123,7 @@ impl Default for Policy {
             max_credential_id_len: 1023,
             require_trusted_attestation: false,
             counter: CounterPolicy::Reject,
+            cbor: CborLeniency::REAL_DEVICES,
             danger_allow_missing_user_presence: false,
         }
     }

@@ -98,7 +98,11 @@ pub fn verify_registration(
     client_data::verify(&response.client_data_json, Ceremony::Create, challenge, rp)?;
     let client_data_hash = sha256(&response.client_data_json);
 
-    let object = cbor::decode("attestationObject", &response.attestation_object)?;
+    let object = cbor::decode(
+        "attestationObject",
+        &response.attestation_object,
+        policy.cbor,
+    )?;
     let object = Map::new("attestationObject", &object)?;
     object.only_keys(&["fmt", "attStmt", "authData"])?;
     let fmt = AttestationFormat::from_name(object.text("fmt")?)?;
@@ -110,7 +114,8 @@ pub fn verify_registration(
     )?;
     let auth_data_raw = object.bytes("authData")?;
 
-    let auth_data = AuthenticatorData::parse(auth_data_raw, policy.max_credential_id_len)?;
+    let auth_data =
+        AuthenticatorData::parse_with(auth_data_raw, policy.max_credential_id_len, policy.cbor)?;
     auth_data.check(rp, policy)?;
     let attested = auth_data.attested.as_ref().ok_or(Error::malformed(
         "authenticatorData",
@@ -138,7 +143,15 @@ pub fn verify_registration(
     let chain = x509::parse_chain(&der)?;
     // Metadata may refuse the authenticator outright, and adds the roots it lists for it.
     let anchors = trust.anchors_for(&attested.aaguid, chain.first())?;
-    let trusted = x509::verify_chain(&chain, &anchors, now, policy.allow_sha1_attestation)?;
+    let trusted = x509::verify_chain(
+        &chain,
+        &x509::ChainPolicy {
+            anchors: &anchors,
+            crls: trust.crls(),
+            at: now,
+            allow_sha1: policy.allow_sha1_attestation,
+        },
+    )?;
     if policy.require_trusted_attestation && !trusted {
         return Err(Error::Untrusted);
     }

@@ -13,6 +13,7 @@ use crate::x509;
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {
     roots: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
     metadata: Vec<Arc<Metadata>>,
 }
 
@@ -53,20 +54,55 @@ impl TrustAnchors {
         &self.roots
     }
 
-    /// The anchors for one attestation: the explicit roots plus those metadata lists for the
-    /// authenticator, found by AAGUID or, without one, by the key of the attestation certificate
-    /// `leaf`. Fails with [`Error::Revoked`] when metadata reports the authenticator compromised.
+    /// Adds a DER certificate revocation list. It counts for the certificates of its issuer,
+    /// in attestation chains, once its signature verifies with that issuer's key.
+    pub fn add_crl_der(&mut self, der: Vec<u8>) -> Result<()> {
+        x509::parse_crl(&der)?;
+        self.crls.push(der);
+        Ok(())
+    }
+
+    /// The CRLs (DER).
+    pub fn crls(&self) -> &[Vec<u8>] {
+        &self.crls
+    }
+
+    /// The anchors for one attestation whose chain starts at `leaf`: the explicit roots, plus the
+    /// roots metadata lists for a model the statement is provably tied to.
+    ///
+    /// The AAGUID in authenticator data is whatever the signer wrote (and in `fido-u2f` not even
+    /// signed), so it alone never selects a model's roots: an entry's roots count when the leaf
+    /// names that AAGUID in its id-fido-gen-ce-aaguid extension (checked against authenticator
+    /// data by the format) or when the entry lists the leaf's key identifier. Compromise is
+    /// looked up both ways and any match refuses, with [`Error::Revoked`].
     pub(crate) fn anchors_for(
         &self,
         aaguid: &Aaguid,
         leaf: Option<&x509::Certificate<'_>>,
     ) -> Result<Cow<'_, [Vec<u8>]>> {
-        let Some(entry) = self.metadata_entry(aaguid, leaf) else {
+        let by_aaguid = (!aaguid.is_zero())
+            .then(|| self.metadata.iter().find_map(|m| m.by_aaguid(aaguid)))
+            .flatten();
+        let key_id = leaf.map(x509::key_identifier);
+        let by_key: Vec<&MetadataEntry> = key_id
+            .map(|id| {
+                self.metadata
+                    .iter()
+                    .filter_map(|m| m.by_key_identifier(&id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for entry in by_aaguid.iter().chain(&by_key) {
+            if let Some(status) = entry.compromised_status() {
+                return Err(Error::Revoked(status.to_string()));
+            }
+        }
+        let tied_by_aaguid = by_aaguid.filter(|_| leaf.is_some_and(|l| names_aaguid(l, aaguid)));
+        // The first metadata added that knows the leaf's key wins, as for AAGUIDs.
+        let tied = tied_by_aaguid.or_else(|| by_key.first().copied());
+        let Some(entry) = tied else {
             return Ok(Cow::Borrowed(&self.roots));
         };
-        if let Some(status) = entry.compromised_status() {
-            return Err(Error::Revoked(status.to_string()));
-        }
         Ok(self
             .roots
             .iter()
@@ -74,18 +110,13 @@ impl TrustAnchors {
             .cloned()
             .collect())
     }
+}
 
-    fn metadata_entry(
-        &self,
-        aaguid: &Aaguid,
-        leaf: Option<&x509::Certificate<'_>>,
-    ) -> Option<&MetadataEntry> {
-        if !aaguid.is_zero() {
-            return self.metadata.iter().find_map(|m| m.by_aaguid(aaguid));
-        }
-        let key_id = x509::key_identifier(leaf?);
-        self.metadata
-            .iter()
-            .find_map(|m| m.by_key_identifier(&key_id))
-    }
+/// Whether the certificate's id-fido-gen-ce-aaguid extension names `aaguid`.
+fn names_aaguid(cert: &x509::Certificate<'_>, aaguid: &Aaguid) -> bool {
+    let oid = x509_parser::der_parser::oid!(1.3.6.1.4.1.45724.1.1.4);
+    matches!(
+        cert.extension(&oid),
+        Ok(Some([0x04, 0x10, rest @ ..])) if rest == aaguid.0.as_slice()
+    )
 }

@@ -5,6 +5,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::oid_registry::{self as oids, Oid};
 use x509_parser::prelude::FromDer as _;
+use x509_parser::revocation_list::CertificateRevocationList;
 use x509_parser::signature_algorithm::SignatureAlgorithm;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -17,6 +18,7 @@ pub const MAX_CERT_LEN: usize = 16 * 1024;
 /// A parsed certificate borrowing its DER.
 #[derive(Debug)]
 pub struct Certificate<'a> {
+    der: &'a [u8],
     inner: X509Certificate<'a>,
 }
 
@@ -31,7 +33,7 @@ impl<'a> Certificate<'a> {
             });
         }
         match X509Certificate::from_der(der) {
-            Ok(([], inner)) => Ok(Self { inner }),
+            Ok(([], inner)) => Ok(Self { der, inner }),
             Ok(_) => Err(Error::malformed(FIELD, "trailing bytes after certificate")),
             Err(_) => Err(Error::malformed(FIELD, "not a DER X.509 certificate")),
         }
@@ -75,6 +77,50 @@ impl<'a> Certificate<'a> {
             Ok(None) => true,
             Err(_) => false,
         }
+    }
+
+    /// RFC 5280 §6.1.4 (l): how many non-self-issued intermediates may follow this CA
+    /// certificate. `None` when unlimited.
+    fn path_len_constraint(&self) -> Option<u32> {
+        match self.inner.basic_constraints() {
+            Ok(Some(bc)) => bc.value.path_len_constraint,
+            _ => None,
+        }
+    }
+
+    /// Whether subject and issuer are the same name (RFC 5280 §3.2): such certificates do not
+    /// count against a path length constraint.
+    fn is_self_issued(&self) -> bool {
+        self.inner.subject().as_raw() == self.inner.issuer().as_raw()
+    }
+
+    /// RFC 5280 rules a certificate must meet before any of its content is believed: the
+    /// outer `signatureAlgorithm` repeats the signed one (§4.1.1.2), and every critical extension
+    /// is one this crate processes (§4.2).
+    pub fn check_structure(&self) -> Result<()> {
+        if self.inner.signature_algorithm != self.inner.tbs_certificate.signature {
+            return Err(Error::BadCertificate(
+                "signatureAlgorithm differs from the signed tbsCertificate signature",
+            ));
+        }
+        let unrecognised = self
+            .inner
+            .extensions()
+            .iter()
+            .any(|ext| ext.critical && !RECOGNISED_EXTENSIONS.contains(&ext.oid));
+        if unrecognised {
+            return Err(Error::BadCertificate("unrecognised critical extension"));
+        }
+        Ok(())
+    }
+
+    /// Whether the subject's only common name is `name`.
+    pub fn has_common_name(&self, name: &str) -> bool {
+        let mut names = self.inner.subject().iter_common_name();
+        matches!(
+            (names.next().map(|cn| cn.as_str()), names.next()),
+            (Some(Ok(cn)), None) if cn == name
+        )
     }
 
     /// The value of an extension, refusing duplicates.
@@ -203,6 +249,30 @@ fn hash_of(oid: &Oid<'_>) -> Option<Hash> {
 
 const ECDSA_WITH_SHA1: Oid<'static> = x509_parser::der_parser::oid!(1.2.840.10045.4.1);
 
+/// Extensions whose meaning this crate knows, so they may be critical: the RFC 5280 ones chains
+/// and formats read (basicConstraints, keyUsage, extKeyUsage, subjectAltName — the TPM AIK's is
+/// critical —, key identifiers), certificatePolicies, and the attestation extensions the formats
+/// check (FIDO AAGUID and transports, Android key description, Apple nonce).
+///
+/// certificatePolicies (critical in Microsoft's TPM AIK certificates) is processed as RFC 5280
+/// §6.1 does with the initial policy set anyPolicy and no explicit policy required: whatever it
+/// lists, the path is valid. policyConstraints and inhibitAnyPolicy, which could require an
+/// explicit policy, and nameConstraints, which this crate does not enforce, are not listed, so a
+/// certificate marking them critical is refused.
+const RECOGNISED_EXTENSIONS: [Oid<'static>; 11] = [
+    x509_parser::der_parser::oid!(2.5.29.32),
+    x509_parser::der_parser::oid!(2.5.29.19),
+    x509_parser::der_parser::oid!(2.5.29.15),
+    x509_parser::der_parser::oid!(2.5.29.37),
+    x509_parser::der_parser::oid!(2.5.29.17),
+    x509_parser::der_parser::oid!(2.5.29.14),
+    x509_parser::der_parser::oid!(2.5.29.35),
+    x509_parser::der_parser::oid!(1.3.6.1.4.1.45724.1.1.4),
+    x509_parser::der_parser::oid!(1.3.6.1.4.1.45724.2.1.1),
+    x509_parser::der_parser::oid!(1.3.6.1.4.1.11129.2.1.17),
+    x509_parser::der_parser::oid!(1.2.840.113635.100.8.2),
+];
+
 /// The aws-lc-rs algorithm for a signature made with `sig_alg` by the key in `key`.
 pub(crate) fn verification_algorithm(
     sig_alg: &x509_parser::x509::AlgorithmIdentifier<'_>,
@@ -254,31 +324,57 @@ pub(crate) fn verification_algorithm(
     Ok(alg)
 }
 
-/// Checks an attestation chain (leaf first) at time `at` and reports whether it reaches one of
-/// `anchors` (DER).
+/// What a chain is checked against: trust anchors (DER), the CRLs the caller has (DER), the time,
+/// and whether SHA-1 signatures are acceptable.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainPolicy<'a> {
+    /// The trust anchors (DER certificates).
+    pub anchors: &'a [Vec<u8>],
+    /// Certificate revocation lists (DER); each counts only if its issuer signed it.
+    pub crls: &'a [Vec<u8>],
+    /// The verification time.
+    pub at: UnixTime,
+    /// Accept SHA-1 certificate signatures.
+    pub allow_sha1: bool,
+}
+
+/// Checks a chain (leaf first) and reports whether it reaches one of the anchors.
 ///
-/// Walking up from the leaf, each certificate must be in date; the walk ends trusted at the first
-/// certificate that is an anchor (same subject and key: RFC 5280 anchors are a name and a key, so
-/// a cross-signed copy of a root counts) or is issued by one. Until then each certificate must be
-/// issued by the next, which must be a CA. Certificates past the anchor are not looked at, as a
-/// path builder would not use them. Without an anchor the chain is well-formed but untrusted.
-pub fn verify_chain(
-    chain: &[Certificate<'_>],
-    anchors: &[Vec<u8>],
-    at: UnixTime,
-    allow_sha1: bool,
-) -> Result<bool> {
-    let anchors: Vec<Certificate<'_>> = anchors
+/// Walking up from the leaf, each certificate must be in date and meet [`Certificate::check_structure`];
+/// the walk ends trusted at the first certificate that is byte-for-byte an anchor or is issued
+/// (signed) by one. A certificate that only copies an anchor's name and key is not the anchor: it
+/// must be signed like any other. Until then each certificate must be issued by the next, which
+/// must be a CA allowed to sign certificates whose path length constraint admits the
+/// intermediates below it; a certificate its issuer's CRL lists is refused. Certificates past the
+/// anchor are not looked at, as a path builder would not use them. Without an anchor the chain is
+/// well-formed but untrusted.
+pub fn verify_chain(chain: &[Certificate<'_>], policy: &ChainPolicy<'_>) -> Result<bool> {
+    let anchors: Vec<Certificate<'_>> = policy
+        .anchors
         .iter()
         .filter_map(|a| Certificate::parse(a).ok())
         .collect();
+    let crls = parse_crls(policy.crls)?;
     for (i, cert) in chain.iter().enumerate() {
-        cert.check_validity(at)?;
+        cert.check_validity(policy.at)?;
+        if let Some(anchor) = anchors.iter().find(|a| a.der == cert.der) {
+            anchor.check_validity(policy.at)?;
+            return Ok(true);
+        }
+        cert.check_structure()?;
+        // The intermediates between a would-be issuer and the leaf: the issuer's path length
+        // constraint must admit them.
+        let below = chain
+            .get(1..=i)
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| !c.is_self_issued())
+            .count();
         for anchor in &anchors {
-            let same = anchor.inner.subject().as_raw() == cert.inner.subject().as_raw()
-                && anchor.spki_der() == cert.spki_der();
-            if same || cert.verify_issued_by(anchor, allow_sha1).is_ok() {
-                anchor.check_validity(at)?;
+            if cert.verify_issued_by(anchor, policy.allow_sha1).is_ok() {
+                anchor.check_validity(policy.at)?;
+                check_path_len(anchor, below)?;
+                check_revocation(cert, anchor, &crls, policy.allow_sha1)?;
                 return Ok(true);
             }
         }
@@ -291,10 +387,84 @@ pub fn verify_chain(
                     "an issuing certificate may not sign certificates",
                 ));
             }
-            cert.verify_issued_by(issuer, allow_sha1)?;
+            check_path_len(issuer, below)?;
+            cert.verify_issued_by(issuer, policy.allow_sha1)?;
+            check_revocation(cert, issuer, &crls, policy.allow_sha1)?;
         }
     }
     Ok(false)
+}
+
+fn check_path_len(issuer: &Certificate<'_>, intermediates_below: usize) -> Result<()> {
+    match issuer.path_len_constraint() {
+        Some(limit) if intermediates_below > limit as usize => Err(Error::BrokenChain(
+            "an issuer's path length constraint is exceeded",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Longest CRL accepted. Attestation and metadata CAs issue small ones.
+pub const MAX_CRL_LEN: usize = 4 * 1024 * 1024;
+
+/// Parses DER CRLs, refusing any that is not one.
+pub(crate) fn parse_crls(ders: &[Vec<u8>]) -> Result<Vec<CertificateRevocationList<'_>>> {
+    ders.iter().map(|der| parse_crl(der)).collect()
+}
+
+/// Parses exactly one DER CRL filling `der`.
+pub(crate) fn parse_crl(der: &[u8]) -> Result<CertificateRevocationList<'_>> {
+    const FIELD: &str = "CRL";
+    if der.len() > MAX_CRL_LEN {
+        return Err(Error::TooLarge {
+            field: FIELD,
+            limit: MAX_CRL_LEN,
+        });
+    }
+    match CertificateRevocationList::from_der(der) {
+        Ok(([], crl)) => Ok(crl),
+        Ok(_) => Err(Error::malformed(FIELD, "trailing bytes after CRL")),
+        Err(_) => Err(Error::malformed(
+            FIELD,
+            "not a DER certificate revocation list",
+        )),
+    }
+}
+
+/// Refuses `cert` if a CRL that `issuer` signed lists its serial number. A CRL by another issuer,
+/// or whose signature does not verify, says nothing about `cert`. A CRL past its nextUpdate still
+/// counts: a revocation it lists stays true.
+fn check_revocation(
+    cert: &Certificate<'_>,
+    issuer: &Certificate<'_>,
+    crls: &[CertificateRevocationList<'_>],
+    allow_sha1: bool,
+) -> Result<()> {
+    let issuer_key = &issuer.inner.tbs_certificate.subject_pki;
+    for crl in crls {
+        if crl.issuer().as_raw() != issuer.inner.subject().as_raw()
+            || crl.signature_algorithm != crl.tbs_cert_list.signature
+        {
+            continue;
+        }
+        let signed = verification_algorithm(&crl.signature_algorithm, issuer_key, allow_sha1)
+            .and_then(|alg| {
+                verify_with_spki(
+                    alg,
+                    issuer_key.raw,
+                    crl.tbs_cert_list.as_ref(),
+                    &crl.signature_value.data,
+                )
+            });
+        if signed.is_ok()
+            && crl
+                .iter_revoked_certificates()
+                .any(|revoked| revoked.raw_serial() == cert.inner.raw_serial())
+        {
+            return Err(Error::CertificateRevoked);
+        }
+    }
+    Ok(())
 }
 
 /// Parses every certificate of an `x5c`.
@@ -378,9 +548,18 @@ mod tests {
         (root.der().to_vec(), mid.der().to_vec(), leaf.der().to_vec())
     }
 
+    fn policy(anchors: &[Vec<u8>], at: UnixTime) -> ChainPolicy<'_> {
+        ChainPolicy {
+            anchors,
+            crls: &[],
+            at,
+            allow_sha1: false,
+        }
+    }
+
     fn verify(root: &[u8], mid: &[u8], leaf: &[u8]) -> Result<bool> {
         let chain = parse_chain(&[leaf, mid])?;
-        verify_chain(&chain, &[root.to_vec()], UnixTime(1_800_000_000), false)
+        verify_chain(&chain, &policy(&[root.to_vec()], UnixTime(1_800_000_000)))
     }
 
     #[test]
@@ -409,7 +588,7 @@ mod tests {
         let (root, mid, leaf) = chain(Vec::new());
         let chain = parse_chain(&[&leaf, &mid]).unwrap();
         assert_eq!(
-            verify_chain(&chain, &[root], UnixTime(2_300_000_000), false),
+            verify_chain(&chain, &policy(&[root], UnixTime(2_300_000_000))),
             Err(Error::CertificateExpired)
         );
     }

@@ -20,6 +20,12 @@ pub(super) fn verify(input: &Input<'_>) -> Result<Statement> {
         ));
     }
 
+    // U2F signs neither authenticator data nor an AAGUID: the client made the AAGUID up, so
+    // anything but zero would be an unsigned claim that could select another model's metadata.
+    if !input.attested.aaguid.is_zero() {
+        return Err(Error::attestation(FMT, "AAGUID must be zero"));
+    }
+
     let KeyMaterial::Ec2 {
         curve: Curve::P256,
         x,

@@ -1,9 +1,8 @@
 //! FIDO Metadata Service v3: the signed BLOB that lists authenticator models, their attestation
 //! roots and their security status (FIDO MDS 3.0 §3.1).
 //!
-//! Loading is pure like the rest of the crate: the caller downloads the BLOB and passes the roots
-//! and the time. Revocation of the BLOB's own signing chain (CRLs) needs network access and stays
-//! with the caller.
+//! Loading is pure like the rest of the crate: the caller downloads the BLOB (and, to have them
+//! checked, the CRLs of its chain) and passes the roots, the expected signer and the time.
 
 mod blob;
 mod statement;
@@ -13,7 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-pub use blob::MAX_METADATA_BLOB_LEN;
+pub use blob::{BlobTrust, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN};
 pub use statement::{
     AuthenticatorStatus, MetadataEntry, MetadataStatement, StatusReport, VerificationMethod,
 };
@@ -46,13 +45,14 @@ struct Payload {
 
 impl Metadata {
     /// Verifies a metadata BLOB (a compact JWS) at time `now`: its `x5c` chain must reach one of
-    /// `roots` (DER; for the FIDO Alliance's BLOB, GlobalSign Root CA - R3) and its signature must
-    /// verify with the chain's leaf.
+    /// the roots of `trust` (for the FIDO Alliance's BLOB, GlobalSign Root CA - R3, with
+    /// [`BlobTrust::fido`]), its leaf must be the expected signer, no CRL given may revoke a
+    /// certificate of the chain, and its signature must verify with the leaf.
     ///
     /// A BLOB past its `nextUpdate` still loads; compare [`Metadata::next_update`] with the time
     /// to decide when to fetch a new one.
-    pub fn from_blob(blob: &str, roots: &[Vec<u8>], now: UnixTime) -> Result<Self> {
-        let payload = blob::verified_payload(blob, roots, now)?;
+    pub fn from_blob(blob: &str, trust: &BlobTrust, now: UnixTime) -> Result<Self> {
+        let payload = blob::verified_payload(blob, trust, now)?;
         Self::from_payload(&payload)
     }
 

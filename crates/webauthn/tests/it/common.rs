@@ -40,6 +40,9 @@ pub struct Vector {
     pub public_key: Option<String>,
     pub stored_sign_count: Option<u32>,
     pub user_handle: Option<String>,
+    /// Departures from canonical CBOR the recording needs (names of `CborLeniency` switches).
+    #[serde(default)]
+    pub cbor_leniency: Vec<String>,
     pub expect: Expect,
 }
 
@@ -109,6 +112,14 @@ impl Vector {
         policy.algorithms = latchkey_webauthn::CoseAlgorithm::ALL.to_vec();
         // A suite that configures trust roots refuses chains that do not reach them.
         policy.require_trusted_attestation = !self.trust.is_empty();
+        for switch in &self.cbor_leniency {
+            match switch.as_str() {
+                "indefinite_lengths" => policy.cbor.indefinite_lengths = true,
+                "unsorted_keys" => policy.cbor.unsorted_keys = true,
+                "long_heads" => policy.cbor.long_heads = true,
+                other => panic!("{}: unknown CBOR leniency {other}", self.name()),
+            }
+        }
         policy
     }
 

@@ -186,6 +186,12 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
         "The same with RS512.",
     ),
     (
+        "w3c/fido-u2f-es256.json",
+        "A fido-u2f registration with a non-zero AAGUID, which U2F never signs; latchkey requires the \
+         zero AAGUID (as go-webauthn does) so the AAGUID cannot steer metadata lookups, \
+         webauthn-rs-core does not look.",
+    ),
+    (
         "webauthn-rs/android-key-es256.json",
         "rawId differs from the credential ID in authenticatorData; the RP would store a key under an \
          ID the authenticator does not use. webauthn-rs-core never compares them.",

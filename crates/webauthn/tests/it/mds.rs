@@ -5,8 +5,9 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use latchkey_webauthn::{
-    Aaguid, AuthenticatorStatus, Error, MAX_METADATA_BLOB_LEN, Metadata, RegistrationResponse,
-    Result, TrustAnchors, UnixTime, VerifiedRegistration, encode_base64url, verify_registration,
+    Aaguid, AuthenticatorStatus, BlobTrust, Error, MAX_METADATA_BLOB_LEN, Metadata,
+    RegistrationResponse, Result, TrustAnchors, UnixTime, VerifiedRegistration, encode_base64url,
+    verify_registration,
 };
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
 use serde_json::{Value, json};
@@ -15,6 +16,7 @@ use crate::common::{Vector, rfc3339, vector, vectors_dir};
 
 /// A BLOB signing chain made for the test: a root CA and an ES256 leaf valid during 2021-2022.
 struct Signer {
+    name: String,
     root: Vec<u8>,
     leaf: Vec<u8>,
     key: EcdsaKeyPair,
@@ -44,6 +46,7 @@ impl Signer {
             .unwrap();
 
         Self {
+            name: format!("{name} MDS Signer"),
             root: root.der().to_vec(),
             leaf: leaf.der().to_vec(),
             key: EcdsaKeyPair::from_pkcs8(
@@ -71,7 +74,15 @@ impl Signer {
     fn roots(&self) -> Vec<Vec<u8>> {
         vec![self.root.clone()]
     }
+
+    /// Trust in this signer: its root, and its leaf's name.
+    fn trust(&self) -> BlobTrust {
+        BlobTrust::signed_by(&self.roots(), &self.name)
+    }
 }
+
+/// The subject common name of the signer of the MDS3 specification's example BLOB.
+const EXAMPLE_SIGNER: &str = "EXAMPLE MDS3 SIGNING CERTIFICATE";
 
 const GOOD_TIME: UnixTime = UnixTime(1_640_995_200); // 2022-01-01
 
@@ -185,7 +196,7 @@ fn a_signed_blob_verifies_and_indexes_its_entries() {
         certified(json!({ "aaid": "4e4e#4005" }), &[]),
     ]));
 
-    let metadata = Metadata::from_blob(&blob, &signer.roots(), GOOD_TIME).unwrap();
+    let metadata = Metadata::from_blob(&blob, &signer.trust(), GOOD_TIME).unwrap();
     assert_eq!(metadata.no(), 7);
     assert_eq!(metadata.next_update(), rfc3339("2022-03-01T00:00:00Z"));
     assert_eq!(metadata.legal_header(), "Test BLOB: no agreement needed");
@@ -259,7 +270,7 @@ fn a_tampered_payload_fails_the_signature() {
         parts[2]
     );
     assert_eq!(
-        Metadata::from_blob(&tampered, &signer.roots(), GOOD_TIME).unwrap_err(),
+        Metadata::from_blob(&tampered, &signer.trust(), GOOD_TIME).unwrap_err(),
         Error::BadSignature("JWS")
     );
 }
@@ -270,11 +281,11 @@ fn a_blob_from_another_root_is_untrusted() {
     let other = Signer::new("Other");
     let blob = signer.sign(&payload(vec![]));
     assert_eq!(
-        Metadata::from_blob(&blob, &other.roots(), GOOD_TIME).unwrap_err(),
+        Metadata::from_blob(&blob, &other.trust(), GOOD_TIME).unwrap_err(),
         Error::Untrusted
     );
     assert_eq!(
-        Metadata::from_blob(&blob, &[], GOOD_TIME).unwrap_err(),
+        Metadata::from_blob(&blob, &BlobTrust::fido(&[]), GOOD_TIME).unwrap_err(),
         Error::Untrusted
     );
 }
@@ -285,7 +296,7 @@ fn a_blob_outside_its_signer_validity_is_expired() {
     let blob = signer.sign(&payload(vec![]));
     for at in ["2020-12-31T23:59:59Z", "2023-01-01T00:00:01Z"] {
         assert_eq!(
-            Metadata::from_blob(&blob, &signer.roots(), rfc3339(at)).unwrap_err(),
+            Metadata::from_blob(&blob, &signer.trust(), rfc3339(at)).unwrap_err(),
             Error::CertificateExpired,
             "{at}"
         );
@@ -419,7 +430,7 @@ fn malformed_entries_fail_at_load() {
     ));
     let huge_blob = "a".repeat(MAX_METADATA_BLOB_LEN + 1);
     assert!(matches!(
-        Metadata::from_blob(&huge_blob, &[], GOOD_TIME),
+        Metadata::from_blob(&huge_blob, &BlobTrust::fido(&[]), GOOD_TIME),
         Err(Error::TooLarge { .. })
     ));
 }
@@ -484,7 +495,7 @@ fn metadata_roots_make_a_certified_authenticator_trusted() {
             ids,
             std::slice::from_ref(&yubico),
         )]));
-        let metadata = Metadata::from_blob(&blob, &signer.roots(), GOOD_TIME).unwrap();
+        let metadata = Metadata::from_blob(&blob, &signer.trust(), GOOD_TIME).unwrap();
         let verified = register(&v, &TrustAnchors::none().with_metadata(metadata)).unwrap();
         assert!(verified.trusted, "{}", v.name());
     }
@@ -516,7 +527,7 @@ fn fido_mds_root() -> Vec<Vec<u8>> {
 fn the_real_fido_blob_verifies_at_its_time() {
     let metadata = Metadata::from_blob(
         real_blob().trim(),
-        &fido_mds_root(),
+        &BlobTrust::fido(&fido_mds_root()),
         rfc3339("2022-02-15T00:00:00Z"),
     )
     .unwrap();
@@ -553,13 +564,18 @@ fn the_real_fido_blob_verifies_at_its_time() {
 
     let at = rfc3339("2022-06-01T00:00:00Z");
     assert_eq!(
-        Metadata::from_blob(real_blob().trim(), &fido_mds_root(), at).unwrap_err(),
+        Metadata::from_blob(real_blob().trim(), &BlobTrust::fido(&fido_mds_root()), at)
+            .unwrap_err(),
         Error::CertificateExpired
     );
     let yubico = vec![root_der("roots/yubico-u2f-root.pem")];
     assert_eq!(
-        Metadata::from_blob(real_blob().trim(), &yubico, rfc3339("2022-02-15T00:00:00Z"))
-            .unwrap_err(),
+        Metadata::from_blob(
+            real_blob().trim(),
+            &BlobTrust::fido(&yubico),
+            rfc3339("2022-02-15T00:00:00Z")
+        )
+        .unwrap_err(),
         Error::Untrusted
     );
 }
@@ -568,7 +584,7 @@ fn the_real_fido_blob_verifies_at_its_time() {
 fn the_real_fido_blob_anchors_real_registrations() {
     let metadata = Metadata::from_blob(
         real_blob().trim(),
-        &fido_mds_root(),
+        &BlobTrust::fido(&fido_mds_root()),
         rfc3339("2022-02-15T00:00:00Z"),
     )
     .unwrap();
@@ -583,7 +599,8 @@ fn the_spec_example_blob_verifies_through_its_intermediate() {
     let blob = std::fs::read_to_string(vectors_dir().join("go-webauthn/mds3-blob.jwt")).unwrap();
     let root = vec![root_der("roots/fido-mds3-example-root.pem")];
     let at = rfc3339("2022-01-01T00:00:00Z");
-    let metadata = Metadata::from_blob(blob.trim(), &root, at).unwrap();
+    let trust = BlobTrust::signed_by(&root, EXAMPLE_SIGNER);
+    let metadata = Metadata::from_blob(blob.trim(), &trust, at).unwrap();
     assert_eq!(metadata.no(), 15);
     // Already stale when signed; loading leaves that judgement to the caller.
     assert!(metadata.next_update() < at);
@@ -605,7 +622,7 @@ fn the_spec_example_blob_verifies_through_its_intermediate() {
     assert_eq!(uaf.statement().unwrap().protocol_family, "uaf");
 
     assert_eq!(
-        Metadata::from_blob(blob.trim(), &fido_mds_root(), at).unwrap_err(),
+        Metadata::from_blob(blob.trim(), &BlobTrust::fido(&fido_mds_root()), at).unwrap_err(),
         Error::Untrusted
     );
 }

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ciborium::Value as Cbor;
 use latchkey_webauthn::{
     Aaguid, AssertionRequest, AttestationFormat, AuthenticationResponse, AuthenticatorData,
-    CoseAlgorithm, CredentialPublicKey, Error, Metadata, Policy, RegistrationResponse,
+    BlobTrust, CoseAlgorithm, CredentialPublicKey, Error, Metadata, Policy, RegistrationResponse,
     RelyingParty, StoredCredential, TrustAnchors, UnixTime, UserVerification, challenge_of,
     decode_base64url, encode_base64url, verify_assertion, verify_registration,
 };
@@ -81,7 +81,7 @@ struct Seeds {
     pems: Vec<String>,
     /// The FIDO MDS3 specification's example BLOB, its root, and a time its chain is valid at.
     blob: String,
-    blob_roots: Vec<Vec<u8>>,
+    blob_trust: BlobTrust,
     blob_time: UnixTime,
     /// Its payload JSON.
     payload: Vec<u8>,
@@ -149,7 +149,7 @@ impl Seeds {
             certificates: Vec::new(),
             pems: Vec::new(),
             blob: String::new(),
-            blob_roots: Vec::new(),
+            blob_trust: BlobTrust::fido(&[]),
             blob_time: rfc3339("2022-01-01T00:00:00Z"),
             payload: Vec::new(),
         };
@@ -243,7 +243,8 @@ impl Seeds {
             .unwrap();
         let mut anchors = TrustAnchors::none();
         anchors.add_pem(&root).unwrap();
-        seeds.blob_roots = anchors.roots().to_vec();
+        seeds.blob_trust =
+            BlobTrust::signed_by(anchors.roots(), "EXAMPLE MDS3 SIGNING CERTIFICATE");
         let payload = seeds.blob.split('.').nth(1).unwrap();
         seeds.payload = decode_base64url("seed", payload, 1 << 20).unwrap();
         for (i, s) in seeds.registrations.iter().enumerate() {
@@ -278,7 +279,7 @@ fn the_seeds_reach_deep_code() {
         })
         .count();
     assert!(verified >= 40, "only {verified} registrations verify");
-    Metadata::from_blob(&seeds.blob, &seeds.blob_roots, seeds.blob_time).unwrap();
+    Metadata::from_blob(&seeds.blob, &seeds.blob_trust, seeds.blob_time).unwrap();
     assert!(seeds.certificates.len() > 20 && seeds.cose_keys.len() > 40);
 }
 
@@ -1423,14 +1424,14 @@ proptest! {
         text in any_text(r"A-Za-z0-9_\-."),
         now in any::<i64>(),
     ) {
-        let _ = Metadata::from_blob(&text, &SEEDS.blob_roots, UnixTime(now));
+        let _ = Metadata::from_blob(&text, &SEEDS.blob_trust, UnixTime(now));
     }
 
     #[test]
     fn mutated_metadata_blobs_never_panic(change in blob_change()) {
         let seeds = &*SEEDS;
         let blob = changed_blob(&seeds.blob, &change);
-        if let Ok(metadata) = Metadata::from_blob(&blob, &seeds.blob_roots, seeds.blob_time) {
+        if let Ok(metadata) = Metadata::from_blob(&blob, &seeds.blob_trust, seeds.blob_time) {
             read_all(&metadata);
         }
     }

@@ -95,6 +95,14 @@ const DIFFERS_FROM_SOURCE: &[(&str, Option<&str>, &str)] = &[
         "The same pubArea encoding as tpm-rs384-test-authenticator.",
     ),
     (
+        "w3c/fido-u2f-es256.json",
+        Some("bad_attestation"),
+        "The spec's generator gives this fido-u2f registration a non-zero AAGUID. U2F signs neither \
+         authenticator data nor an AAGUID: a client maps a U2F response with 16 zero bytes (CTAP, \
+         interoperating with CTAP1/U2F authenticators), as go-webauthn requires. A non-zero one is \
+         an unsigned claim that could select another model's metadata, and latchkey refuses it.",
+    ),
+    (
         "py_webauthn/fido-u2f-token-binding-not-supported.json",
         None,
         "clientDataJSON carries tokenBinding {status: \"not-supported\"}, a Level 1 value. WebAuthn L3 \
