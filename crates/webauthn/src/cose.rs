@@ -482,6 +482,96 @@ mod tests {
         );
     }
 
+    /// A COSE RSA key {1: 3, 3: -257, -1: n, -2: e}.
+    fn rsa_cose(n: &[u8], e: &[u8]) -> Vec<u8> {
+        let map = ciborium::Value::Map(vec![
+            (1.into(), 3.into()),
+            (3.into(), (-257).into()),
+            ((-1).into(), ciborium::Value::Bytes(n.to_vec())),
+            ((-2).into(), ciborium::Value::Bytes(e.to_vec())),
+        ]);
+        let mut out = Vec::new();
+        ciborium::into_writer(&map, &mut out).unwrap();
+        out
+    }
+
+    /// An odd modulus of `bits` bits (top bit set).
+    fn modulus(bits: usize) -> Vec<u8> {
+        let mut n = vec![0xa5; bits / 8];
+        n[0] = 0xc3;
+        *n.last_mut().unwrap() |= 1;
+        n
+    }
+
+    #[test]
+    fn rsa_keys_that_could_never_verify_are_refused_at_parse_time() {
+        let refused = |n: &[u8], e: &[u8]| match CredentialPublicKey::from_cose(&rsa_cose(n, e)) {
+            Err(Error::Malformed { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        let size = "RSA modulus is not 2048 to 8192 bits";
+        let exponent = "RSA exponent is not odd, at least 3 and below the modulus";
+        for bits in [64, 512, 2040, 8200, 16_384] {
+            assert_eq!(refused(&modulus(bits), &[1, 0, 1]), size, "{bits} bits");
+        }
+        let mut even = modulus(2048);
+        *even.last_mut().unwrap() &= 0xfe;
+        assert_eq!(refused(&even, &[1, 0, 1]), "RSA modulus is even");
+        for e in [&[1u8][..], &[0], &[], &[1, 0, 0], &[2]] {
+            assert_eq!(refused(&modulus(2048), e), exponent, "e = {e:?}");
+        }
+        let n = modulus(2048);
+        let mut too_big = n.clone();
+        too_big.push(1);
+        assert_eq!(refused(&n, &too_big), exponent);
+        assert_eq!(refused(&n, &n), exponent);
+    }
+
+    #[test]
+    fn rsa_key_limits_are_inclusive() {
+        assert_eq!(check_rsa_numbers(&modulus(2048), &[1, 0, 1]), Ok(()));
+        assert_eq!(check_rsa_numbers(&modulus(8192), &[3]), Ok(()));
+        // Leading zero bytes are not bits.
+        assert!(check_rsa_numbers(&modulus(2048)[1..], &[3]).is_err());
+    }
+
+    /// A COSE OKP key {1: 1, 3: -8, -1: 6, -2: x}.
+    fn ed25519_cose(x: [u8; 32]) -> Vec<u8> {
+        let mut cose = vec![0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20];
+        cose.extend(x);
+        cose
+    }
+
+    #[test]
+    fn ed25519_keys_must_be_points_of_large_order() {
+        // y = 2: (y² - 1) / (d·y² + 1) has no square root mod 2^255 - 19.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert_eq!(
+            CredentialPublicKey::from_cose(&ed25519_cose(not_a_point)).unwrap_err(),
+            Error::malformed("COSE key", "Ed25519 key is not a curve point")
+        );
+        // y = 1 is the identity; y = -1 (p - 1) has order 2.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut order_two = [0xff; 32];
+        order_two[0] = 0xec;
+        order_two[31] = 0x7f;
+        for small in [identity, order_two] {
+            assert_eq!(
+                CredentialPublicKey::from_cose(&ed25519_cose(small)).unwrap_err(),
+                Error::malformed("COSE key", "Ed25519 key has small order")
+            );
+        }
+        // RFC 8032 §7.1 test 1's public key.
+        let rfc8032: [u8; 32] = [
+            0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64,
+            0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68,
+            0xf7, 0x07, 0x51, 0x1a,
+        ];
+        assert!(CredentialPublicKey::from_cose(&ed25519_cose(rfc8032)).is_ok());
+    }
+
     #[test]
     fn refuses_alg_that_does_not_match_the_curve() {
         // {1: 2, 3: -35 (ES384), -1: 1 (P-256), ...}

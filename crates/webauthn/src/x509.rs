@@ -511,8 +511,9 @@ pub(crate) fn key_identifier(cert: &Certificate<'_>) -> [u8; 20] {
 #[cfg(test)]
 mod tests {
     use rcgen::{
-        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-        date_time_ymd,
+        BasicConstraints, CertificateParams, CertificateRevocationListParams, CustomExtension,
+        DnType, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType,
+        SerialNumber, date_time_ymd,
     };
 
     use super::*;
@@ -581,6 +582,204 @@ mod tests {
                 "an issuing certificate may not sign certificates"
             ))
         );
+    }
+
+    /// A CA or leaf certificate and its key, for chains built case by case.
+    struct Made {
+        params: CertificateParams,
+        key: KeyPair,
+        der: Vec<u8>,
+    }
+
+    fn make(
+        cn: &str,
+        ca: IsCa,
+        serial: u64,
+        issuer: Option<&Made>,
+        edit: impl FnOnce(&mut CertificateParams),
+    ) -> Made {
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.not_before = date_time_ymd(2020, 1, 1);
+        params.not_after = date_time_ymd(2040, 1, 1);
+        params.is_ca = ca;
+        params.serial_number = Some(SerialNumber::from(serial));
+        edit(&mut params);
+        let key = KeyPair::generate().unwrap();
+        let der = match issuer {
+            Some(issuer) => params
+                .clone()
+                .signed_by(&key, &Issuer::new(issuer.params.clone(), &issuer.key)),
+            None => params.clone().self_signed(&key),
+        }
+        .unwrap()
+        .der()
+        .to_vec();
+        Made { params, key, der }
+    }
+
+    fn ca(limit: Option<u8>) -> IsCa {
+        IsCa::Ca(limit.map_or(
+            BasicConstraints::Unconstrained,
+            BasicConstraints::Constrained,
+        ))
+    }
+
+    fn check(chain: &[&Made], anchor: &Made, crls: &[Vec<u8>]) -> Result<bool> {
+        let ders: Vec<&[u8]> = chain.iter().map(|c| c.der.as_slice()).collect();
+        verify_chain(
+            &parse_chain(&ders)?,
+            &ChainPolicy {
+                anchors: std::slice::from_ref(&anchor.der),
+                crls,
+                at: UnixTime(1_800_000_000),
+                allow_sha1: false,
+            },
+        )
+    }
+
+    #[test]
+    fn path_length_constraints_of_issuers_and_anchors_are_enforced() {
+        let root = make("Root", ca(Some(1)), 1, None, |_| {});
+        let mid = make("Mid", ca(Some(0)), 2, Some(&root), |_| {});
+        let leaf = make("Leaf", IsCa::NoCa, 3, Some(&mid), |_| {});
+        assert_eq!(check(&[&leaf, &mid], &root, &[]), Ok(true));
+        // Mid admits no intermediate below it.
+        let below = make("Below", ca(None), 4, Some(&mid), |_| {});
+        let leaf = make("Leaf", IsCa::NoCa, 5, Some(&below), |_| {});
+        let exceeded = Err(Error::BrokenChain(
+            "an issuer's path length constraint is exceeded",
+        ));
+        assert_eq!(check(&[&leaf, &below, &mid], &root, &[]), exceeded);
+        // The anchor admits one intermediate, not two.
+        let mid = make("Mid", ca(None), 6, Some(&root), |_| {});
+        let below = make("Below", ca(None), 7, Some(&mid), |_| {});
+        let leaf = make("Leaf", IsCa::NoCa, 8, Some(&below), |_| {});
+        assert_eq!(check(&[&leaf, &below, &mid], &root, &[]), exceeded);
+    }
+
+    #[test]
+    fn unrecognised_critical_extensions_are_refused_and_known_ones_accepted() {
+        let root = make("Root", ca(None), 1, None, |_| {});
+        let with = |oid: &[u64], critical| {
+            make("Leaf", IsCa::NoCa, 2, Some(&root), |p| {
+                let mut ext = CustomExtension::from_oid_content(oid, vec![0x05, 0x00]);
+                ext.set_criticality(critical);
+                p.custom_extensions.push(ext);
+            })
+        };
+        let unknown = [1, 3, 6, 1, 4, 1, 99999, 1];
+        assert_eq!(check(&[&with(&unknown, false)], &root, &[]), Ok(true));
+        assert_eq!(
+            check(&[&with(&unknown, true)], &root, &[]),
+            Err(Error::BadCertificate("unrecognised critical extension"))
+        );
+        // nameConstraints is not enforced here, so a critical one is not silently passed over.
+        let name_constraints = [2, 5, 29, 30];
+        assert_eq!(
+            check(&[&with(&name_constraints, true)], &root, &[]),
+            Err(Error::BadCertificate("unrecognised critical extension"))
+        );
+        let critical_san = make("Leaf", IsCa::NoCa, 3, Some(&root), |p| {
+            p.subject_alt_names = vec![SanType::DnsName("aik.example".try_into().unwrap())];
+        });
+        assert_eq!(check(&[&critical_san], &root, &[]), Ok(true));
+    }
+
+    #[test]
+    fn an_outer_signature_algorithm_must_repeat_the_signed_one() {
+        let root = make("Root", ca(None), 1, None, |_| {});
+        let leaf = make("Leaf", IsCa::NoCa, 2, Some(&root), |_| {});
+        // ecdsa-with-SHA256 appears in tbsCertificate and after it; change only the outer one to
+        // ecdsa-with-SHA384.
+        let oid = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+        let mut der = leaf.der.clone();
+        let outer = der.windows(oid.len()).rposition(|w| w == oid).unwrap();
+        der[outer + oid.len() - 1] = 0x03;
+        let chain = parse_chain(&[&der]).unwrap();
+        assert_eq!(
+            verify_chain(
+                &chain,
+                &ChainPolicy {
+                    anchors: &[root.der],
+                    crls: &[],
+                    at: UnixTime(1_800_000_000),
+                    allow_sha1: false,
+                },
+            ),
+            Err(Error::BadCertificate(
+                "signatureAlgorithm differs from the signed tbsCertificate signature"
+            ))
+        );
+    }
+
+    #[test]
+    fn a_copy_of_an_anchors_name_and_key_is_not_the_anchor() {
+        let root = make("Root", ca(None), 1, None, |_| {});
+        let leaf = make("Leaf", IsCa::NoCa, 2, Some(&root), |_| {});
+        // The root's own certificate, byte for byte, ends the chain as the anchor.
+        assert_eq!(check(&[&leaf, &root], &root, &[]), Ok(true));
+        // Re-issued by a stranger with the root's name and key, it is not the anchor.
+        let stranger = make("Stranger", ca(None), 3, None, |_| {});
+        let mut copy_params = root.params.clone();
+        copy_params.serial_number = Some(SerialNumber::from(99u64));
+        let copy = copy_params
+            .signed_by(
+                &root.key,
+                &Issuer::new(stranger.params.clone(), &stranger.key),
+            )
+            .unwrap();
+        let copy = Made {
+            params: root.params.clone(),
+            key: KeyPair::generate().unwrap(),
+            der: copy.der().to_vec(),
+        };
+        assert_eq!(check(&[&copy], &root, &[]), Ok(false));
+    }
+
+    fn crl(issuer: &Made, serials: &[u64]) -> Vec<u8> {
+        CertificateRevocationListParams {
+            this_update: date_time_ymd(2025, 1, 1),
+            next_update: date_time_ymd(2025, 2, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from(*s),
+                    revocation_time: date_time_ymd(2025, 1, 1),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&Issuer::new(issuer.params.clone(), &issuer.key))
+        .unwrap()
+        .der()
+        .to_vec()
+    }
+
+    #[test]
+    fn crls_signed_by_the_issuer_revoke_its_certificates() {
+        let root = make("Root", ca(None), 1, None, |_| {});
+        let mid = make("Mid", ca(None), 2, Some(&root), |_| {});
+        let leaf = make("Leaf", IsCa::NoCa, 3, Some(&mid), |_| {});
+        let chain = [&leaf, &mid];
+        assert_eq!(
+            check(&chain, &root, &[crl(&mid, &[3])]),
+            Err(Error::CertificateRevoked)
+        );
+        assert_eq!(
+            check(&chain, &root, &[crl(&root, &[2])]),
+            Err(Error::CertificateRevoked)
+        );
+        // The root's CRL does not speak for the intermediate's certificates, nor does a CRL with
+        // the intermediate's name made with another key.
+        assert_eq!(check(&chain, &root, &[crl(&root, &[3])]), Ok(true));
+        let impostor = make("Mid", ca(None), 2, None, |_| {});
+        assert_eq!(check(&chain, &root, &[crl(&impostor, &[3])]), Ok(true));
+        assert_eq!(check(&chain, &root, &[crl(&mid, &[4])]), Ok(true));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Authenticator data: `AuthenticatorData::parse` at the WebAuthn credential-ID limit and with no
-//! limit, then the RP ID hash, flag and counter checks of an assertion through `verify_assertion`.
+//! limit, and `parse_with` under strict and any CBOR encoding, then the RP ID hash, flag and counter checks of an assertion through `verify_assertion`.
 //!
 //! Input: a two-byte assertion-vector selector (see the crate docs), then the authenticator data.
 #![no_main]
 
-use latchkey_webauthn::AuthenticatorData;
+use latchkey_webauthn::{AuthenticatorData, CborLeniency};
 use latchkey_webauthn_fuzz::{assertions, pick, split_selector};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,6 +14,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = AuthenticatorData::parse(auth_data, 1023);
     let _ = AuthenticatorData::parse(auth_data, usize::MAX);
+    let _ = AuthenticatorData::parse_with(auth_data, 1023, CborLeniency::STRICT);
+    let _ = AuthenticatorData::parse_with(auth_data, 1023, CborLeniency::ANY_ENCODING);
     let Some(vector) = pick(assertions(), selector) else {
         return;
     };

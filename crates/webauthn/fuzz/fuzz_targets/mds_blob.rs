@@ -1,5 +1,5 @@
 //! FIDO MDS3: `Metadata::from_blob` (the compact JWS, its x5c chain against the MDS3 example root
-//! at a time the example chain is valid, and its signature) and
+//! at a time the example chain is valid, its signer's name, and its signature) and
 //! `Metadata::from_unsigned_payload_json` (the payload schema), with every accessor of what loads.
 //!
 //! Input: a BLOB or a payload; both entry points get every input.
@@ -7,11 +7,13 @@
 
 use std::sync::LazyLock;
 
-use latchkey_webauthn::{Metadata, UnixTime};
-use latchkey_webauthn_fuzz::{rfc3339, root};
+use latchkey_webauthn::{BlobTrust, Metadata, UnixTime};
+use latchkey_webauthn_fuzz::{EXAMPLE_MDS_SIGNER, rfc3339, root};
 use libfuzzer_sys::fuzz_target;
 
-static ROOTS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| root("fido-mds3-example-root.pem"));
+static TRUST: LazyLock<BlobTrust> = LazyLock::new(|| {
+    BlobTrust::signed_by(&root("fido-mds3-example-root.pem"), EXAMPLE_MDS_SIGNER)
+});
 static NOW: LazyLock<UnixTime> = LazyLock::new(|| rfc3339("2022-01-01T00:00:00Z"));
 
 fn read_all(metadata: &Metadata) {
@@ -37,7 +39,7 @@ fn read_all(metadata: &Metadata) {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(blob) = std::str::from_utf8(data)
-        && let Ok(metadata) = Metadata::from_blob(blob.trim(), &ROOTS, *NOW)
+        && let Ok(metadata) = Metadata::from_blob(blob.trim(), &TRUST, *NOW)
     {
         read_all(&metadata);
     }

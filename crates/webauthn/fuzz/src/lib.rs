@@ -117,6 +117,16 @@ pub fn root(name: &str) -> Vec<Vec<u8>> {
 }
 
 /// An RFC 3339 time as Unix seconds.
+/// The subject common name of the signer of the MDS3 specification's example BLOB.
+pub const EXAMPLE_MDS_SIGNER: &str = "EXAMPLE MDS3 SIGNING CERTIFICATE";
+
+/// The MDS3 specification's example BLOB (`go-webauthn/mds3-blob.jwt`).
+pub fn example_blob() -> String {
+    read(&vectors_dir().join("go-webauthn/mds3-blob.jwt"))
+        .trim()
+        .to_owned()
+}
+
 pub fn rfc3339(s: &str) -> UnixTime {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .expect("RFC 3339 time");

@@ -12,6 +12,7 @@ mod algorithms;
 mod android;
 mod common;
 mod differential;
+mod hardening;
 mod mds;
 mod no_panic;
 mod soft_authenticator;

@@ -9,7 +9,10 @@ use latchkey_webauthn::{
     RegistrationResponse, Result, TrustAnchors, UnixTime, VerifiedRegistration, encode_base64url,
     verify_registration,
 };
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
+    KeyIdMethod, KeyPair, RevocationReason, RevokedCertParams, SerialNumber, date_time_ymd,
+};
 use serde_json::{Value, json};
 
 use crate::common::{Vector, rfc3339, vector, vectors_dir};
@@ -18,9 +21,14 @@ use crate::common::{Vector, rfc3339, vector, vectors_dir};
 struct Signer {
     name: String,
     root: Vec<u8>,
+    root_params: CertificateParams,
+    root_key: KeyPair,
     leaf: Vec<u8>,
     key: EcdsaKeyPair,
 }
+
+/// The serial number of every test signer's leaf.
+const SIGNER_SERIAL: u64 = 7;
 
 impl Signer {
     fn new(name: &str) -> Self {
@@ -41,13 +49,16 @@ impl Signer {
             .push(DnType::CommonName, format!("{name} MDS Signer"));
         leaf_params.not_before = date_time_ymd(2021, 1, 1);
         leaf_params.not_after = date_time_ymd(2023, 1, 1);
+        leaf_params.serial_number = Some(SerialNumber::from(SIGNER_SERIAL));
         let leaf = leaf_params
-            .signed_by(&leaf_key, &Issuer::new(root_params, &root_key))
+            .signed_by(&leaf_key, &Issuer::new(root_params.clone(), &root_key))
             .unwrap();
 
         Self {
             name: format!("{name} MDS Signer"),
             root: root.der().to_vec(),
+            root_params,
+            root_key,
             leaf: leaf.der().to_vec(),
             key: EcdsaKeyPair::from_pkcs8(
                 &ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -73,6 +84,31 @@ impl Signer {
 
     fn roots(&self) -> Vec<Vec<u8>> {
         vec![self.root.clone()]
+    }
+
+    /// A CRL from this signer's root listing `serials`.
+    fn crl(&self, serials: &[u64]) -> Vec<u8> {
+        let params = CertificateRevocationListParams {
+            this_update: date_time_ymd(2021, 6, 1),
+            next_update: date_time_ymd(2021, 7, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|serial| RevokedCertParams {
+                    serial_number: SerialNumber::from(*serial),
+                    revocation_time: date_time_ymd(2021, 6, 1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params
+            .signed_by(&Issuer::new(self.root_params.clone(), &self.root_key))
+            .unwrap()
+            .der()
+            .to_vec()
     }
 
     /// Trust in this signer: its root, and its leaf's name.
@@ -278,7 +314,8 @@ fn a_tampered_payload_fails_the_signature() {
 #[test]
 fn a_blob_from_another_root_is_untrusted() {
     let signer = Signer::new("Test");
-    let other = Signer::new("Other");
+    // Same names, another key: its CRL names the right issuer but does not verify.
+    let other = Signer::new("Test");
     let blob = signer.sign(&payload(vec![]));
     assert_eq!(
         Metadata::from_blob(&blob, &other.trust(), GOOD_TIME).unwrap_err(),
@@ -512,6 +549,213 @@ fn metadata_roots_only_anchor_their_own_model() {
     for (v, _) in real_registrations() {
         assert!(!register(&v, &trust).unwrap().trusted, "{}", v.name());
     }
+}
+
+/// `v` with the AAGUID in its authenticator data replaced: what a client can do to a `fido-u2f`
+/// registration, whose signature covers no AAGUID.
+fn with_aaguid(v: &Vector, aaguid: &str) -> Vector {
+    let mut v = v.clone();
+    let field = &mut v.response["response"]["attestationObject"];
+    let bytes = latchkey_webauthn::decode_base64url("t", field.as_str().unwrap(), 1 << 20).unwrap();
+    let mut object: ciborium::Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+    for (key, value) in object.as_map_mut().unwrap() {
+        if key.as_text() == Some("authData") {
+            let auth_data = value.as_bytes_mut().unwrap();
+            auth_data[37..53].copy_from_slice(&Aaguid::parse(aaguid).unwrap().0);
+        }
+    }
+    let mut out = Vec::new();
+    ciborium::into_writer(&object, &mut out).unwrap();
+    *field = encode_base64url(&out).into();
+    v
+}
+
+/// The attestation certificate key identifier of `v`'s leaf: SHA-1 of its subjectPublicKey.
+fn leaf_key_identifier(v: &Vector) -> String {
+    let bytes = latchkey_webauthn::decode_base64url(
+        "t",
+        v.response["response"]["attestationObject"]
+            .as_str()
+            .unwrap(),
+        1 << 20,
+    )
+    .unwrap();
+    let object: ciborium::Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+    let statement = object
+        .as_map()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("attStmt"))
+        .unwrap();
+    let x5c = statement
+        .1
+        .as_map()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("x5c"))
+        .unwrap();
+    let leaf = x5c.1.as_array().unwrap()[0].as_bytes().unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf).unwrap();
+    let key = &cert.public_key().subject_public_key.data;
+    let id = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, key);
+    id.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Issue 9, item 1: a U2F attestation whose key identifier metadata marks compromised used to
+/// pass as `trusted` once its (unsigned) AAGUID named a sibling model that metadata certifies
+/// with the same vendor root.
+#[test]
+fn a_u2f_aaguid_cannot_steer_the_metadata_lookup() {
+    const SIBLING: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+    let yubico = root_der("roots/yubico-u2f-root.pem");
+    let metadata = unsigned(&payload(vec![
+        entry(
+            json!({ "attestationCertificateKeyIdentifiers": [YUBIKEY4_KEY_ID] }),
+            &[("ATTESTATION_KEY_COMPROMISE", "2021-01-01")],
+            &[],
+        ),
+        certified(json!({ "aaguid": SIBLING }), std::slice::from_ref(&yubico)),
+    ]))
+    .unwrap();
+    let honest = vector("fido2-lib/fido-u2f-yubikey4.json");
+    let steered = with_aaguid(&honest, SIBLING);
+    let mut with_vendor_root = TrustAnchors::none().with_metadata(metadata);
+    assert_eq!(
+        register(&honest, &with_vendor_root).unwrap_err(),
+        Error::Revoked("ATTESTATION_KEY_COMPROMISE".into())
+    );
+    let steering_refused = Error::BadAttestation {
+        fmt: "fido-u2f",
+        reason: "AAGUID must be zero",
+    };
+    assert_eq!(
+        register(&steered, &with_vendor_root).unwrap_err(),
+        steering_refused
+    );
+    // Also when the vendor root is an anchor of its own.
+    with_vendor_root.add_der(yubico).unwrap();
+    assert_eq!(
+        register(&steered, &with_vendor_root).unwrap_err(),
+        steering_refused
+    );
+    assert_eq!(
+        register(&honest, &with_vendor_root).unwrap_err(),
+        Error::Revoked("ATTESTATION_KEY_COMPROMISE".into())
+    );
+}
+
+/// Issue 9, item 1: the leaf's key identifier is looked up even when the statement names an
+/// AAGUID, and a compromised match refuses it.
+#[test]
+fn a_compromised_attestation_key_is_refused_whatever_aaguid_is_named() {
+    let v = vector("webauthn-rs/packed-full-es256-yubikey5-aaguid-ext.json");
+    let yubico = root_der("roots/yubico-u2f-root.pem");
+    let metadata = unsigned(&payload(vec![
+        certified(json!({ "aaguid": YUBIKEY5_NFC }), &[yubico]),
+        entry(
+            json!({ "attestationCertificateKeyIdentifiers": [leaf_key_identifier(&v)] }),
+            &[
+                ("FIDO_CERTIFIED", "2020-01-01"),
+                ("ATTESTATION_KEY_COMPROMISE", "2021-01-01"),
+            ],
+            &[],
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(
+        register(&v, &TrustAnchors::none().with_metadata(metadata)).unwrap_err(),
+        Error::Revoked("ATTESTATION_KEY_COMPROMISE".into())
+    );
+}
+
+/// Issue 9, item 1: a model's roots anchor only statements tied to that model. Windows Hello's
+/// TPM AIK certificates carry no AAGUID extension, so naming Windows Hello's AAGUID does not
+/// select its roots; listing the AIK's key identifier does.
+#[test]
+fn model_roots_anchor_only_statements_tied_to_the_model() {
+    const WINDOWS_HELLO: &str = "08987058-cadc-4b81-b6e1-30de50dcbe96";
+    let v = vector("py_webauthn/tpm-rs256-rs1-dell-xps-13.json");
+    let microsoft = root_der("roots/microsoft-tpm-root-2014.pem");
+    let by_aaguid = unsigned(&payload(vec![certified(
+        json!({ "aaguid": WINDOWS_HELLO }),
+        std::slice::from_ref(&microsoft),
+    )]))
+    .unwrap();
+    let verified = register(&v, &TrustAnchors::none().with_metadata(by_aaguid)).unwrap();
+    assert!(!verified.trusted);
+    let by_key = unsigned(&payload(vec![certified(
+        json!({ "attestationCertificateKeyIdentifiers": [leaf_key_identifier(&v)] }),
+        &[microsoft],
+    )]))
+    .unwrap();
+    let verified = register(&v, &TrustAnchors::none().with_metadata(by_key)).unwrap();
+    assert!(verified.trusted);
+}
+
+/// Issue 9, item 3: a certificate the trusted root issued to anyone else cannot sign a BLOB.
+#[test]
+fn only_the_named_signer_may_sign_a_blob() {
+    let signer = Signer::new("Test");
+    let blob = signer.sign(&payload(vec![]));
+    assert_eq!(
+        Metadata::from_blob(
+            &blob,
+            &BlobTrust::signed_by(&signer.roots(), "mds.example.org"),
+            GOOD_TIME
+        )
+        .unwrap_err(),
+        Error::UnexpectedSigner
+    );
+    assert_eq!(
+        Metadata::from_blob(&blob, &BlobTrust::fido(&signer.roots()), GOOD_TIME).unwrap_err(),
+        Error::UnexpectedSigner
+    );
+    // The real BLOB's leaf is the FIDO Alliance's signer, and nothing else is accepted for it.
+    let at = rfc3339("2022-02-15T00:00:00Z");
+    assert!(
+        Metadata::from_blob(real_blob().trim(), &BlobTrust::fido(&fido_mds_root()), at).is_ok()
+    );
+    assert_eq!(
+        Metadata::from_blob(
+            real_blob().trim(),
+            &BlobTrust::signed_by(&fido_mds_root(), "mds3.fidoalliance.org"),
+            at
+        )
+        .unwrap_err(),
+        Error::UnexpectedSigner
+    );
+}
+
+/// Issue 9, item 3: a CRL its root signed revokes the BLOB's signer; one signed by anybody else,
+/// or listing other serials, changes nothing.
+#[test]
+fn a_crl_from_the_blob_root_revokes_its_signer() {
+    let signer = Signer::new("Test");
+    // Same names, another key: its CRL names the right issuer but does not verify.
+    let other = Signer::new("Test");
+    let blob = signer.sign(&payload(vec![]));
+    let revoked = signer
+        .trust()
+        .with_crl_der(signer.crl(&[SIGNER_SERIAL]))
+        .unwrap();
+    assert_eq!(
+        Metadata::from_blob(&blob, &revoked, GOOD_TIME).unwrap_err(),
+        Error::CertificateRevoked
+    );
+    let others = signer
+        .trust()
+        .with_crl_der(signer.crl(&[SIGNER_SERIAL + 1]))
+        .unwrap();
+    assert!(Metadata::from_blob(&blob, &others, GOOD_TIME).is_ok());
+    let forged = signer
+        .trust()
+        .with_crl_der(other.crl(&[SIGNER_SERIAL]))
+        .unwrap();
+    assert!(Metadata::from_blob(&blob, &forged, GOOD_TIME).is_ok());
+    assert!(matches!(
+        signer.trust().with_crl_der(b"not a CRL".to_vec()),
+        Err(Error::Malformed { .. })
+    ));
 }
 
 /// The real FIDO Alliance BLOB saved in `tests/vectors/fido2-lib/mds3-blob.jwt`; see the README.

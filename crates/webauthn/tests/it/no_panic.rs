@@ -14,9 +14,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ciborium::Value as Cbor;
 use latchkey_webauthn::{
     Aaguid, AssertionRequest, AttestationFormat, AuthenticationResponse, AuthenticatorData,
-    BlobTrust, CoseAlgorithm, CredentialPublicKey, Error, Metadata, Policy, RegistrationResponse,
-    RelyingParty, StoredCredential, TrustAnchors, UnixTime, UserVerification, challenge_of,
-    decode_base64url, encode_base64url, verify_assertion, verify_registration,
+    BlobTrust, CborLeniency, CoseAlgorithm, CredentialPublicKey, Error, Metadata, Policy,
+    RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime, UserVerification,
+    challenge_of, decode_base64url, encode_base64url, verify_assertion, verify_registration,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -85,6 +85,8 @@ struct Seeds {
     blob_time: UnixTime,
     /// Its payload JSON.
     payload: Vec<u8>,
+    /// A CRL listing two serial numbers.
+    crl: Vec<u8>,
 }
 
 static SEEDS: LazyLock<Seeds> = LazyLock::new(Seeds::load);
@@ -138,6 +140,37 @@ fn auth_data_of(attestation_object: &[u8]) -> Option<Vec<u8>> {
         .and_then(|(_, v)| v.as_bytes().cloned())
 }
 
+/// A CRL from a made-up CA revoking serials 2 and 3.
+fn seed_crl() -> Vec<u8> {
+    use rcgen::{
+        CertificateParams, CertificateRevocationListParams, IsCa, Issuer, KeyIdMethod, KeyPair,
+        RevokedCertParams, SerialNumber, date_time_ymd,
+    };
+    let mut params = CertificateParams::default();
+    params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    CertificateRevocationListParams {
+        this_update: date_time_ymd(2021, 1, 1),
+        next_update: date_time_ymd(2021, 2, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: [2u64, 3]
+            .iter()
+            .map(|s| RevokedCertParams {
+                serial_number: SerialNumber::from(*s),
+                revocation_time: date_time_ymd(2021, 1, 1),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&Issuer::new(params, &key))
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
 impl Seeds {
     fn load() -> Self {
         let mut seeds = Seeds {
@@ -152,6 +185,7 @@ impl Seeds {
             blob_trust: BlobTrust::fido(&[]),
             blob_time: rfc3339("2022-01-01T00:00:00Z"),
             payload: Vec::new(),
+            crl: seed_crl(),
         };
         for vector in all_vectors() {
             let json = vector.response_json();
@@ -1000,6 +1034,16 @@ fn any_text(alphabet: &'static str) -> impl Strategy<Value = String> {
     ]
 }
 
+fn leniency() -> impl Strategy<Value = CborLeniency> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(indefinite, unsorted, long)| {
+        CborLeniency {
+            indefinite_lengths: indefinite,
+            unsorted_keys: unsorted,
+            long_heads: long,
+        }
+    })
+}
+
 fn limit() -> impl Strategy<Value = usize> {
     prop_oneof![
         0usize..2048,
@@ -1222,8 +1266,13 @@ proptest! {
     #![proptest_config(config(512))]
 
     #[test]
-    fn any_bytes_as_authenticator_data_never_panic(bytes in any_bytes(), max_id in limit()) {
+    fn any_bytes_as_authenticator_data_never_panic(
+        bytes in any_bytes(),
+        max_id in limit(),
+        leniency in leniency(),
+    ) {
         let _ = AuthenticatorData::parse(&bytes, max_id);
+        let _ = AuthenticatorData::parse_with(&bytes, max_id, leniency);
     }
 
     #[test]
@@ -1250,6 +1299,8 @@ proptest! {
     ) {
         let bytes = mutated(pick(&SEEDS.auth_data, &seed).as_slice(), &mutations);
         let _ = AuthenticatorData::parse(&bytes, max_id);
+        let _ = AuthenticatorData::parse_with(&bytes, max_id, CborLeniency::ANY_ENCODING);
+        let _ = AuthenticatorData::parse_with(&bytes, max_id, CborLeniency::STRICT);
     }
 
     #[test]
@@ -1294,6 +1345,24 @@ proptest! {
     #[test]
     fn mutated_pem_never_panics(seed in any::<Index>(), mutations in mutations()) {
         let _ = TrustAnchors::none().add_pem(&mutated_text(pick(&SEEDS.pems, &seed).as_str(), &mutations));
+    }
+
+    #[test]
+    fn any_bytes_as_crl_never_panic(bytes in any_bytes()) {
+        let _ = TrustAnchors::none().add_crl_der(bytes.clone());
+        if let Ok(trust) = SEEDS.blob_trust.clone().with_crl_der(bytes) {
+            let _ = Metadata::from_blob(&SEEDS.blob, &trust, SEEDS.blob_time);
+        }
+    }
+
+    #[test]
+    fn mutated_crls_never_panic(mutations in mutations()) {
+        let crl = mutated(&SEEDS.crl, &mutations);
+        let mut anchors = TrustAnchors::none();
+        if anchors.add_crl_der(crl.clone()).is_ok() {
+            let trust = SEEDS.blob_trust.clone().with_crl_der(crl).unwrap();
+            let _ = Metadata::from_blob(&SEEDS.blob, &trust, SEEDS.blob_time);
+        }
     }
 
     #[test]
