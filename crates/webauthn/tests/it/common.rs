@@ -82,6 +82,34 @@ fn load(path: &Path) -> Vector {
     v
 }
 
+/// A DER CRL that the CA `params`/`key` issues in 2021, revoking `serials`.
+pub fn crl(params: &rcgen::CertificateParams, key: &rcgen::KeyPair, serials: &[u64]) -> Vec<u8> {
+    use rcgen::{
+        CertificateRevocationListParams, Issuer, KeyIdMethod, RevokedCertParams, SerialNumber,
+        date_time_ymd,
+    };
+    CertificateRevocationListParams {
+        this_update: date_time_ymd(2021, 6, 1),
+        next_update: date_time_ymd(2021, 7, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: serials
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from(*serial),
+                revocation_time: date_time_ymd(2021, 6, 1),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&Issuer::new(params.clone(), key))
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
 /// An RFC 3339 UTC time as Unix seconds.
 pub fn rfc3339(s: &str) -> UnixTime {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap();
@@ -121,6 +149,17 @@ impl Vector {
             }
         }
         policy
+    }
+
+    /// The bytes of the base64url field `response.<name>`.
+    pub fn response_field(&self, name: &str) -> Vec<u8> {
+        let text = self.response["response"][name].as_str().unwrap();
+        decode_base64url("vector", text, 1 << 20).unwrap()
+    }
+
+    /// The attestation object, decoded as CBOR.
+    pub fn attestation_object(&self) -> ciborium::Value {
+        ciborium::from_reader(self.response_field("attestationObject").as_slice()).unwrap()
     }
 
     pub fn challenge(&self) -> Vec<u8> {

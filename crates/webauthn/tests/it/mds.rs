@@ -10,8 +10,7 @@ use latchkey_webauthn::{
     verify_registration,
 };
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
-    KeyIdMethod, KeyPair, RevocationReason, RevokedCertParams, SerialNumber, date_time_ymd,
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber, date_time_ymd,
 };
 use serde_json::{Value, json};
 
@@ -88,27 +87,7 @@ impl Signer {
 
     /// A CRL from this signer's root listing `serials`.
     fn crl(&self, serials: &[u64]) -> Vec<u8> {
-        let params = CertificateRevocationListParams {
-            this_update: date_time_ymd(2021, 6, 1),
-            next_update: date_time_ymd(2021, 7, 1),
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: serials
-                .iter()
-                .map(|serial| RevokedCertParams {
-                    serial_number: SerialNumber::from(*serial),
-                    revocation_time: date_time_ymd(2021, 6, 1),
-                    reason_code: Some(RevocationReason::KeyCompromise),
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
-        };
-        params
-            .signed_by(&Issuer::new(self.root_params.clone(), &self.root_key))
-            .unwrap()
-            .der()
-            .to_vec()
+        crate::common::crl(&self.root_params, &self.root_key, serials)
     }
 
     /// Trust in this signer: its root, and its leaf's name.
@@ -555,9 +534,7 @@ fn metadata_roots_only_anchor_their_own_model() {
 /// registration, whose signature covers no AAGUID.
 fn with_aaguid(v: &Vector, aaguid: &str) -> Vector {
     let mut v = v.clone();
-    let field = &mut v.response["response"]["attestationObject"];
-    let bytes = latchkey_webauthn::decode_base64url("t", field.as_str().unwrap(), 1 << 20).unwrap();
-    let mut object: ciborium::Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+    let mut object = v.attestation_object();
     for (key, value) in object.as_map_mut().unwrap() {
         if key.as_text() == Some("authData") {
             let auth_data = value.as_bytes_mut().unwrap();
@@ -566,35 +543,24 @@ fn with_aaguid(v: &Vector, aaguid: &str) -> Vector {
     }
     let mut out = Vec::new();
     ciborium::into_writer(&object, &mut out).unwrap();
-    *field = encode_base64url(&out).into();
+    v.response["response"]["attestationObject"] = encode_base64url(&out).into();
     v
 }
 
 /// The attestation certificate key identifier of `v`'s leaf: SHA-1 of its subjectPublicKey.
 fn leaf_key_identifier(v: &Vector) -> String {
-    let bytes = latchkey_webauthn::decode_base64url(
-        "t",
-        v.response["response"]["attestationObject"]
-            .as_str()
-            .unwrap(),
-        1 << 20,
-    )
-    .unwrap();
-    let object: ciborium::Value = ciborium::from_reader(bytes.as_slice()).unwrap();
-    let statement = object
-        .as_map()
-        .unwrap()
-        .iter()
-        .find(|(k, _)| k.as_text() == Some("attStmt"))
-        .unwrap();
-    let x5c = statement
-        .1
-        .as_map()
-        .unwrap()
-        .iter()
-        .find(|(k, _)| k.as_text() == Some("x5c"))
-        .unwrap();
-    let leaf = x5c.1.as_array().unwrap()[0].as_bytes().unwrap();
+    let object = v.attestation_object();
+    let field = |map: &ciborium::Value, key: &str| {
+        map.as_map()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let x5c = field(&field(&object, "attStmt"), "x5c");
+    let leaf = x5c.as_array().unwrap()[0].as_bytes().unwrap();
     let (_, cert) = x509_parser::parse_x509_certificate(leaf).unwrap();
     let key = &cert.public_key().subject_public_key.data;
     let id = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, key);

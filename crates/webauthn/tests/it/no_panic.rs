@@ -142,33 +142,9 @@ fn auth_data_of(attestation_object: &[u8]) -> Option<Vec<u8>> {
 
 /// A CRL from a made-up CA revoking serials 2 and 3.
 fn seed_crl() -> Vec<u8> {
-    use rcgen::{
-        CertificateParams, CertificateRevocationListParams, IsCa, Issuer, KeyIdMethod, KeyPair,
-        RevokedCertParams, SerialNumber, date_time_ymd,
-    };
-    let mut params = CertificateParams::default();
-    params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let key = KeyPair::generate().unwrap();
-    CertificateRevocationListParams {
-        this_update: date_time_ymd(2021, 1, 1),
-        next_update: date_time_ymd(2021, 2, 1),
-        crl_number: SerialNumber::from(1u64),
-        issuing_distribution_point: None,
-        revoked_certs: [2u64, 3]
-            .iter()
-            .map(|s| RevokedCertParams {
-                serial_number: SerialNumber::from(*s),
-                revocation_time: date_time_ymd(2021, 1, 1),
-                reason_code: None,
-                invalidity_date: None,
-            })
-            .collect(),
-        key_identifier_method: KeyIdMethod::Sha256,
-    }
-    .signed_by(&Issuer::new(params, &key))
-    .unwrap()
-    .der()
-    .to_vec()
+    let mut params = rcgen::CertificateParams::default();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    crate::common::crl(&params, &rcgen::KeyPair::generate().unwrap(), &[2, 3])
 }
 
 impl Seeds {
