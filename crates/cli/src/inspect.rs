@@ -28,6 +28,10 @@ pub enum Inspect {
         /// A PEM file of trusted attestation roots, or a FIDO MDS3 BLOB (repeatable).
         #[arg(long = "trust", value_name = "FILE")]
         trust: Vec<PathBuf>,
+        /// A DER certificate revocation list for the attestation chain or an MDS3 BLOB's chain
+        /// (repeatable); it counts once its issuer's signature verifies.
+        #[arg(long = "crl", value_name = "FILE")]
+        crls: Vec<PathBuf>,
     },
     /// An authentication (assertion) response.
     Assertion {
@@ -89,10 +93,20 @@ pub fn run(what: Inspect) -> ExitCode {
 
 fn inspect(what: Inspect) -> Result<Result<serde_json::Value, Error>, Usage> {
     match what {
-        Inspect::Registration { common, trust } => {
+        Inspect::Registration {
+            common,
+            trust,
+            crls,
+        } => {
             let input = read_input(&common.file)?;
             let now = common.now()?;
-            let anchors = load_trust(&trust, now)?;
+            let crls = crls
+                .iter()
+                .map(|file| {
+                    std::fs::read(file).map_err(|e| Usage(format!("{}: {e}", file.display())))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let anchors = load_trust(&trust, &crls, now)?;
             Ok(registration(&common, &input, &anchors, now))
         }
         Inspect::Assertion {
@@ -207,9 +221,14 @@ fn read_input(path: &PathBuf) -> Result<Vec<u8>, Usage> {
 }
 
 /// PEM files are roots; anything else is taken as an MDS3 BLOB, verified against the FIDO root
-/// and the PEM roots given beside it.
-fn load_trust(files: &[PathBuf], now: UnixTime) -> Result<TrustAnchors, Usage> {
+/// and the PEM roots given beside it. The CRLs apply to the attestation chain and BLOB chains.
+fn load_trust(files: &[PathBuf], crls: &[Vec<u8>], now: UnixTime) -> Result<TrustAnchors, Usage> {
     let mut anchors = TrustAnchors::none();
+    for crl in crls {
+        anchors
+            .add_crl_der(crl.clone())
+            .map_err(|e| Usage(format!("--crl: {e}")))?;
+    }
     let mut blobs = Vec::new();
     for file in files {
         let text =
@@ -231,14 +250,22 @@ fn load_trust(files: &[PathBuf], now: UnixTime) -> Result<TrustAnchors, Usage> {
             .add_der(root.clone())
             .map_err(|e| Usage(e.to_string()))?;
     }
-    for (file, text) in blobs {
-        let metadata = Metadata::from_blob(text.trim(), &BlobTrust::fido(blob_roots.roots()), now)
-            .map_err(|e| {
-                Usage(format!(
-                    "{}: not a PEM file nor a valid MDS3 BLOB: {e}",
-                    file.display()
-                ))
+    let blob_trust =
+        anchors
+            .crls()
+            .iter()
+            .try_fold(BlobTrust::fido(blob_roots.roots()), |trust, crl| {
+                trust
+                    .with_crl_der(crl.clone())
+                    .map_err(|e| Usage(e.to_string()))
             })?;
+    for (file, text) in blobs {
+        let metadata = Metadata::from_blob(text.trim(), &blob_trust, now).map_err(|e| {
+            Usage(format!(
+                "{}: not a PEM file nor a valid MDS3 BLOB: {e}",
+                file.display()
+            ))
+        })?;
         anchors.add_metadata(metadata);
     }
     Ok(anchors)

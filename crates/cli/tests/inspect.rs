@@ -108,6 +108,76 @@ fn a_valid_registration_prints_its_contents_and_exits_0() {
     assert_eq!(json["flags"]["up"], true);
 }
 
+/// A DER CRL from a CA that has nothing to do with the vector's chain.
+fn unrelated_crl() -> Vec<u8> {
+    use rcgen::{
+        CertificateParams, CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair,
+        RevokedCertParams, SerialNumber, date_time_ymd,
+    };
+    CertificateRevocationListParams {
+        this_update: date_time_ymd(2021, 1, 1),
+        next_update: date_time_ymd(2021, 2, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: SerialNumber::from(1u64),
+            revocation_time: date_time_ymd(2021, 1, 1),
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&Issuer::new(
+        CertificateParams::default(),
+        &KeyPair::generate().unwrap(),
+    ))
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
+#[test]
+fn crls_are_read_from_files_and_must_be_crls() {
+    let v = vector("webauthn-rs/apple-es256-touchid.json");
+    let file = response_file(&v, "apple-crl");
+    let root = vectors().join("roots/apple-webauthn-root.pem");
+    let crl = std::env::temp_dir().join(format!("latchkey-inspect-{}.crl", std::process::id()));
+    let run = |crl_bytes: &[u8]| {
+        std::fs::write(&crl, crl_bytes).unwrap();
+        latchkey(
+            &[
+                "inspect",
+                "registration",
+                "--rp-id",
+                v["rp_id"].as_str().unwrap(),
+                "--origin",
+                v["origins"][0].as_str().unwrap(),
+                "--trust",
+                root.to_str().unwrap(),
+                "--crl",
+                crl.to_str().unwrap(),
+                "--at",
+                v["time"].as_str().unwrap(),
+                file.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    // A CRL of another CA says nothing about this chain.
+    let out = run(&unrelated_crl());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout_json(&out)["trusted"], true);
+    let out = run(b"not a CRL");
+    std::fs::remove_file(&crl).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--crl: malformed CRL"));
+}
+
 #[test]
 fn stdin_works_and_the_challenge_is_optional() {
     let v = vector("webauthn-rs/none-es256-macos-passkey.json");
