@@ -36,9 +36,10 @@ impl TrustAnchors {
         Ok(())
     }
 
-    /// Adds metadata (such as the FIDO MDS3 BLOB). A registration from a model the metadata
-    /// reports compromised is refused, and the roots it lists for a model are anchors for that
-    /// model's chains only. When several metadata describe one model, the first added wins.
+    /// Adds metadata (such as the FIDO MDS3 BLOB). A registration from a model or attestation
+    /// key that any metadata reports compromised is refused, and the roots listed for a model are
+    /// anchors for statements tied to that model only (see "Trust" in the crate README). When
+    /// several metadata describe one model, the first added decides its roots.
     pub fn add_metadata(&mut self, metadata: impl Into<Arc<Metadata>>) {
         self.metadata.push(metadata.into());
     }
@@ -80,9 +81,17 @@ impl TrustAnchors {
         aaguid: &Aaguid,
         leaf: Option<&x509::Certificate<'_>>,
     ) -> Result<Cow<'_, [Vec<u8>]>> {
-        let by_aaguid = (!aaguid.is_zero())
-            .then(|| self.metadata.iter().find_map(|m| m.by_aaguid(aaguid)))
-            .flatten();
+        if self.metadata.is_empty() {
+            return Ok(Cow::Borrowed(&self.roots));
+        }
+        let by_aaguid: Vec<&MetadataEntry> = if aaguid.is_zero() {
+            Vec::new()
+        } else {
+            self.metadata
+                .iter()
+                .filter_map(|m| m.by_aaguid(aaguid))
+                .collect()
+        };
         let key_id = leaf.map(x509::key_identifier);
         let by_key: Vec<&MetadataEntry> = key_id
             .map(|id| {
@@ -92,13 +101,17 @@ impl TrustAnchors {
                     .collect()
             })
             .unwrap_or_default();
+        // Every metadata is asked: one that knows of a compromise outweighs any that does not.
         for entry in by_aaguid.iter().chain(&by_key) {
             if let Some(status) = entry.compromised_status() {
                 return Err(Error::Revoked(status.to_string()));
             }
         }
-        let tied_by_aaguid = by_aaguid.filter(|_| leaf.is_some_and(|l| names_aaguid(l, aaguid)));
-        // The first metadata added that knows the leaf's key wins, as for AAGUIDs.
+        // For roots, the first metadata added that describes the model wins.
+        let tied_by_aaguid = by_aaguid
+            .first()
+            .copied()
+            .filter(|_| leaf.is_some_and(|l| names_aaguid(l, aaguid)));
         let tied = tied_by_aaguid.or_else(|| by_key.first().copied());
         let Some(entry) = tied else {
             return Ok(Cow::Borrowed(&self.roots));

@@ -634,6 +634,29 @@ fn a_compromised_attestation_key_is_refused_whatever_aaguid_is_named() {
     );
 }
 
+/// Issue 9, item 1: a compromise that any metadata knows of refuses, whichever was added first.
+#[test]
+fn a_compromise_in_later_metadata_outweighs_an_earlier_certification() {
+    let v = vector("webauthn-rs/packed-full-es256-yubikey5-aaguid-ext.json");
+    let yubico = root_der("roots/yubico-u2f-root.pem");
+    let certifies = unsigned(&payload(vec![certified(
+        json!({ "aaguid": YUBIKEY5_NFC }),
+        &[yubico],
+    )]));
+    let revokes = unsigned(&payload(vec![entry(
+        json!({ "aaguid": YUBIKEY5_NFC }),
+        &[("FIDO_CERTIFIED", "2020-01-01"), ("REVOKED", "2021-01-01")],
+        &[],
+    )]));
+    let trust = TrustAnchors::none()
+        .with_metadata(certifies.unwrap())
+        .with_metadata(revokes.unwrap());
+    assert_eq!(
+        register(&v, &trust).unwrap_err(),
+        Error::Revoked("REVOKED".into())
+    );
+}
+
 /// Issue 9, item 1: a model's roots anchor only statements tied to that model. Windows Hello's
 /// TPM AIK certificates carry no AAGUID extension, so naming Windows Hello's AAGUID does not
 /// select its roots; listing the AIK's key identifier does.
