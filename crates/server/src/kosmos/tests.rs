@@ -694,8 +694,9 @@ impl Authenticator {
         object.extend_from_slice(b"attStmt");
         object.extend_from_slice(&[0xa0, 0x68]);
         object.extend_from_slice(b"authData");
-        object.push(0x59);
-        object.extend_from_slice(&(auth_data.len() as u16).to_be_bytes());
+        // A byte string's length in its shortest head, as canonical CBOR requires.
+        let len = u8::try_from(auth_data.len()).unwrap();
+        object.extend_from_slice(&[0x58, len]);
         object.extend_from_slice(&auth_data);
         let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
         json!({
