@@ -333,6 +333,9 @@ impl<S: Store> Engine<S> {
             CounterRule::Reject => CounterPolicy::Reject,
             CounterRule::AuditOnly => CounterPolicy::Report,
         };
+        // The verification refuses a BE flag that differs from the stored credential's. A tenant
+        // that accepts the change shows it the flag the authenticator asserts instead, and the
+        // difference goes into the audit event below.
         let backup_eligible = match tenant.config.backup_eligibility {
             BackupEligibilityRule::Reject => credential.backup_eligible,
             BackupEligibilityRule::AuditOnly => {
