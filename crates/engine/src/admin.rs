@@ -395,3 +395,26 @@ fn validate_settings(field: &'static str, settings: &AuthenticatorSettings) -> R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discoverable_logins_live_between_a_millisecond_and_a_day() {
+        let mut config = TenantConfig::new(
+            "example.test",
+            "Example",
+            vec!["https://example.test".into()],
+        );
+        for (timeout, valid) in [
+            (0, false),
+            (1, true),
+            (MAX_DISCOVERABLE_TIMEOUT_MS, true),
+            (MAX_DISCOVERABLE_TIMEOUT_MS + 1, false),
+        ] {
+            config.discoverable_timeout_ms = timeout;
+            assert_eq!(validate_config(&config).is_ok(), valid, "{timeout}");
+        }
+    }
+}
