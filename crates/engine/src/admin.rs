@@ -11,8 +11,8 @@ use crate::ceremonies::{Engine, load_tenant, storable_text};
 use crate::credentials::{CredentialRecord, all_credentials};
 use crate::keys::RsaKeySize;
 use crate::model::{
-    ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, SigningKey, Tenant, TenantConfig,
-    TenantId, Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey,
+    Tenant, TenantConfig, TenantId, Transaction, User, UserId,
 };
 use crate::secrets::{ApiKeySecret, hash_api_key};
 use crate::tokens;
@@ -376,6 +376,12 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
     for (field, settings) in [("timeout", &config.passkey), ("mfa.timeout", &config.mfa)] {
         validate_settings(field, settings)?;
     }
+    if !(1..=MAX_DISCOVERABLE_TIMEOUT_MS).contains(&config.discoverable_timeout_ms) {
+        return Err(Error::Invalid {
+            field: "discoverable_login.timeout",
+            reason: format!("must be 1 to {MAX_DISCOVERABLE_TIMEOUT_MS} milliseconds"),
+        });
+    }
     RsaKeySize::try_from(config.rsa_bits)?;
     Ok(())
 }
@@ -388,4 +394,27 @@ fn validate_settings(field: &'static str, settings: &AuthenticatorSettings) -> R
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discoverable_logins_live_between_a_millisecond_and_a_day() {
+        let mut config = TenantConfig::new(
+            "example.test",
+            "Example",
+            vec!["https://example.test".into()],
+        );
+        for (timeout, valid) in [
+            (0, false),
+            (1, true),
+            (MAX_DISCOVERABLE_TIMEOUT_MS, true),
+            (MAX_DISCOVERABLE_TIMEOUT_MS + 1, false),
+        ] {
+            config.discoverable_timeout_ms = timeout;
+            assert_eq!(validate_config(&config).is_ok(), valid, "{timeout}");
+        }
+    }
 }

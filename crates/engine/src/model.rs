@@ -34,6 +34,12 @@ pub struct TenantConfig {
     pub audit: AuditConfig,
     /// What a non-increasing signature counter does.
     pub counter: CounterRule,
+    /// What a login whose backup-eligible flag differs from the registered one does.
+    #[serde(default)]
+    pub backup_eligibility: BackupEligibilityRule,
+    /// How long a discoverable login may wait for its answer, in milliseconds.
+    #[serde(default = "default_discoverable_timeout_ms")]
+    pub discoverable_timeout_ms: u32,
     /// Algorithm of newly created token-signing keys.
     pub signing_algorithm: SigningAlgorithm,
     /// Modulus size of newly created RS256 keys: 2048, 3072 or 4096.
@@ -58,12 +64,17 @@ fn default_rsa_bits() -> u32 {
     2048
 }
 
+fn default_discoverable_timeout_ms() -> u32 {
+    DEFAULT_DISCOVERABLE_TIMEOUT_MS
+}
+
 impl TenantConfig {
     /// A configuration with the original server's defaults: passkeys require user verification
     /// and a resident key and ask for direct attestation; MFA prefers user verification, wants
     /// a roaming authenticator and no resident key; both time out after five minutes. CORS
     /// allows the web origins among `origins`; every audit event is stored; a counter that does
-    /// not increase refuses the login; tokens are signed with RS256 over a 2048-bit key.
+    /// not increase refuses the login, a changed backup-eligible flag is accepted and audited;
+    /// discoverable logins wait an hour; tokens are signed with RS256 over a 2048-bit key.
     pub fn new(rp_id: &str, rp_name: &str, origins: Vec<String>) -> Self {
         let passkey = AuthenticatorSettings {
             timeout_ms: DEFAULT_TIMEOUT_MS,
@@ -95,6 +106,8 @@ impl TenantConfig {
                 console: false,
             },
             counter: CounterRule::Reject,
+            backup_eligibility: BackupEligibilityRule::AuditOnly,
+            discoverable_timeout_ms: DEFAULT_DISCOVERABLE_TIMEOUT_MS,
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: default_rsa_bits(),
             community_of: None,
@@ -104,6 +117,15 @@ impl TenantConfig {
 
 /// Ceremony timeout of a new tenant, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+
+/// Lifetime of a discoverable login of a new tenant, in milliseconds. Passkey autofill
+/// (conditional mediation) starts the login when the page loads and the user may pick a passkey
+/// much later; the original server never expires such logins. An hour covers a login page left
+/// open, while a ceremony anyone may start without a key still disappears soon.
+pub const DEFAULT_DISCOVERABLE_TIMEOUT_MS: u32 = 3_600_000;
+
+/// Longest lifetime a tenant may give discoverable logins: a day, in milliseconds.
+pub const MAX_DISCOVERABLE_TIMEOUT_MS: u32 = 86_400_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelyingPartyConfig {
@@ -188,6 +210,19 @@ pub enum CounterRule {
     /// Refuse the login and audit it.
     Reject,
     /// Accept the login and audit it.
+    AuditOnly,
+}
+
+/// What a login does whose backup-eligible (BE) flag differs from the one registered. WebAuthn
+/// says the flag never changes, yet some authenticators change it (a platform that starts
+/// syncing its passkeys); the original server accepts such logins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupEligibilityRule {
+    /// Refuse the login and audit it.
+    Reject,
+    /// Accept the login and audit it.
+    #[default]
     AuditOnly,
 }
 

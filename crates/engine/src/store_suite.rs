@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use crate::model::{
     ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuditQuery,
-    AuthenticatorSettings, Ceremony, Community, CommunityOf, CorsConfig, CounterRule, Credential,
-    License, LicenseScope, Link, Operation, RelyingPartyConfig, ResidentKey, ServiceSecret,
-    SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, Transaction, User, UserId,
-    UserVerification, VendorMetadata,
+    AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CommunityOf, CorsConfig,
+    CounterRule, Credential, License, LicenseScope, Link, Operation, RelyingPartyConfig,
+    ResidentKey, ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
+    Transaction, User, UserId, UserVerification, VendorMetadata,
 };
 use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
@@ -1755,6 +1755,8 @@ pub fn tenant_record() -> Tenant {
                 console: false,
             },
             counter: CounterRule::AuditOnly,
+            backup_eligibility: BackupEligibilityRule::Reject,
+            discoverable_timeout_ms: 3_600_000,
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: 2048,
             community_of: None,

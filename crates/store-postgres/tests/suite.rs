@@ -15,9 +15,9 @@
 use std::time::Duration;
 
 use latchkey_engine::model::{
-    AttestationPreference, AuditConfig, AuthenticatorSettings, Ceremony, CorsConfig, CounterRule,
-    Operation, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig, TenantId,
-    Transaction, User, UserId, UserVerification,
+    AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule, Ceremony,
+    CorsConfig, CounterRule, Operation, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant,
+    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
 use latchkey_store_postgres::PostgresStore;
@@ -324,6 +324,8 @@ async fn tenant(store: &PostgresStore) -> TenantId {
                 console: false,
             },
             counter: CounterRule::Reject,
+            backup_eligibility: BackupEligibilityRule::Reject,
+            discoverable_timeout_ms: 3_600_000,
             signing_algorithm: SigningAlgorithm::ES256,
             rsa_bits: 2048,
             community_of: None,

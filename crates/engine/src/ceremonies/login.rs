@@ -2,10 +2,11 @@
 //! login, and the confirmation of a transaction share one finish.
 
 use latchkey_webauthn::{
-    AssertionRequest, AuthenticationResponse, CounterPolicy, CounterStatus, CredentialPublicKey,
-    Policy, RelyingParty, StoredCredential, challenge_of, verify_assertion,
+    AssertionRequest, AuthenticationResponse, AuthenticatorData, CounterPolicy, CounterStatus,
+    CredentialPublicKey, MAX_CREDENTIAL_ID_LEN, Policy, RelyingParty, StoredCredential,
+    challenge_of, verify_assertion,
 };
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
@@ -14,14 +15,17 @@ use super::{
 };
 use crate::credentials::all_credentials;
 use crate::model::{
-    AuthenticatorSettings, Ceremony, CounterRule, Credential, Operation, Tenant, TenantId, User,
-    UserId, UserVerification,
+    AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Operation,
+    Tenant, TenantId, User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Recorded on a login accepted despite a signature counter that did not increase.
 const POSSIBLE_CLONE: &str = "signature counter did not increase: the credential may be cloned";
+/// Recorded on a login accepted although its backup-eligible flag differs from the registered
+/// one, which is kept.
+const BACKUP_ELIGIBILITY_CHANGED: &str = "backup eligibility changed since registration";
 
 /// What the authenticator is asked to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,6 +184,13 @@ impl<S: Store> Engine<S> {
         now: OffsetDateTime,
     ) -> Result<LoginOptions> {
         let settings = kind.settings(tenant);
+        // A discoverable login may serve passkey autofill, which waits for the user far longer
+        // than a ceremony the user started; the options still announce the tenant's timeout.
+        let expires_at = if user.is_none() {
+            now + Duration::milliseconds(i64::from(tenant.config.discoverable_timeout_ms))
+        } else {
+            expiry(now, settings)
+        };
         tx.insert_ceremony(&Ceremony {
             id: Uuid::new_v4(),
             tenant: tenant.id,
@@ -189,7 +200,7 @@ impl<S: Store> Engine<S> {
             user_verification: settings.user_verification,
             allowed_credentials: allow_credentials.clone(),
             transaction,
-            expires_at: expiry(now, settings),
+            expires_at,
         })
         .await?;
         Ok(LoginOptions {
@@ -285,11 +296,24 @@ impl<S: Store> Engine<S> {
             }
             Assertion::Login | Assertion::MfaLogin => None,
         };
+        // A discoverable login learns its user from the user handle, before the credential,
+        // as the original server does: without a handle naming a user there is no one to log in.
+        let claimed = match ceremony.user {
+            Some(_) => None,
+            None => {
+                let handle = response
+                    .user_handle
+                    .as_deref()
+                    .ok_or(Error::NotFound("user"))?;
+                Some(user_by_handle(&mut tx, tenant.id, handle).await?)
+            }
+        };
         // A credential the ceremony does not accept does not exist for it.
         let credential = tx
             .credential(tenant.id, &response.raw_id)
             .await?
             .filter(|credential| kind.accepts(credential))
+            .filter(|credential| claimed.is_none_or(|user| user == credential.user))
             .ok_or(Error::NotFound("credential"))?;
         let user = tx
             .user(tenant.id, credential.user)
@@ -309,6 +333,15 @@ impl<S: Store> Engine<S> {
             CounterRule::Reject => CounterPolicy::Reject,
             CounterRule::AuditOnly => CounterPolicy::Report,
         };
+        // The verification refuses a BE flag that differs from the stored credential's. A tenant
+        // that accepts the change shows it the flag the authenticator asserts instead, and the
+        // difference goes into the audit event below.
+        let backup_eligible = match tenant.config.backup_eligibility {
+            BackupEligibilityRule::Reject => credential.backup_eligible,
+            BackupEligibilityRule::AuditOnly => {
+                asserted_backup_eligibility(&response).unwrap_or(credential.backup_eligible)
+            }
+        };
         let public_key = self.credential_key(&credential)?;
         let handle = user_handle(&user, response.user_handle.as_deref());
         let verified = verify_assertion(
@@ -324,7 +357,7 @@ impl<S: Store> Engine<S> {
                 id: &credential.id,
                 public_key: &public_key,
                 sign_count: credential.sign_count,
-                backup_eligible: credential.backup_eligible,
+                backup_eligible,
                 user_handle: handle,
             },
         )?;
@@ -346,8 +379,14 @@ impl<S: Store> Engine<S> {
             now,
         );
         let token = sign_token(&signer, &claims)?;
-        let note =
-            (verified.counter == CounterStatus::PossibleClone).then(|| POSSIBLE_CLONE.to_owned());
+        let notes: Vec<&str> = [
+            (verified.counter == CounterStatus::PossibleClone).then_some(POSSIBLE_CLONE),
+            (backup_eligible != credential.backup_eligible).then_some(BACKUP_ELIGIBILITY_CHANGED),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let note = (!notes.is_empty()).then(|| notes.join("; "));
         let mut event = audit_event(
             tenant.id,
             succeeded,
@@ -391,6 +430,31 @@ fn user_handle<'a>(user: &'a User, returned: Option<&'a [u8]>) -> &'a [u8] {
         return returned;
     }
     user.external_id.as_bytes()
+}
+
+/// The backup-eligible flag the response's authenticator data asserts; `None` when it cannot be
+/// read, which the verification then refuses with its own reason. The flag is signed with the
+/// rest of the data, so it counts only once the assertion verifies.
+fn asserted_backup_eligibility(response: &AuthenticationResponse) -> Option<bool> {
+    AuthenticatorData::parse(&response.authenticator_data, MAX_CREDENTIAL_ID_LEN)
+        .ok()
+        .map(|data| data.flags.backup_eligible())
+}
+
+/// The user a returned user handle names: the UTF-8 bytes of a user id, or the binary form of a
+/// UUID user id (see [`user_handle`]).
+async fn user_by_handle<T: ReadTx>(tx: &mut T, tenant: TenantId, handle: &[u8]) -> Result<UserId> {
+    if let Ok(external_id) = std::str::from_utf8(handle)
+        && let Some(user) = tx.user_by_external_id(tenant, external_id).await?
+    {
+        return Ok(user.id);
+    }
+    let uuid = Uuid::from_slice(handle).map_err(|_| Error::NotFound("user"))?;
+    Ok(
+        user_by_external_id(tx, tenant, &uuid.hyphenated().to_string())
+            .await?
+            .id,
+    )
 }
 
 pub(super) async fn user_by_external_id<T: ReadTx>(

@@ -206,8 +206,10 @@ impl<S: Store> Engine<S> {
 
     /// Verifies the authenticator's response to a started registration, stores the credential
     /// and signs a token for it. Either finish (passkey or MFA) accepts either kind of
-    /// registration ceremony, as the original does; the ceremony decides whether the credential
-    /// is an MFA one, `kind` only which audit events are recorded.
+    /// registration ceremony, as the original does. Unlike the original, the ceremony decides
+    /// whether the credential is an MFA one, `kind` only which audit events are recorded: the
+    /// start needs the tenant's API key, the passkey finish does not, so a public finish cannot
+    /// turn a second factor into a passkey.
     pub async fn finish_registration(
         &self,
         tenant: TenantId,

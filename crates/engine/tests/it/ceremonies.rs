@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use latchkey_engine::ceremonies::{CeremonyKind, Engine, LoginOutcome, NewUser, RequestMeta};
 use latchkey_engine::model::{
-    AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings, CorsConfig,
-    CounterRule, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig, TenantId,
-    UserVerification,
+    AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings,
+    BackupEligibilityRule, CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey,
+    SigningAlgorithm, Tenant, TenantConfig, TenantId, UserVerification,
 };
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{Claims, jwks, verify_token};
@@ -65,6 +65,8 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
                 console: false,
             },
             counter,
+            backup_eligibility: BackupEligibilityRule::AuditOnly,
+            discoverable_timeout_ms: 3_600_000,
             signing_algorithm,
             rsa_bits: 2048,
             community_of: None,
@@ -321,7 +323,7 @@ async fn an_expired_ceremony_is_refused_and_audited() {
 
     fx.register(&authenticator).await;
     let response = fx.login_response(&mut authenticator).await;
-    fx.offset.fetch_add(61, Ordering::SeqCst);
+    fx.offset.fetch_add(3601, Ordering::SeqCst);
     let expired = fx.finish_login(&response).await;
     assert!(
         matches!(expired, Err(Error::CeremonyExpired)),
@@ -333,6 +335,117 @@ async fn an_expired_ceremony_is_refused_and_audited() {
     assert_eq!(events[0].kind, "webauthn_authentication_final_failed");
     assert_eq!(events[0].error.as_deref(), Some("ceremony expired"));
     assert_eq!(events[0].source_ip, "192.0.2.1");
+}
+
+#[tokio::test]
+async fn a_discoverable_login_waits_for_its_own_lifetime() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+
+    // Passkey autofill: the page starts the login, the user picks a passkey long after the
+    // tenant's one-minute timeout, and well within the hour of a discoverable login.
+    let response = fx.login_response(&mut authenticator).await;
+    fx.offset.fetch_add(3599, Ordering::SeqCst);
+    fx.finish_login(&response).await.unwrap();
+
+    // A login for a named user keeps the tenant's timeout.
+    let options = fx
+        .engine
+        .start_login(fx.tenant, Some(USER), &meta())
+        .await
+        .unwrap();
+    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    fx.offset.fetch_add(61, Ordering::SeqCst);
+    let expired = fx.finish_login(&response).await;
+    assert!(
+        matches!(expired, Err(Error::CeremonyExpired)),
+        "{expired:?}"
+    );
+
+    // The lifetime is bounded: an abandoned discoverable login expires and is cleaned up.
+    let response = fx.login_response(&mut authenticator).await;
+    fx.offset.fetch_add(3601, Ordering::SeqCst);
+    // It goes with the refused named-user login, whose failed finish kept it.
+    let removed = fx.engine.delete_expired_ceremonies().await.unwrap();
+    assert_eq!(removed, 2);
+    let gone = fx.finish_login(&response).await;
+    assert!(matches!(gone, Err(Error::CeremonyNotFound)), "{gone:?}");
+}
+
+#[tokio::test]
+async fn a_discoverable_login_needs_a_user_handle_naming_the_owner() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    for handle in [&b""[..], b"somebody-else"] {
+        let options = fx
+            .engine
+            .start_login(fx.tenant, None, &meta())
+            .await
+            .unwrap();
+        let mut response: serde_json::Value = serde_json::from_slice(&authenticator.assert(
+            RP_ID,
+            ORIGIN,
+            &options.challenge,
+            handle,
+        ))
+        .unwrap();
+        if handle.is_empty() {
+            response["response"]["userHandle"] = serde_json::Value::Null;
+        }
+        let refused = fx
+            .finish_login(&serde_json::to_vec(&response).unwrap())
+            .await;
+        assert!(
+            matches!(refused, Err(Error::NotFound("user"))),
+            "{refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_changed_backup_eligibility_is_audited_or_refused_as_the_tenant_says() {
+    let fx = fixture(CounterRule::Reject).await;
+    let mut authenticator = SoftAuthenticator::new();
+    fx.register(&authenticator).await;
+    const BE: u8 = 0x08;
+    authenticator.flags |= BE;
+    let response = fx.login_response(&mut authenticator).await;
+    fx.finish_login(&response).await.unwrap();
+    let events = fx.audit_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].error.as_deref(),
+        Some("backup eligibility changed since registration")
+    );
+    // The registered flag is kept, so every such login is audited.
+    let mut tx = fx.engine.store().read().await.unwrap();
+    let stored = tx
+        .credential(fx.tenant, &authenticator.credential_id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(tx);
+    assert!(!stored.backup_eligible);
+
+    let mut tenant = fx.engine.tenant(fx.tenant).await.unwrap();
+    tenant.config.backup_eligibility = BackupEligibilityRule::Reject;
+    fx.engine
+        .replace_tenant_config(fx.tenant, tenant.config)
+        .await
+        .unwrap();
+    let response = fx.login_response(&mut authenticator).await;
+    let refused = fx.finish_login(&response).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Verification(latchkey_webauthn::Error::BackupFlags(
+                _
+            )))
+        ),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
 //! The tenant configuration as the admin API reads and writes it: the original server's shape
-//! (`cors`, `webauthn`, `mfa`) plus latchkey's optional blocks (`signing`, `counter`, `audit`).
+//! (`cors`, `webauthn`, `mfa`) plus latchkey's optional blocks (`signing`, `counter`,
+//! `backup_eligibility`, `discoverable_login`, `audit`).
 
 use latchkey_engine::model::{
-    Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, CorsConfig, CounterRule,
-    RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig, UserVerification,
+    Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule,
+    CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant,
+    TenantConfig, UserVerification,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,8 @@ pub(super) struct ConfigRequest {
     mfa: Option<MfaRequest>,
     signing: Option<SigningBody>,
     counter: Option<CounterRule>,
+    backup_eligibility: Option<BackupEligibilityRule>,
+    discoverable_login: Option<DiscoverableLoginBody>,
     audit: Option<AuditRequest>,
 }
 
@@ -61,6 +65,12 @@ struct SigningBody {
     rsa_bits: Option<u32>,
 }
 
+/// How long a discoverable login waits, in milliseconds like the other timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct DiscoverableLoginBody {
+    timeout: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct AuditRequest {
     store: Option<bool>,
@@ -77,6 +87,8 @@ pub(super) struct CheckedConfig {
     config: TenantConfig,
     signing: Option<SigningBody>,
     counter: Option<CounterRule>,
+    backup_eligibility: Option<BackupEligibilityRule>,
+    discoverable_login: Option<DiscoverableLoginBody>,
     audit: Option<AuditRequest>,
 }
 
@@ -92,6 +104,8 @@ impl ConfigRequest {
             mfa,
             signing,
             counter,
+            backup_eligibility,
+            discoverable_login,
             audit,
         } = self;
         let relying_party = webauthn.relying_party;
@@ -143,6 +157,8 @@ impl ConfigRequest {
             config,
             signing,
             counter,
+            backup_eligibility,
+            discoverable_login,
             audit,
         })
     }
@@ -157,11 +173,15 @@ impl CheckedConfig {
             mut config,
             signing,
             counter,
+            backup_eligibility,
+            discoverable_login,
             audit,
         } = self;
         if let Some(current) = current {
             config.audit = current.audit.clone();
             config.counter = current.counter;
+            config.backup_eligibility = current.backup_eligibility;
+            config.discoverable_timeout_ms = current.discoverable_timeout_ms;
             config.signing_algorithm = current.signing_algorithm;
             config.rsa_bits = current.rsa_bits;
         }
@@ -170,6 +190,10 @@ impl CheckedConfig {
             config.rsa_bits = signing.rsa_bits.unwrap_or(config.rsa_bits);
         }
         config.counter = counter.unwrap_or(config.counter);
+        config.backup_eligibility = backup_eligibility.unwrap_or(config.backup_eligibility);
+        if let Some(discoverable_login) = discoverable_login {
+            config.discoverable_timeout_ms = discoverable_login.timeout;
+        }
         if let Some(audit) = audit {
             config.audit = AuditConfig {
                 store: audit.store.unwrap_or(config.audit.store),
@@ -222,6 +246,8 @@ struct ConfigResponse {
     mfa: SettingsResponse,
     signing: SigningBody,
     counter: CounterRule,
+    backup_eligibility: BackupEligibilityRule,
+    discoverable_login: DiscoverableLoginBody,
     audit: AuditResponse,
 }
 
@@ -293,6 +319,10 @@ impl From<TenantConfig> for ConfigResponse {
             mfa: SettingsResponse::from(config.mfa),
             signing,
             counter: config.counter,
+            backup_eligibility: config.backup_eligibility,
+            discoverable_login: DiscoverableLoginBody {
+                timeout: config.discoverable_timeout_ms,
+            },
             audit: AuditResponse {
                 store: config.audit.store,
                 console: config.audit.console,
@@ -387,6 +417,8 @@ mod tests {
                     },
                     "signing": {"algorithm": "RS256", "rsa_bits": 2048},
                     "counter": "reject",
+                    "backup_eligibility": "audit_only",
+                    "discoverable_login": {"timeout": 3600000},
                     "audit": {"store": true, "console": false}
                 }
             })
@@ -419,6 +451,8 @@ mod tests {
             },
             "signing": {"algorithm": "ES256"},
             "counter": "audit_only",
+            "backup_eligibility": "reject",
+            "discoverable_login": {"timeout": 600000},
             "audit": {"store": false, "console": true}
         });
         let parsed = built(config.clone(), None).unwrap();
@@ -433,6 +467,8 @@ mod tests {
     fn replacing_keeps_latchkey_settings_the_body_leaves_out() {
         let mut current = built(minimal(), None).unwrap();
         current.counter = CounterRule::AuditOnly;
+        current.backup_eligibility = BackupEligibilityRule::Reject;
+        current.discoverable_timeout_ms = 1000;
         current.signing_algorithm = SigningAlgorithm::EdDSA;
         current.audit.console = true;
 
@@ -440,6 +476,8 @@ mod tests {
         body["audit"] = json!({"store": false});
         let replaced = built(body, Some(&current)).unwrap();
         assert_eq!(replaced.counter, CounterRule::AuditOnly);
+        assert_eq!(replaced.backup_eligibility, BackupEligibilityRule::Reject);
+        assert_eq!(replaced.discoverable_timeout_ms, 1000);
         assert_eq!(replaced.signing_algorithm, SigningAlgorithm::EdDSA);
         assert_eq!(
             replaced.audit,

@@ -36,6 +36,17 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
     }
 }
 
+/// The answer to a failed call about the secret (API or signing key) the client named `id`:
+/// a missing one is named as the original names it.
+pub(super) fn secret_answer(error: Error, id: &str, action: &'static str) -> ApiError {
+    match error {
+        Error::NotFound("api key" | "signing key") => {
+            ApiError::not_found(format!("secret with ID '{id}' not found"))
+        }
+        error => answer(error, action),
+    }
+}
+
 /// The store is not answering (readiness probe).
 pub(super) fn unavailable() -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
@@ -44,6 +55,17 @@ pub(super) fn unavailable() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_secrets_are_named_by_their_id() {
+        for what in ["api key", "signing key"] {
+            let missing = secret_answer(Error::NotFound(what), "0e1d", "unable to remove");
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            assert_eq!(missing.title, "secret with ID '0e1d' not found");
+        }
+        let tenant = secret_answer(Error::NotFound("tenant"), "0e1d", "unable to remove");
+        assert_eq!(tenant.title, "tenant not found");
+    }
 
     #[test]
     fn engine_errors_map_to_statuses() {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AdminState;
-use super::error::answer;
+use super::error::{answer, secret_answer};
 use super::path::{ItemPath, TenantPath};
 use super::tenants::{NewApiKeyResponse, parse, refusal};
 use crate::http::error::ApiError;
@@ -102,7 +102,7 @@ pub(super) async fn delete_api_key<S: Store>(
         .engine
         .delete_api_key(path.tenant, id)
         .await
-        .map_err(|error| answer(error, REMOVE))?;
+        .map_err(|error| secret_answer(error, &path.item, REMOVE))?;
     tracing::info!(tenant = %path.tenant.0, key = %id, "api key deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -145,7 +145,7 @@ pub(super) async fn delete_signing_key<S: Store>(
         .engine
         .delete_signing_key(path.tenant, id)
         .await
-        .map_err(|error| answer(error, REMOVE))?;
+        .map_err(|error| secret_answer(error, &path.item, REMOVE))?;
     tracing::info!(tenant = %path.tenant.0, kid = %id, "signing key deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -323,7 +323,10 @@ async fn api_keys_show_their_secret_once() {
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let again = call(&app, Method::DELETE, &format!("{path}/{id}"), None).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
-    assert_eq!(again.body["title"], "api key not found");
+    assert_eq!(
+        again.body["title"],
+        format!("secret with ID '{id}' not found")
+    );
 }
 
 #[tokio::test]

@@ -110,11 +110,12 @@ fn verification(endpoint: Endpoint<'_>, failure: &latchkey_webauthn::Error) -> A
         && matches!(failure, latchkey_webauthn::Error::UserNotVerified)
     {
         // The original's Safari workaround: a distinct status so a front end can tell a
-        // missing PIN apart from other failures.
+        // missing PIN apart from other failures. The title joins its WebAuthn library's error
+        // details and developer info, and that info ends in a newline (Go's `Sprintln`).
         return ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "failed to validate attestation: Error validating ceremony: \
-             User verification required but flag not set by authenticator",
+            "failed to validate attestation: Error validating the authenticator response: \
+             User verification required but flag not set by authenticator\n",
         )
         .with_details(failure.to_string());
     }
@@ -226,9 +227,13 @@ mod tests {
             status_and_title(
                 Endpoint::RegistrationFinal,
                 Error::Verification(Check::UserNotVerified)
+            ),
+            (
+                422,
+                "failed to validate attestation: Error validating the authenticator response: \
+                 User verification required but flag not set by authenticator\n"
+                    .to_owned()
             )
-            .0,
-            422
         );
         assert_eq!(
             status_and_title(

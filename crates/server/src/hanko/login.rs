@@ -11,11 +11,12 @@ use latchkey_engine::ceremonies::Engine;
 use serde::Deserialize;
 
 use super::Token;
+use super::credential_json::CredentialJson;
 use super::error::{Endpoint, api_error};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
 use crate::http::ApiError;
-use crate::http::json::{RawJson, ValidJson, null_as_empty};
+use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
@@ -79,7 +80,7 @@ pub async fn finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    RawJson(body): RawJson,
+    CredentialJson(body): CredentialJson,
 ) -> Result<Json<Token>, ApiError> {
     let outcome = engine
         .finish_login(tenant.id(), &body, &meta)
@@ -111,7 +112,7 @@ pub async fn mfa_finalize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    RawJson(body): RawJson,
+    CredentialJson(body): CredentialJson,
 ) -> Result<Json<Token>, ApiError> {
     let outcome = engine
         .finish_mfa_login(tenant.id(), &body, &meta)

@@ -7,6 +7,7 @@
 
 mod audit;
 mod cors;
+mod credential_json;
 mod credentials;
 mod error;
 mod jwks;

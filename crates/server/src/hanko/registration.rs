@@ -10,11 +10,12 @@ use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser, RequestMeta};
 use serde::Deserialize;
 
 use super::Token;
+use super::credential_json::CredentialJson;
 use super::error::{Endpoint, api_error};
 use super::options::CreationOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
 use crate::http::ApiError;
-use crate::http::json::{RawJson, ValidJson, null_as_empty};
+use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
@@ -80,7 +81,7 @@ pub async fn finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    RawJson(body): RawJson,
+    CredentialJson(body): CredentialJson,
 ) -> Result<Json<Token>, ApiError> {
     finish(&engine, &tenant, &body, CeremonyKind::Passkey, &meta).await
 }
@@ -102,7 +103,7 @@ pub async fn mfa_finalize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    RawJson(body): RawJson,
+    CredentialJson(body): CredentialJson,
 ) -> Result<Json<Token>, ApiError> {
     finish(&engine, &tenant, &body, CeremonyKind::Mfa, &meta).await
 }

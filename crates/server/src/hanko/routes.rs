@@ -3,32 +3,54 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::Engine;
 
 use super::{audit, credentials, jwks, login, registration, tenant, transactions};
 use crate::http::access_log::access_log;
-use crate::http::error::{method_not_allowed, route_not_found};
+use crate::http::error::route_not_found;
+use crate::http::keep_alive::close_if_body_unread;
 use crate::http::request_id::request_id;
 use crate::http::status_page::status_page;
 use crate::metrics::Metrics;
 
 /// The public API over `engine`: the status page at `/` and every API route under
 /// `/{tenant_id}`. Outermost first, a request passes: request id, access log, metrics (dialect
-/// `hanko`), then the status page, or the tenant gate (tenant lookup and CORS) and its handler
-/// or the error-format fallback.
+/// `hanko`), the keep-alive guard, the JSON charset, then the status page, or the tenant gate
+/// (tenant lookup and CORS) and its handler or the error-format fallback.
 pub fn public_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Router {
     // The status page names no tenant, so it is routed beside the gate, not behind it.
     Router::new()
         .route("/", get(status_page))
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(route_not_found)
         .merge(tenant_routes(Arc::clone(&engine)))
+        .layer(map_response(json_with_charset))
+        .layer(from_fn(close_if_body_unread))
         .layer(from_fn_with_state((metrics, "hanko"), Metrics::track))
         .layer(from_fn(access_log))
         .layer(from_fn(request_id))
         .with_state(engine)
+}
+
+/// The original's framework declares the charset of every JSON answer; a client that compares
+/// the header as a string sees the same.
+async fn json_with_charset(mut response: Response) -> Response {
+    if response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value == "application/json")
+    {
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
+    }
+    response
 }
 
 /// Every route under `/{tenant_id}`, behind the tenant gate.
@@ -85,7 +107,8 @@ fn tenant_routes<S: Store>(engine: Arc<Engine<S>>) -> Router<Arc<Engine<S>>> {
         )
         .route("/{tenant_id}/audit_logs", get(audit::list::<S>))
         .fallback(route_not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        // The original answers a known path with the wrong method as an unknown one.
+        .method_not_allowed_fallback(route_not_found)
         // The gate wraps the fallbacks too: like the original, any path below an unknown
         // tenant is a 404 `tenant not found`, and a preflight needs no route of its own.
         .layer(from_fn_with_state(engine, tenant::gate::<S>))

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Token;
+use super::credential_json::CredentialJson;
 use super::error::{Endpoint, api_error, invalid_user_id};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
 use crate::http::ApiError;
-use crate::http::json::{RawJson, ValidJson, null_as_empty};
+use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::path::PathParams;
 use crate::http::timestamps::rfc3339;
@@ -103,7 +104,7 @@ pub async fn finalize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    RawJson(body): RawJson,
+    CredentialJson(body): CredentialJson,
 ) -> Result<Json<Token>, ApiError> {
     let outcome = engine
         .finish_transaction(tenant.id(), &body, &meta)

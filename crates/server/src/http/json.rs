@@ -1,15 +1,19 @@
 //! Request bodies: read with a size limit, an absent body read as `{}` (the Hanko JS SDK posts
 //! `login/initialize` without one), a body that is not a JSON object refused, and every failure
-//! answered in the error format instead of axum's plain-text rejections.
+//! answered in the error format instead of axum's plain-text rejections. Bodies read into a
+//! type follow the binding rules of the Go server Hanko clients were written against: they must
+//! be sent as JSON, and `null` reads as `{}`.
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes, HttpBody, to_bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body_util::LengthLimitError;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 
 use super::error::ApiError;
+use super::keep_alive::BodyRead;
 use super::validate::Validate;
 
 /// Largest accepted request body. WebAuthn responses are a few KiB; attestation certificate
@@ -20,7 +24,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct RawJson(pub Bytes);
 
-/// A JSON body read into `T`; a body that does not fit `T` is a 400 `unable to process request`.
+/// A JSON body read into `T`; a body that does not fit `T`, or is not declared as JSON, is a 400
+/// `unable to process request`.
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
 
@@ -48,14 +53,27 @@ pub async fn read_request_body(request: Request, limit: usize) -> Result<Bytes, 
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(ApiError::payload_too_large());
     }
-    read_body_up_to(request.into_body(), limit).await
+    let read = request.extensions().get::<BodyRead>().cloned();
+    let body = read_body_up_to(request.into_body(), limit).await?;
+    if let Some(read) = read {
+        read.record();
+    }
+    Ok(body)
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_json = request.body().is_end_stream() || declares_json(request.headers());
+        // Read even a body that is refused, so that the connection stays usable.
         let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        if !declared_json {
+            return Err(ApiError::unprocessable_body("Unsupported Media Type"));
+        }
+        if bytes.trim_ascii() == b"null" {
+            return parse(b"{}").map(Self);
+        }
         parse(&bytes).map(Self)
     }
 }
@@ -69,6 +87,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for ValidJso
         Ok(Self(value))
     }
 }
+
+/// Whether the request says its body is JSON. Like echo's binder, any `application/json...` type
+/// counts (its parameters, such as `charset`, do not matter).
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .get(..JSON.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(JSON))
+        })
+}
+
+const JSON: &str = "application/json";
 
 async fn read_body_up_to(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let bytes = to_bytes(body, limit).await.map_err(|error| {
@@ -93,8 +126,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Reads a JSON object into `T`; `Err` says why not. serde would also read a struct from an
 /// array of its fields in order (and `[]` as all defaults), which Go's decoder, binding into a
-/// struct, refuses; so anything but an object is refused before serde sees it (`null` too,
-/// which Go would read as no fields: only an empty body stands for `{}`).
+/// struct, refuses; so anything but an object is refused before serde sees it (`null` too:
+/// [`JsonBody`] reads it as `{}` before it gets here, as Go's binder does).
 pub fn from_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let first = bytes
         .iter()
@@ -134,7 +167,11 @@ mod tests {
     }
 
     fn request(body: impl Into<Body>) -> Request {
-        Request::builder().uri("/").body(body.into()).unwrap()
+        Request::builder()
+            .uri("/")
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.into())
+            .unwrap()
     }
 
     #[tokio::test]
@@ -157,7 +194,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_objects_are_bodies() {
-        for body in ["[]", r#"["u1"]"#, " null", "\"{}\"", "1"] {
+        for body in ["[]", r#"["u1"]"#, "\"{}\"", "1"] {
             let error = JsonBody::<Dto>::from_request(request(body), &())
                 .await
                 .unwrap_err();
@@ -168,6 +205,41 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(dto.user_id.as_deref(), Some("u1"));
+    }
+
+    #[tokio::test]
+    async fn null_reads_as_an_empty_object() {
+        let JsonBody(dto) = JsonBody::<Dto>::from_request(request(" null\n"), &())
+            .await
+            .unwrap();
+        assert_eq!(dto, Dto { user_id: None });
+    }
+
+    #[tokio::test]
+    async fn bodies_must_be_declared_as_json() {
+        let typed = |content_type: &'static str| {
+            Request::builder()
+                .uri("/")
+                .header(CONTENT_TYPE, content_type)
+                .body(Body::from(r#"{"user_id":"u1"}"#))
+                .unwrap()
+        };
+        for content_type in ["text/plain", "text/plain;charset=UTF-8", "application/xml"] {
+            let error = JsonBody::<Dto>::from_request(typed(content_type), &())
+                .await
+                .unwrap_err();
+            assert_eq!(error.title, "unable to process request", "{content_type}");
+        }
+        for content_type in ["application/json; charset=UTF-8", "Application/JSON"] {
+            let JsonBody(dto) = JsonBody::<Dto>::from_request(typed(content_type), &())
+                .await
+                .unwrap();
+            assert_eq!(dto.user_id.as_deref(), Some("u1"));
+        }
+        let untyped = Request::builder().uri("/").body(Body::from("{}")).unwrap();
+        assert!(JsonBody::<Dto>::from_request(untyped, &()).await.is_err());
+        let empty = Request::builder().uri("/").body(Body::empty()).unwrap();
+        assert!(JsonBody::<Dto>::from_request(empty, &()).await.is_ok());
     }
 
     #[tokio::test]

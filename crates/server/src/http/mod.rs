@@ -1,10 +1,11 @@
 //! HTTP plumbing shared by every dialect: the error body, request ids, access log, request
-//! metadata, JSON bodies, field rules, path parameters, pagination, timestamps and the status
-//! page.
+//! metadata, JSON bodies, keep-alive after unread bodies, field rules, path parameters,
+//! pagination, timestamps and the status page.
 
 pub mod access_log;
 pub mod error;
 pub mod json;
+pub mod keep_alive;
 pub mod meta;
 pub mod pagination;
 pub mod path;
