@@ -7,7 +7,7 @@ use crate::client_data::{self, Ceremony};
 use crate::cose::CredentialPublicKey;
 use crate::error::{Error, Result};
 use crate::json::AuthenticationResponse;
-use crate::policy::{CounterPolicy, Policy, RelyingParty};
+use crate::policy::{BackupEligibilityPolicy, CounterPolicy, Policy, RelyingParty};
 use crate::registration::sha256;
 
 /// The credential as the relying party stored it at registration.
@@ -59,6 +59,8 @@ pub struct VerifiedAssertion {
     pub flags: Flags,
     /// Whether the credential is currently backed up (BS), which may change between logins.
     pub backup_state: bool,
+    /// The backup-eligible flag differs from the registered one and policy let it pass.
+    pub backup_eligibility_changed: bool,
 }
 
 /// Verifies an assertion for `credential`.
@@ -108,7 +110,9 @@ pub fn verify_assertion(
         return Err(Error::CredentialIdMismatch);
     }
     auth_data.check(rp, policy)?;
-    if auth_data.flags.backup_eligible() != credential.backup_eligible {
+    let backup_eligibility_changed =
+        auth_data.flags.backup_eligible() != credential.backup_eligible;
+    if backup_eligibility_changed && policy.backup_eligibility == BackupEligibilityPolicy::Reject {
         return Err(Error::BackupFlags(
             "backup eligibility changed since registration",
         ));
@@ -134,6 +138,7 @@ pub fn verify_assertion(
         counter,
         flags: auth_data.flags,
         backup_state: auth_data.flags.backup_state(),
+        backup_eligibility_changed,
     })
 }
 

@@ -48,7 +48,7 @@ pub use mds::{
     AuthenticatorStatus, BlobTrust, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN, Metadata,
     MetadataEntry, MetadataStatement, StatusReport, VerificationMethod,
 };
-pub use policy::{CounterPolicy, Policy, RelyingParty, UserVerification};
+pub use policy::{BackupEligibilityPolicy, CounterPolicy, Policy, RelyingParty, UserVerification};
 pub use registration::{RegistrationSummary, VerifiedRegistration, verify_registration};
 pub use time::UnixTime;
 pub use trust::TrustAnchors;

@@ -27,6 +27,18 @@ pub enum CounterPolicy {
     Report,
 }
 
+/// What to do when an assertion's backup-eligible flag differs from the registered one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackupEligibilityPolicy {
+    /// Refuse the assertion with [`crate::Error::BackupFlags`], as WebAuthn L3 §7.2 step 20 lets
+    /// a relying party do.
+    #[default]
+    Reject,
+    /// Accept it and report [`crate::VerifiedAssertion::backup_eligibility_changed`] so the caller
+    /// can audit it: some authenticators change the flag after a platform update.
+    Report,
+}
+
 /// The relying party a ceremony is for: RP ID (with its hash, computed once) and allowed origins.
 #[derive(Debug, Clone)]
 pub struct RelyingParty {
@@ -105,6 +117,8 @@ pub struct Policy {
     pub require_trusted_attestation: bool,
     /// Signature-counter rule for assertions.
     pub counter: CounterPolicy,
+    /// Rule for an assertion whose backup-eligible flag differs from the registered one.
+    pub backup_eligibility: BackupEligibilityPolicy,
     /// How far the attestation object and authenticator data may depart from CTAP2 canonical
     /// CBOR. Duplicate keys and tags are refused whatever this says.
     pub cbor: CborLeniency,
@@ -123,6 +137,7 @@ impl Default for Policy {
             max_credential_id_len: 1023,
             require_trusted_attestation: false,
             counter: CounterPolicy::Reject,
+            backup_eligibility: BackupEligibilityPolicy::Reject,
             cbor: CborLeniency::REAL_DEVICES,
             danger_allow_missing_user_presence: false,
         }

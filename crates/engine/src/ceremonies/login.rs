@@ -2,9 +2,9 @@
 //! login, and the confirmation of a transaction share one finish.
 
 use latchkey_webauthn::{
-    AssertionRequest, AuthenticationResponse, AuthenticatorData, CounterPolicy, CounterStatus,
-    CredentialPublicKey, MAX_CREDENTIAL_ID_LEN, Policy, RelyingParty, StoredCredential,
-    challenge_of, verify_assertion,
+    AssertionRequest, AuthenticationResponse, BackupEligibilityPolicy, CounterPolicy,
+    CounterStatus, CredentialPublicKey, Policy, RelyingParty, StoredCredential, challenge_of,
+    verify_assertion,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -333,14 +333,9 @@ impl<S: Store> Engine<S> {
             CounterRule::Reject => CounterPolicy::Reject,
             CounterRule::AuditOnly => CounterPolicy::Report,
         };
-        // The verification refuses a BE flag that differs from the stored credential's. A tenant
-        // that accepts the change shows it the flag the authenticator asserts instead, and the
-        // difference goes into the audit event below.
-        let backup_eligible = match tenant.config.backup_eligibility {
-            BackupEligibilityRule::Reject => credential.backup_eligible,
-            BackupEligibilityRule::AuditOnly => {
-                asserted_backup_eligibility(&response).unwrap_or(credential.backup_eligible)
-            }
+        policy.backup_eligibility = match tenant.config.backup_eligibility {
+            BackupEligibilityRule::Reject => BackupEligibilityPolicy::Reject,
+            BackupEligibilityRule::AuditOnly => BackupEligibilityPolicy::Report,
         };
         let public_key = self.credential_key(&credential)?;
         let handle = user_handle(&user, response.user_handle.as_deref());
@@ -357,7 +352,7 @@ impl<S: Store> Engine<S> {
                 id: &credential.id,
                 public_key: &public_key,
                 sign_count: credential.sign_count,
-                backup_eligible,
+                backup_eligible: credential.backup_eligible,
                 user_handle: handle,
             },
         )?;
@@ -381,7 +376,9 @@ impl<S: Store> Engine<S> {
         let token = sign_token(&signer, &claims)?;
         let notes: Vec<&str> = [
             (verified.counter == CounterStatus::PossibleClone).then_some(POSSIBLE_CLONE),
-            (backup_eligible != credential.backup_eligible).then_some(BACKUP_ELIGIBILITY_CHANGED),
+            verified
+                .backup_eligibility_changed
+                .then_some(BACKUP_ELIGIBILITY_CHANGED),
         ]
         .into_iter()
         .flatten()
@@ -430,15 +427,6 @@ fn user_handle<'a>(user: &'a User, returned: Option<&'a [u8]>) -> &'a [u8] {
         return returned;
     }
     user.external_id.as_bytes()
-}
-
-/// The backup-eligible flag the response's authenticator data asserts; `None` when it cannot be
-/// read, which the verification then refuses with its own reason. The flag is signed with the
-/// rest of the data, so it counts only once the assertion verifies.
-fn asserted_backup_eligibility(response: &AuthenticationResponse) -> Option<bool> {
-    AuthenticatorData::parse(&response.authenticator_data, MAX_CREDENTIAL_ID_LEN)
-        .ok()
-        .map(|data| data.flags.backup_eligible())
 }
 
 /// The user a returned user handle names: the UTF-8 bytes of a user id, or the binary form of a

@@ -4,9 +4,9 @@
 //! (RS384, RS512, PS512) and keeps every one exercised on every run, post-quantum ML-DSA included.
 
 use latchkey_webauthn::{
-    AssertionRequest, AttestationType, AuthenticationResponse, CoseAlgorithm, Error, Policy,
-    RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime, verify_assertion,
-    verify_registration,
+    AssertionRequest, AttestationType, AuthenticationResponse, BackupEligibilityPolicy,
+    CoseAlgorithm, Error, Policy, RegistrationResponse, RelyingParty, StoredCredential,
+    TrustAnchors, UnixTime, verify_assertion, verify_registration,
 };
 
 use crate::soft_authenticator::SoftAuthenticator;
@@ -167,7 +167,7 @@ fn a_discoverable_login_needs_the_owners_user_handle() {
 }
 
 #[test]
-fn backup_eligibility_cannot_change_after_registration() {
+fn backup_eligibility_cannot_change_after_registration_unless_policy_reports_it() {
     let rp = RelyingParty::new(RP_ID, [ORIGIN]);
     let policy = all_policy();
     let mut authenticator = SoftAuthenticator::new(CoseAlgorithm::EdDsa);
@@ -200,13 +200,15 @@ fn backup_eligibility_cannot_change_after_registration() {
         verify_assertion(&rp, &policy, &request, &response, &credential),
         Err(Error::BackupFlags(_))
     ));
+    let mut reporting = all_policy();
+    reporting.backup_eligibility = BackupEligibilityPolicy::Report;
+    let verified = verify_assertion(&rp, &reporting, &request, &response, &credential).unwrap();
+    assert!(verified.backup_eligibility_changed);
     let eligible = StoredCredential {
         backup_eligible: true,
         ..credential
     };
-    assert!(
-        verify_assertion(&rp, &policy, &request, &response, &eligible)
-            .unwrap()
-            .backup_state
-    );
+    let verified = verify_assertion(&rp, &policy, &request, &response, &eligible).unwrap();
+    assert!(verified.backup_state);
+    assert!(!verified.backup_eligibility_changed);
 }
