@@ -6,8 +6,10 @@ mod hanko;
 mod http;
 mod kosmos;
 mod metrics;
+mod rate_limit;
 
 pub use admin::{AdminOptions, admin_router};
 pub use hanko::public_router;
 pub use kosmos::{ensure_envelope_key, kosmos_router};
 pub use metrics::Metrics;
+pub use rate_limit::RedisCounter;
