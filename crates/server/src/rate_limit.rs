@@ -4,7 +4,11 @@
 use std::time::Duration;
 
 use latchkey_engine::rate_limit::{Count, Counter};
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+/// How long a ceremony waits for Redis (to connect, or to answer) before its limits are skipped:
+/// an unreachable Redis must not make every login wait.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Counts in Redis: one key per budget key and window, `INCR`ed and given a time to live, so
 /// Redis forgets old windows by itself.
@@ -24,7 +28,11 @@ impl RedisCounter {
     /// a deployment that configured it expects shared limits.
     pub async fn connect(url: &str) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(REDIS_TIMEOUT)
+            .set_response_timeout(REDIS_TIMEOUT)
+            .set_number_of_retries(1);
+        let connection = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self { connection })
     }
 
