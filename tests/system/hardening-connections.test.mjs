@@ -64,8 +64,10 @@ for (const store of STORES) {
       connection.socket.write(`POST /${tenant.id}/login/initialize HTTP/1.1\r\nHost: latchkey\r\n`
         + 'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user');
       assert.ok(await closedByServer(connection), 'the server ended the request');
+      // The dialect's body reader answers the stalled body as a client error in its own shape.
       const answer = connection.received();
-      if (answer !== '') assert.match(answer, /^HTTP\/1\.1 (4\d\d|5\d\d)/, answer);
+      assert.match(answer, /^HTTP\/1\.1 400 /, answer);
+      assert.match(answer, /"title":"unable to process request"/, answer);
     });
 
     test('keeps the admin listener answering while the public one is saturated', async () => {

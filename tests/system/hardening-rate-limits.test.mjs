@@ -3,13 +3,14 @@
 // with Retry-After in the dialect's own error shape and writes no audit event.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { SoftAuthenticator, b64url } from './lib/authenticator.mjs';
 import { api } from './lib/http.mjs';
 import { auditLog } from './lib/hardening.mjs';
 import { KosmosClient, createOrganisation } from './lib/kosmos.mjs';
-import { STORES, createTenant, startServer, withServerLog } from './lib/server.mjs';
+import { BIN, STORES, createTenant, startServer, withServerLog } from './lib/server.mjs';
 
 const ORIGIN = 'http://localhost:8080';
 const REDIS_URL = process.env.LATCHKEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,6 +43,24 @@ const bogusAssertion = () => ({
     authenticatorData: b64url(randomBytes(37)),
     signature: b64url(randomBytes(64)),
   },
+});
+
+describe('hardening: rate limits need the configured Redis at start', () => {
+  it('refuses to start when Redis does not answer', () => {
+    const out = spawnSync(BIN, ['serve'], {
+      env: {
+        ...process.env,
+        LATCHKEY_DATABASE_URL: 'sqlite::memory:',
+        LATCHKEY_LISTEN: '127.0.0.1:0',
+        LATCHKEY_ADMIN_LISTEN: '127.0.0.1:0',
+        LATCHKEY_RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:1',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.notEqual(out.status, 0, out.stderr);
+    assert.match(out.stderr, /cannot reach Redis for the rate limits/, out.stderr);
+  });
 });
 
 for (const store of STORES) {
