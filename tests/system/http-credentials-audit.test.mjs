@@ -74,7 +74,8 @@ for (const store of STORES) {
     }
 
     before(async () => {
-      server = await startServer(store);
+      // The marked requests come "through a proxy" on loopback: only a trusted proxy's X-Forwarded-For is read.
+      server = await startServer(store, { env: { LATCHKEY_TRUSTED_PROXIES: '127.0.0.1' } });
       base = server.publicUrl;
     });
     after(async () => server?.stop());

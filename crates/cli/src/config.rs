@@ -3,7 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
 
+use ipnet::IpNet;
+use latchkey_engine::rate_limit::RateLimits;
+use latchkey_server::ListenerLimits;
 use serde::Deserialize;
 
 /// Where a configuration value came from, for error messages.
@@ -24,6 +29,18 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Bearer token the admin API requires; mandatory when it listens beyond loopback.
     pub admin_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-Ip` name the client; empty: the peer is.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Audit events older than this many days are removed; 0 keeps them forever.
+    pub audit_retention_days: u32,
+    /// Budgets of keyless ceremony requests.
+    pub rate_limits: RateLimits,
+    /// Redis shared by every server for the rate-limit counts; without it each process counts.
+    pub rate_limit_redis_url: Option<String>,
+    /// Deadlines and caps of the public listener.
+    pub limits: ListenerLimits,
+    /// Connections the admin listener serves at once.
+    pub admin_max_connections: usize,
 }
 
 /// Secrets (the master key, the admin token, a password in the database URL) stay out of logs
@@ -41,6 +58,15 @@ impl std::fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("master_key_file", &self.master_key_file)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("audit_retention_days", &self.audit_retention_days)
+            .field("rate_limits", &self.rate_limits)
+            .field(
+                "rate_limit_redis_url",
+                &self.rate_limit_redis_url.as_ref().map(|_| "<set>"),
+            )
+            .field("limits", &self.limits)
+            .field("admin_max_connections", &self.admin_max_connections)
             .finish()
     }
 }
@@ -54,6 +80,12 @@ impl Default for Config {
             master_key: None,
             master_key_file: None,
             admin_token: None,
+            trusted_proxies: Vec::new(),
+            audit_retention_days: 90,
+            rate_limits: RateLimits::default(),
+            rate_limit_redis_url: None,
+            limits: ListenerLimits::default(),
+            admin_max_connections: 64,
         }
     }
 }
@@ -68,6 +100,20 @@ struct File {
     master_key: Option<String>,
     master_key_file: Option<PathBuf>,
     admin_token: Option<String>,
+    #[serde(default, deserialize_with = "networks")]
+    trusted_proxies: Option<Vec<IpNet>>,
+    audit_retention_days: Option<u32>,
+    rate_limit_redis_url: Option<String>,
+    rate_limit_window_secs: Option<u64>,
+    rate_limit_starts_per_address: Option<u32>,
+    rate_limit_starts_per_tenant: Option<u32>,
+    rate_limit_failures_per_address: Option<u32>,
+    rate_limit_failures_per_tenant: Option<u32>,
+    header_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    admin_max_connections: Option<usize>,
+    max_header_bytes: Option<usize>,
 }
 
 impl Config {
@@ -93,6 +139,15 @@ impl Config {
                 })
                 .transpose()
         };
+        let trusted_proxies = var("TRUSTED_PROXIES")
+            .map(|value| {
+                value
+                    .split(',')
+                    .map(|network| parse_network(network.trim()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("{ENV_PREFIX}TRUSTED_PROXIES: {e}"))
+            })
+            .transpose()?;
         config.apply(File {
             database_url: var("DATABASE_URL"),
             listen: address("LISTEN")?,
@@ -100,6 +155,19 @@ impl Config {
             master_key: var("MASTER_KEY"),
             master_key_file: var("MASTER_KEY_FILE").map(PathBuf::from),
             admin_token: var("ADMIN_TOKEN"),
+            trusted_proxies,
+            audit_retention_days: number(&var, "AUDIT_RETENTION_DAYS")?,
+            rate_limit_redis_url: var("RATE_LIMIT_REDIS_URL"),
+            rate_limit_window_secs: number(&var, "RATE_LIMIT_WINDOW_SECS")?,
+            rate_limit_starts_per_address: number(&var, "RATE_LIMIT_STARTS_PER_ADDRESS")?,
+            rate_limit_starts_per_tenant: number(&var, "RATE_LIMIT_STARTS_PER_TENANT")?,
+            rate_limit_failures_per_address: number(&var, "RATE_LIMIT_FAILURES_PER_ADDRESS")?,
+            rate_limit_failures_per_tenant: number(&var, "RATE_LIMIT_FAILURES_PER_TENANT")?,
+            header_timeout_secs: number(&var, "HEADER_TIMEOUT_SECS")?,
+            body_timeout_secs: number(&var, "BODY_TIMEOUT_SECS")?,
+            max_connections: number(&var, "MAX_CONNECTIONS")?,
+            admin_max_connections: number(&var, "ADMIN_MAX_CONNECTIONS")?,
+            max_header_bytes: number(&var, "MAX_HEADER_BYTES")?,
         });
         Ok(config)
     }
@@ -112,6 +180,19 @@ impl Config {
             master_key,
             master_key_file,
             admin_token,
+            trusted_proxies,
+            audit_retention_days,
+            rate_limit_redis_url,
+            rate_limit_window_secs,
+            rate_limit_starts_per_address,
+            rate_limit_starts_per_tenant,
+            rate_limit_failures_per_address,
+            rate_limit_failures_per_tenant,
+            header_timeout_secs,
+            body_timeout_secs,
+            max_connections,
+            admin_max_connections,
+            max_header_bytes,
         } = file;
         if let Some(value) = database_url {
             self.database_url = value;
@@ -131,7 +212,73 @@ impl Config {
         if admin_token.is_some() {
             self.admin_token = admin_token;
         }
+        if rate_limit_redis_url.is_some() {
+            self.rate_limit_redis_url = rate_limit_redis_url;
+        }
+        let seconds = |value: Option<u64>| value.map(Duration::from_secs);
+        let limits = &mut self.rate_limits;
+        let listener = &mut self.limits;
+        set(&mut self.trusted_proxies, trusted_proxies);
+        set(&mut self.audit_retention_days, audit_retention_days);
+        set(&mut limits.window, seconds(rate_limit_window_secs));
+        set(
+            &mut limits.starts_per_address,
+            rate_limit_starts_per_address,
+        );
+        set(&mut limits.starts_per_tenant, rate_limit_starts_per_tenant);
+        set(
+            &mut limits.failures_per_address,
+            rate_limit_failures_per_address,
+        );
+        set(
+            &mut limits.failures_per_tenant,
+            rate_limit_failures_per_tenant,
+        );
+        set(&mut listener.header_timeout, seconds(header_timeout_secs));
+        set(&mut listener.body_timeout, seconds(body_timeout_secs));
+        set(&mut listener.max_connections, max_connections);
+        set(&mut listener.max_header_bytes, max_header_bytes);
+        set(&mut self.admin_max_connections, admin_max_connections);
     }
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+/// The number in environment variable `name`, if set.
+fn number<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>, String> {
+    var(name)
+        .map(|value| {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| format!("{ENV_PREFIX}{name}: {value:?} is not a whole number"))
+        })
+        .transpose()
+}
+
+fn networks<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<IpNet>>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| parse_network(text).map_err(serde::de::Error::custom))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// A network in CIDR notation, or one address (a /32 or /128).
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is not a network like 10.0.0.0/8 or an address"))
 }
 
 #[cfg(test)]
@@ -179,6 +326,42 @@ mod tests {
         assert_eq!(config.admin_listen, Config::default().admin_listen);
         assert_eq!(config.admin_token.as_deref(), Some("t"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hardening_settings_from_file_and_environment() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-hard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("latchkey.toml");
+        std::fs::write(
+            &path,
+            "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\nrate_limit_starts_per_address = 5\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&path),
+            env(&[
+                ("LATCHKEY_AUDIT_RETENTION_DAYS", "7"),
+                ("LATCHKEY_HEADER_TIMEOUT_SECS", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.trusted_proxies,
+            vec![
+                "10.0.0.0/8".parse::<IpNet>().unwrap(),
+                "192.0.2.1/32".parse().unwrap()
+            ]
+        );
+        assert_eq!(config.rate_limits.starts_per_address, 5);
+        assert_eq!(config.audit_retention_days, 7);
+        assert_eq!(config.limits.header_timeout, Duration::from_secs(3));
+        std::fs::remove_dir_all(dir).unwrap();
+        let bad = Config::load(
+            None,
+            env(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, nope")]),
+        );
+        assert!(bad.unwrap_err().contains("nope"));
     }
 
     #[test]

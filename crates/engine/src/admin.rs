@@ -87,11 +87,13 @@ impl<S: Store> Engine<S> {
         load_tenant(&mut tx, id).await
     }
 
-    /// Whether the store answers a query: one indexed lookup, cheap enough for a readiness
-    /// probe polled every few seconds.
+    /// Whether the store can take a write: a write transaction begins, runs a statement that
+    /// writes nothing and rolls back. Cheap enough for a readiness probe polled every few
+    /// seconds, and it fails where reads still work but writes do not (a read-only database or
+    /// session, a broken pool).
     pub async fn check_store(&self) -> Result<()> {
-        let mut tx = self.store.read().await?;
-        tx.tenant(TenantId(Uuid::nil())).await.map(drop)
+        let mut tx = self.store.write().await?;
+        tx.probe_write().await
     }
 
     pub async fn tenants(&self) -> Result<Vec<Tenant>> {
@@ -315,6 +317,23 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.read().await?;
         load_tenant(&mut tx, tenant).await?;
         tx.audit_events(tenant, query, page).await
+    }
+
+    /// Removes audit events older than `retention`, in batches of short transactions; returns
+    /// how many.
+    pub async fn delete_old_audit_events(&self, retention: std::time::Duration) -> Result<u64> {
+        const BATCH: u32 = 10_000;
+        let cutoff = self.now() - retention;
+        let mut removed = 0;
+        loop {
+            let mut tx = self.store.write().await?;
+            let batch = tx.delete_audit_events_before(cutoff, BATCH).await?;
+            tx.commit().await?;
+            removed += batch;
+            if batch < u64::from(BATCH) {
+                return Ok(removed);
+            }
+        }
     }
 
     /// Removes ceremonies whose time has passed; returns how many.

@@ -47,6 +47,10 @@ pub enum Error {
     /// The WebAuthn verification refused the ceremony.
     #[error(transparent)]
     Verification(#[from] latchkey_webauthn::Error),
+    /// The client (or everyone, at the tenant's limit) sent too many requests of a kind that
+    /// needs no key; the same request may succeed after `retry_after_secs`.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The storage backend failed; the message is for logs, not for clients.
     #[error("storage: {0}")]
     Storage(String),

@@ -13,6 +13,7 @@ mod key_cache;
 pub mod keys;
 pub mod links;
 pub mod model;
+pub mod rate_limit;
 pub mod secrets;
 pub mod service_secrets;
 pub mod store;

@@ -243,6 +243,18 @@ pub trait WriteTx: ReadTx {
     fn insert_audit_event(&mut self, event: &AuditEvent)
     -> impl Future<Output = Result<()>> + Send;
 
+    /// Removes at most `limit` audit events, of any tenant, created before `before`; returns
+    /// how many.
+    fn delete_audit_events_before(
+        &mut self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Runs a statement that writes nothing but fails wherever a write would fail to start: a
+    /// read-only database file, session or server. The caller rolls back.
+    fn probe_write(&mut self) -> impl Future<Output = Result<()>> + Send;
+
     /// `Conflict("community")` if the id is taken.
     fn insert_community(
         &mut self,

@@ -51,6 +51,8 @@ pub async fn run_all<S: Store>(store: &S) {
     transactions(store).await;
     audit_filters(store).await;
     audit_paging(store).await;
+    audit_retention(store).await;
+    write_probe(store).await;
     rollback_and_visibility(store).await;
     communities(store).await;
     licenses(store).await;
@@ -1077,6 +1079,45 @@ pub async fn audit_paging<S: Store>(store: &S) {
     drop(tx);
 
     delete_tenants(store, &[a, b]).await;
+}
+
+/// Retention removes events created before the cutoff, of every tenant, in batches of at most
+/// the limit, and keeps the rest.
+pub async fn audit_retention<S: Store>(store: &S) {
+    let (a, b, events) = audit_fixture(store).await;
+    let ancient = |tenant, n| AuditEvent {
+        created_at: LONG_AGO - Duration::days(n),
+        ..audit_record(tenant, DELETED, None, "192.0.2.1", 0)
+    };
+    let mut tx = store.write().await.unwrap();
+    for event in [ancient(a, 1), ancient(a, 2), ancient(b, 3)] {
+        tx.insert_audit_event(&event).await.unwrap();
+    }
+    // Concurrent runs on a shared database may remove each other's ancient events, so only the
+    // limit and what remains are certain.
+    assert!(tx.delete_audit_events_before(LONG_AGO, 2).await.unwrap() <= 2);
+    while tx.delete_audit_events_before(LONG_AGO, 2).await.unwrap() > 0 {}
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let left = tx
+        .audit_events(a, &AuditQuery::default(), page(1, 10, true))
+        .await
+        .unwrap();
+    assert_eq!(left.total, events.len() as u64);
+    let left = tx
+        .audit_events(b, &AuditQuery::default(), page(1, 10, true))
+        .await
+        .unwrap();
+    assert_eq!(left.total, 1);
+    drop(tx);
+    delete_tenants(store, &[a, b]).await;
+}
+
+/// The write probe passes on a writable store and changes nothing.
+pub async fn write_probe<S: Store>(store: &S) {
+    let mut tx = store.write().await.unwrap();
+    tx.probe_write().await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// A write transaction dropped without commit leaves nothing behind; a committed one is seen by

@@ -8,15 +8,22 @@ mod error;
 mod rows;
 mod tx;
 
-use latchkey_engine::{Result, Store};
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use std::str::FromStr;
+use std::time::Duration;
+
+use latchkey_engine::{Error, Result, Store};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 pub use tx::{PostgresTx, ReadOnly, ReadWrite};
 
 /// Reads see one snapshot for the whole transaction (a page and its total agree). Read-only
 /// repeatable-read transactions never fail with serialization errors in PostgreSQL.
 const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// How long connecting may take before the server gives up; also how long a request waits for
+/// a pooled connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A pool of connections to one PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -27,8 +34,30 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/database`). Fails now, not on the
     /// first request, when the database cannot be reached.
+    ///
+    /// One connection is made directly first: the pool retries a failing connection until its
+    /// acquire timeout and then says only "pool timed out", where PostgreSQL said why
+    /// (connection refused, authentication failed, database does not exist).
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new().connect(url).await.map_err(error::db)?;
+        let options = PgConnectOptions::from_str(url).map_err(error::db)?;
+        let first = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| {
+                Error::Storage(format!(
+                    "no answer from {}:{} within {} s",
+                    options.get_host(),
+                    options.get_port(),
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(error::db)?;
+        // Closing politely is a courtesy; the pool opens its own connections either way.
+        let _ = first.close().await;
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(error::db)?;
         Ok(Self { pool })
     }
 

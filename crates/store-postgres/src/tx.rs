@@ -649,6 +649,27 @@ impl WriteTx for PostgresTx<ReadWrite> {
         self.execute(query).await.map(drop)
     }
 
+    async fn delete_audit_events_before(
+        &mut self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64> {
+        // In batches, so that one pass holds its row locks only briefly.
+        let query = sqlx::query(
+            "DELETE FROM audit_events WHERE ctid = ANY(ARRAY(\
+             SELECT ctid FROM audit_events WHERE created_at < $1 LIMIT $2))",
+        )
+        .bind(before)
+        .bind(i64::from(limit));
+        self.execute(query).await
+    }
+
+    async fn probe_write(&mut self) -> Result<()> {
+        self.execute(sqlx::query("DELETE FROM ceremonies WHERE false"))
+            .await
+            .map(drop)
+    }
+
     async fn insert_community(&mut self, community: &Community) -> Result<()> {
         let query = sqlx::query(
             "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \

@@ -17,8 +17,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use latchkey_engine::{Result, Store};
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection as _, SqlitePool};
 
 pub use tx::{ReadOnly, ReadWrite, SqliteTx};
 
@@ -51,13 +51,26 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .create_if_missing(true);
+        if !is_in_memory(url) {
+            create_private(options.get_filename())?;
+        }
         let pool = if is_in_memory(url) {
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            SqlitePoolOptions::new()
+            SqlitePoolOptions::new().after_release(|connection, _| {
+                Box::pin(async move {
+                    // A transaction whose COMMIT failed (a full disk) stays open in sqlx's
+                    // count when SQLite already rolled it back, and every later BEGIN on the
+                    // connection fails. The ping waits until the rollback queued by dropping
+                    // the transaction has run; a connection still inside one is closed, not
+                    // returned to the pool.
+                    connection.ping().await?;
+                    Ok(!connection.is_in_transaction())
+                })
+            })
         };
         let pool = pool
             .connect_with(options)
@@ -99,6 +112,44 @@ impl Store for SqliteStore {
             .map_err(error::db("transaction"))?;
         Ok(SqliteTx::new(tx))
     }
+}
+
+/// Creates the database file readable by its owner only, before SQLite would create it with
+/// the umask's mode: it holds user names, credential keys, addresses and user agents. SQLite
+/// gives the `-wal` and `-shm` files the mode of the database file, so they follow. An existing
+/// file that others may read is tightened the same way, with its `-wal` and `-shm`.
+fn create_private(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+
+        let failed = |error: std::io::Error| {
+            latchkey_engine::Error::Storage(format!("database file {}: {error}", path.display()))
+        };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(failed)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::Path::new(&name);
+            let Ok(metadata) = std::fs::metadata(file) else {
+                continue;
+            };
+            let mode = metadata.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & 0o700))
+                    .map_err(failed)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The two ways of naming an in-memory database that sqlx understands.

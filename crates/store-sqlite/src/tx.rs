@@ -712,6 +712,26 @@ impl WriteTx for SqliteTx<ReadWrite> {
         Ok(())
     }
 
+    async fn delete_audit_events_before(
+        &mut self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64> {
+        // In batches, so that one pass holds the write lock only briefly.
+        let query = sqlx::query(
+            "DELETE FROM audit_events WHERE rowid IN \
+             (SELECT rowid FROM audit_events WHERE created_at < ? LIMIT ?)",
+        )
+        .bind(micros(before)?)
+        .bind(limit);
+        self.execute("audit event", query).await
+    }
+
+    async fn probe_write(&mut self) -> Result<()> {
+        let query = sqlx::query("DELETE FROM ceremonies WHERE 0");
+        self.execute("write probe", query).await.map(drop)
+    }
+
     async fn insert_community(&mut self, community: &Community) -> Result<()> {
         let query = sqlx::query(concat!(
             "INSERT INTO communities (",

@@ -54,8 +54,9 @@ function freshDatabase(store) {
   throw new Error(`unknown store ${store}`);
 }
 
-function launch(env, log) {
-  const child = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(env, log, wrapper) {
+  const [command, ...args] = [...wrapper, BIN, 'serve'];
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
   const urls = new Promise((resolveUrls, reject) => {
     let publicUrl;
@@ -125,9 +126,10 @@ async function terminate(proc) {
   }
 }
 
-// `env` adds to or overrides the server's environment (and the CLI's). The result also offers `log()` (everything the
-// server printed), `restart()` (same database, new process) and `exited` (resolves with {code, signal}).
-export async function startServer(store, { env: extraEnv = {} } = {}) {
+// `env` adds to or overrides the server's environment (and the CLI's); `wrapper` is a command line the server runs under
+// (e.g. ['prlimit', '--nofile=256:4096', '--']). The result also offers `log()` (everything the server printed),
+// `restart()` (same database, new process), `exited` (resolves with {code, signal}) and `pid`.
+export async function startServer(store, { env: extraEnv = {}, wrapper = [] } = {}) {
   const db = freshDatabase(store);
   const env = {
     ...process.env,
@@ -136,6 +138,12 @@ export async function startServer(store, { env: extraEnv = {} } = {}) {
     LATCHKEY_ADMIN_LISTEN: '127.0.0.1:0',
     // The log is read from a pipe and pasted into failure messages: no colour codes.
     NO_COLOR: '1',
+    // The suites send more failing finishes and keyless starts from one address than any real client; the rate limits
+    // are tested with their own settings (hardening-rate-limits.test.mjs), so the others run without them.
+    LATCHKEY_RATE_LIMIT_STARTS_PER_ADDRESS: '0',
+    LATCHKEY_RATE_LIMIT_STARTS_PER_TENANT: '0',
+    LATCHKEY_RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    LATCHKEY_RATE_LIMIT_FAILURES_PER_TENANT: '0',
     ...db.env,
     ...extraEnv,
   };
@@ -160,6 +168,7 @@ export async function startServer(store, { env: extraEnv = {} } = {}) {
     publicUrl: undefined,
     adminUrl: undefined,
     get exited() { return proc.exited; },
+    get pid() { return proc.child.pid; },
     log: () => log.join(''),
     cli(args, { input } = {}) {
       const out = spawnSync(BIN, args, { env, encoding: 'utf8', timeout: CLI_TIMEOUT_MS, input });
@@ -167,7 +176,7 @@ export async function startServer(store, { env: extraEnv = {} } = {}) {
       return { status: out.status, stdout: out.stdout, stderr: out.stderr };
     },
     async start() {
-      proc = launch(env, log);
+      proc = launch(env, log, wrapper);
       try {
         Object.assign(server, await proc.urls);
         await waitReady(server.adminUrl, Date.now() + START_TIMEOUT_MS);

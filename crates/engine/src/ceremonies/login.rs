@@ -138,6 +138,9 @@ impl<S: Store> Engine<S> {
         meta: &RequestMeta,
     ) -> Result<LoginOptions> {
         let now = self.now();
+        if user.is_none() {
+            self.admit_start(tenant, meta, now).await?;
+        }
         let [succeeded, failed, ..] = kind.events();
         let mut context = FailureContext::new(failed);
         context.actor = user.map(str::to_owned);
@@ -248,17 +251,16 @@ impl<S: Store> Engine<S> {
         let mut context = FailureContext::new(failed);
         // The attempt's transaction is dropped (rolled back) when the attempt returns, before
         // the failure event opens its own: SQLite in memory has one connection for both.
-        let result = self
-            .try_finish_assertion(
-                tenant,
-                response_json,
-                kind,
-                meta,
-                now,
-                succeeded,
-                &mut context,
-            )
-            .await;
+        let attempt = self.try_finish_assertion(
+            tenant,
+            response_json,
+            kind,
+            meta,
+            now,
+            succeeded,
+            &mut context,
+        );
+        let result = self.limited_finish(tenant, meta, now, attempt).await;
         self.audit_failure(result, tenant, context, meta, now).await
     }
 

@@ -220,9 +220,9 @@ impl<S: Store> Engine<S> {
         let now = self.now();
         let [.., succeeded, failed] = kind.events();
         let mut context = FailureContext::new(failed);
-        let result = self
-            .try_finish_registration(tenant, response_json, meta, now, succeeded, &mut context)
-            .await;
+        let attempt =
+            self.try_finish_registration(tenant, response_json, meta, now, succeeded, &mut context);
+        let result = self.limited_finish(tenant, meta, now, attempt).await;
         self.audit_failure(result, tenant, context, meta, now).await
     }
 

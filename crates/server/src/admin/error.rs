@@ -29,7 +29,8 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
         | Error::LicenseInvalid
         | Error::Forbidden(_)
         | Error::RequestStale
-        | Error::RequestReplayed => {
+        | Error::RequestReplayed
+        | Error::RateLimited { .. } => {
             tracing::error!(%error, "unexpected engine error in the admin API");
             ApiError::internal()
         }

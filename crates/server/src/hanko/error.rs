@@ -42,6 +42,7 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         Error::CeremonyExpired => refused(endpoint, "Session has Expired".to_owned()),
         Error::Verification(failure) => verification(endpoint, &failure),
         Error::AuthenticatorDisabled(_) => refused(endpoint, error.to_string()),
+        Error::RateLimited { retry_after_secs } => ApiError::too_many_requests(retry_after_secs),
         Error::Storage(_) | Error::Crypto(_) | Error::Token(_) => internal(&error),
         // Errors of other dialects' calls: reaching one here is a server fault.
         Error::LicenseInvalid
@@ -143,6 +144,18 @@ mod tests {
     fn status_and_title(endpoint: Endpoint<'_>, error: Error) -> (u16, String) {
         let error = api_error(endpoint, error);
         (error.status.as_u16(), error.title)
+    }
+
+    #[test]
+    fn rate_limited_is_429_with_retry_after() {
+        let error = api_error(
+            Endpoint::LoginInit,
+            Error::RateLimited {
+                retry_after_secs: 9,
+            },
+        );
+        assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(error.retry_after, Some(9));
     }
 
     #[test]

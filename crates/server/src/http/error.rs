@@ -2,7 +2,7 @@
 //! of the Hanko passkey server's echo error handler.
 
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_TYPE, HeaderValue};
+use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub title: String,
     pub details: Option<String>,
+    /// Seconds after which a refused request may be sent again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             status,
             title: title.into(),
             details: Some(String::new()),
+            retry_after: None,
         }
     }
 
@@ -36,6 +39,7 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             title: "Internal Server Error".to_owned(),
             details: None,
+            retry_after: None,
         }
     }
 
@@ -63,6 +67,14 @@ impl ApiError {
     /// A request that was read but breaks a field rule; `details` names the rule.
     pub fn invalid_request(details: impl Into<String>) -> Self {
         Self::bad_request("unable to validate request").with_details(details)
+    }
+
+    /// A request over a rate limit; it may be sent again after `retry_after` seconds.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+        }
     }
 
     pub fn payload_too_large() -> Self {
@@ -101,6 +113,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -155,6 +172,13 @@ mod tests {
             std::str::from_utf8(&bytes).unwrap(),
             r#"{"title":"unable to validate request","details":"user_id is a required field","status":400}"#
         );
+    }
+
+    #[tokio::test]
+    async fn rate_limited_answers_say_when_to_retry() {
+        let response = ApiError::too_many_requests(17).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "17");
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use latchkey_engine::Error;
 use serde::Serialize;
@@ -16,6 +17,8 @@ use crate::http::ApiError;
 pub struct Failure {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds after which a refused request may be sent again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
@@ -23,6 +26,7 @@ impl Failure {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -57,7 +61,13 @@ impl IntoResponse for Failure {
             status: "failed",
             error_message: &self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -101,6 +111,10 @@ impl From<Error> for Failure {
             }
             // Only raised when a presented token is checked: the caller's token was refused.
             Error::Token(_) => Self::unauthorized(error.to_string()),
+            Error::RateLimited { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, error.to_string())
+            },
             Error::Storage(_) | Error::Crypto(_) => {
                 tracing::error!(error = %error, "engine failure");
                 Self::internal()
@@ -122,7 +136,10 @@ impl From<ApiError> for Failure {
             Some(details) if !details.is_empty() => format!("{}: {details}", error.title),
             _ => error.title,
         };
-        Self::new(error.status, message)
+        Self {
+            retry_after: error.retry_after,
+            ..Self::new(error.status, message)
+        }
     }
 }
 
@@ -159,6 +176,16 @@ mod tests {
             serde_json::from_slice::<Value>(&bytes).unwrap(),
             json!({"status": "failed", "errorMessage": "no"})
         );
+    }
+
+    #[test]
+    fn rate_limited_calls_say_when_to_retry() {
+        let response = Failure::from(Error::RateLimited {
+            retry_after_secs: 9,
+        })
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "9");
     }
 
     #[test]
