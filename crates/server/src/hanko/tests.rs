@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_TYPE, LINK,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LINK,
 };
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -80,6 +80,10 @@ async fn call(
             .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
     {
         request = request.header(CONTENT_TYPE, "application/json");
+    }
+    // Frames the body as a client does; the server asks the framing whether there is one.
+    if let Some(body) = body {
+        request = request.header(CONTENT_LENGTH, body.len());
     }
     for (name, value) in headers {
         request = request.header(*name, *value);
