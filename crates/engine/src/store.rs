@@ -53,6 +53,12 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Starts a write transaction. SQLite takes its write lock here, so concurrent writers queue
     /// instead of failing midway.
     fn write(&self) -> impl Future<Output = Result<Self::Write>> + Send;
+
+    /// Waits for open transactions to end, then closes every connection. A stopping server
+    /// calls it last: SQLite folds its write-ahead log back into the database file only when
+    /// the last connection closes, so without it a copy of the stopped database can miss
+    /// every committed row.
+    fn close(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// Queries, in a transaction.

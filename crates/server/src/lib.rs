@@ -1,7 +1,11 @@
 //! latchkey's HTTP front. Each dialect (Hanko, 1Kosmos) maps wire shapes to engine calls and
 //! back; the admin API manages tenants. Nothing here decides a rule: that is the engine's job.
+//!
+//! [`Server`] is the front door: it sets the engine up, serves given listeners until shutdown
+//! and closes the store; [`public_app`] is the whole public router on its own.
 
 mod admin;
+mod app;
 mod hanko;
 mod http;
 mod kosmos;
@@ -9,10 +13,8 @@ mod listener;
 mod metrics;
 mod rate_limit;
 
-pub use admin::{AdminOptions, admin_router};
-pub use hanko::public_router;
+pub use admin::AdminOptions;
+pub use app::{Listeners, Options, Server, StartError, public_app};
 pub use http::meta::TrustedProxies;
-pub use kosmos::{ensure_envelope_key, kosmos_router};
-pub use listener::{ListenerLimits, serve};
+pub use listener::ListenerLimits;
 pub use metrics::Metrics;
-pub use rate_limit::RedisCounter;

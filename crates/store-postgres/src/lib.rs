@@ -86,4 +86,8 @@ impl Store for PostgresStore {
         let tx = self.pool.begin().await.map_err(error::db)?;
         Ok(PostgresTx::new(tx))
     }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
 }

@@ -86,12 +86,6 @@ impl SqliteStore {
             .await
             .map_err(error::migrate)
     }
-
-    /// Waits for open transactions to end, then closes every connection (and with WAL, folds
-    /// the log back into the database file).
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 impl Store for SqliteStore {
@@ -111,6 +105,12 @@ impl Store for SqliteStore {
             .await
             .map_err(error::db("transaction"))?;
         Ok(SqliteTx::new(tx))
+    }
+
+    /// With WAL, the last connection to close folds the log back into the database file and
+    /// removes it.
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }
 

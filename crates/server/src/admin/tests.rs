@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use latchkey_engine::Store;
 use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser, RequestMeta};
 use latchkey_engine::model::TenantId;
 use latchkey_engine::secrets::MasterKey;

@@ -24,8 +24,8 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use super::envelope::{ServiceKey, SharedKey, parse_public_key};
-use super::kosmos_router;
-use crate::hanko::public_router;
+use crate::app::public_app;
+use crate::http::meta::TrustedProxies;
 use crate::metrics::Metrics;
 
 const DNS: &str = "login.example";
@@ -94,8 +94,7 @@ async fn fixture() -> Fixture {
         license: license(LicenseScope::Community(community.id.clone())).await,
         all: license(LicenseScope::AllCommunities).await,
         system: license(LicenseScope::System).await,
-        app: public_router(Arc::clone(&engine), metrics.clone())
-            .merge(kosmos_router(engine, metrics.clone())),
+        app: public_app(engine, metrics.clone(), TrustedProxies::default()),
         metrics,
         organisation: organisation.id,
         realm: community.realm,
