@@ -30,6 +30,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// How to open the database file once more at close; `None` in memory.
+    file: Option<SqliteConnectOptions>,
 }
 
 impl SqliteStore {
@@ -72,11 +74,12 @@ impl SqliteStore {
                 })
             })
         };
+        let file = (!is_in_memory(url)).then(|| options.clone());
         let pool = pool
             .connect_with(options)
             .await
             .map_err(error::db("database"))?;
-        Ok(Self { pool })
+        Ok(Self { pool, file })
     }
 
     /// Applies the migrations the database has not seen yet; running it again does nothing.
@@ -108,9 +111,20 @@ impl Store for SqliteStore {
     }
 
     /// With WAL, the last connection to close folds the log back into the database file and
-    /// removes it.
+    /// removes it. sqlx may still be closing a connection that was being returned to the pool
+    /// when `close` began, so a connection of its own then checkpoints the whole log into the
+    /// file and truncates it: a copy of the database file alone is then complete. A failed
+    /// checkpoint loses nothing (the log still holds the commits), so it is not an error.
     async fn close(&self) {
         self.pool.close().await;
+        if let Some(file) = &self.file
+            && let Ok(mut connection) = sqlx::SqliteConnection::connect_with(file).await
+        {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut connection)
+                .await;
+            let _ = connection.close().await;
+        }
     }
 }
 
