@@ -40,7 +40,9 @@ for (const store of STORES) {
       assert.equal(jwks.status, 200, jwks.text);
       const claims = await verifyJwt(token, jwks.json);
       assert.equal(claims.sub, sub);
-      assert.deepEqual([claims.aud].flat(), [DNS], 'aud is the dns');
+      // `createOrganisation` gives the organisation the community's dns as its RP ID: the token must not name it as
+      // audience, or the organisation's relying party would take it, with a `sub` the community chose, as its own.
+      assert.deepEqual([claims.aud].flat(), [`community:${setup.community.id}`], 'aud is the community');
       assert.equal(claims.cred, cred);
       assert.equal(claims.community, setup.community.id);
       assert.ok(Number.isInteger(claims.iat) && Math.abs(claims.iat - Date.now() / 1000) < 60, `iat ${claims.iat}`);

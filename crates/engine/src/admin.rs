@@ -389,6 +389,10 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
     if rp.id.trim().is_empty() {
         return invalid("relying_party.id", "must not be empty");
     }
+    // An RP ID is a domain name; a colon would also let it equal a community's token audience.
+    if rp.id.contains([':', '/']) {
+        return invalid("relying_party.id", "must be a domain name");
+    }
     if rp.origins.is_empty() || rp.origins.iter().any(|origin| origin.trim().is_empty()) {
         return invalid("relying_party.origins", "must list at least one origin");
     }
