@@ -473,6 +473,14 @@ pub(crate) async fn load_tenant<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<T
     tx.tenant(id).await?.ok_or(Error::NotFound("tenant"))
 }
 
+/// The tenant `id` if it is an organisation; a community's realm is reported as unknown.
+pub(crate) async fn load_organisation<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<Tenant> {
+    match load_tenant(tx, id).await? {
+        tenant if tenant.config.community_of.is_none() => Ok(tenant),
+        _ => Err(Error::NotFound("tenant")),
+    }
+}
+
 /// Timeout of a ceremony whose user verification is discouraged. The original server's
 /// WebAuthn library applies its own default there instead of the tenant's timeout; clients see
 /// it in the options, so it is kept.

@@ -147,6 +147,34 @@ async fn a_community_token_cannot_pass_for_its_organisations_token() {
 }
 
 #[tokio::test]
+async fn a_realm_is_not_an_organisation() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let community = engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap();
+    let listed: Vec<TenantId> = engine
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|tenant| tenant.id)
+        .collect();
+    assert_eq!(listed, [org.id]);
+    assert!(matches!(
+        engine.tenant(community.realm).await,
+        Err(Error::NotFound("tenant"))
+    ));
+    let key = engine.create_api_key(community.realm, "ops").await;
+    assert!(matches!(key, Err(Error::NotFound("tenant"))), "{key:?}");
+    // The realm is served through its community.
+    let (_, realm) = engine.community(&community.id).await.unwrap();
+    assert_eq!(realm.id, community.realm);
+    engine.create_api_key(org.id, "ops").await.unwrap();
+}
+
+#[tokio::test]
 async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
     let engine = engine().await;
     let org = organisation(&engine).await;
