@@ -128,7 +128,7 @@ for (const store of STORES) {
       assert.equal(jwks.status, 200, jwks.text);
       const claims = await verifyJwt(token, jwks.json);
       assert.equal(claims.sub, sub);
-      assert.deepEqual([claims.aud].flat(), ['localhost']);
+      assert.deepEqual([claims.aud].flat(), [`community:${community.id}`]);
       assert.equal(claims.cred, cred);
       assert.equal(claims.community, community.id);
     }

@@ -8,7 +8,7 @@ import { SoftAuthenticator, fromB64url } from './lib/authenticator.mjs';
 import { api } from './lib/http.mjs';
 import { verifyJwt } from './lib/jwt.mjs';
 import {
-  Ceremonies, KosmosClient, assertFailure, createOrganisation, fidoKeyHash,
+  Ceremonies, KosmosClient, assertFailure, cliJson, createOrganisation, fidoKeyHash,
 } from './lib/kosmos.mjs';
 import { STORES, startServer, withServerLog } from './lib/server.mjs';
 
@@ -40,7 +40,9 @@ for (const store of STORES) {
       assert.equal(jwks.status, 200, jwks.text);
       const claims = await verifyJwt(token, jwks.json);
       assert.equal(claims.sub, sub);
-      assert.deepEqual([claims.aud].flat(), [DNS], 'aud is the dns');
+      // `createOrganisation` gives the organisation the community's dns as its RP ID: the token must not name it as
+      // audience, or the organisation's relying party would take it, with a `sub` the community chose, as its own.
+      assert.deepEqual([claims.aud].flat(), [`community:${setup.community.id}`], 'aud is the community');
       assert.equal(claims.cred, cred);
       assert.equal(claims.community, setup.community.id);
       assert.ok(Number.isInteger(claims.iat) && Math.abs(claims.iat - Date.now() / 1000) < 60, `iat ${claims.iat}`);
@@ -325,7 +327,23 @@ for (const store of STORES) {
         assertFailure(await headerCall('encrypted', 'GET', statusPath('lina')), 404, 'lina without credentials');
       });
 
-      // The community's realm is an ordinary tenant: the admin API lists its audit log like any other.
+      // A realm is not an organisation: no tenant list shows it and no API key is made for it (no route would
+      // take one); it is reached through its community.
+      test('the realm is absent from the admin and CLI tenant lists and gets no API key', async () => {
+        const realm = setup.community.realm;
+        const listed = await api(server.adminUrl, 'GET', '/tenants');
+        assert.equal(listed.status, 200, listed.text);
+        const ids = listed.json.map((t) => t.id);
+        assert.ok(ids.includes(setup.org.id) && !ids.includes(realm), listed.text);
+        const cli = cliJson(server, ['tenant', 'list']).map((t) => t.id);
+        assert.ok(cli.includes(setup.org.id) && !cli.includes(realm), JSON.stringify(cli));
+        const key = await api(server.adminUrl, 'POST', `/tenants/${realm}/secrets/api`, { body: { name: 'ops' } });
+        assert.equal(key.status, 404, key.text);
+        const cliKey = server.cli(['apikey', 'create', `--tenant=${realm}`, '--name=ops']);
+        assert.notEqual(cliKey.status, 0, cliKey.stdout);
+      });
+
+      // The community's realm keeps an audit log like any tenant's, which the admin API lists.
       test('the ceremonies and removals are in the realm\'s audit log, by user', async () => {
         const res = await api(server.adminUrl, 'GET', `/tenants/${setup.community.realm}/audit_logs?per_page=1000`);
         assert.equal(res.status, 200, res.text);

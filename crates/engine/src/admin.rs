@@ -7,7 +7,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_tenant, storable_text};
+use crate::ceremonies::{Engine, load_organisation, load_tenant, storable_text};
 use crate::credentials::{CredentialRecord, all_credentials};
 use crate::keys::RsaKeySize;
 use crate::model::{
@@ -82,9 +82,12 @@ impl<S: Store> Engine<S> {
         Ok((tenant, issued))
     }
 
+    /// The organisation `id`. A 1Kosmos community's realm is not one: it is reached through
+    /// its community ([`Engine::community`]), with a license, so every surface that looks
+    /// tenants up here answers a realm as unknown.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant> {
         let mut tx = self.store.read().await?;
-        load_tenant(&mut tx, id).await
+        load_organisation(&mut tx, id).await
     }
 
     /// Whether the store can take a write: a write transaction begins, runs a statement that
@@ -96,8 +99,13 @@ impl<S: Store> Engine<S> {
         tx.probe_write().await
     }
 
+    /// The organisations; communities' realms are listed with their communities.
     pub async fn tenants(&self) -> Result<Vec<Tenant>> {
-        self.store.read().await?.tenants().await
+        let tenants = self.store.read().await?.tenants().await?;
+        Ok(tenants
+            .into_iter()
+            .filter(|tenant| tenant.config.community_of.is_none())
+            .collect())
     }
 
     /// Checks a presented API key against the tenant's. One indexed lookup: the caller has
@@ -166,7 +174,8 @@ impl<S: Store> Engine<S> {
     pub async fn create_api_key(&self, tenant: TenantId, name: &str) -> Result<IssuedApiKey> {
         let issued = issue_api_key(tenant, name, self.now())?;
         let mut tx = self.store.write().await?;
-        load_tenant(&mut tx, tenant).await?;
+        // No route takes a realm's API key: its users are reached with a license.
+        load_organisation(&mut tx, tenant).await?;
         tx.insert_api_key(&issued.key).await?;
         tx.commit().await?;
         Ok(issued)
@@ -388,6 +397,10 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
     }
     if rp.id.trim().is_empty() {
         return invalid("relying_party.id", "must not be empty");
+    }
+    // An RP ID is a domain name; a colon would also let it equal a community's token audience.
+    if rp.id.contains([':', '/']) {
+        return invalid("relying_party.id", "must be a domain name");
     }
     if rp.origins.is_empty() || rp.origins.iter().any(|origin| origin.trim().is_empty()) {
         return invalid("relying_party.origins", "must list at least one origin");

@@ -48,7 +48,8 @@ impl License {
 
 impl<S: Store> Engine<S> {
     /// Creates a community of `tenant` whose relying party is `rp_id`, reached from
-    /// `https://{rp_id}` and `origins`. Its tokens are signed with the tenant's keys.
+    /// `https://{rp_id}` and `origins`. Its tokens are signed with the tenant's keys and name
+    /// the community as their audience.
     pub async fn create_community(
         &self,
         tenant: TenantId,
@@ -102,9 +103,9 @@ impl<S: Store> Engine<S> {
                 reason: "a community cannot have communities".to_owned(),
             });
         }
-        // The communities of an organisation sign with its keys and name their RP ID as the
-        // audience: two of them sharing an RP ID could take each other's tokens. (The
-        // organisation's own RP ID may be a community's: it is commonly the same site.)
+        // Two communities of one organisation at one RP ID would hold separate credentials for
+        // the same site. (The organisation's own RP ID may be a community's: it is commonly the
+        // same site, and a community's tokens name the community, not the RP ID, as audience.)
         for sibling in tx.communities(tenant).await? {
             let realm = load_tenant(&mut tx, sibling.realm).await?;
             if realm.config.relying_party.id == rp_id {

@@ -1,7 +1,7 @@
 //! The token a finished ceremony returns, and the JWKS that verifies it, as the original server
 //! makes them: a compact JWS with header `{"alg","kid","typ":"JWT"}` and the claims `sub`, `aud`,
 //! `iat`, `exp`, `cred` and, for a transaction, `trans`; nothing else. (A 1Kosmos community's
-//! tokens add `community`.)
+//! tokens add `community`, and name it, not the RP ID, as `aud`.)
 
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
@@ -27,7 +27,8 @@ pub const TOKEN_LIFETIME_SECONDS: i64 = 300;
 pub struct Claims {
     /// The tenant's own id of the user.
     pub sub: String,
-    /// The relying party id, as a one-element array.
+    /// The relying party id, as a one-element array; for a community's token, its
+    /// [`community_audience`].
     pub aud: Vec<String>,
     pub iat: i64,
     pub exp: i64,
@@ -60,6 +61,13 @@ impl Claims {
             community: None,
         }
     }
+}
+
+/// The audience of a 1Kosmos community's tokens: `community:{id}`. It contains a colon, which
+/// no domain name and so no RP ID has, so no relying party that checks `aud` against its RP ID
+/// takes a community's token for its own.
+pub fn community_audience(community: &str) -> String {
+    format!("community:{community}")
 }
 
 #[derive(Serialize)]

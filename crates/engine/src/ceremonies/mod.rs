@@ -24,7 +24,7 @@ use crate::model::{
 };
 use crate::rate_limit::{Counter, Limiter, RateLimits};
 use crate::secrets::MasterKey;
-use crate::tokens::Claims;
+use crate::tokens::{Claims, community_audience};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 pub use login::{LoginOptions, LoginOutcome};
@@ -400,7 +400,10 @@ pub(crate) fn audit_event(
     }
 }
 
-/// The claims of a token for `user` of `tenant`: a community's tokens also name it.
+/// The claims of a token for `user` of `tenant`. A community's tokens are signed with its
+/// organisation's keys, so they name the community as their audience instead of the RP ID:
+/// otherwise a community whose `dns` is the organisation's RP ID would mint tokens, with a `sub`
+/// of its own users' choosing, that the organisation's relying party accepts as its own.
 fn claims(
     tenant: &Tenant,
     user: &str,
@@ -415,11 +418,10 @@ fn claims(
         transaction,
         now,
     );
-    claims.community = tenant
-        .config
-        .community_of
-        .as_ref()
-        .map(|of| of.community.clone());
+    if let Some(of) = &tenant.config.community_of {
+        claims.aud = vec![community_audience(&of.community)];
+        claims.community = Some(of.community.clone());
+    }
     claims
 }
 
@@ -469,6 +471,14 @@ fn system_random(bytes: &mut [u8]) -> Result<()> {
 
 pub(crate) async fn load_tenant<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<Tenant> {
     tx.tenant(id).await?.ok_or(Error::NotFound("tenant"))
+}
+
+/// The tenant `id` if it is an organisation; a community's realm is reported as unknown.
+pub(crate) async fn load_organisation<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<Tenant> {
+    match load_tenant(tx, id).await? {
+        tenant if tenant.config.community_of.is_none() => Ok(tenant),
+        _ => Err(Error::NotFound("tenant")),
+    }
 }
 
 /// Timeout of a ceremony whose user verification is discouraged. The original server's

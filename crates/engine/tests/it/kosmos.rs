@@ -9,7 +9,7 @@ use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
 use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
-use latchkey_engine::tokens::verify_token;
+use latchkey_engine::tokens::{community_audience, verify_token};
 use latchkey_engine::vendor_metadata::MetadataChange;
 use latchkey_engine::{Error, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
@@ -86,6 +86,94 @@ async fn register(
         .map(|outcome| outcome.token)
 }
 
+/// Verifies `token` as an organisation's relying party would, with an independent JWT library:
+/// signature by `jwks`, `aud` equal to `rp_id`.
+fn accepted_by_relying_party(jwks: &Value, token: &str, rp_id: &str) -> bool {
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let set: JwkSet = serde_json::from_value(jwks.clone()).unwrap();
+    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let jwk = set.find(&kid).unwrap();
+    let algorithm: Algorithm = jwk
+        .common
+        .key_algorithm
+        .unwrap()
+        .to_string()
+        .parse()
+        .unwrap();
+    let key = DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = Validation::new(algorithm);
+    validation.set_audience(&[rp_id]);
+    // The tokens are minted at a fixed past time.
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()
+}
+
+#[tokio::test]
+async fn a_community_token_cannot_pass_for_its_organisations_token() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let org_rp = org.config.relying_party.id.clone();
+    // The attack: a community whose `dns` is its organisation's RP ID, registering a user named
+    // as the organisation's administrator.
+    let community = engine
+        .create_community(org.id, "Mallory", &org_rp, Vec::new())
+        .await
+        .unwrap();
+    let forged = register(&engine, community.realm, "admin", &SoftAuthenticator::new())
+        .await
+        .unwrap();
+    let genuine = register(&engine, org.id, "admin", &SoftAuthenticator::new())
+        .await
+        .unwrap();
+    let jwks = engine.jwks(org.id).await.unwrap();
+    assert!(accepted_by_relying_party(&jwks, &genuine, &org_rp));
+    assert!(!accepted_by_relying_party(&jwks, &forged, &org_rp));
+    let audience = community_audience(&community.id);
+    assert!(accepted_by_relying_party(&jwks, &forged, &audience));
+    // No organisation can take the community audience as its RP ID.
+    let mut config = org.config.clone();
+    config.relying_party.id = audience;
+    let taken = engine
+        .create_tenant(
+            NewTenant {
+                display_name: "Copycat".into(),
+                config,
+            },
+            None,
+        )
+        .await;
+    assert!(matches!(taken, Err(Error::Invalid { .. })), "{taken:?}");
+}
+
+#[tokio::test]
+async fn a_realm_is_not_an_organisation() {
+    let engine = engine().await;
+    let org = organisation(&engine).await;
+    let community = engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap();
+    let listed: Vec<TenantId> = engine
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|tenant| tenant.id)
+        .collect();
+    assert_eq!(listed, [org.id]);
+    assert!(matches!(
+        engine.tenant(community.realm).await,
+        Err(Error::NotFound("tenant"))
+    ));
+    let key = engine.create_api_key(community.realm, "ops").await;
+    assert!(matches!(key, Err(Error::NotFound("tenant"))), "{key:?}");
+    // The realm is served through its community.
+    let (_, realm) = engine.community(&community.id).await.unwrap();
+    assert_eq!(realm.id, community.realm);
+    engine.create_api_key(org.id, "ops").await.unwrap();
+}
+
 #[tokio::test]
 async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
     let engine = engine().await;
@@ -111,7 +199,7 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
     let jwks = engine.jwks(org.id).await.unwrap();
     let claims = verify_token(&jwks, &token, start()).unwrap();
     assert_eq!(claims.sub, "alice");
-    assert_eq!(claims.aud, [DNS]);
+    assert_eq!(claims.aud, [community_audience(&community.id)]);
     assert_eq!(claims.community.as_deref(), Some(community.id.as_str()));
     // The realm has no keys of its own.
     assert!(engine.signing_keys(realm.id).await.unwrap().is_empty());
