@@ -49,6 +49,8 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
         ),
         None => Arc::new(MemoryCounter::default()),
     };
+    // The server is where the clock is read; the engine only takes a clock.
+    #[allow(clippy::disallowed_methods)]
     let engine = Arc::new(
         Engine::new(store, master, OffsetDateTime::now_utc)
             .with_rate_limits(config.rate_limits, counter)
