@@ -104,6 +104,7 @@ fn load(
     .map_err(|e| format!("the BLOB does not verify: {e}"))
 }
 
+// The command line is where the clock is read; verification only takes the time.
 #[allow(clippy::disallowed_methods)]
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()

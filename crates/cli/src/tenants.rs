@@ -60,6 +60,8 @@ pub(crate) async fn open(config: &Config) -> Result<(Database, MasterKey), Strin
     Ok((Database::open(&config.database_url).await?, master))
 }
 
+// The command line is where the clock is read; the engine only takes a clock.
+#[allow(clippy::disallowed_methods)]
 pub(crate) fn engine<S: Store>(store: S, master: MasterKey) -> Engine<S> {
     Engine::new(store, master, OffsetDateTime::now_utc)
 }

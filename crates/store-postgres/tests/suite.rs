@@ -262,6 +262,8 @@ fn database_url(server: &str, name: &str) -> String {
 }
 
 /// Drops the databases of earlier runs that died before dropping their own.
+// Test databases carry their creation time in their UUIDv7 names; age is measured by the clock.
+#[allow(clippy::disallowed_methods)]
 async fn sweep(admin: &mut PgConnection) {
     let names: Vec<String> = sqlx::query_scalar(
         r"SELECT datname FROM pg_database WHERE datname LIKE 'latchkey\_test\_%'",
@@ -365,6 +367,8 @@ fn ceremony(tenant: TenantId) -> Ceremony {
 }
 
 /// Now, to the microsecond that PostgreSQL keeps.
+// Fixtures only need a plausible timestamp, and a test may read the clock.
+#[allow(clippy::disallowed_methods)]
 fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(now.nanosecond() / 1000 * 1000)

@@ -197,16 +197,30 @@ impl Curve {
 pub enum KeyMaterial {
     /// An EC2 key: curve and uncompressed coordinates.
     Ec2 {
+        /// The curve the point lies on.
         curve: Curve,
+        /// The x coordinate, big-endian, the curve's full width.
         x: Vec<u8>,
+        /// The y coordinate, big-endian, the curve's full width.
         y: Vec<u8>,
     },
     /// An OKP key (Ed25519).
-    Okp { x: Vec<u8> },
+    Okp {
+        /// The 32-byte encoded public point.
+        x: Vec<u8>,
+    },
     /// An RSA key: modulus and public exponent, big-endian without leading zeros.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        /// The modulus.
+        n: Vec<u8>,
+        /// The public exponent.
+        e: Vec<u8>,
+    },
     /// An AKP key (ML-DSA): the encoded public key.
-    Akp { public: Vec<u8> },
+    Akp {
+        /// The public key as FIPS 204 encodes it.
+        public: Vec<u8>,
+    },
 }
 
 /// Longest COSE key accepted: an ML-DSA-87 key (2,592 bytes) or an RSA-8192 key with its labels.

@@ -10,17 +10,27 @@ pub enum Error {
     Base64(&'static str),
     /// A field is longer than this crate accepts.
     #[error("{field} exceeds the limit of {limit} bytes")]
-    TooLarge { field: &'static str, limit: usize },
+    TooLarge {
+        /// The field, as WebAuthn names it.
+        field: &'static str,
+        /// The most bytes accepted for it.
+        limit: usize,
+    },
     /// A structure could not be decoded.
     #[error("malformed {field}: {reason}")]
     Malformed {
+        /// The structure, as WebAuthn names it.
         field: &'static str,
+        /// What is wrong with it.
         reason: &'static str,
     },
 
     /// `clientDataJSON.type` is not the ceremony's type.
     #[error("clientDataJSON type is not {expected}")]
-    TypeMismatch { expected: &'static str },
+    TypeMismatch {
+        /// The type the ceremony expects: `webauthn.create` or `webauthn.get`.
+        expected: &'static str,
+    },
     /// `clientDataJSON.challenge` is not the challenge the server issued.
     #[error("challenge does not match the one issued")]
     ChallengeMismatch,
@@ -59,7 +69,9 @@ pub enum Error {
     /// An attestation statement breaks a rule of its format.
     #[error("{fmt} attestation: {reason}")]
     BadAttestation {
+        /// The attestation statement format identifier, such as `packed`.
         fmt: &'static str,
+        /// The rule it breaks.
         reason: &'static str,
     },
     /// A certificate in a chain is not signed by the next one, or is not allowed to sign it.
@@ -98,7 +110,12 @@ pub enum Error {
     #[error(
         "signature counter did not increase ({received} <= {stored}): possible cloned authenticator"
     )]
-    CounterRegression { stored: u32, received: u32 },
+    CounterRegression {
+        /// The counter stored from the credential's last use.
+        stored: u32,
+        /// The counter in this assertion.
+        received: u32,
+    },
 }
 
 impl Error {

@@ -14,6 +14,8 @@
 //! Algorithms: ES256, ES384, ES512, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512, RS1 (legacy,
 //! by policy) and ML-DSA-44/65/87, all verified with aws-lc-rs.
 
+#![warn(missing_docs)]
+
 mod assertion;
 mod attestation;
 mod auth_data;

@@ -25,6 +25,8 @@ async fn router(token: Option<&str>) -> Router {
     with_engine(token).await.0
 }
 
+// The engine under test runs on the real clock, as it does when served.
+#[allow(clippy::disallowed_methods)]
 async fn with_engine(token: Option<&str>) -> (Router, Arc<Engine<SqliteStore>>) {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();

@@ -31,6 +31,8 @@ struct Fixture {
     key: String,
 }
 
+// The engine under test runs on the real clock, as it does when served.
+#[allow(clippy::disallowed_methods)]
 async fn fixture() -> Fixture {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();

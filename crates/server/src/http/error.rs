@@ -1,5 +1,6 @@
-//! The error body every latchkey endpoint answers with: `{"title","details","status"}`, the shape
-//! of the Hanko passkey server's echo error handler.
+//! The error body of the Hanko passkey dialect and the admin API: `{"title","details","status"}`,
+//! the shape of the Hanko passkey server's echo error handler. The 1Kosmos dialect answers in
+//! its own shape, converting these in `kosmos/error.rs`.
 
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};

@@ -1,7 +1,7 @@
 //! The 1Kosmos WebAuthn API (base path `/webauthn`), mapped onto engine calls: a community is a
 //! realm tenant of its organisation, a license key scopes every call, and most calls travel in
 //! the SDKs' encrypted envelope (see [`envelope`]). Decisions beyond the documentation page are
-//! in `shared/notes/kosmos.md`; the ones made here:
+//! in `docs/kosmos.md`; the ones made here:
 //!
 //! - Failures answer `{"status": "failed", "errorMessage"}`, unencrypted (the failure may be
 //!   that nothing could be decrypted): 400 malformed input or envelope, 401 missing or unknown
