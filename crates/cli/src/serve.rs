@@ -30,6 +30,8 @@ pub async fn run(config: Config) -> Result<(), String> {
 }
 
 async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result<(), String> {
+    // The command line is where the clock is read; the server and engine only take a clock.
+    #[allow(clippy::disallowed_methods)]
     let options = Options {
         admin: AdminOptions {
             token: config.admin_token.clone(),

@@ -31,7 +31,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteStore {
     pool: SqlitePool,
     /// How to open the database file once more at close; `None` in memory.
-    file: Option<SqliteConnectOptions>,
+    file: Option<Box<SqliteConnectOptions>>,
 }
 
 impl SqliteStore {
@@ -74,7 +74,7 @@ impl SqliteStore {
                 })
             })
         };
-        let file = (!is_in_memory(url)).then(|| options.clone());
+        let file = (!is_in_memory(url)).then(|| Box::new(options.clone()));
         let pool = pool
             .connect_with(options)
             .await
