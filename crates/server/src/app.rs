@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{AdminOptions, admin_router};
-use crate::hanko::public_router;
+use crate::hanko_passkey::public_router;
 use crate::http::meta::TrustedProxies;
 use crate::kosmos::{ensure_envelope_key, kosmos_router};
 use crate::listener::{self, ListenerLimits};

@@ -6,7 +6,7 @@
 
 mod admin;
 mod app;
-mod hanko;
+mod hanko_passkey;
 mod http;
 mod kosmos;
 mod listener;
