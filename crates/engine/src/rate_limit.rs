@@ -26,10 +26,15 @@ use crate::{Error, Result};
 /// How many requests of each kind a window allows; 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
+    /// The span each count covers; counts start again when it has passed.
     pub window: Duration,
+    /// Ceremony starts that name no user, from one client address.
     pub starts_per_address: u32,
+    /// Ceremony starts that name no user, for one tenant from all addresses together.
     pub starts_per_tenant: u32,
+    /// Failed finishes from one client address.
     pub failures_per_address: u32,
+    /// Failed finishes for one tenant from all addresses together.
     pub failures_per_tenant: u32,
 }
 

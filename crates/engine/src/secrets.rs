@@ -27,6 +27,7 @@ pub struct ApiKeySecret {
 }
 
 impl ApiKeySecret {
+    /// A new key from the system's random source; its text is shown once, its hash is stored.
     pub fn generate() -> Result<Self> {
         let bytes: [u8; API_KEY_BYTES] = random()?;
         Ok(Self {
@@ -81,6 +82,7 @@ pub fn api_key_matches(presented: &str, stored: &[u8; 32]) -> bool {
 pub struct MasterKey([u8; MASTER_KEY_BYTES]);
 
 impl MasterKey {
+    /// A new master key from the system's random source.
     pub fn generate() -> Result<Self> {
         random().map(Self)
     }

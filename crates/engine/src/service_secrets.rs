@@ -7,7 +7,9 @@ use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// A secret and its public half.
 pub struct OpenedSecret {
+    /// The secret half, unsealed.
     pub secret: Vec<u8>,
+    /// The public half, stored in clear beside the sealed secret.
     pub public: Vec<u8>,
 }
 
