@@ -9,7 +9,7 @@ use latchkey_webauthn::{
     TrustAnchors, UnixTime, verify_assertion, verify_registration,
 };
 
-use crate::soft_authenticator::SoftAuthenticator;
+use latchkey_testkit::SoftAuthenticator;
 
 const RP_ID: &str = "login.example.com";
 const ORIGIN: &str = "https://login.example.com";
@@ -95,7 +95,7 @@ fn every_algorithm_registers_and_authenticates() {
 #[test]
 fn policy_decides_which_algorithms_may_register() {
     let rp = RelyingParty::new(RP_ID, [ORIGIN]);
-    let mut authenticator = SoftAuthenticator::new(CoseAlgorithm::Ps256);
+    let authenticator = SoftAuthenticator::new(CoseAlgorithm::Ps256);
     let json = serde_json::to_vec(&authenticator.register(RP_ID, ORIGIN, b"c")).unwrap();
     let response = RegistrationResponse::from_json(&json).unwrap();
     let mut only_es256 = Policy::default();

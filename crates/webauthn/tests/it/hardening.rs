@@ -15,7 +15,7 @@ use latchkey_webauthn::{
 use serde_json::{Value as Json, json};
 
 use crate::common::{vector, vectors_dir};
-use crate::soft_authenticator::SoftAuthenticator;
+use latchkey_testkit::SoftAuthenticator;
 
 /// A DER TLV.
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {

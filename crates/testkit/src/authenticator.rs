@@ -1,5 +1,8 @@
 //! A software authenticator: real keys and real signatures for every algorithm latchkey supports,
-//! producing the JSON a browser's `PublicKeyCredential.toJSON()` would.
+//! producing the JSON a browser's `PublicKeyCredential.toJSON()` would (and, for clients that
+//! serialise the credential object naively, what `JSON.stringify` makes of it).
+
+use std::fmt;
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
@@ -8,9 +11,18 @@ use aws_lc_rs::signature::{
     self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, PqdsaKeyPair, PqdsaSigningAlgorithm,
     RsaEncoding, RsaKeyPair,
 };
-use ciborium::Value;
+use ciborium::Value as Cbor;
 use latchkey_webauthn::{CoseAlgorithm, encode_base64url};
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// The attestation statement a registration carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attestation {
+    /// `packed`, signed by the credential's own key.
+    PackedSelf,
+    /// `none`, with an empty statement.
+    None,
+}
 
 enum Signer {
     Ecdsa(EcdsaKeyPair),
@@ -19,30 +31,56 @@ enum Signer {
     MlDsa(PqdsaKeyPair),
 }
 
+/// One credential on a software authenticator. The public fields are what the next ceremony
+/// uses, so a test changes them to make the authenticator misbehave.
 pub struct SoftAuthenticator {
     signer: Signer,
     pub alg: CoseAlgorithm,
     pub cose_key: Vec<u8>,
     pub credential_id: Vec<u8>,
+    /// The signature counter of the last assertion; the next one goes up first.
     pub counter: u32,
     /// Flags for the next ceremony: UP and UV by default.
     pub flags: u8,
+    pub aaguid: [u8; 16],
+    pub attestation: Attestation,
 }
 
-fn cose(entries: Vec<(i64, Value)>) -> Vec<u8> {
-    let map = Value::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (Value::from(k), v))
-            .collect(),
-    );
+impl fmt::Debug for SoftAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoftAuthenticator")
+            .field("alg", &self.alg)
+            .field("credential_id", &encode_base64url(&self.credential_id))
+            .field("counter", &self.counter)
+            .field("flags", &self.flags)
+            .field("attestation", &self.attestation)
+            .finish_non_exhaustive()
+    }
+}
+
+fn cbor(value: &Cbor) -> Vec<u8> {
     let mut out = Vec::new();
-    ciborium::into_writer(&map, &mut out).unwrap();
+    ciborium::into_writer(value, &mut out).unwrap();
     out
 }
 
+fn cose(entries: Vec<(i64, Cbor)>) -> Vec<u8> {
+    cbor(&Cbor::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Cbor::from(k), v))
+            .collect(),
+    ))
+}
+
 impl SoftAuthenticator {
-    /// A new credential for `alg` (RS1 cannot be made: aws-lc-rs does not sign with SHA-1).
+    /// A new ES256 credential, the algorithm every browser offers first.
+    pub fn es256() -> Self {
+        Self::new(CoseAlgorithm::Es256)
+    }
+
+    /// A new credential for `alg` with packed self attestation (RS1 cannot be made: aws-lc-rs
+    /// does not sign with SHA-1).
     pub fn new(alg: CoseAlgorithm) -> Self {
         let rng = SystemRandom::new();
         let ec = |signing: &'static signature::EcdsaSigningAlgorithm, crv: i64| {
@@ -54,8 +92,8 @@ impl SoftAuthenticator {
                 (1, 2.into()),
                 (3, alg.id().into()),
                 (-1, crv.into()),
-                (-2, Value::Bytes(point[1..=half].to_vec())),
-                (-3, Value::Bytes(point[half + 1..].to_vec())),
+                (-2, Cbor::Bytes(point[1..=half].to_vec())),
+                (-3, Cbor::Bytes(point[half + 1..].to_vec())),
             ]);
             (Signer::Ecdsa(pair), key)
         };
@@ -67,11 +105,11 @@ impl SoftAuthenticator {
                 (3, alg.id().into()),
                 (
                     -1,
-                    Value::Bytes(public.modulus().big_endian_without_leading_zero().to_vec()),
+                    Cbor::Bytes(public.modulus().big_endian_without_leading_zero().to_vec()),
                 ),
                 (
                     -2,
-                    Value::Bytes(public.exponent().big_endian_without_leading_zero().to_vec()),
+                    Cbor::Bytes(public.exponent().big_endian_without_leading_zero().to_vec()),
                 ),
             ]);
             (Signer::Rsa(pair, encoding), key)
@@ -81,7 +119,7 @@ impl SoftAuthenticator {
             let key = cose(vec![
                 (1, 7.into()),
                 (3, alg.id().into()),
-                (-1, Value::Bytes(pair.public_key().as_ref().to_vec())),
+                (-1, Cbor::Bytes(pair.public_key().as_ref().to_vec())),
             ]);
             (Signer::MlDsa(pair), key)
         };
@@ -98,7 +136,7 @@ impl SoftAuthenticator {
                     (1, 1.into()),
                     (3, alg.id().into()),
                     (-1, 6.into()),
-                    (-2, Value::Bytes(pair.public_key().as_ref().to_vec())),
+                    (-2, Cbor::Bytes(pair.public_key().as_ref().to_vec())),
                 ]);
                 (Signer::Ed25519(pair), key)
             }
@@ -122,9 +160,24 @@ impl SoftAuthenticator {
             credential_id,
             counter: 0,
             flags: 0x05,
+            aaguid: [0x11; 16],
+            attestation: Attestation::PackedSelf,
         }
     }
 
+    /// The same authenticator reporting `aaguid` as its model.
+    pub fn with_aaguid(mut self, aaguid: [u8; 16]) -> Self {
+        self.aaguid = aaguid;
+        self
+    }
+
+    /// The same authenticator attesting its registrations with `attestation`.
+    pub fn with_attestation(mut self, attestation: Attestation) -> Self {
+        self.attestation = attestation;
+        self
+    }
+
+    /// `message` signed with the credential's private key.
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         let rng = SystemRandom::new();
         match &self.signer {
@@ -159,7 +212,7 @@ impl SoftAuthenticator {
         data.push(self.flags | if attested { 0x40 } else { 0 });
         data.extend_from_slice(&self.counter.to_be_bytes());
         if attested {
-            data.extend_from_slice(&[0x11; 16]);
+            data.extend_from_slice(&self.aaguid);
             data.extend_from_slice(
                 &u16::try_from(self.credential_id.len())
                     .unwrap()
@@ -177,45 +230,48 @@ impl SoftAuthenticator {
         signed
     }
 
-    /// A registration with packed self attestation.
-    pub fn register(&mut self, rp_id: &str, origin: &str, challenge: &[u8]) -> serde_json::Value {
+    /// A registration response for `challenge`, attested as [`Self::attestation`] says.
+    pub fn register(&self, rp_id: &str, origin: &str, challenge: &[u8]) -> Value {
         let client_data = Self::client_data("webauthn.create", challenge, origin);
         let auth_data = self.auth_data(rp_id, true);
-        let sig = self.sign(&Self::signed(&auth_data, &client_data));
-        let object = Value::Map(vec![
-            (Value::from("fmt"), Value::from("packed")),
-            (
-                Value::from("attStmt"),
-                Value::Map(vec![
-                    (Value::from("alg"), Value::from(self.alg.id())),
-                    (Value::from("sig"), Value::Bytes(sig)),
-                ]),
-            ),
-            (Value::from("authData"), Value::Bytes(auth_data)),
-        ]);
-        let mut attestation_object = Vec::new();
-        ciborium::into_writer(&object, &mut attestation_object).unwrap();
+        let (fmt, statement) = match self.attestation {
+            Attestation::PackedSelf => {
+                let sig = self.sign(&Self::signed(&auth_data, &client_data));
+                let statement = vec![
+                    (Cbor::from("alg"), Cbor::from(self.alg.id())),
+                    (Cbor::from("sig"), Cbor::Bytes(sig)),
+                ];
+                ("packed", statement)
+            }
+            Attestation::None => ("none", Vec::new()),
+        };
+        let object = cbor(&Cbor::Map(vec![
+            (Cbor::from("fmt"), Cbor::from(fmt)),
+            (Cbor::from("attStmt"), Cbor::Map(statement)),
+            (Cbor::from("authData"), Cbor::Bytes(auth_data)),
+        ]));
         json!({
             "id": encode_base64url(&self.credential_id),
             "rawId": encode_base64url(&self.credential_id),
             "type": "public-key",
             "response": {
                 "clientDataJSON": encode_base64url(&client_data),
-                "attestationObject": encode_base64url(&attestation_object),
+                "attestationObject": encode_base64url(&object),
                 "transports": ["internal"],
             },
             "clientExtensionResults": {},
         })
     }
 
-    /// An assertion; the counter goes up first, as a hardware authenticator's does.
+    /// An assertion response for `challenge`; the counter goes up first, as a hardware
+    /// authenticator's does.
     pub fn assert(
         &mut self,
         rp_id: &str,
         origin: &str,
         challenge: &[u8],
         user_handle: &[u8],
-    ) -> serde_json::Value {
+    ) -> Value {
         self.counter += 1;
         let client_data = Self::client_data("webauthn.get", challenge, origin);
         let auth_data = self.auth_data(rp_id, false);
@@ -233,4 +289,31 @@ impl SoftAuthenticator {
             "clientExtensionResults": {},
         })
     }
+}
+
+/// What `JSON.stringify` makes of a browser's credential object rather than of its `toJSON()`:
+/// the byte fields are there (some SDKs encode them by hand), every method becomes an empty
+/// object, and the extension results are missing.
+pub fn naively_serialised(credential: &Value) -> Value {
+    let mut naive = credential.clone();
+    let object = naive.as_object_mut().unwrap();
+    object.remove("clientExtensionResults");
+    object.insert("getClientExtensionResults".into(), json!({}));
+    if object["response"].get("attestationObject").is_some() {
+        object.insert("authenticatorAttachment".into(), json!("platform"));
+        let response = object
+            .get_mut("response")
+            .and_then(Value::as_object_mut)
+            .unwrap();
+        response.remove("transports");
+        for method in [
+            "getAuthenticatorData",
+            "getPublicKey",
+            "getPublicKeyAlgorithm",
+            "getTransports",
+        ] {
+            response.insert(method.into(), json!({}));
+        }
+    }
+    naive
 }
