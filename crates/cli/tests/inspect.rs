@@ -11,6 +11,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use serde_json::json;
+
 fn vectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../webauthn/tests/vectors")
 }
@@ -39,6 +41,33 @@ fn latchkey(args: &[&str], stdin: Option<&[u8]>) -> Output {
 fn stdout_json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `latchkey inspect KIND` of `input` for the vector `v`'s relying party and first origin, with
+/// `options` in between.
+fn inspect(kind: &str, v: &serde_json::Value, options: &[&str], input: &str) -> Output {
+    let mut args = vec![
+        "inspect",
+        kind,
+        "--rp-id",
+        v["rp_id"].as_str().unwrap(),
+        "--origin",
+        v["origins"][0].as_str().unwrap(),
+    ];
+    args.extend_from_slice(options);
+    args.push(input);
+    latchkey(&args, None)
+}
+
+/// The JSON printed by a run that exited 0.
+fn succeeded(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_json(out)
 }
 
 /// The vector's response JSON in a temporary file, as a user would save it from a browser; removed
@@ -71,31 +100,20 @@ fn a_valid_registration_prints_its_contents_and_exits_0() {
     let v = vector("webauthn-rs/apple-es256-touchid.json");
     let file = response_file(&v, "apple");
     let root = vectors().join("roots/apple-webauthn-root.pem");
-    let out = latchkey(
+    let out = inspect(
+        "registration",
+        &v,
         &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            v["rp_id"].as_str().unwrap(),
-            "--origin",
-            v["origins"][0].as_str().unwrap(),
             "--challenge",
             v["challenge"].as_str().unwrap(),
             "--trust",
             root.to_str().unwrap(),
             "--at",
             v["time"].as_str().unwrap(),
-            file.to_str().unwrap(),
         ],
-        None,
+        file.to_str().unwrap(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json = stdout_json(&out);
+    let json = succeeded(&out);
     assert_eq!(json["valid"], true);
     assert_eq!(json["fmt"], "apple");
     assert_eq!(json["attestation_type"], "anonca");
@@ -144,34 +162,22 @@ fn crls_are_read_from_files_and_must_be_crls() {
     let crl = std::env::temp_dir().join(format!("latchkey-inspect-{}.crl", std::process::id()));
     let run = |crl_bytes: &[u8]| {
         std::fs::write(&crl, crl_bytes).unwrap();
-        latchkey(
+        inspect(
+            "registration",
+            &v,
             &[
-                "inspect",
-                "registration",
-                "--rp-id",
-                v["rp_id"].as_str().unwrap(),
-                "--origin",
-                v["origins"][0].as_str().unwrap(),
                 "--trust",
                 root.to_str().unwrap(),
                 "--crl",
                 crl.to_str().unwrap(),
                 "--at",
                 v["time"].as_str().unwrap(),
-                file.to_str().unwrap(),
             ],
-            None,
+            file.to_str().unwrap(),
         )
     };
     // A CRL of another CA says nothing about this chain.
-    let out = run(&unrelated_crl());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out)["trusted"], true);
+    assert_eq!(succeeded(&run(&unrelated_crl()))["trusted"], true);
     let out = run(b"not a CRL");
     std::fs::remove_file(&crl).unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -194,31 +200,15 @@ fn stdin_works_and_the_challenge_is_optional() {
         ],
         Some(&body),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out)["trusted"], false);
+    assert_eq!(succeeded(&out)["trusted"], false);
 }
 
 #[test]
 fn an_invalid_payload_names_the_failed_check_and_exits_1() {
     let v = vector("webauthn-rs/apple-es256-touchid.json");
     let file = response_file(&v, "apple-wrong-origin");
-    let out = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            v["rp_id"].as_str().unwrap(),
-            "--origin",
-            "https://elsewhere.example",
-            file.to_str().unwrap(),
-        ],
-        None,
-    );
+    let elsewhere = json!({"rp_id": v["rp_id"], "origins": ["https://elsewhere.example"]});
+    let out = inspect("registration", &elsewhere, &[], file.to_str().unwrap());
     assert_eq!(out.status.code(), Some(1));
     let json = stdout_json(&out);
     assert_eq!(json["valid"], false);
@@ -245,33 +235,21 @@ fn an_assertion_is_checked_against_the_given_key_and_counter() {
     let v = vector("webauthn-rs/assertion-es256-yubikey5.json");
     let file = response_file(&v, "assertion");
     let run = |count: &str| {
-        latchkey(
+        inspect(
+            "assertion",
+            &v,
             &[
-                "inspect",
-                "assertion",
-                "--rp-id",
-                v["rp_id"].as_str().unwrap(),
-                "--origin",
-                v["origins"][0].as_str().unwrap(),
                 "--public-key",
                 v["public_key"].as_str().unwrap(),
                 "--challenge",
                 v["challenge"].as_str().unwrap(),
                 "--sign-count",
                 count,
-                file.to_str().unwrap(),
             ],
-            None,
+            file.to_str().unwrap(),
         )
     };
-    let ok = run("1");
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let json = stdout_json(&ok);
+    let json = succeeded(&run("1"));
     assert_eq!(json["valid"], true);
     assert_eq!(json["sign_count"], 20);
     let replayed = run("20");
@@ -323,32 +301,15 @@ fn an_mds3_blob_is_a_trust_source() {
     let file = response_file(&v, "u2f");
     let blob = vectors().join("fido2-lib/mds3-blob.jwt");
     let run = |at: &str| {
-        latchkey(
-            &[
-                "inspect",
-                "registration",
-                "--rp-id",
-                v["rp_id"].as_str().unwrap(),
-                "--origin",
-                v["origins"][0].as_str().unwrap(),
-                "--trust",
-                blob.to_str().unwrap(),
-                "--at",
-                at,
-                file.to_str().unwrap(),
-            ],
-            None,
+        inspect(
+            "registration",
+            &v,
+            &["--trust", blob.to_str().unwrap(), "--at", at],
+            file.to_str().unwrap(),
         )
     };
     // The BLOB is signed by a chain to the FIDO root built into the binary, valid in early 2022.
-    let out = run("2022-02-15T00:00:00Z");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out)["trusted"], true);
+    assert_eq!(succeeded(&run("2022-02-15T00:00:00Z"))["trusted"], true);
     let expired = run("2023-01-01T00:00:00Z");
     assert_eq!(expired.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&expired.stderr).contains("MDS3"));
