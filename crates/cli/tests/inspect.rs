@@ -43,9 +43,15 @@ fn stdout_json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-/// `latchkey inspect KIND` of `input` for the vector `v`'s relying party and first origin, with
-/// `options` in between.
-fn inspect(kind: &str, v: &serde_json::Value, options: &[&str], input: &str) -> Output {
+/// `latchkey inspect KIND` of the file `input` for the vector `v`'s relying party and first
+/// origin, with `options` in between; an `input` of `-` reads `stdin`.
+fn inspect(
+    kind: &str,
+    v: &serde_json::Value,
+    options: &[&str],
+    input: &str,
+    stdin: Option<&[u8]>,
+) -> Output {
     let mut args = vec![
         "inspect",
         kind,
@@ -56,7 +62,7 @@ fn inspect(kind: &str, v: &serde_json::Value, options: &[&str], input: &str) -> 
     ];
     args.extend_from_slice(options);
     args.push(input);
-    latchkey(&args, None)
+    latchkey(&args, stdin)
 }
 
 /// The JSON printed by a run that exited 0.
@@ -112,6 +118,7 @@ fn a_valid_registration_prints_its_contents_and_exits_0() {
             v["time"].as_str().unwrap(),
         ],
         file.to_str().unwrap(),
+        None,
     );
     let json = succeeded(&out);
     assert_eq!(json["valid"], true);
@@ -174,6 +181,7 @@ fn crls_are_read_from_files_and_must_be_crls() {
                 v["time"].as_str().unwrap(),
             ],
             file.to_str().unwrap(),
+            None,
         )
     };
     // A CRL of another CA says nothing about this chain.
@@ -188,18 +196,7 @@ fn crls_are_read_from_files_and_must_be_crls() {
 fn stdin_works_and_the_challenge_is_optional() {
     let v = vector("webauthn-rs/none-es256-macos-passkey.json");
     let body = serde_json::to_vec(&v["response"]).unwrap();
-    let out = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            v["rp_id"].as_str().unwrap(),
-            "--origin",
-            v["origins"][0].as_str().unwrap(),
-            "-",
-        ],
-        Some(&body),
-    );
+    let out = inspect("registration", &v, &[], "-", Some(&body));
     assert_eq!(succeeded(&out)["trusted"], false);
 }
 
@@ -208,24 +205,20 @@ fn an_invalid_payload_names_the_failed_check_and_exits_1() {
     let v = vector("webauthn-rs/apple-es256-touchid.json");
     let file = response_file(&v, "apple-wrong-origin");
     let elsewhere = json!({"rp_id": v["rp_id"], "origins": ["https://elsewhere.example"]});
-    let out = inspect("registration", &elsewhere, &[], file.to_str().unwrap());
+    let out = inspect(
+        "registration",
+        &elsewhere,
+        &[],
+        file.to_str().unwrap(),
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     let json = stdout_json(&out);
     assert_eq!(json["valid"], false);
     assert_eq!(json["error"], "origin_mismatch");
 
-    let garbage = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            "x",
-            "--origin",
-            "https://x",
-            "-",
-        ],
-        Some(b"{not json"),
-    );
+    let x = json!({"rp_id": "x", "origins": ["https://x"]});
+    let garbage = inspect("registration", &x, &[], "-", Some(b"{not json"));
     assert_eq!(garbage.status.code(), Some(1));
     assert_eq!(stdout_json(&garbage)["error"], "malformed");
 }
@@ -247,6 +240,7 @@ fn an_assertion_is_checked_against_the_given_key_and_counter() {
                 count,
             ],
             file.to_str().unwrap(),
+            None,
         )
     };
     let json = succeeded(&run("1"));
@@ -262,34 +256,11 @@ fn bad_usage_exits_2_with_a_message() {
     let missing_origin = latchkey(&["inspect", "registration", "--rp-id", "x", "-"], None);
     assert_eq!(missing_origin.status.code(), Some(2));
     assert!(!missing_origin.stderr.is_empty());
-    let no_file = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            "x",
-            "--origin",
-            "https://x",
-            "/nonexistent/file.json",
-        ],
-        None,
-    );
+    let x = json!({"rp_id": "x", "origins": ["https://x"]});
+    let no_file = inspect("registration", &x, &[], "/nonexistent/file.json", None);
     assert_eq!(no_file.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_file.stderr).contains("/nonexistent/file.json"));
-    let bad_key = latchkey(
-        &[
-            "inspect",
-            "assertion",
-            "--rp-id",
-            "x",
-            "--origin",
-            "https://x",
-            "--public-key",
-            "!!",
-            "-",
-        ],
-        None,
-    );
+    let bad_key = inspect("assertion", &x, &["--public-key", "!!"], "-", None);
     assert_eq!(bad_key.status.code(), Some(2));
     let help = latchkey(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
@@ -306,6 +277,7 @@ fn an_mds3_blob_is_a_trust_source() {
             &v,
             &["--trust", blob.to_str().unwrap(), "--at", at],
             file.to_str().unwrap(),
+            None,
         )
     };
     // The BLOB is signed by a chain to the FIDO root built into the binary, valid in early 2022.

@@ -230,6 +230,17 @@ impl SoftAuthenticator {
         signed
     }
 
+    /// The `PublicKeyCredential` JSON around an authenticator `response`.
+    fn credential(&self, response: Value) -> Value {
+        json!({
+            "id": encode_base64url(&self.credential_id),
+            "rawId": encode_base64url(&self.credential_id),
+            "type": "public-key",
+            "response": response,
+            "clientExtensionResults": {},
+        })
+    }
+
     /// A registration response for `challenge`, attested as [`Self::attestation`] says.
     pub fn register(&self, rp_id: &str, origin: &str, challenge: &[u8]) -> Value {
         let client_data = Self::client_data("webauthn.create", challenge, origin);
@@ -250,17 +261,11 @@ impl SoftAuthenticator {
             (Cbor::from("attStmt"), Cbor::Map(statement)),
             (Cbor::from("authData"), Cbor::Bytes(auth_data)),
         ]));
-        json!({
-            "id": encode_base64url(&self.credential_id),
-            "rawId": encode_base64url(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": encode_base64url(&client_data),
-                "attestationObject": encode_base64url(&object),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": encode_base64url(&client_data),
+            "attestationObject": encode_base64url(&object),
+            "transports": ["internal"],
+        }))
     }
 
     /// An assertion response for `challenge`; the counter goes up first, as a hardware
@@ -276,18 +281,12 @@ impl SoftAuthenticator {
         let client_data = Self::client_data("webauthn.get", challenge, origin);
         let auth_data = self.auth_data(rp_id, false);
         let sig = self.sign(&Self::signed(&auth_data, &client_data));
-        json!({
-            "id": encode_base64url(&self.credential_id),
-            "rawId": encode_base64url(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": encode_base64url(&client_data),
-                "authenticatorData": encode_base64url(&auth_data),
-                "signature": encode_base64url(&sig),
-                "userHandle": encode_base64url(user_handle),
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": encode_base64url(&client_data),
+            "authenticatorData": encode_base64url(&auth_data),
+            "signature": encode_base64url(&sig),
+            "userHandle": encode_base64url(user_handle),
+        }))
     }
 }
 

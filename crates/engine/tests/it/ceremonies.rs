@@ -88,6 +88,14 @@ pub(crate) fn meta() -> RequestMeta {
     }
 }
 
+/// [`USER`]'s assertion for `challenge`, as the browser posts it.
+pub(crate) fn assertion(authenticator: &mut SoftAuthenticator, challenge: &[u8]) -> Vec<u8> {
+    authenticator
+        .assert(RP_ID, ORIGIN, challenge, USER.as_bytes())
+        .to_string()
+        .into_bytes()
+}
+
 impl Fixture {
     pub(crate) fn now(&self) -> OffsetDateTime {
         start() + Duration::seconds(self.offset.load(Ordering::SeqCst))
@@ -123,10 +131,7 @@ impl Fixture {
             .start_login(self.tenant, None, &meta())
             .await
             .unwrap();
-        authenticator
-            .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-            .to_string()
-            .into_bytes()
+        assertion(authenticator, &options.challenge)
     }
 
     async fn finish_login(&self, response: &[u8]) -> Result<LoginOutcome, Error> {
@@ -219,10 +224,7 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
         options.allow_credentials,
         [authenticator.credential_id.clone()]
     );
-    let response = authenticator
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut authenticator, &options.challenge);
     let login = fx.finish_login(&response).await.unwrap();
     assert_eq!(login.credential_id, authenticator.credential_id);
     assert_eq!(login.user_id, USER);
@@ -330,10 +332,7 @@ async fn a_discoverable_login_waits_for_its_own_lifetime() {
         .start_login(fx.tenant, Some(USER), &meta())
         .await
         .unwrap();
-    let response = authenticator
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut authenticator, &options.challenge);
     fx.offset.fetch_add(61, Ordering::SeqCst);
     let expired = fx.finish_login(&response).await;
     assert!(

@@ -8,7 +8,7 @@ use latchkey_testkit::{SoftAuthenticator, fixtures};
 use latchkey_webauthn::decode_base64url;
 use serde_json::json;
 
-use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, fixture, meta, new_user};
+use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, assertion, fixture, meta, new_user};
 
 const PAGE: Page = Page {
     number: 1,
@@ -54,10 +54,7 @@ async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
     ];
     expected.sort_unstable();
     assert_eq!(allowed, expected);
-    let response = second_factor
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut second_factor, &options.challenge);
     let outcome = fx
         .engine
         .finish_mfa_login(fx.tenant, &response, &meta())
@@ -72,10 +69,7 @@ async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
         .start_mfa_login(fx.tenant, USER, &meta())
         .await
         .unwrap();
-    let response = second_factor
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut second_factor, &options.challenge);
     let refused = fx.engine.finish_login(fx.tenant, &response, &meta()).await;
     assert!(
         matches!(refused, Err(Error::CeremonyMismatch(_))),
@@ -127,10 +121,7 @@ async fn a_transaction_binds_its_data_into_the_challenge_and_the_token() {
         "{reused:?}"
     );
 
-    let response = authenticator
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut authenticator, &options.challenge);
     let outcome = fx
         .engine
         .finish_transaction(fx.tenant, &response, &meta())
@@ -182,10 +173,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
         )
         .await
         .unwrap();
-    let response = authenticator
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut authenticator, &options.challenge);
     fx.engine
         .finish_transaction(fx.tenant, &response, &meta())
         .await
@@ -239,10 +227,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
         .await
         .unwrap();
     authenticator = second_factor;
-    let response = authenticator
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut authenticator, &options.challenge);
     fx.engine
         .finish_mfa_login(fx.tenant, &response, &meta())
         .await
@@ -252,10 +237,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
         .start_login(fx.tenant, None, &meta())
         .await
         .unwrap();
-    let response = authenticator
-        .assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
-        .to_string()
-        .into_bytes();
+    let response = assertion(&mut authenticator, &options.challenge);
     let _ = fx.engine.finish_login(fx.tenant, &response, &meta()).await;
     let _ = fx
         .engine
