@@ -102,6 +102,13 @@ async fn call(
         .await
 }
 
+impl Fixture {
+    /// A plain (u1) request with the license of `community`.
+    async fn licensed(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Answer {
+        call(&self.app, method, path, &plain(&self.license), body).await
+    }
+}
+
 fn failed(message: &str) -> Value {
     json!({"status": "failed", "errorMessage": message})
 }
@@ -271,14 +278,7 @@ async fn environment_needs_a_license_and_service_directory_uses_the_host() {
     .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.body, failed("the license key is invalid"));
-    let env = call(
-        &f.app,
-        Method::GET,
-        "/webauthn/environment",
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let env = f.licensed(Method::GET, "/webauthn/environment", None).await;
     assert_eq!(env.status, StatusCode::OK);
     assert_eq!(env.body["ec_curve_name"], "secp256k1");
     assert_eq!(env.body["allowed_time_span"], 60);
@@ -439,17 +439,16 @@ async fn licenses_reach_only_their_communities() {
     let no_community = ask(&f.license, "", DNS).await;
     assert_eq!(no_community.body, failed("communityId is required"));
 
-    let status = call(
-        &f.app,
-        Method::GET,
-        &format!(
-            "/webauthn/u1/link/community/{}/user/alice/status",
-            f.sibling
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let status = f
+        .licensed(
+            Method::GET,
+            &format!(
+                "/webauthn/u1/link/community/{}/user/alice/status",
+                f.sibling
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status.status, StatusCode::FORBIDDEN);
 }
 
@@ -464,37 +463,28 @@ async fn vendor_metadata_records() {
         "name": "Key",
         "updatedBy": "ops"
     });
-    let put = call(
-        &f.app,
-        Method::PUT,
-        &base,
-        &plain(&f.license),
-        json_body(&record),
-    )
-    .await;
+    let put = f.licensed(Method::PUT, &base, json_body(&record)).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     assert_eq!(put.body["aaguid"], aaguid);
     assert_eq!(put.body["status"], "ok");
     let id = put.body["id"].clone();
 
-    let patch = call(
-        &f.app,
-        Method::PATCH,
-        &format!("{base}/aaguid/{aaguid}"),
-        &plain(&f.license),
-        json_body(&json!({"disabled": true, "updatedBy": "ops2"})),
-    )
-    .await;
+    let patch = f
+        .licensed(
+            Method::PATCH,
+            &format!("{base}/aaguid/{aaguid}"),
+            json_body(&json!({"disabled": true, "updatedBy": "ops2"})),
+        )
+        .await;
     assert_eq!(patch.body, json!({"status": "ok", "errorMessage": ""}));
 
-    let fetched = call(
-        &f.app,
-        Method::POST,
-        &format!("{base}/fetch"),
-        &plain(&f.license),
-        json_body(&json!({"aaguids": [aaguid]})),
-    )
-    .await;
+    let fetched = f
+        .licensed(
+            Method::POST,
+            &format!("{base}/fetch"),
+            json_body(&json!({"aaguids": [aaguid]})),
+        )
+        .await;
     let records = fetched.body.as_array().unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["id"], id);
@@ -506,14 +496,9 @@ async fn vendor_metadata_records() {
         record["metadata"]
     );
     // No body: every record.
-    let all = call(
-        &f.app,
-        Method::POST,
-        &format!("{base}/fetch"),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let all = f
+        .licensed(Method::POST, &format!("{base}/fetch"), None)
+        .await;
     assert_eq!(all.body.as_array().unwrap().len(), 1);
 
     // The global records: readable by any license, writable by a system license only.
@@ -537,14 +522,13 @@ async fn vendor_metadata_records() {
     .await;
     assert_eq!(allowed.status, StatusCode::OK);
     // Reading the global records takes a system license too.
-    let denied = call(
-        &f.app,
-        Method::POST,
-        &format!("{global}/fetch"),
-        &plain(&f.license),
-        json_body(&json!({"aaguids": []})),
-    )
-    .await;
+    let denied = f
+        .licensed(
+            Method::POST,
+            &format!("{global}/fetch"),
+            json_body(&json!({"aaguids": []})),
+        )
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     let read = call(
         &f.app,
@@ -572,34 +556,25 @@ async fn vendor_metadata_records() {
             "updatedBy is required",
         ),
     ] {
-        let answer = call(
-            &f.app,
-            Method::PUT,
-            &base,
-            &plain(&f.license),
-            json_body(&body),
-        )
-        .await;
+        let answer = f.licensed(Method::PUT, &base, json_body(&body)).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST);
         assert_eq!(answer.body, failed(message));
     }
-    let not_object = call(
-        &f.app,
-        Method::PUT,
-        &base,
-        &plain(&f.license),
-        json_body(&json!({"aaguid": aaguid, "metadata": "[1]", "name": "n", "updatedBy": "o"})),
-    )
-    .await;
+    let not_object = f
+        .licensed(
+            Method::PUT,
+            &base,
+            json_body(&json!({"aaguid": aaguid, "metadata": "[1]", "name": "n", "updatedBy": "o"})),
+        )
+        .await;
     assert_eq!(not_object.status, StatusCode::BAD_REQUEST);
-    let unknown = call(
-        &f.app,
-        Method::PATCH,
-        &format!("{base}/aaguid/00000000-0000-0000-0000-000000000001"),
-        &plain(&f.license),
-        json_body(&json!({"updatedBy": "o"})),
-    )
-    .await;
+    let unknown = f
+        .licensed(
+            Method::PATCH,
+            &format!("{base}/aaguid/00000000-0000-0000-0000-000000000001"),
+            json_body(&json!({"updatedBy": "o"})),
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.body, failed("vendor metadata not found"));
 }
@@ -695,28 +670,20 @@ async fn register_log_in_link_and_unregister() {
     );
 
     // The next registration excludes the credential.
-    let again = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/attestation/options",
-        &plain(&f.license),
-        json_body(&options_request(&f.community, "alice")),
-    )
-    .await;
+    let again = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/attestation/options",
+            json_body(&options_request(&f.community, "alice")),
+        )
+        .await;
     let id = URL_SAFE_NO_PAD.encode(&browser.authenticator.credential_id);
     assert_eq!(again.body["excludeCredentials"][0]["id"], json!(id));
 
     // Login, plain (u1) with a session, then encrypted and discoverable.
-    let options = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/assertion/options",
-        &plain(&f.license),
-        json_body(
+    let options = f.licensed(Method::POST, "/webauthn/u1/assertion/options", json_body(
             &json!({"dns": DNS, "username": "alice", "communityId": f.community, "dguid": "d-1"}),
-        ),
-    )
-    .await;
+        )).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
     assert_eq!(options.body["rpId"], DNS);
     assert_eq!(options.body["allowCredentials"][0]["id"], json!(id));
@@ -770,23 +737,21 @@ async fn register_log_in_link_and_unregister() {
     assert!(logged_in["signature_token"].is_string());
 
     // A replayed assertion does not verify.
-    let options = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/assertion/options",
-        &plain(&f.license),
-        json_body(&json!({"dns": DNS, "username": "alice", "communityId": f.community})),
-    )
-    .await;
+    let options = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/assertion/options",
+            json_body(&json!({"dns": DNS, "username": "alice", "communityId": f.community})),
+        )
+        .await;
     let stale = browser.get(&json!({"challenge": "AAAA"}));
-    let refused = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/assertion/result",
-        &plain(&f.license),
-        json_body(&with_routing(stale, &f.community)),
-    )
-    .await;
+    let refused = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/assertion/result",
+            json_body(&with_routing(stale, &f.community)),
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -799,17 +764,16 @@ async fn register_log_in_link_and_unregister() {
     // Link, status (both variants), unregister by DID.
     let hash = latchkey_engine::links::fido_key_hash(&browser.authenticator.credential_id);
     let did = "did:example:alice";
-    let link = call(
-        &f.app,
-        Method::PUT,
-        &format!(
-            "/webauthn/u1/link/community/{}/did/{did}/user/alice/fidokey/{hash}",
-            f.community
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let link = f
+        .licensed(
+            Method::PUT,
+            &format!(
+                "/webauthn/u1/link/community/{}/did/{did}/user/alice/fidokey/{hash}",
+                f.community
+            ),
+            None,
+        )
+        .await;
     assert_eq!(link.body, json!({"status": "ok", "errorMessage": ""}));
     let status = call(
         &f.app,
@@ -863,30 +827,28 @@ async fn register_log_in_link_and_unregister() {
     )
     .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
-    let status = call(
-        &f.app,
-        Method::GET,
-        &format!(
-            "/webauthn/u1/link/community/{}/user/alice/status",
-            f.community
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let status = f
+        .licensed(
+            Method::GET,
+            &format!(
+                "/webauthn/u1/link/community/{}/user/alice/status",
+                f.community
+            ),
+            None,
+        )
+        .await;
     // Without credentials, alice is nobody to link status.
     assert_eq!(status.status, StatusCode::NOT_FOUND);
-    let nobody = call(
-        &f.app,
-        Method::GET,
-        &format!(
-            "/webauthn/u1/link/community/{}/user/bob/status",
-            f.community
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let nobody = f
+        .licensed(
+            Method::GET,
+            &format!(
+                "/webauthn/u1/link/community/{}/user/bob/status",
+                f.community
+            ),
+            None,
+        )
+        .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND);
     assert_eq!(nobody.body, failed("user not found"));
 }
@@ -894,38 +856,35 @@ async fn register_log_in_link_and_unregister() {
 #[tokio::test]
 async fn a_disabled_model_cannot_register() {
     let f = fixture().await;
-    let put = call(
-        &f.app,
-        Method::PUT,
-        &format!("/webauthn/vendormetadata/{}", f.community),
-        &plain(&f.license),
-        json_body(&json!({
-            "aaguid": Uuid::from_bytes(AAGUID).to_string(),
-            "metadata": "{}",
-            "name": "Blocked",
-            "disabled": true,
-            "updatedBy": "ops"
-        })),
-    )
-    .await;
+    let put = f
+        .licensed(
+            Method::PUT,
+            &format!("/webauthn/vendormetadata/{}", f.community),
+            json_body(&json!({
+                "aaguid": Uuid::from_bytes(AAGUID).to_string(),
+                "metadata": "{}",
+                "name": "Blocked",
+                "disabled": true,
+                "updatedBy": "ops"
+            })),
+        )
+        .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
-    let options = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/attestation/options",
-        &plain(&f.license),
-        json_body(&options_request(&f.community, "bob")),
-    )
-    .await;
+    let options = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/attestation/options",
+            json_body(&options_request(&f.community, "bob")),
+        )
+        .await;
     let credential = with_routing(Browser::new().create(&options.body), &f.community);
-    let refused = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/attestation/result",
-        &plain(&f.license),
-        json_body(&credential),
-    )
-    .await;
+    let refused = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/attestation/result",
+            json_body(&credential),
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
