@@ -316,3 +316,54 @@ pub fn naively_serialised(credential: &Value) -> Value {
     }
     naive
 }
+
+#[cfg(test)]
+mod tests {
+    use latchkey_webauthn::{
+        AttestationFormat, Policy, RegistrationResponse, RelyingParty, TrustAnchors, UnixTime,
+        verify_registration,
+    };
+
+    use super::*;
+
+    #[test]
+    fn a_none_attested_registration_names_its_model_and_verifies() {
+        let authenticator = SoftAuthenticator::es256()
+            .with_aaguid([0x5a; 16])
+            .with_attestation(Attestation::None);
+        let json = authenticator
+            .register("example.test", "https://example.test", b"c")
+            .to_string();
+        let registered = verify_registration(
+            &RelyingParty::new("example.test", ["https://example.test"]),
+            &Policy::default(),
+            b"c",
+            &RegistrationResponse::from_json(json.as_bytes()).unwrap(),
+            &TrustAnchors::none(),
+            UnixTime(0),
+        )
+        .unwrap();
+        assert_eq!(registered.fmt, AttestationFormat::None);
+        assert_eq!(registered.aaguid.0, [0x5a; 16]);
+        assert_eq!(registered.credential_id, authenticator.credential_id);
+    }
+
+    #[test]
+    fn a_naive_serialisation_keeps_the_bytes_and_turns_methods_into_objects() {
+        let mut authenticator = SoftAuthenticator::es256();
+        let created = authenticator.register("example.test", "https://example.test", b"c");
+        let naive = naively_serialised(&created);
+        assert_eq!(
+            naive["response"]["clientDataJSON"],
+            created["response"]["clientDataJSON"]
+        );
+        assert_eq!(naive["response"]["getPublicKey"], json!({}));
+        assert_eq!(naive["authenticatorAttachment"], "platform");
+        assert!(naive.get("clientExtensionResults").is_none());
+        let asserted = authenticator.assert("example.test", "https://example.test", b"c", b"u");
+        let naive = naively_serialised(&asserted);
+        assert_eq!(naive["response"], asserted["response"]);
+        assert_eq!(naive["getClientExtensionResults"], json!({}));
+        assert_eq!(authenticator.counter, 1);
+    }
+}
