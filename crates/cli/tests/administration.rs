@@ -49,6 +49,15 @@ impl Scratch {
         }
     }
 
+    /// Runs `latchkey tenant create` for `name` served from `https://{rp_id}`; what it prints.
+    fn create_tenant(&self, name: &str, rp_id: &str) -> String {
+        let origin = format!("https://{rp_id}");
+        self.run_text(&[
+            "tenant", "create", "--name", name, "--rp-id", rp_id, "--origin", &origin,
+        ])
+        .unwrap()
+    }
+
     fn path(&self) -> &Path {
         &self.0
     }
@@ -63,18 +72,7 @@ impl Drop for Scratch {
 #[test]
 fn tenant_create_prints_its_id_and_a_shown_once_api_key() {
     let scratch = Scratch::new("tenant");
-    let printed = scratch
-        .run_text(&[
-            "tenant",
-            "create",
-            "--name",
-            "Shop",
-            "--rp-id",
-            "shop.example",
-            "--origin",
-            "https://shop.example",
-        ])
-        .unwrap();
+    let printed = scratch.create_tenant("Shop", "shop.example");
     // Exactly {"id", "api_key"}, in that order, as documented.
     let created: Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(created.as_object().unwrap().len(), 2);
@@ -106,21 +104,9 @@ fn tenant_create_prints_its_id_and_a_shown_once_api_key() {
 #[test]
 fn licenses_are_created_listed_without_keys_and_revoked() {
     let scratch = Scratch::new("licenses");
-    let tenant = scratch
-        .run(&[
-            "tenant",
-            "create",
-            "--name",
-            "Org",
-            "--rp-id",
-            "org.example",
-            "--origin",
-            "https://org.example",
-        ])
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let created: Value =
+        serde_json::from_str(&scratch.create_tenant("Org", "org.example")).unwrap();
+    let tenant = created["id"].as_str().unwrap().to_owned();
     let community = scratch
         .run(&[
             "kosmos",

@@ -11,6 +11,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use serde_json::json;
+
 fn vectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../webauthn/tests/vectors")
 }
@@ -39,6 +41,39 @@ fn latchkey(args: &[&str], stdin: Option<&[u8]>) -> Output {
 fn stdout_json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `latchkey inspect KIND` of the file `input` for the vector `v`'s relying party and first
+/// origin, with `options` in between; an `input` of `-` reads `stdin`.
+fn inspect(
+    kind: &str,
+    v: &serde_json::Value,
+    options: &[&str],
+    input: &str,
+    stdin: Option<&[u8]>,
+) -> Output {
+    let mut args = vec![
+        "inspect",
+        kind,
+        "--rp-id",
+        v["rp_id"].as_str().unwrap(),
+        "--origin",
+        v["origins"][0].as_str().unwrap(),
+    ];
+    args.extend_from_slice(options);
+    args.push(input);
+    latchkey(&args, stdin)
+}
+
+/// The JSON printed by a run that exited 0.
+fn succeeded(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_json(out)
 }
 
 /// The vector's response JSON in a temporary file, as a user would save it from a browser; removed
@@ -71,31 +106,21 @@ fn a_valid_registration_prints_its_contents_and_exits_0() {
     let v = vector("webauthn-rs/apple-es256-touchid.json");
     let file = response_file(&v, "apple");
     let root = vectors().join("roots/apple-webauthn-root.pem");
-    let out = latchkey(
+    let out = inspect(
+        "registration",
+        &v,
         &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            v["rp_id"].as_str().unwrap(),
-            "--origin",
-            v["origins"][0].as_str().unwrap(),
             "--challenge",
             v["challenge"].as_str().unwrap(),
             "--trust",
             root.to_str().unwrap(),
             "--at",
             v["time"].as_str().unwrap(),
-            file.to_str().unwrap(),
         ],
+        file.to_str().unwrap(),
         None,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json = stdout_json(&out);
+    let json = succeeded(&out);
     assert_eq!(json["valid"], true);
     assert_eq!(json["fmt"], "apple");
     assert_eq!(json["attestation_type"], "anonca");
@@ -144,34 +169,23 @@ fn crls_are_read_from_files_and_must_be_crls() {
     let crl = std::env::temp_dir().join(format!("latchkey-inspect-{}.crl", std::process::id()));
     let run = |crl_bytes: &[u8]| {
         std::fs::write(&crl, crl_bytes).unwrap();
-        latchkey(
+        inspect(
+            "registration",
+            &v,
             &[
-                "inspect",
-                "registration",
-                "--rp-id",
-                v["rp_id"].as_str().unwrap(),
-                "--origin",
-                v["origins"][0].as_str().unwrap(),
                 "--trust",
                 root.to_str().unwrap(),
                 "--crl",
                 crl.to_str().unwrap(),
                 "--at",
                 v["time"].as_str().unwrap(),
-                file.to_str().unwrap(),
             ],
+            file.to_str().unwrap(),
             None,
         )
     };
     // A CRL of another CA says nothing about this chain.
-    let out = run(&unrelated_crl());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out)["trusted"], true);
+    assert_eq!(succeeded(&run(&unrelated_crl()))["trusted"], true);
     let out = run(b"not a CRL");
     std::fs::remove_file(&crl).unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -182,41 +196,20 @@ fn crls_are_read_from_files_and_must_be_crls() {
 fn stdin_works_and_the_challenge_is_optional() {
     let v = vector("webauthn-rs/none-es256-macos-passkey.json");
     let body = serde_json::to_vec(&v["response"]).unwrap();
-    let out = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            v["rp_id"].as_str().unwrap(),
-            "--origin",
-            v["origins"][0].as_str().unwrap(),
-            "-",
-        ],
-        Some(&body),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out)["trusted"], false);
+    let out = inspect("registration", &v, &[], "-", Some(&body));
+    assert_eq!(succeeded(&out)["trusted"], false);
 }
 
 #[test]
 fn an_invalid_payload_names_the_failed_check_and_exits_1() {
     let v = vector("webauthn-rs/apple-es256-touchid.json");
     let file = response_file(&v, "apple-wrong-origin");
-    let out = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            v["rp_id"].as_str().unwrap(),
-            "--origin",
-            "https://elsewhere.example",
-            file.to_str().unwrap(),
-        ],
+    let elsewhere = json!({"rp_id": v["rp_id"], "origins": ["https://elsewhere.example"]});
+    let out = inspect(
+        "registration",
+        &elsewhere,
+        &[],
+        file.to_str().unwrap(),
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -224,18 +217,8 @@ fn an_invalid_payload_names_the_failed_check_and_exits_1() {
     assert_eq!(json["valid"], false);
     assert_eq!(json["error"], "origin_mismatch");
 
-    let garbage = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            "x",
-            "--origin",
-            "https://x",
-            "-",
-        ],
-        Some(b"{not json"),
-    );
+    let x = json!({"rp_id": "x", "origins": ["https://x"]});
+    let garbage = inspect("registration", &x, &[], "-", Some(b"{not json"));
     assert_eq!(garbage.status.code(), Some(1));
     assert_eq!(stdout_json(&garbage)["error"], "malformed");
 }
@@ -245,33 +228,22 @@ fn an_assertion_is_checked_against_the_given_key_and_counter() {
     let v = vector("webauthn-rs/assertion-es256-yubikey5.json");
     let file = response_file(&v, "assertion");
     let run = |count: &str| {
-        latchkey(
+        inspect(
+            "assertion",
+            &v,
             &[
-                "inspect",
-                "assertion",
-                "--rp-id",
-                v["rp_id"].as_str().unwrap(),
-                "--origin",
-                v["origins"][0].as_str().unwrap(),
                 "--public-key",
                 v["public_key"].as_str().unwrap(),
                 "--challenge",
                 v["challenge"].as_str().unwrap(),
                 "--sign-count",
                 count,
-                file.to_str().unwrap(),
             ],
+            file.to_str().unwrap(),
             None,
         )
     };
-    let ok = run("1");
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let json = stdout_json(&ok);
+    let json = succeeded(&run("1"));
     assert_eq!(json["valid"], true);
     assert_eq!(json["sign_count"], 20);
     let replayed = run("20");
@@ -284,34 +256,11 @@ fn bad_usage_exits_2_with_a_message() {
     let missing_origin = latchkey(&["inspect", "registration", "--rp-id", "x", "-"], None);
     assert_eq!(missing_origin.status.code(), Some(2));
     assert!(!missing_origin.stderr.is_empty());
-    let no_file = latchkey(
-        &[
-            "inspect",
-            "registration",
-            "--rp-id",
-            "x",
-            "--origin",
-            "https://x",
-            "/nonexistent/file.json",
-        ],
-        None,
-    );
+    let x = json!({"rp_id": "x", "origins": ["https://x"]});
+    let no_file = inspect("registration", &x, &[], "/nonexistent/file.json", None);
     assert_eq!(no_file.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_file.stderr).contains("/nonexistent/file.json"));
-    let bad_key = latchkey(
-        &[
-            "inspect",
-            "assertion",
-            "--rp-id",
-            "x",
-            "--origin",
-            "https://x",
-            "--public-key",
-            "!!",
-            "-",
-        ],
-        None,
-    );
+    let bad_key = inspect("assertion", &x, &["--public-key", "!!"], "-", None);
     assert_eq!(bad_key.status.code(), Some(2));
     let help = latchkey(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
@@ -323,32 +272,16 @@ fn an_mds3_blob_is_a_trust_source() {
     let file = response_file(&v, "u2f");
     let blob = vectors().join("fido2-lib/mds3-blob.jwt");
     let run = |at: &str| {
-        latchkey(
-            &[
-                "inspect",
-                "registration",
-                "--rp-id",
-                v["rp_id"].as_str().unwrap(),
-                "--origin",
-                v["origins"][0].as_str().unwrap(),
-                "--trust",
-                blob.to_str().unwrap(),
-                "--at",
-                at,
-                file.to_str().unwrap(),
-            ],
+        inspect(
+            "registration",
+            &v,
+            &["--trust", blob.to_str().unwrap(), "--at", at],
+            file.to_str().unwrap(),
             None,
         )
     };
     // The BLOB is signed by a chain to the FIDO root built into the binary, valid in early 2022.
-    let out = run("2022-02-15T00:00:00Z");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out)["trusted"], true);
+    assert_eq!(succeeded(&run("2022-02-15T00:00:00Z"))["trusted"], true);
     let expired = run("2023-01-01T00:00:00Z");
     assert_eq!(expired.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&expired.stderr).contains("MDS3"));

@@ -15,12 +15,12 @@
 use std::time::Duration;
 
 use latchkey_engine::model::{
-    AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule, Ceremony,
-    CorsConfig, CounterRule, Operation, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant,
-    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
+    AttestationPreference, AuthenticatorSettings, BackupEligibilityRule, Ceremony, Operation,
+    ResidentKey, SigningAlgorithm, TenantId, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
 use latchkey_store_postgres::PostgresStore;
+use latchkey_testkit::fixtures;
 use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -305,39 +305,17 @@ async fn tenant(store: &PostgresStore) -> TenantId {
         attestation: AttestationPreference::None,
         resident_key: ResidentKey::Required,
     };
-    let tenant = Tenant {
-        id: TenantId(Uuid::new_v4()),
-        display_name: "Test".into(),
-        config: TenantConfig {
-            relying_party: RelyingPartyConfig {
-                id: "example.test".into(),
-                display_name: "Example".into(),
-                icon: None,
-                origins: vec!["https://example.test".into()],
-            },
-            passkey: settings.clone(),
-            mfa: settings,
-            cors: CorsConfig {
-                allowed_origins: Vec::new(),
-                allow_unsafe_wildcard: false,
-            },
-            audit: AuditConfig {
-                store: true,
-                console: false,
-            },
-            counter: CounterRule::Reject,
-            backup_eligibility: BackupEligibilityRule::Reject,
-            discoverable_timeout_ms: 3_600_000,
-            signing_algorithm: SigningAlgorithm::ES256,
-            rsa_bits: 2048,
-            community_of: None,
-        },
-        created_at: now(),
-    };
-    let mut tx = store.write().await.unwrap();
-    tx.insert_tenant(&tenant).await.unwrap();
-    tx.commit().await.unwrap();
-    tenant.id
+    fixtures::tenant("example.test")
+        .display_name("Test")
+        .authenticators(settings)
+        .signing(SigningAlgorithm::ES256)
+        .tweak(|config| {
+            config.cors.allowed_origins.clear();
+            config.backup_eligibility = BackupEligibilityRule::Reject;
+        })
+        .insert(store, now())
+        .await
+        .id
 }
 
 fn user(tenant: TenantId, external_id: &str) -> User {

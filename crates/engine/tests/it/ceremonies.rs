@@ -6,19 +6,18 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use latchkey_engine::ceremonies::{CeremonyKind, Engine, LoginOutcome, NewUser, RequestMeta};
 use latchkey_engine::model::{
-    AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings,
-    BackupEligibilityRule, CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey,
-    SigningAlgorithm, Tenant, TenantConfig, TenantId, UserVerification,
+    AttestationPreference, AuditEvent, AuditQuery, AuthenticatorSettings, BackupEligibilityRule,
+    CounterRule, ResidentKey, SigningAlgorithm, TenantId, UserVerification,
 };
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{Claims, jwks, verify_token};
-use latchkey_engine::{Error, Page, ReadTx, Store, WriteTx};
+use latchkey_engine::{Error, Page, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
+use latchkey_testkit::SoftAuthenticator;
+use latchkey_testkit::fixtures::{self, TenantFixture};
 use latchkey_webauthn::encode_base64url;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-
-use crate::soft_authenticator::SoftAuthenticator;
 
 pub(crate) const RP_ID: &str = "login.example.test";
 pub(crate) const ORIGIN: &str = "https://login.example.test";
@@ -36,7 +35,9 @@ pub(crate) fn start() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
 }
 
-fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
+/// The tenant of these tests: user verification preferred, no attestation, a one-minute
+/// timeout.
+fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> TenantFixture {
     let settings = AuthenticatorSettings {
         timeout_ms: TIMEOUT_MS,
         user_verification: UserVerification::Preferred,
@@ -44,48 +45,15 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
         attestation: AttestationPreference::None,
         resident_key: ResidentKey::Required,
     };
-    Tenant {
-        id: TenantId(Uuid::new_v4()),
-        display_name: "Example".into(),
-        config: TenantConfig {
-            relying_party: RelyingPartyConfig {
-                id: RP_ID.into(),
-                display_name: "Example".into(),
-                icon: None,
-                origins: vec![ORIGIN.into()],
-            },
-            passkey: settings.clone(),
-            mfa: settings,
-            cors: CorsConfig {
-                allowed_origins: vec![ORIGIN.into()],
-                allow_unsafe_wildcard: false,
-            },
-            audit: AuditConfig {
-                store: true,
-                console: false,
-            },
-            counter,
-            backup_eligibility: BackupEligibilityRule::AuditOnly,
-            discoverable_timeout_ms: 3_600_000,
-            signing_algorithm,
-            rsa_bits: 2048,
-            community_of: None,
-        },
-        created_at: start(),
-    }
-}
-
-async fn add_tenant(store: &SqliteStore, tenant: &Tenant) {
-    let mut tx = store.write().await.unwrap();
-    tx.insert_tenant(tenant).await.unwrap();
-    tx.commit().await.unwrap();
+    fixtures::tenant(RP_ID)
+        .authenticators(settings)
+        .counter(counter)
+        .signing(signing_algorithm)
 }
 
 pub(crate) async fn fixture_with(counter: CounterRule, algorithm: SigningAlgorithm) -> Fixture {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    let tenant = tenant(counter, algorithm);
-    add_tenant(&store, &tenant).await;
+    let store = fixtures::memory_store().await;
+    let tenant = tenant(counter, algorithm).insert(&store, start()).await;
     let offset = Arc::new(AtomicI64::new(0));
     let clock = {
         let offset = Arc::clone(&offset);
@@ -120,18 +88,34 @@ pub(crate) fn meta() -> RequestMeta {
     }
 }
 
+/// [`USER`]'s assertion for `challenge`, as the browser posts it.
+pub(crate) fn assertion(authenticator: &mut SoftAuthenticator, challenge: &[u8]) -> Vec<u8> {
+    authenticator
+        .assert(RP_ID, ORIGIN, challenge, USER.as_bytes())
+        .to_string()
+        .into_bytes()
+}
+
 impl Fixture {
     pub(crate) fn now(&self) -> OffsetDateTime {
         start() + Duration::seconds(self.offset.load(Ordering::SeqCst))
     }
 
-    pub(crate) async fn register(&self, authenticator: &SoftAuthenticator) -> String {
+    /// A passkey registration response of [`USER`] for a fresh challenge.
+    pub(crate) async fn registration_response(&self, authenticator: &SoftAuthenticator) -> Vec<u8> {
         let options = self
             .engine
             .start_registration(self.tenant, new_user(), CeremonyKind::Passkey, &meta())
             .await
             .unwrap();
-        let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+        authenticator
+            .register(RP_ID, ORIGIN, &options.challenge)
+            .to_string()
+            .into_bytes()
+    }
+
+    pub(crate) async fn register(&self, authenticator: &SoftAuthenticator) -> String {
+        let response = self.registration_response(authenticator).await;
         let outcome = self
             .engine
             .finish_registration(self.tenant, &response, CeremonyKind::Passkey, &meta())
@@ -147,7 +131,7 @@ impl Fixture {
             .start_login(self.tenant, None, &meta())
             .await
             .unwrap();
-        authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes())
+        assertion(authenticator, &options.challenge)
     }
 
     async fn finish_login(&self, response: &[u8]) -> Result<LoginOutcome, Error> {
@@ -192,7 +176,7 @@ impl Fixture {
 async fn register_then_login_issues_tokens_the_jwks_verifies() {
     // RS256, as Hanko clients expect, for the one test that covers the whole flow.
     let fx = fixture_with(CounterRule::Reject, SigningAlgorithm::RS256).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
 
     let options = fx
         .engine
@@ -213,7 +197,10 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
     );
     assert_eq!(options.timeout_ms, TIMEOUT_MS);
 
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let response = authenticator
+        .register(RP_ID, ORIGIN, &options.challenge)
+        .to_string()
+        .into_bytes();
     let registered = fx
         .engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
@@ -237,7 +224,7 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
         options.allow_credentials,
         [authenticator.credential_id.clone()]
     );
-    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut authenticator, &options.challenge);
     let login = fx.finish_login(&response).await.unwrap();
     assert_eq!(login.credential_id, authenticator.credential_id);
     assert_eq!(login.user_id, USER);
@@ -272,13 +259,8 @@ async fn register_then_login_issues_tokens_the_jwks_verifies() {
 #[tokio::test]
 async fn a_replayed_challenge_is_refused() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
-    let options = fx
-        .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
-        .await
-        .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let mut authenticator = SoftAuthenticator::es256();
+    let response = fx.registration_response(&authenticator).await;
     fx.engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await
@@ -304,13 +286,8 @@ async fn a_replayed_challenge_is_refused() {
 #[tokio::test]
 async fn an_expired_ceremony_is_refused_and_audited() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
-    let options = fx
-        .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
-        .await
-        .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let mut authenticator = SoftAuthenticator::es256();
+    let response = fx.registration_response(&authenticator).await;
     fx.offset.store(61, Ordering::SeqCst);
     let expired = fx
         .engine
@@ -340,7 +317,7 @@ async fn an_expired_ceremony_is_refused_and_audited() {
 #[tokio::test]
 async fn a_discoverable_login_waits_for_its_own_lifetime() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
 
     // Passkey autofill: the page starts the login, the user picks a passkey long after the
@@ -355,7 +332,7 @@ async fn a_discoverable_login_waits_for_its_own_lifetime() {
         .start_login(fx.tenant, Some(USER), &meta())
         .await
         .unwrap();
-    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut authenticator, &options.challenge);
     fx.offset.fetch_add(61, Ordering::SeqCst);
     let expired = fx.finish_login(&response).await;
     assert!(
@@ -376,7 +353,7 @@ async fn a_discoverable_login_waits_for_its_own_lifetime() {
 #[tokio::test]
 async fn a_discoverable_login_needs_a_user_handle_naming_the_owner() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     for handle in [&b""[..], b"somebody-else"] {
         let options = fx
@@ -384,13 +361,7 @@ async fn a_discoverable_login_needs_a_user_handle_naming_the_owner() {
             .start_login(fx.tenant, None, &meta())
             .await
             .unwrap();
-        let mut response: serde_json::Value = serde_json::from_slice(&authenticator.assert(
-            RP_ID,
-            ORIGIN,
-            &options.challenge,
-            handle,
-        ))
-        .unwrap();
+        let mut response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, handle);
         if handle.is_empty() {
             response["response"]["userHandle"] = serde_json::Value::Null;
         }
@@ -407,7 +378,7 @@ async fn a_discoverable_login_needs_a_user_handle_naming_the_owner() {
 #[tokio::test]
 async fn a_changed_backup_eligibility_is_audited_or_refused_as_the_tenant_says() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     const BE: u8 = 0x08;
     authenticator.flags |= BE;
@@ -451,16 +422,12 @@ async fn a_changed_backup_eligibility_is_audited_or_refused_as_the_tenant_says()
 #[tokio::test]
 async fn another_tenants_challenge_is_refused() {
     let fx = fixture(CounterRule::Reject).await;
-    let other = tenant(CounterRule::Reject, SigningAlgorithm::ES256);
-    add_tenant(fx.engine.store(), &other).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let other = tenant(CounterRule::Reject, SigningAlgorithm::ES256)
+        .insert(fx.engine.store(), start())
+        .await;
+    let mut authenticator = SoftAuthenticator::es256();
 
-    let options = fx
-        .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
-        .await
-        .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let response = fx.registration_response(&authenticator).await;
     let refused = fx
         .engine
         .finish_registration(other.id, &response, CeremonyKind::Passkey, &meta())
@@ -496,14 +463,9 @@ async fn another_tenants_challenge_is_refused() {
 #[tokio::test]
 async fn a_credential_registers_once() {
     let fx = fixture(CounterRule::Reject).await;
-    let authenticator = SoftAuthenticator::new();
+    let authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
-    let options = fx
-        .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
-        .await
-        .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let response = fx.registration_response(&authenticator).await;
     let duplicate = fx
         .engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
@@ -517,13 +479,16 @@ async fn a_credential_registers_once() {
 #[tokio::test]
 async fn a_login_challenge_does_not_finish_a_registration() {
     let fx = fixture(CounterRule::Reject).await;
-    let authenticator = SoftAuthenticator::new();
+    let authenticator = SoftAuthenticator::es256();
     let options = fx
         .engine
         .start_login(fx.tenant, None, &meta())
         .await
         .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let response = authenticator
+        .register(RP_ID, ORIGIN, &options.challenge)
+        .to_string()
+        .into_bytes();
     let refused = fx
         .engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
@@ -537,13 +502,16 @@ async fn a_login_challenge_does_not_finish_a_registration() {
 #[tokio::test]
 async fn mfa_credentials_are_not_passkeys() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     let options = fx
         .engine
         .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa, &meta())
         .await
         .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let response = authenticator
+        .register(RP_ID, ORIGIN, &options.challenge)
+        .to_string()
+        .into_bytes();
     let registered = fx
         .engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
@@ -564,7 +532,7 @@ async fn mfa_credentials_are_not_passkeys() {
 #[tokio::test]
 async fn a_counter_regression_is_refused_under_reject() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     authenticator.counter = 5;
     let response = fx.login_response(&mut authenticator).await;
@@ -596,7 +564,7 @@ async fn a_counter_regression_is_refused_under_reject() {
 #[tokio::test]
 async fn a_counter_regression_is_accepted_and_audited_under_audit_only() {
     let fx = fixture(CounterRule::AuditOnly).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     authenticator.counter = 5;
     let response = fx.login_response(&mut authenticator).await;
@@ -625,7 +593,7 @@ async fn a_counter_regression_is_accepted_and_audited_under_audit_only() {
 #[tokio::test]
 async fn of_concurrent_finishes_of_one_challenge_exactly_one_succeeds() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     let response = Arc::new(fx.login_response(&mut authenticator).await);
 

@@ -1,15 +1,14 @@
 //! MFA login, transactions, credential management, tenant administration and the audit trail
 //! of every ceremony, through the engine on SQLite in memory.
 
-use latchkey_engine::admin::NewTenant;
 use latchkey_engine::ceremonies::{CeremonyKind, NewTransaction};
-use latchkey_engine::model::{AuditQuery, CounterRule, TenantConfig, UserVerification};
+use latchkey_engine::model::{AuditQuery, CounterRule, UserVerification};
 use latchkey_engine::{Error, Page};
+use latchkey_testkit::{SoftAuthenticator, fixtures};
 use latchkey_webauthn::decode_base64url;
 use serde_json::json;
 
-use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, fixture, meta, new_user};
-use crate::soft_authenticator::SoftAuthenticator;
+use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, assertion, fixture, meta, new_user};
 
 const PAGE: Page = Page {
     number: 1,
@@ -23,7 +22,10 @@ async fn register_mfa(fx: &Fixture, authenticator: &SoftAuthenticator) {
         .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa, &meta())
         .await
         .unwrap();
-    let response = authenticator.register(RP_ID, ORIGIN, &options.challenge);
+    let response = authenticator
+        .register(RP_ID, ORIGIN, &options.challenge)
+        .to_string()
+        .into_bytes();
     fx.engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Mfa, &meta())
         .await
@@ -33,8 +35,8 @@ async fn register_mfa(fx: &Fixture, authenticator: &SoftAuthenticator) {
 #[tokio::test]
 async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut second_factor = SoftAuthenticator::new();
-    let passkey = SoftAuthenticator::new();
+    let mut second_factor = SoftAuthenticator::es256();
+    let passkey = SoftAuthenticator::es256();
     register_mfa(&fx, &second_factor).await;
     fx.register(&passkey).await;
 
@@ -52,7 +54,7 @@ async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
     ];
     expected.sort_unstable();
     assert_eq!(allowed, expected);
-    let response = second_factor.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut second_factor, &options.challenge);
     let outcome = fx
         .engine
         .finish_mfa_login(fx.tenant, &response, &meta())
@@ -67,7 +69,7 @@ async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
         .start_mfa_login(fx.tenant, USER, &meta())
         .await
         .unwrap();
-    let response = second_factor.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut second_factor, &options.challenge);
     let refused = fx.engine.finish_login(fx.tenant, &response, &meta()).await;
     assert!(
         matches!(refused, Err(Error::CeremonyMismatch(_))),
@@ -87,7 +89,7 @@ async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
 #[tokio::test]
 async fn a_transaction_binds_its_data_into_the_challenge_and_the_token() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     let transaction = NewTransaction {
         user_id: USER.into(),
@@ -119,7 +121,7 @@ async fn a_transaction_binds_its_data_into_the_challenge_and_the_token() {
         "{reused:?}"
     );
 
-    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut authenticator, &options.challenge);
     let outcome = fx
         .engine
         .finish_transaction(fx.tenant, &response, &meta())
@@ -154,8 +156,8 @@ async fn a_transaction_binds_its_data_into_the_challenge_and_the_token() {
 #[tokio::test]
 async fn every_ceremony_is_audited_on_success_and_on_failure() {
     let fx = fixture(CounterRule::Reject).await;
-    let mut authenticator = SoftAuthenticator::new();
-    let second_factor = SoftAuthenticator::new();
+    let mut authenticator = SoftAuthenticator::es256();
+    let second_factor = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     register_mfa(&fx, &second_factor).await;
     let options = fx
@@ -171,7 +173,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
         )
         .await
         .unwrap();
-    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut authenticator, &options.challenge);
     fx.engine
         .finish_transaction(fx.tenant, &response, &meta())
         .await
@@ -225,7 +227,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
         .await
         .unwrap();
     authenticator = second_factor;
-    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut authenticator, &options.challenge);
     fx.engine
         .finish_mfa_login(fx.tenant, &response, &meta())
         .await
@@ -235,7 +237,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
         .start_login(fx.tenant, None, &meta())
         .await
         .unwrap();
-    let response = authenticator.assert(RP_ID, ORIGIN, &options.challenge, USER.as_bytes());
+    let response = assertion(&mut authenticator, &options.challenge);
     let _ = fx.engine.finish_login(fx.tenant, &response, &meta()).await;
     let _ = fx
         .engine
@@ -280,7 +282,7 @@ async fn every_ceremony_is_audited_on_success_and_on_failure() {
 #[tokio::test]
 async fn credentials_are_listed_with_their_owner_renamed_and_deleted() {
     let fx = fixture(CounterRule::Reject).await;
-    let authenticator = SoftAuthenticator::new();
+    let authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
     let id = authenticator.credential_id.clone();
 
@@ -335,20 +337,11 @@ async fn credentials_are_listed_with_their_owner_renamed_and_deleted() {
 #[tokio::test]
 async fn tenants_are_created_with_a_signing_key_and_a_working_api_key() {
     let fx = fixture(CounterRule::Reject).await;
-    let config = TenantConfig::new(RP_ID, "Example", vec![ORIGIN.into()]);
+    let shop = fixtures::tenant(RP_ID).display_name("Shop");
+    let config = shop.clone().config();
     assert_eq!(config.passkey.user_verification, UserVerification::Required);
     assert_eq!(config.cors.allowed_origins, [ORIGIN]);
-    let (tenant, issued) = fx
-        .engine
-        .create_tenant(
-            NewTenant {
-                display_name: "Shop".into(),
-                config,
-            },
-            Some("Initial API Key"),
-        )
-        .await
-        .unwrap();
+    let (tenant, issued) = shop.create(&fx.engine, Some("Initial API Key")).await;
     let issued = issued.unwrap();
     assert_eq!(
         decode_base64url("secret", issued.secret.trim_end_matches('='), 100)
@@ -376,7 +369,7 @@ async fn tenants_are_created_with_a_signing_key_and_a_working_api_key() {
     let revoked = fx.engine.check_api_key(tenant.id, &issued.secret).await;
     assert!(matches!(revoked, Err(Error::ApiKeyInvalid)), "{revoked:?}");
 
-    let mut bad = TenantConfig::new(RP_ID, "Example", Vec::new());
+    let mut bad = fixtures::tenant(RP_ID).origins(&[]).config();
     let refused = fx
         .engine
         .replace_tenant_config(tenant.id, bad.clone())
@@ -395,7 +388,7 @@ async fn tenants_are_created_with_a_signing_key_and_a_working_api_key() {
 #[tokio::test]
 async fn a_rotated_key_signs_while_the_old_one_still_verifies() {
     let fx = fixture(CounterRule::Reject).await;
-    let authenticator = SoftAuthenticator::new();
+    let authenticator = SoftAuthenticator::es256();
     let before = fx.register(&authenticator).await;
     let old = fx.engine.signing_keys(fx.tenant).await.unwrap();
     assert_eq!(old.len(), 1);
@@ -412,14 +405,9 @@ async fn a_rotated_key_signs_while_the_old_one_still_verifies() {
     let claims = latchkey_engine::tokens::verify_token(&jwks, &before, fx.now()).unwrap();
     assert_eq!(claims.sub, USER);
 
-    let mut second = SoftAuthenticator::new();
+    let mut second = SoftAuthenticator::es256();
     second.counter = 0;
-    let options = fx
-        .engine
-        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
-        .await
-        .unwrap();
-    let response = second.register(RP_ID, ORIGIN, &options.challenge);
+    let response = fx.registration_response(&second).await;
     let after = fx
         .engine
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
@@ -443,33 +431,19 @@ async fn a_rotated_key_signs_while_the_old_one_still_verifies() {
 async fn tenants_asking_for_console_audit_get_their_events_printed() {
     use std::sync::{Arc, Mutex};
 
-    use latchkey_engine::ceremonies::Engine;
-    use latchkey_engine::secrets::MasterKey;
-    use latchkey_store_sqlite::SqliteStore;
-
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
     let printed = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&printed);
-    let engine = Engine::new(
-        store,
-        MasterKey::generate().unwrap(),
-        crate::ceremonies::start,
-    )
-    .with_audit_console(move |event| sink.lock().unwrap().push(event.kind.clone()));
-    let mut config = TenantConfig::new(RP_ID, "Example", vec![ORIGIN.into()]);
-    config.audit.console = true;
-    config.audit.store = false;
-    let (tenant, _) = engine
-        .create_tenant(
-            NewTenant {
-                display_name: "Loud".into(),
-                config,
-            },
-            None,
-        )
+    let engine = fixtures::engine_at(crate::ceremonies::start)
         .await
-        .unwrap();
+        .with_audit_console(move |event| sink.lock().unwrap().push(event.kind.clone()));
+    let (tenant, _) = fixtures::tenant(RP_ID)
+        .display_name("Loud")
+        .tweak(|config| {
+            config.audit.console = true;
+            config.audit.store = false;
+        })
+        .create(&engine, None)
+        .await;
     engine.start_login(tenant.id, None, &meta()).await.unwrap();
     let _ = engine.start_login(tenant.id, Some("nobody"), &meta()).await;
     assert_eq!(

@@ -7,18 +7,17 @@ use latchkey_engine::admin::NewTenant;
 use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser};
 use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
-use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};
-use latchkey_engine::secrets::MasterKey;
+use latchkey_engine::model::{AttestationPreference, LicenseScope, Tenant, TenantId};
 use latchkey_engine::tokens::{community_audience, verify_token};
 use latchkey_engine::vendor_metadata::MetadataChange;
 use latchkey_engine::{Error, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
+use latchkey_testkit::{SoftAuthenticator, fixtures};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::ceremonies::{meta, start};
-use crate::soft_authenticator::SoftAuthenticator;
 
 const DNS: &str = "community.example.test";
 
@@ -28,9 +27,7 @@ async fn engine() -> Engine<SqliteStore> {
 
 /// An engine whose clock stands at `now` and whose challenges are `challenge`, if given.
 async fn engine_at(now: OffsetDateTime, challenge: Option<Vec<u8>>) -> Engine<SqliteStore> {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    let engine = Engine::new(store, MasterKey::generate().unwrap(), move || now);
+    let engine = fixtures::engine_at(move || now).await;
     match challenge {
         Some(challenge) => engine.with_random(move |bytes| {
             bytes.copy_from_slice(&challenge);
@@ -41,21 +38,10 @@ async fn engine_at(now: OffsetDateTime, challenge: Option<Vec<u8>>) -> Engine<Sq
 }
 
 async fn organisation(engine: &Engine<SqliteStore>) -> Tenant {
-    let config = TenantConfig::new(
-        "org.example.test",
-        "Org",
-        vec!["https://org.example.test".into()],
-    );
-    engine
-        .create_tenant(
-            NewTenant {
-                display_name: "Org".into(),
-                config,
-            },
-            None,
-        )
+    fixtures::tenant("org.example.test")
+        .named("Org")
+        .create(engine, None)
         .await
-        .unwrap()
         .0
 }
 
@@ -79,7 +65,10 @@ async fn register(
         .start_registration(realm, user(name), CeremonyKind::Passkey, &meta())
         .await?;
     let rp_id = options.rp_id.clone();
-    let response = authenticator.register(&rp_id, &format!("https://{rp_id}"), &options.challenge);
+    let response = authenticator
+        .register(&rp_id, &format!("https://{rp_id}"), &options.challenge)
+        .to_string()
+        .into_bytes();
     engine
         .finish_registration(realm, &response, CeremonyKind::Passkey, &meta())
         .await
@@ -120,10 +109,15 @@ async fn a_community_token_cannot_pass_for_its_organisations_token() {
         .create_community(org.id, "Mallory", &org_rp, Vec::new())
         .await
         .unwrap();
-    let forged = register(&engine, community.realm, "admin", &SoftAuthenticator::new())
-        .await
-        .unwrap();
-    let genuine = register(&engine, org.id, "admin", &SoftAuthenticator::new())
+    let forged = register(
+        &engine,
+        community.realm,
+        "admin",
+        &SoftAuthenticator::es256(),
+    )
+    .await
+    .unwrap();
+    let genuine = register(&engine, org.id, "admin", &SoftAuthenticator::es256())
         .await
         .unwrap();
     let jwks = engine.jwks(org.id).await.unwrap();
@@ -193,7 +187,7 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
     );
     assert_eq!(engine.communities(org.id).await.unwrap().len(), 1);
 
-    let token = register(&engine, realm.id, "alice", &SoftAuthenticator::new())
+    let token = register(&engine, realm.id, "alice", &SoftAuthenticator::es256())
         .await
         .unwrap();
     let jwks = engine.jwks(org.id).await.unwrap();
@@ -351,12 +345,12 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .put_vendor_metadata(Some(staff.realm), model, disable())
         .await
         .unwrap();
-    let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::new()).await;
+    let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::es256()).await;
     assert!(
         matches!(refused, Err(Error::AuthenticatorDisabled(m)) if m == model),
         "{refused:?}"
     );
-    register(&engine, guests.realm, "alice", &SoftAuthenticator::new())
+    register(&engine, guests.realm, "alice", &SoftAuthenticator::es256())
         .await
         .unwrap();
 
@@ -364,7 +358,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .put_vendor_metadata(None, model, disable())
         .await
         .unwrap();
-    let refused = register(&engine, guests.realm, "bob", &SoftAuthenticator::new()).await;
+    let refused = register(&engine, guests.realm, "bob", &SoftAuthenticator::es256()).await;
     assert!(
         matches!(refused, Err(Error::AuthenticatorDisabled(_))),
         "{refused:?}"
@@ -380,7 +374,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .patch_vendor_metadata(Some(staff.realm), model, enable)
         .await
         .unwrap();
-    register(&engine, staff.realm, "carol", &SoftAuthenticator::new())
+    register(&engine, staff.realm, "carol", &SoftAuthenticator::es256())
         .await
         .unwrap();
     let stored = engine
@@ -448,33 +442,19 @@ async fn register_yubikey(metadata: Option<Value>) -> Result<(), Error> {
         latchkey_webauthn::decode_base64url("challenge", vector["challenge"].as_str().unwrap(), 64)
             .unwrap();
     let engine = engine_at(at, Some(challenge)).await;
-    let mut config = TenantConfig::new("localhost", "Local", vec!["http://localhost:8080".into()]);
-    config.passkey.attestation = latchkey_engine::model::AttestationPreference::Direct;
-    let (tenant, _) = engine
-        .create_tenant(
-            NewTenant {
-                display_name: "Local".into(),
-                config,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let local = || {
+        fixtures::tenant("localhost")
+            .named("Local")
+            .origins(&["http://localhost:8080"])
+    };
+    let (tenant, _) = local()
+        .tweak(|config| config.passkey.attestation = AttestationPreference::Direct)
+        .create(&engine, None)
+        .await;
     let response = serde_json::to_vec(&vector["response"]).unwrap();
     if let Some(metadata) = metadata {
         // The model is learnt from a first registration in a scratch tenant.
-        let scratch = engine.create_tenant(
-            NewTenant {
-                display_name: "Scratch".into(),
-                config: TenantConfig::new(
-                    "localhost",
-                    "Local",
-                    vec!["http://localhost:8080".into()],
-                ),
-            },
-            None,
-        );
-        let (scratch, _) = scratch.await.unwrap();
+        let (scratch, _) = local().display_name("Scratch").create(&engine, None).await;
         engine
             .start_registration(scratch.id, user("y"), CeremonyKind::Passkey, &meta())
             .await?;
@@ -564,12 +544,12 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
         .put_vendor_metadata(Some(scope), model, disable())
         .await
         .unwrap();
-    let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::new()).await;
+    let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::es256()).await;
     assert!(
         matches!(refused, Err(Error::AuthenticatorDisabled(_))),
         "{refused:?}"
     );
-    register(&engine, foreign.realm, "alice", &SoftAuthenticator::new())
+    register(&engine, foreign.realm, "alice", &SoftAuthenticator::es256())
         .await
         .unwrap();
 
@@ -604,9 +584,9 @@ async fn credentials_link_to_dids_and_unregister_by_did_or_hash() {
         .await
         .unwrap();
     let realm = community.realm;
-    let phone = SoftAuthenticator::new();
-    let laptop = SoftAuthenticator::new();
-    let key = SoftAuthenticator::new();
+    let phone = SoftAuthenticator::es256();
+    let laptop = SoftAuthenticator::es256();
+    let key = SoftAuthenticator::es256();
     for authenticator in [&phone, &laptop, &key] {
         register(&engine, realm, "alice", authenticator)
             .await

@@ -11,4 +11,3 @@
 mod ceremonies;
 mod flows;
 mod kosmos;
-mod soft_authenticator;

@@ -3,18 +3,15 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{Method, StatusCode};
 use latchkey_engine::Store;
 use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser, RequestMeta};
 use latchkey_engine::model::TenantId;
-use latchkey_engine::secrets::MasterKey;
 use latchkey_store_sqlite::SqliteStore;
+use latchkey_testkit::fixtures;
+use latchkey_testkit::harness::{Answer, request};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use tower::ServiceExt;
 
 use super::{AdminOptions, admin_router};
 use crate::metrics::Metrics;
@@ -25,16 +22,8 @@ async fn router(token: Option<&str>) -> Router {
     with_engine(token).await.0
 }
 
-// The engine under test runs on the real clock, as it does when served.
-#[allow(clippy::disallowed_methods)]
 async fn with_engine(token: Option<&str>) -> (Router, Arc<Engine<SqliteStore>>) {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    let engine = Arc::new(Engine::new(
-        store,
-        MasterKey::generate().unwrap(),
-        OffsetDateTime::now_utc,
-    ));
+    let engine = Arc::new(fixtures::engine().await);
     let router = admin_router(
         Arc::clone(&engine),
         AdminOptions {
@@ -43,13 +32,6 @@ async fn with_engine(token: Option<&str>) -> (Router, Arc<Engine<SqliteStore>>) 
         Metrics::default(),
     );
     (router, engine)
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
 }
 
 async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
@@ -70,46 +52,18 @@ async fn call_with(
     body: Option<String>,
     token: Option<&str>,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-    }
-    if body.is_some() {
-        request = request.header(CONTENT_TYPE, "application/json");
-    }
-    let request = request
-        .body(body.map_or_else(Body::empty, Body::from))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
-        text,
-    }
+    let bearer = token.map(|token| ("authorization", format!("Bearer {token}")));
+    request(method, uri)
+        .headers(bearer.as_slice())
+        .body_if(body)
+        .send(app)
+        .await
 }
 
 fn tenant_body(create_api_key: bool) -> Value {
-    json!({
-        "display_name": "Example",
-        "create_api_key": create_api_key,
-        "config": {
-            "cors": {"allowed_origins": ["https://example.com"], "allow_unsafe_wildcard": false},
-            "webauthn": {
-                "relying_party": {
-                    "id": "example.com",
-                    "display_name": "Example",
-                    "origins": ["https://example.com"]
-                },
-                "timeout": 60000
-            }
-        }
-    })
+    fixtures::tenant("example.com")
+        .timeout_ms(60_000)
+        .admin_body(create_api_key)
 }
 
 async fn create_tenant(app: &Router) -> String {

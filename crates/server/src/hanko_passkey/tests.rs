@@ -4,21 +4,15 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LINK,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_TYPE, LINK,
 };
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use latchkey_engine::admin::NewTenant;
-use latchkey_engine::ceremonies::Engine;
-use latchkey_engine::model::{TenantConfig, TenantId};
-use latchkey_engine::secrets::MasterKey;
-use latchkey_store_sqlite::SqliteStore;
+use axum::http::{Method, StatusCode};
+use latchkey_engine::model::TenantId;
+use latchkey_testkit::fixtures;
+use latchkey_testkit::harness::{Answer, request};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use tower::ServiceExt;
 
 use super::public_router;
 use crate::metrics::Metrics;
@@ -31,38 +25,18 @@ struct Fixture {
     key: String,
 }
 
-// The engine under test runs on the real clock, as it does when served.
-#[allow(clippy::disallowed_methods)]
 async fn fixture() -> Fixture {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    let engine = Engine::new(
-        store,
-        MasterKey::generate().unwrap(),
-        OffsetDateTime::now_utc,
-    );
-    let config = TenantConfig::new("app.example", "App", vec![ORIGIN.to_owned()]);
-    let (tenant, key) = engine
-        .create_tenant(
-            NewTenant {
-                display_name: "Test".to_owned(),
-                config,
-            },
-            Some("Initial API Key"),
-        )
-        .await
-        .unwrap();
+    let engine = fixtures::engine().await;
+    let (tenant, key) = fixtures::tenant("app.example")
+        .named("App")
+        .display_name("Test")
+        .create(&engine, Some("Initial API Key"))
+        .await;
     Fixture {
         app: public_router(Arc::new(engine), Metrics::default()),
         tenant: tenant.id,
         key: key.unwrap().secret,
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
 }
 
 async fn call(
@@ -72,37 +46,11 @@ async fn call(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", "passkeys.example");
-    if body.is_some()
-        && !headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-    {
-        request = request.header(CONTENT_TYPE, "application/json");
-    }
-    // Frames the body as a client does; the server asks the framing whether there is one.
-    if let Some(body) = body {
-        request = request.header(CONTENT_LENGTH, body.len());
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(body.map_or_else(Body::empty, |body| Body::from(body.to_owned())))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    request(method, uri)
+        .headers(headers)
+        .body_if(body)
+        .send(app)
+        .await
 }
 
 fn error(title: &str, status: u16) -> Value {
@@ -177,13 +125,11 @@ async fn unknown_routes_answer_in_the_error_format_with_a_request_id() {
 #[tokio::test]
 async fn status_page_needs_no_tenant() {
     let f = fixture().await;
-    let request = Request::builder().uri("/").body(Body::empty()).unwrap();
-    let response = f.app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
-    assert!(response.headers().contains_key("x-request-id"));
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let page = String::from_utf8(bytes.to_vec()).unwrap();
+    let response = call(&f.app, Method::GET, "/", &[], None).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers[CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(response.headers.contains_key("x-request-id"));
+    let page = response.text;
     assert!(page.contains("latchkey is running"), "{page}");
     assert!(page.contains(env!("CARGO_PKG_VERSION")), "{page}");
 

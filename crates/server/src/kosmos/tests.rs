@@ -4,23 +4,17 @@
 
 use std::sync::Arc;
 
-use aws_lc_rs::digest::{SHA256, digest};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use http_body_util::BodyExt;
-use latchkey_engine::admin::NewTenant;
-use latchkey_engine::ceremonies::Engine;
-use latchkey_engine::model::{LicenseScope, TenantConfig, TenantId};
-use latchkey_engine::secrets::MasterKey;
-use latchkey_store_sqlite::SqliteStore;
+use latchkey_engine::model::{LicenseScope, TenantId};
+use latchkey_testkit::authenticator::naively_serialised;
+use latchkey_testkit::fixtures;
+use latchkey_testkit::harness::{Answer, request};
+use latchkey_testkit::{Attestation, SoftAuthenticator};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use tower::ServiceExt;
 use uuid::Uuid;
 
 use super::envelope::{ServiceKey, SharedKey, parse_public_key};
@@ -47,28 +41,16 @@ struct Fixture {
     system: String,
 }
 
-// The engine under test runs on the real clock, as it does when served.
-#[allow(clippy::disallowed_methods)]
 async fn fixture() -> Fixture {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    let engine = Arc::new(Engine::new(
-        store,
-        MasterKey::generate().unwrap(),
-        OffsetDateTime::now_utc,
-    ));
-    let tenant = |name: &str, rp: &str| NewTenant {
-        display_name: name.to_owned(),
-        config: TenantConfig::new(rp, name, vec![format!("https://{rp}")]),
-    };
-    let (organisation, _) = engine
-        .create_tenant(tenant("Org", "org.example"), None)
-        .await
-        .unwrap();
-    let (other, _) = engine
-        .create_tenant(tenant("Other", "other.example"), None)
-        .await
-        .unwrap();
+    let engine = Arc::new(fixtures::engine().await);
+    let (organisation, _) = fixtures::tenant("org.example")
+        .named("Org")
+        .create(&engine, None)
+        .await;
+    let (other, _) = fixtures::tenant("other.example")
+        .named("Other")
+        .create(&engine, None)
+        .await;
     let community = engine
         .create_community(organisation.id, "Community", DNS, Vec::new())
         .await
@@ -106,12 +88,6 @@ async fn fixture() -> Fixture {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Value,
-}
-
 async fn call(
     app: &Router,
     method: Method,
@@ -119,30 +95,17 @@ async fn call(
     headers: &[(&str, String)],
     body: Option<Vec<u8>>,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", "passkeys.example")
-        .header("content-type", "application/json");
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    let response = app
-        .clone()
-        .oneshot(
-            request
-                .body(body.map_or_else(Body::empty, Body::from))
-                .unwrap(),
-        )
+    request(method, uri)
+        .headers(headers)
+        .body_if(body)
+        .send(app)
         .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+}
+
+impl Fixture {
+    /// A plain (u1) request with the license of `community`.
+    async fn licensed(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Answer {
+        call(&self.app, method, path, &plain(&self.license), body).await
     }
 }
 
@@ -315,14 +278,7 @@ async fn environment_needs_a_license_and_service_directory_uses_the_host() {
     .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.body, failed("the license key is invalid"));
-    let env = call(
-        &f.app,
-        Method::GET,
-        "/webauthn/environment",
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let env = f.licensed(Method::GET, "/webauthn/environment", None).await;
     assert_eq!(env.status, StatusCode::OK);
     assert_eq!(env.body["ec_curve_name"], "secp256k1");
     assert_eq!(env.body["allowed_time_span"], 60);
@@ -483,17 +439,16 @@ async fn licenses_reach_only_their_communities() {
     let no_community = ask(&f.license, "", DNS).await;
     assert_eq!(no_community.body, failed("communityId is required"));
 
-    let status = call(
-        &f.app,
-        Method::GET,
-        &format!(
-            "/webauthn/u1/link/community/{}/user/alice/status",
-            f.sibling
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let status = f
+        .licensed(
+            Method::GET,
+            &format!(
+                "/webauthn/u1/link/community/{}/user/alice/status",
+                f.sibling
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status.status, StatusCode::FORBIDDEN);
 }
 
@@ -508,37 +463,28 @@ async fn vendor_metadata_records() {
         "name": "Key",
         "updatedBy": "ops"
     });
-    let put = call(
-        &f.app,
-        Method::PUT,
-        &base,
-        &plain(&f.license),
-        json_body(&record),
-    )
-    .await;
+    let put = f.licensed(Method::PUT, &base, json_body(&record)).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     assert_eq!(put.body["aaguid"], aaguid);
     assert_eq!(put.body["status"], "ok");
     let id = put.body["id"].clone();
 
-    let patch = call(
-        &f.app,
-        Method::PATCH,
-        &format!("{base}/aaguid/{aaguid}"),
-        &plain(&f.license),
-        json_body(&json!({"disabled": true, "updatedBy": "ops2"})),
-    )
-    .await;
+    let patch = f
+        .licensed(
+            Method::PATCH,
+            &format!("{base}/aaguid/{aaguid}"),
+            json_body(&json!({"disabled": true, "updatedBy": "ops2"})),
+        )
+        .await;
     assert_eq!(patch.body, json!({"status": "ok", "errorMessage": ""}));
 
-    let fetched = call(
-        &f.app,
-        Method::POST,
-        &format!("{base}/fetch"),
-        &plain(&f.license),
-        json_body(&json!({"aaguids": [aaguid]})),
-    )
-    .await;
+    let fetched = f
+        .licensed(
+            Method::POST,
+            &format!("{base}/fetch"),
+            json_body(&json!({"aaguids": [aaguid]})),
+        )
+        .await;
     let records = fetched.body.as_array().unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["id"], id);
@@ -550,14 +496,9 @@ async fn vendor_metadata_records() {
         record["metadata"]
     );
     // No body: every record.
-    let all = call(
-        &f.app,
-        Method::POST,
-        &format!("{base}/fetch"),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let all = f
+        .licensed(Method::POST, &format!("{base}/fetch"), None)
+        .await;
     assert_eq!(all.body.as_array().unwrap().len(), 1);
 
     // The global records: readable by any license, writable by a system license only.
@@ -581,14 +522,13 @@ async fn vendor_metadata_records() {
     .await;
     assert_eq!(allowed.status, StatusCode::OK);
     // Reading the global records takes a system license too.
-    let denied = call(
-        &f.app,
-        Method::POST,
-        &format!("{global}/fetch"),
-        &plain(&f.license),
-        json_body(&json!({"aaguids": []})),
-    )
-    .await;
+    let denied = f
+        .licensed(
+            Method::POST,
+            &format!("{global}/fetch"),
+            json_body(&json!({"aaguids": []})),
+        )
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     let read = call(
         &f.app,
@@ -616,132 +556,70 @@ async fn vendor_metadata_records() {
             "updatedBy is required",
         ),
     ] {
-        let answer = call(
-            &f.app,
-            Method::PUT,
-            &base,
-            &plain(&f.license),
-            json_body(&body),
-        )
-        .await;
+        let answer = f.licensed(Method::PUT, &base, json_body(&body)).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST);
         assert_eq!(answer.body, failed(message));
     }
-    let not_object = call(
-        &f.app,
-        Method::PUT,
-        &base,
-        &plain(&f.license),
-        json_body(&json!({"aaguid": aaguid, "metadata": "[1]", "name": "n", "updatedBy": "o"})),
-    )
-    .await;
+    let not_object = f
+        .licensed(
+            Method::PUT,
+            &base,
+            json_body(&json!({"aaguid": aaguid, "metadata": "[1]", "name": "n", "updatedBy": "o"})),
+        )
+        .await;
     assert_eq!(not_object.status, StatusCode::BAD_REQUEST);
-    let unknown = call(
-        &f.app,
-        Method::PATCH,
-        &format!("{base}/aaguid/00000000-0000-0000-0000-000000000001"),
-        &plain(&f.license),
-        json_body(&json!({"updatedBy": "o"})),
-    )
-    .await;
+    let unknown = f
+        .licensed(
+            Method::PATCH,
+            &format!("{base}/aaguid/00000000-0000-0000-0000-000000000001"),
+            json_body(&json!({"updatedBy": "o"})),
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.body, failed("vendor metadata not found"));
 }
 
-/// A software authenticator holding one ES256 credential.
-struct Authenticator {
-    key: EcdsaKeyPair,
-    credential_id: Vec<u8>,
+/// A browser running the 1Kosmos SDK over a software authenticator: ES256, `none` attestation,
+/// the model the vendor-metadata tests name, and credentials serialised naively.
+struct Browser {
+    authenticator: SoftAuthenticator,
     user_handle: Vec<u8>,
 }
 
-impl Authenticator {
+impl Browser {
     fn new() -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
         Self {
-            key: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap(),
-            credential_id: Uuid::new_v4().as_bytes().to_vec(),
+            authenticator: SoftAuthenticator::es256()
+                .with_aaguid(AAGUID)
+                .with_attestation(Attestation::None),
             user_handle: Vec::new(),
         }
     }
 
-    fn client_data(kind: &str, challenge: &str) -> Vec<u8> {
-        json!({"type": kind, "challenge": challenge, "origin": format!("https://{DNS}")})
-            .to_string()
-            .into_bytes()
+    fn challenge(options: &Value) -> Vec<u8> {
+        URL_SAFE_NO_PAD
+            .decode(options["challenge"].as_str().unwrap())
+            .unwrap()
     }
 
-    /// The naive serialisation of a browser's registration credential.
     fn create(&mut self, options: &Value) -> Value {
         self.user_handle = URL_SAFE_NO_PAD
             .decode(options["user"]["id"].as_str().unwrap())
             .unwrap();
-        let client_data =
-            Self::client_data("webauthn.create", options["challenge"].as_str().unwrap());
-        let point = self.key.public_key().as_ref();
-        let mut cose = vec![0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20];
-        cose.extend_from_slice(&point[1..33]);
-        cose.extend_from_slice(&[0x22, 0x58, 0x20]);
-        cose.extend_from_slice(&point[33..65]);
-        let mut auth_data = digest(&SHA256, DNS.as_bytes()).as_ref().to_vec();
-        auth_data.push(0x45); // user present, user verified, attested credential data
-        auth_data.extend_from_slice(&0u32.to_be_bytes());
-        auth_data.extend_from_slice(&AAGUID);
-        auth_data.extend_from_slice(&(self.credential_id.len() as u16).to_be_bytes());
-        auth_data.extend_from_slice(&self.credential_id);
-        auth_data.extend_from_slice(&cose);
-        let mut object = vec![0xa3, 0x63];
-        object.extend_from_slice(b"fmt");
-        object.push(0x64);
-        object.extend_from_slice(b"none");
-        object.push(0x67);
-        object.extend_from_slice(b"attStmt");
-        object.extend_from_slice(&[0xa0, 0x68]);
-        object.extend_from_slice(b"authData");
-        // A byte string's length in its shortest head, as canonical CBOR requires.
-        let len = u8::try_from(auth_data.len()).unwrap();
-        object.extend_from_slice(&[0x58, len]);
-        object.extend_from_slice(&auth_data);
-        let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
-        json!({
-            "rawId": id,
-            "id": id,
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "getClientExtensionResults": {},
-            "response": {
-                "clientDataJSON": URL_SAFE_NO_PAD.encode(&client_data),
-                "attestationObject": URL_SAFE_NO_PAD.encode(&object),
-                "getAuthenticatorData": {},
-                "getPublicKey": {},
-                "getPublicKeyAlgorithm": {},
-                "getTransports": {}
-            }
-        })
+        let credential =
+            self.authenticator
+                .register(DNS, &format!("https://{DNS}"), &Self::challenge(options));
+        naively_serialised(&credential)
     }
 
-    fn get(&self, options: &Value, sign_count: u32) -> Value {
-        let client_data = Self::client_data("webauthn.get", options["challenge"].as_str().unwrap());
-        let mut auth_data = digest(&SHA256, DNS.as_bytes()).as_ref().to_vec();
-        auth_data.push(0x05); // user present, user verified
-        auth_data.extend_from_slice(&sign_count.to_be_bytes());
-        let mut signed = auth_data.clone();
-        signed.extend_from_slice(digest(&SHA256, &client_data).as_ref());
-        let signature = self.key.sign(&SystemRandom::new(), &signed).unwrap();
-        let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
-        json!({
-            "rawId": id,
-            "id": id,
-            "type": "public-key",
-            "getClientExtensionResults": {},
-            "response": {
-                "authenticatorData": URL_SAFE_NO_PAD.encode(&auth_data),
-                "signature": URL_SAFE_NO_PAD.encode(signature.as_ref()),
-                "userHandle": URL_SAFE_NO_PAD.encode(&self.user_handle),
-                "clientDataJSON": URL_SAFE_NO_PAD.encode(&client_data)
-            }
-        })
+    fn get(&mut self, options: &Value) -> Value {
+        let credential = self.authenticator.assert(
+            DNS,
+            &format!("https://{DNS}"),
+            &Self::challenge(options),
+            &self.user_handle,
+        );
+        naively_serialised(&credential)
     }
 }
 
@@ -756,7 +634,7 @@ fn with_routing(mut credential: Value, community: &str) -> Value {
 async fn register_log_in_link_and_unregister() {
     let f = fixture().await;
     let client = Client::new(&f.app).await;
-    let mut authenticator = Authenticator::new();
+    let mut browser = Browser::new();
 
     // Registration, encrypted.
     let answer = client
@@ -777,7 +655,7 @@ async fn register_log_in_link_and_unregister() {
     assert_eq!(options["attestation"], "none");
     assert_eq!(options["excludeCredentials"], json!([]));
     assert_eq!(options["status"], "ok");
-    let credential = with_routing(authenticator.create(options), &f.community);
+    let credential = with_routing(browser.create(options), &f.community);
     let answer = client
         .post(
             &f.app,
@@ -792,28 +670,20 @@ async fn register_log_in_link_and_unregister() {
     );
 
     // The next registration excludes the credential.
-    let again = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/attestation/options",
-        &plain(&f.license),
-        json_body(&options_request(&f.community, "alice")),
-    )
-    .await;
-    let id = URL_SAFE_NO_PAD.encode(&authenticator.credential_id);
+    let again = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/attestation/options",
+            json_body(&options_request(&f.community, "alice")),
+        )
+        .await;
+    let id = URL_SAFE_NO_PAD.encode(&browser.authenticator.credential_id);
     assert_eq!(again.body["excludeCredentials"][0]["id"], json!(id));
 
     // Login, plain (u1) with a session, then encrypted and discoverable.
-    let options = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/assertion/options",
-        &plain(&f.license),
-        json_body(
+    let options = f.licensed(Method::POST, "/webauthn/u1/assertion/options", json_body(
             &json!({"dns": DNS, "username": "alice", "communityId": f.community, "dguid": "d-1"}),
-        ),
-    )
-    .await;
+        )).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
     assert_eq!(options.body["rpId"], DNS);
     assert_eq!(options.body["allowCredentials"][0]["id"], json!(id));
@@ -825,10 +695,7 @@ async fn register_log_in_link_and_unregister() {
         Method::POST,
         "/webauthn/u1/assertion/result",
         &headers,
-        json_body(&with_routing(
-            authenticator.get(&options.body, 1),
-            &f.community,
-        )),
+        json_body(&with_routing(browser.get(&options.body), &f.community)),
     )
     .await;
     assert_eq!(result.status, StatusCode::OK, "{}", result.body);
@@ -862,7 +729,7 @@ async fn register_log_in_link_and_unregister() {
             &f.app,
             "/webauthn/assertion/result",
             &f.license,
-            &with_routing(authenticator.get(&options, 2), &f.community),
+            &with_routing(browser.get(&options), &f.community),
         )
         .await;
     let logged_in = client.open(&answer);
@@ -870,23 +737,21 @@ async fn register_log_in_link_and_unregister() {
     assert!(logged_in["signature_token"].is_string());
 
     // A replayed assertion does not verify.
-    let options = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/assertion/options",
-        &plain(&f.license),
-        json_body(&json!({"dns": DNS, "username": "alice", "communityId": f.community})),
-    )
-    .await;
-    let stale = authenticator.get(&json!({"challenge": "AAAA"}), 3);
-    let refused = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/assertion/result",
-        &plain(&f.license),
-        json_body(&with_routing(stale, &f.community)),
-    )
-    .await;
+    let options = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/assertion/options",
+            json_body(&json!({"dns": DNS, "username": "alice", "communityId": f.community})),
+        )
+        .await;
+    let stale = browser.get(&json!({"challenge": "AAAA"}));
+    let refused = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/assertion/result",
+            json_body(&with_routing(stale, &f.community)),
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -897,19 +762,18 @@ async fn register_log_in_link_and_unregister() {
     assert!(options.body["challenge"].is_string());
 
     // Link, status (both variants), unregister by DID.
-    let hash = latchkey_engine::links::fido_key_hash(&authenticator.credential_id);
+    let hash = latchkey_engine::links::fido_key_hash(&browser.authenticator.credential_id);
     let did = "did:example:alice";
-    let link = call(
-        &f.app,
-        Method::PUT,
-        &format!(
-            "/webauthn/u1/link/community/{}/did/{did}/user/alice/fidokey/{hash}",
-            f.community
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let link = f
+        .licensed(
+            Method::PUT,
+            &format!(
+                "/webauthn/u1/link/community/{}/did/{did}/user/alice/fidokey/{hash}",
+                f.community
+            ),
+            None,
+        )
+        .await;
     assert_eq!(link.body, json!({"status": "ok", "errorMessage": ""}));
     let status = call(
         &f.app,
@@ -963,30 +827,28 @@ async fn register_log_in_link_and_unregister() {
     )
     .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
-    let status = call(
-        &f.app,
-        Method::GET,
-        &format!(
-            "/webauthn/u1/link/community/{}/user/alice/status",
-            f.community
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let status = f
+        .licensed(
+            Method::GET,
+            &format!(
+                "/webauthn/u1/link/community/{}/user/alice/status",
+                f.community
+            ),
+            None,
+        )
+        .await;
     // Without credentials, alice is nobody to link status.
     assert_eq!(status.status, StatusCode::NOT_FOUND);
-    let nobody = call(
-        &f.app,
-        Method::GET,
-        &format!(
-            "/webauthn/u1/link/community/{}/user/bob/status",
-            f.community
-        ),
-        &plain(&f.license),
-        None,
-    )
-    .await;
+    let nobody = f
+        .licensed(
+            Method::GET,
+            &format!(
+                "/webauthn/u1/link/community/{}/user/bob/status",
+                f.community
+            ),
+            None,
+        )
+        .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND);
     assert_eq!(nobody.body, failed("user not found"));
 }
@@ -994,38 +856,35 @@ async fn register_log_in_link_and_unregister() {
 #[tokio::test]
 async fn a_disabled_model_cannot_register() {
     let f = fixture().await;
-    let put = call(
-        &f.app,
-        Method::PUT,
-        &format!("/webauthn/vendormetadata/{}", f.community),
-        &plain(&f.license),
-        json_body(&json!({
-            "aaguid": Uuid::from_bytes(AAGUID).to_string(),
-            "metadata": "{}",
-            "name": "Blocked",
-            "disabled": true,
-            "updatedBy": "ops"
-        })),
-    )
-    .await;
+    let put = f
+        .licensed(
+            Method::PUT,
+            &format!("/webauthn/vendormetadata/{}", f.community),
+            json_body(&json!({
+                "aaguid": Uuid::from_bytes(AAGUID).to_string(),
+                "metadata": "{}",
+                "name": "Blocked",
+                "disabled": true,
+                "updatedBy": "ops"
+            })),
+        )
+        .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
-    let options = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/attestation/options",
-        &plain(&f.license),
-        json_body(&options_request(&f.community, "bob")),
-    )
-    .await;
-    let credential = with_routing(Authenticator::new().create(&options.body), &f.community);
-    let refused = call(
-        &f.app,
-        Method::POST,
-        "/webauthn/u1/attestation/result",
-        &plain(&f.license),
-        json_body(&credential),
-    )
-    .await;
+    let options = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/attestation/options",
+            json_body(&options_request(&f.community, "bob")),
+        )
+        .await;
+    let credential = with_routing(Browser::new().create(&options.body), &f.community);
+    let refused = f
+        .licensed(
+            Method::POST,
+            "/webauthn/u1/attestation/result",
+            json_body(&credential),
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,

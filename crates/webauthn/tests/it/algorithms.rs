@@ -3,13 +3,12 @@
 //! vectors cover the algorithms real authenticators use (see tests/vectors); this covers the rest
 //! (RS384, RS512, PS512) and keeps every one exercised on every run, post-quantum ML-DSA included.
 
+use latchkey_testkit::SoftAuthenticator;
 use latchkey_webauthn::{
     AssertionRequest, AttestationType, AuthenticationResponse, BackupEligibilityPolicy,
     CoseAlgorithm, Error, Policy, RegistrationResponse, RelyingParty, StoredCredential,
-    TrustAnchors, UnixTime, verify_assertion, verify_registration,
+    TrustAnchors, UnixTime, VerifiedRegistration, verify_assertion, verify_registration,
 };
-
-use crate::soft_authenticator::SoftAuthenticator;
 
 const RP_ID: &str = "login.example.com";
 const ORIGIN: &str = "https://login.example.com";
@@ -18,6 +17,24 @@ fn all_policy() -> Policy {
     let mut policy = Policy::default();
     policy.algorithms = CoseAlgorithm::ALL.to_vec();
     policy
+}
+
+/// `authenticator`'s registration for the challenge `c`, verified.
+fn registered(
+    rp: &RelyingParty,
+    policy: &Policy,
+    authenticator: &SoftAuthenticator,
+) -> VerifiedRegistration {
+    let json = serde_json::to_vec(&authenticator.register(RP_ID, ORIGIN, b"c")).unwrap();
+    verify_registration(
+        rp,
+        policy,
+        b"c",
+        &RegistrationResponse::from_json(&json).unwrap(),
+        &TrustAnchors::none(),
+        UnixTime(0),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -95,7 +112,7 @@ fn every_algorithm_registers_and_authenticates() {
 #[test]
 fn policy_decides_which_algorithms_may_register() {
     let rp = RelyingParty::new(RP_ID, [ORIGIN]);
-    let mut authenticator = SoftAuthenticator::new(CoseAlgorithm::Ps256);
+    let authenticator = SoftAuthenticator::new(CoseAlgorithm::Ps256);
     let json = serde_json::to_vec(&authenticator.register(RP_ID, ORIGIN, b"c")).unwrap();
     let response = RegistrationResponse::from_json(&json).unwrap();
     let mut only_es256 = Policy::default();
@@ -119,16 +136,7 @@ fn a_discoverable_login_needs_the_owners_user_handle() {
     let rp = RelyingParty::new(RP_ID, [ORIGIN]);
     let policy = all_policy();
     let mut authenticator = SoftAuthenticator::new(CoseAlgorithm::Es256);
-    let json = serde_json::to_vec(&authenticator.register(RP_ID, ORIGIN, b"c")).unwrap();
-    let registered = verify_registration(
-        &rp,
-        &policy,
-        b"c",
-        &RegistrationResponse::from_json(&json).unwrap(),
-        &TrustAnchors::none(),
-        UnixTime(0),
-    )
-    .unwrap();
+    let registered = registered(&rp, &policy, &authenticator);
     let json = serde_json::to_vec(&authenticator.assert(RP_ID, ORIGIN, b"c", b"mallory")).unwrap();
     let response = AuthenticationResponse::from_json(&json).unwrap();
     let credential = StoredCredential {
@@ -171,16 +179,7 @@ fn backup_eligibility_cannot_change_after_registration_unless_policy_reports_it(
     let rp = RelyingParty::new(RP_ID, [ORIGIN]);
     let policy = all_policy();
     let mut authenticator = SoftAuthenticator::new(CoseAlgorithm::EdDsa);
-    let json = serde_json::to_vec(&authenticator.register(RP_ID, ORIGIN, b"c")).unwrap();
-    let registered = verify_registration(
-        &rp,
-        &policy,
-        b"c",
-        &RegistrationResponse::from_json(&json).unwrap(),
-        &TrustAnchors::none(),
-        UnixTime(0),
-    )
-    .unwrap();
+    let registered = registered(&rp, &policy, &authenticator);
     authenticator.flags |= 0x18; // BE and BS: it became a synced passkey
     let json = serde_json::to_vec(&authenticator.assert(RP_ID, ORIGIN, b"c", b"alice")).unwrap();
     let response = AuthenticationResponse::from_json(&json).unwrap();

@@ -7,6 +7,7 @@ use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use ciborium::Value;
+use latchkey_testkit::SoftAuthenticator;
 use latchkey_webauthn::{
     AssertionRequest, AuthenticationResponse, CborLeniency, CoseAlgorithm, Error, Policy,
     RegistrationResponse, RelyingParty, StoredCredential, TrustAnchors, UnixTime, encode_base64url,
@@ -15,7 +16,6 @@ use latchkey_webauthn::{
 use serde_json::{Value as Json, json};
 
 use crate::common::{vector, vectors_dir};
-use crate::soft_authenticator::SoftAuthenticator;
 
 /// A DER TLV.
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {

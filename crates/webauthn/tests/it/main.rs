@@ -15,7 +15,6 @@ mod differential;
 mod hardening;
 mod mds;
 mod no_panic;
-mod soft_authenticator;
 mod tampered;
 mod tpm;
 mod vectors;
