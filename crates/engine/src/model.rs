@@ -17,8 +17,42 @@ pub struct UserId(pub Uuid);
 pub struct Tenant {
     pub id: TenantId,
     pub display_name: String,
+    pub kind: TenantKind,
     pub config: TenantConfig,
     pub created_at: OffsetDateTime,
+}
+
+/// What a tenant is. Only organisations are administered and reached by the Hanko dialect; a
+/// realm is reached through its community (1Kosmos), with a license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TenantKind {
+    /// A tenant of its own: the admin API, API keys, its own signing keys.
+    Organisation,
+    /// The users and credentials of one community. Its tokens are signed with the
+    /// organisation's keys and name the community.
+    Realm {
+        organisation: TenantId,
+        /// The community's id (24 hex digits).
+        community: String,
+    },
+}
+
+impl TenantKind {
+    /// The tenant whose keys sign this tenant's tokens: `id` itself or the realm's organisation.
+    pub fn signer(&self, id: TenantId) -> TenantId {
+        match self {
+            Self::Organisation => id,
+            Self::Realm { organisation, .. } => *organisation,
+        }
+    }
+
+    /// The community of a realm.
+    pub fn community(&self) -> Option<&str> {
+        match self {
+            Self::Organisation => None,
+            Self::Realm { community, .. } => Some(community),
+        }
+    }
 }
 
 /// Everything a tenant configures. Stored as one document: it is read whole on every request
@@ -45,19 +79,6 @@ pub struct TenantConfig {
     /// Modulus size of newly created RS256 keys: 2048, 3072 or 4096.
     #[serde(default = "default_rsa_bits")]
     pub rsa_bits: u32,
-    /// Set when this tenant is a community of another tenant (1Kosmos): its tokens are signed
-    /// with that tenant's keys and name the community.
-    #[serde(default)]
-    pub community_of: Option<CommunityOf>,
-}
-
-/// The organisation a community tenant belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommunityOf {
-    /// The organisation's tenant, whose signing keys sign the community's tokens.
-    pub tenant: TenantId,
-    /// The community's id (24 hex digits), put into its tokens.
-    pub community: String,
 }
 
 fn default_rsa_bits() -> u32 {
@@ -110,7 +131,6 @@ impl TenantConfig {
             discoverable_timeout_ms: DEFAULT_DISCOVERABLE_TIMEOUT_MS,
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: default_rsa_bits(),
-            community_of: None,
         }
     }
 }

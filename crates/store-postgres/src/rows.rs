@@ -6,8 +6,8 @@
 use latchkey_engine::Result;
 use latchkey_engine::model::{
     ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
-    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, Transaction, User,
-    UserId, UserVerification, VendorMetadata,
+    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
+    Transaction, User, UserId, UserVerification, VendorMetadata,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -16,12 +16,35 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 
-pub(crate) const TENANT: &str = "id, display_name, config, created_at";
+/// A realm's organisation is its community's: tenants are read joined with their community.
+pub(crate) const SELECT_TENANTS: &str = "SELECT t.id, t.display_name, t.kind, \
+     c.tenant_id AS organisation_id, t.community_id, t.config, t.created_at \
+     FROM tenants t LEFT JOIN communities c ON c.id = t.community_id";
+
+/// `tenants.kind` of an organisation.
+pub(crate) const ORGANISATION: &str = "organisation";
+/// `tenants.kind` of a realm.
+pub(crate) const REALM: &str = "realm";
 
 pub(crate) fn tenant(row: &PgRow) -> Result<Tenant> {
+    let kind = match (
+        row.try_get::<&str, _>("kind").map_err(db)?,
+        row.try_get::<Option<Uuid>, _>("organisation_id")
+            .map_err(db)?,
+        row.try_get::<Option<String>, _>("community_id")
+            .map_err(db)?,
+    ) {
+        (ORGANISATION, None, None) => TenantKind::Organisation,
+        (REALM, Some(organisation), Some(community)) => TenantKind::Realm {
+            organisation: TenantId(organisation),
+            community,
+        },
+        _ => return Err(corrupt("tenant kind")),
+    };
     Ok(Tenant {
         id: TenantId(row.try_get("id").map_err(db)?),
         display_name: row.try_get("display_name").map_err(db)?,
+        kind,
         config: row
             .try_get::<Json<TenantConfig>, _>("config")
             .map_err(db)?
@@ -149,7 +172,9 @@ pub(crate) fn audit_event(row: &PgRow) -> Result<AuditEvent> {
     })
 }
 
-pub(crate) const COMMUNITY: &str = "id, tenant_id, realm_id, name, created_at";
+/// A community's realm is the tenant that names it.
+pub(crate) const SELECT_COMMUNITIES: &str = "SELECT c.id, c.tenant_id, t.id AS realm_id, c.name, \
+     c.created_at FROM communities c JOIN tenants t ON t.community_id = c.id";
 
 pub(crate) fn community(row: &PgRow) -> Result<Community> {
     Ok(Community {

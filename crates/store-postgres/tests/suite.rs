@@ -15,12 +15,12 @@
 use std::time::Duration;
 
 use latchkey_engine::model::{
-    AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule, Ceremony,
-    CorsConfig, CounterRule, Operation, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant,
-    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
+    Ceremony, Operation, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
 use latchkey_store_postgres::PostgresStore;
+use latchkey_testkit::store_suite;
+use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -35,7 +35,7 @@ async fn conformance_suite() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    latchkey_engine::store_suite::run_all(&db.store).await;
+    store_suite::run_all(&db.store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,6 +177,13 @@ struct TestDb {
 
 impl TestDb {
     async fn create() -> Option<Self> {
+        let db = Self::unmigrated().await?;
+        db.store.migrate().await.unwrap();
+        Some(db)
+    }
+
+    /// A database without any table.
+    async fn unmigrated() -> Option<Self> {
         let server = server()?;
         let mut admin = admin(&server).await;
         sweep(&mut admin).await;
@@ -192,7 +199,6 @@ impl TestDb {
         };
         let url = database_url(&server, &name);
         let store = PostgresStore::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
         Some(Self {
             store,
             url,
@@ -289,6 +295,74 @@ async fn sweep(admin: &mut PgConnection) {
     }
 }
 
+/// A database of the previous schema, with a community's realm in the old form (the link in
+/// `communities.realm_id` and in the realm's configuration), comes out of the migration with a
+/// realm of that community, and the configuration without the link.
+#[tokio::test]
+async fn a_realm_of_the_previous_schema_becomes_a_realm() {
+    let Some(db) = TestDb::unmigrated().await else {
+        return;
+    };
+    let (organisation, realm) = (TenantId(Uuid::new_v4()), TenantId(Uuid::new_v4()));
+    let community = "0123456789abcdef01234567";
+    let config = store_suite::tenant_record().config;
+    let mut realm_config = serde_json::to_value(&config).unwrap();
+    realm_config["community_of"] = json!({"tenant": organisation, "community": community});
+
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    let mut previous = sqlx::migrate!("./migrations");
+    previous.migrations = previous
+        .migrations
+        .iter()
+        .filter(|migration| migration.version < 4)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    previous.run(&mut conn).await.unwrap();
+    for (id, name, config) in [
+        (organisation, "Org", serde_json::to_value(&config).unwrap()),
+        (realm, "Staff", realm_config),
+    ] {
+        sqlx::query(
+            "INSERT INTO tenants (id, display_name, config, created_at) VALUES ($1, $2, $3, now())",
+        )
+        .bind(id.0)
+        .bind(name)
+        .bind(config)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \
+         VALUES ($1, $2, $3, 'Staff', now())",
+    )
+    .bind(community)
+    .bind(organisation.0)
+    .bind(realm.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    db.store.migrate().await.unwrap();
+    let mut tx = db.store.read().await.unwrap();
+    let migrated = tx.tenant(realm).await.unwrap().unwrap();
+    assert_eq!(
+        migrated.kind,
+        TenantKind::Realm {
+            organisation,
+            community: community.to_owned(),
+        }
+    );
+    assert_eq!(migrated.config, config);
+    assert_eq!(tx.organisation(realm).await.unwrap(), None);
+    let organisations = tx.organisations().await.unwrap();
+    assert!(organisations.iter().any(|t| t.id == organisation));
+    assert!(!organisations.iter().any(|t| t.id == realm));
+    assert_eq!(tx.community(community).await.unwrap().unwrap().realm, realm);
+}
+
 /// `FORCE` ends the connections a store's pool still holds.
 async fn drop_database(admin: &mut PgConnection, name: &str) -> sqlx::Result<()> {
     sqlx::raw_sql(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
@@ -298,42 +372,7 @@ async fn drop_database(admin: &mut PgConnection, name: &str) -> sqlx::Result<()>
 }
 
 async fn tenant(store: &PostgresStore) -> TenantId {
-    let settings = AuthenticatorSettings {
-        timeout_ms: 60_000,
-        user_verification: UserVerification::Required,
-        attachment: None,
-        attestation: AttestationPreference::None,
-        resident_key: ResidentKey::Required,
-    };
-    let tenant = Tenant {
-        id: TenantId(Uuid::new_v4()),
-        display_name: "Test".into(),
-        config: TenantConfig {
-            relying_party: RelyingPartyConfig {
-                id: "example.test".into(),
-                display_name: "Example".into(),
-                icon: None,
-                origins: vec!["https://example.test".into()],
-            },
-            passkey: settings.clone(),
-            mfa: settings,
-            cors: CorsConfig {
-                allowed_origins: Vec::new(),
-                allow_unsafe_wildcard: false,
-            },
-            audit: AuditConfig {
-                store: true,
-                console: false,
-            },
-            counter: CounterRule::Reject,
-            backup_eligibility: BackupEligibilityRule::Reject,
-            discoverable_timeout_ms: 3_600_000,
-            signing_algorithm: SigningAlgorithm::ES256,
-            rsa_bits: 2048,
-            community_of: None,
-        },
-        created_at: now(),
-    };
+    let tenant = store_suite::tenant_record();
     let mut tx = store.write().await.unwrap();
     tx.insert_tenant(&tenant).await.unwrap();
     tx.commit().await.unwrap();

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::{
     ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
-    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, Transaction, User,
-    UserId, UserVerification, VendorMetadata,
+    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
+    Transaction, User, UserId, UserVerification, VendorMetadata,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Row, Sqlite, Type};
@@ -16,9 +16,11 @@ use time::OffsetDateTime;
 use crate::error::{corrupt, db};
 
 // Macros rather than constants so that `concat!` can build each statement as a `&'static str`.
-macro_rules! tenant_columns {
+// A realm's organisation is its community's: tenants are read joined with their community.
+macro_rules! select_tenants {
     () => {
-        "id, display_name, config, created_at"
+        "SELECT t.id, t.display_name, t.kind, c.tenant_id AS organisation_id, t.community_id, t.config, \
+         t.created_at FROM tenants t LEFT JOIN communities c ON c.id = t.community_id"
     };
 }
 macro_rules! api_key_columns {
@@ -59,9 +61,11 @@ macro_rules! audit_event_columns {
          transaction_id, created_at"
     };
 }
-macro_rules! community_columns {
+// A community's realm is the tenant that names it.
+macro_rules! select_communities {
     () => {
-        "id, tenant_id, realm_id, name, created_at"
+        "SELECT c.id, c.tenant_id, t.id AS realm_id, c.name, c.created_at \
+         FROM communities c JOIN tenants t ON t.community_id = c.id"
     };
 }
 macro_rules! license_columns {
@@ -85,8 +89,8 @@ macro_rules! service_secret_columns {
     };
 }
 pub(crate) use {
-    api_key_columns, audit_event_columns, ceremony_columns, community_columns, credential_columns,
-    license_columns, link_columns, service_secret_columns, signing_key_columns, tenant_columns,
+    api_key_columns, audit_event_columns, ceremony_columns, credential_columns, license_columns,
+    link_columns, select_communities, select_tenants, service_secret_columns, signing_key_columns,
     transaction_columns, user_columns, vendor_metadata_columns,
 };
 
@@ -217,14 +221,32 @@ fn get_array<const N: usize>(row: &SqliteRow, column: &str) -> Result<[u8; N]> {
 }
 
 pub(crate) fn tenant(row: &SqliteRow) -> Result<Tenant> {
+    let kind = match (
+        get::<&str>(row, "kind")?,
+        get::<Option<_>>(row, "organisation_id")?,
+        get::<Option<_>>(row, "community_id")?,
+    ) {
+        (ORGANISATION, None, None) => TenantKind::Organisation,
+        (REALM, Some(organisation), Some(community)) => TenantKind::Realm {
+            organisation: TenantId(organisation),
+            community,
+        },
+        _ => return Err(corrupt("tenant kind")),
+    };
     Ok(Tenant {
         id: TenantId(get(row, "id")?),
         display_name: get(row, "display_name")?,
+        kind,
         config: serde_json::from_str(get(row, "config")?)
             .map_err(|_| corrupt("tenant configuration"))?,
         created_at: get_time(row, "created_at")?,
     })
 }
+
+/// `tenants.kind` of an organisation.
+pub(crate) const ORGANISATION: &str = "organisation";
+/// `tenants.kind` of a realm.
+pub(crate) const REALM: &str = "realm";
 
 pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKey> {
     Ok(ApiKey {

@@ -8,7 +8,7 @@ use latchkey_engine::ceremonies::{CeremonyKind, Engine, LoginOutcome, NewUser, R
 use latchkey_engine::model::{
     AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings,
     BackupEligibilityRule, CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey,
-    SigningAlgorithm, Tenant, TenantConfig, TenantId, UserVerification,
+    SigningAlgorithm, Tenant, TenantConfig, TenantId, TenantKind, UserVerification,
 };
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{Claims, jwks, verify_token};
@@ -47,6 +47,7 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
     Tenant {
         id: TenantId(Uuid::new_v4()),
         display_name: "Example".into(),
+        kind: TenantKind::Organisation,
         config: TenantConfig {
             relying_party: RelyingPartyConfig {
                 id: RP_ID.into(),
@@ -69,7 +70,6 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> Tenant {
             discoverable_timeout_ms: 3_600_000,
             signing_algorithm,
             rsa_bits: 2048,
-            community_of: None,
         },
         created_at: start(),
     }
