@@ -455,3 +455,130 @@ pub struct ServiceSecret {
     pub public: Vec<u8>,
     pub created_at: OffsetDateTime,
 }
+
+/// The text form of each value of a field-less enum, as the stores keep it (their migrations'
+/// `CHECK`s list the same texts), and its parse.
+macro_rules! text_forms {
+    ($enum:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $enum {
+            /// Every value.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value whose text form is `text`.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+text_forms!(Operation {
+    Registration => "registration",
+    Authentication => "authentication",
+    Transaction => "transaction",
+    MfaRegistration => "mfa_registration",
+    MfaAuthentication => "mfa_authentication",
+});
+
+text_forms!(UserVerification {
+    Required => "required",
+    Preferred => "preferred",
+    Discouraged => "discouraged",
+});
+
+text_forms!(SigningAlgorithm {
+    RS256 => "RS256",
+    ES256 => "ES256",
+    EdDSA => "EdDSA",
+});
+
+impl TenantKind {
+    /// The text form of an organisation's kind.
+    pub const ORGANISATION: &'static str = "organisation";
+    /// The text form of a realm's kind.
+    pub const REALM: &'static str = "realm";
+
+    /// The kind's text form; a realm's organisation and community are kept apart.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Organisation => Self::ORGANISATION,
+            Self::Realm { .. } => Self::REALM,
+        }
+    }
+}
+
+impl LicenseScope {
+    /// The scope's kind as text; a community scope's community is kept apart.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Community(_) => "community",
+            Self::AllCommunities => "all_communities",
+            Self::System => "system",
+        }
+    }
+
+    /// The community a scope of one community names.
+    pub fn community(&self) -> Option<&str> {
+        match self {
+            Self::Community(id) => Some(id),
+            Self::AllCommunities | Self::System => None,
+        }
+    }
+
+    /// The scope of this kind and community; `None` if they do not fit together.
+    pub fn from_parts(kind: &str, community: Option<String>) -> Option<Self> {
+        match (kind, community) {
+            ("community", Some(id)) => Some(Self::Community(id)),
+            ("all_communities", None) => Some(Self::AllCommunities),
+            ("system", None) => Some(Self::System),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms_round_trip() {
+        for operation in Operation::ALL {
+            assert_eq!(Operation::parse(operation.as_str()), Some(*operation));
+        }
+        for uv in UserVerification::ALL {
+            assert_eq!(UserVerification::parse(uv.as_str()), Some(*uv));
+        }
+        for algorithm in SigningAlgorithm::ALL {
+            assert_eq!(
+                SigningAlgorithm::parse(algorithm.as_str()),
+                Some(*algorithm)
+            );
+        }
+        assert_eq!(Operation::parse("Registration"), None);
+        for scope in [
+            LicenseScope::Community("0123456789abcdef01234567".into()),
+            LicenseScope::AllCommunities,
+            LicenseScope::System,
+        ] {
+            let community = scope.community().map(str::to_owned);
+            assert_eq!(
+                LicenseScope::from_parts(scope.kind(), community),
+                Some(scope)
+            );
+        }
+        assert_eq!(LicenseScope::from_parts("community", None), None);
+        assert_eq!(
+            LicenseScope::from_parts("system", Some("0123456789abcdef01234567".into())),
+            None
+        );
+    }
+}

@@ -162,7 +162,7 @@ impl<M> ReadTx for PostgresTx<M> {
 
     async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = $1 AND t.kind = $2", rows::SELECT_TENANTS);
-        let query = sqlx::query(&sql).bind(id.0).bind(rows::ORGANISATION);
+        let query = sqlx::query(&sql).bind(id.0).bind(TenantKind::ORGANISATION);
         self.optional(query, rows::tenant).await
     }
 
@@ -171,8 +171,11 @@ impl<M> ReadTx for PostgresTx<M> {
             "{} WHERE t.kind = $1 ORDER BY t.created_at, t.id",
             rows::SELECT_TENANTS
         );
-        self.all(sqlx::query(&sql).bind(rows::ORGANISATION), rows::tenant)
-            .await
+        self.all(
+            sqlx::query(&sql).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
     }
 
     async fn api_key_by_hash(
@@ -435,7 +438,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
             )
             .bind(tenant.id.0)
             .bind(&tenant.display_name)
-            .bind(rows::ORGANISATION)
+            .bind(TenantKind::ORGANISATION)
             .bind(Json(&tenant.config))
             .bind(tenant.created_at),
             // Made from the community's row: a realm of a community that does not exist, or
@@ -449,7 +452,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
             )
             .bind(tenant.id.0)
             .bind(&tenant.display_name)
-            .bind(rows::REALM)
+            .bind(TenantKind::REALM)
             .bind(Json(&tenant.config))
             .bind(tenant.created_at)
             .bind(community.as_str())
@@ -508,7 +511,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
         )
         .bind(key.tenant.0)
         .bind(key.id)
-        .bind(rows::algorithm_text(key.algorithm))
+        .bind(key.algorithm.as_str())
         .bind(&key.encrypted_private_key)
         .bind(&key.public_key)
         .bind(key.created_at);
@@ -618,9 +621,9 @@ impl WriteTx for PostgresTx<ReadWrite> {
         .bind(ceremony.tenant.0)
         .bind(ceremony.id)
         .bind(&ceremony.challenge)
-        .bind(rows::operation_text(ceremony.operation))
+        .bind(ceremony.operation.as_str())
         .bind(ceremony.user.map(|u| u.0))
-        .bind(rows::user_verification_text(ceremony.user_verification))
+        .bind(ceremony.user_verification.as_str())
         .bind(&ceremony.allowed_credentials)
         .bind(ceremony.transaction)
         .bind(ceremony.expires_at);
@@ -717,7 +720,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
     }
 
     async fn insert_license(&mut self, license: &License) -> Result<()> {
-        let (scope, community) = rows::scope_columns(&license.scope);
+        let (scope, community) = (license.scope.kind(), license.scope.community());
         let query = sqlx::query(
             "INSERT INTO licenses (tenant_id, id, scope, community_id, key_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",

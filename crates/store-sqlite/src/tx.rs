@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 use crate::rows::{
-    self, ORGANISATION, REALM, api_key_columns, audit_event_columns, ceremony_columns,
-    credential_columns, license_columns, link_columns, micros, select_communities, select_tenants,
+    self, api_key_columns, audit_event_columns, ceremony_columns, credential_columns,
+    license_columns, link_columns, micros, select_communities, select_tenants,
     service_secret_columns, signing_key_columns, transaction_columns, user_columns,
     vendor_metadata_columns,
 };
@@ -147,8 +147,12 @@ impl<M> ReadTx for SqliteTx<M> {
 
     async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ? AND t.kind = ?"));
-        self.optional("tenant", query.bind(id.0).bind(ORGANISATION), rows::tenant)
-            .await
+        self.optional(
+            "tenant",
+            query.bind(id.0).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
     }
 
     async fn organisations(&mut self) -> Result<Vec<Tenant>> {
@@ -156,7 +160,7 @@ impl<M> ReadTx for SqliteTx<M> {
             select_tenants!(),
             " WHERE t.kind = ? ORDER BY t.created_at, t.id"
         ));
-        self.all("tenant", query.bind(ORGANISATION), rows::tenant)
+        self.all("tenant", query.bind(TenantKind::ORGANISATION), rows::tenant)
             .await
     }
 
@@ -469,7 +473,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
             )
             .bind(tenant.id.0)
             .bind(&tenant.display_name)
-            .bind(ORGANISATION)
+            .bind(TenantKind::ORGANISATION)
             .bind(config)
             .bind(created_at),
             // Made from the community's row: a realm of a community that does not exist, or
@@ -483,7 +487,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
             )
             .bind(tenant.id.0)
             .bind(&tenant.display_name)
-            .bind(REALM)
+            .bind(TenantKind::REALM)
             .bind(config)
             .bind(created_at)
             .bind(community.as_str())
@@ -547,7 +551,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
         ))
         .bind(key.tenant.0)
         .bind(key.id)
-        .bind(rows::algorithm_text(key.algorithm))
+        .bind(key.algorithm.as_str())
         .bind(&key.encrypted_private_key)
         .bind(&key.public_key)
         .bind(micros(key.created_at)?);
@@ -657,9 +661,9 @@ impl WriteTx for SqliteTx<ReadWrite> {
         .bind(ceremony.tenant.0)
         .bind(ceremony.id)
         .bind(&ceremony.challenge)
-        .bind(rows::operation_text(ceremony.operation))
+        .bind(ceremony.operation.as_str())
         .bind(ceremony.user.map(|user| user.0))
-        .bind(rows::user_verification_text(ceremony.user_verification))
+        .bind(ceremony.user_verification.as_str())
         .bind(rows::allowed_credentials_json(
             &ceremony.allowed_credentials,
         )?)
@@ -764,7 +768,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
     }
 
     async fn insert_license(&mut self, license: &License) -> Result<()> {
-        let (scope, community) = rows::scope_columns(&license.scope);
+        let (scope, community) = (license.scope.kind(), license.scope.community());
         let query = sqlx::query(concat!(
             "INSERT INTO licenses (",
             license_columns!(),
