@@ -15,12 +15,11 @@
 use std::time::Duration;
 
 use latchkey_engine::model::{
-    Ceremony, Operation, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
+    Ceremony, Operation, TenantId, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
 use latchkey_store_postgres::PostgresStore;
-use latchkey_testkit::store_suite;
-use serde_json::json;
+use latchkey_testkit::store_suite::{self, PreviousRealm};
 use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -303,11 +302,7 @@ async fn a_realm_of_the_previous_schema_becomes_a_realm() {
     let Some(db) = TestDb::unmigrated().await else {
         return;
     };
-    let (organisation, realm) = (TenantId(Uuid::new_v4()), TenantId(Uuid::new_v4()));
-    let community = "0123456789abcdef01234567";
-    let config = store_suite::tenant_record().config;
-    let mut realm_config = serde_json::to_value(&config).unwrap();
-    realm_config["community_of"] = json!({"tenant": organisation, "community": community});
+    let previous_realm = PreviousRealm::new();
 
     let mut conn = PgConnection::connect(&db.url).await.unwrap();
     let mut previous = sqlx::migrate!("./migrations");
@@ -319,10 +314,7 @@ async fn a_realm_of_the_previous_schema_becomes_a_realm() {
         .collect::<Vec<_>>()
         .into();
     previous.run(&mut conn).await.unwrap();
-    for (id, name, config) in [
-        (organisation, "Org", serde_json::to_value(&config).unwrap()),
-        (realm, "Staff", realm_config),
-    ] {
+    for (id, name, config) in previous_realm.tenants() {
         sqlx::query(
             "INSERT INTO tenants (id, display_name, config, created_at) VALUES ($1, $2, $3, now())",
         )
@@ -337,30 +329,16 @@ async fn a_realm_of_the_previous_schema_becomes_a_realm() {
         "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \
          VALUES ($1, $2, $3, 'Staff', now())",
     )
-    .bind(community)
-    .bind(organisation.0)
-    .bind(realm.0)
+    .bind(&previous_realm.community)
+    .bind(previous_realm.organisation.0)
+    .bind(previous_realm.realm.0)
     .execute(&mut conn)
     .await
     .unwrap();
     conn.close().await.unwrap();
 
     db.store.migrate().await.unwrap();
-    let mut tx = db.store.read().await.unwrap();
-    let migrated = tx.tenant(realm).await.unwrap().unwrap();
-    assert_eq!(
-        migrated.kind,
-        TenantKind::Realm {
-            organisation,
-            community: community.to_owned(),
-        }
-    );
-    assert_eq!(migrated.config, config);
-    assert_eq!(tx.organisation(realm).await.unwrap(), None);
-    let organisations = tx.organisations().await.unwrap();
-    assert!(organisations.iter().any(|t| t.id == organisation));
-    assert!(!organisations.iter().any(|t| t.id == realm));
-    assert_eq!(tx.community(community).await.unwrap().unwrap().realm, realm);
+    previous_realm.check(&db.store).await;
 }
 
 /// `FORCE` ends the connections a store's pool still holds.

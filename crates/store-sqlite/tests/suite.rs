@@ -5,11 +5,10 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use latchkey_engine::model::{TenantId, TenantKind};
+use latchkey_engine::model::TenantId;
 use latchkey_engine::{ReadTx, Store, WriteTx};
 use latchkey_store_sqlite::SqliteStore;
-use latchkey_testkit::store_suite;
-use serde_json::json;
+use latchkey_testkit::store_suite::{self, PreviousRealm};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use uuid::Uuid;
 
@@ -58,11 +57,7 @@ async fn a_reopened_file_keeps_its_data_and_migrations_run_again_harmlessly() {
 #[tokio::test]
 async fn a_realm_of_the_previous_schema_becomes_a_realm() {
     let file = TempDb::new();
-    let (organisation, realm) = (TenantId(Uuid::new_v4()), TenantId(Uuid::new_v4()));
-    let community = "0123456789abcdef01234567";
-    let config = store_suite::tenant_record().config;
-    let mut realm_config = serde_json::to_value(&config).unwrap();
-    realm_config["community_of"] = json!({"tenant": organisation, "community": community});
+    let previous_realm = PreviousRealm::new();
 
     let options = SqliteConnectOptions::from_str(&file.url())
         .unwrap()
@@ -81,10 +76,7 @@ async fn a_realm_of_the_previous_schema_becomes_a_realm() {
         .collect::<Vec<_>>()
         .into();
     previous.run(&pool).await.unwrap();
-    for (id, name, config) in [
-        (organisation, "Org", serde_json::to_value(&config).unwrap()),
-        (realm, "Staff", realm_config),
-    ] {
+    for (id, name, config) in previous_realm.tenants() {
         sqlx::query(
             "INSERT INTO tenants (id, display_name, config, created_at) VALUES (?, ?, ?, 0)",
         )
@@ -99,9 +91,9 @@ async fn a_realm_of_the_previous_schema_becomes_a_realm() {
         "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \
          VALUES (?, ?, ?, 'Staff', 0)",
     )
-    .bind(community)
-    .bind(organisation.0)
-    .bind(realm.0)
+    .bind(&previous_realm.community)
+    .bind(previous_realm.organisation.0)
+    .bind(previous_realm.realm.0)
     .execute(&pool)
     .await
     .unwrap();
@@ -109,22 +101,7 @@ async fn a_realm_of_the_previous_schema_becomes_a_realm() {
 
     let store = SqliteStore::connect(&file.url()).await.unwrap();
     store.migrate().await.unwrap();
-    let mut tx = store.read().await.unwrap();
-    let migrated = tx.tenant(realm).await.unwrap().unwrap();
-    assert_eq!(
-        migrated.kind,
-        TenantKind::Realm {
-            organisation,
-            community: community.to_owned(),
-        }
-    );
-    assert_eq!(migrated.config, config);
-    assert_eq!(tx.organisation(realm).await.unwrap(), None);
-    let organisations = tx.organisations().await.unwrap();
-    assert!(organisations.iter().any(|t| t.id == organisation));
-    assert!(!organisations.iter().any(|t| t.id == realm));
-    assert_eq!(tx.community(community).await.unwrap().unwrap().realm, realm);
-    drop(tx);
+    previous_realm.check(&store).await;
     store.close().await;
 }
 

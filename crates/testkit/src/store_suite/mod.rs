@@ -21,11 +21,13 @@ mod keys;
 mod kosmos;
 mod records;
 mod tenants;
+mod upgrade;
 mod users;
 
 use latchkey_engine::Store;
 
 pub use records::tenant_record;
+pub use upgrade::{PreviousRealm, enum_texts};
 
 /// Runs every check, one after another.
 pub async fn run_all<S: Store>(store: &S) {
