@@ -343,6 +343,35 @@ for (const store of STORES) {
         assert.notEqual(cliKey.status, 0, cliKey.stdout);
       });
 
+      // Every admin route that names a tenant answers a realm as unknown (its audit log aside, below).
+      test('the admin routes of a tenant answer 404 for the realm', async () => {
+        const realm = setup.community.realm;
+        const item = '00000000-0000-4000-8000-000000000000';
+        const organisation = await api(server.adminUrl, 'GET', `/tenants/${setup.org.id}`);
+        assert.equal(organisation.status, 200, organisation.text);
+        const routes = [
+          ['GET', `/tenants/${realm}`],
+          ['PUT', `/tenants/${realm}`, { display_name: 'Renamed' }],
+          ['PUT', `/tenants/${realm}/config`, organisation.json.config],
+          ['GET', `/tenants/${realm}/secrets/api`],
+          ['POST', `/tenants/${realm}/secrets/api`, { name: 'ops' }],
+          ['DELETE', `/tenants/${realm}/secrets/api/${item}`],
+          ['GET', `/tenants/${realm}/secrets/jwk`],
+          ['POST', `/tenants/${realm}/secrets/jwk`],
+          ['DELETE', `/tenants/${realm}/secrets/jwk/${item}`],
+          ['GET', `/tenants/${realm}/users`],
+          ['GET', `/tenants/${realm}/users/${item}`],
+          ['DELETE', `/tenants/${realm}/users/${item}`],
+          ['DELETE', `/tenants/${realm}`],
+        ];
+        for (const [method, path, body] of routes) {
+          const res = await api(server.adminUrl, method, path, body === undefined ? {} : { body });
+          assert.equal(res.status, 404, `${method} ${path}: ${res.text}`);
+        }
+        const community = await api(server.adminUrl, 'GET', `/tenants/${realm}/audit_logs`);
+        assert.equal(community.status, 200, community.text);
+      });
+
       // The community's realm keeps an audit log like any tenant's, which the admin API lists.
       test('the ceremonies and removals are in the realm\'s audit log, by user', async () => {
         const res = await api(server.adminUrl, 'GET', `/tenants/${setup.community.realm}/audit_logs?per_page=1000`);

@@ -12,7 +12,7 @@ use crate::credentials::{CredentialRecord, all_credentials};
 use crate::keys::RsaKeySize;
 use crate::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey,
-    Tenant, TenantConfig, TenantId, Transaction, User, UserId,
+    Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
 };
 use crate::secrets::{ApiKeySecret, hash_api_key};
 use crate::tokens;
@@ -65,6 +65,7 @@ impl<S: Store> Engine<S> {
         let tenant = Tenant {
             id: TenantId(Uuid::new_v4()),
             display_name: new.display_name,
+            kind: TenantKind::Organisation,
             config: new.config,
             created_at: now,
         };
@@ -101,11 +102,7 @@ impl<S: Store> Engine<S> {
 
     /// The organisations; communities' realms are listed with their communities.
     pub async fn tenants(&self) -> Result<Vec<Tenant>> {
-        let tenants = self.store.read().await?.tenants().await?;
-        Ok(tenants
-            .into_iter()
-            .filter(|tenant| tenant.config.community_of.is_none())
-            .collect())
+        self.store.read().await?.organisations().await
     }
 
     /// Checks a presented API key against the tenant's. One indexed lookup: the caller has
@@ -138,10 +135,8 @@ impl<S: Store> Engine<S> {
         change: impl FnOnce(&TenantConfig) -> Result<TenantConfig> + Send,
     ) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let mut tenant = load_tenant(&mut tx, id).await?;
-        let mut config = change(&tenant.config)?;
-        // Whether a tenant is a community is not a setting.
-        config.community_of = tenant.config.community_of.take();
+        let mut tenant = load_organisation(&mut tx, id).await?;
+        let config = change(&tenant.config)?;
         validate_config(&config)?;
         tenant.config = config;
         tx.update_tenant(&tenant).await?;
@@ -150,19 +145,16 @@ impl<S: Store> Engine<S> {
 
     async fn update_tenant(&self, id: TenantId, change: impl FnOnce(&mut Tenant)) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let mut tenant = load_tenant(&mut tx, id).await?;
+        let mut tenant = load_organisation(&mut tx, id).await?;
         change(&mut tenant);
         tx.update_tenant(&tenant).await?;
         tx.commit().await
     }
 
-    /// Deletes the tenant with everything it owns.
+    /// Deletes the organisation with everything it owns, its communities and their realms too.
     pub async fn delete_tenant(&self, id: TenantId) -> Result<()> {
         let mut tx = self.store.write().await?;
-        // An organisation owns its communities' realms.
-        for community in tx.communities(id).await? {
-            tx.delete_tenant(community.realm).await?;
-        }
+        load_organisation(&mut tx, id).await?;
         if !tx.delete_tenant(id).await? {
             return Err(Error::NotFound("tenant"));
         }
@@ -184,13 +176,13 @@ impl<S: Store> Engine<S> {
     /// The tenant's API keys: names and dates, never secrets (only hashes are stored).
     pub async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKey>> {
         let mut tx = self.store.read().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         tx.api_keys(tenant).await
     }
 
     pub async fn delete_api_key(&self, tenant: TenantId, id: Uuid) -> Result<()> {
         let mut tx = self.store.write().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         if !tx.delete_api_key(tenant, id).await? {
             return Err(Error::NotFound("api key"));
         }
@@ -200,7 +192,7 @@ impl<S: Store> Engine<S> {
     /// The tenant's signing keys, oldest first; the newest signs.
     pub async fn signing_keys(&self, tenant: TenantId) -> Result<Vec<SigningKey>> {
         let mut tx = self.store.read().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         tx.signing_keys(tenant).await
     }
 
@@ -209,7 +201,7 @@ impl<S: Store> Engine<S> {
     pub async fn rotate_signing_key(&self, tenant: TenantId) -> Result<SigningKey> {
         let now = self.now();
         let mut tx = self.store.write().await?;
-        let tenant = load_tenant(&mut tx, tenant).await?;
+        let tenant = load_organisation(&mut tx, tenant).await?;
         let mut key = self.new_signing_key(&tenant, now)?;
         // The newest key signs; make sure the new one is newest even when the clock repeats.
         if let Some(newest) = tx.signing_keys(tenant.id).await?.last()
@@ -229,7 +221,7 @@ impl<S: Store> Engine<S> {
     /// before it signs again; when the last goes, the next token creates a new one.
     pub async fn delete_signing_key(&self, tenant: TenantId, id: Uuid) -> Result<()> {
         let mut tx = self.store.write().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         if !tx.delete_signing_key(tenant, id).await? {
             return Err(Error::NotFound("signing key"));
         }
@@ -243,13 +235,13 @@ impl<S: Store> Engine<S> {
     pub async fn jwks(&self, tenant: TenantId) -> Result<Arc<Value>> {
         let keys = {
             let mut tx = self.store.read().await?;
-            load_tenant(&mut tx, tenant).await?;
+            load_organisation(&mut tx, tenant).await?;
             tx.signing_keys(tenant).await?
         };
         let keys = if keys.is_empty() {
             let now = self.now();
             let mut tx = self.store.write().await?;
-            let record = load_tenant(&mut tx, tenant).await?;
+            let record = load_organisation(&mut tx, tenant).await?;
             self.signer(&mut tx, &record, now).await?;
             let keys = tx.signing_keys(tenant).await?;
             tx.commit().await?;
@@ -282,13 +274,13 @@ impl<S: Store> Engine<S> {
 
     pub async fn users(&self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
         let mut tx = self.store.read().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         tx.users(tenant, page).await
     }
 
     pub async fn user_details(&self, tenant: TenantId, id: UserId) -> Result<UserDetails> {
         let mut tx = self.store.read().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         let user = tx.user(tenant, id).await?.ok_or(Error::NotFound("user"))?;
         let credentials = all_credentials(&mut tx, tenant, Some(id))
             .await?
@@ -309,14 +301,15 @@ impl<S: Store> Engine<S> {
     /// Deletes the user with their credentials and transactions.
     pub async fn delete_user(&self, tenant: TenantId, id: UserId) -> Result<()> {
         let mut tx = self.store.write().await?;
-        load_tenant(&mut tx, tenant).await?;
+        load_organisation(&mut tx, tenant).await?;
         if !tx.delete_user(tenant, id).await? {
             return Err(Error::NotFound("user"));
         }
         tx.commit().await
     }
 
-    /// Audit events matching `query`, newest first.
+    /// Audit events matching `query`, newest first. Of any tenant, a realm too: its audit log
+    /// has no other reader than the admin API.
     pub async fn audit_events(
         &self,
         tenant: TenantId,

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::ceremonies::{Engine, load_tenant};
-use crate::model::{Community, CommunityOf, License, LicenseScope, Tenant, TenantConfig, TenantId};
+use crate::model::{Community, License, LicenseScope, Tenant, TenantConfig, TenantId, TenantKind};
 use crate::secrets::random_hex;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
@@ -76,15 +76,15 @@ impl<S: Store> Engine<S> {
         let primary = format!("https://{rp_id}");
         let mut all_origins = vec![primary.clone()];
         all_origins.extend(origins.into_iter().filter(|origin| *origin != primary));
-        let mut config = TenantConfig::new(rp_id, name, all_origins);
-        config.community_of = Some(CommunityOf {
-            tenant,
-            community: id.clone(),
-        });
+        let config = TenantConfig::new(rp_id, name, all_origins);
         crate::admin::validate_config(&config)?;
         let realm = Tenant {
             id: TenantId(Uuid::new_v4()),
             display_name: name.to_owned(),
+            kind: TenantKind::Realm {
+                organisation: tenant,
+                community: id.clone(),
+            },
             config,
             created_at: now,
         };
@@ -97,7 +97,7 @@ impl<S: Store> Engine<S> {
         };
         let mut tx = self.store.write().await?;
         let organisation = load_tenant(&mut tx, tenant).await?;
-        if organisation.config.community_of.is_some() {
+        if organisation.kind != TenantKind::Organisation {
             return Err(Error::Invalid {
                 field: "tenant",
                 reason: "a community cannot have communities".to_owned(),
@@ -112,8 +112,8 @@ impl<S: Store> Engine<S> {
                 return Err(Error::Conflict("relying party id"));
             }
         }
-        tx.insert_tenant(&realm).await?;
         tx.insert_community(&community).await?;
+        tx.insert_tenant(&realm).await?;
         tx.commit().await?;
         Ok(community)
     }

@@ -17,8 +17,6 @@ pub mod rate_limit;
 pub mod secrets;
 pub mod service_secrets;
 pub mod store;
-#[cfg(feature = "store-suite")]
-pub mod store_suite;
 pub mod tokens;
 pub mod vendor_metadata;
 

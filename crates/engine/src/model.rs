@@ -17,8 +17,42 @@ pub struct UserId(pub Uuid);
 pub struct Tenant {
     pub id: TenantId,
     pub display_name: String,
+    pub kind: TenantKind,
     pub config: TenantConfig,
     pub created_at: OffsetDateTime,
+}
+
+/// What a tenant is. Only organisations are administered and reached by the Hanko dialect; a
+/// realm is reached through its community (1Kosmos), with a license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TenantKind {
+    /// A tenant of its own: the admin API, API keys, its own signing keys.
+    Organisation,
+    /// The users and credentials of one community. Its tokens are signed with the
+    /// organisation's keys and name the community.
+    Realm {
+        organisation: TenantId,
+        /// The community's id (24 hex digits).
+        community: String,
+    },
+}
+
+impl TenantKind {
+    /// The tenant whose keys sign this tenant's tokens: `id` itself or the realm's organisation.
+    pub fn signer(&self, id: TenantId) -> TenantId {
+        match self {
+            Self::Organisation => id,
+            Self::Realm { organisation, .. } => *organisation,
+        }
+    }
+
+    /// The community of a realm.
+    pub fn community(&self) -> Option<&str> {
+        match self {
+            Self::Organisation => None,
+            Self::Realm { community, .. } => Some(community),
+        }
+    }
 }
 
 /// Everything a tenant configures. Stored as one document: it is read whole on every request
@@ -45,19 +79,6 @@ pub struct TenantConfig {
     /// Modulus size of newly created RS256 keys: 2048, 3072 or 4096.
     #[serde(default = "default_rsa_bits")]
     pub rsa_bits: u32,
-    /// Set when this tenant is a community of another tenant (1Kosmos): its tokens are signed
-    /// with that tenant's keys and name the community.
-    #[serde(default)]
-    pub community_of: Option<CommunityOf>,
-}
-
-/// The organisation a community tenant belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommunityOf {
-    /// The organisation's tenant, whose signing keys sign the community's tokens.
-    pub tenant: TenantId,
-    /// The community's id (24 hex digits), put into its tokens.
-    pub community: String,
 }
 
 fn default_rsa_bits() -> u32 {
@@ -110,7 +131,6 @@ impl TenantConfig {
             discoverable_timeout_ms: DEFAULT_DISCOVERABLE_TIMEOUT_MS,
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: default_rsa_bits(),
-            community_of: None,
         }
     }
 }
@@ -434,4 +454,131 @@ pub struct ServiceSecret {
     pub sealed: Vec<u8>,
     pub public: Vec<u8>,
     pub created_at: OffsetDateTime,
+}
+
+/// The text form of each value of a field-less enum, as the stores keep it (their migrations'
+/// `CHECK`s list the same texts), and its parse.
+macro_rules! text_forms {
+    ($enum:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $enum {
+            /// Every value.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value whose text form is `text`.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+text_forms!(Operation {
+    Registration => "registration",
+    Authentication => "authentication",
+    Transaction => "transaction",
+    MfaRegistration => "mfa_registration",
+    MfaAuthentication => "mfa_authentication",
+});
+
+text_forms!(UserVerification {
+    Required => "required",
+    Preferred => "preferred",
+    Discouraged => "discouraged",
+});
+
+text_forms!(SigningAlgorithm {
+    RS256 => "RS256",
+    ES256 => "ES256",
+    EdDSA => "EdDSA",
+});
+
+impl TenantKind {
+    /// The text form of an organisation's kind.
+    pub const ORGANISATION: &'static str = "organisation";
+    /// The text form of a realm's kind.
+    pub const REALM: &'static str = "realm";
+
+    /// The kind's text form; a realm's organisation and community are kept apart.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Organisation => Self::ORGANISATION,
+            Self::Realm { .. } => Self::REALM,
+        }
+    }
+}
+
+impl LicenseScope {
+    /// The scope's kind as text; a community scope's community is kept apart.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Community(_) => "community",
+            Self::AllCommunities => "all_communities",
+            Self::System => "system",
+        }
+    }
+
+    /// The community a scope of one community names.
+    pub fn community(&self) -> Option<&str> {
+        match self {
+            Self::Community(id) => Some(id),
+            Self::AllCommunities | Self::System => None,
+        }
+    }
+
+    /// The scope of this kind and community; `None` if they do not fit together.
+    pub fn from_parts(kind: &str, community: Option<String>) -> Option<Self> {
+        match (kind, community) {
+            ("community", Some(id)) => Some(Self::Community(id)),
+            ("all_communities", None) => Some(Self::AllCommunities),
+            ("system", None) => Some(Self::System),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms_round_trip() {
+        for operation in Operation::ALL {
+            assert_eq!(Operation::parse(operation.as_str()), Some(*operation));
+        }
+        for uv in UserVerification::ALL {
+            assert_eq!(UserVerification::parse(uv.as_str()), Some(*uv));
+        }
+        for algorithm in SigningAlgorithm::ALL {
+            assert_eq!(
+                SigningAlgorithm::parse(algorithm.as_str()),
+                Some(*algorithm)
+            );
+        }
+        assert_eq!(Operation::parse("Registration"), None);
+        for scope in [
+            LicenseScope::Community("0123456789abcdef01234567".into()),
+            LicenseScope::AllCommunities,
+            LicenseScope::System,
+        ] {
+            let community = scope.community().map(str::to_owned);
+            assert_eq!(
+                LicenseScope::from_parts(scope.kind(), community),
+                Some(scope)
+            );
+        }
+        assert_eq!(LicenseScope::from_parts("community", None), None);
+        assert_eq!(
+            LicenseScope::from_parts("system", Some("0123456789abcdef01234567".into())),
+            None
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! back). A ceremony's finish is one read and one write transaction. After a method returned an
 //! error, the transaction is only good for dropping (PostgreSQL refuses further statements).
 //!
-//! `latchkey_engine::store_suite` (feature `store-suite`) is the executable form of this contract.
+//! `latchkey_testkit::store_suite` is the executable form of this contract.
 
 use std::future::Future;
 
@@ -63,8 +63,13 @@ pub trait Store: Clone + Send + Sync + 'static {
 
 /// Queries, in a transaction.
 pub trait ReadTx: Send {
+    /// The tenant `id`, of either kind.
     fn tenant(&mut self, id: TenantId) -> impl Future<Output = Result<Option<Tenant>>> + Send;
-    fn tenants(&mut self) -> impl Future<Output = Result<Vec<Tenant>>> + Send;
+    /// The tenant `id` if it is an organisation.
+    fn organisation(&mut self, id: TenantId)
+    -> impl Future<Output = Result<Option<Tenant>>> + Send;
+    /// Every organisation, oldest first; realms are listed with their communities.
+    fn organisations(&mut self) -> impl Future<Output = Result<Vec<Tenant>>> + Send;
 
     /// The API key whose secret hashes to `hash`.
     fn api_key_by_hash(
@@ -168,10 +173,13 @@ pub trait ReadTx: Send {
 
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
 pub trait WriteTx: ReadTx {
+    /// A realm's community must exist, in the realm's organisation: `NotFound("community")`
+    /// otherwise. Insert the community first, then its realm.
     fn insert_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
-    /// Replaces name and configuration; `NotFound("tenant")` if absent.
+    /// Replaces name and configuration (the kind never changes); `NotFound("tenant")` if absent.
     fn update_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
-    /// Deletes the tenant and everything it owns; false if absent.
+    /// Deletes the tenant and everything it owns (an organisation owns its communities and
+    /// their realms; a realm goes with its community); false if absent.
     fn delete_tenant(&mut self, id: TenantId) -> impl Future<Output = Result<bool>> + Send;
 
     fn insert_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
@@ -261,7 +269,9 @@ pub trait WriteTx: ReadTx {
     /// read-only database file, session or server. The caller rolls back.
     fn probe_write(&mut self) -> impl Future<Output = Result<()>> + Send;
 
-    /// `Conflict("community")` if the id is taken.
+    /// `Conflict("community")` if the id is taken. `community.realm` is the tenant of kind
+    /// [`TenantKind::Realm`](crate::model::TenantKind::Realm) inserted next: a community is
+    /// found only once its realm exists.
     fn insert_community(
         &mut self,
         community: &Community,

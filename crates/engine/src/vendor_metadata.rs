@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::ceremonies::{Engine, load_tenant, storable_text};
 use crate::communities::GLOBAL_COMMUNITY;
-use crate::model::{License, Tenant, TenantId, VendorMetadata};
+use crate::model::{License, Tenant, TenantId, TenantKind, VendorMetadata};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 
 /// Largest metadata statement stored, in bytes (real MDS3 statements are a few KiB; icons
@@ -78,7 +78,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.read().await?;
         let tenant = load_tenant(&mut tx, scope).await?;
         let mut records = tx.vendor_metadata(Some(scope), aaguids).await?;
-        if tenant.config.community_of.is_none() {
+        if tenant.kind == TenantKind::Organisation {
             let overridden: Vec<Uuid> = records.iter().map(|own| own.aaguid).collect();
             let global = tx.vendor_metadata(None, aaguids).await?;
             records.extend(
@@ -221,8 +221,8 @@ async fn records_in_effect<T: ReadTx>(
     aaguid: Uuid,
 ) -> Result<Vec<VendorMetadata>> {
     let mut scopes = vec![Some(tenant.id)];
-    if let Some(of) = &tenant.config.community_of {
-        scopes.push(Some(of.tenant));
+    if let TenantKind::Realm { organisation, .. } = &tenant.kind {
+        scopes.push(Some(*organisation));
     }
     scopes.push(None);
     let mut records = Vec::new();

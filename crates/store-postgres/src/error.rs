@@ -49,7 +49,8 @@ pub(crate) fn corrupt(what: &str) -> Error {
 
 fn conflict_subject(constraint: Option<&str>) -> &'static str {
     match constraint {
-        Some("tenants_pkey") => "tenant",
+        // A second realm of one community is a tenant that exists already, as SQLite says.
+        Some("tenants_pkey" | "tenants_community_key") => "tenant",
         Some("api_keys_pkey" | "api_keys_secret_hash_key") => "api key",
         Some("signing_keys_pkey") => "signing key",
         Some("users_pkey" | "users_external_id_key") => "user",

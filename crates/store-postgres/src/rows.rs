@@ -6,8 +6,8 @@
 use latchkey_engine::Result;
 use latchkey_engine::model::{
     ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
-    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, Transaction, User,
-    UserId, UserVerification, VendorMetadata,
+    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
+    Transaction, User, UserId, UserVerification, VendorMetadata,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -16,12 +16,30 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 
-pub(crate) const TENANT: &str = "id, display_name, config, created_at";
+/// A realm's organisation is its community's: tenants are read joined with their community.
+pub(crate) const SELECT_TENANTS: &str = "SELECT t.id, t.display_name, t.kind, \
+     c.tenant_id AS organisation_id, t.community_id, t.config, t.created_at \
+     FROM tenants t LEFT JOIN communities c ON c.id = t.community_id";
 
 pub(crate) fn tenant(row: &PgRow) -> Result<Tenant> {
+    let kind = match (
+        row.try_get::<&str, _>("kind").map_err(db)?,
+        row.try_get::<Option<Uuid>, _>("organisation_id")
+            .map_err(db)?,
+        row.try_get::<Option<String>, _>("community_id")
+            .map_err(db)?,
+    ) {
+        (TenantKind::ORGANISATION, None, None) => TenantKind::Organisation,
+        (TenantKind::REALM, Some(organisation), Some(community)) => TenantKind::Realm {
+            organisation: TenantId(organisation),
+            community,
+        },
+        _ => return Err(corrupt("tenant kind")),
+    };
     Ok(Tenant {
         id: TenantId(row.try_get("id").map_err(db)?),
         display_name: row.try_get("display_name").map_err(db)?,
+        kind,
         config: row
             .try_get::<Json<TenantConfig>, _>("config")
             .map_err(db)?
@@ -51,7 +69,8 @@ pub(crate) fn signing_key(row: &PgRow) -> Result<SigningKey> {
     Ok(SigningKey {
         id: row.try_get("id").map_err(db)?,
         tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
-        algorithm: parse_algorithm(&algorithm)?,
+        algorithm: SigningAlgorithm::parse(&algorithm)
+            .ok_or_else(|| corrupt("signing algorithm"))?,
         encrypted_private_key: row.try_get("encrypted_private_key").map_err(db)?,
         public_key: row.try_get("public_key").map_err(db)?,
         created_at: row.try_get("created_at").map_err(db)?,
@@ -106,9 +125,10 @@ pub(crate) fn ceremony(row: &PgRow) -> Result<Ceremony> {
         id: row.try_get("id").map_err(db)?,
         tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
         challenge: row.try_get("challenge").map_err(db)?,
-        operation: parse_operation(&operation)?,
+        operation: Operation::parse(&operation).ok_or_else(|| corrupt("ceremony operation"))?,
         user: user.map(UserId),
-        user_verification: parse_user_verification(&user_verification)?,
+        user_verification: UserVerification::parse(&user_verification)
+            .ok_or_else(|| corrupt("user verification"))?,
         allowed_credentials: row.try_get("allowed_credentials").map_err(db)?,
         transaction: row.try_get("transaction_id").map_err(db)?,
         expires_at: row.try_get("expires_at").map_err(db)?,
@@ -149,7 +169,9 @@ pub(crate) fn audit_event(row: &PgRow) -> Result<AuditEvent> {
     })
 }
 
-pub(crate) const COMMUNITY: &str = "id, tenant_id, realm_id, name, created_at";
+/// A community's realm is the tenant that names it.
+pub(crate) const SELECT_COMMUNITIES: &str = "SELECT c.id, c.tenant_id, t.id AS realm_id, c.name, \
+     c.created_at FROM communities c JOIN tenants t ON t.community_id = c.id";
 
 pub(crate) fn community(row: &PgRow) -> Result<Community> {
     Ok(Community {
@@ -169,7 +191,8 @@ pub(crate) fn license(row: &PgRow) -> Result<License> {
     Ok(License {
         id: row.try_get("id").map_err(db)?,
         tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
-        scope: parse_scope(&scope, row.try_get("community_id").map_err(db)?)?,
+        scope: LicenseScope::from_parts(&scope, row.try_get("community_id").map_err(db)?)
+            .ok_or_else(|| corrupt("license scope"))?,
         key_hash: hash.try_into().map_err(|_| corrupt("license key hash"))?,
         created_at: row.try_get("created_at").map_err(db)?,
     })
@@ -215,141 +238,18 @@ pub(crate) fn service_secret(row: &PgRow) -> Result<ServiceSecret> {
     })
 }
 
-/// A license scope as its two columns: the kind, and the community when it names one.
-pub(crate) fn scope_columns(scope: &LicenseScope) -> (&'static str, Option<&str>) {
-    match scope {
-        LicenseScope::Community(id) => ("community", Some(id)),
-        LicenseScope::AllCommunities => ("all_communities", None),
-        LicenseScope::System => ("system", None),
-    }
-}
-
-fn parse_scope(kind: &str, community: Option<String>) -> Result<LicenseScope> {
-    Ok(match (kind, community) {
-        ("community", Some(id)) => LicenseScope::Community(id),
-        ("all_communities", None) => LicenseScope::AllCommunities,
-        ("system", None) => LicenseScope::System,
-        _ => return Err(corrupt("license scope")),
-    })
-}
-
-pub(crate) fn algorithm_text(algorithm: SigningAlgorithm) -> &'static str {
-    match algorithm {
-        SigningAlgorithm::RS256 => "RS256",
-        SigningAlgorithm::ES256 => "ES256",
-        SigningAlgorithm::EdDSA => "EdDSA",
-    }
-}
-
-fn parse_algorithm(text: &str) -> Result<SigningAlgorithm> {
-    [
-        SigningAlgorithm::RS256,
-        SigningAlgorithm::ES256,
-        SigningAlgorithm::EdDSA,
-    ]
-    .into_iter()
-    .find(|a| algorithm_text(*a) == text)
-    .ok_or_else(|| corrupt("signing algorithm"))
-}
-
-pub(crate) fn operation_text(operation: Operation) -> &'static str {
-    match operation {
-        Operation::Registration => "registration",
-        Operation::Authentication => "authentication",
-        Operation::Transaction => "transaction",
-        Operation::MfaRegistration => "mfa_registration",
-        Operation::MfaAuthentication => "mfa_authentication",
-    }
-}
-
-fn parse_operation(text: &str) -> Result<Operation> {
-    [
-        Operation::Registration,
-        Operation::Authentication,
-        Operation::Transaction,
-        Operation::MfaRegistration,
-        Operation::MfaAuthentication,
-    ]
-    .into_iter()
-    .find(|o| operation_text(*o) == text)
-    .ok_or_else(|| corrupt("ceremony operation"))
-}
-
-pub(crate) fn user_verification_text(uv: UserVerification) -> &'static str {
-    match uv {
-        UserVerification::Required => "required",
-        UserVerification::Preferred => "preferred",
-        UserVerification::Discouraged => "discouraged",
-    }
-}
-
-fn parse_user_verification(text: &str) -> Result<UserVerification> {
-    [
-        UserVerification::Required,
-        UserVerification::Preferred,
-        UserVerification::Discouraged,
-    ]
-    .into_iter()
-    .find(|uv| user_verification_text(*uv) == text)
-    .ok_or_else(|| corrupt("user verification"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    /// The migration's CHECK constraints list exactly these texts.
+    /// The migrations' CHECK constraints list every text the model gives an enum.
     #[test]
-    fn enum_texts_match_the_schema_and_round_trip() {
-        let schema = include_str!("../migrations/0001_initial.sql");
-        for a in [
-            SigningAlgorithm::RS256,
-            SigningAlgorithm::ES256,
-            SigningAlgorithm::EdDSA,
-        ] {
-            assert_eq!(parse_algorithm(algorithm_text(a)).unwrap(), a);
-            assert!(schema.contains(&format!("'{}'", algorithm_text(a))));
+    fn enum_texts_match_the_schema() {
+        let schema = concat!(
+            include_str!("../migrations/0001_initial.sql"),
+            include_str!("../migrations/0002_kosmos.sql"),
+            include_str!("../migrations/0004_tenant_kind.sql"),
+        );
+        for text in latchkey_testkit::store_suite::enum_texts() {
+            assert!(schema.contains(&format!("'{text}'")), "{text}");
         }
-        for o in [
-            Operation::Registration,
-            Operation::Authentication,
-            Operation::Transaction,
-            Operation::MfaRegistration,
-            Operation::MfaAuthentication,
-        ] {
-            assert_eq!(parse_operation(operation_text(o)).unwrap(), o);
-            assert!(schema.contains(&format!("'{}'", operation_text(o))));
-        }
-        for uv in [
-            UserVerification::Required,
-            UserVerification::Preferred,
-            UserVerification::Discouraged,
-        ] {
-            assert_eq!(
-                parse_user_verification(user_verification_text(uv)).unwrap(),
-                uv
-            );
-            assert!(schema.contains(&format!("'{}'", user_verification_text(uv))));
-        }
-        assert!(parse_operation("Registration").is_err());
-    }
-
-    #[test]
-    fn license_scopes_match_the_schema_and_round_trip() {
-        let schema = include_str!("../migrations/0002_kosmos.sql");
-        for scope in [
-            LicenseScope::Community("0123456789abcdef01234567".into()),
-            LicenseScope::AllCommunities,
-            LicenseScope::System,
-        ] {
-            let (kind, community) = scope_columns(&scope);
-            assert_eq!(
-                parse_scope(kind, community.map(str::to_owned)).unwrap(),
-                scope
-            );
-            assert!(schema.contains(&format!("'{kind}'")));
-        }
-        assert!(parse_scope("community", None).is_err());
-        assert!(parse_scope("system", Some("0123456789abcdef01234567".into())).is_err());
     }
 }

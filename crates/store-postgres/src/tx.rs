@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
+    SigningKey, Tenant, TenantId, TenantKind, Transaction, User, UserId, VendorMetadata,
 };
 use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -155,17 +155,27 @@ fn credential_query(
 
 impl<M> ReadTx for PostgresTx<M> {
     async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
-        let sql = format!("SELECT {} FROM tenants WHERE id = $1", rows::TENANT);
+        let sql = format!("{} WHERE t.id = $1", rows::SELECT_TENANTS);
         self.optional(sqlx::query(&sql).bind(id.0), rows::tenant)
             .await
     }
 
-    async fn tenants(&mut self) -> Result<Vec<Tenant>> {
+    async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
+        let sql = format!("{} WHERE t.id = $1 AND t.kind = $2", rows::SELECT_TENANTS);
+        let query = sqlx::query(&sql).bind(id.0).bind(TenantKind::ORGANISATION);
+        self.optional(query, rows::tenant).await
+    }
+
+    async fn organisations(&mut self) -> Result<Vec<Tenant>> {
         let sql = format!(
-            "SELECT {} FROM tenants ORDER BY created_at, id",
-            rows::TENANT
+            "{} WHERE t.kind = $1 ORDER BY t.created_at, t.id",
+            rows::SELECT_TENANTS
         );
-        self.all(sqlx::query(&sql), rows::tenant).await
+        self.all(
+            sqlx::query(&sql).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
     }
 
     async fn api_key_by_hash(
@@ -338,15 +348,15 @@ impl<M> ReadTx for PostgresTx<M> {
     }
 
     async fn community(&mut self, id: &str) -> Result<Option<Community>> {
-        let sql = format!("SELECT {} FROM communities WHERE id = $1", rows::COMMUNITY);
+        let sql = format!("{} WHERE c.id = $1", rows::SELECT_COMMUNITIES);
         self.optional(sqlx::query(&sql).bind(id), rows::community)
             .await
     }
 
     async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
         let sql = format!(
-            "SELECT {} FROM communities WHERE tenant_id = $1 ORDER BY created_at, id",
-            rows::COMMUNITY
+            "{} WHERE c.tenant_id = $1 ORDER BY c.created_at, c.id",
+            rows::SELECT_COMMUNITIES
         );
         self.all(sqlx::query(&sql).bind(tenant.0), rows::community)
             .await
@@ -421,14 +431,37 @@ impl<M> ReadTx for PostgresTx<M> {
 
 impl WriteTx for PostgresTx<ReadWrite> {
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO tenants (id, display_name, config, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(tenant.id.0)
-        .bind(&tenant.display_name)
-        .bind(Json(&tenant.config))
-        .bind(tenant.created_at);
-        self.execute(query).await.map(drop)
+        let query = match &tenant.kind {
+            TenantKind::Organisation => sqlx::query(
+                "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
+                 VALUES ($1, $2, $3, NULL, $4, $5)",
+            )
+            .bind(tenant.id.0)
+            .bind(&tenant.display_name)
+            .bind(TenantKind::ORGANISATION)
+            .bind(Json(&tenant.config))
+            .bind(tenant.created_at),
+            // Made from the community's row: a realm of a community that does not exist, or
+            // exists in another organisation, inserts nothing.
+            TenantKind::Realm {
+                organisation,
+                community,
+            } => sqlx::query(
+                "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
+                 SELECT $1, $2, $3, id, $4, $5 FROM communities WHERE id = $6 AND tenant_id = $7",
+            )
+            .bind(tenant.id.0)
+            .bind(&tenant.display_name)
+            .bind(TenantKind::REALM)
+            .bind(Json(&tenant.config))
+            .bind(tenant.created_at)
+            .bind(community.as_str())
+            .bind(organisation.0),
+        };
+        match self.execute(query).await? {
+            0 => Err(Error::NotFound("community")),
+            _ => Ok(()),
+        }
     }
 
     async fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
@@ -443,8 +476,13 @@ impl WriteTx for PostgresTx<ReadWrite> {
     }
 
     async fn delete_tenant(&mut self, id: TenantId) -> Result<bool> {
-        let query = sqlx::query("DELETE FROM tenants WHERE id = $1").bind(id.0);
-        Ok(self.execute(query).await? > 0)
+        // A realm goes with its community (the community's deletion cascades to it).
+        let community = sqlx::query(
+            "DELETE FROM communities WHERE id = (SELECT community_id FROM tenants WHERE id = $1)",
+        );
+        let communities = self.execute(community.bind(id.0)).await?;
+        let tenant = sqlx::query("DELETE FROM tenants WHERE id = $1").bind(id.0);
+        Ok(communities + self.execute(tenant).await? > 0)
     }
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> Result<()> {
@@ -473,7 +511,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
         )
         .bind(key.tenant.0)
         .bind(key.id)
-        .bind(rows::algorithm_text(key.algorithm))
+        .bind(key.algorithm.as_str())
         .bind(&key.encrypted_private_key)
         .bind(&key.public_key)
         .bind(key.created_at);
@@ -583,9 +621,9 @@ impl WriteTx for PostgresTx<ReadWrite> {
         .bind(ceremony.tenant.0)
         .bind(ceremony.id)
         .bind(&ceremony.challenge)
-        .bind(rows::operation_text(ceremony.operation))
+        .bind(ceremony.operation.as_str())
         .bind(ceremony.user.map(|u| u.0))
-        .bind(rows::user_verification_text(ceremony.user_verification))
+        .bind(ceremony.user_verification.as_str())
         .bind(&ceremony.allowed_credentials)
         .bind(ceremony.transaction)
         .bind(ceremony.expires_at);
@@ -672,19 +710,17 @@ impl WriteTx for PostgresTx<ReadWrite> {
 
     async fn insert_community(&mut self, community: &Community) -> Result<()> {
         let query = sqlx::query(
-            "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO communities (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&community.id)
         .bind(community.tenant.0)
-        .bind(community.realm.0)
         .bind(&community.name)
         .bind(community.created_at);
         self.execute(query).await.map(drop)
     }
 
     async fn insert_license(&mut self, license: &License) -> Result<()> {
-        let (scope, community) = rows::scope_columns(&license.scope);
+        let (scope, community) = (license.scope.kind(), license.scope.community());
         let query = sqlx::query(
             "INSERT INTO licenses (tenant_id, id, scope, community_id, key_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",

@@ -21,6 +21,7 @@ use latchkey_engine::model::{
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
 use latchkey_store_postgres::PostgresStore;
 use latchkey_testkit::fixtures;
+use latchkey_testkit::store_suite::{self, PreviousRealm};
 use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -35,7 +36,7 @@ async fn conformance_suite() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    latchkey_engine::store_suite::run_all(&db.store).await;
+    store_suite::run_all(&db.store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,6 +178,13 @@ struct TestDb {
 
 impl TestDb {
     async fn create() -> Option<Self> {
+        let db = Self::unmigrated().await?;
+        db.store.migrate().await.unwrap();
+        Some(db)
+    }
+
+    /// A database without any table.
+    async fn unmigrated() -> Option<Self> {
         let server = server()?;
         let mut admin = admin(&server).await;
         sweep(&mut admin).await;
@@ -192,7 +200,6 @@ impl TestDb {
         };
         let url = database_url(&server, &name);
         let store = PostgresStore::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
         Some(Self {
             store,
             url,
@@ -287,6 +294,53 @@ async fn sweep(admin: &mut PgConnection) {
             drop_database(admin, &name).await.unwrap();
         }
     }
+}
+
+/// A database of the previous schema, with a community's realm in the old form (the link in
+/// `communities.realm_id` and in the realm's configuration), comes out of the migration with a
+/// realm of that community, and the configuration without the link.
+#[tokio::test]
+async fn a_realm_of_the_previous_schema_becomes_a_realm() {
+    let Some(db) = TestDb::unmigrated().await else {
+        return;
+    };
+    let previous_realm = PreviousRealm::new();
+
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    let mut previous = sqlx::migrate!("./migrations");
+    previous.migrations = previous
+        .migrations
+        .iter()
+        .filter(|migration| migration.version < 4)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    previous.run(&mut conn).await.unwrap();
+    for (id, name, config) in previous_realm.tenants() {
+        sqlx::query(
+            "INSERT INTO tenants (id, display_name, config, created_at) VALUES ($1, $2, $3, now())",
+        )
+        .bind(id.0)
+        .bind(name)
+        .bind(config)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \
+         VALUES ($1, $2, $3, 'Staff', now())",
+    )
+    .bind(&previous_realm.community)
+    .bind(previous_realm.organisation.0)
+    .bind(previous_realm.realm.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    db.store.migrate().await.unwrap();
+    previous_realm.check(&db.store).await;
 }
 
 /// `FORCE` ends the connections a store's pool still holds.

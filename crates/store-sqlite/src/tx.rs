@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
+    SigningKey, Tenant, TenantId, TenantKind, Transaction, User, UserId, VendorMetadata,
 };
 use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::query::Query;
@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 use crate::rows::{
-    self, api_key_columns, audit_event_columns, ceremony_columns, community_columns,
-    credential_columns, license_columns, link_columns, micros, service_secret_columns,
-    signing_key_columns, tenant_columns, transaction_columns, user_columns,
+    self, api_key_columns, audit_event_columns, ceremony_columns, credential_columns,
+    license_columns, link_columns, micros, select_communities, select_tenants,
+    service_secret_columns, signing_key_columns, transaction_columns, user_columns,
     vendor_metadata_columns,
 };
 
@@ -140,22 +140,28 @@ fn by_creation(page: Page) -> &'static str {
 
 impl<M> ReadTx for SqliteTx<M> {
     async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            tenant_columns!(),
-            " FROM tenants WHERE id = ?"
-        ));
+        let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ?"));
         self.optional("tenant", query.bind(id.0), rows::tenant)
             .await
     }
 
-    async fn tenants(&mut self) -> Result<Vec<Tenant>> {
+    async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
+        let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ? AND t.kind = ?"));
+        self.optional(
+            "tenant",
+            query.bind(id.0).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
+    }
+
+    async fn organisations(&mut self) -> Result<Vec<Tenant>> {
         let query = sqlx::query(concat!(
-            "SELECT ",
-            tenant_columns!(),
-            " FROM tenants ORDER BY created_at, id"
+            select_tenants!(),
+            " WHERE t.kind = ? ORDER BY t.created_at, t.id"
         ));
-        self.all("tenant", query, rows::tenant).await
+        self.all("tenant", query.bind(TenantKind::ORGANISATION), rows::tenant)
+            .await
     }
 
     async fn api_key_by_hash(
@@ -363,20 +369,15 @@ impl<M> ReadTx for SqliteTx<M> {
     }
 
     async fn community(&mut self, id: &str) -> Result<Option<Community>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            community_columns!(),
-            " FROM communities WHERE id = ?"
-        ));
+        let query = sqlx::query(concat!(select_communities!(), " WHERE c.id = ?"));
         self.optional("community", query.bind(id), rows::community)
             .await
     }
 
     async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
         let query = sqlx::query(concat!(
-            "SELECT ",
-            community_columns!(),
-            " FROM communities WHERE tenant_id = ? ORDER BY created_at, id"
+            select_communities!(),
+            " WHERE c.tenant_id = ? ORDER BY c.created_at, c.id"
         ));
         self.all("community", query.bind(tenant.0), rows::community)
             .await
@@ -463,17 +464,39 @@ impl<M> ReadTx for SqliteTx<M> {
 
 impl WriteTx for SqliteTx<ReadWrite> {
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO tenants (",
-            tenant_columns!(),
-            ") VALUES (?, ?, ?, ?)"
-        ))
-        .bind(tenant.id.0)
-        .bind(&tenant.display_name)
-        .bind(rows::config_json(&tenant.config)?)
-        .bind(micros(tenant.created_at)?);
-        self.execute("tenant", query).await?;
-        Ok(())
+        let config = rows::config_json(&tenant.config)?;
+        let created_at = micros(tenant.created_at)?;
+        let query = match &tenant.kind {
+            TenantKind::Organisation => sqlx::query(
+                "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
+                 VALUES (?, ?, ?, NULL, ?, ?)",
+            )
+            .bind(tenant.id.0)
+            .bind(&tenant.display_name)
+            .bind(TenantKind::ORGANISATION)
+            .bind(config)
+            .bind(created_at),
+            // Made from the community's row: a realm of a community that does not exist, or
+            // exists in another organisation, inserts nothing.
+            TenantKind::Realm {
+                organisation,
+                community,
+            } => sqlx::query(
+                "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
+                 SELECT ?, ?, ?, id, ?, ? FROM communities WHERE id = ? AND tenant_id = ?",
+            )
+            .bind(tenant.id.0)
+            .bind(&tenant.display_name)
+            .bind(TenantKind::REALM)
+            .bind(config)
+            .bind(created_at)
+            .bind(community.as_str())
+            .bind(organisation.0),
+        };
+        match self.execute("tenant", query).await? {
+            0 => Err(Error::NotFound("community")),
+            _ => Ok(()),
+        }
     }
 
     async fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
@@ -489,13 +512,13 @@ impl WriteTx for SqliteTx<ReadWrite> {
     }
 
     async fn delete_tenant(&mut self, id: TenantId) -> Result<bool> {
-        Ok(self
-            .execute(
-                "tenant",
-                sqlx::query("DELETE FROM tenants WHERE id = ?").bind(id.0),
-            )
-            .await?
-            > 0)
+        // A realm goes with its community (the community's deletion cascades to it).
+        let community = sqlx::query(
+            "DELETE FROM communities WHERE id = (SELECT community_id FROM tenants WHERE id = ?)",
+        );
+        let communities = self.execute("community", community.bind(id.0)).await?;
+        let tenant = sqlx::query("DELETE FROM tenants WHERE id = ?").bind(id.0);
+        Ok(communities + self.execute("tenant", tenant).await? > 0)
     }
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> Result<()> {
@@ -528,7 +551,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
         ))
         .bind(key.tenant.0)
         .bind(key.id)
-        .bind(rows::algorithm_text(key.algorithm))
+        .bind(key.algorithm.as_str())
         .bind(&key.encrypted_private_key)
         .bind(&key.public_key)
         .bind(micros(key.created_at)?);
@@ -638,9 +661,9 @@ impl WriteTx for SqliteTx<ReadWrite> {
         .bind(ceremony.tenant.0)
         .bind(ceremony.id)
         .bind(&ceremony.challenge)
-        .bind(rows::operation_text(ceremony.operation))
+        .bind(ceremony.operation.as_str())
         .bind(ceremony.user.map(|user| user.0))
-        .bind(rows::user_verification_text(ceremony.user_verification))
+        .bind(ceremony.user_verification.as_str())
         .bind(rows::allowed_credentials_json(
             &ceremony.allowed_credentials,
         )?)
@@ -733,14 +756,11 @@ impl WriteTx for SqliteTx<ReadWrite> {
     }
 
     async fn insert_community(&mut self, community: &Community) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO communities (",
-            community_columns!(),
-            ") VALUES (?, ?, ?, ?, ?)"
-        ))
+        let query = sqlx::query(
+            "INSERT INTO communities (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)",
+        )
         .bind(&community.id)
         .bind(community.tenant.0)
-        .bind(community.realm.0)
         .bind(&community.name)
         .bind(micros(community.created_at)?);
         self.execute("community", query).await?;
@@ -748,7 +768,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
     }
 
     async fn insert_license(&mut self, license: &License) -> Result<()> {
-        let (scope, community) = rows::scope_columns(&license.scope);
+        let (scope, community) = (license.scope.kind(), license.scope.community());
         let query = sqlx::query(concat!(
             "INSERT INTO licenses (",
             license_columns!(),

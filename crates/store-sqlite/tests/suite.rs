@@ -1,11 +1,15 @@
 //! The shared store suite against SQLite, in memory and in a file; and what only a file has:
-//! data that outlives the process, and migrations that run again on every start.
+//! data that outlives the process, migrations that run again on every start, and a database of
+//! an earlier schema that migrates.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use latchkey_engine::model::TenantId;
-use latchkey_engine::{ReadTx, Store, WriteTx, store_suite};
+use latchkey_engine::{ReadTx, Store, WriteTx};
 use latchkey_store_sqlite::SqliteStore;
+use latchkey_testkit::store_suite::{self, PreviousRealm};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,6 +48,60 @@ async fn a_reopened_file_keeps_its_data_and_migrations_run_again_harmlessly() {
     assert_eq!(tx.tenant(tenant.id).await.unwrap(), Some(tenant));
     assert_eq!(tx.tenant(TenantId(Uuid::new_v4())).await.unwrap(), None);
     drop(tx);
+    store.close().await;
+}
+
+/// A database of the previous schema, with a community's realm in the old form (the link in
+/// `communities.realm_id` and in the realm's configuration), comes out of the migration with a
+/// realm of that community, and the configuration without the link.
+#[tokio::test]
+async fn a_realm_of_the_previous_schema_becomes_a_realm() {
+    let file = TempDb::new();
+    let previous_realm = PreviousRealm::new();
+
+    let options = SqliteConnectOptions::from_str(&file.url())
+        .unwrap()
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let mut previous = sqlx::migrate!("./migrations");
+    previous.migrations = previous
+        .migrations
+        .iter()
+        .filter(|migration| migration.version < 4)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    previous.run(&pool).await.unwrap();
+    for (id, name, config) in previous_realm.tenants() {
+        sqlx::query(
+            "INSERT INTO tenants (id, display_name, config, created_at) VALUES (?, ?, ?, 0)",
+        )
+        .bind(id.0)
+        .bind(name)
+        .bind(config.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO communities (id, tenant_id, realm_id, name, created_at) \
+         VALUES (?, ?, ?, 'Staff', 0)",
+    )
+    .bind(&previous_realm.community)
+    .bind(previous_realm.organisation.0)
+    .bind(previous_realm.realm.0)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = SqliteStore::connect(&file.url()).await.unwrap();
+    store.migrate().await.unwrap();
+    previous_realm.check(&store).await;
     store.close().await;
 }
 

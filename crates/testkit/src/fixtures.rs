@@ -5,6 +5,7 @@ use latchkey_engine::admin::{IssuedApiKey, NewTenant};
 use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::model::{
     AuthenticatorSettings, CounterRule, SigningAlgorithm, Tenant, TenantConfig, TenantId,
+    TenantKind,
 };
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::{Store, WriteTx as _};
@@ -124,6 +125,7 @@ impl TenantFixture {
         Tenant {
             id: TenantId(Uuid::new_v4()),
             display_name: self.display_name,
+            kind: TenantKind::Organisation,
             config: self.config,
             created_at,
         }

@@ -16,5 +16,6 @@
 pub mod authenticator;
 pub mod fixtures;
 pub mod harness;
+pub mod store_suite;
 
 pub use authenticator::{Attestation, SoftAuthenticator};

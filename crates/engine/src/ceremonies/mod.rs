@@ -20,7 +20,8 @@ use crate::key_cache::KeyCache;
 use crate::keys::{RsaKeySize, Signer, current_signing_key, generate_signing_key};
 use crate::model::SigningKey;
 use crate::model::{
-    AuditEvent, AuthenticatorSettings, Ceremony, Operation, Tenant, TenantId, UserVerification,
+    AuditEvent, AuthenticatorSettings, Ceremony, Operation, Tenant, TenantId, TenantKind,
+    UserVerification,
 };
 use crate::rate_limit::{Counter, Limiter, RateLimits};
 use crate::secrets::MasterKey;
@@ -140,12 +141,14 @@ impl<S: Store> Engine<S> {
     ) -> Result<Arc<Signer>> {
         // A community signs with its organisation's keys, so one JWKS verifies them all.
         let organisation;
-        let owner = match &tenant.config.community_of {
-            Some(of) => {
-                organisation = load_tenant(tx, of.tenant).await?;
+        let owner = match &tenant.kind {
+            TenantKind::Realm {
+                organisation: id, ..
+            } => {
+                organisation = load_tenant(tx, *id).await?;
                 &organisation
             }
-            None => tenant,
+            TenantKind::Organisation => tenant,
         };
         let keys = tx.signing_keys(owner.id).await?;
         let key = match current_signing_key(&keys) {
@@ -418,9 +421,9 @@ fn claims(
         transaction,
         now,
     );
-    if let Some(of) = &tenant.config.community_of {
-        claims.aud = vec![community_audience(&of.community)];
-        claims.community = Some(of.community.clone());
+    if let Some(community) = tenant.kind.community() {
+        claims.aud = vec![community_audience(community)];
+        claims.community = Some(community.to_owned());
     }
     claims
 }
@@ -475,10 +478,7 @@ pub(crate) async fn load_tenant<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<T
 
 /// The tenant `id` if it is an organisation; a community's realm is reported as unknown.
 pub(crate) async fn load_organisation<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<Tenant> {
-    match load_tenant(tx, id).await? {
-        tenant if tenant.config.community_of.is_none() => Ok(tenant),
-        _ => Err(Error::NotFound("tenant")),
-    }
+    tx.organisation(id).await?.ok_or(Error::NotFound("tenant"))
 }
 
 /// Timeout of a ceremony whose user verification is discouraged. The original server's

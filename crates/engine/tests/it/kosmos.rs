@@ -7,10 +7,10 @@ use latchkey_engine::admin::NewTenant;
 use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser};
 use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
-use latchkey_engine::model::{AttestationPreference, LicenseScope, Tenant, TenantId};
+use latchkey_engine::model::{AttestationPreference, LicenseScope, Tenant, TenantId, UserId};
 use latchkey_engine::tokens::{community_audience, verify_token};
 use latchkey_engine::vendor_metadata::MetadataChange;
-use latchkey_engine::{Error, ReadTx, Store};
+use latchkey_engine::{Error, Page, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use latchkey_testkit::{SoftAuthenticator, fixtures};
 use serde_json::{Value, json};
@@ -162,6 +162,35 @@ async fn a_realm_is_not_an_organisation() {
     ));
     let key = engine.create_api_key(community.realm, "ops").await;
     assert!(matches!(key, Err(Error::NotFound("tenant"))), "{key:?}");
+    // No administration reaches it either.
+    let realm = community.realm;
+    let id = Uuid::new_v4();
+    let page = Page {
+        number: 1,
+        per_page: 10,
+        descending: false,
+    };
+    let config = org.config.clone();
+    let refused = [
+        engine.rename_tenant(realm, "Renamed".into()).await.err(),
+        engine.replace_tenant_config(realm, config).await.err(),
+        engine.api_keys(realm).await.err(),
+        engine.delete_api_key(realm, id).await.err(),
+        engine.signing_keys(realm).await.err(),
+        engine.rotate_signing_key(realm).await.err(),
+        engine.delete_signing_key(realm, id).await.err(),
+        engine.jwks(realm).await.err(),
+        engine.users(realm, page).await.err(),
+        engine.user_details(realm, UserId(id)).await.err(),
+        engine.delete_user(realm, UserId(id)).await.err(),
+        engine.delete_tenant(realm).await.err(),
+    ];
+    for (call, error) in refused.iter().enumerate() {
+        assert!(
+            matches!(error, Some(Error::NotFound("tenant"))),
+            "call {call}: {error:?}"
+        );
+    }
     // The realm is served through its community.
     let (_, realm) = engine.community(&community.id).await.unwrap();
     assert_eq!(realm.id, community.realm);
@@ -196,7 +225,9 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
     assert_eq!(claims.aud, [community_audience(&community.id)]);
     assert_eq!(claims.community.as_deref(), Some(community.id.as_str()));
     // The realm has no keys of its own.
-    assert!(engine.signing_keys(realm.id).await.unwrap().is_empty());
+    let mut tx = engine.store().read().await.unwrap();
+    assert!(tx.signing_keys(realm.id).await.unwrap().is_empty());
+    drop(tx);
 
     let nested = engine
         .create_community(realm.id, "Nested", DNS, Vec::new())

@@ -345,7 +345,7 @@ impl From<AuthenticatorSettings> for SettingsResponse {
 
 #[cfg(test)]
 mod tests {
-    use latchkey_engine::model::TenantId;
+    use latchkey_engine::model::{TenantId, TenantKind};
     use serde_json::{Value, json};
     use time::OffsetDateTime;
     use uuid::Uuid;
@@ -366,6 +366,7 @@ mod tests {
         let tenant = Tenant {
             id: TenantId(Uuid::nil()),
             display_name: "Example".to_owned(),
+            kind: TenantKind::Organisation,
             config,
             created_at: OffsetDateTime::UNIX_EPOCH,
         };

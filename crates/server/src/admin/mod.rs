@@ -8,6 +8,9 @@
 //! * `secrets/jwk` lists and rotates signing keys themselves (`kid`, algorithm, date) instead of
 //!   the secrets the original derived keys from;
 //! * no CORS: the admin API is not meant for browsers.
+//!
+//! A 1Kosmos community's realm is no tenant here: every route that names it answers 404 but its
+//! audit log, which has no other reader.
 
 mod audit;
 mod auth;
