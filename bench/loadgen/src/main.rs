@@ -5,8 +5,8 @@
 mod authenticator;
 mod error;
 mod hanko;
+mod process;
 mod run;
-mod server;
 mod tokens;
 
 use std::process::ExitCode;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::hanko::{Ceremony, Client, User};
-use crate::server;
+use crate::process;
 
 /// How many wrong answers the report quotes.
 const QUOTED_ERRORS: usize = 5;
@@ -53,6 +53,8 @@ pub struct Outcome {
     pub server_cpu: Option<f64>,
     /// The server's peak resident memory.
     pub server_rss_kib: Option<u64>,
+    /// The load generator's own CPU share: near 1.0 means it, not the server, set the pace.
+    pub loadgen_cpu: Option<f64>,
     pub checks: Checks,
     pub errors: u64,
     pub first_errors: Vec<String>,
@@ -251,7 +253,8 @@ pub async fn run(client: Arc<Client>, plan: Plan) -> Result<Outcome, Error> {
     let end = measure_from + plan.duration;
     let server_cpu = plan
         .server_pid
-        .map(|pid| tokio::spawn(server::cpu_between(pid, measure_from, end)));
+        .map(|pid| tokio::spawn(process::cpu_between(pid, measure_from, end)));
+    let own_cpu = tokio::spawn(process::cpu_between(std::process::id(), measure_from, end));
     let mut tasks = Vec::with_capacity(plan.workers);
     for mut worker in workers.drain(..) {
         let (client, plan) = (client.clone(), plan.clone());
@@ -270,9 +273,10 @@ pub async fn run(client: Arc<Client>, plan: Plan) -> Result<Outcome, Error> {
         workers.push(worker);
     }
     let mut outcome = summarise(workers, measured, plan.duration);
+    outcome.loadgen_cpu = own_cpu.await.ok().flatten();
     if let (Some(pid), Some(sampler)) = (plan.server_pid, server_cpu) {
         outcome.server_cpu = sampler.await.ok().flatten();
-        outcome.server_rss_kib = server::resident_kib(pid);
+        outcome.server_rss_kib = process::resident_kib(pid);
     }
     Ok(outcome)
 }
@@ -323,6 +327,7 @@ fn summarise(workers: Vec<Worker>, measured: u64, duration: Duration) -> Outcome
         latency_ms: latency,
         server_cpu: None,
         server_rss_kib: None,
+        loadgen_cpu: None,
         checks,
         errors,
         first_errors,

@@ -1,4 +1,4 @@
-//! What the kernel tells about the server process under load.
+//! What the kernel tells about a process under load (the server's, the load generator's own).
 
 use std::time::Instant;
 
@@ -17,7 +17,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(utime + stime)
 }
 
-/// The server's CPU share between two instants still to come.
+/// A process's CPU share between two instants still to come.
 pub async fn cpu_between(pid: u32, from: Instant, to: Instant) -> Option<f64> {
     tokio::time::sleep_until(from.into()).await;
     let (start, started) = (cpu_ticks(pid)?, Instant::now());
