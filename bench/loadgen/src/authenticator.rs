@@ -253,3 +253,66 @@ impl Cbor {
         self.head(5, entries)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use openssl::ecdsa::EcdsaSig;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn cbor_heads_follow_rfc_8949() {
+        let mut cbor = Cbor::default();
+        cbor.int(10)
+            .int(24)
+            .int(-1)
+            .int(-300)
+            .text("a")
+            .bytes(&[1, 2])
+            .map(0);
+        assert_eq!(
+            cbor.0,
+            [
+                0x0a, 0x18, 0x18, 0x20, 0x39, 0x01, 0x2b, 0x61, b'a', 0x42, 1, 2, 0xa0
+            ]
+        );
+    }
+
+    fn request_options() -> Value {
+        json!({"publicKey": {"challenge": b64url(&[7u8; 32]), "rpId": "localhost"}})
+    }
+
+    #[test]
+    fn an_assertion_verifies_with_the_credential_key_and_its_tampered_twin_does_not() {
+        let creation = json!({"publicKey": {"rp": {"id": "localhost"}, "user": {"id": b64url(b"alice")},
+            "challenge": b64url(&[1u8; 32])}});
+        let (mut credential, _) = create(&creation, "http://localhost:8080").unwrap();
+        let response = credential
+            .get(&request_options(), "http://localhost:8080")
+            .unwrap();
+        let field = |body: &Value, name: &str| {
+            from_b64url(body["response"][name].as_str().unwrap()).unwrap()
+        };
+        let (auth_data, client_data) = (
+            field(&response.body, "authenticatorData"),
+            field(&response.body, "clientDataJSON"),
+        );
+        assert_eq!(auth_data[32], FLAG_UP | FLAG_UV);
+        assert_eq!(auth_data[33..37], 1u32.to_be_bytes());
+        let digest = openssl::sha::sha256(&[auth_data.as_slice(), &sha256(&client_data)].concat());
+        let ec = credential.key.ec_key().unwrap();
+        let verifies = |signature: &[u8]| {
+            EcdsaSig::from_der(signature)
+                .unwrap()
+                .verify(&digest, &ec)
+                .unwrap()
+        };
+        assert!(verifies(&field(&response.body, "signature")));
+        assert!(!verifies(&field(
+            &response.tampered().unwrap(),
+            "signature"
+        )));
+        assert_eq!(field(&response.body, "userHandle"), b"alice");
+    }
+}

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::hanko::{Ceremony, Client, User};
+use crate::hanko::{Answer, Ceremony, Client, User};
 use crate::process;
 
 /// How many wrong answers the report quotes.
@@ -111,28 +111,18 @@ impl Worker {
         Ok(())
     }
 
-    /// One ceremony of the plan; its latency (initialize to finalize, the client's signing included) when
-    /// the server answered right.
-    async fn ceremony(
-        &mut self,
-        client: &Client,
-        plan: &Plan,
-        probe: bool,
-    ) -> Result<Duration, Error> {
-        let sequence = self.done;
+    /// Starts the plan's ceremony (a new user's registration, or a login of this worker's next user) up to
+    /// the authenticator's answer.
+    async fn start(&mut self, client: &Client, plan: &Plan) -> Result<Answer, Error> {
+        let id = format!("{}-{}-{}", plan.run_id, self.index, self.done);
         self.done += 1;
-        let started = Instant::now();
-        let answer = match plan.ceremony {
-            Ceremony::Register | Ceremony::MfaRegister => {
-                let id = format!("{}-reg-{}-{sequence}", plan.run_id, self.index);
-                client
-                    .start_registration(&id, plan.ceremony == Ceremony::MfaRegister)
-                    .await?
-                    .1
-            }
+        match plan.ceremony {
+            Ceremony::Register | Ceremony::MfaRegister => Ok(client
+                .start_registration(&id, plan.ceremony == Ceremony::MfaRegister)
+                .await?
+                .1),
             ceremony => {
-                let transaction = (ceremony == Ceremony::Transaction)
-                    .then(|| format!("{}-tx-{}-{sequence}", plan.run_id, self.index));
+                let transaction = (ceremony == Ceremony::Transaction).then_some(id);
                 let count = self.users.len();
                 let user = self
                     .users
@@ -141,20 +131,16 @@ impl Worker {
                         Error::Wire("a worker without users (more workers than users?)".into())
                     })?;
                 self.next_user += 1;
-                client.start_login(user, ceremony, transaction).await?
+                client.start_login(user, ceremony, transaction).await
             }
-        };
-        if probe {
-            client
-                .expect_refusal(
-                    &answer,
-                    &Client::tampered_body(&answer)?,
-                    "a tampered response",
-                )
-                .await?;
-            self.checks.tampered_refused += 1;
-            return Ok(started.elapsed());
         }
+    }
+
+    /// One ceremony of the plan; its latency (initialize to finalize, the client's signing included) when
+    /// the server answered right.
+    async fn ceremony(&mut self, client: &Client, plan: &Plan) -> Result<Duration, Error> {
+        let started = Instant::now();
+        let answer = self.start(client, plan).await?;
         let token = client.finish(&answer).await?;
         let latency = started.elapsed();
         client.verify(&answer, &token).await?;
@@ -165,25 +151,7 @@ impl Worker {
     /// A good ceremony whose answer is then replayed, and one whose answer is tampered with: both
     /// must be refused.
     async fn probe(&mut self, client: &Client, plan: &Plan) -> Result<(), Error> {
-        let sequence = self.done;
-        self.done += 1;
-        let answer = match plan.ceremony {
-            Ceremony::Register | Ceremony::MfaRegister => {
-                let id = format!("{}-probe-{}-{sequence}", plan.run_id, self.index);
-                client
-                    .start_registration(&id, plan.ceremony == Ceremony::MfaRegister)
-                    .await?
-                    .1
-            }
-            ceremony => {
-                let transaction = (ceremony == Ceremony::Transaction)
-                    .then(|| format!("{}-probe-{}-{sequence}", plan.run_id, self.index));
-                let user = self.users.first_mut().ok_or_else(|| {
-                    Error::Wire("a worker without users (more workers than users?)".into())
-                })?;
-                client.start_login(user, ceremony, transaction).await?
-            }
-        };
+        let answer = self.start(client, plan).await?;
         let token = client.finish(&answer).await?;
         client.verify(&answer, &token).await?;
         self.checks.tokens_verified += 1;
@@ -191,7 +159,16 @@ impl Worker {
             .expect_refusal(&answer, Client::replay_body(&answer), "a replayed response")
             .await?;
         self.checks.replays_refused += 1;
-        self.ceremony(client, plan, true).await.map(drop)
+        let answer = self.start(client, plan).await?;
+        client
+            .expect_refusal(
+                &answer,
+                &Client::tampered_body(&answer)?,
+                "a tampered response",
+            )
+            .await?;
+        self.checks.tampered_refused += 1;
+        Ok(())
     }
 
     async fn probes(&mut self, client: &Client, plan: &Plan) {
@@ -216,7 +193,7 @@ impl Worker {
             if now >= end {
                 return measured;
             }
-            match self.ceremony(client, plan, false).await {
+            match self.ceremony(client, plan).await {
                 Ok(latency) if now >= measure_from => {
                     measured += 1;
                     let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);

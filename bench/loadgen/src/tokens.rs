@@ -177,3 +177,106 @@ fn check_claims(claims: &Value, expected: &Expected<'_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::pkey::Private;
+    use serde_json::json;
+
+    use super::*;
+    use crate::authenticator::b64url;
+
+    const NOW_ISH: i64 = 4_000_000_000;
+
+    fn expected() -> Expected<'static> {
+        Expected {
+            sub: "alice",
+            cred: "Y3JlZA",
+            aud: "localhost",
+            trans: None,
+        }
+    }
+
+    fn claims() -> Value {
+        json!({"sub": "alice", "aud": ["localhost"], "iat": 1_700_000_000, "exp": NOW_ISH, "cred": "Y3JlZA"})
+    }
+
+    fn rs256(key: &PKey<Private>, claims: &Value) -> String {
+        let head = b64url(json!({"alg": "RS256", "kid": "k1"}).to_string().as_bytes());
+        let signed = format!("{head}.{}", b64url(claims.to_string().as_bytes()));
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), key).unwrap();
+        format!(
+            "{signed}.{}",
+            b64url(&signer.sign_oneshot_to_vec(signed.as_bytes()).unwrap())
+        )
+    }
+
+    fn rsa_jwks(key: &PKey<Private>) -> Jwks {
+        let rsa = key.rsa().unwrap();
+        Jwks::parse(&json!({"keys": [{"kty": "RSA", "alg": "RS256", "kid": "k1",
+            "n": b64url(&rsa.n().to_vec()), "e": b64url(&rsa.e().to_vec())}]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_rs256_token_verifies_and_a_flipped_bit_does_not() {
+        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+        let jwks = rsa_jwks(&key);
+        let token = rs256(&key, &claims());
+        jwks.verify(&token, &expected()).unwrap();
+        let mut bytes = token.into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert!(jwks.verify(&tampered, &expected()).is_err());
+    }
+
+    #[test]
+    fn a_well_signed_token_for_someone_else_is_refused() {
+        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+        let jwks = rsa_jwks(&key);
+        let mut other = claims();
+        other["sub"] = json!("mallory");
+        assert!(jwks.verify(&rs256(&key, &other), &expected()).is_err());
+        let mut expired = claims();
+        expired["exp"] = json!(1_700_000_300);
+        assert!(jwks.verify(&rs256(&key, &expired), &expected()).is_err());
+        let mut transaction = claims();
+        transaction["trans"] = json!("tx-1");
+        assert!(
+            jwks.verify(&rs256(&key, &transaction), &expected())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn an_es256_token_with_a_raw_signature_verifies() {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let ec = EcKey::generate(&group).unwrap();
+        let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
+        let mut context = openssl::bn::BigNumContext::new().unwrap();
+        ec.public_key()
+            .affine_coordinates(&group, &mut x, &mut y, &mut context)
+            .unwrap();
+        let jwks = Jwks::parse(&json!({"keys": [{"kty": "EC", "crv": "P-256", "alg": "ES256", "kid": "e1",
+            "x": b64url(&x.to_vec_padded(32).unwrap()), "y": b64url(&y.to_vec_padded(32).unwrap())}]}))
+        .unwrap();
+        let head = b64url(json!({"alg": "ES256", "kid": "e1"}).to_string().as_bytes());
+        let signed = format!("{head}.{}", b64url(claims().to_string().as_bytes()));
+        let digest = openssl::sha::sha256(signed.as_bytes());
+        let signature = EcdsaSig::sign(&digest, &ec).unwrap();
+        let raw = [
+            signature.r().to_vec_padded(32).unwrap(),
+            signature.s().to_vec_padded(32).unwrap(),
+        ]
+        .concat();
+        jwks.verify(&format!("{signed}.{}", b64url(&raw)), &expected())
+            .unwrap();
+        assert!(
+            jwks.verify(&format!("{signed}.{}", b64url(&raw[..63])), &expected())
+                .is_err()
+        );
+    }
+}

@@ -95,6 +95,28 @@ fn json_ok(body: &Value) -> Response {
         .into_response()
 }
 
+fn options_response(options: &impl serde::Serialize) -> Response {
+    match serde_json::to_value(options) {
+        Ok(options) => json_ok(&options),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "failed to encode options",
+        ),
+    }
+}
+
+/// Takes the ceremony a finalize answers, by the challenge in its clientDataJSON: once only.
+fn take<S>(
+    pending: &Mutex<Pending>,
+    map: fn(&mut Pending) -> &mut HashMap<String, (String, S)>,
+    client_data_json: &[u8],
+) -> Option<(String, S)> {
+    let challenge = serde_json::from_slice::<ClientData>(client_data_json)
+        .ok()?
+        .challenge;
+    map(&mut lock(pending)).remove(&challenge)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -111,12 +133,6 @@ fn keyed(app: &App, headers: &HeaderMap) -> bool {
 #[derive(Deserialize)]
 struct ClientData {
     challenge: String,
-}
-
-fn challenge_of(client_data_json: &[u8]) -> Option<String> {
-    serde_json::from_slice::<ClientData>(client_data_json)
-        .ok()
-        .map(|c| c.challenge)
 }
 
 #[derive(Deserialize)]
@@ -189,13 +205,7 @@ async fn registration_initialize(
     lock(&app.pending)
         .registrations
         .insert(challenge, (start.user_id, state));
-    match serde_json::to_value(&options) {
-        Ok(options) => json_ok(&options),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "failed to encode options",
-        ),
-    }
+    options_response(&options)
 }
 
 async fn registration_finalize(State(app): State<Shared>, body: Bytes) -> Response {
@@ -205,8 +215,11 @@ async fn registration_finalize(State(app): State<Shared>, body: Bytes) -> Respon
             "unable to parse credential creation response",
         );
     };
-    let pending = challenge_of(&credential.response.client_data_json)
-        .and_then(|challenge| lock(&app.pending).registrations.remove(&challenge));
+    let pending = take(
+        &app.pending,
+        |p| &mut p.registrations,
+        &credential.response.client_data_json,
+    );
     let Some((user_id, state)) = pending else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -250,13 +263,7 @@ async fn login_initialize(State(app): State<Shared>, headers: HeaderMap, body: B
     lock(&app.pending)
         .logins
         .insert(challenge, (start.user_id, state));
-    match serde_json::to_value(&options) {
-        Ok(options) => json_ok(&options),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "failed to encode options",
-        ),
-    }
+    options_response(&options)
 }
 
 async fn login_finalize(State(app): State<Shared>, body: Bytes) -> Response {
@@ -266,8 +273,11 @@ async fn login_finalize(State(app): State<Shared>, body: Bytes) -> Response {
             "unable to parse credential request response",
         );
     };
-    let pending = challenge_of(&credential.response.client_data_json)
-        .and_then(|challenge| lock(&app.pending).logins.remove(&challenge));
+    let pending = take(
+        &app.pending,
+        |p| &mut p.logins,
+        &credential.response.client_data_json,
+    );
     let Some((user_id, state)) = pending else {
         return error(
             StatusCode::UNAUTHORIZED,
