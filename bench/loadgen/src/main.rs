@@ -1,0 +1,140 @@
+//! Drives a passkey server speaking the Hanko passkey-server API with closed-loop ceremonies and prints
+//! one JSON report; exits non-zero when any answer was wrong (a token that does not verify, a replayed
+//! or tampered response accepted, an error status), never because of speed.
+
+mod authenticator;
+mod error;
+mod hanko;
+mod process;
+mod run;
+mod tokens;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Serialize;
+
+use crate::hanko::{Ceremony, Client, Tenant};
+use crate::run::{Outcome, Plan};
+
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The server's public API, e.g. http://127.0.0.1:8000.
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    tenant: String,
+    /// The tenant's API key (the `apiKey` header).
+    #[arg(long, env = "LOADGEN_API_KEY")]
+    api_key: String,
+    #[arg(long, value_enum, default_value = "login")]
+    ceremony: Ceremony,
+    /// Concurrent clients, each waiting for its answer before it sends again.
+    #[arg(long, default_value_t = 32)]
+    workers: usize,
+    /// Users registered before a login, MFA login or transaction run; shared out among the workers.
+    #[arg(long, default_value_t = 100)]
+    users: usize,
+    /// Seconds of load before the measurement starts.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Replay and tamper probes per worker, before the warm-up and again after the measurement.
+    #[arg(long, default_value_t = 1)]
+    probes: usize,
+    #[arg(long, default_value = "localhost")]
+    rp_id: String,
+    #[arg(long, default_value = "http://localhost:8080")]
+    origin: String,
+    /// The server's process id: report its CPU share during the measurement and its peak memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Names this run in the report (e.g. the server's name).
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Prefix of the user and transaction ids; a fresh random one by default, so runs never collide.
+    #[arg(long)]
+    run_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    label: &'a str,
+    ceremony: Ceremony,
+    workers: usize,
+    users: usize,
+    warmup_seconds: f64,
+    #[serde(flatten)]
+    outcome: Outcome,
+}
+
+fn run_id() -> String {
+    let mut bytes = [0u8; 4];
+    // A collision only reuses user ids, which the set-up then reports as an error; never silent.
+    let _ = openssl::rand::rand_bytes(&mut bytes);
+    format!(
+        "lg{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let tenant = Tenant {
+        base: format!("{}/{}", args.url.trim_end_matches('/'), args.tenant),
+        api_key: args.api_key.clone(),
+        origin: args.origin.clone(),
+        rp_id: args.rp_id.clone(),
+    };
+    let plan = Plan {
+        ceremony: args.ceremony,
+        workers: args.workers.max(1),
+        users: args.users,
+        warmup: Duration::from_secs_f64(args.warmup.max(0.0)),
+        duration: Duration::from_secs_f64(args.duration.max(0.1)),
+        probes: args.probes,
+        run_id: args.run_id.clone().unwrap_or_else(run_id),
+        server_pid: args.server_pid,
+    };
+    let outcome = match Client::connect(tenant).await {
+        Ok(client) => run::run(Arc::new(client), plan).await,
+        Err(error) => Err(error),
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let failed = outcome.errors > 0;
+    let report = Report {
+        label: &args.label,
+        ceremony: args.ceremony,
+        workers: args.workers,
+        users: args.users,
+        warmup_seconds: args.warmup,
+        outcome,
+    };
+    match serde_json::to_string(&report) {
+        Ok(json) => println!("{json}"),
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            return ExitCode::from(2);
+        }
+    }
+    if failed {
+        for error in &report.outcome.first_errors {
+            eprintln!("loadgen: wrong answer: {error}");
+        }
+        eprintln!("loadgen: {} wrong answers", report.outcome.errors);
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,312 @@
+//! The closed loop: N workers, each with its own users, set up, probed for refusals, warmed up, then measured.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::hanko::{Answer, Ceremony, Client, User};
+use crate::process;
+
+/// How many wrong answers the report quotes.
+const QUOTED_ERRORS: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub ceremony: Ceremony,
+    pub workers: usize,
+    pub users: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub probes: usize,
+    pub run_id: String,
+    /// The server's process, to report its CPU share during the measurement and its resident memory.
+    pub server_pid: Option<u32>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Checks {
+    pub tokens_verified: u64,
+    pub replays_refused: u64,
+    pub tampered_refused: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    pub ceremonies: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub latency_ms: Latency,
+    /// CPU time the server used per second of measurement (1.0 = one core busy).
+    pub server_cpu: Option<f64>,
+    /// The server's peak resident memory.
+    pub server_rss_kib: Option<u64>,
+    /// The load generator's own CPU share: near 1.0 means it, not the server, set the pace.
+    pub loadgen_cpu: Option<f64>,
+    pub checks: Checks,
+    pub errors: u64,
+    pub first_errors: Vec<String>,
+}
+
+/// One worker: its users (disjoint from every other worker's, so one user's sign counter only ever rises
+/// in order) and what it saw.
+struct Worker {
+    index: usize,
+    users: Vec<User>,
+    next_user: usize,
+    done: u64,
+    histogram: Histogram<u64>,
+    checks: Checks,
+    errors: u64,
+    first_errors: Vec<String>,
+}
+
+impl Worker {
+    fn new(index: usize) -> Result<Self, Error> {
+        Ok(Self {
+            index,
+            users: Vec::new(),
+            next_user: 0,
+            done: 0,
+            histogram: Histogram::new_with_bounds(1, 60_000_000, 3)
+                .map_err(|e| Error::Histogram(e.to_string()))?,
+            checks: Checks::default(),
+            errors: 0,
+            first_errors: Vec::new(),
+        })
+    }
+
+    fn wrong(&mut self, error: Error) {
+        self.errors += 1;
+        if self.first_errors.len() < QUOTED_ERRORS {
+            self.first_errors.push(error.to_string());
+        }
+    }
+
+    /// Registers this worker's share of the users.
+    async fn set_up(&mut self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        if matches!(plan.ceremony, Ceremony::Register | Ceremony::MfaRegister) {
+            return Ok(());
+        }
+        let mfa = plan.ceremony == Ceremony::MfaLogin;
+        for n in (self.index..plan.users).step_by(plan.workers) {
+            let id = format!("{}-user-{n}", plan.run_id);
+            let (credential, answer) = client.start_registration(&id, mfa).await?;
+            let token = client.finish(&answer).await?;
+            client.verify(&answer, &token).await?;
+            self.users.push(User { id, credential });
+        }
+        Ok(())
+    }
+
+    /// Starts the plan's ceremony (a new user's registration, or a login of this worker's next user) up to
+    /// the authenticator's answer.
+    async fn start(&mut self, client: &Client, plan: &Plan) -> Result<Answer, Error> {
+        let id = format!("{}-{}-{}", plan.run_id, self.index, self.done);
+        self.done += 1;
+        match plan.ceremony {
+            Ceremony::Register | Ceremony::MfaRegister => Ok(client
+                .start_registration(&id, plan.ceremony == Ceremony::MfaRegister)
+                .await?
+                .1),
+            ceremony => {
+                let transaction = (ceremony == Ceremony::Transaction).then_some(id);
+                let count = self.users.len();
+                let user = self
+                    .users
+                    .get_mut(self.next_user % count.max(1))
+                    .ok_or_else(|| {
+                        Error::Wire("a worker without users (more workers than users?)".into())
+                    })?;
+                self.next_user += 1;
+                client.start_login(user, ceremony, transaction).await
+            }
+        }
+    }
+
+    /// One ceremony of the plan; its latency (initialize to finalize, the client's signing included) when
+    /// the server answered right.
+    async fn ceremony(&mut self, client: &Client, plan: &Plan) -> Result<Duration, Error> {
+        let started = Instant::now();
+        let answer = self.start(client, plan).await?;
+        let token = client.finish(&answer).await?;
+        let latency = started.elapsed();
+        client.verify(&answer, &token).await?;
+        self.checks.tokens_verified += 1;
+        Ok(latency)
+    }
+
+    /// A good ceremony whose answer is then replayed, and one whose answer is tampered with: both
+    /// must be refused.
+    async fn probe(&mut self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        let answer = self.start(client, plan).await?;
+        let token = client.finish(&answer).await?;
+        client.verify(&answer, &token).await?;
+        self.checks.tokens_verified += 1;
+        client
+            .expect_refusal(&answer, Client::replay_body(&answer), "a replayed response")
+            .await?;
+        self.checks.replays_refused += 1;
+        let answer = self.start(client, plan).await?;
+        client
+            .expect_refusal(
+                &answer,
+                &Client::tampered_body(&answer)?,
+                "a tampered response",
+            )
+            .await?;
+        self.checks.tampered_refused += 1;
+        Ok(())
+    }
+
+    async fn probes(&mut self, client: &Client, plan: &Plan) {
+        for _ in 0..plan.probes {
+            if let Err(error) = self.probe(client, plan).await {
+                self.wrong(error);
+            }
+        }
+    }
+
+    /// Runs ceremonies back to back until `end`, recording those that start after `measure_from`.
+    async fn run(
+        &mut self,
+        client: &Client,
+        plan: &Plan,
+        measure_from: Instant,
+        end: Instant,
+    ) -> u64 {
+        let mut measured = 0;
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                return measured;
+            }
+            match self.ceremony(client, plan).await {
+                Ok(latency) if now >= measure_from => {
+                    measured += 1;
+                    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                    self.histogram.saturating_record(micros.max(1));
+                }
+                Ok(_) => {}
+                Err(error) => self.wrong(error),
+            }
+        }
+    }
+}
+
+/// Runs the plan: set-up and probes, warm-up, measurement, probes again.
+pub async fn run(client: Arc<Client>, plan: Plan) -> Result<Outcome, Error> {
+    let mut workers = Vec::with_capacity(plan.workers);
+    let mut tasks = Vec::with_capacity(plan.workers);
+    for index in 0..plan.workers {
+        let (client, plan) = (client.clone(), plan.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut worker = Worker::new(index)?;
+            worker.set_up(&client, &plan).await?;
+            worker.probes(&client, &plan).await;
+            Ok::<_, Error>(worker)
+        }));
+    }
+    for task in tasks {
+        workers.push(
+            task.await
+                .map_err(|e| Error::Wire(format!("worker died: {e}")))??,
+        );
+    }
+
+    let measure_from = Instant::now() + plan.warmup;
+    let end = measure_from + plan.duration;
+    let server_cpu = plan
+        .server_pid
+        .map(|pid| tokio::spawn(process::cpu_between(pid, measure_from, end)));
+    let own_cpu = tokio::spawn(process::cpu_between(std::process::id(), measure_from, end));
+    let mut tasks = Vec::with_capacity(plan.workers);
+    for mut worker in workers.drain(..) {
+        let (client, plan) = (client.clone(), plan.clone());
+        tasks.push(tokio::spawn(async move {
+            let measured = worker.run(&client, &plan, measure_from, end).await;
+            worker.probes(&client, &plan).await;
+            (worker, measured)
+        }));
+    }
+    let mut measured = 0;
+    for task in tasks {
+        let (worker, count) = task
+            .await
+            .map_err(|e| Error::Wire(format!("worker died: {e}")))?;
+        measured += count;
+        workers.push(worker);
+    }
+    let mut outcome = summarise(workers, measured, plan.duration);
+    outcome.loadgen_cpu = own_cpu.await.ok().flatten();
+    if let (Some(pid), Some(sampler)) = (plan.server_pid, server_cpu) {
+        outcome.server_cpu = sampler.await.ok().flatten();
+        outcome.server_rss_kib = process::resident_kib(pid);
+    }
+    Ok(outcome)
+}
+
+fn summarise(workers: Vec<Worker>, measured: u64, duration: Duration) -> Outcome {
+    let mut checks = Checks::default();
+    let (mut errors, mut first_errors) = (0, Vec::new());
+    let mut histogram = None::<Histogram<u64>>;
+    for worker in workers {
+        checks.tokens_verified += worker.checks.tokens_verified;
+        checks.replays_refused += worker.checks.replays_refused;
+        checks.tampered_refused += worker.checks.tampered_refused;
+        errors += worker.errors;
+        first_errors.extend(worker.first_errors);
+        match &mut histogram {
+            Some(all) => {
+                // Same bounds on every worker, so adding cannot fail.
+                let _ = all.add(&worker.histogram);
+            }
+            None => histogram = Some(worker.histogram),
+        }
+    }
+    first_errors.truncate(QUOTED_ERRORS);
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    let latency = histogram.map_or(
+        Latency {
+            mean: 0.0,
+            p50: 0.0,
+            p90: 0.0,
+            p99: 0.0,
+            p999: 0.0,
+            max: 0.0,
+        },
+        |h| Latency {
+            mean: h.mean() / 1000.0,
+            p50: ms(h.value_at_quantile(0.50)),
+            p90: ms(h.value_at_quantile(0.90)),
+            p99: ms(h.value_at_quantile(0.99)),
+            p999: ms(h.value_at_quantile(0.999)),
+            max: ms(h.max()),
+        },
+    );
+    let seconds = duration.as_secs_f64();
+    Outcome {
+        ceremonies: measured,
+        seconds,
+        per_second: measured as f64 / seconds,
+        latency_ms: latency,
+        server_cpu: None,
+        server_rss_kib: None,
+        loadgen_cpu: None,
+        checks,
+        errors,
+        first_errors,
+    }
+}
