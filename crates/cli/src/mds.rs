@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::vendor_metadata::ImportedStatement;
 use latchkey_webauthn::{BlobTrust, Metadata, TrustAnchors, UnixTime};
 use serde::Serialize;

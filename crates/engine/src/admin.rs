@@ -7,8 +7,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_organisation, load_tenant, storable_text};
+use crate::Engine;
 use crate::credentials::{CredentialRecord, all_credentials};
+use crate::engine::{load_organisation, load_tenant, storable_text};
 use crate::keys::RsaKeySize;
 use crate::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey,

@@ -7,7 +7,8 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_tenant};
+use crate::Engine;
+use crate::engine::load_tenant;
 use crate::model::{Community, CommunityOf, License, LicenseScope, Tenant, TenantConfig, TenantId};
 use crate::secrets::random_hex;
 use crate::{Error, ReadTx, Result, Store, WriteTx};

@@ -1,7 +1,9 @@
 //! A tenant's credentials as its API sees them: listed, read, renamed and deleted, with the
 //! changes audited.
 
-use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant, storable_text};
+use crate::Engine;
+use crate::audit::{AuditEventKind, RequestMeta, audit_event};
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{Credential, TenantId, User, UserId};
 use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
@@ -98,7 +100,7 @@ impl<S: Store> Engine<S> {
         let actor = external_id(&mut tx, &mut Vec::new(), tenant.id, credential.user).await?;
         let event = audit_event(
             tenant.id,
-            "webauthn_credential_updated",
+            AuditEventKind::CredentialUpdated,
             None,
             Some(actor),
             meta,
@@ -126,7 +128,7 @@ impl<S: Store> Engine<S> {
         tx.delete_credential(tenant.id, id).await?;
         let event = audit_event(
             tenant.id,
-            "webauthn_credential_deleted",
+            AuditEventKind::CredentialDeleted,
             None,
             Some(actor),
             meta,

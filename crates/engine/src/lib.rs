@@ -5,9 +5,11 @@
 
 mod aaguid;
 pub mod admin;
+pub mod audit;
 pub mod ceremonies;
 pub mod communities;
 pub mod credentials;
+mod engine;
 mod error;
 mod key_cache;
 pub mod keys;
@@ -22,5 +24,7 @@ pub mod store_suite;
 pub mod tokens;
 pub mod vendor_metadata;
 
+pub use audit::{AuditEventKind, RequestMeta};
+pub use engine::Engine;
 pub use error::{Error, Result};
 pub use store::{Page, Paged, ReadTx, Store, WriteTx};

@@ -5,8 +5,10 @@ use aws_lc_rs::digest::{SHA512, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant, storable_text};
+use crate::Engine;
+use crate::audit::{AuditEventKind, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{Credential, Link, TenantId, User};
 use crate::secrets::hex;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
@@ -130,7 +132,14 @@ impl<S: Store> Engine<S> {
                 .await?
                 .map(|u| u.external_id);
             tx.delete_credential(realm, id).await?;
-            let event = audit_event(realm, "webauthn_credential_deleted", None, actor, meta, now);
+            let event = audit_event(
+                realm,
+                AuditEventKind::CredentialDeleted,
+                None,
+                actor,
+                meta,
+                now,
+            );
             self.record_success(&mut tx, &tenant, event).await?;
             removed += 1;
         }

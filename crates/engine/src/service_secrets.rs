@@ -1,7 +1,7 @@
 //! Process-wide secrets kept sealed under the master key, such as the 1Kosmos envelope key
 //! pair. The engine seals and stores bytes; what they mean is the caller's business.
 
-use crate::ceremonies::Engine;
+use crate::Engine;
 use crate::model::ServiceSecret;
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 

@@ -9,8 +9,9 @@ use latchkey_webauthn::TrustAnchors;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_tenant, storable_text};
+use crate::Engine;
 use crate::communities::GLOBAL_COMMUNITY;
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{License, Tenant, TenantId, VendorMetadata};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 

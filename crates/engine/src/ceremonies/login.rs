@@ -9,11 +9,11 @@ use latchkey_webauthn::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{
-    Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
-    timeout_ms, webauthn_uv,
-};
+use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
+use crate::Engine;
+use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
+use crate::engine::load_tenant;
 use crate::model::{
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Operation,
     Tenant, TenantId, User, UserId, UserVerification,
@@ -81,25 +81,25 @@ impl Assertion {
     }
 
     /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
-    pub(super) fn events(self) -> [&'static str; 4] {
+    pub(super) fn events(self) -> [AuditEventKind; 4] {
         match self {
             Self::Login => [
-                "webauthn_authentication_init_succeeded",
-                "webauthn_authentication_init_failed",
-                "webauthn_authentication_final_succeeded",
-                "webauthn_authentication_final_failed",
+                AuditEventKind::LoginStarted,
+                AuditEventKind::LoginStartFailed,
+                AuditEventKind::LoginFinished,
+                AuditEventKind::LoginFinishFailed,
             ],
             Self::MfaLogin => [
-                "mfa_authentication_init_succeeded",
-                "mfa_authentication_init_failed",
-                "mfa_authentication_final_succeeded",
-                "mfa_authentication_final_failed",
+                AuditEventKind::MfaLoginStarted,
+                AuditEventKind::MfaLoginStartFailed,
+                AuditEventKind::MfaLoginFinished,
+                AuditEventKind::MfaLoginFinishFailed,
             ],
             Self::Transaction => [
-                "webauthn_transaction_init_succeeded",
-                "webauthn_transaction_init_failed",
-                "webauthn_transaction_final_succeeded",
-                "webauthn_transaction_final_failed",
+                AuditEventKind::TransactionStarted,
+                AuditEventKind::TransactionStartFailed,
+                AuditEventKind::TransactionFinished,
+                AuditEventKind::TransactionFinishFailed,
             ],
         }
     }
@@ -272,7 +272,7 @@ impl<S: Store> Engine<S> {
         kind: Assertion,
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: &'static str,
+        succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<LoginOutcome> {
         // Garbage is refused before the write lock is taken.

@@ -9,12 +9,11 @@ use latchkey_webauthn::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::storable_text;
-use super::{
-    Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
-    timeout_ms, webauthn_uv,
-};
+use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
+use crate::Engine;
 use crate::aaguid;
+use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{
     Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
     User, UserId, UserVerification,
@@ -48,19 +47,19 @@ pub enum CeremonyKind {
 
 impl CeremonyKind {
     /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
-    fn events(self) -> [&'static str; 4] {
+    fn events(self) -> [AuditEventKind; 4] {
         match self {
             Self::Passkey => [
-                "webauthn_registration_init_succeeded",
-                "webauthn_registration_init_failed",
-                "webauthn_registration_final_succeeded",
-                "webauthn_registration_final_failed",
+                AuditEventKind::RegistrationStarted,
+                AuditEventKind::RegistrationStartFailed,
+                AuditEventKind::RegistrationFinished,
+                AuditEventKind::RegistrationFinishFailed,
             ],
             Self::Mfa => [
-                "mfa_registration_init_succeeded",
-                "mfa_registration_init_failed",
-                "mfa_registration_final_succeeded",
-                "mfa_registration_final_failed",
+                AuditEventKind::MfaRegistrationStarted,
+                AuditEventKind::MfaRegistrationStartFailed,
+                AuditEventKind::MfaRegistrationFinished,
+                AuditEventKind::MfaRegistrationFinishFailed,
             ],
         }
     }
@@ -131,7 +130,7 @@ impl<S: Store> Engine<S> {
         kind: CeremonyKind,
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: &'static str,
+        succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<RegistrationOptions> {
         storable_text("user_id", &user.external_id)?;
@@ -232,7 +231,7 @@ impl<S: Store> Engine<S> {
         response_json: &[u8],
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: &'static str,
+        succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<RegistrationOutcome> {
         // Garbage is refused before the write lock is taken.

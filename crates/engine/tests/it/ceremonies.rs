@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use latchkey_engine::ceremonies::{CeremonyKind, Engine, LoginOutcome, NewUser, RequestMeta};
+use latchkey_engine::ceremonies::{CeremonyKind, LoginOutcome, NewUser};
 use latchkey_engine::model::{
     AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings,
     BackupEligibilityRule, CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey,
@@ -12,6 +12,7 @@ use latchkey_engine::model::{
 };
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{Claims, jwks, verify_token};
+use latchkey_engine::{Engine, RequestMeta};
 use latchkey_engine::{Error, Page, ReadTx, Store, WriteTx};
 use latchkey_store_sqlite::SqliteStore;
 use latchkey_webauthn::encode_base64url;

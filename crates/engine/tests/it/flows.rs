@@ -443,7 +443,7 @@ async fn a_rotated_key_signs_while_the_old_one_still_verifies() {
 async fn tenants_asking_for_console_audit_get_their_events_printed() {
     use std::sync::{Arc, Mutex};
 
-    use latchkey_engine::ceremonies::Engine;
+    use latchkey_engine::Engine;
     use latchkey_engine::secrets::MasterKey;
     use latchkey_store_sqlite::SqliteStore;
 

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use latchkey_engine::Engine;
 use latchkey_engine::admin::NewTenant;
-use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser};
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
 use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};

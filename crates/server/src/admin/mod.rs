@@ -27,8 +27,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{delete, get, put};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 
 use crate::http::access_log::access_log;
 use crate::http::error::{method_not_allowed, route_not_found};

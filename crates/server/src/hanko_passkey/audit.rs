@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use latchkey_engine::ceremonies::Engine;
+use latchkey_engine::Engine;
 use latchkey_engine::model::{AuditEvent, AuditQuery, TenantId};
 use latchkey_engine::{Error, Store};
 use serde::Serialize;

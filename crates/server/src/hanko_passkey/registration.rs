@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser, RequestMeta};
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
+use latchkey_engine::{Engine, RequestMeta};
 use serde::Deserialize;
 
 use super::Token;

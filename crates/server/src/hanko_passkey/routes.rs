@@ -8,8 +8,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::Response;
 use axum::routing::{get, post};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 
 use super::{audit, credentials, jwks, login, registration, tenant, transactions};
 use crate::http::access_log::access_log;

@@ -11,8 +11,8 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use latchkey_engine::Engine;
 use latchkey_engine::admin::NewTenant;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::model::{TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
 use latchkey_store_sqlite::SqliteStore;

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::{Engine, MAX_TRANSACTION_ID_CHARS, NewTransaction};
+use latchkey_engine::ceremonies::{MAX_TRANSACTION_ID_CHARS, NewTransaction};
 use latchkey_engine::model::{Transaction, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

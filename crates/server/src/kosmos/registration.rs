@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use latchkey_engine::ceremonies::{CeremonyKind, NewUser, RequestMeta};
+use latchkey_engine::RequestMeta;
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::model::{AttestationPreference, License};
 use latchkey_engine::{Page, Store};
 use serde::Serialize;
