@@ -11,7 +11,7 @@ use crate::Engine;
 use crate::engine::load_tenant;
 use crate::model::{Community, CommunityOf, License, LicenseScope, Tenant, TenantConfig, TenantId};
 use crate::secrets::random_hex;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// The community name that stands for the global vendor metadata.
 pub const GLOBAL_COMMUNITY: &str = "any";
@@ -110,7 +110,7 @@ impl<S: Store> Engine<S> {
         for sibling in tx.communities(tenant).await? {
             let realm = load_tenant(&mut tx, sibling.realm).await?;
             if realm.config.relying_party.id == rp_id {
-                return Err(Error::Conflict("relying party id"));
+                return Err(Error::Conflict(Entity::RelyingPartyId));
             }
         }
         tx.insert_tenant(&realm).await?;
@@ -125,7 +125,7 @@ impl<S: Store> Engine<S> {
         let community = tx
             .community(id)
             .await?
-            .ok_or(Error::NotFound("community"))?;
+            .ok_or(Error::NotFound(Entity::Community))?;
         let realm = load_tenant(&mut tx, community.realm).await?;
         Ok((community, realm))
     }
@@ -155,7 +155,7 @@ impl<S: Store> Engine<S> {
         if let LicenseScope::Community(id) = &license.scope {
             let community = tx.community(id).await?;
             if community.is_none_or(|community| community.tenant != tenant) {
-                return Err(Error::NotFound("community"));
+                return Err(Error::NotFound(Entity::Community));
             }
         }
         tx.insert_license(&license).await?;
@@ -175,7 +175,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_tenant(&mut tx, tenant).await?;
         if !tx.delete_license(tenant, id).await? {
-            return Err(Error::NotFound("license"));
+            return Err(Error::NotFound(Entity::License));
         }
         tx.commit().await
     }
@@ -199,7 +199,7 @@ impl<S: Store> Engine<S> {
     pub async fn community_for(&self, license: &License, id: &str) -> Result<(Community, Tenant)> {
         let (community, realm) = self.community(id).await?;
         if community.tenant != license.tenant {
-            return Err(Error::NotFound("community"));
+            return Err(Error::NotFound(Entity::Community));
         }
         if !license.reaches(&community) {
             return Err(Error::Forbidden(

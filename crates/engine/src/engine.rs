@@ -15,7 +15,7 @@ use crate::keys::{RsaKeySize, Signer, current_signing_key, generate_signing_key}
 use crate::model::{AuditEvent, SigningKey, Tenant, TenantId};
 use crate::rate_limit::{Counter, Limiter, RateLimits};
 use crate::secrets::MasterKey;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// A JWKS document and the key ids it was built from, oldest first.
 pub(crate) type CachedJwks = (Vec<Uuid>, Arc<serde_json::Value>);
@@ -200,13 +200,13 @@ fn system_random(bytes: &mut [u8]) -> Result<()> {
 }
 
 pub(crate) async fn load_tenant<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<Tenant> {
-    tx.tenant(id).await?.ok_or(Error::NotFound("tenant"))
+    tx.tenant(id).await?.ok_or(Error::NotFound(Entity::Tenant))
 }
 
 /// The tenant `id` if it is an organisation; a community's realm is reported as unknown.
 pub(crate) async fn load_organisation<T: ReadTx>(tx: &mut T, id: TenantId) -> Result<Tenant> {
     match load_tenant(tx, id).await? {
         tenant if tenant.config.community_of.is_none() => Ok(tenant),
-        _ => Err(Error::NotFound("tenant")),
+        _ => Err(Error::NotFound(Entity::Tenant)),
     }
 }

@@ -26,5 +26,5 @@ pub mod vendor_metadata;
 
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;
-pub use error::{Error, Result};
+pub use error::{Entity, Error, Result};
 pub use store::{Page, Paged, ReadTx, Store, WriteTx};

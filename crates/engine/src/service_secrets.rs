@@ -3,7 +3,7 @@
 
 use crate::Engine;
 use crate::model::ServiceSecret;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// A secret and its public half.
 pub struct OpenedSecret {
@@ -53,7 +53,7 @@ impl<S: Store> Engine<S> {
                     .await?
                     .service_secret(name)
                     .await?
-                    .ok_or(Error::NotFound("service secret"))?;
+                    .ok_or(Error::NotFound(Entity::ServiceSecret))?;
                 self.open_service_secret(&stored)
             }
             Err(error) => Err(error),

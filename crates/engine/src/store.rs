@@ -169,7 +169,7 @@ pub trait ReadTx: Send {
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
 pub trait WriteTx: ReadTx {
     fn insert_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
-    /// Replaces name and configuration; `NotFound("tenant")` if absent.
+    /// Replaces name and configuration; `NotFound(Entity::Tenant)` if absent.
     fn update_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
     /// Deletes the tenant and everything it owns; false if absent.
     fn delete_tenant(&mut self, id: TenantId) -> impl Future<Output = Result<bool>> + Send;
@@ -198,7 +198,7 @@ pub trait WriteTx: ReadTx {
         id: UserId,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// `Conflict("credential")` if the ID is already registered in the tenant. IDs are unique per
+    /// `Conflict(Entity::Credential)` if the ID is already registered in the tenant. IDs are unique per
     /// tenant, not globally: a conflict across tenants would tell one which credentials another has.
     fn insert_credential(
         &mut self,
@@ -240,7 +240,7 @@ pub trait WriteTx: ReadTx {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<u64>> + Send;
 
-    /// `Conflict("transaction")` if the identifier is taken in the tenant.
+    /// `Conflict(Entity::Transaction)` if the identifier is taken in the tenant.
     fn insert_transaction(
         &mut self,
         transaction: &Transaction,
@@ -261,7 +261,7 @@ pub trait WriteTx: ReadTx {
     /// read-only database file, session or server. The caller rolls back.
     fn probe_write(&mut self) -> impl Future<Output = Result<()>> + Send;
 
-    /// `Conflict("community")` if the id is taken.
+    /// `Conflict(Entity::Community)` if the id is taken.
     fn insert_community(
         &mut self,
         community: &Community,
@@ -287,7 +287,7 @@ pub trait WriteTx: ReadTx {
     /// refreshes `linked_at`. Deleting the credential, user or realm deletes its links.
     fn upsert_link(&mut self, link: &Link) -> impl Future<Output = Result<()>> + Send;
 
-    /// `Conflict("service secret")` if one with this name exists (another process made it
+    /// `Conflict(Entity::ServiceSecret)` if one with this name exists (another process made it
     /// first: read that one).
     fn insert_service_secret(
         &mut self,

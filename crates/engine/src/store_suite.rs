@@ -23,7 +23,7 @@ use crate::model::{
     ResidentKey, ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
     Transaction, User, UserId, UserVerification, VendorMetadata,
 };
-use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
 /// Creation times are offsets from here; the odd microseconds catch a backend that rounds.
 const BASE: OffsetDateTime = datetime!(2024-05-01 12:00:00.123456 UTC);
@@ -98,7 +98,7 @@ pub async fn tenant_crud<S: Store>(store: &S) {
     tx.update_tenant(&update).await.unwrap();
     assert!(matches!(
         tx.update_tenant(&absent).await,
-        Err(Error::NotFound("tenant"))
+        Err(Error::NotFound(Entity::Tenant))
     ));
     tx.commit().await.unwrap();
 
@@ -485,7 +485,7 @@ pub async fn credential_lifecycle<S: Store>(store: &S) {
     };
     assert!(matches!(
         tx.insert_credential(&duplicate).await,
-        Err(Error::Conflict("credential"))
+        Err(Error::Conflict(Entity::Credential))
     ));
     drop(tx);
 
@@ -846,7 +846,7 @@ pub async fn transactions<S: Store>(store: &S) {
     let taken = transaction_record(a, bob.id, "order-1", 4);
     assert!(matches!(
         tx.insert_transaction(&taken).await,
-        Err(Error::Conflict("transaction"))
+        Err(Error::Conflict(Entity::Transaction))
     ));
     drop(tx);
 
@@ -1207,7 +1207,7 @@ pub async fn communities<S: Store>(store: &S) {
         let mut tx = store.write().await.unwrap();
         assert!(matches!(
             tx.insert_community(&duplicate).await,
-            Err(Error::Conflict("community"))
+            Err(Error::Conflict(Entity::Community))
         ));
         drop(tx);
     }
@@ -1281,7 +1281,7 @@ pub async fn licenses<S: Store>(store: &S) {
     };
     assert!(matches!(
         tx.insert_license(&same_key).await,
-        Err(Error::Conflict("license"))
+        Err(Error::Conflict(Entity::License))
     ));
     drop(tx);
 
@@ -1540,7 +1540,7 @@ pub async fn service_secrets<S: Store>(store: &S) {
     };
     assert!(matches!(
         tx.insert_service_secret(&rival).await,
-        Err(Error::Conflict("service secret"))
+        Err(Error::Conflict(Entity::ServiceSecret))
     ));
     drop(tx);
 

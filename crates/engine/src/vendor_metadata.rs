@@ -13,7 +13,7 @@ use crate::Engine;
 use crate::communities::GLOBAL_COMMUNITY;
 use crate::engine::{load_tenant, storable_text};
 use crate::model::{License, Tenant, TenantId, VendorMetadata};
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Largest metadata statement stored, in bytes (real MDS3 statements are a few KiB; icons
 /// make some larger).
@@ -154,7 +154,7 @@ impl<S: Store> Engine<S> {
         let mut record = inherited
             .into_iter()
             .next()
-            .ok_or(Error::NotFound("vendor metadata"))?;
+            .ok_or(Error::NotFound(Entity::VendorMetadata))?;
         if record.realm != realm {
             record.id = Uuid::new_v4();
             record.realm = realm;

@@ -7,7 +7,7 @@ use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
     SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
 };
-use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
+use latchkey_engine::{Entity, Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::types::Json;
@@ -437,7 +437,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
             .bind(&tenant.display_name)
             .bind(Json(&tenant.config));
         match self.execute(query).await? {
-            0 => Err(Error::NotFound("tenant")),
+            0 => Err(Error::NotFound(Entity::Tenant)),
             _ => Ok(()),
         }
     }

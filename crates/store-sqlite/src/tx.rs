@@ -6,7 +6,7 @@ use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
     SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
 };
-use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
+use latchkey_engine::{Entity, Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{QueryBuilder, Sqlite};
@@ -484,7 +484,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
         if self.execute("tenant", query).await? > 0 {
             Ok(())
         } else {
-            Err(Error::NotFound("tenant"))
+            Err(Error::NotFound(Entity::Tenant))
         }
     }
 

@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::tokens::sign_token;
 use crate::vendor_metadata::model_policy;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Credential algorithms offered, in the order the original server lists them (clients pick
 /// the first they support, so the order is part of the behaviour).
@@ -252,11 +252,11 @@ impl<S: Store> Engine<S> {
             now,
         )
         .await?;
-        let user_id = ceremony.user.ok_or(Error::NotFound("user"))?;
+        let user_id = ceremony.user.ok_or(Error::NotFound(Entity::User))?;
         let user = tx
             .user(tenant.id, user_id)
             .await?
-            .ok_or(Error::NotFound("user"))?;
+            .ok_or(Error::NotFound(Entity::User))?;
         context.actor = Some(user.external_id.clone());
 
         let rp = &tenant.config.relying_party;

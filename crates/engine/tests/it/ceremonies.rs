@@ -13,7 +13,7 @@ use latchkey_engine::model::{
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{Claims, jwks, verify_token};
 use latchkey_engine::{Engine, RequestMeta};
-use latchkey_engine::{Error, Page, ReadTx, Store, WriteTx};
+use latchkey_engine::{Entity, Error, Page, ReadTx, Store, WriteTx};
 use latchkey_store_sqlite::SqliteStore;
 use latchkey_webauthn::encode_base64url;
 use time::{Duration, OffsetDateTime};
@@ -399,7 +399,7 @@ async fn a_discoverable_login_needs_a_user_handle_naming_the_owner() {
             .finish_login(&serde_json::to_vec(&response).unwrap())
             .await;
         assert!(
-            matches!(refused, Err(Error::NotFound("user"))),
+            matches!(refused, Err(Error::NotFound(Entity::User))),
             "{refused:?}"
         );
     }
@@ -489,7 +489,7 @@ async fn another_tenants_challenge_is_refused() {
         .start_login(TenantId(Uuid::new_v4()), None, &meta())
         .await;
     assert!(
-        matches!(unknown, Err(Error::NotFound("tenant"))),
+        matches!(unknown, Err(Error::NotFound(Entity::Tenant))),
         "{unknown:?}"
     );
 }
@@ -510,7 +510,7 @@ async fn a_credential_registers_once() {
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await;
     assert!(
-        matches!(duplicate, Err(Error::Conflict("credential"))),
+        matches!(duplicate, Err(Error::Conflict(Entity::Credential))),
         "{duplicate:?}"
     );
 }
@@ -557,7 +557,7 @@ async fn mfa_credentials_are_not_passkeys() {
     let response = fx.login_response(&mut authenticator).await;
     let refused = fx.finish_login(&response).await;
     assert!(
-        matches!(refused, Err(Error::NotFound("credential"))),
+        matches!(refused, Err(Error::NotFound(Entity::Credential))),
         "{refused:?}"
     );
 }

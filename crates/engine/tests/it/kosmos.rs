@@ -12,7 +12,7 @@ use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{community_audience, verify_token};
 use latchkey_engine::vendor_metadata::MetadataChange;
-use latchkey_engine::{Error, ReadTx, Store};
+use latchkey_engine::{Entity, Error, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -165,10 +165,13 @@ async fn a_realm_is_not_an_organisation() {
     assert_eq!(listed, [org.id]);
     assert!(matches!(
         engine.tenant(community.realm).await,
-        Err(Error::NotFound("tenant"))
+        Err(Error::NotFound(Entity::Tenant))
     ));
     let key = engine.create_api_key(community.realm, "ops").await;
-    assert!(matches!(key, Err(Error::NotFound("tenant"))), "{key:?}");
+    assert!(
+        matches!(key, Err(Error::NotFound(Entity::Tenant))),
+        "{key:?}"
+    );
     // The realm is served through its community.
     let (_, realm) = engine.community(&community.id).await.unwrap();
     assert_eq!(realm.id, community.realm);
@@ -214,7 +217,7 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
         .create_community(org.id, "Twin", &DNS.to_uppercase(), Vec::new())
         .await;
     assert!(
-        matches!(twin, Err(Error::Conflict("relying party id"))),
+        matches!(twin, Err(Error::Conflict(Entity::RelyingPartyId))),
         "{twin:?}"
     );
     engine
@@ -252,7 +255,7 @@ async fn a_license_reaches_only_its_scope() {
     assert!(matches!(sibling, Err(Error::Forbidden(_))), "{sibling:?}");
     let across = engine.community_for(&license, &foreign.id).await;
     assert!(
-        matches!(across, Err(Error::NotFound("community"))),
+        matches!(across, Err(Error::NotFound(Entity::Community))),
         "{across:?}"
     );
     assert!(!license.is_system());
@@ -267,7 +270,7 @@ async fn a_license_reaches_only_its_scope() {
         .unwrap();
     let across = engine.community_for(&all.license, &foreign.id).await;
     assert!(
-        matches!(across, Err(Error::NotFound("community"))),
+        matches!(across, Err(Error::NotFound(Entity::Community))),
         "{across:?}"
     );
     let system = engine
@@ -284,14 +287,14 @@ async fn a_license_reaches_only_its_scope() {
     assert!(matches!(revoked, Err(Error::LicenseInvalid)), "{revoked:?}");
     let foreign_revoke = engine.revoke_license(other_org.id, all.license.id).await;
     assert!(
-        matches!(foreign_revoke, Err(Error::NotFound("license"))),
+        matches!(foreign_revoke, Err(Error::NotFound(Entity::License))),
         "{foreign_revoke:?}"
     );
     let stolen = engine
         .create_license(org.id, LicenseScope::Community(foreign.id.clone()))
         .await;
     assert!(
-        matches!(stolen, Err(Error::NotFound("community"))),
+        matches!(stolen, Err(Error::NotFound(Entity::Community))),
         "{stolen:?}"
     );
 }
@@ -643,18 +646,24 @@ async fn credentials_link_to_dids_and_unregister_by_did_or_hash() {
     assert_eq!(engine.links(realm, "alice").await.unwrap().len(), 2);
     let unknown = engine.link(realm, "alice", "did:x", "00").await;
     assert!(
-        matches!(unknown, Err(Error::NotFound("credential"))),
+        matches!(unknown, Err(Error::NotFound(Entity::Credential))),
         "{unknown:?}"
     );
     let nobody = engine.links(realm, "nobody").await;
-    assert!(matches!(nobody, Err(Error::NotFound("user"))), "{nobody:?}");
+    assert!(
+        matches!(nobody, Err(Error::NotFound(Entity::User))),
+        "{nobody:?}"
+    );
     // Asking for options creates no user a link could name.
     engine
         .start_registration(realm, user("ghost"), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     let ghost = engine.links(realm, "ghost").await;
-    assert!(matches!(ghost, Err(Error::NotFound("user"))), "{ghost:?}");
+    assert!(
+        matches!(ghost, Err(Error::NotFound(Entity::User))),
+        "{ghost:?}"
+    );
 
     let removed = engine
         .unregister(realm, Some("alice"), "did:example:alice", &meta())

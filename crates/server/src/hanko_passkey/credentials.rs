@@ -164,7 +164,7 @@ fn decode_id(id: &str) -> Result<Vec<u8>, ApiError> {
         .ok_or_else(|| {
             api_error(
                 Endpoint::Credential(id),
-                latchkey_engine::Error::NotFound("credential"),
+                latchkey_engine::Error::NotFound(latchkey_engine::Entity::Credential),
             )
         })
 }

@@ -3,7 +3,7 @@
 //! a 401 when it finishes), so the mapping takes the endpoint as context.
 
 use axum::http::StatusCode;
-use latchkey_engine::Error;
+use latchkey_engine::{Entity, Error};
 
 use crate::http::ApiError;
 
@@ -32,7 +32,7 @@ const NO_CREDENTIALS: &str = "user has no suitable credentials for this operatio
 /// their cause.
 pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
     match error {
-        Error::NotFound("tenant") => ApiError::not_found("tenant not found"),
+        Error::NotFound(Entity::Tenant) => ApiError::not_found("tenant not found"),
         Error::ApiKeyInvalid => invalid_api_key(),
         Error::NotFound(what) => not_found(endpoint, what),
         Error::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
@@ -69,15 +69,16 @@ fn internal(error: &Error) -> ApiError {
     ApiError::internal()
 }
 
-fn not_found(endpoint: Endpoint<'_>, what: &str) -> ApiError {
+fn not_found(endpoint: Endpoint<'_>, what: Entity) -> ApiError {
     match (endpoint, what) {
-        (Endpoint::Credential(id), "credential") => {
+        (Endpoint::Credential(id), Entity::Credential) => {
             ApiError::not_found(format!("credential with id '{id}' not found"))
         }
-        (Endpoint::TransactionInit, "user") => ApiError::not_found("unable to find user"),
-        (Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal, "user") => {
-            ApiError::unauthorized("failed to get user handle")
-        }
+        (Endpoint::TransactionInit, Entity::User) => ApiError::not_found("unable to find user"),
+        (
+            Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal,
+            Entity::User,
+        ) => ApiError::unauthorized("failed to get user handle"),
         (Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal, _) => {
             ApiError::unauthorized("failed to validate assertion")
                 .with_details(format!("{what} not found"))
@@ -161,7 +162,7 @@ mod tests {
     #[test]
     fn tenant_and_key_errors() {
         assert_eq!(
-            status_and_title(Endpoint::Tenant, Error::NotFound("tenant")),
+            status_and_title(Endpoint::Tenant, Error::NotFound(Entity::Tenant)),
             (404, "tenant not found".to_owned())
         );
         let key = api_error(Endpoint::Credentials, Error::ApiKeyInvalid);
@@ -176,19 +177,19 @@ mod tests {
     #[test]
     fn unknown_user_depends_on_endpoint() {
         assert_eq!(
-            status_and_title(Endpoint::LoginInit, Error::NotFound("user")),
+            status_and_title(Endpoint::LoginInit, Error::NotFound(Entity::User)),
             (404, "user not found".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::RegistrationFinal, Error::NotFound("user")),
+            status_and_title(Endpoint::RegistrationFinal, Error::NotFound(Entity::User)),
             (404, "user not found".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::TransactionInit, Error::NotFound("user")),
+            status_and_title(Endpoint::TransactionInit, Error::NotFound(Entity::User)),
             (404, "unable to find user".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::LoginFinal, Error::NotFound("user")),
+            status_and_title(Endpoint::LoginFinal, Error::NotFound(Entity::User)),
             (401, "failed to get user handle".to_owned())
         );
     }
@@ -196,7 +197,10 @@ mod tests {
     #[test]
     fn credentials_are_named_by_their_id() {
         assert_eq!(
-            status_and_title(Endpoint::Credential("abc"), Error::NotFound("credential")),
+            status_and_title(
+                Endpoint::Credential("abc"),
+                Error::NotFound(Entity::Credential)
+            ),
             (404, "credential with id 'abc' not found".to_owned())
         );
     }
@@ -204,11 +208,17 @@ mod tests {
     #[test]
     fn conflicts_and_missing_credentials_are_client_errors() {
         assert_eq!(
-            status_and_title(Endpoint::TransactionInit, Error::Conflict("transaction")),
+            status_and_title(
+                Endpoint::TransactionInit,
+                Error::Conflict(Entity::Transaction)
+            ),
             (409, "transaction already exists".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::RegistrationFinal, Error::Conflict("credential")),
+            status_and_title(
+                Endpoint::RegistrationFinal,
+                Error::Conflict(Entity::Credential)
+            ),
             (409, "credential already exists".to_owned())
         );
         assert_eq!(

@@ -156,6 +156,7 @@ pub async fn method_not_allowed() -> Failure {
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;
+    use latchkey_engine::Entity;
     use latchkey_engine::model::Operation;
     use latchkey_webauthn::Error as Check;
     use serde_json::{Value, json};
@@ -192,9 +193,9 @@ mod tests {
     fn client_mistakes_are_4xx() {
         assert_eq!(status_of(Error::LicenseInvalid), 401);
         assert_eq!(status_of(Error::Forbidden("scope")), 403);
-        assert_eq!(status_of(Error::NotFound("community")), 404);
+        assert_eq!(status_of(Error::NotFound(Entity::Community)), 404);
         assert_eq!(status_of(Error::NoCredentials), 404);
-        assert_eq!(status_of(Error::Conflict("credential")), 409);
+        assert_eq!(status_of(Error::Conflict(Entity::Credential)), 409);
         assert_eq!(status_of(Error::RequestStale), 401);
         assert_eq!(status_of(Error::RequestReplayed), 409);
         assert_eq!(
@@ -218,7 +219,7 @@ mod tests {
         );
         assert_eq!(status_of(Error::Token("expired")), 401);
         assert_eq!(
-            Failure::from(Error::NotFound("user")).message,
+            Failure::from(Error::NotFound(Entity::User)).message,
             "user not found"
         );
     }
