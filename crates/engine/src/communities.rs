@@ -13,9 +13,6 @@ use crate::model::{Community, CommunityOf, License, LicenseScope, Tenant, Tenant
 use crate::secrets::random_hex;
 use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
-/// The community name that stands for the global vendor metadata.
-pub const GLOBAL_COMMUNITY: &str = "any";
-
 /// A freshly created license. `key` exists only here: the store keeps its hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IssuedLicense {

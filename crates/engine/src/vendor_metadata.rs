@@ -10,7 +10,6 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Engine;
-use crate::communities::GLOBAL_COMMUNITY;
 use crate::engine::{load_tenant, storable_text};
 use crate::model::{License, Tenant, TenantId, VendorMetadata};
 use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
@@ -48,23 +47,33 @@ pub(crate) struct ModelPolicy {
     pub anchors: Option<TrustAnchors>,
 }
 
+/// Which communities' vendor metadata a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommunityScope<'a> {
+    /// All of the license's organisation: its own records, under every community's.
+    Any,
+    /// One community, by id.
+    Named(&'a str),
+}
+
 impl<S: Store> Engine<S> {
-    /// The scope whose vendor metadata `community_id` names for `license`: a community's realm,
-    /// or for `any` the license's organisation, which only a system license may read or write.
-    /// (The global records, which `latchkey mds import` writes, belong to no tenant.)
+    /// The scope whose vendor metadata `community` names for `license`: a community's realm, or
+    /// for [`CommunityScope::Any`] the license's organisation, which only a system license may
+    /// read or write. (The global records, which `latchkey mds import` writes, belong to no
+    /// tenant.)
     pub async fn vendor_metadata_scope(
         &self,
         license: &License,
-        community_id: &str,
+        community: CommunityScope<'_>,
     ) -> Result<TenantId> {
-        if community_id == GLOBAL_COMMUNITY {
+        let CommunityScope::Named(community_id) = community else {
             if !license.is_system() {
                 return Err(Error::Forbidden(
                     "only a system license may read or change the vendor metadata of community any",
                 ));
             }
             return Ok(license.tenant);
-        }
+        };
         let (_, realm) = self.community_for(license, community_id).await?;
         Ok(realm.id)
     }

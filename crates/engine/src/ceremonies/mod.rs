@@ -20,7 +20,10 @@ use crate::tokens::{Claims, community_audience};
 use crate::{Engine, Error, Result, Store, WriteTx};
 
 pub use login::{LoginOptions, LoginOutcome};
-pub use registration::{CeremonyKind, NewUser, RegistrationOptions, RegistrationOutcome};
+pub use registration::{
+    CeremonyKind, ExcludedCredential, MAX_USER_HANDLE_BYTES, NewUser, RegistrationOptions,
+    RegistrationOutcome,
+};
 pub use transactions::{MAX_TRANSACTION_ID_CHARS, NewTransaction, canonical_json};
 
 /// Bytes of every challenge the engine issues.

@@ -13,6 +13,7 @@ use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
 use crate::Engine;
 use crate::aaguid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
+use crate::credentials::all_credentials;
 use crate::engine::{load_tenant, storable_text};
 use crate::model::{
     Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
@@ -65,6 +66,17 @@ impl CeremonyKind {
     }
 }
 
+/// Longest user id a registration accepts, in bytes: the id is the user handle, and WebAuthn
+/// caps handles at 64 bytes (authenticators may refuse longer ones).
+pub const MAX_USER_HANDLE_BYTES: usize = 64;
+
+/// A credential the user already has, which the authenticator is asked not to create again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcludedCredential {
+    pub id: Vec<u8>,
+    pub transports: Vec<String>,
+}
+
 /// The user a registration is for, as the tenant names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
@@ -92,6 +104,9 @@ pub struct RegistrationOptions {
     pub resident_key: ResidentKey,
     pub user_verification: UserVerification,
     pub attestation: AttestationPreference,
+    /// The user's existing credentials, oldest first. A dialect whose original sends none may
+    /// leave them out.
+    pub exclude_credentials: Vec<ExcludedCredential>,
 }
 
 /// A finished registration: the stored credential and a token for it.
@@ -134,6 +149,14 @@ impl<S: Store> Engine<S> {
         context: &mut FailureContext,
     ) -> Result<RegistrationOptions> {
         storable_text("user_id", &user.external_id)?;
+        if user.external_id.len() > MAX_USER_HANDLE_BYTES {
+            return Err(Error::Invalid {
+                field: "user_id",
+                reason: format!(
+                    "longer than {MAX_USER_HANDLE_BYTES} bytes, the most a WebAuthn user handle holds"
+                ),
+            });
+        }
         storable_text("username", &user.name)?;
         storable_text("display_name", &user.display_name)?;
         if let Some(icon) = &user.icon {
@@ -163,6 +186,14 @@ impl<S: Store> Engine<S> {
                 created_at: now,
             })
             .await?;
+        let exclude_credentials = all_credentials(&mut tx, tenant.id, Some(user.id))
+            .await?
+            .into_iter()
+            .map(|credential| ExcludedCredential {
+                id: credential.id,
+                transports: credential.transports,
+            })
+            .collect();
         tx.insert_ceremony(&Ceremony {
             id: Uuid::new_v4(),
             tenant: tenant.id,
@@ -200,6 +231,7 @@ impl<S: Store> Engine<S> {
             resident_key: settings.resident_key,
             user_verification: settings.user_verification,
             attestation: settings.attestation,
+            exclude_credentials,
         })
     }
 

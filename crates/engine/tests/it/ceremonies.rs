@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use latchkey_engine::ceremonies::{CeremonyKind, LoginOutcome, NewUser};
+use latchkey_engine::ceremonies::{CeremonyKind, LoginOutcome, MAX_USER_HANDLE_BYTES, NewUser};
 use latchkey_engine::model::{
     AttestationPreference, AuditConfig, AuditEvent, AuditQuery, AuthenticatorSettings,
     BackupEligibilityRule, CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey,
@@ -513,6 +513,84 @@ async fn a_credential_registers_once() {
         matches!(duplicate, Err(Error::Conflict(Entity::Credential))),
         "{duplicate:?}"
     );
+}
+
+#[tokio::test]
+async fn a_registration_excludes_the_users_existing_credentials() {
+    let fx = fixture(CounterRule::Reject).await;
+    let first = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    assert_eq!(first.exclude_credentials, []);
+    fx.register(&SoftAuthenticator::new()).await;
+    let listed = fx
+        .engine
+        .credentials(
+            fx.tenant,
+            Some(USER),
+            Page {
+                number: 1,
+                per_page: 10,
+                descending: false,
+            },
+        )
+        .await
+        .unwrap();
+    let again = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa, &meta())
+        .await
+        .unwrap();
+    let excluded: Vec<_> = again.exclude_credentials.iter().map(|c| &c.id).collect();
+    assert_eq!(excluded, [&listed.items[0].credential.id]);
+
+    let other = NewUser {
+        external_id: "user-2".into(),
+        ..new_user()
+    };
+    let stranger = fx
+        .engine
+        .start_registration(fx.tenant, other, CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    assert_eq!(stranger.exclude_credentials, []);
+}
+
+#[tokio::test]
+async fn a_user_id_longer_than_a_user_handle_is_refused() {
+    let fx = fixture(CounterRule::Reject).await;
+    let longest = NewUser {
+        external_id: "é".repeat(MAX_USER_HANDLE_BYTES / 2),
+        ..new_user()
+    };
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, longest, CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    assert_eq!(options.user_handle.len(), MAX_USER_HANDLE_BYTES);
+    for kind in [CeremonyKind::Passkey, CeremonyKind::Mfa] {
+        let too_long = NewUser {
+            external_id: format!("{}x", "é".repeat(MAX_USER_HANDLE_BYTES / 2)),
+            ..new_user()
+        };
+        let refused = fx
+            .engine
+            .start_registration(fx.tenant, too_long, kind, &meta())
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Invalid {
+                    field: "user_id",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
 }
 
 #[tokio::test]

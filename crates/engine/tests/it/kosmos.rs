@@ -11,7 +11,7 @@ use latchkey_engine::links::fido_key_hash;
 use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{community_audience, verify_token};
-use latchkey_engine::vendor_metadata::MetadataChange;
+use latchkey_engine::vendor_metadata::{CommunityScope, MetadataChange};
 use latchkey_engine::{Entity, Error, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -550,13 +550,18 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
         .unwrap()
         .license;
 
-    let refused = engine.vendor_metadata_scope(&community, "any").await;
+    let refused = engine
+        .vendor_metadata_scope(&community, CommunityScope::Any)
+        .await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-    let scope = engine.vendor_metadata_scope(&system, "any").await.unwrap();
+    let scope = engine
+        .vendor_metadata_scope(&system, CommunityScope::Any)
+        .await
+        .unwrap();
     assert_eq!(scope, org.id);
     assert_eq!(
         engine
-            .vendor_metadata_scope(&system, &staff.id)
+            .vendor_metadata_scope(&system, CommunityScope::Named(&staff.id))
             .await
             .unwrap(),
         staff.realm

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use latchkey_engine::Store;
 use latchkey_engine::model::{License, TenantId, VendorMetadata};
-use latchkey_engine::vendor_metadata::MetadataChange;
+use latchkey_engine::vendor_metadata::{CommunityScope, MetadataChange};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -180,15 +180,22 @@ pub async fn patch<S: Store>(
     Ok(Json(json!({"status": "ok", "errorMessage": ""})))
 }
 
+/// The community name that stands for every community of the license's organisation.
+const ANY_COMMUNITY: &str = "any";
+
 /// The scope whose records the path names.
 async fn scope<S: Store>(
     state: &Kosmos<S>,
     license: &License,
     community_id: &str,
 ) -> Result<TenantId, Failure> {
+    let community = match community_id {
+        ANY_COMMUNITY => CommunityScope::Any,
+        named => CommunityScope::Named(named),
+    };
     Ok(state
         .engine
-        .vendor_metadata_scope(license, community_id)
+        .vendor_metadata_scope(license, community)
         .await?)
 }
 
