@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use latchkey_engine::{Entity, Error};
 
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 
 /// The answer to a failed engine call. `action` titles a refused input (`unable to create
 /// tenant`), as the original titles its validation failures.

@@ -11,9 +11,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
 use crate::http::timestamps::rfc3339;
 

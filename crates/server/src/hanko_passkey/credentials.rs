@@ -14,9 +14,9 @@ use latchkey_engine::credentials::CredentialRecord;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
@@ -127,7 +127,7 @@ pub async fn rename<S: Store>(
     tenant: CurrentTenant,
     Meta(meta): Meta,
     LossyLastSegment(id): LossyLastSegment,
-    ValidJson(body): ValidJson<Rename>,
+    ValidJson(body, _): ValidJson<Rename, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let raw = decode_id(&id)?;
     engine

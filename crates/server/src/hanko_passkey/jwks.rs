@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::CurrentTenant;
-use crate::http::ApiError;
 
 /// GET `/{tenant}/.well-known/jwks.json` (public), cacheable for ten minutes as in the original.
 pub async fn jwks<S: Store>(

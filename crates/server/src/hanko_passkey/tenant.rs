@@ -14,8 +14,8 @@ use latchkey_engine::model::{Tenant, TenantId};
 use uuid::Uuid;
 
 use super::cors;
+use super::error::ApiError;
 use super::error::{Endpoint, api_error, invalid_api_key};
-use crate::http::ApiError;
 
 /// The header the Hanko SDKs send the key in (header names are case-insensitive).
 const API_KEY: HeaderName = HeaderName::from_static("apikey");

@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::Token;
 use super::credential_json::CredentialJson;
+use super::error::ApiError;
 use super::error::{Endpoint, api_error, invalid_user_id};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::path::PathParams;
@@ -85,7 +85,7 @@ pub async fn initialize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    ValidJson(body): ValidJson<InitTransaction>,
+    ValidJson(body, _): ValidJson<InitTransaction, ApiError>,
 ) -> Result<Json<RequestOptions>, ApiError> {
     let transaction = NewTransaction {
         user_id: body.user_id,
@@ -122,7 +122,7 @@ pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
     tenant: CurrentTenant,
-    PathParams((_, user)): PathParams<(String, String)>,
+    PathParams((_, user), _): PathParams<(String, String), ApiError>,
 ) -> Result<Json<Vec<TransactionDto>>, ApiError> {
     let user = Uuid::parse_str(&user).map_err(|_| invalid_user_id())?;
     let transactions = engine

@@ -178,7 +178,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = Failure;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        let RawJson(bytes, _) = RawJson::<Failure>::from_request(request, state).await?;
         parse_json(&bytes).map(Self)
     }
 }
@@ -209,7 +209,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = Failure;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        let RawJson(bytes, _) = RawJson::<Failure>::from_request(request, state).await?;
         Ok(Self(bytes))
     }
 }

@@ -10,7 +10,7 @@ use latchkey_engine::Error;
 use serde::Serialize;
 
 use super::envelope::EnvelopeError;
-use crate::http::ApiError;
+use crate::http::Rejection;
 
 /// A failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,16 +129,26 @@ impl From<EnvelopeError> for Failure {
     }
 }
 
-/// The shared body reader answers in the Hanko shape; its status and words carry over.
-impl From<ApiError> for Failure {
-    fn from(error: ApiError) -> Self {
-        let message = match error.details.as_deref() {
-            Some(details) if !details.is_empty() => format!("{}: {details}", error.title),
-            _ => error.title,
+/// A request the shared HTTP layer could not read, in the words the Hanko dialect uses too.
+impl From<Rejection> for Failure {
+    fn from(rejection: Rejection) -> Self {
+        let (status, title, reason) = match rejection {
+            Rejection::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+                String::new(),
+            ),
+            Rejection::Unreadable(reason) => {
+                (StatusCode::BAD_REQUEST, "unable to process request", reason)
+            }
+            Rejection::Invalid(rule) => {
+                (StatusCode::BAD_REQUEST, "unable to validate request", rule)
+            }
         };
-        Self {
-            retry_after: error.retry_after,
-            ..Self::new(error.status, message)
+        if reason.is_empty() {
+            Self::new(status, title)
+        } else {
+            Self::new(status, format!("{title}: {reason}"))
         }
     }
 }
@@ -240,9 +250,12 @@ mod tests {
             Failure::from(EnvelopeError::Decrypt("data")),
             Failure::bad_request("data could not be decrypted (wrong key or tampered data)")
         );
-        assert_eq!(Failure::from(ApiError::payload_too_large()).status, 413);
         assert_eq!(
-            Failure::from(ApiError::unprocessable_body("eof")).message,
+            Failure::from(Rejection::TooLarge),
+            Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
+        );
+        assert_eq!(
+            Failure::from(Rejection::Unreadable("eof".to_owned())).message,
             "unable to process request: eof"
         );
     }
