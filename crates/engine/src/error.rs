@@ -81,7 +81,7 @@ pub enum Entity {
     /// A community's relying party id, unique among an organisation's communities.
     RelyingPartyId,
     License,
-    VendorMetadata,
+    AuthenticatorPolicy,
     Link,
     ServiceSecret,
     Nonce,
@@ -101,7 +101,7 @@ impl Entity {
             Self::Community => "community",
             Self::RelyingPartyId => "relying party id",
             Self::License => "license",
-            Self::VendorMetadata => "vendor metadata",
+            Self::AuthenticatorPolicy => "authenticator policy",
             Self::Link => "link",
             Self::ServiceSecret => "service secret",
             Self::Nonce => "nonce",

@@ -6,6 +6,7 @@
 mod aaguid;
 pub mod admin;
 pub mod audit;
+pub mod authenticator_policy;
 pub mod ceremonies;
 pub mod communities;
 pub mod credentials;
@@ -22,7 +23,6 @@ pub mod store;
 #[cfg(feature = "store-suite")]
 pub mod store_suite;
 pub mod tokens;
-pub mod vendor_metadata;
 
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;

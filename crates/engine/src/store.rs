@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
 };
 
 /// One page of a listing: `number` counts from 1.
@@ -150,7 +150,7 @@ pub trait ReadTx: Send {
         &mut self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> impl Future<Output = Result<Vec<VendorMetadata>>> + Send;
+    ) -> impl Future<Output = Result<Vec<AuthenticatorPolicy>>> + Send;
 
     /// Links of a realm, narrowed to one user and/or one DID, oldest first.
     fn links(
@@ -280,8 +280,8 @@ pub trait WriteTx: ReadTx {
     /// updated_at of the existing one; returns the stored record (with the existing id).
     fn upsert_vendor_metadata(
         &mut self,
-        record: &VendorMetadata,
-    ) -> impl Future<Output = Result<VendorMetadata>> + Send;
+        record: &AuthenticatorPolicy,
+    ) -> impl Future<Output = Result<AuthenticatorPolicy>> + Send;
 
     /// Links a credential to a DID; linking the same (realm, user, DID, credential) again only
     /// refreshes `linked_at`. Deleting the credential, user or realm deletes its links.

@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use crate::model::{
     ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuditQuery,
-    AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CommunityOf, CorsConfig,
-    CounterRule, Credential, License, LicenseScope, Link, Operation, RelyingPartyConfig,
-    ResidentKey, ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
-    Transaction, User, UserId, UserVerification, VendorMetadata,
+    AuthenticatorPolicy, AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community,
+    CommunityOf, CorsConfig, CounterRule, Credential, License, LicenseScope, Link, Operation,
+    RelyingPartyConfig, ResidentKey, ServiceSecret, SigningAlgorithm, SigningKey, Tenant,
+    TenantConfig, TenantId, Transaction, User, UserId, UserVerification,
 };
 use crate::{Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
@@ -1345,7 +1345,7 @@ pub async fn vendor_metadata<S: Store>(store: &S) {
     drop(tx);
 
     // A second upsert, with another id, updates the first record: in a realm and globally.
-    let update = |existing: &VendorMetadata| VendorMetadata {
+    let update = |existing: &AuthenticatorPolicy| AuthenticatorPolicy {
         id: Uuid::new_v4(),
         name: "Renamed key".into(),
         metadata: r#"{ "description": "Renamed key",  "aaguid": "x" }"#.into(),
@@ -1355,11 +1355,11 @@ pub async fn vendor_metadata<S: Store>(store: &S) {
         ..existing.clone()
     };
     let (again_in_realm, again_global) = (update(&records[1]), update(&global));
-    let updated_in_realm = VendorMetadata {
+    let updated_in_realm = AuthenticatorPolicy {
         id: records[1].id,
         ..again_in_realm.clone()
     };
-    let updated_global = VendorMetadata {
+    let updated_global = AuthenticatorPolicy {
         id: global.id,
         ..again_global.clone()
     };
@@ -1835,8 +1835,8 @@ fn license_record(tenant: TenantId, scope: LicenseScope, seconds: i64) -> Licens
     }
 }
 
-fn vendor_record(realm: Option<TenantId>, aaguid: Uuid, seconds: i64) -> VendorMetadata {
-    VendorMetadata {
+fn vendor_record(realm: Option<TenantId>, aaguid: Uuid, seconds: i64) -> AuthenticatorPolicy {
+    AuthenticatorPolicy {
         id: Uuid::new_v4(),
         realm,
         aaguid,

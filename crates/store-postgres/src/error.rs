@@ -62,7 +62,7 @@ fn conflict_subject(constraint: Option<&str>) -> Option<Entity> {
         "audit_events_pkey" => Entity::AuditEvent,
         "communities_pkey" | "communities_realm_key" => Entity::Community,
         "licenses_pkey" | "licenses_key_hash_key" => Entity::License,
-        "vendor_metadata_pkey" | "vendor_metadata_realm_aaguid_key" => Entity::VendorMetadata,
+        "vendor_metadata_pkey" | "vendor_metadata_realm_aaguid_key" => Entity::AuthenticatorPolicy,
         "links_pkey" => Entity::Link,
         "service_secrets_pkey" => Entity::ServiceSecret,
         "nonces_pkey" => Entity::Nonce,

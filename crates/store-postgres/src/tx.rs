@@ -4,8 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
 };
 use latchkey_engine::{Entity, Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -371,7 +371,7 @@ impl<M> ReadTx for PostgresTx<M> {
         &mut self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> Result<Vec<VendorMetadata>> {
+    ) -> Result<Vec<AuthenticatorPolicy>> {
         // `realm_id IS NULL` for the global records rather than `IS NOT DISTINCT FROM $1`,
         // which no index answers.
         let (filter, list) = match realm {
@@ -705,7 +705,10 @@ impl WriteTx for PostgresTx<ReadWrite> {
         Ok(self.execute(query).await? > 0)
     }
 
-    async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {
+    async fn upsert_vendor_metadata(
+        &mut self,
+        record: &AuthenticatorPolicy,
+    ) -> Result<AuthenticatorPolicy> {
         // One statement, so concurrent upserts of the same model cannot both insert.
         let sql = format!(
             "INSERT INTO vendor_metadata (id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at) \

@@ -31,7 +31,7 @@ fn entity(what: &str) -> Option<Entity> {
         "audit event" => Entity::AuditEvent,
         "community" => Entity::Community,
         "license" => Entity::License,
-        "vendor metadata" => Entity::VendorMetadata,
+        "vendor metadata" => Entity::AuthenticatorPolicy,
         "link" => Entity::Link,
         "service secret" => Entity::ServiceSecret,
         "nonce" => Entity::Nonce,

@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
 };
 use latchkey_engine::{Entity, Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::query::Query;
@@ -406,7 +406,7 @@ impl<M> ReadTx for SqliteTx<M> {
         &mut self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> Result<Vec<VendorMetadata>> {
+    ) -> Result<Vec<AuthenticatorPolicy>> {
         // The unique index's own expression, so that it serves the global records (NULL realm)
         // as well as a realm's.
         let mut query = QueryBuilder::new(concat!(
@@ -771,7 +771,10 @@ impl WriteTx for SqliteTx<ReadWrite> {
         Ok(self.execute("license", query).await? > 0)
     }
 
-    async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {
+    async fn upsert_vendor_metadata(
+        &mut self,
+        record: &AuthenticatorPolicy,
+    ) -> Result<AuthenticatorPolicy> {
         let query = sqlx::query(concat!(
             "INSERT INTO vendor_metadata (",
             vendor_metadata_columns!(),

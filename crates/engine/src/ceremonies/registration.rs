@@ -13,6 +13,7 @@ use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
 use crate::Engine;
 use crate::aaguid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
+use crate::authenticator_policy::model_policy;
 use crate::credentials::all_credentials;
 use crate::engine::{load_tenant, storable_text};
 use crate::model::{
@@ -20,7 +21,6 @@ use crate::model::{
     User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
-use crate::vendor_metadata::model_policy;
 use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Credential algorithms offered, in the order the original server lists them (clients pick

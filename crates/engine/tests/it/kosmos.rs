@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use latchkey_engine::Engine;
 use latchkey_engine::admin::NewTenant;
+use latchkey_engine::authenticator_policy::{CommunityScope, MetadataChange};
 use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
 use latchkey_engine::model::{LicenseScope, Tenant, TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{community_audience, verify_token};
-use latchkey_engine::vendor_metadata::{CommunityScope, MetadataChange};
 use latchkey_engine::{Entity, Error, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -352,7 +352,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
     let model = Uuid::from_bytes([0x11; 16]);
 
     engine
-        .put_vendor_metadata(Some(staff.realm), model, disable())
+        .put_policy(Some(staff.realm), model, disable())
         .await
         .unwrap();
     let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::new()).await;
@@ -364,10 +364,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .await
         .unwrap();
 
-    engine
-        .put_vendor_metadata(None, model, disable())
-        .await
-        .unwrap();
+    engine.put_policy(None, model, disable()).await.unwrap();
     let refused = register(&engine, guests.realm, "bob", &SoftAuthenticator::new()).await;
     assert!(
         matches!(refused, Err(Error::AuthenticatorDisabled(_))),
@@ -381,23 +378,20 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         ..MetadataChange::default()
     };
     engine
-        .patch_vendor_metadata(Some(staff.realm), model, enable)
+        .patch_policy(Some(staff.realm), model, enable)
         .await
         .unwrap();
     register(&engine, staff.realm, "carol", &SoftAuthenticator::new())
         .await
         .unwrap();
-    let stored = engine
-        .vendor_metadata(Some(staff.realm), &[])
-        .await
-        .unwrap();
+    let stored = engine.policies(Some(staff.realm), &[]).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].disabled);
     assert_eq!(stored[0].name, "Soft");
 
     // Patching a scope without a record of its own starts from the record it inherits.
     let inherited = engine
-        .patch_vendor_metadata(Some(guests.realm), model, disable())
+        .patch_policy(Some(guests.realm), model, disable())
         .await
         .unwrap();
     assert_eq!(
@@ -405,14 +399,14 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         (Some(guests.realm), "Soft")
     );
     let unknown = engine
-        .patch_vendor_metadata(Some(guests.realm), Uuid::from_bytes([0x22; 16]), disable())
+        .patch_policy(Some(guests.realm), Uuid::from_bytes([0x22; 16]), disable())
         .await;
     assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
     let bad = MetadataChange {
         metadata: Some("[1]".into()),
         ..disable()
     };
-    let refused = engine.put_vendor_metadata(None, model, bad).await;
+    let refused = engine.put_policy(None, model, bad).await;
     assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
 }
 
@@ -494,7 +488,7 @@ async fn register_yubikey(metadata: Option<Value>) -> Result<(), Error> {
             updated_by: "test".into(),
         };
         engine
-            .put_vendor_metadata(None, Uuid::from_bytes(model), change)
+            .put_policy(None, Uuid::from_bytes(model), change)
             .await?;
     }
     engine
@@ -550,18 +544,16 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
         .unwrap()
         .license;
 
-    let refused = engine
-        .vendor_metadata_scope(&community, CommunityScope::Any)
-        .await;
+    let refused = engine.policy_scope(&community, CommunityScope::Any).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
     let scope = engine
-        .vendor_metadata_scope(&system, CommunityScope::Any)
+        .policy_scope(&system, CommunityScope::Any)
         .await
         .unwrap();
     assert_eq!(scope, org.id);
     assert_eq!(
         engine
-            .vendor_metadata_scope(&system, CommunityScope::Named(&staff.id))
+            .policy_scope(&system, CommunityScope::Named(&staff.id))
             .await
             .unwrap(),
         staff.realm
@@ -570,7 +562,7 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
     // The organisation's record disables the model in its communities, not in another's.
     let model = Uuid::from_bytes([0x11; 16]);
     engine
-        .put_vendor_metadata(Some(scope), model, disable())
+        .put_policy(Some(scope), model, disable())
         .await
         .unwrap();
     let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::new()).await;
@@ -589,14 +581,11 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
         ..disable()
     };
     engine
-        .put_vendor_metadata(None, global, change.clone())
+        .put_policy(None, global, change.clone())
         .await
         .unwrap();
-    engine
-        .put_vendor_metadata(None, model, change)
-        .await
-        .unwrap();
-    let fetched = engine.vendor_metadata_in_scope(scope, &[]).await.unwrap();
+    engine.put_policy(None, model, change).await.unwrap();
+    let fetched = engine.policies_in_scope(scope, &[]).await.unwrap();
     let names: Vec<(Uuid, &str)> = fetched
         .iter()
         .map(|r| (r.aaguid, r.name.as_str()))
@@ -726,7 +715,7 @@ async fn a_service_secret_is_generated_once_and_kept_sealed() {
 
 #[tokio::test]
 async fn an_import_disables_compromised_models_and_keeps_operators_decisions() {
-    use latchkey_engine::vendor_metadata::ImportedStatement;
+    use latchkey_engine::authenticator_policy::ImportedStatement;
 
     let engine = engine().await;
     let statement = |byte: u8, compromised| ImportedStatement {
@@ -736,19 +725,19 @@ async fn an_import_disables_compromised_models_and_keeps_operators_decisions() {
         compromised,
     };
     let imported = engine
-        .import_vendor_metadata([statement(1, false), statement(2, true)], "import")
+        .import_policies([statement(1, false), statement(2, true)], "import")
         .await
         .unwrap();
     assert_eq!(imported, 2);
     engine
-        .patch_vendor_metadata(None, Uuid::from_bytes([1; 16]), disable())
+        .patch_policy(None, Uuid::from_bytes([1; 16]), disable())
         .await
         .unwrap();
     engine
-        .import_vendor_metadata([statement(1, false), statement(2, true)], "import")
+        .import_policies([statement(1, false), statement(2, true)], "import")
         .await
         .unwrap();
-    let stored = engine.vendor_metadata(None, &[]).await.unwrap();
+    let stored = engine.policies(None, &[]).await.unwrap();
     let disabled: Vec<bool> = stored.iter().map(|record| record.disabled).collect();
     assert_eq!(disabled, [true, true]);
     assert_eq!(stored[0].name, "Model 1");

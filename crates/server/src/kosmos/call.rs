@@ -190,7 +190,7 @@ pub struct MetadataBody<T>(pub T);
 
 /// Largest body of a vendor-metadata write.
 pub const METADATA_BODY_LIMIT: usize =
-    latchkey_engine::vendor_metadata::MAX_METADATA_BYTES + 16 * 1024;
+    latchkey_engine::authenticator_policy::MAX_METADATA_BYTES + 16 * 1024;
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MetadataBody<T> {
     type Rejection = Failure;

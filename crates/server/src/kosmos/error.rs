@@ -6,7 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
-use latchkey_engine::Error;
+use latchkey_engine::{Entity, Error};
 use serde::Serialize;
 
 use super::envelope::EnvelopeError;
@@ -74,10 +74,13 @@ impl IntoResponse for Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         match error {
-            Error::NotFound(what) => Self::new(StatusCode::NOT_FOUND, format!("{what} not found")),
-            Error::Conflict(what) => {
-                Self::new(StatusCode::CONFLICT, format!("{what} already exists"))
+            Error::NotFound(what) => {
+                Self::new(StatusCode::NOT_FOUND, format!("{} not found", entity(what)))
             }
+            Error::Conflict(what) => Self::new(
+                StatusCode::CONFLICT,
+                format!("{} already exists", entity(what)),
+            ),
             Error::Invalid { .. } => Self::bad_request(error.to_string()),
             Error::ApiKeyInvalid | Error::LicenseInvalid => {
                 Self::unauthorized("the license key is invalid")
@@ -120,6 +123,14 @@ impl From<Error> for Failure {
                 Self::internal()
             }
         }
+    }
+}
+
+/// An entity in this API's words: it calls authenticator policies vendor metadata.
+fn entity(what: Entity) -> &'static str {
+    match what {
+        Entity::AuthenticatorPolicy => "vendor metadata",
+        other => other.as_str(),
     }
 }
 
@@ -166,7 +177,6 @@ pub async fn method_not_allowed() -> Failure {
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;
-    use latchkey_engine::Entity;
     use latchkey_engine::model::Operation;
     use latchkey_webauthn::Error as Check;
     use serde_json::{Value, json};
@@ -231,6 +241,10 @@ mod tests {
         assert_eq!(
             Failure::from(Error::NotFound(Entity::User)).message,
             "user not found"
+        );
+        assert_eq!(
+            Failure::from(Error::NotFound(Entity::AuthenticatorPolicy)).message,
+            "vendor metadata not found"
         );
     }
 
