@@ -1,8 +1,8 @@
 //! `latchkey kosmos ...`: communities and licenses of the 1Kosmos dialect.
 
 use clap::{Args, Subcommand};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::model::{License, LicenseScope, TenantId};
 use serde::Serialize;
 use uuid::Uuid;

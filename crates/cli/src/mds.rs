@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
-use latchkey_engine::vendor_metadata::ImportedStatement;
+use latchkey_engine::authenticator_policy::ImportedStatement;
 use latchkey_webauthn::{BlobTrust, Metadata, TrustAnchors, UnixTime};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -129,7 +129,7 @@ async fn import<S: Store>(engine: Engine<S>, metadata: &Metadata) -> Result<(), 
         disabled += usize::from(entry.compromised_status().is_some());
     }
     let imported = engine
-        .import_vendor_metadata(records, IMPORTER)
+        .import_policies(records, IMPORTER)
         .await
         .map_err(|e| e.to_string())?;
     print_json(&Imported {

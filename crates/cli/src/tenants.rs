@@ -2,9 +2,9 @@
 //! straight on the database (no server needs to run).
 
 use clap::Subcommand;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use latchkey_engine::admin::NewTenant;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::model::{TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
 use serde::Serialize;

@@ -7,8 +7,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_organisation, load_tenant, storable_text};
+use crate::Engine;
 use crate::credentials::{CredentialRecord, all_credentials};
+use crate::engine::{load_organisation, load_tenant, storable_text};
 use crate::keys::RsaKeySize;
 use crate::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey,
@@ -16,7 +17,7 @@ use crate::model::{
 };
 use crate::secrets::{ApiKeySecret, hash_api_key};
 use crate::tokens;
-use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
 /// A tenant to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +157,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_organisation(&mut tx, id).await?;
         if !tx.delete_tenant(id).await? {
-            return Err(Error::NotFound("tenant"));
+            return Err(Error::NotFound(Entity::Tenant));
         }
         tx.commit().await?;
         self.forget_signer(id);
@@ -184,7 +185,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_organisation(&mut tx, tenant).await?;
         if !tx.delete_api_key(tenant, id).await? {
-            return Err(Error::NotFound("api key"));
+            return Err(Error::NotFound(Entity::ApiKey));
         }
         tx.commit().await
     }
@@ -223,7 +224,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_organisation(&mut tx, tenant).await?;
         if !tx.delete_signing_key(tenant, id).await? {
-            return Err(Error::NotFound("signing key"));
+            return Err(Error::NotFound(Entity::SigningKey));
         }
         tx.commit().await?;
         self.forget_signer(tenant);
@@ -281,7 +282,10 @@ impl<S: Store> Engine<S> {
     pub async fn user_details(&self, tenant: TenantId, id: UserId) -> Result<UserDetails> {
         let mut tx = self.store.read().await?;
         load_organisation(&mut tx, tenant).await?;
-        let user = tx.user(tenant, id).await?.ok_or(Error::NotFound("user"))?;
+        let user = tx
+            .user(tenant, id)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))?;
         let credentials = all_credentials(&mut tx, tenant, Some(id))
             .await?
             .into_iter()
@@ -303,7 +307,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_organisation(&mut tx, tenant).await?;
         if !tx.delete_user(tenant, id).await? {
-            return Err(Error::NotFound("user"));
+            return Err(Error::NotFound(Entity::User));
         }
         tx.commit().await
     }

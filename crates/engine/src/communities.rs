@@ -7,13 +7,11 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_tenant};
+use crate::Engine;
+use crate::engine::load_tenant;
 use crate::model::{Community, License, LicenseScope, Tenant, TenantConfig, TenantId, TenantKind};
 use crate::secrets::random_hex;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
-
-/// The community name that stands for the global vendor metadata.
-pub const GLOBAL_COMMUNITY: &str = "any";
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// A freshly created license. `key` exists only here: the store keeps its hash.
 #[derive(Clone, PartialEq, Eq)]
@@ -109,7 +107,7 @@ impl<S: Store> Engine<S> {
         for sibling in tx.communities(tenant).await? {
             let realm = load_tenant(&mut tx, sibling.realm).await?;
             if realm.config.relying_party.id == rp_id {
-                return Err(Error::Conflict("relying party id"));
+                return Err(Error::Conflict(Entity::RelyingPartyId));
             }
         }
         tx.insert_community(&community).await?;
@@ -124,7 +122,7 @@ impl<S: Store> Engine<S> {
         let community = tx
             .community(id)
             .await?
-            .ok_or(Error::NotFound("community"))?;
+            .ok_or(Error::NotFound(Entity::Community))?;
         let realm = load_tenant(&mut tx, community.realm).await?;
         Ok((community, realm))
     }
@@ -154,7 +152,7 @@ impl<S: Store> Engine<S> {
         if let LicenseScope::Community(id) = &license.scope {
             let community = tx.community(id).await?;
             if community.is_none_or(|community| community.tenant != tenant) {
-                return Err(Error::NotFound("community"));
+                return Err(Error::NotFound(Entity::Community));
             }
         }
         tx.insert_license(&license).await?;
@@ -174,7 +172,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_tenant(&mut tx, tenant).await?;
         if !tx.delete_license(tenant, id).await? {
-            return Err(Error::NotFound("license"));
+            return Err(Error::NotFound(Entity::License));
         }
         tx.commit().await
     }
@@ -198,7 +196,7 @@ impl<S: Store> Engine<S> {
     pub async fn community_for(&self, license: &License, id: &str) -> Result<(Community, Tenant)> {
         let (community, realm) = self.community(id).await?;
         if community.tenant != license.tenant {
-            return Err(Error::NotFound("community"));
+            return Err(Error::NotFound(Entity::Community));
         }
         if !license.reaches(&community) {
             return Err(Error::Forbidden(

@@ -1,9 +1,11 @@
 //! A tenant's credentials as its API sees them: listed, read, renamed and deleted, with the
 //! changes audited.
 
-use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant, storable_text};
+use crate::Engine;
+use crate::audit::{AuditEventKind, RequestMeta, audit_event};
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{Credential, TenantId, User, UserId};
-use crate::{Error, Page, Paged, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
 /// Longest credential name accepted, in characters.
 pub const MAX_CREDENTIAL_NAME_CHARS: usize = 256;
@@ -64,7 +66,7 @@ impl<S: Store> Engine<S> {
         let credential = tx
             .credential(tenant, id)
             .await?
-            .ok_or(Error::NotFound("credential"))?;
+            .ok_or(Error::NotFound(Entity::Credential))?;
         let user_id = external_id(&mut tx, &mut Vec::new(), tenant, credential.user).await?;
         Ok(CredentialRecord {
             credential,
@@ -93,12 +95,12 @@ impl<S: Store> Engine<S> {
         let credential = tx
             .credential(tenant.id, id)
             .await?
-            .ok_or(Error::NotFound("credential"))?;
+            .ok_or(Error::NotFound(Entity::Credential))?;
         tx.rename_credential(tenant.id, id, name).await?;
         let actor = external_id(&mut tx, &mut Vec::new(), tenant.id, credential.user).await?;
         let event = audit_event(
             tenant.id,
-            "webauthn_credential_updated",
+            AuditEventKind::CredentialUpdated,
             None,
             Some(actor),
             meta,
@@ -121,12 +123,12 @@ impl<S: Store> Engine<S> {
         let credential = tx
             .credential(tenant.id, id)
             .await?
-            .ok_or(Error::NotFound("credential"))?;
+            .ok_or(Error::NotFound(Entity::Credential))?;
         let actor = external_id(&mut tx, &mut Vec::new(), tenant.id, credential.user).await?;
         tx.delete_credential(tenant.id, id).await?;
         let event = audit_event(
             tenant.id,
-            "webauthn_credential_deleted",
+            AuditEventKind::CredentialDeleted,
             None,
             Some(actor),
             meta,
@@ -173,7 +175,10 @@ async fn external_id<T: ReadTx>(
     if let Some(user) = known.iter().find(|user| user.id == id) {
         return Ok(user.external_id.clone());
     }
-    let user = tx.user(tenant, id).await?.ok_or(Error::NotFound("user"))?;
+    let user = tx
+        .user(tenant, id)
+        .await?
+        .ok_or(Error::NotFound(Entity::User))?;
     let external_id = user.external_id.clone();
     known.push(user);
     Ok(external_id)

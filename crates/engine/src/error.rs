@@ -5,10 +5,10 @@
 pub enum Error {
     /// The thing asked for does not exist (in this tenant).
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Entity),
     /// A unique value is already taken (credential ID, transaction ID, external user ID).
     #[error("{0} already exists")]
-    Conflict(&'static str),
+    Conflict(Entity),
     /// Input the engine refuses before touching the store.
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
@@ -63,6 +63,56 @@ pub enum Error {
     /// expired.
     #[error("invalid token: {0}")]
     Token(&'static str),
+}
+
+/// What a [`Error::NotFound`] or [`Error::Conflict`] is about. Dialects choose their wire words
+/// by it; its `Display` is the name the engine's own messages (logs, audit events) use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    Tenant,
+    ApiKey,
+    SigningKey,
+    User,
+    Credential,
+    Ceremony,
+    Transaction,
+    AuditEvent,
+    Community,
+    /// A community's relying party id, unique among an organisation's communities.
+    RelyingPartyId,
+    License,
+    AuthenticatorPolicy,
+    Link,
+    ServiceSecret,
+    Nonce,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant",
+            Self::ApiKey => "api key",
+            Self::SigningKey => "signing key",
+            Self::User => "user",
+            Self::Credential => "credential",
+            Self::Ceremony => "ceremony",
+            Self::Transaction => "transaction",
+            Self::AuditEvent => "audit event",
+            Self::Community => "community",
+            Self::RelyingPartyId => "relying party id",
+            Self::License => "license",
+            Self::AuthenticatorPolicy => "authenticator policy",
+            Self::Link => "link",
+            Self::ServiceSecret => "service secret",
+            Self::Nonce => "nonce",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The result of every fallible engine operation.

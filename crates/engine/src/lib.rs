@@ -5,9 +5,12 @@
 
 mod aaguid;
 pub mod admin;
+pub mod audit;
+pub mod authenticator_policy;
 pub mod ceremonies;
 pub mod communities;
 pub mod credentials;
+mod engine;
 mod error;
 mod key_cache;
 pub mod keys;
@@ -18,7 +21,8 @@ pub mod secrets;
 pub mod service_secrets;
 pub mod store;
 pub mod tokens;
-pub mod vendor_metadata;
 
-pub use error::{Error, Result};
+pub use audit::{AuditEventKind, RequestMeta};
+pub use engine::Engine;
+pub use error::{Entity, Error, Result};
 pub use store::{Page, Paged, ReadTx, Store, WriteTx};

@@ -5,11 +5,13 @@ use aws_lc_rs::digest::{SHA512, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::ceremonies::{Engine, RequestMeta, audit_event, load_tenant, storable_text};
+use crate::Engine;
+use crate::audit::{AuditEventKind, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{Credential, Link, TenantId, User};
 use crate::secrets::hex;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Longest DID accepted, in bytes.
 pub const MAX_DID_BYTES: usize = 512;
@@ -50,7 +52,7 @@ impl<S: Store> Engine<S> {
             .await?
             .into_iter()
             .find(|credential| fido_key_hash_matches(credential, fido_key_hash))
-            .ok_or(Error::NotFound("credential"))?;
+            .ok_or(Error::NotFound(Entity::Credential))?;
         let link = Link {
             realm,
             user: user.id,
@@ -73,7 +75,7 @@ impl<S: Store> Engine<S> {
         load_tenant(&mut tx, realm).await?;
         let user = user_named(&mut tx, realm, user).await?;
         if credentials_of(&mut tx, realm, &user).await?.is_empty() {
-            return Err(Error::NotFound("user"));
+            return Err(Error::NotFound(Entity::User));
         }
         let links = tx.links(realm, Some(user.id), None).await?;
         Ok(links
@@ -130,12 +132,19 @@ impl<S: Store> Engine<S> {
                 .await?
                 .map(|u| u.external_id);
             tx.delete_credential(realm, id).await?;
-            let event = audit_event(realm, "webauthn_credential_deleted", None, actor, meta, now);
+            let event = audit_event(
+                realm,
+                AuditEventKind::CredentialDeleted,
+                None,
+                actor,
+                meta,
+                now,
+            );
             self.record_success(&mut tx, &tenant, event).await?;
             removed += 1;
         }
         if removed == 0 {
-            return Err(Error::NotFound("credential"));
+            return Err(Error::NotFound(Entity::Credential));
         }
         tx.commit().await?;
         Ok(removed)
@@ -145,7 +154,7 @@ impl<S: Store> Engine<S> {
 async fn user_named<T: ReadTx>(tx: &mut T, realm: TenantId, name: &str) -> Result<User> {
     tx.user_by_external_id(realm, name)
         .await?
-        .ok_or(Error::NotFound("user"))
+        .ok_or(Error::NotFound(Entity::User))
 }
 
 fn fido_key_hash_matches(credential: &Credential, hash: &str) -> bool {

@@ -421,7 +421,7 @@ pub struct License {
 
 /// Authenticator policy for one model (AAGUID), for one realm or, with `realm: None`, for all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VendorMetadata {
+pub struct AuthenticatorPolicy {
     pub id: Uuid,
     /// The community realm the record belongs to; `None` for the global records (`any`).
     pub realm: Option<TenantId>,

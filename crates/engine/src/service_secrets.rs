@@ -1,9 +1,9 @@
 //! Process-wide secrets kept sealed under the master key, such as the 1Kosmos envelope key
 //! pair. The engine seals and stores bytes; what they mean is the caller's business.
 
-use crate::ceremonies::Engine;
+use crate::Engine;
 use crate::model::ServiceSecret;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// A secret and its public half.
 pub struct OpenedSecret {
@@ -55,7 +55,7 @@ impl<S: Store> Engine<S> {
                     .await?
                     .service_secret(name)
                     .await?
-                    .ok_or(Error::NotFound("service secret"))?;
+                    .ok_or(Error::NotFound(Entity::ServiceSecret))?;
                 self.open_service_secret(&stored)
             }
             Err(error) => Err(error),

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, Transaction, User, UserId, VendorMetadata,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
 };
 
 /// One page of a listing: `number` counts from 1.
@@ -155,7 +155,7 @@ pub trait ReadTx: Send {
         &mut self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> impl Future<Output = Result<Vec<VendorMetadata>>> + Send;
+    ) -> impl Future<Output = Result<Vec<AuthenticatorPolicy>>> + Send;
 
     /// Links of a realm, narrowed to one user and/or one DID, oldest first.
     fn links(
@@ -173,10 +173,11 @@ pub trait ReadTx: Send {
 
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
 pub trait WriteTx: ReadTx {
-    /// A realm's community must exist, in the realm's organisation: `NotFound("community")`
+    /// A realm's community must exist, in the realm's organisation: `NotFound(Entity::Community)`
     /// otherwise. Insert the community first, then its realm.
     fn insert_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
-    /// Replaces name and configuration (the kind never changes); `NotFound("tenant")` if absent.
+    /// Replaces name and configuration (the kind never changes); `NotFound(Entity::Tenant)` if
+    /// absent.
     fn update_tenant(&mut self, tenant: &Tenant) -> impl Future<Output = Result<()>> + Send;
     /// Deletes the tenant and everything it owns (an organisation owns its communities and
     /// their realms; a realm goes with its community); false if absent.
@@ -206,7 +207,7 @@ pub trait WriteTx: ReadTx {
         id: UserId,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// `Conflict("credential")` if the ID is already registered in the tenant. IDs are unique per
+    /// `Conflict(Entity::Credential)` if the ID is already registered in the tenant. IDs are unique per
     /// tenant, not globally: a conflict across tenants would tell one which credentials another has.
     fn insert_credential(
         &mut self,
@@ -248,7 +249,7 @@ pub trait WriteTx: ReadTx {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<u64>> + Send;
 
-    /// `Conflict("transaction")` if the identifier is taken in the tenant.
+    /// `Conflict(Entity::Transaction)` if the identifier is taken in the tenant.
     fn insert_transaction(
         &mut self,
         transaction: &Transaction,
@@ -269,7 +270,7 @@ pub trait WriteTx: ReadTx {
     /// read-only database file, session or server. The caller rolls back.
     fn probe_write(&mut self) -> impl Future<Output = Result<()>> + Send;
 
-    /// `Conflict("community")` if the id is taken. `community.realm` is the tenant of kind
+    /// `Conflict(Entity::Community)` if the id is taken. `community.realm` is the tenant of kind
     /// [`TenantKind::Realm`](crate::model::TenantKind::Realm) inserted next: a community is
     /// found only once its realm exists.
     fn insert_community(
@@ -290,14 +291,14 @@ pub trait WriteTx: ReadTx {
     /// updated_at of the existing one; returns the stored record (with the existing id).
     fn upsert_vendor_metadata(
         &mut self,
-        record: &VendorMetadata,
-    ) -> impl Future<Output = Result<VendorMetadata>> + Send;
+        record: &AuthenticatorPolicy,
+    ) -> impl Future<Output = Result<AuthenticatorPolicy>> + Send;
 
     /// Links a credential to a DID; linking the same (realm, user, DID, credential) again only
     /// refreshes `linked_at`. Deleting the credential, user or realm deletes its links.
     fn upsert_link(&mut self, link: &Link) -> impl Future<Output = Result<()>> + Send;
 
-    /// `Conflict("service secret")` if one with this name exists (another process made it
+    /// `Conflict(Entity::ServiceSecret)` if one with this name exists (another process made it
     /// first: read that one).
     fn insert_service_secret(
         &mut self,

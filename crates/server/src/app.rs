@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{Extension, Router};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::rate_limit::{Counter, MemoryCounter, RateLimits};
 use latchkey_engine::secrets::MasterKey;
 use time::OffsetDateTime;

@@ -1,6 +1,6 @@
 //! The one place where `sqlx` errors become engine errors.
 
-use latchkey_engine::Error;
+use latchkey_engine::{Entity, Error};
 
 /// SQLSTATEs of text PostgreSQL cannot store: a NUL character (22021) or an escape it does not
 /// accept (22P05). SQLite stores such text, so without this the two stores would disagree about
@@ -8,13 +8,16 @@ use latchkey_engine::Error;
 const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
 
 /// Converts a `sqlx` error. Unique violations become `Conflict`, named after the constraint (the
-/// names are fixed in the migrations); text PostgreSQL cannot hold is the client's `Invalid`
+/// names are fixed in the migrations; one no migration names is a storage fault); text PostgreSQL cannot hold is the client's `Invalid`
 /// input; everything else is `Storage`, with PostgreSQL's primary message only: the `DETAIL`
 /// line, which repeats the offending values, is left out.
 pub(crate) fn db(error: sqlx::Error) -> Error {
     match error {
         sqlx::Error::Database(error) if error.is_unique_violation() => {
-            Error::Conflict(conflict_subject(error.constraint()))
+            match conflict_subject(error.constraint()) {
+                Some(entity) => Error::Conflict(entity),
+                None => Error::Storage(format!("unique violation: {}", error.message())),
+            }
         }
         sqlx::Error::Database(error)
             if error
@@ -47,25 +50,25 @@ pub(crate) fn corrupt(what: &str) -> Error {
     Error::Storage(format!("stored {what} is not valid"))
 }
 
-fn conflict_subject(constraint: Option<&str>) -> &'static str {
-    match constraint {
+fn conflict_subject(constraint: Option<&str>) -> Option<Entity> {
+    Some(match constraint? {
         // A second realm of one community is a tenant that exists already, as SQLite says.
-        Some("tenants_pkey" | "tenants_community_key") => "tenant",
-        Some("api_keys_pkey" | "api_keys_secret_hash_key") => "api key",
-        Some("signing_keys_pkey") => "signing key",
-        Some("users_pkey" | "users_external_id_key") => "user",
-        Some("credentials_pkey") => "credential",
-        Some("ceremonies_pkey" | "ceremonies_challenge_key") => "ceremony",
-        Some("transactions_pkey" | "transactions_identifier_key") => "transaction",
-        Some("audit_events_pkey") => "audit event",
-        Some("communities_pkey" | "communities_realm_key") => "community",
-        Some("licenses_pkey" | "licenses_key_hash_key") => "license",
-        Some("vendor_metadata_pkey" | "vendor_metadata_realm_aaguid_key") => "vendor metadata",
-        Some("links_pkey") => "link",
-        Some("service_secrets_pkey") => "service secret",
-        Some("nonces_pkey") => "nonce",
-        _ => "record",
-    }
+        "tenants_pkey" | "tenants_community_key" => Entity::Tenant,
+        "api_keys_pkey" | "api_keys_secret_hash_key" => Entity::ApiKey,
+        "signing_keys_pkey" => Entity::SigningKey,
+        "users_pkey" | "users_external_id_key" => Entity::User,
+        "credentials_pkey" => Entity::Credential,
+        "ceremonies_pkey" | "ceremonies_challenge_key" => Entity::Ceremony,
+        "transactions_pkey" | "transactions_identifier_key" => Entity::Transaction,
+        "audit_events_pkey" => Entity::AuditEvent,
+        "communities_pkey" | "communities_realm_key" => Entity::Community,
+        "licenses_pkey" | "licenses_key_hash_key" => Entity::License,
+        "vendor_metadata_pkey" | "vendor_metadata_realm_aaguid_key" => Entity::AuthenticatorPolicy,
+        "links_pkey" => Entity::Link,
+        "service_secrets_pkey" => Entity::ServiceSecret,
+        "nonces_pkey" => Entity::Nonce,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -73,7 +76,7 @@ mod tests {
     use super::*;
 
     /// A unique constraint added by a later migration must be named here too, or its conflicts
-    /// would all read "record already exists".
+    /// would be storage faults.
     #[test]
     fn every_unique_constraint_of_the_migrations_has_a_subject() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
@@ -93,7 +96,7 @@ mod tests {
         }
         assert!(names.contains(&"credentials_pkey".to_owned()), "{names:?}");
         for name in names {
-            assert_ne!(conflict_subject(Some(&name)), "record", "{name}");
+            assert!(conflict_subject(Some(&name)).is_some(), "{name}");
         }
     }
 

@@ -5,9 +5,9 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
-    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
-    Transaction, User, UserId, UserVerification, VendorMetadata,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    LicenseScope, Link, Operation, ServiceSecret, SigningAlgorithm, SigningKey, Tenant,
+    TenantConfig, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -201,9 +201,9 @@ pub(crate) fn license(row: &PgRow) -> Result<License> {
 pub(crate) const VENDOR_METADATA: &str =
     "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at";
 
-pub(crate) fn vendor_metadata(row: &PgRow) -> Result<VendorMetadata> {
+pub(crate) fn vendor_metadata(row: &PgRow) -> Result<AuthenticatorPolicy> {
     let realm: Option<Uuid> = row.try_get("realm_id").map_err(db)?;
-    Ok(VendorMetadata {
+    Ok(AuthenticatorPolicy {
         id: row.try_get("id").map_err(db)?,
         realm: realm.map(TenantId),
         aaguid: row.try_get("aaguid").map_err(db)?,

@@ -4,10 +4,10 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, TenantKind, Transaction, User, UserId, VendorMetadata,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    Link, ServiceSecret, SigningKey, Tenant, TenantId, TenantKind, Transaction, User, UserId,
 };
-use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
+use latchkey_engine::{Entity, Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::types::Json;
@@ -381,7 +381,7 @@ impl<M> ReadTx for PostgresTx<M> {
         &mut self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> Result<Vec<VendorMetadata>> {
+    ) -> Result<Vec<AuthenticatorPolicy>> {
         // `realm_id IS NULL` for the global records rather than `IS NOT DISTINCT FROM $1`,
         // which no index answers.
         let (filter, list) = match realm {
@@ -459,7 +459,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
             .bind(organisation.0),
         };
         match self.execute(query).await? {
-            0 => Err(Error::NotFound("community")),
+            0 => Err(Error::NotFound(Entity::Community)),
             _ => Ok(()),
         }
     }
@@ -470,7 +470,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
             .bind(&tenant.display_name)
             .bind(Json(&tenant.config));
         match self.execute(query).await? {
-            0 => Err(Error::NotFound("tenant")),
+            0 => Err(Error::NotFound(Entity::Tenant)),
             _ => Ok(()),
         }
     }
@@ -741,7 +741,10 @@ impl WriteTx for PostgresTx<ReadWrite> {
         Ok(self.execute(query).await? > 0)
     }
 
-    async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {
+    async fn upsert_vendor_metadata(
+        &mut self,
+        record: &AuthenticatorPolicy,
+    ) -> Result<AuthenticatorPolicy> {
         // One statement, so concurrent upserts of the same model cannot both insert.
         let sql = format!(
             "INSERT INTO vendor_metadata (id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at) \

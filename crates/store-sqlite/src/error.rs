@@ -1,17 +1,42 @@
 //! The one place where `sqlx` errors become engine errors.
 
-use latchkey_engine::Error;
+use latchkey_engine::{Entity, Error};
 
 /// Converts the error of a statement about `what` (a record kind, as in "credential"). SQLite
 /// does not say which constraint a unique violation broke, so the caller names the record: that
-/// makes it `Conflict(what)`. Everything else is `Storage`; SQLite's messages name tables and
-/// columns, never the values bound.
+/// makes it a `Conflict` about the entity of that name. Everything else is `Storage`; SQLite's
+/// messages name tables and columns, never the values bound.
 pub(crate) fn db(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |error| match error {
-        sqlx::Error::Database(error) if error.is_unique_violation() => Error::Conflict(what),
+        sqlx::Error::Database(error) if error.is_unique_violation() => match entity(what) {
+            Some(entity) => Error::Conflict(entity),
+            None => Error::Storage(format!("{what}: {}", error.message())),
+        },
         sqlx::Error::Database(error) => Error::Storage(format!("{what}: {}", error.message())),
         other => Error::Storage(format!("{what}: {other}")),
     }
+}
+
+/// The entity a statement's record kind names; `None` for statements about no record (a
+/// commit, a migration).
+fn entity(what: &str) -> Option<Entity> {
+    Some(match what {
+        "tenant" => Entity::Tenant,
+        "api key" => Entity::ApiKey,
+        "signing key" => Entity::SigningKey,
+        "user" => Entity::User,
+        "credential" => Entity::Credential,
+        "ceremony" => Entity::Ceremony,
+        "transaction" => Entity::Transaction,
+        "audit event" => Entity::AuditEvent,
+        "community" => Entity::Community,
+        "license" => Entity::License,
+        "vendor metadata" => Entity::AuthenticatorPolicy,
+        "link" => Entity::Link,
+        "service secret" => Entity::ServiceSecret,
+        "nonce" => Entity::Nonce,
+        _ => return None,
+    })
 }
 
 pub(crate) fn migrate(error: sqlx::migrate::MigrateError) -> Error {

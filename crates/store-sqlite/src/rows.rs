@@ -5,9 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, Ceremony, Community, Credential, License, LicenseScope, Link, Operation,
-    ServiceSecret, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
-    Transaction, User, UserId, UserVerification, VendorMetadata,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    LicenseScope, Link, Operation, ServiceSecret, SigningAlgorithm, SigningKey, Tenant,
+    TenantConfig, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Row, Sqlite, Type};
@@ -290,8 +290,8 @@ pub(crate) fn license(row: &SqliteRow) -> Result<License> {
     })
 }
 
-pub(crate) fn vendor_metadata(row: &SqliteRow) -> Result<VendorMetadata> {
-    Ok(VendorMetadata {
+pub(crate) fn vendor_metadata(row: &SqliteRow) -> Result<AuthenticatorPolicy> {
+    Ok(AuthenticatorPolicy {
         id: get(row, "id")?,
         realm: get::<Option<_>>(row, "realm_id")?.map(TenantId),
         aaguid: get(row, "aaguid")?,

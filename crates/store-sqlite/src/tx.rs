@@ -3,10 +3,10 @@
 use std::marker::PhantomData;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, Ceremony, Community, Credential, License, Link, ServiceSecret,
-    SigningKey, Tenant, TenantId, TenantKind, Transaction, User, UserId, VendorMetadata,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
+    Link, ServiceSecret, SigningKey, Tenant, TenantId, TenantKind, Transaction, User, UserId,
 };
-use latchkey_engine::{Error, Page, Paged, ReadTx, Result, WriteTx};
+use latchkey_engine::{Entity, Error, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{QueryBuilder, Sqlite};
@@ -407,7 +407,7 @@ impl<M> ReadTx for SqliteTx<M> {
         &mut self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> Result<Vec<VendorMetadata>> {
+    ) -> Result<Vec<AuthenticatorPolicy>> {
         // The unique index's own expression, so that it serves the global records (NULL realm)
         // as well as a realm's.
         let mut query = QueryBuilder::new(concat!(
@@ -494,7 +494,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
             .bind(organisation.0),
         };
         match self.execute("tenant", query).await? {
-            0 => Err(Error::NotFound("community")),
+            0 => Err(Error::NotFound(Entity::Community)),
             _ => Ok(()),
         }
     }
@@ -507,7 +507,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
         if self.execute("tenant", query).await? > 0 {
             Ok(())
         } else {
-            Err(Error::NotFound("tenant"))
+            Err(Error::NotFound(Entity::Tenant))
         }
     }
 
@@ -791,7 +791,10 @@ impl WriteTx for SqliteTx<ReadWrite> {
         Ok(self.execute("license", query).await? > 0)
     }
 
-    async fn upsert_vendor_metadata(&mut self, record: &VendorMetadata) -> Result<VendorMetadata> {
+    async fn upsert_vendor_metadata(
+        &mut self,
+        record: &AuthenticatorPolicy,
+    ) -> Result<AuthenticatorPolicy> {
         let query = sqlx::query(concat!(
             "INSERT INTO vendor_metadata (",
             vendor_metadata_columns!(),

@@ -1,8 +1,8 @@
 //! Engines over a fresh in-memory store, and tenants built from one constructor with the
 //! tweaks tests vary.
 
+use latchkey_engine::Engine;
 use latchkey_engine::admin::{IssuedApiKey, NewTenant};
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::model::{
     AuthenticatorSettings, CounterRule, SigningAlgorithm, Tenant, TenantConfig, TenantId,
     TenantKind,

@@ -9,17 +9,17 @@ use latchkey_webauthn::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{
-    Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
-    timeout_ms, webauthn_uv,
-};
+use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
+use crate::Engine;
+use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
+use crate::engine::load_tenant;
 use crate::model::{
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Operation,
     Tenant, TenantId, User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Recorded on a login accepted despite a signature counter that did not increase.
 const POSSIBLE_CLONE: &str = "signature counter did not increase: the credential may be cloned";
@@ -81,25 +81,25 @@ impl Assertion {
     }
 
     /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
-    pub(super) fn events(self) -> [&'static str; 4] {
+    pub(super) fn events(self) -> [AuditEventKind; 4] {
         match self {
             Self::Login => [
-                "webauthn_authentication_init_succeeded",
-                "webauthn_authentication_init_failed",
-                "webauthn_authentication_final_succeeded",
-                "webauthn_authentication_final_failed",
+                AuditEventKind::LoginStarted,
+                AuditEventKind::LoginStartFailed,
+                AuditEventKind::LoginFinished,
+                AuditEventKind::LoginFinishFailed,
             ],
             Self::MfaLogin => [
-                "mfa_authentication_init_succeeded",
-                "mfa_authentication_init_failed",
-                "mfa_authentication_final_succeeded",
-                "mfa_authentication_final_failed",
+                AuditEventKind::MfaLoginStarted,
+                AuditEventKind::MfaLoginStartFailed,
+                AuditEventKind::MfaLoginFinished,
+                AuditEventKind::MfaLoginFinishFailed,
             ],
             Self::Transaction => [
-                "webauthn_transaction_init_succeeded",
-                "webauthn_transaction_init_failed",
-                "webauthn_transaction_final_succeeded",
-                "webauthn_transaction_final_failed",
+                AuditEventKind::TransactionStarted,
+                AuditEventKind::TransactionStartFailed,
+                AuditEventKind::TransactionFinished,
+                AuditEventKind::TransactionFinishFailed,
             ],
         }
     }
@@ -272,7 +272,7 @@ impl<S: Store> Engine<S> {
         kind: Assertion,
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: &'static str,
+        succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<LoginOutcome> {
         // Garbage is refused before the write lock is taken.
@@ -292,7 +292,7 @@ impl<S: Store> Engine<S> {
                 let transaction = tx
                     .transaction_by_challenge(tenant.id, &challenge)
                     .await?
-                    .ok_or(Error::NotFound("transaction"))?;
+                    .ok_or(Error::NotFound(Entity::Transaction))?;
                 context.transaction = Some(transaction.identifier.clone());
                 Some(transaction.identifier)
             }
@@ -306,7 +306,7 @@ impl<S: Store> Engine<S> {
                 let handle = response
                     .user_handle
                     .as_deref()
-                    .ok_or(Error::NotFound("user"))?;
+                    .ok_or(Error::NotFound(Entity::User))?;
                 Some(user_by_handle(&mut tx, tenant.id, handle).await?)
             }
         };
@@ -316,11 +316,11 @@ impl<S: Store> Engine<S> {
             .await?
             .filter(|credential| kind.accepts(credential))
             .filter(|credential| claimed.is_none_or(|user| user == credential.user))
-            .ok_or(Error::NotFound("credential"))?;
+            .ok_or(Error::NotFound(Entity::Credential))?;
         let user = tx
             .user(tenant.id, credential.user)
             .await?
-            .ok_or(Error::NotFound("user"))?;
+            .ok_or(Error::NotFound(Entity::User))?;
         context.actor = Some(user.external_id.clone());
         if ceremony.user.is_some_and(|expected| expected != user.id) {
             return Err(latchkey_webauthn::Error::UserHandleMismatch.into());
@@ -439,7 +439,7 @@ async fn user_by_handle<T: ReadTx>(tx: &mut T, tenant: TenantId, handle: &[u8]) 
     {
         return Ok(user.id);
     }
-    let uuid = Uuid::from_slice(handle).map_err(|_| Error::NotFound("user"))?;
+    let uuid = Uuid::from_slice(handle).map_err(|_| Error::NotFound(Entity::User))?;
     Ok(
         user_by_external_id(tx, tenant, &uuid.hyphenated().to_string())
             .await?
@@ -454,7 +454,7 @@ pub(super) async fn user_by_external_id<T: ReadTx>(
 ) -> Result<User> {
     tx.user_by_external_id(tenant, external_id)
         .await?
-        .ok_or(Error::NotFound("user"))
+        .ok_or(Error::NotFound(Entity::User))
 }
 
 /// Ids of the user's credentials that `kind` accepts, oldest first; `NoCredentials` if none.

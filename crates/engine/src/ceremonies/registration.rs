@@ -9,19 +9,19 @@ use latchkey_webauthn::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::storable_text;
-use super::{
-    Engine, FailureContext, RequestMeta, audit_event, claims, expiry, load_tenant, take_ceremony,
-    timeout_ms, webauthn_uv,
-};
+use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
+use crate::Engine;
 use crate::aaguid;
+use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
+use crate::authenticator_policy::model_policy;
+use crate::credentials::all_credentials;
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{
     Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
     User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
-use crate::vendor_metadata::model_policy;
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Credential algorithms offered, in the order the original server lists them (clients pick
 /// the first they support, so the order is part of the behaviour).
@@ -48,22 +48,33 @@ pub enum CeremonyKind {
 
 impl CeremonyKind {
     /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
-    fn events(self) -> [&'static str; 4] {
+    fn events(self) -> [AuditEventKind; 4] {
         match self {
             Self::Passkey => [
-                "webauthn_registration_init_succeeded",
-                "webauthn_registration_init_failed",
-                "webauthn_registration_final_succeeded",
-                "webauthn_registration_final_failed",
+                AuditEventKind::RegistrationStarted,
+                AuditEventKind::RegistrationStartFailed,
+                AuditEventKind::RegistrationFinished,
+                AuditEventKind::RegistrationFinishFailed,
             ],
             Self::Mfa => [
-                "mfa_registration_init_succeeded",
-                "mfa_registration_init_failed",
-                "mfa_registration_final_succeeded",
-                "mfa_registration_final_failed",
+                AuditEventKind::MfaRegistrationStarted,
+                AuditEventKind::MfaRegistrationStartFailed,
+                AuditEventKind::MfaRegistrationFinished,
+                AuditEventKind::MfaRegistrationFinishFailed,
             ],
         }
     }
+}
+
+/// Longest user id a registration accepts, in bytes: the id is the user handle, and WebAuthn
+/// caps handles at 64 bytes (authenticators may refuse longer ones).
+pub const MAX_USER_HANDLE_BYTES: usize = 64;
+
+/// A credential the user already has, which the authenticator is asked not to create again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcludedCredential {
+    pub id: Vec<u8>,
+    pub transports: Vec<String>,
 }
 
 /// The user a registration is for, as the tenant names them.
@@ -93,6 +104,9 @@ pub struct RegistrationOptions {
     pub resident_key: ResidentKey,
     pub user_verification: UserVerification,
     pub attestation: AttestationPreference,
+    /// The user's existing credentials, oldest first. A dialect whose original sends none may
+    /// leave them out.
+    pub exclude_credentials: Vec<ExcludedCredential>,
 }
 
 /// A finished registration: the stored credential and a token for it.
@@ -131,10 +145,18 @@ impl<S: Store> Engine<S> {
         kind: CeremonyKind,
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: &'static str,
+        succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<RegistrationOptions> {
         storable_text("user_id", &user.external_id)?;
+        if user.external_id.len() > MAX_USER_HANDLE_BYTES {
+            return Err(Error::Invalid {
+                field: "user_id",
+                reason: format!(
+                    "longer than {MAX_USER_HANDLE_BYTES} bytes, the most a WebAuthn user handle holds"
+                ),
+            });
+        }
         storable_text("username", &user.name)?;
         storable_text("display_name", &user.display_name)?;
         if let Some(icon) = &user.icon {
@@ -164,6 +186,14 @@ impl<S: Store> Engine<S> {
                 created_at: now,
             })
             .await?;
+        let exclude_credentials = all_credentials(&mut tx, tenant.id, Some(user.id))
+            .await?
+            .into_iter()
+            .map(|credential| ExcludedCredential {
+                id: credential.id,
+                transports: credential.transports,
+            })
+            .collect();
         tx.insert_ceremony(&Ceremony {
             id: Uuid::new_v4(),
             tenant: tenant.id,
@@ -201,6 +231,7 @@ impl<S: Store> Engine<S> {
             resident_key: settings.resident_key,
             user_verification: settings.user_verification,
             attestation: settings.attestation,
+            exclude_credentials,
         })
     }
 
@@ -232,7 +263,7 @@ impl<S: Store> Engine<S> {
         response_json: &[u8],
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: &'static str,
+        succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<RegistrationOutcome> {
         // Garbage is refused before the write lock is taken.
@@ -253,11 +284,11 @@ impl<S: Store> Engine<S> {
             now,
         )
         .await?;
-        let user_id = ceremony.user.ok_or(Error::NotFound("user"))?;
+        let user_id = ceremony.user.ok_or(Error::NotFound(Entity::User))?;
         let user = tx
             .user(tenant.id, user_id)
             .await?
-            .ok_or(Error::NotFound("user"))?;
+            .ok_or(Error::NotFound(Entity::User))?;
         context.actor = Some(user.external_id.clone());
 
         let rp = &tenant.config.relying_party;

@@ -6,8 +6,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::login::{Assertion, usable_credentials, user_by_external_id};
-use super::{CHALLENGE_BYTES, Engine, FailureContext, LoginOptions, LoginOutcome, RequestMeta};
-use super::{audit_event, load_tenant, storable_text};
+use super::{CHALLENGE_BYTES, LoginOptions, LoginOutcome};
+use crate::Engine;
+use crate::audit::{FailureContext, RequestMeta, audit_event};
+use crate::engine::{load_tenant, storable_text};
 use crate::model::{TenantId, Transaction, UserId};
 use crate::{Error, ReadTx, Result, Store, WriteTx};
 

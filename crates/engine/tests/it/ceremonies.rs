@@ -4,14 +4,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use latchkey_engine::ceremonies::{CeremonyKind, Engine, LoginOutcome, NewUser, RequestMeta};
+use latchkey_engine::ceremonies::{CeremonyKind, LoginOutcome, MAX_USER_HANDLE_BYTES, NewUser};
 use latchkey_engine::model::{
     AttestationPreference, AuditEvent, AuditQuery, AuthenticatorSettings, BackupEligibilityRule,
     CounterRule, ResidentKey, SigningAlgorithm, TenantId, UserVerification,
 };
 use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{Claims, jwks, verify_token};
-use latchkey_engine::{Error, Page, ReadTx, Store};
+use latchkey_engine::{Engine, RequestMeta};
+use latchkey_engine::{Entity, Error, Page, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use latchkey_testkit::SoftAuthenticator;
 use latchkey_testkit::fixtures::{self, TenantFixture};
@@ -369,7 +370,7 @@ async fn a_discoverable_login_needs_a_user_handle_naming_the_owner() {
             .finish_login(&serde_json::to_vec(&response).unwrap())
             .await;
         assert!(
-            matches!(refused, Err(Error::NotFound("user"))),
+            matches!(refused, Err(Error::NotFound(Entity::User))),
             "{refused:?}"
         );
     }
@@ -455,7 +456,7 @@ async fn another_tenants_challenge_is_refused() {
         .start_login(TenantId(Uuid::new_v4()), None, &meta())
         .await;
     assert!(
-        matches!(unknown, Err(Error::NotFound("tenant"))),
+        matches!(unknown, Err(Error::NotFound(Entity::Tenant))),
         "{unknown:?}"
     );
 }
@@ -471,9 +472,87 @@ async fn a_credential_registers_once() {
         .finish_registration(fx.tenant, &response, CeremonyKind::Passkey, &meta())
         .await;
     assert!(
-        matches!(duplicate, Err(Error::Conflict("credential"))),
+        matches!(duplicate, Err(Error::Conflict(Entity::Credential))),
         "{duplicate:?}"
     );
+}
+
+#[tokio::test]
+async fn a_registration_excludes_the_users_existing_credentials() {
+    let fx = fixture(CounterRule::Reject).await;
+    let first = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    assert_eq!(first.exclude_credentials, []);
+    fx.register(&SoftAuthenticator::es256()).await;
+    let listed = fx
+        .engine
+        .credentials(
+            fx.tenant,
+            Some(USER),
+            Page {
+                number: 1,
+                per_page: 10,
+                descending: false,
+            },
+        )
+        .await
+        .unwrap();
+    let again = fx
+        .engine
+        .start_registration(fx.tenant, new_user(), CeremonyKind::Mfa, &meta())
+        .await
+        .unwrap();
+    let excluded: Vec<_> = again.exclude_credentials.iter().map(|c| &c.id).collect();
+    assert_eq!(excluded, [&listed.items[0].credential.id]);
+
+    let other = NewUser {
+        external_id: "user-2".into(),
+        ..new_user()
+    };
+    let stranger = fx
+        .engine
+        .start_registration(fx.tenant, other, CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    assert_eq!(stranger.exclude_credentials, []);
+}
+
+#[tokio::test]
+async fn a_user_id_longer_than_a_user_handle_is_refused() {
+    let fx = fixture(CounterRule::Reject).await;
+    let longest = NewUser {
+        external_id: "é".repeat(MAX_USER_HANDLE_BYTES / 2),
+        ..new_user()
+    };
+    let options = fx
+        .engine
+        .start_registration(fx.tenant, longest, CeremonyKind::Passkey, &meta())
+        .await
+        .unwrap();
+    assert_eq!(options.user_handle.len(), MAX_USER_HANDLE_BYTES);
+    for kind in [CeremonyKind::Passkey, CeremonyKind::Mfa] {
+        let too_long = NewUser {
+            external_id: format!("{}x", "é".repeat(MAX_USER_HANDLE_BYTES / 2)),
+            ..new_user()
+        };
+        let refused = fx
+            .engine
+            .start_registration(fx.tenant, too_long, kind, &meta())
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Invalid {
+                    field: "user_id",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -524,7 +603,7 @@ async fn mfa_credentials_are_not_passkeys() {
     let response = fx.login_response(&mut authenticator).await;
     let refused = fx.finish_login(&response).await;
     assert!(
-        matches!(refused, Err(Error::NotFound("credential"))),
+        matches!(refused, Err(Error::NotFound(Entity::Credential))),
         "{refused:?}"
     );
 }

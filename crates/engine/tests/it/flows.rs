@@ -3,7 +3,7 @@
 
 use latchkey_engine::ceremonies::{CeremonyKind, NewTransaction};
 use latchkey_engine::model::{AuditQuery, CounterRule, UserVerification};
-use latchkey_engine::{Error, Page};
+use latchkey_engine::{Entity, Error, Page};
 use latchkey_testkit::{SoftAuthenticator, fixtures};
 use latchkey_webauthn::decode_base64url;
 use serde_json::json;
@@ -81,7 +81,7 @@ async fn mfa_login_accepts_mfa_and_passkey_credentials_of_the_named_user() {
         .start_mfa_login(fx.tenant, "nobody", &meta())
         .await;
     assert!(
-        matches!(unknown, Err(Error::NotFound("user"))),
+        matches!(unknown, Err(Error::NotFound(Entity::User))),
         "{unknown:?}"
     );
 }
@@ -117,7 +117,7 @@ async fn a_transaction_binds_its_data_into_the_challenge_and_the_token() {
         .start_transaction(fx.tenant, transaction, &meta())
         .await;
     assert!(
-        matches!(reused, Err(Error::Conflict("transaction"))),
+        matches!(reused, Err(Error::Conflict(Entity::Transaction))),
         "{reused:?}"
     );
 
@@ -324,12 +324,12 @@ async fn credentials_are_listed_with_their_owner_renamed_and_deleted() {
         .unwrap();
     let gone = fx.engine.credential(fx.tenant, &id).await;
     assert!(
-        matches!(gone, Err(Error::NotFound("credential"))),
+        matches!(gone, Err(Error::NotFound(Entity::Credential))),
         "{gone:?}"
     );
     let again = fx.engine.delete_credential(fx.tenant, &id, &meta()).await;
     assert!(
-        matches!(again, Err(Error::NotFound("credential"))),
+        matches!(again, Err(Error::NotFound(Entity::Credential))),
         "{again:?}"
     );
 }
@@ -382,7 +382,10 @@ async fn tenants_are_created_with_a_signing_key_and_a_working_api_key() {
 
     fx.engine.delete_tenant(tenant.id).await.unwrap();
     let gone = fx.engine.tenant(tenant.id).await;
-    assert!(matches!(gone, Err(Error::NotFound("tenant"))), "{gone:?}");
+    assert!(
+        matches!(gone, Err(Error::NotFound(Entity::Tenant))),
+        "{gone:?}"
+    );
 }
 
 #[tokio::test]

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
+use latchkey_engine::Engine;
 use latchkey_engine::admin::NewTenant;
-use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser};
+use latchkey_engine::authenticator_policy::{CommunityScope, MetadataChange};
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
 use latchkey_engine::model::{AttestationPreference, LicenseScope, Tenant, TenantId, UserId};
 use latchkey_engine::tokens::{community_audience, verify_token};
-use latchkey_engine::vendor_metadata::MetadataChange;
-use latchkey_engine::{Error, Page, ReadTx, Store};
+use latchkey_engine::{Entity, Error, Page, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use latchkey_testkit::{SoftAuthenticator, fixtures};
 use serde_json::{Value, json};
@@ -158,10 +159,13 @@ async fn a_realm_is_not_an_organisation() {
     assert_eq!(listed, [org.id]);
     assert!(matches!(
         engine.tenant(community.realm).await,
-        Err(Error::NotFound("tenant"))
+        Err(Error::NotFound(Entity::Tenant))
     ));
     let key = engine.create_api_key(community.realm, "ops").await;
-    assert!(matches!(key, Err(Error::NotFound("tenant"))), "{key:?}");
+    assert!(
+        matches!(key, Err(Error::NotFound(Entity::Tenant))),
+        "{key:?}"
+    );
     // No administration reaches it either.
     let realm = community.realm;
     let id = Uuid::new_v4();
@@ -187,7 +191,7 @@ async fn a_realm_is_not_an_organisation() {
     ];
     for (call, error) in refused.iter().enumerate() {
         assert!(
-            matches!(error, Some(Error::NotFound("tenant"))),
+            matches!(error, Some(Error::NotFound(Entity::Tenant))),
             "call {call}: {error:?}"
         );
     }
@@ -238,7 +242,7 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
         .create_community(org.id, "Twin", &DNS.to_uppercase(), Vec::new())
         .await;
     assert!(
-        matches!(twin, Err(Error::Conflict("relying party id"))),
+        matches!(twin, Err(Error::Conflict(Entity::RelyingPartyId))),
         "{twin:?}"
     );
     engine
@@ -276,7 +280,7 @@ async fn a_license_reaches_only_its_scope() {
     assert!(matches!(sibling, Err(Error::Forbidden(_))), "{sibling:?}");
     let across = engine.community_for(&license, &foreign.id).await;
     assert!(
-        matches!(across, Err(Error::NotFound("community"))),
+        matches!(across, Err(Error::NotFound(Entity::Community))),
         "{across:?}"
     );
     assert!(!license.is_system());
@@ -291,7 +295,7 @@ async fn a_license_reaches_only_its_scope() {
         .unwrap();
     let across = engine.community_for(&all.license, &foreign.id).await;
     assert!(
-        matches!(across, Err(Error::NotFound("community"))),
+        matches!(across, Err(Error::NotFound(Entity::Community))),
         "{across:?}"
     );
     let system = engine
@@ -308,14 +312,14 @@ async fn a_license_reaches_only_its_scope() {
     assert!(matches!(revoked, Err(Error::LicenseInvalid)), "{revoked:?}");
     let foreign_revoke = engine.revoke_license(other_org.id, all.license.id).await;
     assert!(
-        matches!(foreign_revoke, Err(Error::NotFound("license"))),
+        matches!(foreign_revoke, Err(Error::NotFound(Entity::License))),
         "{foreign_revoke:?}"
     );
     let stolen = engine
         .create_license(org.id, LicenseScope::Community(foreign.id.clone()))
         .await;
     assert!(
-        matches!(stolen, Err(Error::NotFound("community"))),
+        matches!(stolen, Err(Error::NotFound(Entity::Community))),
         "{stolen:?}"
     );
 }
@@ -373,7 +377,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
     let model = Uuid::from_bytes([0x11; 16]);
 
     engine
-        .put_vendor_metadata(Some(staff.realm), model, disable())
+        .put_policy(Some(staff.realm), model, disable())
         .await
         .unwrap();
     let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::es256()).await;
@@ -385,10 +389,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .await
         .unwrap();
 
-    engine
-        .put_vendor_metadata(None, model, disable())
-        .await
-        .unwrap();
+    engine.put_policy(None, model, disable()).await.unwrap();
     let refused = register(&engine, guests.realm, "bob", &SoftAuthenticator::es256()).await;
     assert!(
         matches!(refused, Err(Error::AuthenticatorDisabled(_))),
@@ -402,23 +403,20 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         ..MetadataChange::default()
     };
     engine
-        .patch_vendor_metadata(Some(staff.realm), model, enable)
+        .patch_policy(Some(staff.realm), model, enable)
         .await
         .unwrap();
     register(&engine, staff.realm, "carol", &SoftAuthenticator::es256())
         .await
         .unwrap();
-    let stored = engine
-        .vendor_metadata(Some(staff.realm), &[])
-        .await
-        .unwrap();
+    let stored = engine.policies(Some(staff.realm), &[]).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].disabled);
     assert_eq!(stored[0].name, "Soft");
 
     // Patching a scope without a record of its own starts from the record it inherits.
     let inherited = engine
-        .patch_vendor_metadata(Some(guests.realm), model, disable())
+        .patch_policy(Some(guests.realm), model, disable())
         .await
         .unwrap();
     assert_eq!(
@@ -426,14 +424,14 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         (Some(guests.realm), "Soft")
     );
     let unknown = engine
-        .patch_vendor_metadata(Some(guests.realm), Uuid::from_bytes([0x22; 16]), disable())
+        .patch_policy(Some(guests.realm), Uuid::from_bytes([0x22; 16]), disable())
         .await;
     assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
     let bad = MetadataChange {
         metadata: Some("[1]".into()),
         ..disable()
     };
-    let refused = engine.put_vendor_metadata(None, model, bad).await;
+    let refused = engine.put_policy(None, model, bad).await;
     assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
 }
 
@@ -501,7 +499,7 @@ async fn register_yubikey(metadata: Option<Value>) -> Result<(), Error> {
             updated_by: "test".into(),
         };
         engine
-            .put_vendor_metadata(None, Uuid::from_bytes(model), change)
+            .put_policy(None, Uuid::from_bytes(model), change)
             .await?;
     }
     engine
@@ -557,13 +555,16 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
         .unwrap()
         .license;
 
-    let refused = engine.vendor_metadata_scope(&community, "any").await;
+    let refused = engine.policy_scope(&community, CommunityScope::Any).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-    let scope = engine.vendor_metadata_scope(&system, "any").await.unwrap();
+    let scope = engine
+        .policy_scope(&system, CommunityScope::Any)
+        .await
+        .unwrap();
     assert_eq!(scope, org.id);
     assert_eq!(
         engine
-            .vendor_metadata_scope(&system, &staff.id)
+            .policy_scope(&system, CommunityScope::Named(&staff.id))
             .await
             .unwrap(),
         staff.realm
@@ -572,7 +573,7 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
     // The organisation's record disables the model in its communities, not in another's.
     let model = Uuid::from_bytes([0x11; 16]);
     engine
-        .put_vendor_metadata(Some(scope), model, disable())
+        .put_policy(Some(scope), model, disable())
         .await
         .unwrap();
     let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::es256()).await;
@@ -591,14 +592,11 @@ async fn community_any_is_the_organisation_and_needs_a_system_license() {
         ..disable()
     };
     engine
-        .put_vendor_metadata(None, global, change.clone())
+        .put_policy(None, global, change.clone())
         .await
         .unwrap();
-    engine
-        .put_vendor_metadata(None, model, change)
-        .await
-        .unwrap();
-    let fetched = engine.vendor_metadata_in_scope(scope, &[]).await.unwrap();
+    engine.put_policy(None, model, change).await.unwrap();
+    let fetched = engine.policies_in_scope(scope, &[]).await.unwrap();
     let names: Vec<(Uuid, &str)> = fetched
         .iter()
         .map(|r| (r.aaguid, r.name.as_str()))
@@ -653,18 +651,24 @@ async fn credentials_link_to_dids_and_unregister_by_did_or_hash() {
     assert_eq!(engine.links(realm, "alice").await.unwrap().len(), 2);
     let unknown = engine.link(realm, "alice", "did:x", "00").await;
     assert!(
-        matches!(unknown, Err(Error::NotFound("credential"))),
+        matches!(unknown, Err(Error::NotFound(Entity::Credential))),
         "{unknown:?}"
     );
     let nobody = engine.links(realm, "nobody").await;
-    assert!(matches!(nobody, Err(Error::NotFound("user"))), "{nobody:?}");
+    assert!(
+        matches!(nobody, Err(Error::NotFound(Entity::User))),
+        "{nobody:?}"
+    );
     // Asking for options creates no user a link could name.
     engine
         .start_registration(realm, user("ghost"), CeremonyKind::Passkey, &meta())
         .await
         .unwrap();
     let ghost = engine.links(realm, "ghost").await;
-    assert!(matches!(ghost, Err(Error::NotFound("user"))), "{ghost:?}");
+    assert!(
+        matches!(ghost, Err(Error::NotFound(Entity::User))),
+        "{ghost:?}"
+    );
 
     let removed = engine
         .unregister(realm, Some("alice"), "did:example:alice", &meta())
@@ -722,7 +726,7 @@ async fn a_service_secret_is_generated_once_and_kept_sealed() {
 
 #[tokio::test]
 async fn an_import_disables_compromised_models_and_keeps_operators_decisions() {
-    use latchkey_engine::vendor_metadata::ImportedStatement;
+    use latchkey_engine::authenticator_policy::ImportedStatement;
 
     let engine = engine().await;
     let statement = |byte: u8, compromised| ImportedStatement {
@@ -732,19 +736,19 @@ async fn an_import_disables_compromised_models_and_keeps_operators_decisions() {
         compromised,
     };
     let imported = engine
-        .import_vendor_metadata([statement(1, false), statement(2, true)], "import")
+        .import_policies([statement(1, false), statement(2, true)], "import")
         .await
         .unwrap();
     assert_eq!(imported, 2);
     engine
-        .patch_vendor_metadata(None, Uuid::from_bytes([1; 16]), disable())
+        .patch_policy(None, Uuid::from_bytes([1; 16]), disable())
         .await
         .unwrap();
     engine
-        .import_vendor_metadata([statement(1, false), statement(2, true)], "import")
+        .import_policies([statement(1, false), statement(2, true)], "import")
         .await
         .unwrap();
-    let stored = engine.vendor_metadata(None, &[]).await.unwrap();
+    let stored = engine.policies(None, &[]).await.unwrap();
     let disabled: Vec<bool> = stored.iter().map(|record| record.disabled).collect();
     assert_eq!(disabled, [true, true]);
     assert_eq!(stored[0].name, "Model 1");

@@ -7,8 +7,8 @@ use latchkey_engine::Store;
 use super::AdminState;
 use super::error::answer;
 use super::path::TenantPath;
+use crate::hanko_passkey::error::ApiError;
 use crate::hanko_passkey::shared_with_admin::list_audit_log;
-use crate::http::error::ApiError;
 use crate::http::pagination::RequestUrl;
 
 pub(super) async fn list<S: Store>(

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 
 /// The configured token, kept as its SHA-256 so that every comparison is between two 32-byte
 /// values: constant time, and the token's length does not show in the timing either.

@@ -1,9 +1,9 @@
 //! The admin API's one mapping from engine errors to HTTP answers.
 
 use axum::http::StatusCode;
-use latchkey_engine::Error;
+use latchkey_engine::{Entity, Error};
 
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 
 /// The answer to a failed engine call. `action` titles a refused input (`unable to create
 /// tenant`), as the original titles its validation failures.
@@ -41,7 +41,7 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
 /// a missing one is named as the original names it.
 pub(super) fn secret_answer(error: Error, id: &str, action: &'static str) -> ApiError {
     match error {
-        Error::NotFound("api key" | "signing key") => {
+        Error::NotFound(Entity::ApiKey | Entity::SigningKey) => {
             ApiError::not_found(format!("secret with ID '{id}' not found"))
         }
         error => answer(error, action),
@@ -59,22 +59,22 @@ mod tests {
 
     #[test]
     fn missing_secrets_are_named_by_their_id() {
-        for what in ["api key", "signing key"] {
+        for what in [Entity::ApiKey, Entity::SigningKey] {
             let missing = secret_answer(Error::NotFound(what), "0e1d", "unable to remove");
             assert_eq!(missing.status, StatusCode::NOT_FOUND);
             assert_eq!(missing.title, "secret with ID '0e1d' not found");
         }
-        let tenant = secret_answer(Error::NotFound("tenant"), "0e1d", "unable to remove");
+        let tenant = secret_answer(Error::NotFound(Entity::Tenant), "0e1d", "unable to remove");
         assert_eq!(tenant.title, "tenant not found");
     }
 
     #[test]
     fn engine_errors_map_to_statuses() {
         let cases = [
-            (Error::NotFound("tenant"), 404, "tenant not found"),
-            (Error::NotFound("api key"), 404, "api key not found"),
+            (Error::NotFound(Entity::Tenant), 404, "tenant not found"),
+            (Error::NotFound(Entity::ApiKey), 404, "api key not found"),
             (
-                Error::Conflict("transaction"),
+                Error::Conflict(Entity::Transaction),
                 409,
                 "transaction already exists",
             ),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::AdminState;
 use super::error::unavailable;
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 
 /// The process answers.
 pub(super) async fn alive() -> Json<Value> {

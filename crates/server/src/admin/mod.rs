@@ -30,11 +30,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{delete, get, put};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 
+use crate::hanko_passkey::error::{method_not_allowed, route_not_found};
 use crate::http::access_log::access_log;
-use crate::http::error::{method_not_allowed, route_not_found};
 use crate::http::request_id::request_id;
 use crate::http::status_page::status_page;
 use crate::metrics::Metrics;

@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 use latchkey_engine::model::TenantId;
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 use crate::http::path::PathParams;
 
 /// `/tenants/{tenant_id}`: a UUID, else 400 `tenant_id must be a valid uuid4` (the original's
@@ -32,7 +32,8 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let PathParams(tenant) = PathParams::<String>::from_request_parts(parts, state).await?;
+        let PathParams(tenant, _) =
+            PathParams::<String, ApiError>::from_request_parts(parts, state).await?;
         tenant_id(&tenant).map(Self)
     }
 }
@@ -41,8 +42,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ItemPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let PathParams((tenant, item)) =
-            PathParams::<(String, String)>::from_request_parts(parts, state).await?;
+        let PathParams((tenant, item), _) =
+            PathParams::<(String, String), ApiError>::from_request_parts(parts, state).await?;
         Ok(Self {
             tenant: tenant_id(&tenant)?,
             item,

@@ -13,7 +13,7 @@ use super::AdminState;
 use super::error::{answer, secret_answer};
 use super::path::{ItemPath, TenantPath};
 use super::tenants::{NewApiKeyResponse, parse, refusal};
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 use crate::http::json::RawJson;
 use crate::http::timestamps::rfc3339;
 use crate::http::validate::Violations;
@@ -78,7 +78,7 @@ pub(super) async fn api_keys<S: Store>(
 pub(super) async fn create_api_key<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
-    RawJson(body): RawJson,
+    RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Response, ApiError> {
     let request: CreateApiKeyRequest = parse(&body, CREATE)?;
     let mut violations = Violations::default();

@@ -15,7 +15,7 @@ use super::AdminState;
 use super::config::{ConfigRequest, TenantResponse};
 use super::error::answer;
 use super::path::TenantPath;
-use crate::http::error::ApiError;
+use crate::hanko_passkey::error::ApiError;
 use crate::http::json::{RawJson, from_object};
 use crate::http::timestamps::rfc3339;
 use crate::http::validate::Violations;
@@ -103,7 +103,7 @@ impl From<IssuedApiKey> for NewApiKeyResponse {
 
 pub(super) async fn create<S: Store>(
     State(state): State<AdminState<S>>,
-    RawJson(body): RawJson,
+    RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Response, ApiError> {
     let request: CreateTenantRequest = parse(&body, CREATE)?;
     let mut violations = Violations::default();
@@ -153,7 +153,7 @@ struct RenameRequest {
 pub(super) async fn rename<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,
-    RawJson(body): RawJson,
+    RawJson(body, _): RawJson<ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let request: RenameRequest = parse(&body, UPDATE)?;
     let mut violations = Violations::default();
@@ -173,7 +173,7 @@ pub(super) async fn rename<S: Store>(
 pub(super) async fn replace_config<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,
-    RawJson(body): RawJson,
+    RawJson(body, _): RawJson<ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let request: ConfigRequest = parse(&body, UPDATE_CONFIG)?;
     let checked = request.check().map_err(refusal(UPDATE_CONFIG))?;

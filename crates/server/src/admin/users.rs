@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::AdminState;
 use super::error::answer;
 use super::path::{ItemPath, TenantPath};
+use crate::hanko_passkey::error::ApiError;
 use crate::hanko_passkey::shared_with_admin::{CredentialDto, TransactionDto};
-use crate::http::error::ApiError;
 use crate::http::pagination::{PageParams, RequestUrl, page_response};
 
 #[derive(Debug, Serialize)]

@@ -4,16 +4,16 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use latchkey_engine::ceremonies::Engine;
+use latchkey_engine::Engine;
 use latchkey_engine::model::{AuditEvent, AuditQuery, TenantId};
 use latchkey_engine::{Error, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
 use crate::http::timestamps::rfc3339;
 

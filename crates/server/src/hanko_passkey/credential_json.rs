@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::Value;
 
-use crate::http::ApiError;
+use super::error::ApiError;
 use crate::http::json::RawJson;
 
 /// The fields the original reads as base64url with optional padding, under `response`.
@@ -27,7 +27,7 @@ impl<S: Send + Sync> FromRequest<S> for CredentialJson {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawJson(body) = RawJson::from_request(request, state).await?;
+        let RawJson(body, _) = RawJson::<ApiError>::from_request(request, state).await?;
         Ok(Self(unpadded(body)))
     }
 }

@@ -8,15 +8,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::credentials::CredentialRecord;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
@@ -127,7 +127,7 @@ pub async fn rename<S: Store>(
     tenant: CurrentTenant,
     Meta(meta): Meta,
     LossyLastSegment(id): LossyLastSegment,
-    ValidJson(body): ValidJson<Rename>,
+    ValidJson(body, _): ValidJson<Rename, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let raw = decode_id(&id)?;
     engine
@@ -164,7 +164,7 @@ fn decode_id(id: &str) -> Result<Vec<u8>, ApiError> {
         .ok_or_else(|| {
             api_error(
                 Endpoint::Credential(id),
-                latchkey_engine::Error::NotFound("credential"),
+                latchkey_engine::Error::NotFound(latchkey_engine::Entity::Credential),
             )
         })
 }

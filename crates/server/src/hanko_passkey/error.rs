@@ -1,11 +1,153 @@
-//! The one place where engine errors become Hanko error bodies. The original answers the same
-//! engine condition differently per endpoint (an unknown user is a 404 when a login starts but
-//! a 401 when it finishes), so the mapping takes the endpoint as context.
+//! The one place where failures become Hanko error bodies: `{"title","details","status"}`, the
+//! shape of the Hanko passkey server's echo error handler (the admin API answers in it too).
+//! The original answers the same engine condition differently per endpoint (an unknown user is
+//! a 404 when a login starts but a 401 when it finishes), so the engine mapping takes the
+//! endpoint as context.
 
 use axum::http::StatusCode;
-use latchkey_engine::Error;
+use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::{Entity, Error};
+use serde::Serialize;
 
-use crate::http::ApiError;
+use crate::http::Rejection;
+
+/// An error answer. `details` is `Some("")` for client errors (the original always sends the
+/// field) and `None` only for internal errors, whose cause stays in the server log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub title: String,
+    pub details: Option<String>,
+    /// Seconds after which a refused request may be sent again (`Retry-After`).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with empty details.
+    pub fn new(status: StatusCode, title: impl Into<String>) -> Self {
+        Self {
+            status,
+            title: title.into(),
+            details: Some(String::new()),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+
+    /// A server fault: 500 without details. Log the cause before returning it.
+    pub fn internal() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            title: "Internal Server Error".to_owned(),
+            details: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(title: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, title)
+    }
+
+    pub fn unauthorized(title: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, title)
+    }
+
+    pub fn not_found(title: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, title)
+    }
+
+    pub fn conflict(title: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, title)
+    }
+
+    /// A request body that could not be read into the endpoint's shape.
+    pub fn unprocessable_body(details: impl Into<String>) -> Self {
+        Self::bad_request("unable to process request").with_details(details)
+    }
+
+    /// A request that was read but breaks a field rule; `details` names the rule.
+    pub fn invalid_request(details: impl Into<String>) -> Self {
+        Self::bad_request("unable to validate request").with_details(details)
+    }
+
+    /// A request over a rate limit; it may be sent again after `retry_after` seconds.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+        }
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
+    }
+
+    /// The error of a path that names no route.
+    pub fn route_not_found() -> Self {
+        Self::not_found("Not Found")
+    }
+
+    /// The error of a route that exists but not for this method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a str>,
+    status: u16,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            title: &self.title,
+            details: self.details.as_deref(),
+            status: self.status.as_u16(),
+        };
+        // Serialising three plain fields cannot fail; the fallback keeps the status regardless.
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = (self.status, bytes).into_response();
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// Router fallback for paths without a route.
+pub async fn route_not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+/// Router fallback for a known path asked with a method it does not serve.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// A request the shared HTTP layer could not read, in the original's words.
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::TooLarge => Self::payload_too_large(),
+            Rejection::Unreadable(reason) => Self::unprocessable_body(reason),
+            Rejection::Invalid(rule) => Self::invalid_request(rule),
+        }
+    }
+}
 
 /// Which endpoint failed, as far as the error mapping cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +174,7 @@ const NO_CREDENTIALS: &str = "user has no suitable credentials for this operatio
 /// their cause.
 pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
     match error {
-        Error::NotFound("tenant") => ApiError::not_found("tenant not found"),
+        Error::NotFound(Entity::Tenant) => ApiError::not_found("tenant not found"),
         Error::ApiKeyInvalid => invalid_api_key(),
         Error::NotFound(what) => not_found(endpoint, what),
         Error::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
@@ -69,15 +211,16 @@ fn internal(error: &Error) -> ApiError {
     ApiError::internal()
 }
 
-fn not_found(endpoint: Endpoint<'_>, what: &str) -> ApiError {
+fn not_found(endpoint: Endpoint<'_>, what: Entity) -> ApiError {
     match (endpoint, what) {
-        (Endpoint::Credential(id), "credential") => {
+        (Endpoint::Credential(id), Entity::Credential) => {
             ApiError::not_found(format!("credential with id '{id}' not found"))
         }
-        (Endpoint::TransactionInit, "user") => ApiError::not_found("unable to find user"),
-        (Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal, "user") => {
-            ApiError::unauthorized("failed to get user handle")
-        }
+        (Endpoint::TransactionInit, Entity::User) => ApiError::not_found("unable to find user"),
+        (
+            Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal,
+            Entity::User,
+        ) => ApiError::unauthorized("failed to get user handle"),
         (Endpoint::LoginFinal | Endpoint::MfaLoginFinal | Endpoint::TransactionFinal, _) => {
             ApiError::unauthorized("failed to validate assertion")
                 .with_details(format!("{what} not found"))
@@ -161,7 +304,7 @@ mod tests {
     #[test]
     fn tenant_and_key_errors() {
         assert_eq!(
-            status_and_title(Endpoint::Tenant, Error::NotFound("tenant")),
+            status_and_title(Endpoint::Tenant, Error::NotFound(Entity::Tenant)),
             (404, "tenant not found".to_owned())
         );
         let key = api_error(Endpoint::Credentials, Error::ApiKeyInvalid);
@@ -176,19 +319,19 @@ mod tests {
     #[test]
     fn unknown_user_depends_on_endpoint() {
         assert_eq!(
-            status_and_title(Endpoint::LoginInit, Error::NotFound("user")),
+            status_and_title(Endpoint::LoginInit, Error::NotFound(Entity::User)),
             (404, "user not found".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::RegistrationFinal, Error::NotFound("user")),
+            status_and_title(Endpoint::RegistrationFinal, Error::NotFound(Entity::User)),
             (404, "user not found".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::TransactionInit, Error::NotFound("user")),
+            status_and_title(Endpoint::TransactionInit, Error::NotFound(Entity::User)),
             (404, "unable to find user".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::LoginFinal, Error::NotFound("user")),
+            status_and_title(Endpoint::LoginFinal, Error::NotFound(Entity::User)),
             (401, "failed to get user handle".to_owned())
         );
     }
@@ -196,7 +339,10 @@ mod tests {
     #[test]
     fn credentials_are_named_by_their_id() {
         assert_eq!(
-            status_and_title(Endpoint::Credential("abc"), Error::NotFound("credential")),
+            status_and_title(
+                Endpoint::Credential("abc"),
+                Error::NotFound(Entity::Credential)
+            ),
             (404, "credential with id 'abc' not found".to_owned())
         );
     }
@@ -204,11 +350,17 @@ mod tests {
     #[test]
     fn conflicts_and_missing_credentials_are_client_errors() {
         assert_eq!(
-            status_and_title(Endpoint::TransactionInit, Error::Conflict("transaction")),
+            status_and_title(
+                Endpoint::TransactionInit,
+                Error::Conflict(Entity::Transaction)
+            ),
             (409, "transaction already exists".to_owned())
         );
         assert_eq!(
-            status_and_title(Endpoint::RegistrationFinal, Error::Conflict("credential")),
+            status_and_title(
+                Endpoint::RegistrationFinal,
+                Error::Conflict(Entity::Credential)
+            ),
             (409, "credential already exists".to_owned())
         );
         assert_eq!(
@@ -324,5 +476,65 @@ mod tests {
             let answer = api_error(Endpoint::LoginInit, error);
             assert_eq!(answer, ApiError::internal());
         }
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use axum::body::to_bytes;
+
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, String, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let content_type = response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (
+            status,
+            content_type,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn client_errors_carry_empty_details() {
+        let (status, content_type, body) = body_of(ApiError::route_not_found()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(content_type, "application/json");
+        assert_eq!(
+            body,
+            serde_json::json!({"title": "Not Found", "details": "", "status": 404})
+        );
+    }
+
+    #[tokio::test]
+    async fn details_are_kept_in_field_order() {
+        let response = ApiError::invalid_request("user_id is a required field").into_response();
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(
+            std::str::from_utf8(&bytes).unwrap(),
+            r#"{"title":"unable to validate request","details":"user_id is a required field","status":400}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn rate_limited_answers_say_when_to_retry() {
+        let response = ApiError::too_many_requests(17).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "17");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_have_no_details() {
+        let (status, _, body) = body_of(ApiError::internal()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            body,
+            serde_json::json!({"title": "Internal Server Error", "status": 500})
+        );
     }
 }

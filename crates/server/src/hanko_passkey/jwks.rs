@@ -7,12 +7,12 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::CurrentTenant;
-use crate::http::ApiError;
 
 /// GET `/{tenant}/.well-known/jwks.json` (public), cacheable for ten minutes as in the original.
 pub async fn jwks<S: Store>(

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use serde::Deserialize;
 
 use super::Token;
 use super::credential_json::CredentialJson;
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
-use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
@@ -59,7 +59,7 @@ pub async fn initialize<S: Store>(
     tenant: CurrentTenant,
     Meta(meta): Meta,
     headers: HeaderMap,
-    ValidJson(body): ValidJson<InitLogin>,
+    ValidJson(body, _): ValidJson<InitLogin, ApiError>,
 ) -> Result<Json<RequestOptions>, ApiError> {
     if body.user_id.is_some() {
         let presented = presented_api_key(&headers);
@@ -97,7 +97,7 @@ pub async fn mfa_initialize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    ValidJson(body): ValidJson<InitMfaLogin>,
+    ValidJson(body, _): ValidJson<InitMfaLogin, ApiError>,
 ) -> Result<Json<RequestOptions>, ApiError> {
     let options = engine
         .start_mfa_login(tenant.id(), &body.user_id, &meta)

@@ -9,7 +9,7 @@ mod audit;
 mod cors;
 mod credential_json;
 mod credentials;
-mod error;
+pub(crate) mod error;
 mod jwks;
 mod login;
 mod options;

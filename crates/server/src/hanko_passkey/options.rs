@@ -128,6 +128,8 @@ impl From<RegistrationOptions> for CreationOptions {
                 },
                 attestation: attestation(options.attestation),
             },
+            // `options.exclude_credentials` stays out: the original sends no excludeCredentials
+            // (go-webauthn v0.10 as Hanko calls it), and clients may rely on that.
         }
     }
 }
@@ -191,6 +193,7 @@ fn attestation(value: AttestationPreference) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use latchkey_engine::ceremonies::ExcludedCredential;
     use latchkey_webauthn::CoseAlgorithm;
     use serde_json::json;
 
@@ -222,6 +225,11 @@ mod tests {
             resident_key: ResidentKey::Required,
             user_verification: UserVerification::Required,
             attestation: AttestationPreference::Direct,
+            // Present, so that the shape tests show they are not sent.
+            exclude_credentials: vec![ExcludedCredential {
+                id: vec![1, 2, 3],
+                transports: Vec::new(),
+            }],
         }
     }
 

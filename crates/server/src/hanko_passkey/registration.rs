@@ -6,15 +6,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::{CeremonyKind, Engine, NewUser, RequestMeta};
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
+use latchkey_engine::{Engine, RequestMeta};
 use serde::Deserialize;
 
 use super::Token;
 use super::credential_json::CredentialJson;
+use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::options::CreationOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
@@ -71,7 +72,7 @@ pub async fn initialize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    ValidJson(body): ValidJson<InitRegistration>,
+    ValidJson(body, _): ValidJson<InitRegistration, ApiError>,
 ) -> Result<Json<CreationOptions>, ApiError> {
     start(&engine, &tenant, body, CeremonyKind::Passkey, &meta).await
 }
@@ -92,7 +93,7 @@ pub async fn mfa_initialize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    ValidJson(body): ValidJson<InitRegistration>,
+    ValidJson(body, _): ValidJson<InitRegistration, ApiError>,
 ) -> Result<Json<CreationOptions>, ApiError> {
     start(&engine, &tenant, body, CeremonyKind::Mfa, &meta).await
 }

@@ -8,12 +8,12 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::Response;
 use axum::routing::{get, post};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 
+use super::error::route_not_found;
 use super::{audit, credentials, jwks, login, registration, tenant, transactions};
 use crate::http::access_log::access_log;
-use crate::http::error::route_not_found;
 use crate::http::keep_alive::close_if_body_unread;
 use crate::http::request_id::request_id;
 use crate::http::status_page::status_page;

@@ -8,14 +8,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use latchkey_engine::model::{Tenant, TenantId};
 use uuid::Uuid;
 
 use super::cors;
+use super::error::ApiError;
 use super::error::{Endpoint, api_error, invalid_api_key};
-use crate::http::ApiError;
 
 /// The header the Hanko SDKs send the key in (header names are case-insensitive).
 const API_KEY: HeaderName = HeaderName::from_static("apikey");

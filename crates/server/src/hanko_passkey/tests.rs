@@ -341,6 +341,17 @@ async fn registration_options_and_users_without_credentials() {
         )
         .await;
     assert_eq!(unkeyed.status, StatusCode::UNAUTHORIZED);
+
+    let long_id = format!(r#"{{"user_id":"{}","username":"alice"}}"#, "u".repeat(65));
+    let too_long = f
+        .post("/registration/initialize", &key, Some(&long_id))
+        .await;
+    assert_eq!(
+        too_long.body,
+        json!({"title": "unable to validate request",
+               "details": "invalid user_id: longer than 64 bytes, the most a WebAuthn user handle holds",
+               "status": 400})
+    );
 }
 
 #[tokio::test]

@@ -5,18 +5,19 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::{Engine, MAX_TRANSACTION_ID_CHARS, NewTransaction};
+use latchkey_engine::ceremonies::{MAX_TRANSACTION_ID_CHARS, NewTransaction};
 use latchkey_engine::model::{Transaction, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Token;
 use super::credential_json::CredentialJson;
+use super::error::ApiError;
 use super::error::{Endpoint, api_error, invalid_user_id};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
-use crate::http::ApiError;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::path::PathParams;
@@ -84,7 +85,7 @@ pub async fn initialize<S: Store>(
     _: ApiKeyed,
     tenant: CurrentTenant,
     Meta(meta): Meta,
-    ValidJson(body): ValidJson<InitTransaction>,
+    ValidJson(body, _): ValidJson<InitTransaction, ApiError>,
 ) -> Result<Json<RequestOptions>, ApiError> {
     let transaction = NewTransaction {
         user_id: body.user_id,
@@ -121,7 +122,7 @@ pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
     tenant: CurrentTenant,
-    PathParams((_, user)): PathParams<(String, String)>,
+    PathParams((_, user), _): PathParams<(String, String), ApiError>,
 ) -> Result<Json<Vec<TransactionDto>>, ApiError> {
     let user = Uuid::parse_str(&user).map_err(|_| invalid_user_id())?;
     let transactions = engine

@@ -1,18 +1,22 @@
 //! Request bodies: read with a size limit, an absent body read as `{}` (the Hanko JS SDK posts
 //! `login/initialize` without one), a body that is not a JSON object refused, and every failure
-//! answered in the error format instead of axum's plain-text rejections. Bodies read into a
+//! reported as a [`Rejection`] that the endpoint's dialect answers in its own shape (the `E` of
+//! each extractor) instead of axum's plain-text rejections. Bodies read into a
 //! type follow the binding rules of the Go server Hanko clients were written against: they must
 //! be sent as JSON, and `null` reads as `{}`.
+
+use std::marker::PhantomData;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::response::IntoResponse;
 use http_body_util::LengthLimitError;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 
-use super::error::ApiError;
+use super::error::Rejection;
 use super::keep_alive::{BodyRead, has_body};
 use super::validate::Validate;
 
@@ -20,38 +24,34 @@ use super::validate::Validate;
 /// chains stay well below this.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The raw body, for endpoints that hand JSON to the engine unparsed.
+/// The raw body, for endpoints that hand JSON to the engine unparsed; refused as the error `E`.
 #[derive(Debug, Clone)]
-pub struct RawJson(pub Bytes);
+pub struct RawJson<E>(pub Bytes, pub PhantomData<fn() -> E>);
 
-/// A JSON body read into `T`; a body that does not fit `T`, or is not declared as JSON, is a 400
-/// `unable to process request`.
+/// A JSON body read into `T` and checked by [`Validate`]; a broken rule is
+/// [`Rejection::Invalid`].
 #[derive(Debug, Clone)]
-pub struct JsonBody<T>(pub T);
+pub struct ValidJson<T, E>(pub T, pub PhantomData<fn() -> E>);
 
-/// A JSON body read into `T` and checked by [`Validate`]; a broken rule is a 400
-/// `unable to validate request` with the rule in `details`.
-#[derive(Debug, Clone)]
-pub struct ValidJson<T>(pub T);
-
-impl<S: Send + Sync> FromRequest<S> for RawJson {
-    type Rejection = ApiError;
+impl<S: Send + Sync, E: From<Rejection> + IntoResponse> FromRequest<S> for RawJson<E> {
+    type Rejection = E;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        read_request_body(request, BODY_LIMIT).await.map(Self)
+        let bytes = read_request_body(request, BODY_LIMIT).await?;
+        Ok(Self(bytes, PhantomData))
     }
 }
 
 /// Reads the body of `request`, at most `limit` bytes (refused up front when the declared
 /// length is larger); an empty body reads as `{}`.
-pub async fn read_request_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+pub async fn read_request_body(request: Request, limit: usize) -> Result<Bytes, Rejection> {
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return Err(ApiError::payload_too_large());
+        return Err(Rejection::TooLarge);
     }
     let read = request.extensions().get::<BodyRead>().cloned();
     let body = read_body_up_to(request.into_body(), limit).await?;
@@ -61,31 +61,34 @@ pub async fn read_request_body(request: Request, limit: usize) -> Result<Bytes, 
     Ok(body)
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
+impl<S, T, E> FromRequest<S> for ValidJson<T, E>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+    E: From<Rejection> + IntoResponse,
+{
+    type Rejection = E;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let declared_json = !has_body(request.headers()) || declares_json(request.headers());
-        // Read even a body that is refused, so that the connection stays usable.
-        let RawJson(bytes) = RawJson::from_request(request, state).await?;
-        if !declared_json {
-            return Err(ApiError::unprocessable_body("Unsupported Media Type"));
-        }
-        if bytes.trim_ascii() == b"null" {
-            return parse(b"{}").map(Self);
-        }
-        parse(&bytes).map(Self)
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let value: T = read_json(request).await?;
+        value.validate().map_err(Rejection::Invalid)?;
+        Ok(Self(value, PhantomData))
     }
 }
 
-impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for ValidJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let JsonBody(value) = JsonBody::<T>::from_request(request, state).await?;
-        value.validate().map_err(ApiError::invalid_request)?;
-        Ok(Self(value))
+/// The body of `request` read into `T`; a body that does not fit `T`, or is not declared as
+/// JSON, is [`Rejection::Unreadable`].
+async fn read_json<T: DeserializeOwned>(request: Request) -> Result<T, Rejection> {
+    let declared_json = !has_body(request.headers()) || declares_json(request.headers());
+    // Read even a body that is refused, so that the connection stays usable.
+    let bytes = read_request_body(request, BODY_LIMIT).await?;
+    if !declared_json {
+        return Err(Rejection::Unreadable("Unsupported Media Type".to_owned()));
     }
+    if bytes.trim_ascii() == b"null" {
+        return parse(b"{}");
+    }
+    parse(&bytes)
 }
 
 /// Whether the request says its body is JSON. Like echo's binder, any `application/json...` type
@@ -103,13 +106,13 @@ fn declares_json(headers: &HeaderMap) -> bool {
 
 const JSON: &str = "application/json";
 
-async fn read_body_up_to(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+async fn read_body_up_to(body: Body, limit: usize) -> Result<Bytes, Rejection> {
     let bytes = to_bytes(body, limit).await.map_err(|error| {
         let error = error.into_inner();
         if error.is::<LengthLimitError>() {
-            ApiError::payload_too_large()
+            Rejection::TooLarge
         } else {
-            ApiError::unprocessable_body(error.to_string())
+            Rejection::Unreadable(error.to_string())
         }
     })?;
     if bytes.is_empty() {
@@ -119,15 +122,15 @@ async fn read_body_up_to(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     }
 }
 
-/// Parses a JSON object into `T`, answering a mismatch with 400 `unable to process request`.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    from_object(bytes).map_err(ApiError::unprocessable_body)
+/// Parses a JSON object into `T`; a mismatch is [`Rejection::Unreadable`].
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
+    from_object(bytes).map_err(Rejection::Unreadable)
 }
 
 /// Reads a JSON object into `T`; `Err` says why not. serde would also read a struct from an
 /// array of its fields in order (and `[]` as all defaults), which Go's decoder, binding into a
 /// struct, refuses; so anything but an object is refused before serde sees it (`null` too:
-/// [`JsonBody`] reads it as `{}` before it gets here, as Go's binder does).
+/// [`read_json`] reads it as `{}` before it gets here, as Go's binder does).
 pub fn from_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let first = bytes
         .iter()
@@ -148,9 +151,26 @@ pub fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;
+    use axum::response::Response;
     use serde::Deserialize;
 
     use super::*;
+
+    /// A dialect's error, as far as these tests care: the rejection itself.
+    #[derive(Debug)]
+    struct Refused(Rejection);
+
+    impl From<Rejection> for Refused {
+        fn from(rejection: Rejection) -> Self {
+            Self(rejection)
+        }
+    }
+
+    impl IntoResponse for Refused {
+        fn into_response(self) -> Response {
+            StatusCode::BAD_REQUEST.into_response()
+        }
+    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Dto {
@@ -176,9 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn empty_body_reads_as_empty_object() {
-        let JsonBody(dto) = JsonBody::<Dto>::from_request(request(Body::empty()), &())
-            .await
-            .unwrap();
+        let dto: Dto = read_json(request(Body::empty())).await.unwrap();
         assert_eq!(dto, Dto { user_id: None });
     }
 
@@ -190,41 +208,32 @@ mod tests {
                 builder = builder.header(CONTENT_LENGTH, length);
             }
             let request = builder.body(Body::empty()).unwrap();
-            let JsonBody(dto) = JsonBody::<Dto>::from_request(request, &()).await.unwrap();
+            let dto: Dto = read_json(request).await.unwrap();
             assert_eq!(dto, Dto { user_id: None });
         }
     }
 
     #[tokio::test]
     async fn wrong_types_are_unprocessable() {
-        let error = JsonBody::<Dto>::from_request(request(r#"{"user_id": 5}"#), &())
+        let error = read_json::<Dto>(request(r#"{"user_id": 5}"#))
             .await
             .unwrap_err();
-        assert_eq!(error.status, StatusCode::BAD_REQUEST);
-        assert_eq!(error.title, "unable to process request");
-        assert!(error.details.is_some_and(|details| !details.is_empty()));
+        assert!(matches!(error, Rejection::Unreadable(reason) if !reason.is_empty()));
     }
 
     #[tokio::test]
     async fn only_objects_are_bodies() {
         for body in ["[]", r#"["u1"]"#, "\"{}\"", "1"] {
-            let error = JsonBody::<Dto>::from_request(request(body), &())
-                .await
-                .unwrap_err();
-            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{body}");
-            assert_eq!(error.title, "unable to process request", "{body}");
+            let error = read_json::<Dto>(request(body)).await.unwrap_err();
+            assert!(matches!(error, Rejection::Unreadable(_)), "{body}");
         }
-        let JsonBody(dto) = JsonBody::<Dto>::from_request(request(" \n{\"user_id\":\"u1\"}"), &())
-            .await
-            .unwrap();
+        let dto: Dto = read_json(request(" \n{\"user_id\":\"u1\"}")).await.unwrap();
         assert_eq!(dto.user_id.as_deref(), Some("u1"));
     }
 
     #[tokio::test]
     async fn null_reads_as_an_empty_object() {
-        let JsonBody(dto) = JsonBody::<Dto>::from_request(request(" null\n"), &())
-            .await
-            .unwrap();
+        let dto: Dto = read_json(request(" null\n")).await.unwrap();
         assert_eq!(dto, Dto { user_id: None });
     }
 
@@ -240,15 +249,15 @@ mod tests {
                 .unwrap()
         };
         for content_type in ["text/plain", "text/plain;charset=UTF-8", "application/xml"] {
-            let error = JsonBody::<Dto>::from_request(typed(content_type), &())
-                .await
-                .unwrap_err();
-            assert_eq!(error.title, "unable to process request", "{content_type}");
+            let error = read_json::<Dto>(typed(content_type)).await.unwrap_err();
+            assert_eq!(
+                error,
+                Rejection::Unreadable("Unsupported Media Type".to_owned()),
+                "{content_type}"
+            );
         }
         for content_type in ["application/json; charset=UTF-8", "Application/JSON"] {
-            let JsonBody(dto) = JsonBody::<Dto>::from_request(typed(content_type), &())
-                .await
-                .unwrap();
+            let dto: Dto = read_json(typed(content_type)).await.unwrap();
             assert_eq!(dto.user_id.as_deref(), Some("u1"));
         }
         let untyped = Request::builder()
@@ -256,27 +265,28 @@ mod tests {
             .header(CONTENT_LENGTH, 2)
             .body(Body::from("{}"))
             .unwrap();
-        assert!(JsonBody::<Dto>::from_request(untyped, &()).await.is_err());
+        assert!(read_json::<Dto>(untyped).await.is_err());
         let empty = Request::builder().uri("/").body(Body::empty()).unwrap();
-        assert!(JsonBody::<Dto>::from_request(empty, &()).await.is_ok());
+        assert!(read_json::<Dto>(empty).await.is_ok());
     }
 
     #[tokio::test]
     async fn broken_rules_are_invalid() {
-        let error = ValidJson::<Dto>::from_request(request("{}"), &())
+        let error = ValidJson::<Dto, Refused>::from_request(request("{}"), &())
             .await
             .unwrap_err();
-        assert_eq!(error.title, "unable to validate request");
         assert_eq!(
-            error.details.as_deref(),
-            Some("user_id is a required field")
+            error.0,
+            Rejection::Invalid("user_id is a required field".to_owned())
         );
     }
 
     #[tokio::test]
     async fn oversized_bodies_are_refused() {
         let big = vec![b' '; BODY_LIMIT + 1];
-        let error = RawJson::from_request(request(big), &()).await.unwrap_err();
-        assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
+        let error = RawJson::<Refused>::from_request(request(big), &())
+            .await
+            .unwrap_err();
+        assert_eq!(error.0, Rejection::TooLarge);
     }
 }

@@ -67,11 +67,12 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+    use crate::hanko_passkey::error::ApiError;
     use crate::http::json::RawJson;
 
     fn app() -> Router {
         Router::new()
-            .route("/read", post(|RawJson(_): RawJson| async { "read" }))
+            .route("/read", post(|_: RawJson<ApiError>| async { "read" }))
             .route("/refuse", post(|| async { "refused" }))
             .layer(from_fn(close_if_body_unread))
     }

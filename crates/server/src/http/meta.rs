@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use ipnet::IpNet;
-use latchkey_engine::ceremonies::RequestMeta;
+use latchkey_engine::RequestMeta;
 
 use super::request_id::RequestId;
 

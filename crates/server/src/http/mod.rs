@@ -1,6 +1,7 @@
-//! HTTP plumbing shared by every dialect: the error body, request ids, access log, request
-//! metadata, JSON bodies, keep-alive after unread bodies, field rules, path parameters,
-//! pagination, timestamps and the status page.
+//! HTTP plumbing shared by every dialect: request ids, access log, request metadata, JSON
+//! bodies, keep-alive after unread bodies, field rules, path parameters, pagination,
+//! timestamps and the status page. Each dialect answers in its own shape; what this layer
+//! refuses it reports as a neutral [`Rejection`], which every dialect maps in its error file.
 
 pub mod access_log;
 pub mod error;
@@ -14,4 +15,4 @@ pub mod status_page;
 pub mod timestamps;
 pub mod validate;
 
-pub use error::ApiError;
+pub use error::Rejection;

@@ -1,26 +1,33 @@
-//! Path parameters with failures in the error format.
+//! Path parameters whose failures are a [`Rejection`] the dialect answers in its own shape.
 
 use std::convert::Infallible;
+use std::marker::PhantomData;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::Rejection;
 
-/// Like axum's `Path`, but a rejection is a 400 `unable to process request`.
+/// Like axum's `Path`, but a failure is [`Rejection::Unreadable`], answered as the error `E`.
 #[derive(Debug, Clone)]
-pub struct PathParams<T>(pub T);
+pub struct PathParams<T, E>(pub T, pub PhantomData<fn() -> E>);
 
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
-    type Rejection = ApiError;
+impl<S, T, E> FromRequestParts<S> for PathParams<T, E>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+    E: From<Rejection> + IntoResponse,
+{
+    type Rejection = E;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(value)| Self(value))
-            .map_err(|rejection| ApiError::unprocessable_body(rejection.body_text()))
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value, PhantomData)),
+            Err(rejection) => Err(Rejection::Unreadable(rejection.body_text()).into()),
+        }
     }
 }
 

@@ -178,7 +178,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = Failure;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        let RawJson(bytes, _) = RawJson::<Failure>::from_request(request, state).await?;
         parse_json(&bytes).map(Self)
     }
 }
@@ -190,7 +190,7 @@ pub struct MetadataBody<T>(pub T);
 
 /// Largest body of a vendor-metadata write.
 pub const METADATA_BODY_LIMIT: usize =
-    latchkey_engine::vendor_metadata::MAX_METADATA_BYTES + 16 * 1024;
+    latchkey_engine::authenticator_policy::MAX_METADATA_BYTES + 16 * 1024;
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MetadataBody<T> {
     type Rejection = Failure;
@@ -209,7 +209,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = Failure;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawJson(bytes) = RawJson::from_request(request, state).await?;
+        let RawJson(bytes, _) = RawJson::<Failure>::from_request(request, state).await?;
         Ok(Self(bytes))
     }
 }

@@ -8,8 +8,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
+use latchkey_engine::ceremonies::MAX_USER_HANDLE_BYTES;
 use latchkey_engine::model::{License, Tenant};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -17,8 +18,6 @@ use serde_json::{Map, Value};
 use super::error::Failure;
 use crate::http::json::null_as_empty;
 
-/// Longest user name: the user handle is its bytes, and WebAuthn caps handles at 64 bytes.
-const MAX_USERNAME_BYTES: usize = 64;
 const MAX_DISPLAY_NAME_CHARS: usize = 128;
 
 /// Body of the four options calls. `tenantId` is informational (the license names the tenant);
@@ -49,9 +48,9 @@ impl OptionsRequest {
                 Ok(None)
             };
         }
-        if name.len() > MAX_USERNAME_BYTES {
+        if name.len() > MAX_USER_HANDLE_BYTES {
             return Err(Failure::bad_request(format!(
-                "username cannot be longer than {MAX_USERNAME_BYTES} bytes"
+                "username cannot be longer than {MAX_USER_HANDLE_BYTES} bytes"
             )));
         }
         if self.display_name.chars().count() > MAX_DISPLAY_NAME_CHARS {

@@ -6,11 +6,11 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
-use latchkey_engine::Error;
+use latchkey_engine::{Entity, Error};
 use serde::Serialize;
 
 use super::envelope::EnvelopeError;
-use crate::http::ApiError;
+use crate::http::Rejection;
 
 /// A failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,10 +74,13 @@ impl IntoResponse for Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         match error {
-            Error::NotFound(what) => Self::new(StatusCode::NOT_FOUND, format!("{what} not found")),
-            Error::Conflict(what) => {
-                Self::new(StatusCode::CONFLICT, format!("{what} already exists"))
+            Error::NotFound(what) => {
+                Self::new(StatusCode::NOT_FOUND, format!("{} not found", entity(what)))
             }
+            Error::Conflict(what) => Self::new(
+                StatusCode::CONFLICT,
+                format!("{} already exists", entity(what)),
+            ),
             Error::Invalid { .. } => Self::bad_request(error.to_string()),
             Error::ApiKeyInvalid | Error::LicenseInvalid => {
                 Self::unauthorized("the license key is invalid")
@@ -123,22 +126,40 @@ impl From<Error> for Failure {
     }
 }
 
+/// An entity in this API's words: it calls authenticator policies vendor metadata.
+fn entity(what: Entity) -> &'static str {
+    match what {
+        Entity::AuthenticatorPolicy => "vendor metadata",
+        other => other.as_str(),
+    }
+}
+
 impl From<EnvelopeError> for Failure {
     fn from(error: EnvelopeError) -> Self {
         Self::bad_request(error.to_string())
     }
 }
 
-/// The shared body reader answers in the Hanko shape; its status and words carry over.
-impl From<ApiError> for Failure {
-    fn from(error: ApiError) -> Self {
-        let message = match error.details.as_deref() {
-            Some(details) if !details.is_empty() => format!("{}: {details}", error.title),
-            _ => error.title,
+/// A request the shared HTTP layer could not read, in the words the Hanko dialect uses too.
+impl From<Rejection> for Failure {
+    fn from(rejection: Rejection) -> Self {
+        let (status, title, reason) = match rejection {
+            Rejection::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+                String::new(),
+            ),
+            Rejection::Unreadable(reason) => {
+                (StatusCode::BAD_REQUEST, "unable to process request", reason)
+            }
+            Rejection::Invalid(rule) => {
+                (StatusCode::BAD_REQUEST, "unable to validate request", rule)
+            }
         };
-        Self {
-            retry_after: error.retry_after,
-            ..Self::new(error.status, message)
+        if reason.is_empty() {
+            Self::new(status, title)
+        } else {
+            Self::new(status, format!("{title}: {reason}"))
         }
     }
 }
@@ -192,9 +213,9 @@ mod tests {
     fn client_mistakes_are_4xx() {
         assert_eq!(status_of(Error::LicenseInvalid), 401);
         assert_eq!(status_of(Error::Forbidden("scope")), 403);
-        assert_eq!(status_of(Error::NotFound("community")), 404);
+        assert_eq!(status_of(Error::NotFound(Entity::Community)), 404);
         assert_eq!(status_of(Error::NoCredentials), 404);
-        assert_eq!(status_of(Error::Conflict("credential")), 409);
+        assert_eq!(status_of(Error::Conflict(Entity::Credential)), 409);
         assert_eq!(status_of(Error::RequestStale), 401);
         assert_eq!(status_of(Error::RequestReplayed), 409);
         assert_eq!(
@@ -218,8 +239,12 @@ mod tests {
         );
         assert_eq!(status_of(Error::Token("expired")), 401);
         assert_eq!(
-            Failure::from(Error::NotFound("user")).message,
+            Failure::from(Error::NotFound(Entity::User)).message,
             "user not found"
+        );
+        assert_eq!(
+            Failure::from(Error::NotFound(Entity::AuthenticatorPolicy)).message,
+            "vendor metadata not found"
         );
     }
 
@@ -239,9 +264,12 @@ mod tests {
             Failure::from(EnvelopeError::Decrypt("data")),
             Failure::bad_request("data could not be decrypted (wrong key or tampered data)")
         );
-        assert_eq!(Failure::from(ApiError::payload_too_large()).status, 413);
         assert_eq!(
-            Failure::from(ApiError::unprocessable_body("eof")).message,
+            Failure::from(Rejection::TooLarge),
+            Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
+        );
+        assert_eq!(
+            Failure::from(Rejection::Unreadable("eof".to_owned())).message,
             "unable to process request: eof"
         );
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use latchkey_engine::RequestMeta;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::RequestMeta;
 use latchkey_engine::model::License;
 use serde::Serialize;
 use serde_json::Value;

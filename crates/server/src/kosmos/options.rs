@@ -80,11 +80,7 @@ impl CredentialDescriptor {
 impl CreationOptions {
     /// The options of a started registration. `attestation` is what the caller asked for,
     /// echoed; without it, the realm's preference.
-    pub fn new(
-        options: RegistrationOptions,
-        attestation: Option<AttestationPreference>,
-        exclude_credentials: Vec<CredentialDescriptor>,
-    ) -> Self {
+    pub fn new(options: RegistrationOptions, attestation: Option<AttestationPreference>) -> Self {
         Self {
             rp: RelyingParty {
                 name: options.rp_name,
@@ -112,7 +108,11 @@ impl CreationOptions {
                 authenticator_attachment: options.attachment,
             },
             challenge: URL_SAFE_NO_PAD.encode(&options.challenge),
-            exclude_credentials,
+            exclude_credentials: options
+                .exclude_credentials
+                .into_iter()
+                .map(|excluded| CredentialDescriptor::new(&excluded.id, excluded.transports))
+                .collect(),
             status: OK,
             error_message: "",
         }
@@ -154,6 +154,7 @@ impl From<LoginOptions> for RequestOptions {
 
 #[cfg(test)]
 mod tests {
+    use latchkey_engine::ceremonies::ExcludedCredential;
     use latchkey_webauthn::CoseAlgorithm;
     use serde_json::json;
 
@@ -175,14 +176,14 @@ mod tests {
             resident_key: ResidentKey::Required,
             user_verification: UserVerification::Required,
             attestation: AttestationPreference::Direct,
+            exclude_credentials: vec![ExcludedCredential {
+                id: vec![0xff, 0xee],
+                transports: vec!["usb".to_owned()],
+            }],
         };
         let text = serde_json::to_string(&CreationOptions::new(
             options,
             Some(AttestationPreference::None),
-            vec![CredentialDescriptor::new(
-                &[0xff, 0xee],
-                vec!["usb".to_owned()],
-            )],
         ))
         .unwrap();
         assert_eq!(

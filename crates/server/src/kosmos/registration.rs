@@ -5,21 +5,19 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use latchkey_engine::ceremonies::{CeremonyKind, NewUser, RequestMeta};
+use latchkey_engine::RequestMeta;
+use latchkey_engine::Store;
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::model::{AttestationPreference, License};
-use latchkey_engine::{Page, Store};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::call::{Body, Licensed, RawBody, Sealed};
 use super::ceremony::{OptionsRequest, ResultRequest, SessionInfo, realm};
 use super::error::Failure;
-use super::options::{CreationOptions, CredentialDescriptor};
+use super::options::CreationOptions;
 use super::state::Kosmos;
 use crate::http::meta::Meta;
-
-/// Credentials listed per query while collecting `excludeCredentials`.
-const CREDENTIALS_PER_PAGE: u32 = 100;
 
 /// The answer of a registration result.
 #[derive(Debug, Serialize)]
@@ -103,24 +101,7 @@ async fn start<S: Store>(
     let options = engine
         .start_registration(realm.id, user, CeremonyKind::Passkey, meta)
         .await?;
-    let mut exclude = Vec::new();
-    let mut page = Page {
-        number: 1,
-        per_page: CREDENTIALS_PER_PAGE,
-        descending: false,
-    };
-    loop {
-        let listed = engine.credentials(realm.id, Some(&username), page).await?;
-        let last = listed.items.len() < CREDENTIALS_PER_PAGE as usize;
-        exclude.extend(listed.items.into_iter().map(|record| {
-            CredentialDescriptor::new(&record.credential.id, record.credential.transports)
-        }));
-        if last {
-            break;
-        }
-        page.number += 1;
-    }
-    Ok(CreationOptions::new(options, attestation, exclude))
+    Ok(CreationOptions::new(options, attestation))
 }
 
 /// The conveyance the caller asked for; blank means the realm's preference.

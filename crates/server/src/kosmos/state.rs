@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::Engine;
 use tokio::sync::OnceCell;
 
 use super::envelope::ServiceKey;

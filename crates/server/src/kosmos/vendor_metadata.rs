@@ -7,8 +7,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use latchkey_engine::Store;
-use latchkey_engine::model::{License, TenantId, VendorMetadata};
-use latchkey_engine::vendor_metadata::MetadataChange;
+use latchkey_engine::authenticator_policy::{CommunityScope, MetadataChange};
+use latchkey_engine::model::{AuthenticatorPolicy, License, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -86,7 +86,7 @@ pub struct Record {
 }
 
 impl Record {
-    fn new(record: VendorMetadata, community_id: &str) -> Self {
+    fn new(record: AuthenticatorPolicy, community_id: &str) -> Self {
         Self {
             id: record.id.to_string(),
             aaguid: record.aaguid.to_string(),
@@ -118,10 +118,7 @@ pub async fn fetch<S: Store>(
         .map(|text| parse_aaguid(text))
         .collect::<Result<Vec<_>, _>>()?;
     let scope = scope(&state, &license, &path.community_id).await?;
-    let records = state
-        .engine
-        .vendor_metadata_in_scope(scope, &aaguids)
-        .await?;
+    let records = state.engine.policies_in_scope(scope, &aaguids).await?;
     Ok(Json(
         records
             .into_iter()
@@ -146,10 +143,7 @@ pub async fn put<S: Store>(
         updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
     };
     let scope = scope(&state, &license, &path.community_id).await?;
-    let stored = state
-        .engine
-        .put_vendor_metadata(Some(scope), aaguid, change)
-        .await?;
+    let stored = state.engine.put_policy(Some(scope), aaguid, change).await?;
     Ok(Json(json!({
         "aaguid": stored.aaguid.to_string(),
         "id": stored.id.to_string(),
@@ -175,10 +169,13 @@ pub async fn patch<S: Store>(
     let scope = scope(&state, &license, &path.community_id).await?;
     state
         .engine
-        .patch_vendor_metadata(Some(scope), aaguid, change)
+        .patch_policy(Some(scope), aaguid, change)
         .await?;
     Ok(Json(json!({"status": "ok", "errorMessage": ""})))
 }
+
+/// The community name that stands for every community of the license's organisation.
+const ANY_COMMUNITY: &str = "any";
 
 /// The scope whose records the path names.
 async fn scope<S: Store>(
@@ -186,10 +183,11 @@ async fn scope<S: Store>(
     license: &License,
     community_id: &str,
 ) -> Result<TenantId, Failure> {
-    Ok(state
-        .engine
-        .vendor_metadata_scope(license, community_id)
-        .await?)
+    let community = match community_id {
+        ANY_COMMUNITY => CommunityScope::Any,
+        named => CommunityScope::Named(named),
+    };
+    Ok(state.engine.policy_scope(license, community).await?)
 }
 
 fn parse_aaguid(text: &str) -> Result<Uuid, Failure> {

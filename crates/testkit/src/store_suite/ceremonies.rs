@@ -1,7 +1,7 @@
 //! Ceremonies (taken once, expiring) and transactions.
 
 use latchkey_engine::model::{Ceremony, Operation, TenantId, UserVerification};
-use latchkey_engine::{Error, ReadTx, Result, Store, WriteTx};
+use latchkey_engine::{Entity, Error, ReadTx, Result, Store, WriteTx};
 use time::Duration;
 
 use super::records::{
@@ -187,7 +187,7 @@ pub(super) async fn transactions<S: Store>(store: &S) {
     let taken = transaction_record(a, bob.id, "order-1", 4);
     assert!(matches!(
         tx.insert_transaction(&taken).await,
-        Err(Error::Conflict("transaction"))
+        Err(Error::Conflict(Entity::Transaction))
     ));
     drop(tx);
 

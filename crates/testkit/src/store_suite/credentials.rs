@@ -1,7 +1,7 @@
 //! Credentials: their life, paging, and isolation between tenants.
 
 use latchkey_engine::model::{Credential, UserId};
-use latchkey_engine::{Error, Paged, ReadTx, Store, WriteTx};
+use latchkey_engine::{Entity, Error, Paged, ReadTx, Store, WriteTx};
 use uuid::Uuid;
 
 use super::records::{
@@ -36,7 +36,7 @@ pub(super) async fn credential_lifecycle<S: Store>(store: &S) {
     };
     assert!(matches!(
         tx.insert_credential(&duplicate).await,
-        Err(Error::Conflict("credential"))
+        Err(Error::Conflict(Entity::Credential))
     ));
     drop(tx);
 

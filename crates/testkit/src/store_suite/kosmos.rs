@@ -2,9 +2,9 @@
 //! secrets, nonces.
 
 use latchkey_engine::model::{
-    Community, License, LicenseScope, Link, ServiceSecret, VendorMetadata,
+    AuthenticatorPolicy, Community, License, LicenseScope, Link, ServiceSecret,
 };
-use latchkey_engine::{Error, ReadTx, Store, WriteTx};
+use latchkey_engine::{Entity, Error, ReadTx, Store, WriteTx};
 use time::Duration;
 use uuid::Uuid;
 
@@ -42,7 +42,7 @@ pub(super) async fn communities<S: Store>(store: &S) {
             ..newer.clone()
         })
         .await,
-        Err(Error::Conflict("community"))
+        Err(Error::Conflict(Entity::Community))
     ));
     drop(tx);
 
@@ -112,7 +112,7 @@ pub(super) async fn licenses<S: Store>(store: &S) {
     };
     assert!(matches!(
         tx.insert_license(&same_key).await,
-        Err(Error::Conflict("license"))
+        Err(Error::Conflict(Entity::License))
     ));
     drop(tx);
 
@@ -176,7 +176,7 @@ pub(super) async fn vendor_metadata<S: Store>(store: &S) {
     drop(tx);
 
     // A second upsert, with another id, updates the first record: in a realm and globally.
-    let update = |existing: &VendorMetadata| VendorMetadata {
+    let update = |existing: &AuthenticatorPolicy| AuthenticatorPolicy {
         id: Uuid::new_v4(),
         name: "Renamed key".into(),
         metadata: r#"{ "description": "Renamed key",  "aaguid": "x" }"#.into(),
@@ -186,11 +186,11 @@ pub(super) async fn vendor_metadata<S: Store>(store: &S) {
         ..existing.clone()
     };
     let (again_in_realm, again_global) = (update(&records[1]), update(&global));
-    let updated_in_realm = VendorMetadata {
+    let updated_in_realm = AuthenticatorPolicy {
         id: records[1].id,
         ..again_in_realm.clone()
     };
-    let updated_global = VendorMetadata {
+    let updated_global = AuthenticatorPolicy {
         id: global.id,
         ..again_global.clone()
     };
@@ -371,7 +371,7 @@ pub(super) async fn service_secrets<S: Store>(store: &S) {
     };
     assert!(matches!(
         tx.insert_service_secret(&rival).await,
-        Err(Error::Conflict("service secret"))
+        Err(Error::Conflict(Entity::ServiceSecret))
     ));
     drop(tx);
 

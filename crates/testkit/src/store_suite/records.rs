@@ -1,11 +1,11 @@
 //! What the checks share: fixed times, fresh ids, and one builder per record.
 
 use latchkey_engine::model::{
-    ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuthenticatorSettings,
-    BackupEligibilityRule, Ceremony, Community, CorsConfig, CounterRule, Credential, License,
-    LicenseScope, Link, Operation, RelyingPartyConfig, ResidentKey, SigningAlgorithm, SigningKey,
-    Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
-    VendorMetadata,
+    ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuthenticatorPolicy,
+    AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CorsConfig, CounterRule,
+    Credential, License, LicenseScope, Link, Operation, RelyingPartyConfig, ResidentKey,
+    SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction, User,
+    UserId, UserVerification,
 };
 use latchkey_engine::{Page, Store, WriteTx};
 use time::macros::datetime;
@@ -189,8 +189,12 @@ pub(super) fn license_record(tenant: TenantId, scope: LicenseScope, seconds: i64
     }
 }
 
-pub(super) fn vendor_record(realm: Option<TenantId>, aaguid: Uuid, seconds: i64) -> VendorMetadata {
-    VendorMetadata {
+pub(super) fn vendor_record(
+    realm: Option<TenantId>,
+    aaguid: Uuid,
+    seconds: i64,
+) -> AuthenticatorPolicy {
+    AuthenticatorPolicy {
         id: Uuid::new_v4(),
         realm,
         aaguid,

@@ -3,7 +3,7 @@
 use latchkey_engine::model::{
     AuditQuery, CounterRule, SigningAlgorithm, Tenant, TenantId, TenantKind,
 };
-use latchkey_engine::{Error, ReadTx, Store, WriteTx};
+use latchkey_engine::{Entity, Error, ReadTx, Store, WriteTx};
 use uuid::Uuid;
 
 use super::records::{
@@ -53,7 +53,7 @@ pub(super) async fn tenant_crud<S: Store>(store: &S) {
     tx.update_tenant(&update).await.unwrap();
     assert!(matches!(
         tx.update_tenant(&absent).await,
-        Err(Error::NotFound("tenant"))
+        Err(Error::NotFound(Entity::Tenant))
     ));
     tx.commit().await.unwrap();
 
@@ -192,14 +192,14 @@ pub(super) async fn realms<S: Store>(store: &S) {
         let mut tx = store.write().await.unwrap();
         assert!(matches!(
             tx.insert_tenant(&realm).await,
-            Err(Error::NotFound("community"))
+            Err(Error::NotFound(Entity::Community))
         ));
         drop(tx);
     }
     let mut tx = store.write().await.unwrap();
     assert!(matches!(
         tx.insert_tenant(&realm_record(org.id, &community.id)).await,
-        Err(Error::Conflict("tenant"))
+        Err(Error::Conflict(Entity::Tenant))
     ));
     drop(tx);
 

@@ -1,4 +1,5 @@
-//! Vendor metadata (1Kosmos): per-model records that are live authenticator policy. A model
+//! Authenticator policy: per-model (AAGUID) records, global or for one scope, that decide
+//! which authenticators may register (1Kosmos serves them as "vendor metadata"). A model
 //! disabled in a realm, or globally unless the realm has its own record, may not register; the
 //! root certificates of a record's metadata statement are the trust anchors its attestation
 //! chains must reach.
@@ -9,10 +10,10 @@ use latchkey_webauthn::TrustAnchors;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::ceremonies::{Engine, load_tenant, storable_text};
-use crate::communities::GLOBAL_COMMUNITY;
-use crate::model::{License, Tenant, TenantId, TenantKind, VendorMetadata};
-use crate::{Error, ReadTx, Result, Store, WriteTx};
+use crate::Engine;
+use crate::engine::{load_tenant, storable_text};
+use crate::model::{AuthenticatorPolicy, License, Tenant, TenantId, TenantKind};
+use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Largest metadata statement stored, in bytes (real MDS3 statements are a few KiB; icons
 /// make some larger).
@@ -47,34 +48,44 @@ pub(crate) struct ModelPolicy {
     pub anchors: Option<TrustAnchors>,
 }
 
+/// Which communities' policies a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommunityScope<'a> {
+    /// All of the license's organisation: its own records, under every community's.
+    Any,
+    /// One community, by id.
+    Named(&'a str),
+}
+
 impl<S: Store> Engine<S> {
-    /// The scope whose vendor metadata `community_id` names for `license`: a community's realm,
-    /// or for `any` the license's organisation, which only a system license may read or write.
-    /// (The global records, which `latchkey mds import` writes, belong to no tenant.)
-    pub async fn vendor_metadata_scope(
+    /// The scope whose policies `community` names for `license`: a community's realm, or
+    /// for [`CommunityScope::Any`] the license's organisation, which only a system license may
+    /// read or write. (The global records, which `latchkey mds import` writes, belong to no
+    /// tenant.)
+    pub async fn policy_scope(
         &self,
         license: &License,
-        community_id: &str,
+        community: CommunityScope<'_>,
     ) -> Result<TenantId> {
-        if community_id == GLOBAL_COMMUNITY {
+        let CommunityScope::Named(community_id) = community else {
             if !license.is_system() {
                 return Err(Error::Forbidden(
                     "only a system license may read or change the vendor metadata of community any",
                 ));
             }
             return Ok(license.tenant);
-        }
+        };
         let (_, realm) = self.community_for(license, community_id).await?;
         Ok(realm.id)
     }
 
     /// Records of a scope as fetched: its own, and for an organisation also the global ones it
     /// does not override, ordered by AAGUID.
-    pub async fn vendor_metadata_in_scope(
+    pub async fn policies_in_scope(
         &self,
         scope: TenantId,
         aaguids: &[Uuid],
-    ) -> Result<Vec<VendorMetadata>> {
+    ) -> Result<Vec<AuthenticatorPolicy>> {
         let mut tx = self.store.read().await?;
         let tenant = load_tenant(&mut tx, scope).await?;
         let mut records = tx.vendor_metadata(Some(scope), aaguids).await?;
@@ -92,11 +103,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// Records of a realm (`None`: the global ones) for these AAGUIDs, all when empty.
-    pub async fn vendor_metadata(
+    pub async fn policies(
         &self,
         realm: Option<TenantId>,
         aaguids: &[Uuid],
-    ) -> Result<Vec<VendorMetadata>> {
+    ) -> Result<Vec<AuthenticatorPolicy>> {
         let mut tx = self.store.read().await?;
         if let Some(realm) = realm {
             load_tenant(&mut tx, realm).await?;
@@ -105,15 +116,15 @@ impl<S: Store> Engine<S> {
     }
 
     /// Creates or replaces the record of `aaguid`.
-    pub async fn put_vendor_metadata(
+    pub async fn put_policy(
         &self,
         realm: Option<TenantId>,
         aaguid: Uuid,
         change: MetadataChange,
-    ) -> Result<VendorMetadata> {
+    ) -> Result<AuthenticatorPolicy> {
         validate_change(&change)?;
         let metadata = change.metadata.unwrap_or_else(|| "{}".to_owned());
-        let record = VendorMetadata {
+        let record = AuthenticatorPolicy {
             id: Uuid::new_v4(),
             realm,
             aaguid,
@@ -133,12 +144,12 @@ impl<S: Store> Engine<S> {
     }
 
     /// Changes the given fields of an existing record.
-    pub async fn patch_vendor_metadata(
+    pub async fn patch_policy(
         &self,
         realm: Option<TenantId>,
         aaguid: Uuid,
         change: MetadataChange,
-    ) -> Result<VendorMetadata> {
+    ) -> Result<AuthenticatorPolicy> {
         validate_change(&change)?;
         let mut tx = self.store.write().await?;
         // A scope without its own record starts from the one it inherits, so that a PATCH
@@ -153,7 +164,7 @@ impl<S: Store> Engine<S> {
         let mut record = inherited
             .into_iter()
             .next()
-            .ok_or(Error::NotFound("vendor metadata"))?;
+            .ok_or(Error::NotFound(Entity::AuthenticatorPolicy))?;
         if record.realm != realm {
             record.id = Uuid::new_v4();
             record.realm = realm;
@@ -175,7 +186,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// Stores many global records in one transaction (an MDS import); returns how many.
-    pub async fn import_vendor_metadata(
+    pub async fn import_policies(
         &self,
         statements: impl IntoIterator<Item = ImportedStatement>,
         updated_by: &str,
@@ -193,7 +204,7 @@ impl<S: Store> Engine<S> {
             storable_text("name", &name)?;
             validate_metadata(&metadata)?;
             let existing = tx.vendor_metadata(None, &[aaguid]).await?;
-            let record = VendorMetadata {
+            let record = AuthenticatorPolicy {
                 id: Uuid::new_v4(),
                 realm: None,
                 aaguid,
@@ -219,7 +230,7 @@ async fn records_in_effect<T: ReadTx>(
     tx: &mut T,
     tenant: &Tenant,
     aaguid: Uuid,
-) -> Result<Vec<VendorMetadata>> {
+) -> Result<Vec<AuthenticatorPolicy>> {
     let mut scopes = vec![Some(tenant.id)];
     if let TenantKind::Realm { organisation, .. } = &tenant.kind {
         scopes.push(Some(*organisation));
