@@ -2,12 +2,13 @@
 
 use latchkey_engine::model::{
     ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuthenticatorPolicy,
-    AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CorsConfig, CounterRule,
-    Credential, License, LicenseScope, Link, Operation, RelyingPartyConfig, ResidentKey,
-    SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction, User,
-    UserId, UserVerification,
+    AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CounterRule, Credential,
+    License, LicenseScope, Link, Operation, ResidentKey, SigningAlgorithm, SigningKey, Tenant,
+    TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Page, Store, WriteTx};
+
+use crate::fixtures;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -84,9 +85,9 @@ pub(super) fn sorted_keys(mut keys: Vec<ApiKey>) -> Vec<ApiKey> {
     keys
 }
 
-/// A tenant with a fresh id and every configuration field set, not stored yet.
+/// A tenant with a fresh id and every configuration field away from its default, not stored
+/// yet, so that a round trip through a store shows each field kept.
 pub fn tenant_record() -> Tenant {
-    let id = TenantId(Uuid::new_v4());
     let settings = AuthenticatorSettings {
         timeout_ms: 60_000,
         user_verification: UserVerification::Required,
@@ -94,40 +95,30 @@ pub fn tenant_record() -> Tenant {
         attestation: AttestationPreference::Direct,
         resident_key: ResidentKey::Required,
     };
-    Tenant {
-        id,
-        display_name: format!("Suite tenant {}", id.0),
-        kind: TenantKind::Organisation,
-        config: TenantConfig {
-            relying_party: RelyingPartyConfig {
-                id: "login.example.test".into(),
-                display_name: "Example".into(),
-                icon: Some("https://example.test/icon.png".into()),
-                origins: vec!["https://login.example.test".into()],
-            },
-            passkey: settings.clone(),
-            mfa: AuthenticatorSettings {
+    let mut tenant = fixtures::tenant("login.example.test")
+        .authenticators(settings.clone())
+        .counter(CounterRule::AuditOnly)
+        .signing(SigningAlgorithm::RS256)
+        .tweak(|config| {
+            config.relying_party.icon = Some("https://example.test/icon.png".into());
+            config.mfa = AuthenticatorSettings {
                 user_verification: UserVerification::Preferred,
                 attachment: Some(Attachment::CrossPlatform),
                 resident_key: ResidentKey::Discouraged,
                 ..settings
-            },
-            cors: CorsConfig {
-                allowed_origins: vec!["https://example.test".into()],
-                allow_unsafe_wildcard: false,
-            },
-            audit: AuditConfig {
+            };
+            config.cors.allowed_origins = vec!["https://example.test".into()];
+            config.audit = AuditConfig {
                 store: true,
                 console: false,
-            },
-            counter: CounterRule::AuditOnly,
-            backup_eligibility: BackupEligibilityRule::Reject,
-            discoverable_timeout_ms: 3_600_000,
-            signing_algorithm: SigningAlgorithm::RS256,
-            rsa_bits: 2048,
-        },
-        created_at: at(0),
-    }
+            };
+            config.backup_eligibility = BackupEligibilityRule::Reject;
+            config.discoverable_timeout_ms = 3_600_000;
+            config.rsa_bits = 2048;
+        })
+        .build(at(0));
+    tenant.display_name = format!("Suite tenant {}", tenant.id.0);
+    tenant
 }
 
 /// 24 fresh lowercase hex digits.
