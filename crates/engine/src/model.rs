@@ -17,7 +17,7 @@ pub struct UserId(pub Uuid);
 pub struct Tenant {
     /// Chosen by latchkey at creation; the Hanko dialect's `tenant_id` path segment.
     pub id: TenantId,
-    /// Human-readable name set through the admin API; shown to operators, never to users.
+    /// Human-readable name, set through the admin API.
     pub display_name: String,
     /// Organisation or community realm; fixed at creation.
     pub kind: TenantKind,
@@ -164,7 +164,7 @@ pub struct RelyingPartyConfig {
     pub id: String,
     /// The RP name sent in `rp.name` of creation options; authenticators may show it.
     pub display_name: String,
-    /// URL of an RP icon, kept for the Hanko API's `rp.icon`; WebAuthn Level 3 dropped it.
+    /// URL of an RP icon, kept for the Hanko API's `rp.icon`, which WebAuthn no longer defines.
     pub icon: Option<String>,
     /// Exact origins, including `android:apk-key-hash:` ones.
     pub origins: Vec<String>,
@@ -380,10 +380,11 @@ pub struct Credential {
     /// The authenticator model's AAGUID from the attested credential data; all zeros when the
     /// authenticator does not say.
     pub aaguid: [u8; 16],
-    /// The signature counter of the last accepted login (or of the registration).
+    /// The highest signature counter the registration or an accepted login reported.
     pub sign_count: u32,
     /// How the client can reach the authenticator (`usb`, `nfc`, `ble`, `internal`,
-    /// `hybrid`, ...), as the client reported at registration; sent back in `allowCredentials`.
+    /// `hybrid`, ...), as the client reported at registration; sent back in
+    /// `excludeCredentials`.
     pub transports: Vec<String>,
     /// The BE flag at registration: the credential may be synced to other devices.
     pub backup_eligible: bool,
@@ -558,7 +559,7 @@ pub struct AuthenticatorPolicy {
     pub realm: Option<TenantId>,
     /// The authenticator model the record is about.
     pub aaguid: Uuid,
-    /// The model's name, as the uploader gave it.
+    /// The model's name, as uploaded or taken from the MDS statement's `description`.
     pub name: String,
     /// The FIDO MDS3 metadata statement as JSON text, stored as given.
     pub metadata: String,
@@ -589,7 +590,7 @@ pub struct Link {
 /// key pair, for instance), with its public half in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSecret {
-    /// Fixed name the engine looks the secret up by; one secret per name.
+    /// The name callers look the secret up by; one secret per name.
     pub name: String,
     /// AES-256-GCM ciphertext of the secret, nonce first.
     pub sealed: Vec<u8>,
