@@ -22,14 +22,18 @@ use crate::{Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 /// A tenant to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTenant {
+    /// The operators' name for it: 1 to 256 characters.
     pub display_name: String,
+    /// Its relying party, ceremony and signing settings.
     pub config: TenantConfig,
 }
 
 /// A freshly created API key. `secret` exists only here: the store keeps its hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IssuedApiKey {
+    /// The stored key, with the secret's hash only.
     pub key: ApiKey,
+    /// The secret the tenant presents in the Hanko dialect's `apiKey` header; shown once.
     pub secret: String,
 }
 
@@ -44,8 +48,11 @@ impl std::fmt::Debug for IssuedApiKey {
 /// A user with everything they own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserDetails {
+    /// The user record.
     pub user: User,
+    /// Every credential of the user, passkeys and second factors alike.
     pub credentials: Vec<CredentialRecord>,
+    /// The transactions the user was asked to confirm, oldest first.
     pub transactions: Vec<Transaction>,
 }
 
@@ -117,6 +124,8 @@ impl<S: Store> Engine<S> {
             .ok_or(Error::ApiKeyInvalid)
     }
 
+    /// Replaces the organisation's display name (1 to 256 characters);
+    /// `NotFound(Entity::Tenant)` if there is no such organisation.
     pub async fn rename_tenant(&self, id: TenantId, display_name: String) -> Result<()> {
         validate_name("display_name", &display_name)?;
         self.update_tenant(id, |tenant| tenant.display_name = display_name)
@@ -164,6 +173,8 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
+    /// Issues an API key named `name` (1 to 256 characters) for the organisation;
+    /// `NotFound(Entity::Tenant)` if there is no such organisation.
     pub async fn create_api_key(&self, tenant: TenantId, name: &str) -> Result<IssuedApiKey> {
         let issued = issue_api_key(tenant, name, self.now())?;
         let mut tx = self.store.write().await?;
@@ -181,6 +192,7 @@ impl<S: Store> Engine<S> {
         tx.api_keys(tenant).await
     }
 
+    /// Revokes an API key; `NotFound(Entity::ApiKey)` if the organisation has none with this id.
     pub async fn delete_api_key(&self, tenant: TenantId, id: Uuid) -> Result<()> {
         let mut tx = self.store.write().await?;
         load_organisation(&mut tx, tenant).await?;
@@ -273,12 +285,15 @@ impl<S: Store> Engine<S> {
             .map(|(_, document)| Arc::clone(document))
     }
 
+    /// One page of the organisation's users and how many it has in all.
     pub async fn users(&self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
         let mut tx = self.store.read().await?;
         load_organisation(&mut tx, tenant).await?;
         tx.users(tenant, page).await
     }
 
+    /// The user with their credentials and transactions; `NotFound(Entity::User)` if the
+    /// organisation has no user with this id.
     pub async fn user_details(&self, tenant: TenantId, id: UserId) -> Result<UserDetails> {
         let mut tx = self.store.read().await?;
         load_organisation(&mut tx, tenant).await?;

@@ -10,27 +10,49 @@ use crate::{Engine, Result, Store, WriteTx};
 /// and that audit-log queries filter by, so they never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditEventKind {
+    /// A passkey registration was started (options issued).
     RegistrationStarted,
+    /// A passkey registration could not be started.
     RegistrationStartFailed,
+    /// A passkey was registered.
     RegistrationFinished,
+    /// A passkey registration's response was refused.
     RegistrationFinishFailed,
+    /// A second-factor registration was started.
     MfaRegistrationStarted,
+    /// A second-factor registration could not be started.
     MfaRegistrationStartFailed,
+    /// A second-factor credential was registered.
     MfaRegistrationFinished,
+    /// A second-factor registration's response was refused.
     MfaRegistrationFinishFailed,
+    /// A passkey login was started.
     LoginStarted,
+    /// A passkey login could not be started.
     LoginStartFailed,
+    /// A passkey login succeeded and a token was issued.
     LoginFinished,
+    /// A passkey login's assertion was refused.
     LoginFinishFailed,
+    /// A second-factor login was started.
     MfaLoginStarted,
+    /// A second-factor login could not be started.
     MfaLoginStartFailed,
+    /// A second-factor login succeeded.
     MfaLoginFinished,
+    /// A second-factor login's assertion was refused.
     MfaLoginFinishFailed,
+    /// A transaction's confirmation was started.
     TransactionStarted,
+    /// A transaction's confirmation could not be started.
     TransactionStartFailed,
+    /// A transaction was confirmed.
     TransactionFinished,
+    /// A transaction's confirmation was refused.
     TransactionFinishFailed,
+    /// A credential was renamed.
     CredentialUpdated,
+    /// A credential was deleted.
     CredentialDeleted,
 }
 
@@ -67,8 +89,11 @@ impl AuditEventKind {
 /// Who made a request, as the dialect saw it; it goes into the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestMeta {
+    /// The id the server gave the request (its `X-Request-Id`).
     pub request_id: String,
+    /// The client's IP address as text.
     pub source_ip: String,
+    /// The client's `User-Agent` header; empty if it sent none.
     pub user_agent: String,
 }
 

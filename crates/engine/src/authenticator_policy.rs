@@ -22,17 +22,22 @@ pub const MAX_METADATA_BYTES: usize = 256 * 1024;
 /// A change to a record: fields left `None` keep their value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetadataChange {
+    /// The model's new name.
     pub name: Option<String>,
     /// Metadata statement JSON text.
     pub metadata: Option<String>,
+    /// Whether the model may no longer register.
     pub disabled: Option<bool>,
+    /// Who makes the change (free text, reported back as the record's `updated_by`).
     pub updated_by: String,
 }
 
 /// One model's statement from a metadata service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedStatement {
+    /// The model the statement describes.
     pub aaguid: Uuid,
+    /// The model's name from the statement's `description`.
     pub name: String,
     /// The statement as JSON text.
     pub metadata: String,

@@ -16,7 +16,9 @@ use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 /// A freshly created license. `key` exists only here: the store keeps its hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IssuedLicense {
+    /// The stored license, with the key's hash only.
     pub license: License,
+    /// The key the client presents in the 1Kosmos `licensekey` header; shown once.
     pub key: String,
 }
 
@@ -127,6 +129,8 @@ impl<S: Store> Engine<S> {
         Ok((community, realm))
     }
 
+    /// The tenant's communities, oldest first; `NotFound(Entity::Tenant)` if there is no such
+    /// tenant.
     pub async fn communities(&self, tenant: TenantId) -> Result<Vec<Community>> {
         let mut tx = self.store.read().await?;
         load_tenant(&mut tx, tenant).await?;

@@ -13,6 +13,7 @@ pub const MAX_CREDENTIAL_NAME_CHARS: usize = 256;
 /// A credential with the tenant's id of its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialRecord {
+    /// The stored credential.
     pub credential: Credential,
     /// The tenant's external id of the user.
     pub user_id: String,
@@ -60,6 +61,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// The credential with this ID; `NotFound(Entity::Credential)` if the tenant has none.
     pub async fn credential(&self, tenant: TenantId, id: &[u8]) -> Result<CredentialRecord> {
         let mut tx = self.store.read().await?;
         load_tenant(&mut tx, tenant).await?;

@@ -91,6 +91,8 @@ impl<S: Store> Engine<S> {
         self
     }
 
+    /// The store the engine works over, for what the engine has no rule about (health checks,
+    /// shutdown).
     pub fn store(&self) -> &S {
         &self.store
     }

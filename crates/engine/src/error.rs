@@ -11,7 +11,12 @@ pub enum Error {
     Conflict(Entity),
     /// Input the engine refuses before touching the store.
     #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid {
+        /// The input's name (e.g. `display_name`), which dialects may quote to the client.
+        field: &'static str,
+        /// What is wrong with it, for the client.
+        reason: String,
+    },
     /// The request needs one of the tenant's API keys and did not present it.
     #[error("the api key is invalid")]
     ApiKeyInvalid,
@@ -50,7 +55,10 @@ pub enum Error {
     /// The client (or everyone, at the tenant's limit) sent too many requests of a kind that
     /// needs no key; the same request may succeed after `retry_after_secs`.
     #[error("too many requests; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// Seconds until the limit lets the request through again (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// The storage backend failed; the message is for logs, not for clients.
     #[error("storage: {0}")]
     Storage(String),
@@ -69,25 +77,40 @@ pub enum Error {
 /// by it; its `Display` is the name the engine's own messages (logs, audit events) use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Entity {
+    /// A tenant (an organisation, or a community's realm).
     Tenant,
+    /// A tenant's API key.
     ApiKey,
+    /// A tenant's token-signing key.
     SigningKey,
+    /// A user of a tenant.
     User,
+    /// A registered credential.
     Credential,
+    /// A started ceremony.
     Ceremony,
+    /// A transaction to confirm.
     Transaction,
+    /// An audit-log entry.
     AuditEvent,
+    /// A 1Kosmos community.
     Community,
     /// A community's relying party id, unique among an organisation's communities.
     RelyingPartyId,
+    /// A 1Kosmos license.
     License,
+    /// A vendor-metadata record of one authenticator model.
     AuthenticatorPolicy,
+    /// A credential's link to a wallet DID.
     Link,
+    /// A process-wide sealed secret.
     ServiceSecret,
+    /// A signed request's nonce, already seen.
     Nonce,
 }
 
 impl Entity {
+    /// The entity's name in the engine's own messages, e.g. `api key`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tenant => "tenant",

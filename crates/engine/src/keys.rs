@@ -22,9 +22,12 @@ use crate::{Error, Result};
 /// eight times costlier, which every login pays, while the tokens live five minutes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RsaKeySize {
+    /// 2048-bit modulus.
     #[default]
     Bits2048,
+    /// 3072-bit modulus.
     Bits3072,
+    /// 4096-bit modulus, as the original server makes.
     Bits4096,
 }
 
@@ -156,6 +159,7 @@ impl Signer {
         self.kid
     }
 
+    /// The JWS `alg` the key signs with, following its key type.
     pub fn algorithm(&self) -> SigningAlgorithm {
         match self.key {
             PrivateKey::Rsa(_) => SigningAlgorithm::RS256,

@@ -3,6 +3,8 @@
 //! Dialects translate wire shapes into calls here; the engine decides; the store persists. The
 //! engine never sees SQL, and the stores never see a rule.
 
+#![warn(missing_docs)]
+
 mod aaguid;
 pub mod admin;
 pub mod audit;

@@ -19,7 +19,9 @@ pub const MAX_DID_BYTES: usize = 512;
 /// A link as its API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRecord {
+    /// The stored link.
     pub link: Link,
+    /// The linked credential's [`fido_key_hash`], by which the 1Kosmos API names it.
     pub fido_key_hash: String,
 }
 

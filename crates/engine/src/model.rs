@@ -15,10 +15,15 @@ pub struct UserId(pub Uuid);
 /// A tenant and its configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
+    /// Chosen by latchkey at creation; the Hanko dialect's `tenant_id` path segment.
     pub id: TenantId,
+    /// Human-readable name, set through the admin API.
     pub display_name: String,
+    /// Organisation or community realm; fixed at creation.
     pub kind: TenantKind,
+    /// Relying party, ceremony and signing settings, replaced whole by the admin API.
     pub config: TenantConfig,
+    /// When the tenant was created (UTC).
     pub created_at: OffsetDateTime,
 }
 
@@ -31,6 +36,7 @@ pub enum TenantKind {
     /// The users and credentials of one community. Its tokens are signed with the
     /// organisation's keys and name the community.
     Realm {
+        /// The organisation that owns the community and signs the realm's tokens.
         organisation: TenantId,
         /// The community's id (24 hex digits).
         community: String,
@@ -59,12 +65,15 @@ impl TenantKind {
 /// and replaced whole by the admin API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantConfig {
+    /// Who the credentials are scoped to: RP ID, name and the origins ceremonies may come from.
     pub relying_party: RelyingPartyConfig,
     /// Settings for passkey registration and login.
     pub passkey: AuthenticatorSettings,
     /// Settings for the MFA (second factor) flows.
     pub mfa: AuthenticatorSettings,
+    /// Which browser origins may call the tenant's public endpoints.
     pub cors: CorsConfig,
+    /// Where the tenant's audit events go.
     pub audit: AuditConfig,
     /// What a non-increasing signature counter does.
     pub counter: CounterRule,
@@ -147,54 +156,86 @@ pub const DEFAULT_DISCOVERABLE_TIMEOUT_MS: u32 = 3_600_000;
 /// Longest lifetime a tenant may give discoverable logins: a day, in milliseconds.
 pub const MAX_DISCOVERABLE_TIMEOUT_MS: u32 = 86_400_000;
 
+/// The WebAuthn relying party a tenant acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelyingPartyConfig {
+    /// The RP ID (a registrable domain such as `example.com`); credentials are bound to it and
+    /// its SHA-256 must match the authenticator data's `rpIdHash`.
     pub id: String,
+    /// The RP name sent in `rp.name` of creation options; authenticators may show it.
     pub display_name: String,
+    /// URL of an RP icon, kept for the Hanko API's `rp.icon`, which WebAuthn no longer defines.
     pub icon: Option<String>,
     /// Exact origins, including `android:apk-key-hash:` ones.
     pub origins: Vec<String>,
 }
 
+/// Whether the authenticator must verify the user (PIN, biometrics): WebAuthn's
+/// `userVerification`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserVerification {
+    /// The ceremony fails unless the UV flag is set.
     Required,
+    /// Asked for, but a response without the UV flag is accepted.
     Preferred,
+    /// Not asked for; the UV flag is ignored.
     Discouraged,
 }
 
+/// Which kind of authenticator a registration asks for: WebAuthn's
+/// `authenticatorSelection.authenticatorAttachment`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Attachment {
+    /// Built into the client device (Touch ID, Windows Hello, Android): `platform`.
     Platform,
+    /// A roaming authenticator such as a security key or a phone: `cross-platform`.
     CrossPlatform,
 }
 
+/// What attestation a registration asks the client for: WebAuthn's `attestation`
+/// conveyance preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestationPreference {
+    /// No attestation wanted: the client replaces any with `none`.
     None,
+    /// An attestation the client may anonymise.
     Indirect,
+    /// The authenticator's own attestation statement.
     Direct,
+    /// An attestation that may identify the individual device, for managed fleets.
     Enterprise,
 }
 
+/// Whether a registration asks for a discoverable credential (a passkey the authenticator can
+/// offer without being told its id): WebAuthn's `authenticatorSelection.residentKey`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResidentKey {
+    /// A server-side credential is preferred.
     Discouraged,
+    /// A discoverable credential if the authenticator can make one.
     Preferred,
+    /// Only a discoverable credential will do (also sends `requireResidentKey: true`).
     Required,
 }
 
 /// How authenticators are asked to behave in one kind of ceremony.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthenticatorSettings {
+    /// How long a started ceremony stays valid, in milliseconds; also sent as `timeout`. A
+    /// ceremony with user verification discouraged uses
+    /// [`DISCOURAGED_UV_TIMEOUT_MS`](crate::ceremonies::DISCOURAGED_UV_TIMEOUT_MS) instead.
     pub timeout_ms: u32,
+    /// Whether the user must be verified, in registration and login alike.
     pub user_verification: UserVerification,
+    /// The kind of authenticator a registration asks for; `None` lets the user pick any.
     pub attachment: Option<Attachment>,
+    /// The attestation a registration asks for.
     pub attestation: AttestationPreference,
+    /// Whether a registration asks for a discoverable credential.
     pub resident_key: ResidentKey,
 }
 
@@ -212,18 +253,28 @@ impl AuthenticatorSettings {
     }
 }
 
+/// The tenant's CORS policy for browser calls to its public endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorsConfig {
+    /// Origins answered with `Access-Control-Allow-Origin`: exact origins, `*`, or patterns
+    /// where `*` matches any run of characters and `?` any one.
     pub allowed_origins: Vec<String>,
+    /// Makes a plain `*` entry reflect the caller's origin (which browsers accept with
+    /// credentials) instead of answering `*`.
     pub allow_unsafe_wildcard: bool,
 }
 
+/// Where the tenant's audit events go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditConfig {
+    /// Keep events in the store, where the audit-log API lists them.
     pub store: bool,
+    /// Also hand events to the process's audit console (the server logs them).
     pub console: bool,
 }
 
+/// What a login does whose signature counter did not increase past the stored one, a sign of
+/// a cloned authenticator. Counters that stay at zero (authenticators without one) always pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CounterRule {
@@ -246,20 +297,29 @@ pub enum BackupEligibilityRule {
     AuditOnly,
 }
 
+/// The JWS algorithm of a tenant's token-signing keys; the text form is the JWK/JWS `alg`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, over a key of [`TenantConfig::rsa_bits`].
     RS256,
+    /// ECDSA over P-256 with SHA-256.
     ES256,
+    /// Ed25519.
     EdDSA,
 }
 
 /// A tenant's secret API key: only its SHA-256 is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
+    /// Chosen by latchkey at creation; names the key in the admin API (e.g. to delete it).
     pub id: Uuid,
+    /// The tenant the key authenticates for (sent in the Hanko dialect's `apiKey` header).
     pub tenant: TenantId,
+    /// Label given by the operator who created the key.
     pub name: String,
+    /// SHA-256 of the secret; the secret itself is shown once, at creation.
     pub secret_hash: [u8; 32],
+    /// When the key was created (UTC).
     pub created_at: OffsetDateTime,
 }
 
@@ -268,43 +328,74 @@ pub struct ApiKey {
 pub struct SigningKey {
     /// The JWK `kid`.
     pub id: Uuid,
+    /// The organisation whose tokens (and its realms' tokens) the key signs.
     pub tenant: TenantId,
+    /// The JWS `alg` the key signs with, fixed when it is created.
     pub algorithm: SigningAlgorithm,
     /// AES-256-GCM ciphertext of the private key (PKCS#8), nonce first.
     pub encrypted_private_key: Vec<u8>,
     /// The public key (SubjectPublicKeyInfo DER), published in the JWKS.
     pub public_key: Vec<u8>,
+    /// When the key was created (UTC); the newest key signs.
     pub created_at: OffsetDateTime,
 }
 
+/// A user of a tenant, made by the first registration that names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// Chosen by latchkey when the user is first stored.
     pub id: UserId,
+    /// The tenant the user belongs to.
     pub tenant: TenantId,
-    /// The tenant's own identifier of the user (any string).
+    /// The tenant's own identifier of the user (any string). It is the WebAuthn user handle
+    /// (`user.id`) and what the Hanko API calls `user_id`.
     pub external_id: String,
+    /// WebAuthn's `user.name`, the account name the authenticator shows (often an email).
     pub name: String,
+    /// WebAuthn's `user.displayName`, a friendly name for the account chooser.
     pub display_name: String,
+    /// URL of a user icon, kept for the Hanko API's `user.icon`.
     pub icon: Option<String>,
+    /// When the user was first stored (UTC).
     pub created_at: OffsetDateTime,
 }
 
+/// A registered public-key credential (a passkey, or an MFA key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
+    /// The credential ID the authenticator chose (raw bytes; base64url on the wire), unique per
+    /// tenant.
     pub id: Vec<u8>,
+    /// The tenant the credential was registered with.
     pub tenant: TenantId,
+    /// The user who owns it.
     pub user: UserId,
+    /// Label shown to the user (Hanko's `name`): the model's name from its AAGUID, else
+    /// `cred-` and the ID, until renamed.
     pub name: Option<String>,
     /// COSE_Key as the authenticator produced it.
     pub public_key: Vec<u8>,
+    /// The attestation statement format of the registration (`none`, `packed`, `tpm`, ...).
     pub attestation_format: String,
+    /// The authenticator model's AAGUID from the attested credential data; all zeros when the
+    /// authenticator does not say.
     pub aaguid: [u8; 16],
+    /// The highest signature counter the registration or an accepted login reported.
     pub sign_count: u32,
+    /// How the client can reach the authenticator (`usb`, `nfc`, `ble`, `internal`,
+    /// `hybrid`, ...), as the client reported at registration; sent back in
+    /// `excludeCredentials`.
     pub transports: Vec<String>,
+    /// The BE flag at registration: the credential may be synced to other devices.
     pub backup_eligible: bool,
+    /// The BS flag of the last accepted login (or the registration): the credential is backed
+    /// up or synced.
     pub backup_state: bool,
+    /// Registered through the MFA flow: a second factor, usable only by MFA logins.
     pub is_mfa: bool,
+    /// When the credential was registered (UTC).
     pub created_at: OffsetDateTime,
+    /// When the credential last completed a login; `None` if never.
     pub last_used_at: Option<OffsetDateTime>,
 }
 
@@ -312,57 +403,88 @@ pub struct Credential {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
+    /// Registering a passkey.
     Registration,
+    /// Logging in with a passkey.
     Authentication,
+    /// Confirming a [`Transaction`] with a passkey.
     Transaction,
+    /// Registering a second-factor credential.
     MfaRegistration,
+    /// Logging in with a second-factor credential.
     MfaAuthentication,
 }
 
 /// A started ceremony: single use, consumed atomically by its finish, gone after `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ceremony {
+    /// Chosen by latchkey when the ceremony starts; the wire names a ceremony by its challenge.
     pub id: Uuid,
+    /// The tenant the ceremony was started in.
     pub tenant: TenantId,
+    /// The random challenge sent to the client (raw bytes; base64url on the wire); the finish
+    /// finds the ceremony by the challenge in its clientDataJSON.
     pub challenge: Vec<u8>,
+    /// What the ceremony may finish.
     pub operation: Operation,
     /// The user the ceremony is for; `None` for a discoverable login.
     pub user: Option<UserId>,
+    /// The user-verification requirement sent at the start, which the finish enforces.
     pub user_verification: UserVerification,
     /// `allowCredentials` as sent; empty for a discoverable login.
     pub allowed_credentials: Vec<Vec<u8>>,
+    /// The [`Transaction`] a transaction ceremony confirms; `None` for every other operation.
     pub transaction: Option<Uuid>,
+    /// When the ceremony stops being finishable (UTC): start time plus the tenant's timeout
+    /// for the operation.
     pub expires_at: OffsetDateTime,
 }
 
 /// A transaction a user confirms with a passkey; its data is bound into the challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
+    /// Chosen by latchkey when the transaction is started.
     pub id: Uuid,
+    /// The tenant the transaction belongs to.
     pub tenant: TenantId,
+    /// The user who must confirm it.
     pub user: UserId,
     /// The tenant's identifier, unique per tenant.
     pub identifier: String,
     /// The transaction data as canonical JSON text.
     pub data: String,
+    /// The challenge of the ceremony that confirms it: 32 random bytes, then
+    /// SHA-256(identifier ‖ data), so the signature covers the data.
     pub challenge: Vec<u8>,
+    /// When the transaction was first started (UTC).
     pub created_at: OffsetDateTime,
+    /// When it was last changed (UTC).
     pub updated_at: OffsetDateTime,
 }
 
 /// One audit-log entry; failures are kept as well as successes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
+    /// Chosen by latchkey when the event is recorded.
     pub id: Uuid,
+    /// The tenant whose log holds the event.
     pub tenant: TenantId,
     /// The event type, e.g. `webauthn_authentication_final_succeeded`.
     pub kind: String,
+    /// Why the operation failed; `None` for a success.
     pub error: Option<String>,
+    /// The id the server gave the request (sent back as `X-Request-Id`); may be empty.
     pub request_id: String,
+    /// The client's IP address as text, as the dialect saw it.
     pub source_ip: String,
+    /// The client's `User-Agent` header; may be empty.
     pub user_agent: String,
+    /// The tenant's id of the user the operation was about ([`User::external_id`]); `None`
+    /// when it was not known, as for a failed discoverable login.
     pub actor_user_id: Option<String>,
+    /// The tenant's identifier of the transaction a transaction ceremony was about.
     pub transaction_id: Option<String>,
+    /// When the event was recorded (UTC).
     pub created_at: OffsetDateTime,
 }
 
@@ -370,7 +492,9 @@ pub struct AuditEvent {
 /// substrings match literally and case-sensitively (`%` and `_` are no wildcards).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
+    /// Only events created after this instant.
     pub start_time: Option<OffsetDateTime>,
+    /// Only events created before this instant.
     pub end_time: Option<OffsetDateTime>,
     /// Any of these types; empty means all.
     pub kinds: Vec<String>,
@@ -393,7 +517,9 @@ pub struct Community {
     pub tenant: TenantId,
     /// The tenant that holds the community's users and credentials.
     pub realm: TenantId,
+    /// Name given at creation.
     pub name: String,
+    /// When the community was created (UTC).
     pub created_at: OffsetDateTime,
 }
 
@@ -412,36 +538,51 @@ pub enum LicenseScope {
 /// A license key (1Kosmos): only its SHA-256 is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct License {
+    /// Chosen by latchkey at creation; names the license when it is revoked.
     pub id: Uuid,
+    /// The organisation that issued it; a license never reaches beyond it.
     pub tenant: TenantId,
+    /// Which communities (and whether the global metadata) the license reaches.
     pub scope: LicenseScope,
+    /// SHA-256 of the key; the key itself (1Kosmos's `licensekey` header) is shown once.
     pub key_hash: [u8; 32],
+    /// When the license was created (UTC).
     pub created_at: OffsetDateTime,
 }
 
 /// Authenticator policy for one model (AAGUID), for one realm or, with `realm: None`, for all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticatorPolicy {
+    /// Chosen by latchkey when the record is first stored; kept across updates.
     pub id: Uuid,
     /// The community realm the record belongs to; `None` for the global records (`any`).
     pub realm: Option<TenantId>,
+    /// The authenticator model the record is about.
     pub aaguid: Uuid,
+    /// The model's name, as uploaded or taken from the MDS statement's `description`.
     pub name: String,
     /// The FIDO MDS3 metadata statement as JSON text, stored as given.
     pub metadata: String,
     /// A disabled model may not register.
     pub disabled: bool,
+    /// Who last changed the record, as the 1Kosmos dialect reports it (free text).
     pub updated_by: String,
+    /// When the record was last changed (UTC).
     pub updated_at: OffsetDateTime,
 }
 
 /// A credential linked to a user's wallet DID (1Kosmos).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The community realm holding the user and the credential.
     pub realm: TenantId,
+    /// The user the credential belongs to.
     pub user: UserId,
+    /// The wallet's decentralised identifier, as the client sent it.
     pub did: String,
+    /// The linked credential's ID (raw bytes).
     pub credential_id: Vec<u8>,
+    /// When the link was made or last renewed (UTC).
     pub linked_at: OffsetDateTime,
 }
 
@@ -449,10 +590,13 @@ pub struct Link {
 /// key pair, for instance), with its public half in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSecret {
+    /// The name callers look the secret up by; one secret per name.
     pub name: String,
     /// AES-256-GCM ciphertext of the secret, nonce first.
     pub sealed: Vec<u8>,
+    /// The public half, in clear; its format is the caller's business.
     pub public: Vec<u8>,
+    /// When the first process to need it made it (UTC).
     pub created_at: OffsetDateTime,
 }
 
@@ -464,6 +608,7 @@ macro_rules! text_forms {
             /// Every value.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
 
+            /// The value's text form, as stored.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $text),+

@@ -22,7 +22,9 @@ use crate::model::{
 /// One page of a listing: `number` counts from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
+    /// Which page, from 1; 0 is read as 1.
     pub number: u32,
+    /// How many rows a page holds.
     pub per_page: u32,
     /// Newest first when true (ordered by creation time).
     pub descending: bool,
@@ -38,13 +40,17 @@ impl Page {
 /// A page of results and how many there are in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paged<T> {
+    /// The rows of the page asked for; empty past the last page.
     pub items: Vec<T>,
+    /// How many rows match in all pages together.
     pub total: u64,
 }
 
 /// A storage backend.
 pub trait Store: Clone + Send + Sync + 'static {
+    /// The backend's read-only transaction.
     type Read: ReadTx;
+    /// The backend's write transaction.
     type Write: WriteTx;
 
     /// Starts a read-only transaction.
@@ -63,7 +69,7 @@ pub trait Store: Clone + Send + Sync + 'static {
 
 /// Queries, in a transaction.
 pub trait ReadTx: Send {
-    /// The tenant `id`, of either kind.
+    /// The tenant `id`, of either kind; `None` if there is none.
     fn tenant(&mut self, id: TenantId) -> impl Future<Output = Result<Option<Tenant>>> + Send;
     /// The tenant `id` if it is an organisation.
     fn organisation(&mut self, id: TenantId)
@@ -71,12 +77,13 @@ pub trait ReadTx: Send {
     /// Every organisation, oldest first; realms are listed with their communities.
     fn organisations(&mut self) -> impl Future<Output = Result<Vec<Tenant>>> + Send;
 
-    /// The API key whose secret hashes to `hash`.
+    /// The tenant's API key whose secret hashes to `hash`; `None` if the tenant has none.
     fn api_key_by_hash(
         &mut self,
         tenant: TenantId,
         hash: &[u8; 32],
     ) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+    /// Every API key of the tenant, oldest first; empty if it has none (or does not exist).
     fn api_keys(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<ApiKey>>> + Send;
 
     /// Every signing key of the tenant, oldest first (the newest signs; all are published).
@@ -85,22 +92,29 @@ pub trait ReadTx: Send {
         tenant: TenantId,
     ) -> impl Future<Output = Result<Vec<SigningKey>>> + Send;
 
+    /// The user with latchkey's id `id` in the tenant; `None` if there is none.
     fn user(
         &mut self,
         tenant: TenantId,
         id: UserId,
     ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// The user the tenant calls `external_id` (the WebAuthn user handle); `None` if there is
+    /// none.
     fn user_by_external_id(
         &mut self,
         tenant: TenantId,
         external_id: &str,
     ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// One page of the tenant's users by creation time, in the order `page` asks, and how many
+    /// it has.
     fn users(
         &mut self,
         tenant: TenantId,
         page: Page,
     ) -> impl Future<Output = Result<Paged<User>>> + Send;
 
+    /// The credential with this ID in the tenant; `None` if there is none, even if another
+    /// tenant has one.
     fn credential(
         &mut self,
         tenant: TenantId,
@@ -114,11 +128,14 @@ pub trait ReadTx: Send {
         page: Page,
     ) -> impl Future<Output = Result<Paged<Credential>>> + Send;
 
+    /// The tenant's transaction whose confirmation challenge is `challenge`; `None` if there is
+    /// none.
     fn transaction_by_challenge(
         &mut self,
         tenant: TenantId,
         challenge: &[u8],
     ) -> impl Future<Output = Result<Option<Transaction>>> + Send;
+    /// The user's transactions in the tenant, oldest first; empty if there are none.
     fn transactions(
         &mut self,
         tenant: TenantId,
@@ -133,6 +150,8 @@ pub trait ReadTx: Send {
         page: Page,
     ) -> impl Future<Output = Result<Paged<AuditEvent>>> + Send;
 
+    /// The community `id`, in any organisation (community ids are global); `None` if there is
+    /// none or its realm is not inserted yet.
     fn community(&mut self, id: &str) -> impl Future<Output = Result<Option<Community>>> + Send;
     /// The communities of an organisation, oldest first.
     fn communities(
@@ -165,6 +184,7 @@ pub trait ReadTx: Send {
         did: Option<&str>,
     ) -> impl Future<Output = Result<Vec<Link>>> + Send;
 
+    /// The service secret called `name`; `None` if no process has made it yet.
     fn service_secret(
         &mut self,
         name: &str,
@@ -183,12 +203,18 @@ pub trait WriteTx: ReadTx {
     /// their realms; a realm goes with its community); false if absent.
     fn delete_tenant(&mut self, id: TenantId) -> impl Future<Output = Result<bool>> + Send;
 
+    /// `Conflict(Entity::ApiKey)` if the tenant already has a key with this id or this secret
+    /// hash.
     fn insert_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
+    /// Revokes an API key: requests presenting it are refused. False if the tenant has no key
+    /// with this id.
     fn delete_api_key(
         &mut self,
         tenant: TenantId,
         id: Uuid,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Adds a signing key; being the newest, it signs from the commit on.
+    /// `Conflict(Entity::SigningKey)` if the tenant already has one with this id.
     fn insert_signing_key(&mut self, key: &SigningKey) -> impl Future<Output = Result<()>> + Send;
     /// Retires a signing key: tokens it signed stop verifying. False if absent.
     fn delete_signing_key(
@@ -213,6 +239,7 @@ pub trait WriteTx: ReadTx {
         &mut self,
         credential: &Credential,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces the credential's name; false if the tenant has no credential with this ID.
     fn rename_credential(
         &mut self,
         tenant: TenantId,
@@ -221,6 +248,7 @@ pub trait WriteTx: ReadTx {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Stores what a successful login learned: counter, backup state, time. The counter only
     /// moves forward, so of two concurrent logins the later count wins whatever order they commit.
+    /// False if the tenant has no credential with this ID (it was deleted meanwhile).
     fn record_login(
         &mut self,
         tenant: TenantId,
@@ -229,12 +257,15 @@ pub trait WriteTx: ReadTx {
         backup_state: bool,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes the credential and its links; false if the tenant has no credential with this ID.
     fn delete_credential(
         &mut self,
         tenant: TenantId,
         id: &[u8],
     ) -> impl Future<Output = Result<bool>> + Send;
 
+    /// Stores a started ceremony until its finish takes it or it expires.
+    /// `Conflict(Entity::Ceremony)` if the tenant has a ceremony with this id or challenge.
     fn insert_ceremony(&mut self, ceremony: &Ceremony) -> impl Future<Output = Result<()>> + Send;
     /// Removes and returns the ceremony with this challenge, expired or not, so that of two
     /// concurrent finishes exactly one gets it.
@@ -255,6 +286,8 @@ pub trait WriteTx: ReadTx {
         transaction: &Transaction,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Appends an event to the tenant's audit log. `Conflict(Entity::AuditEvent)` if the tenant
+    /// has an event with this id.
     fn insert_audit_event(&mut self, event: &AuditEvent)
     -> impl Future<Output = Result<()>> + Send;
 
@@ -278,6 +311,8 @@ pub trait WriteTx: ReadTx {
         community: &Community,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// `Conflict(Entity::License)` if the tenant has a license with this id, or any tenant one
+    /// with this key hash.
     fn insert_license(&mut self, license: &License) -> impl Future<Output = Result<()>> + Send;
 
     /// Revokes a license; false if the tenant has no license with this id.
@@ -315,5 +350,7 @@ pub trait WriteTx: ReadTx {
         expires_at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool>> + Send;
 
+    /// Makes every change of the transaction visible at once. On an error nothing of it is
+    /// stored.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
 }

@@ -30,7 +30,9 @@ pub struct Claims {
     /// The relying party id, as a one-element array; for a community's token, its
     /// [`community_audience`].
     pub aud: Vec<String>,
+    /// Issued at, in seconds since the Unix epoch.
     pub iat: i64,
+    /// Expiry, in seconds since the Unix epoch: [`TOKEN_LIFETIME_SECONDS`] after `iat`.
     pub exp: i64,
     /// The credential used, base64url without padding.
     pub cred: String,
@@ -43,6 +45,8 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The claims of a token issued at `now` for the user the tenant calls `user_id`, who used
+    /// `credential_id`, for the relying party `rp_id` (and the transaction, if any).
     pub fn new(
         user_id: &str,
         rp_id: &str,

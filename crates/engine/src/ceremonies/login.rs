@@ -30,9 +30,15 @@ const BACKUP_ELIGIBILITY_CHANGED: &str = "backup eligibility changed since regis
 /// What the authenticator is asked to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOptions {
+    /// The random challenge (raw bytes; base64url on the wire) the assertion must sign.
     pub challenge: Vec<u8>,
+    /// How long the client may take, in milliseconds (`timeout`). A discoverable login's
+    /// ceremony lives [`discoverable_timeout_ms`](crate::model::TenantConfig::discoverable_timeout_ms)
+    /// instead.
     pub timeout_ms: u32,
+    /// The relying party ID the credentials are scoped to (`rpId`).
     pub rp_id: String,
+    /// Whether the authenticator must verify the user (`userVerification`).
     pub user_verification: UserVerification,
     /// The credentials that may answer; empty for a discoverable login. Without transports:
     /// hints made some Android and Windows clients skip usable authenticators.
@@ -42,7 +48,9 @@ pub struct LoginOptions {
 /// A finished login or confirmed transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOutcome {
+    /// The signed JWT the tenant's backend verifies against the JWKS; see [`crate::tokens`].
     pub token: String,
+    /// The ID of the credential that signed the assertion (raw bytes).
     pub credential_id: Vec<u8>,
     /// The tenant's external id of the user.
     pub user_id: String,

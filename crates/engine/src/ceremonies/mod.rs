@@ -1,7 +1,7 @@
 //! Passkey registration and login as `start_*` / `finish_*` pairs over a [`Store`].
 //!
 //! Results are domain values; each dialect shapes them into its own JSON. A start stores a
-//! [`Ceremony`](crate::model::Ceremony) keyed by its challenge; the finish takes it back inside
+//! [`Ceremony`] keyed by its challenge; the finish takes it back inside
 //! the same write transaction that stores the outcome, so a challenge is used at most once and a
 //! failed finish leaves nothing half done.
 

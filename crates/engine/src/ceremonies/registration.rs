@@ -42,7 +42,9 @@ const ALGORITHMS: [CoseAlgorithm; 10] = [
 /// credential is a passkey or a second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CeremonyKind {
+    /// A passkey, with the tenant's passkey settings.
     Passkey,
+    /// A second factor, with the tenant's MFA settings; only MFA logins may use it.
     Mfa,
 }
 
@@ -73,36 +75,54 @@ pub const MAX_USER_HANDLE_BYTES: usize = 64;
 /// A credential the user already has, which the authenticator is asked not to create again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExcludedCredential {
+    /// The credential's ID (raw bytes).
     pub id: Vec<u8>,
+    /// The transports the client reported when it was registered.
     pub transports: Vec<String>,
 }
 
 /// The user a registration is for, as the tenant names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
+    /// The tenant's id of the user, which becomes the user handle: at most
+    /// [`MAX_USER_HANDLE_BYTES`] bytes.
     pub external_id: String,
+    /// The account name the authenticator shows (`user.name`).
     pub name: String,
     /// Falls back to `name` when blank.
     pub display_name: String,
+    /// URL of a user icon (the Hanko API's `user.icon`).
     pub icon: Option<String>,
 }
 
 /// What the authenticator is asked to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationOptions {
+    /// The relying party ID the credential will be scoped to (`rp.id`).
     pub rp_id: String,
+    /// The relying party's name (`rp.name`).
     pub rp_name: String,
     /// The user handle: the UTF-8 bytes of the tenant's user id.
     pub user_handle: Vec<u8>,
+    /// The stored user's account name (`user.name`).
     pub user_name: String,
+    /// The stored user's display name (`user.displayName`).
     pub user_display_name: String,
+    /// The stored user's icon URL, if any.
     pub user_icon: Option<String>,
+    /// The random challenge (raw bytes; base64url on the wire) the attestation must sign.
     pub challenge: Vec<u8>,
+    /// The credential algorithms accepted (`pubKeyCredParams`), in order of preference.
     pub algorithms: Vec<CoseAlgorithm>,
+    /// How long the client may take, in milliseconds; the ceremony expires after it.
     pub timeout_ms: u32,
+    /// The kind of authenticator asked for; `None` for any.
     pub attachment: Option<Attachment>,
+    /// Whether a discoverable credential is asked for.
     pub resident_key: ResidentKey,
+    /// Whether the authenticator must verify the user.
     pub user_verification: UserVerification,
+    /// The attestation asked for.
     pub attestation: AttestationPreference,
     /// The user's existing credentials, oldest first. A dialect whose original sends none may
     /// leave them out.
@@ -112,9 +132,11 @@ pub struct RegistrationOptions {
 /// A finished registration: the stored credential and a token for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationOutcome {
+    /// The credential as stored.
     pub credential: Credential,
     /// The tenant's external id of the user.
     pub user_id: String,
+    /// The signed JWT naming the user and the new credential; see [`crate::tokens`].
     pub token: String,
 }
 

@@ -23,6 +23,7 @@ pub struct NewTransaction {
     pub user_id: String,
     /// The tenant's identifier, unique per tenant.
     pub transaction_id: String,
+    /// What the user confirms (any JSON); stored as canonical JSON and bound into the challenge.
     pub data: Value,
 }
 
