@@ -1,0 +1,104 @@
+//! Ceremonies in flight and the transactions that confirm them.
+
+use latchkey_engine::Result;
+use latchkey_engine::model::{Ceremony, TenantId, Transaction, UserId};
+use time::OffsetDateTime;
+
+use crate::rows;
+
+use super::{PostgresTx, ReadWrite};
+
+impl<M> PostgresTx<M> {
+    pub(super) async fn transaction_by_challenge(
+        &mut self,
+        tenant: TenantId,
+        challenge: &[u8],
+    ) -> Result<Option<Transaction>> {
+        // Challenges are random, so two transactions sharing one is not expected; should it
+        // happen, the newest one answers.
+        let sql = format!(
+            "SELECT {} FROM transactions WHERE tenant_id = $1 AND challenge = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+            rows::TRANSACTION
+        );
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(challenge),
+            rows::transaction,
+        )
+        .await
+    }
+
+    pub(super) async fn transactions(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<Transaction>> {
+        let sql = format!(
+            "SELECT {} FROM transactions WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id",
+            rows::TRANSACTION
+        );
+        self.all(
+            sqlx::query(&sql).bind(tenant.0).bind(user.0),
+            rows::transaction,
+        )
+        .await
+    }
+}
+
+impl PostgresTx<ReadWrite> {
+    pub(super) async fn insert_ceremony(&mut self, ceremony: &Ceremony) -> Result<()> {
+        let query = sqlx::query(
+            "INSERT INTO ceremonies (tenant_id, id, challenge, operation, user_id, user_verification, \
+             allowed_credentials, transaction_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(ceremony.tenant.0)
+        .bind(ceremony.id)
+        .bind(&ceremony.challenge)
+        .bind(ceremony.operation.as_str())
+        .bind(ceremony.user.map(|u| u.0))
+        .bind(ceremony.user_verification.as_str())
+        .bind(&ceremony.allowed_credentials)
+        .bind(ceremony.transaction)
+        .bind(ceremony.expires_at);
+        self.execute(query).await.map(drop)
+    }
+
+    /// A concurrent finish blocks on the row lock of the first one's DELETE and, once that
+    /// commits, finds no row: exactly one of them gets the ceremony.
+    pub(super) async fn take_ceremony(
+        &mut self,
+        tenant: TenantId,
+        challenge: &[u8],
+    ) -> Result<Option<Ceremony>> {
+        let sql = format!(
+            "DELETE FROM ceremonies WHERE tenant_id = $1 AND challenge = $2 RETURNING {}",
+            rows::CEREMONY
+        );
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(challenge),
+            rows::ceremony,
+        )
+        .await
+    }
+
+    pub(super) async fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.execute(sqlx::query("DELETE FROM ceremonies WHERE expires_at < $1").bind(now))
+            .await
+    }
+
+    pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
+        let query = sqlx::query(
+            "INSERT INTO transactions (tenant_id, id, user_id, identifier, data, challenge, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(transaction.tenant.0)
+        .bind(transaction.id)
+        .bind(transaction.user.0)
+        .bind(&transaction.identifier)
+        .bind(&transaction.data)
+        .bind(&transaction.challenge)
+        .bind(transaction.created_at)
+        .bind(transaction.updated_at);
+        self.execute(query).await.map(drop)
+    }
+}

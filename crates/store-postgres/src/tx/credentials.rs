@@ -1,0 +1,135 @@
+//! Credentials (passkeys) and their use.
+
+use latchkey_engine::model::{Credential, TenantId, UserId};
+use latchkey_engine::{Page, Paged, Result};
+use sqlx::Postgres;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::rows;
+
+use super::{PostgresTx, ReadWrite, limits, order};
+
+fn credential_query(
+    sql: &str,
+    tenant: TenantId,
+    user: Option<Uuid>,
+) -> Query<'_, Postgres, PgArguments> {
+    let query = sqlx::query(sql).bind(tenant.0);
+    match user {
+        Some(user) => query.bind(user),
+        None => query,
+    }
+}
+
+impl<M> PostgresTx<M> {
+    pub(super) async fn credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+    ) -> Result<Option<Credential>> {
+        let sql = format!(
+            "SELECT {} FROM credentials WHERE tenant_id = $1 AND id = $2",
+            rows::CREDENTIAL
+        );
+        self.optional(sqlx::query(&sql).bind(tenant.0).bind(id), rows::credential)
+            .await
+    }
+
+    pub(super) async fn credentials(
+        &mut self,
+        tenant: TenantId,
+        user: Option<UserId>,
+        page: Page,
+    ) -> Result<Paged<Credential>> {
+        let (limit, offset) = limits(page);
+        let user = user.map(|u| u.0);
+        // Two statements rather than `$2 IS NULL OR user_id = $2`, which a cached generic plan
+        // could not answer from the (tenant, user) index.
+        let (filter, next) = match user {
+            Some(_) => ("WHERE tenant_id = $1 AND user_id = $2", 3),
+            None => ("WHERE tenant_id = $1", 2),
+        };
+        let sql = format!(
+            "SELECT {} FROM credentials {filter} {} LIMIT ${next} OFFSET ${}",
+            rows::CREDENTIAL,
+            order(page),
+            next + 1
+        );
+        let query = credential_query(&sql, tenant, user)
+            .bind(limit)
+            .bind(offset);
+        let items = self.all(query, rows::credential).await?;
+        let count = format!("SELECT count(*) FROM credentials {filter}");
+        let total = self.count(credential_query(&count, tenant, user)).await?;
+        Ok(Paged { items, total })
+    }
+}
+
+impl PostgresTx<ReadWrite> {
+    pub(super) async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
+        let query = sqlx::query(
+            "INSERT INTO credentials (tenant_id, id, user_id, name, public_key, attestation_format, aaguid, \
+             sign_count, transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(credential.tenant.0)
+        .bind(&credential.id)
+        .bind(credential.user.0)
+        .bind(credential.name.as_deref())
+        .bind(&credential.public_key)
+        .bind(&credential.attestation_format)
+        .bind(Uuid::from_bytes(credential.aaguid))
+        .bind(i64::from(credential.sign_count))
+        .bind(&credential.transports)
+        .bind(credential.backup_eligible)
+        .bind(credential.backup_state)
+        .bind(credential.is_mfa)
+        .bind(credential.created_at)
+        .bind(credential.last_used_at);
+        self.execute(query).await.map(drop)
+    }
+
+    pub(super) async fn rename_credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+        name: &str,
+    ) -> Result<bool> {
+        let query =
+            sqlx::query("UPDATE credentials SET name = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(id)
+                .bind(name);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    pub(super) async fn record_login(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+        sign_count: u32,
+        backup_state: bool,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let query = sqlx::query(
+            "UPDATE credentials SET sign_count = GREATEST(sign_count, $3), backup_state = $4, last_used_at = $5 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .bind(i64::from(sign_count))
+        .bind(backup_state)
+        .bind(at);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    pub(super) async fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM credentials WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+}

@@ -1,0 +1,86 @@
+//! Users.
+
+use latchkey_engine::model::{TenantId, User, UserId};
+use latchkey_engine::{Page, Paged, Result};
+
+use crate::error::db;
+use crate::rows;
+
+use super::{PostgresTx, ReadWrite, limits, order};
+
+impl<M> PostgresTx<M> {
+    pub(super) async fn user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {} FROM users WHERE tenant_id = $1 AND id = $2",
+            rows::USER
+        );
+        self.optional(sqlx::query(&sql).bind(tenant.0).bind(id.0), rows::user)
+            .await
+    }
+
+    pub(super) async fn user_by_external_id(
+        &mut self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {} FROM users WHERE tenant_id = $1 AND external_id = $2",
+            rows::USER
+        );
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(external_id),
+            rows::user,
+        )
+        .await
+    }
+
+    pub(super) async fn users(&mut self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
+        let (limit, offset) = limits(page);
+        let sql = format!(
+            "SELECT {} FROM users WHERE tenant_id = $1 {} LIMIT $2 OFFSET $3",
+            rows::USER,
+            order(page)
+        );
+        let items = self
+            .all(
+                sqlx::query(&sql).bind(tenant.0).bind(limit).bind(offset),
+                rows::user,
+            )
+            .await?;
+        let total = self
+            .count(sqlx::query("SELECT count(*) FROM users WHERE tenant_id = $1").bind(tenant.0))
+            .await?;
+        Ok(Paged { items, total })
+    }
+}
+
+impl PostgresTx<ReadWrite> {
+    pub(super) async fn upsert_user(&mut self, user: &User) -> Result<User> {
+        // One statement, so concurrent upserts of the same external id cannot both insert.
+        let sql = format!(
+            "INSERT INTO users (tenant_id, id, external_id, name, display_name, icon, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT ON CONSTRAINT users_external_id_key DO UPDATE \
+             SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, icon = EXCLUDED.icon \
+             RETURNING {}",
+            rows::USER
+        );
+        let query = sqlx::query(&sql)
+            .bind(user.tenant.0)
+            .bind(user.id.0)
+            .bind(&user.external_id)
+            .bind(&user.name)
+            .bind(&user.display_name)
+            .bind(user.icon.as_deref())
+            .bind(user.created_at);
+        let row = query.fetch_one(&mut *self.tx).await.map_err(db)?;
+        rows::user(&row)
+    }
+
+    pub(super) async fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0);
+        Ok(self.execute(query).await? > 0)
+    }
+}

@@ -1,0 +1,95 @@
+//! Tenants: organisations and realms.
+
+use latchkey_engine::model::{Tenant, TenantId, TenantKind};
+use latchkey_engine::{Entity, Error, Result};
+
+use crate::rows::{self, micros, select_tenants};
+
+use super::{ReadWrite, SqliteTx};
+
+impl<M> SqliteTx<M> {
+    pub(super) async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
+        let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ?"));
+        self.optional("tenant", query.bind(id.0), rows::tenant)
+            .await
+    }
+
+    pub(super) async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
+        let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ? AND t.kind = ?"));
+        self.optional(
+            "tenant",
+            query.bind(id.0).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
+    }
+
+    pub(super) async fn organisations(&mut self) -> Result<Vec<Tenant>> {
+        let query = sqlx::query(concat!(
+            select_tenants!(),
+            " WHERE t.kind = ? ORDER BY t.created_at, t.id"
+        ));
+        self.all("tenant", query.bind(TenantKind::ORGANISATION), rows::tenant)
+            .await
+    }
+}
+
+impl SqliteTx<ReadWrite> {
+    pub(super) async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
+        let config = rows::config_json(&tenant.config)?;
+        let created_at = micros(tenant.created_at)?;
+        let query = match &tenant.kind {
+            TenantKind::Organisation => sqlx::query(
+                "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
+                 VALUES (?, ?, ?, NULL, ?, ?)",
+            )
+            .bind(tenant.id.0)
+            .bind(&tenant.display_name)
+            .bind(TenantKind::ORGANISATION)
+            .bind(config)
+            .bind(created_at),
+            // Made from the community's row: a realm of a community that does not exist, or
+            // exists in another organisation, inserts nothing.
+            TenantKind::Realm {
+                organisation,
+                community,
+            } => sqlx::query(
+                "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
+                 SELECT ?, ?, ?, id, ?, ? FROM communities WHERE id = ? AND tenant_id = ?",
+            )
+            .bind(tenant.id.0)
+            .bind(&tenant.display_name)
+            .bind(TenantKind::REALM)
+            .bind(config)
+            .bind(created_at)
+            .bind(community.as_str())
+            .bind(organisation.0),
+        };
+        match self.execute("tenant", query).await? {
+            0 => Err(Error::NotFound(Entity::Community)),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) async fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
+        let query = sqlx::query("UPDATE tenants SET display_name = ?, config = ? WHERE id = ?")
+            .bind(&tenant.display_name)
+            .bind(rows::config_json(&tenant.config)?)
+            .bind(tenant.id.0);
+        if self.execute("tenant", query).await? > 0 {
+            Ok(())
+        } else {
+            Err(Error::NotFound(Entity::Tenant))
+        }
+    }
+
+    pub(super) async fn delete_tenant(&mut self, id: TenantId) -> Result<bool> {
+        // A realm goes with its community (the community's deletion cascades to it).
+        let community = sqlx::query(
+            "DELETE FROM communities WHERE id = (SELECT community_id FROM tenants WHERE id = ?)",
+        );
+        let communities = self.execute("community", community.bind(id.0)).await?;
+        let tenant = sqlx::query("DELETE FROM tenants WHERE id = ?").bind(id.0);
+        Ok(communities + self.execute("tenant", tenant).await? > 0)
+    }
+}
