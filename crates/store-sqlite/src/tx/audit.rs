@@ -5,7 +5,7 @@ use latchkey_engine::{Page, Paged, Result};
 use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
-use crate::rows::{self, audit_event_columns, micros};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx};
 
@@ -58,7 +58,7 @@ impl<M> SqliteTx<M> {
         let newest_first = "created_at DESC, id DESC";
         self.paged(
             "audit event",
-            audit_event_columns!(),
+            rows::AUDIT_EVENT,
             from_where,
             newest_first,
             page,
@@ -70,21 +70,21 @@ impl<M> SqliteTx<M> {
 
 impl SqliteTx<ReadWrite> {
     pub(super) async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO audit_events (",
-            audit_event_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(event.tenant.0)
-        .bind(event.id)
-        .bind(&event.kind)
-        .bind(&event.error)
-        .bind(&event.request_id)
-        .bind(&event.source_ip)
-        .bind(&event.user_agent)
-        .bind(&event.actor_user_id)
-        .bind(&event.transaction_id)
-        .bind(micros(event.created_at)?);
+        let sql = format!(
+            "INSERT INTO audit_events ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows::AUDIT_EVENT
+        );
+        let query = sqlx::query(&sql)
+            .bind(event.tenant.0)
+            .bind(event.id)
+            .bind(&event.kind)
+            .bind(&event.error)
+            .bind(&event.request_id)
+            .bind(&event.source_ip)
+            .bind(&event.user_agent)
+            .bind(&event.actor_user_id)
+            .bind(&event.transaction_id)
+            .bind(micros(event.created_at)?);
         self.execute("audit event", query).await?;
         Ok(())
     }

@@ -4,7 +4,7 @@ use latchkey_engine::Result;
 use latchkey_engine::model::{Ceremony, TenantId, Transaction, UserId};
 use time::OffsetDateTime;
 
-use crate::rows::{self, ceremony_columns, micros, transaction_columns};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx};
 
@@ -14,11 +14,11 @@ impl<M> SqliteTx<M> {
         tenant: TenantId,
         challenge: &[u8],
     ) -> Result<Option<Transaction>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            transaction_columns!(),
-            " FROM transactions WHERE tenant_id = ? AND challenge = ? LIMIT 1"
-        ));
+        let sql = format!(
+            "SELECT {} FROM transactions WHERE tenant_id = ? AND challenge = ? LIMIT 1",
+            rows::TRANSACTION
+        );
+        let query = sqlx::query(&sql);
         self.optional(
             "transaction",
             query.bind(tenant.0).bind(challenge),
@@ -32,11 +32,11 @@ impl<M> SqliteTx<M> {
         tenant: TenantId,
         user: UserId,
     ) -> Result<Vec<Transaction>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            transaction_columns!(),
-            " FROM transactions WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id"
-        ));
+        let sql = format!(
+            "SELECT {} FROM transactions WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id",
+            rows::TRANSACTION
+        );
+        let query = sqlx::query(&sql);
         self.all(
             "transaction",
             query.bind(tenant.0).bind(user.0),
@@ -48,22 +48,22 @@ impl<M> SqliteTx<M> {
 
 impl SqliteTx<ReadWrite> {
     pub(super) async fn insert_ceremony(&mut self, ceremony: &Ceremony) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO ceremonies (",
-            ceremony_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(ceremony.tenant.0)
-        .bind(ceremony.id)
-        .bind(&ceremony.challenge)
-        .bind(ceremony.operation.as_str())
-        .bind(ceremony.user.map(|user| user.0))
-        .bind(ceremony.user_verification.as_str())
-        .bind(rows::allowed_credentials_json(
-            &ceremony.allowed_credentials,
-        )?)
-        .bind(ceremony.transaction)
-        .bind(micros(ceremony.expires_at)?);
+        let sql = format!(
+            "INSERT INTO ceremonies ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows::CEREMONY
+        );
+        let query = sqlx::query(&sql)
+            .bind(ceremony.tenant.0)
+            .bind(ceremony.id)
+            .bind(&ceremony.challenge)
+            .bind(ceremony.operation.as_str())
+            .bind(ceremony.user.map(|user| user.0))
+            .bind(ceremony.user_verification.as_str())
+            .bind(rows::allowed_credentials_json(
+                &ceremony.allowed_credentials,
+            )?)
+            .bind(ceremony.transaction)
+            .bind(micros(ceremony.expires_at)?);
         self.execute("ceremony", query).await?;
         Ok(())
     }
@@ -75,10 +75,11 @@ impl SqliteTx<ReadWrite> {
         tenant: TenantId,
         challenge: &[u8],
     ) -> Result<Option<Ceremony>> {
-        let query = sqlx::query(concat!(
-            "DELETE FROM ceremonies WHERE tenant_id = ? AND challenge = ? RETURNING ",
-            ceremony_columns!()
-        ));
+        let sql = format!(
+            "DELETE FROM ceremonies WHERE tenant_id = ? AND challenge = ? RETURNING {}",
+            rows::CEREMONY
+        );
+        let query = sqlx::query(&sql);
         self.optional(
             "ceremony",
             query.bind(tenant.0).bind(challenge),
@@ -93,19 +94,19 @@ impl SqliteTx<ReadWrite> {
     }
 
     pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO transactions (",
-            transaction_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(transaction.tenant.0)
-        .bind(transaction.id)
-        .bind(transaction.user.0)
-        .bind(&transaction.identifier)
-        .bind(&transaction.data)
-        .bind(&transaction.challenge)
-        .bind(micros(transaction.created_at)?)
-        .bind(micros(transaction.updated_at)?);
+        let sql = format!(
+            "INSERT INTO transactions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows::TRANSACTION
+        );
+        let query = sqlx::query(&sql)
+            .bind(transaction.tenant.0)
+            .bind(transaction.id)
+            .bind(transaction.user.0)
+            .bind(&transaction.identifier)
+            .bind(&transaction.data)
+            .bind(&transaction.challenge)
+            .bind(micros(transaction.created_at)?)
+            .bind(micros(transaction.updated_at)?);
         self.execute("transaction", query).await?;
         Ok(())
     }

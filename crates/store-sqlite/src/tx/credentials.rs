@@ -5,7 +5,7 @@ use latchkey_engine::{Page, Paged, Result};
 use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
-use crate::rows::{self, credential_columns, micros};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx, by_creation};
 
@@ -15,11 +15,11 @@ impl<M> SqliteTx<M> {
         tenant: TenantId,
         id: &[u8],
     ) -> Result<Option<Credential>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            credential_columns!(),
-            " FROM credentials WHERE tenant_id = ? AND id = ?"
-        ));
+        let sql = format!(
+            "SELECT {} FROM credentials WHERE tenant_id = ? AND id = ?",
+            rows::CREDENTIAL
+        );
+        let query = sqlx::query(&sql);
         self.optional(
             "credential",
             query.bind(tenant.0).bind(id),
@@ -43,7 +43,7 @@ impl<M> SqliteTx<M> {
         };
         self.paged(
             "credential",
-            credential_columns!(),
+            rows::CREDENTIAL,
             from_where,
             by_creation(page),
             page,
@@ -55,25 +55,25 @@ impl<M> SqliteTx<M> {
 
 impl SqliteTx<ReadWrite> {
     pub(super) async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO credentials (",
-            credential_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(credential.tenant.0)
-        .bind(&credential.id)
-        .bind(credential.user.0)
-        .bind(&credential.name)
-        .bind(&credential.public_key)
-        .bind(&credential.attestation_format)
-        .bind(credential.aaguid.as_slice())
-        .bind(i64::from(credential.sign_count))
-        .bind(rows::transports_json(&credential.transports)?)
-        .bind(credential.backup_eligible)
-        .bind(credential.backup_state)
-        .bind(credential.is_mfa)
-        .bind(micros(credential.created_at)?)
-        .bind(credential.last_used_at.map(micros).transpose()?);
+        let sql = format!(
+            "INSERT INTO credentials ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows::CREDENTIAL
+        );
+        let query = sqlx::query(&sql)
+            .bind(credential.tenant.0)
+            .bind(&credential.id)
+            .bind(credential.user.0)
+            .bind(&credential.name)
+            .bind(&credential.public_key)
+            .bind(&credential.attestation_format)
+            .bind(credential.aaguid.as_slice())
+            .bind(i64::from(credential.sign_count))
+            .bind(rows::transports_json(&credential.transports)?)
+            .bind(credential.backup_eligible)
+            .bind(credential.backup_state)
+            .bind(credential.is_mfa)
+            .bind(micros(credential.created_at)?)
+            .bind(credential.last_used_at.map(micros).transpose()?);
         self.execute("credential", query).await?;
         Ok(())
     }

@@ -4,7 +4,7 @@ use latchkey_engine::Result;
 use latchkey_engine::model::{ApiKey, SigningKey, TenantId};
 use uuid::Uuid;
 
-use crate::rows::{self, api_key_columns, micros, signing_key_columns};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx};
 
@@ -14,11 +14,11 @@ impl<M> SqliteTx<M> {
         tenant: TenantId,
         hash: &[u8; 32],
     ) -> Result<Option<ApiKey>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE tenant_id = ? AND secret_hash = ?"
-        ));
+        let sql = format!(
+            "SELECT {} FROM api_keys WHERE tenant_id = ? AND secret_hash = ?",
+            rows::API_KEY
+        );
+        let query = sqlx::query(&sql);
         self.optional(
             "api key",
             query.bind(tenant.0).bind(hash.as_slice()),
@@ -28,21 +28,21 @@ impl<M> SqliteTx<M> {
     }
 
     pub(super) async fn api_keys(&mut self, tenant: TenantId) -> Result<Vec<ApiKey>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id"
-        ));
+        let sql = format!(
+            "SELECT {} FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id",
+            rows::API_KEY
+        );
+        let query = sqlx::query(&sql);
         self.all("api key", query.bind(tenant.0), rows::api_key)
             .await
     }
 
     pub(super) async fn signing_keys(&mut self, tenant: TenantId) -> Result<Vec<SigningKey>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            signing_key_columns!(),
-            " FROM signing_keys WHERE tenant_id = ? ORDER BY created_at, id"
-        ));
+        let sql = format!(
+            "SELECT {} FROM signing_keys WHERE tenant_id = ? ORDER BY created_at, id",
+            rows::SIGNING_KEY
+        );
+        let query = sqlx::query(&sql);
         self.all("signing key", query.bind(tenant.0), rows::signing_key)
             .await
     }
@@ -50,16 +50,16 @@ impl<M> SqliteTx<M> {
 
 impl SqliteTx<ReadWrite> {
     pub(super) async fn insert_api_key(&mut self, key: &ApiKey) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO api_keys (",
-            api_key_columns!(),
-            ") VALUES (?, ?, ?, ?, ?)"
-        ))
-        .bind(key.tenant.0)
-        .bind(key.id)
-        .bind(&key.name)
-        .bind(key.secret_hash.as_slice())
-        .bind(micros(key.created_at)?);
+        let sql = format!(
+            "INSERT INTO api_keys ({}) VALUES (?, ?, ?, ?, ?)",
+            rows::API_KEY
+        );
+        let query = sqlx::query(&sql)
+            .bind(key.tenant.0)
+            .bind(key.id)
+            .bind(&key.name)
+            .bind(key.secret_hash.as_slice())
+            .bind(micros(key.created_at)?);
         self.execute("api key", query).await?;
         Ok(())
     }
@@ -72,17 +72,17 @@ impl SqliteTx<ReadWrite> {
     }
 
     pub(super) async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO signing_keys (",
-            signing_key_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(key.tenant.0)
-        .bind(key.id)
-        .bind(key.algorithm.as_str())
-        .bind(&key.encrypted_private_key)
-        .bind(&key.public_key)
-        .bind(micros(key.created_at)?);
+        let sql = format!(
+            "INSERT INTO signing_keys ({}) VALUES (?, ?, ?, ?, ?, ?)",
+            rows::SIGNING_KEY
+        );
+        let query = sqlx::query(&sql)
+            .bind(key.tenant.0)
+            .bind(key.id)
+            .bind(key.algorithm.as_str())
+            .bind(&key.encrypted_private_key)
+            .bind(&key.public_key)
+            .bind(micros(key.created_at)?);
         self.execute("signing key", query).await?;
         Ok(())
     }

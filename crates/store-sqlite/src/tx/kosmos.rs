@@ -10,45 +10,41 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::db;
-use crate::rows::{
-    self, license_columns, link_columns, micros, select_communities, service_secret_columns,
-    vendor_metadata_columns,
-};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx};
 
 impl<M> SqliteTx<M> {
     pub(super) async fn community(&mut self, id: &str) -> Result<Option<Community>> {
-        let query = sqlx::query(concat!(select_communities!(), " WHERE c.id = ?"));
+        let sql = format!("{} WHERE c.id = ?", rows::SELECT_COMMUNITIES);
+        let query = sqlx::query(&sql);
         self.optional("community", query.bind(id), rows::community)
             .await
     }
 
     pub(super) async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
-        let query = sqlx::query(concat!(
-            select_communities!(),
-            " WHERE c.tenant_id = ? ORDER BY c.created_at, c.id"
-        ));
+        let sql = format!(
+            "{} WHERE c.tenant_id = ? ORDER BY c.created_at, c.id",
+            rows::SELECT_COMMUNITIES
+        );
+        let query = sqlx::query(&sql);
         self.all("community", query.bind(tenant.0), rows::community)
             .await
     }
 
     pub(super) async fn license_by_hash(&mut self, hash: &[u8; 32]) -> Result<Option<License>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            license_columns!(),
-            " FROM licenses WHERE key_hash = ?"
-        ));
+        let sql = format!("SELECT {} FROM licenses WHERE key_hash = ?", rows::LICENSE);
+        let query = sqlx::query(&sql);
         self.optional("license", query.bind(hash.as_slice()), rows::license)
             .await
     }
 
     pub(super) async fn licenses(&mut self, tenant: TenantId) -> Result<Vec<License>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            license_columns!(),
-            " FROM licenses WHERE tenant_id = ? ORDER BY created_at, id"
-        ));
+        let sql = format!(
+            "SELECT {} FROM licenses WHERE tenant_id = ? ORDER BY created_at, id",
+            rows::LICENSE
+        );
+        let query = sqlx::query(&sql);
         self.all("license", query.bind(tenant.0), rows::license)
             .await
     }
@@ -60,10 +56,9 @@ impl<M> SqliteTx<M> {
     ) -> Result<Vec<AuthenticatorPolicy>> {
         // The unique index's own expression, so that it serves the global records (NULL realm)
         // as well as a realm's.
-        let mut query = QueryBuilder::new(concat!(
-            "SELECT ",
-            vendor_metadata_columns!(),
-            " FROM vendor_metadata WHERE coalesce(realm_id, x'') = coalesce("
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {} FROM vendor_metadata WHERE coalesce(realm_id, x'') = coalesce(",
+            rows::VENDOR_METADATA
         ));
         query.push_bind(realm.map(|realm| realm.0)).push(", x'')");
         if !aaguids.is_empty() {
@@ -85,10 +80,9 @@ impl<M> SqliteTx<M> {
         user: Option<UserId>,
         did: Option<&str>,
     ) -> Result<Vec<Link>> {
-        let mut query = QueryBuilder::new(concat!(
-            "SELECT ",
-            link_columns!(),
-            " FROM links WHERE realm_id = "
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {} FROM links WHERE realm_id = ",
+            rows::LINK
         ));
         query.push_bind(realm.0);
         if let Some(user) = user {
@@ -102,11 +96,11 @@ impl<M> SqliteTx<M> {
     }
 
     pub(super) async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            service_secret_columns!(),
-            " FROM service_secrets WHERE name = ?"
-        ));
+        let sql = format!(
+            "SELECT {} FROM service_secrets WHERE name = ?",
+            rows::SERVICE_SECRET
+        );
+        let query = sqlx::query(&sql);
         self.optional("service secret", query.bind(name), rows::service_secret)
             .await
     }
@@ -127,17 +121,17 @@ impl SqliteTx<ReadWrite> {
 
     pub(super) async fn insert_license(&mut self, license: &License) -> Result<()> {
         let (scope, community) = (license.scope.kind(), license.scope.community());
-        let query = sqlx::query(concat!(
-            "INSERT INTO licenses (",
-            license_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(license.tenant.0)
-        .bind(license.id)
-        .bind(scope)
-        .bind(community)
-        .bind(license.key_hash.as_slice())
-        .bind(micros(license.created_at)?);
+        let sql = format!(
+            "INSERT INTO licenses ({}) VALUES (?, ?, ?, ?, ?, ?)",
+            rows::LICENSE
+        );
+        let query = sqlx::query(&sql)
+            .bind(license.tenant.0)
+            .bind(license.id)
+            .bind(scope)
+            .bind(community)
+            .bind(license.key_hash.as_slice())
+            .bind(micros(license.created_at)?);
         self.execute("license", query).await?;
         Ok(())
     }
@@ -153,23 +147,23 @@ impl SqliteTx<ReadWrite> {
         &mut self,
         record: &AuthenticatorPolicy,
     ) -> Result<AuthenticatorPolicy> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO vendor_metadata (",
-            vendor_metadata_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+        let sql = format!(
+            "INSERT INTO vendor_metadata ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (coalesce(realm_id, x''), aaguid) DO UPDATE SET \
              name = excluded.name, metadata = excluded.metadata, disabled = excluded.disabled, \
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING ",
-            vendor_metadata_columns!()
-        ))
-        .bind(record.id)
-        .bind(record.realm.map(|realm| realm.0))
-        .bind(record.aaguid)
-        .bind(&record.name)
-        .bind(&record.metadata)
-        .bind(record.disabled)
-        .bind(&record.updated_by)
-        .bind(micros(record.updated_at)?);
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING {}",
+            rows::VENDOR_METADATA,
+            rows::VENDOR_METADATA
+        );
+        let query = sqlx::query(&sql)
+            .bind(record.id)
+            .bind(record.realm.map(|realm| realm.0))
+            .bind(record.aaguid)
+            .bind(&record.name)
+            .bind(&record.metadata)
+            .bind(record.disabled)
+            .bind(&record.updated_by)
+            .bind(micros(record.updated_at)?);
         let row = query
             .fetch_one(&mut *self.tx)
             .await
@@ -178,31 +172,31 @@ impl SqliteTx<ReadWrite> {
     }
 
     pub(super) async fn upsert_link(&mut self, link: &Link) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO links (",
-            link_columns!(),
-            ") VALUES (?, ?, ?, ?, ?) ON CONFLICT (realm_id, user_id, did, credential_id) \
-             DO UPDATE SET linked_at = excluded.linked_at"
-        ))
-        .bind(link.realm.0)
-        .bind(link.user.0)
-        .bind(&link.did)
-        .bind(&link.credential_id)
-        .bind(micros(link.linked_at)?);
+        let sql = format!(
+            "INSERT INTO links ({}) VALUES (?, ?, ?, ?, ?) ON CONFLICT (realm_id, user_id, did, credential_id) \
+             DO UPDATE SET linked_at = excluded.linked_at",
+            rows::LINK
+        );
+        let query = sqlx::query(&sql)
+            .bind(link.realm.0)
+            .bind(link.user.0)
+            .bind(&link.did)
+            .bind(&link.credential_id)
+            .bind(micros(link.linked_at)?);
         self.execute("link", query).await?;
         Ok(())
     }
 
     pub(super) async fn insert_service_secret(&mut self, secret: &ServiceSecret) -> Result<()> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO service_secrets (",
-            service_secret_columns!(),
-            ") VALUES (?, ?, ?, ?)"
-        ))
-        .bind(&secret.name)
-        .bind(&secret.sealed)
-        .bind(&secret.public)
-        .bind(micros(secret.created_at)?);
+        let sql = format!(
+            "INSERT INTO service_secrets ({}) VALUES (?, ?, ?, ?)",
+            rows::SERVICE_SECRET
+        );
+        let query = sqlx::query(&sql)
+            .bind(&secret.name)
+            .bind(&secret.sealed)
+            .bind(&secret.public)
+            .bind(micros(secret.created_at)?);
         self.execute("service secret", query).await?;
         Ok(())
     }

@@ -3,19 +3,21 @@
 use latchkey_engine::model::{Tenant, TenantId, TenantKind};
 use latchkey_engine::{Entity, Error, Result};
 
-use crate::rows::{self, micros, select_tenants};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx};
 
 impl<M> SqliteTx<M> {
     pub(super) async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
-        let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ?"));
+        let sql = format!("{} WHERE t.id = ?", rows::SELECT_TENANTS);
+        let query = sqlx::query(&sql);
         self.optional("tenant", query.bind(id.0), rows::tenant)
             .await
     }
 
     pub(super) async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
-        let query = sqlx::query(concat!(select_tenants!(), " WHERE t.id = ? AND t.kind = ?"));
+        let sql = format!("{} WHERE t.id = ? AND t.kind = ?", rows::SELECT_TENANTS);
+        let query = sqlx::query(&sql);
         self.optional(
             "tenant",
             query.bind(id.0).bind(TenantKind::ORGANISATION),
@@ -25,10 +27,11 @@ impl<M> SqliteTx<M> {
     }
 
     pub(super) async fn organisations(&mut self) -> Result<Vec<Tenant>> {
-        let query = sqlx::query(concat!(
-            select_tenants!(),
-            " WHERE t.kind = ? ORDER BY t.created_at, t.id"
-        ));
+        let sql = format!(
+            "{} WHERE t.kind = ? ORDER BY t.created_at, t.id",
+            rows::SELECT_TENANTS
+        );
+        let query = sqlx::query(&sql);
         self.all("tenant", query.bind(TenantKind::ORGANISATION), rows::tenant)
             .await
     }

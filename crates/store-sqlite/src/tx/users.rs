@@ -5,17 +5,17 @@ use latchkey_engine::{Page, Paged, Result};
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::db;
-use crate::rows::{self, micros, user_columns};
+use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx, by_creation};
 
 impl<M> SqliteTx<M> {
     pub(super) async fn user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = ? AND id = ?"
-        ));
+        let sql = format!(
+            "SELECT {} FROM users WHERE tenant_id = ? AND id = ?",
+            rows::USER
+        );
+        let query = sqlx::query(&sql);
         self.optional("user", query.bind(tenant.0).bind(id.0), rows::user)
             .await
     }
@@ -25,11 +25,11 @@ impl<M> SqliteTx<M> {
         tenant: TenantId,
         external_id: &str,
     ) -> Result<Option<User>> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = ? AND external_id = ?"
-        ));
+        let sql = format!(
+            "SELECT {} FROM users WHERE tenant_id = ? AND external_id = ?",
+            rows::USER
+        );
+        let query = sqlx::query(&sql);
         self.optional("user", query.bind(tenant.0).bind(external_id), rows::user)
             .await
     }
@@ -40,7 +40,7 @@ impl<M> SqliteTx<M> {
         };
         self.paged(
             "user",
-            user_columns!(),
+            rows::USER,
             from_where,
             by_creation(page),
             page,
@@ -52,21 +52,21 @@ impl<M> SqliteTx<M> {
 
 impl SqliteTx<ReadWrite> {
     pub(super) async fn upsert_user(&mut self, user: &User) -> Result<User> {
-        let query = sqlx::query(concat!(
-            "INSERT INTO users (",
-            user_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE SET \
+        let sql = format!(
+            "INSERT INTO users ({}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE SET \
              name = excluded.name, display_name = excluded.display_name, icon = excluded.icon \
-             RETURNING ",
-            user_columns!()
-        ))
-        .bind(user.tenant.0)
-        .bind(user.id.0)
-        .bind(&user.external_id)
-        .bind(&user.name)
-        .bind(&user.display_name)
-        .bind(&user.icon)
-        .bind(micros(user.created_at)?);
+             RETURNING {}",
+            rows::USER,
+            rows::USER
+        );
+        let query = sqlx::query(&sql)
+            .bind(user.tenant.0)
+            .bind(user.id.0)
+            .bind(&user.external_id)
+            .bind(&user.name)
+            .bind(&user.display_name)
+            .bind(&user.icon)
+            .bind(micros(user.created_at)?);
         let row = query.fetch_one(&mut *self.tx).await.map_err(db("user"))?;
         rows::user(&row)
     }
