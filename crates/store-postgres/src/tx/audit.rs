@@ -2,40 +2,12 @@
 
 use latchkey_engine::model::{AuditEvent, AuditQuery, TenantId};
 use latchkey_engine::{Page, Paged, Result};
-use sqlx::Postgres;
-use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
+use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
 use crate::rows;
 
-use super::{PostgresTx, ReadWrite, limits};
-
-/// Every filter of an [`AuditQuery`], with an absent one as NULL (or an empty array) that matches
-/// everything. Time bounds are exclusive. Substrings use `strpos`, not `LIKE`, so `%` and `_` in a
-/// search are plain text.
-const AUDIT_FILTER: &str = "WHERE tenant_id = $1
-      AND ($2::timestamptz IS NULL OR created_at > $2)
-      AND ($3::timestamptz IS NULL OR created_at < $3)
-      AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
-      AND ($5::text IS NULL OR strpos(actor_user_id, $5) > 0)
-      AND ($6::text IS NULL OR strpos(source_ip, $6) > 0)
-      AND ($7::text IS NULL OR strpos(actor_user_id, $7) > 0 OR strpos(source_ip, $7) > 0)";
-
-fn audit_query<'q>(
-    sql: &'q str,
-    tenant: TenantId,
-    query: &'q AuditQuery,
-) -> Query<'q, Postgres, PgArguments> {
-    sqlx::query(sql)
-        .bind(tenant.0)
-        .bind(query.start_time)
-        .bind(query.end_time)
-        .bind(&query.kinds)
-        .bind(query.actor_user_id.as_deref())
-        .bind(query.source_ip.as_deref())
-        .bind(query.text.as_deref())
-}
+use super::{PostgresTx, ReadWrite};
 
 impl<M> PostgresTx<M> {
     pub(super) async fn audit_events(
@@ -44,20 +16,52 @@ impl<M> PostgresTx<M> {
         query: &AuditQuery,
         page: Page,
     ) -> Result<Paged<AuditEvent>> {
-        let (limit, offset) = limits(page);
-        let sql = format!(
-            "SELECT {} FROM audit_events {AUDIT_FILTER} ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9",
-            rows::AUDIT_EVENT
-        );
-        let items = self
-            .all(
-                audit_query(&sql, tenant, query).bind(limit).bind(offset),
-                rows::audit_event,
-            )
-            .await?;
-        let count = format!("SELECT count(*) FROM audit_events {AUDIT_FILTER}");
-        let total = self.count(audit_query(&count, tenant, query)).await?;
-        Ok(Paged { items, total })
+        // strpos() rather than LIKE: it is case-sensitive and has no wildcards, as the contract
+        // asks; a NULL actor matches no actor substring.
+        let from_where = |q: &mut QueryBuilder<'_, Postgres>| {
+            q.push(" FROM audit_events WHERE tenant_id = ")
+                .push_bind(tenant.0);
+            if let Some(start) = query.start_time {
+                q.push(" AND created_at > ").push_bind(start);
+            }
+            if let Some(end) = query.end_time {
+                q.push(" AND created_at < ").push_bind(end);
+            }
+            if !query.kinds.is_empty() {
+                q.push(" AND kind IN (");
+                let mut kinds = q.separated(", ");
+                for kind in &query.kinds {
+                    kinds.push_bind(kind.clone());
+                }
+                q.push(")");
+            }
+            if let Some(actor) = &query.actor_user_id {
+                q.push(" AND strpos(actor_user_id, ")
+                    .push_bind(actor.clone())
+                    .push(") > 0");
+            }
+            if let Some(ip) = &query.source_ip {
+                q.push(" AND strpos(source_ip, ")
+                    .push_bind(ip.clone())
+                    .push(") > 0");
+            }
+            if let Some(text) = &query.text {
+                q.push(" AND (strpos(actor_user_id, ")
+                    .push_bind(text.clone());
+                q.push(") > 0 OR strpos(source_ip, ")
+                    .push_bind(text.clone())
+                    .push(") > 0)");
+            }
+        };
+        let newest_first = "created_at DESC, id DESC";
+        self.paged(
+            rows::AUDIT_EVENT,
+            from_where,
+            newest_first,
+            page,
+            rows::audit_event,
+        )
+        .await
     }
 }
 

@@ -2,27 +2,13 @@
 
 use latchkey_engine::model::{Credential, TenantId, UserId};
 use latchkey_engine::{Page, Paged, Result};
-use sqlx::Postgres;
-use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
+use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::rows;
 
-use super::{PostgresTx, ReadWrite, limits, order};
-
-fn credential_query(
-    sql: &str,
-    tenant: TenantId,
-    user: Option<Uuid>,
-) -> Query<'_, Postgres, PgArguments> {
-    let query = sqlx::query(sql).bind(tenant.0);
-    match user {
-        Some(user) => query.bind(user),
-        None => query,
-    }
-}
+use super::{PostgresTx, ReadWrite, by_creation};
 
 impl<M> PostgresTx<M> {
     pub(super) async fn credential(
@@ -44,27 +30,23 @@ impl<M> PostgresTx<M> {
         user: Option<UserId>,
         page: Page,
     ) -> Result<Paged<Credential>> {
-        let (limit, offset) = limits(page);
-        let user = user.map(|u| u.0);
-        // Two statements rather than `$2 IS NULL OR user_id = $2`, which a cached generic plan
-        // could not answer from the (tenant, user) index.
-        let (filter, next) = match user {
-            Some(_) => ("WHERE tenant_id = $1 AND user_id = $2", 3),
-            None => ("WHERE tenant_id = $1", 2),
+        // The filter is built per case rather than `$2 IS NULL OR user_id = $2`, which a cached
+        // generic plan could not answer from the (tenant, user) index.
+        let from_where = |q: &mut QueryBuilder<'_, Postgres>| {
+            q.push(" FROM credentials WHERE tenant_id = ")
+                .push_bind(tenant.0);
+            if let Some(user) = user {
+                q.push(" AND user_id = ").push_bind(user.0);
+            }
         };
-        let sql = format!(
-            "SELECT {} FROM credentials {filter} {} LIMIT ${next} OFFSET ${}",
+        self.paged(
             rows::CREDENTIAL,
-            order(page),
-            next + 1
-        );
-        let query = credential_query(&sql, tenant, user)
-            .bind(limit)
-            .bind(offset);
-        let items = self.all(query, rows::credential).await?;
-        let count = format!("SELECT count(*) FROM credentials {filter}");
-        let total = self.count(credential_query(&count, tenant, user)).await?;
-        Ok(Paged { items, total })
+            from_where,
+            by_creation(page),
+            page,
+            rows::credential,
+        )
+        .await
     }
 }
 

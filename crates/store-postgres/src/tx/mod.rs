@@ -20,7 +20,7 @@ use latchkey_engine::model::{
 use latchkey_engine::{Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{Postgres, Row};
+use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -77,22 +77,48 @@ impl<M> PostgresTx<M> {
             .collect()
     }
 
-    async fn count(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<u64> {
-        let total: i64 = query
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db)?
-            .try_get(0)
-            .map_err(db)?;
-        u64::try_from(total).map_err(|_| corrupt("row count"))
-    }
-
     async fn execute(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<u64> {
         Ok(query
             .execute(&mut *self.tx)
             .await
             .map_err(db)?
             .rows_affected())
+    }
+
+    /// One page of `SELECT <columns> FROM <from> WHERE <filter>` and the count of all its rows,
+    /// both in this transaction, so they agree.
+    async fn paged<T>(
+        &mut self,
+        columns: &str,
+        from_where: impl Fn(&mut QueryBuilder<'_, Postgres>),
+        order: &str,
+        page: Page,
+        decode: Decoder<T>,
+    ) -> Result<Paged<T>> {
+        let mut count = QueryBuilder::new("SELECT count(*)");
+        from_where(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db)?;
+
+        let mut select = QueryBuilder::new("SELECT ");
+        select.push(columns);
+        from_where(&mut select);
+        select
+            .push(" ORDER BY ")
+            .push(order)
+            .push(" LIMIT ")
+            .push_bind(i64::from(page.per_page))
+            .push(" OFFSET ")
+            // u32 × u32 can pass i64::MAX; any offset that large is an empty page anyway.
+            .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+        let rows = select.build().fetch_all(&mut *self.tx).await.map_err(db)?;
+        Ok(Paged {
+            items: rows.iter().map(decode).collect::<Result<_>>()?,
+            total: u64::try_from(total).map_err(|_| corrupt("count"))?,
+        })
     }
 }
 
@@ -104,23 +130,13 @@ impl<M> fmt::Debug for PostgresTx<M> {
 
 type Decoder<T> = fn(&PgRow) -> Result<T>;
 
-/// `ORDER BY` for a page: creation time, then id so that rows created in the same microsecond
-/// still have one order and pages neither repeat nor skip them.
-fn order(page: Page) -> &'static str {
+/// `created_at` in the page's direction, then the id so that equal times page stably.
+fn by_creation(page: Page) -> &'static str {
     if page.descending {
-        "ORDER BY created_at DESC, id DESC"
+        "created_at DESC, id DESC"
     } else {
-        "ORDER BY created_at, id"
+        "created_at ASC, id ASC"
     }
-}
-
-/// `LIMIT` and `OFFSET` as PostgreSQL's bigint. An offset past `i64::MAX` (page numbers near
-/// `u32::MAX` times large pages) is clamped: it is past every row either way.
-fn limits(page: Page) -> (i64, i64) {
-    (
-        i64::from(page.per_page),
-        i64::try_from(page.offset()).unwrap_or(i64::MAX),
-    )
 }
 
 impl<M> ReadTx for PostgresTx<M> {

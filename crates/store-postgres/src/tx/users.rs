@@ -2,11 +2,12 @@
 
 use latchkey_engine::model::{TenantId, User, UserId};
 use latchkey_engine::{Page, Paged, Result};
+use sqlx::{Postgres, QueryBuilder};
 
 use crate::error::db;
 use crate::rows;
 
-use super::{PostgresTx, ReadWrite, limits, order};
+use super::{PostgresTx, ReadWrite, by_creation};
 
 impl<M> PostgresTx<M> {
     pub(super) async fn user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
@@ -35,22 +36,11 @@ impl<M> PostgresTx<M> {
     }
 
     pub(super) async fn users(&mut self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
-        let (limit, offset) = limits(page);
-        let sql = format!(
-            "SELECT {} FROM users WHERE tenant_id = $1 {} LIMIT $2 OFFSET $3",
-            rows::USER,
-            order(page)
-        );
-        let items = self
-            .all(
-                sqlx::query(&sql).bind(tenant.0).bind(limit).bind(offset),
-                rows::user,
-            )
-            .await?;
-        let total = self
-            .count(sqlx::query("SELECT count(*) FROM users WHERE tenant_id = $1").bind(tenant.0))
-            .await?;
-        Ok(Paged { items, total })
+        let from_where = |q: &mut QueryBuilder<'_, Postgres>| {
+            q.push(" FROM users WHERE tenant_id = ").push_bind(tenant.0);
+        };
+        self.paged(rows::USER, from_where, by_creation(page), page, rows::user)
+            .await
     }
 }
 
