@@ -67,20 +67,21 @@ impl<M> PostgresTx<M> {
 
 impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO audit_events (tenant_id, id, kind, error, request_id, source_ip, user_agent, \
-             actor_user_id, transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(event.tenant.0)
-        .bind(event.id)
-        .bind(&event.kind)
-        .bind(event.error.as_deref())
-        .bind(&event.request_id)
-        .bind(&event.source_ip)
-        .bind(&event.user_agent)
-        .bind(event.actor_user_id.as_deref())
-        .bind(event.transaction_id.as_deref())
-        .bind(event.created_at);
+        let sql = format!(
+            "INSERT INTO audit_events ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            rows::AUDIT_EVENT
+        );
+        let query = sqlx::query(&sql)
+            .bind(event.tenant.0)
+            .bind(event.id)
+            .bind(&event.kind)
+            .bind(event.error.as_deref())
+            .bind(&event.request_id)
+            .bind(&event.source_ip)
+            .bind(&event.user_agent)
+            .bind(event.actor_user_id.as_deref())
+            .bind(event.transaction_id.as_deref())
+            .bind(event.created_at);
         self.execute(query).await.map(drop)
     }
 

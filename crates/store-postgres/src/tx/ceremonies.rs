@@ -47,19 +47,20 @@ impl<M> PostgresTx<M> {
 
 impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_ceremony(&mut self, ceremony: &Ceremony) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO ceremonies (tenant_id, id, challenge, operation, user_id, user_verification, \
-             allowed_credentials, transaction_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(ceremony.tenant.0)
-        .bind(ceremony.id)
-        .bind(&ceremony.challenge)
-        .bind(ceremony.operation.as_str())
-        .bind(ceremony.user.map(|u| u.0))
-        .bind(ceremony.user_verification.as_str())
-        .bind(&ceremony.allowed_credentials)
-        .bind(ceremony.transaction)
-        .bind(ceremony.expires_at);
+        let sql = format!(
+            "INSERT INTO ceremonies ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            rows::CEREMONY
+        );
+        let query = sqlx::query(&sql)
+            .bind(ceremony.tenant.0)
+            .bind(ceremony.id)
+            .bind(&ceremony.challenge)
+            .bind(ceremony.operation.as_str())
+            .bind(ceremony.user.map(|u| u.0))
+            .bind(ceremony.user_verification.as_str())
+            .bind(&ceremony.allowed_credentials)
+            .bind(ceremony.transaction)
+            .bind(ceremony.expires_at);
         self.execute(query).await.map(drop)
     }
 
@@ -87,18 +88,20 @@ impl PostgresTx<ReadWrite> {
     }
 
     pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO transactions (tenant_id, id, user_id, identifier, data, challenge, created_at, updated_at) \
+        let sql = format!(
+            "INSERT INTO transactions ({}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(transaction.tenant.0)
-        .bind(transaction.id)
-        .bind(transaction.user.0)
-        .bind(&transaction.identifier)
-        .bind(&transaction.data)
-        .bind(&transaction.challenge)
-        .bind(transaction.created_at)
-        .bind(transaction.updated_at);
+            rows::TRANSACTION
+        );
+        let query = sqlx::query(&sql)
+            .bind(transaction.tenant.0)
+            .bind(transaction.id)
+            .bind(transaction.user.0)
+            .bind(&transaction.identifier)
+            .bind(&transaction.data)
+            .bind(&transaction.challenge)
+            .bind(transaction.created_at)
+            .bind(transaction.updated_at);
         self.execute(query).await.map(drop)
     }
 }

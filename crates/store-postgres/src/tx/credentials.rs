@@ -52,25 +52,26 @@ impl<M> PostgresTx<M> {
 
 impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO credentials (tenant_id, id, user_id, name, public_key, attestation_format, aaguid, \
-             sign_count, transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at) \
+        let sql = format!(
+            "INSERT INTO credentials ({}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(credential.tenant.0)
-        .bind(&credential.id)
-        .bind(credential.user.0)
-        .bind(credential.name.as_deref())
-        .bind(&credential.public_key)
-        .bind(&credential.attestation_format)
-        .bind(Uuid::from_bytes(credential.aaguid))
-        .bind(i64::from(credential.sign_count))
-        .bind(&credential.transports)
-        .bind(credential.backup_eligible)
-        .bind(credential.backup_state)
-        .bind(credential.is_mfa)
-        .bind(credential.created_at)
-        .bind(credential.last_used_at);
+            rows::CREDENTIAL
+        );
+        let query = sqlx::query(&sql)
+            .bind(credential.tenant.0)
+            .bind(&credential.id)
+            .bind(credential.user.0)
+            .bind(credential.name.as_deref())
+            .bind(&credential.public_key)
+            .bind(&credential.attestation_format)
+            .bind(Uuid::from_bytes(credential.aaguid))
+            .bind(i64::from(credential.sign_count))
+            .bind(&credential.transports)
+            .bind(credential.backup_eligible)
+            .bind(credential.backup_state)
+            .bind(credential.is_mfa)
+            .bind(credential.created_at)
+            .bind(credential.last_used_at);
         self.execute(query).await.map(drop)
     }
 

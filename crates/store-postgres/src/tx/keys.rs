@@ -46,14 +46,16 @@ impl<M> PostgresTx<M> {
 
 impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_api_key(&mut self, key: &ApiKey) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO api_keys (tenant_id, id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(key.tenant.0)
-        .bind(key.id)
-        .bind(&key.name)
-        .bind(key.secret_hash.as_slice())
-        .bind(key.created_at);
+        let sql = format!(
+            "INSERT INTO api_keys ({}) VALUES ($1, $2, $3, $4, $5)",
+            rows::API_KEY
+        );
+        let query = sqlx::query(&sql)
+            .bind(key.tenant.0)
+            .bind(key.id)
+            .bind(&key.name)
+            .bind(key.secret_hash.as_slice())
+            .bind(key.created_at);
         self.execute(query).await.map(drop)
     }
 
@@ -65,16 +67,18 @@ impl PostgresTx<ReadWrite> {
     }
 
     pub(super) async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO signing_keys (tenant_id, id, algorithm, encrypted_private_key, public_key, created_at) \
+        let sql = format!(
+            "INSERT INTO signing_keys ({}) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(key.tenant.0)
-        .bind(key.id)
-        .bind(key.algorithm.as_str())
-        .bind(&key.encrypted_private_key)
-        .bind(&key.public_key)
-        .bind(key.created_at);
+            rows::SIGNING_KEY
+        );
+        let query = sqlx::query(&sql)
+            .bind(key.tenant.0)
+            .bind(key.id)
+            .bind(key.algorithm.as_str())
+            .bind(&key.encrypted_private_key)
+            .bind(&key.public_key)
+            .bind(key.created_at);
         self.execute(query).await.map(drop)
     }
 

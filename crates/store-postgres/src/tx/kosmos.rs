@@ -110,16 +110,18 @@ impl PostgresTx<ReadWrite> {
 
     pub(super) async fn insert_license(&mut self, license: &License) -> Result<()> {
         let (scope, community) = (license.scope.kind(), license.scope.community());
-        let query = sqlx::query(
-            "INSERT INTO licenses (tenant_id, id, scope, community_id, key_hash, created_at) \
+        let sql = format!(
+            "INSERT INTO licenses ({}) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(license.tenant.0)
-        .bind(license.id)
-        .bind(scope)
-        .bind(community)
-        .bind(license.key_hash.as_slice())
-        .bind(license.created_at);
+            rows::LICENSE
+        );
+        let query = sqlx::query(&sql)
+            .bind(license.tenant.0)
+            .bind(license.id)
+            .bind(scope)
+            .bind(community)
+            .bind(license.key_hash.as_slice())
+            .bind(license.created_at);
         self.execute(query).await.map(drop)
     }
 
@@ -136,12 +138,13 @@ impl PostgresTx<ReadWrite> {
     ) -> Result<AuthenticatorPolicy> {
         // One statement, so concurrent upserts of the same model cannot both insert.
         let sql = format!(
-            "INSERT INTO vendor_metadata (id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at) \
+            "INSERT INTO vendor_metadata ({}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT ON CONSTRAINT vendor_metadata_realm_aaguid_key DO UPDATE \
              SET name = EXCLUDED.name, metadata = EXCLUDED.metadata, disabled = EXCLUDED.disabled, \
              updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at \
              RETURNING {}",
+            rows::VENDOR_METADATA,
             rows::VENDOR_METADATA
         );
         let query = sqlx::query(&sql)
@@ -158,27 +161,31 @@ impl PostgresTx<ReadWrite> {
     }
 
     pub(super) async fn upsert_link(&mut self, link: &Link) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO links (realm_id, user_id, did, credential_id, linked_at) \
+        let sql = format!(
+            "INSERT INTO links ({}) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT ON CONSTRAINT links_pkey DO UPDATE SET linked_at = EXCLUDED.linked_at",
-        )
-        .bind(link.realm.0)
-        .bind(link.user.0)
-        .bind(&link.did)
-        .bind(&link.credential_id)
-        .bind(link.linked_at);
+            rows::LINK
+        );
+        let query = sqlx::query(&sql)
+            .bind(link.realm.0)
+            .bind(link.user.0)
+            .bind(&link.did)
+            .bind(&link.credential_id)
+            .bind(link.linked_at);
         self.execute(query).await.map(drop)
     }
 
     pub(super) async fn insert_service_secret(&mut self, secret: &ServiceSecret) -> Result<()> {
-        let query = sqlx::query(
-            "INSERT INTO service_secrets (name, sealed, public, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&secret.name)
-        .bind(&secret.sealed)
-        .bind(&secret.public)
-        .bind(secret.created_at);
+        let sql = format!(
+            "INSERT INTO service_secrets ({}) VALUES ($1, $2, $3, $4)",
+            rows::SERVICE_SECRET
+        );
+        let query = sqlx::query(&sql)
+            .bind(&secret.name)
+            .bind(&secret.sealed)
+            .bind(&secret.public)
+            .bind(secret.created_at);
         self.execute(query).await.map(drop)
     }
 

@@ -48,11 +48,12 @@ impl PostgresTx<ReadWrite> {
     pub(super) async fn upsert_user(&mut self, user: &User) -> Result<User> {
         // One statement, so concurrent upserts of the same external id cannot both insert.
         let sql = format!(
-            "INSERT INTO users (tenant_id, id, external_id, name, display_name, icon, created_at) \
+            "INSERT INTO users ({}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT ON CONSTRAINT users_external_id_key DO UPDATE \
              SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, icon = EXCLUDED.icon \
              RETURNING {}",
+            rows::USER,
             rows::USER
         );
         let query = sqlx::query(&sql)
