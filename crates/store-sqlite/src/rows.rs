@@ -75,7 +75,7 @@ fn allowed_credentials(json: &str) -> Result<Vec<Vec<u8>>> {
 }
 
 fn get<'r, T: Decode<'r, Sqlite> + Type<Sqlite>>(row: &'r SqliteRow, column: &str) -> Result<T> {
-    row.try_get(column).map_err(db("row"))
+    row.try_get(column).map_err(db)
 }
 
 fn get_time(row: &SqliteRow, column: &str) -> Result<OffsetDateTime> {

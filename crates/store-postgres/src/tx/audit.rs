@@ -82,7 +82,8 @@ impl PostgresTx<ReadWrite> {
             .bind(event.actor_user_id.as_deref())
             .bind(event.transaction_id.as_deref())
             .bind(event.created_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn delete_audit_events_before(

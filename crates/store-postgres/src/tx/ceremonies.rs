@@ -61,7 +61,8 @@ impl PostgresTx<ReadWrite> {
             .bind(&ceremony.allowed_credentials)
             .bind(ceremony.transaction)
             .bind(ceremony.expires_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     /// A concurrent finish blocks on the row lock of the first one's DELETE and, once that
@@ -102,6 +103,7 @@ impl PostgresTx<ReadWrite> {
             .bind(&transaction.challenge)
             .bind(transaction.created_at)
             .bind(transaction.updated_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 }

@@ -72,7 +72,8 @@ impl PostgresTx<ReadWrite> {
             .bind(credential.is_mfa)
             .bind(credential.created_at)
             .bind(credential.last_used_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn rename_credential(

@@ -56,7 +56,8 @@ impl PostgresTx<ReadWrite> {
             .bind(&key.name)
             .bind(key.secret_hash.as_slice())
             .bind(key.created_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn delete_api_key(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
@@ -79,7 +80,8 @@ impl PostgresTx<ReadWrite> {
             .bind(&key.encrypted_private_key)
             .bind(&key.public_key)
             .bind(key.created_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn delete_signing_key(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {

@@ -105,7 +105,8 @@ impl PostgresTx<ReadWrite> {
         .bind(community.tenant.0)
         .bind(&community.name)
         .bind(community.created_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn insert_license(&mut self, license: &License) -> Result<()> {
@@ -122,7 +123,8 @@ impl PostgresTx<ReadWrite> {
             .bind(community)
             .bind(license.key_hash.as_slice())
             .bind(license.created_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn delete_license(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
@@ -173,7 +175,8 @@ impl PostgresTx<ReadWrite> {
             .bind(&link.did)
             .bind(&link.credential_id)
             .bind(link.linked_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     pub(super) async fn insert_service_secret(&mut self, secret: &ServiceSecret) -> Result<()> {
@@ -186,7 +189,8 @@ impl PostgresTx<ReadWrite> {
             .bind(&secret.sealed)
             .bind(&secret.public)
             .bind(secret.created_at);
-        self.execute(query).await.map(drop)
+        self.execute(query).await?;
+        Ok(())
     }
 
     /// The sweep skips expired rows another claim is already deleting, so claims never wait on

@@ -57,7 +57,6 @@ impl<M> SqliteTx<M> {
         };
         let newest_first = "created_at DESC, id DESC";
         self.paged(
-            "audit event",
             rows::AUDIT_EVENT,
             from_where,
             newest_first,
@@ -85,7 +84,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&event.actor_user_id)
             .bind(&event.transaction_id)
             .bind(micros(event.created_at)?);
-        self.execute("audit event", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -101,6 +100,6 @@ impl SqliteTx<ReadWrite> {
         )
         .bind(micros(before)?)
         .bind(limit);
-        self.execute("audit event", query).await
+        self.execute(query).await
     }
 }

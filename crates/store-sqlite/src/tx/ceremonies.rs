@@ -19,12 +19,8 @@ impl<M> SqliteTx<M> {
             rows::TRANSACTION
         );
         let query = sqlx::query(&sql);
-        self.optional(
-            "transaction",
-            query.bind(tenant.0).bind(challenge),
-            rows::transaction,
-        )
-        .await
+        self.optional(query.bind(tenant.0).bind(challenge), rows::transaction)
+            .await
     }
 
     pub(super) async fn transactions(
@@ -37,12 +33,8 @@ impl<M> SqliteTx<M> {
             rows::TRANSACTION
         );
         let query = sqlx::query(&sql);
-        self.all(
-            "transaction",
-            query.bind(tenant.0).bind(user.0),
-            rows::transaction,
-        )
-        .await
+        self.all(query.bind(tenant.0).bind(user.0), rows::transaction)
+            .await
     }
 }
 
@@ -64,7 +56,7 @@ impl SqliteTx<ReadWrite> {
             )?)
             .bind(ceremony.transaction)
             .bind(micros(ceremony.expires_at)?);
-        self.execute("ceremony", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -80,17 +72,13 @@ impl SqliteTx<ReadWrite> {
             rows::CEREMONY
         );
         let query = sqlx::query(&sql);
-        self.optional(
-            "ceremony",
-            query.bind(tenant.0).bind(challenge),
-            rows::ceremony,
-        )
-        .await
+        self.optional(query.bind(tenant.0).bind(challenge), rows::ceremony)
+            .await
     }
 
     pub(super) async fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {
         let query = sqlx::query("DELETE FROM ceremonies WHERE expires_at < ?").bind(micros(now)?);
-        self.execute("ceremony", query).await
+        self.execute(query).await
     }
 
     pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
@@ -107,7 +95,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&transaction.challenge)
             .bind(micros(transaction.created_at)?)
             .bind(micros(transaction.updated_at)?);
-        self.execute("transaction", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 }

@@ -20,12 +20,8 @@ impl<M> SqliteTx<M> {
             rows::CREDENTIAL
         );
         let query = sqlx::query(&sql);
-        self.optional(
-            "credential",
-            query.bind(tenant.0).bind(id),
-            rows::credential,
-        )
-        .await
+        self.optional(query.bind(tenant.0).bind(id), rows::credential)
+            .await
     }
 
     pub(super) async fn credentials(
@@ -42,7 +38,6 @@ impl<M> SqliteTx<M> {
             }
         };
         self.paged(
-            "credential",
             rows::CREDENTIAL,
             from_where,
             by_creation(page),
@@ -74,7 +69,7 @@ impl SqliteTx<ReadWrite> {
             .bind(credential.is_mfa)
             .bind(micros(credential.created_at)?)
             .bind(credential.last_used_at.map(micros).transpose()?);
-        self.execute("credential", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -88,7 +83,7 @@ impl SqliteTx<ReadWrite> {
             .bind(name)
             .bind(tenant.0)
             .bind(id);
-        Ok(self.execute("credential", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 
     pub(super) async fn record_login(
@@ -108,13 +103,13 @@ impl SqliteTx<ReadWrite> {
         .bind(micros(at)?)
         .bind(tenant.0)
         .bind(id);
-        Ok(self.execute("credential", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 
     pub(super) async fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<bool> {
         let query = sqlx::query("DELETE FROM credentials WHERE tenant_id = ? AND id = ?")
             .bind(tenant.0)
             .bind(id);
-        Ok(self.execute("credential", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 }

@@ -19,12 +19,8 @@ impl<M> SqliteTx<M> {
             rows::API_KEY
         );
         let query = sqlx::query(&sql);
-        self.optional(
-            "api key",
-            query.bind(tenant.0).bind(hash.as_slice()),
-            rows::api_key,
-        )
-        .await
+        self.optional(query.bind(tenant.0).bind(hash.as_slice()), rows::api_key)
+            .await
     }
 
     pub(super) async fn api_keys(&mut self, tenant: TenantId) -> Result<Vec<ApiKey>> {
@@ -33,8 +29,7 @@ impl<M> SqliteTx<M> {
             rows::API_KEY
         );
         let query = sqlx::query(&sql);
-        self.all("api key", query.bind(tenant.0), rows::api_key)
-            .await
+        self.all(query.bind(tenant.0), rows::api_key).await
     }
 
     pub(super) async fn signing_keys(&mut self, tenant: TenantId) -> Result<Vec<SigningKey>> {
@@ -43,8 +38,7 @@ impl<M> SqliteTx<M> {
             rows::SIGNING_KEY
         );
         let query = sqlx::query(&sql);
-        self.all("signing key", query.bind(tenant.0), rows::signing_key)
-            .await
+        self.all(query.bind(tenant.0), rows::signing_key).await
     }
 }
 
@@ -60,7 +54,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&key.name)
             .bind(key.secret_hash.as_slice())
             .bind(micros(key.created_at)?);
-        self.execute("api key", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -68,7 +62,7 @@ impl SqliteTx<ReadWrite> {
         let query = sqlx::query("DELETE FROM api_keys WHERE tenant_id = ? AND id = ?")
             .bind(tenant.0)
             .bind(id);
-        Ok(self.execute("api key", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 
     pub(super) async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()> {
@@ -83,7 +77,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&key.encrypted_private_key)
             .bind(&key.public_key)
             .bind(micros(key.created_at)?);
-        self.execute("signing key", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -91,6 +85,6 @@ impl SqliteTx<ReadWrite> {
         let query = sqlx::query("DELETE FROM signing_keys WHERE tenant_id = ? AND id = ?")
             .bind(tenant.0)
             .bind(id);
-        Ok(self.execute("signing key", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 }

@@ -18,8 +18,7 @@ impl<M> SqliteTx<M> {
     pub(super) async fn community(&mut self, id: &str) -> Result<Option<Community>> {
         let sql = format!("{} WHERE c.id = ?", rows::SELECT_COMMUNITIES);
         let query = sqlx::query(&sql);
-        self.optional("community", query.bind(id), rows::community)
-            .await
+        self.optional(query.bind(id), rows::community).await
     }
 
     pub(super) async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
@@ -28,14 +27,13 @@ impl<M> SqliteTx<M> {
             rows::SELECT_COMMUNITIES
         );
         let query = sqlx::query(&sql);
-        self.all("community", query.bind(tenant.0), rows::community)
-            .await
+        self.all(query.bind(tenant.0), rows::community).await
     }
 
     pub(super) async fn license_by_hash(&mut self, hash: &[u8; 32]) -> Result<Option<License>> {
         let sql = format!("SELECT {} FROM licenses WHERE key_hash = ?", rows::LICENSE);
         let query = sqlx::query(&sql);
-        self.optional("license", query.bind(hash.as_slice()), rows::license)
+        self.optional(query.bind(hash.as_slice()), rows::license)
             .await
     }
 
@@ -45,8 +43,7 @@ impl<M> SqliteTx<M> {
             rows::LICENSE
         );
         let query = sqlx::query(&sql);
-        self.all("license", query.bind(tenant.0), rows::license)
-            .await
+        self.all(query.bind(tenant.0), rows::license).await
     }
 
     pub(super) async fn vendor_metadata(
@@ -70,8 +67,7 @@ impl<M> SqliteTx<M> {
             query.push(")");
         }
         query.push(" ORDER BY aaguid");
-        self.all("vendor metadata", query.build(), rows::vendor_metadata)
-            .await
+        self.all(query.build(), rows::vendor_metadata).await
     }
 
     pub(super) async fn links(
@@ -92,7 +88,7 @@ impl<M> SqliteTx<M> {
             query.push(" AND did = ").push_bind(did.to_owned());
         }
         query.push(" ORDER BY linked_at, user_id, did, credential_id");
-        self.all("link", query.build(), rows::link).await
+        self.all(query.build(), rows::link).await
     }
 
     pub(super) async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
@@ -101,8 +97,7 @@ impl<M> SqliteTx<M> {
             rows::SERVICE_SECRET
         );
         let query = sqlx::query(&sql);
-        self.optional("service secret", query.bind(name), rows::service_secret)
-            .await
+        self.optional(query.bind(name), rows::service_secret).await
     }
 }
 
@@ -115,7 +110,7 @@ impl SqliteTx<ReadWrite> {
         .bind(community.tenant.0)
         .bind(&community.name)
         .bind(micros(community.created_at)?);
-        self.execute("community", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -132,7 +127,7 @@ impl SqliteTx<ReadWrite> {
             .bind(community)
             .bind(license.key_hash.as_slice())
             .bind(micros(license.created_at)?);
-        self.execute("license", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -140,7 +135,7 @@ impl SqliteTx<ReadWrite> {
         let query = sqlx::query("DELETE FROM licenses WHERE tenant_id = ? AND id = ?")
             .bind(tenant.0)
             .bind(id);
-        Ok(self.execute("license", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 
     pub(super) async fn upsert_vendor_metadata(
@@ -164,10 +159,7 @@ impl SqliteTx<ReadWrite> {
             .bind(record.disabled)
             .bind(&record.updated_by)
             .bind(micros(record.updated_at)?);
-        let row = query
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db("vendor metadata"))?;
+        let row = query.fetch_one(&mut *self.tx).await.map_err(db)?;
         rows::vendor_metadata(&row)
     }
 
@@ -183,7 +175,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&link.did)
             .bind(&link.credential_id)
             .bind(micros(link.linked_at)?);
-        self.execute("link", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -197,7 +189,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&secret.sealed)
             .bind(&secret.public)
             .bind(micros(secret.created_at)?);
-        self.execute("service secret", query).await?;
+        self.execute(query).await?;
         Ok(())
     }
 
@@ -211,7 +203,7 @@ impl SqliteTx<ReadWrite> {
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
         let sweep = sqlx::query("DELETE FROM nonces WHERE expires_at < ?").bind(micros(now)?);
-        self.execute("nonce", sweep).await?;
+        self.execute(sweep).await?;
         let claim = sqlx::query(
             "INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) \
              ON CONFLICT (scope, nonce) DO NOTHING",
@@ -219,6 +211,6 @@ impl SqliteTx<ReadWrite> {
         .bind(scope)
         .bind(nonce)
         .bind(micros(expires_at)?);
-        Ok(self.execute("nonce", claim).await? > 0)
+        Ok(self.execute(claim).await? > 0)
     }
 }

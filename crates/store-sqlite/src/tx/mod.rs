@@ -58,42 +58,32 @@ impl<M> SqliteTx<M> {
         }
     }
 
-    async fn optional<T>(
-        &mut self,
-        what: &'static str,
-        query: Statement<'_>,
-        decode: Decoder<T>,
-    ) -> Result<Option<T>> {
+    async fn optional<T>(&mut self, query: Statement<'_>, decode: Decoder<T>) -> Result<Option<T>> {
         query
             .fetch_optional(&mut *self.tx)
             .await
-            .map_err(db(what))?
+            .map_err(db)?
             .as_ref()
             .map(decode)
             .transpose()
     }
 
-    async fn all<T>(
-        &mut self,
-        what: &'static str,
-        query: Statement<'_>,
-        decode: Decoder<T>,
-    ) -> Result<Vec<T>> {
+    async fn all<T>(&mut self, query: Statement<'_>, decode: Decoder<T>) -> Result<Vec<T>> {
         query
             .fetch_all(&mut *self.tx)
             .await
-            .map_err(db(what))?
+            .map_err(db)?
             .iter()
             .map(decode)
             .collect()
     }
 
     /// Runs a statement; how many rows it changed.
-    async fn execute(&mut self, what: &'static str, query: Statement<'_>) -> Result<u64> {
+    async fn execute(&mut self, query: Statement<'_>) -> Result<u64> {
         Ok(query
             .execute(&mut *self.tx)
             .await
-            .map_err(db(what))?
+            .map_err(db)?
             .rows_affected())
     }
 
@@ -101,7 +91,6 @@ impl<M> SqliteTx<M> {
     /// both in this transaction, so they agree.
     async fn paged<T>(
         &mut self,
-        what: &'static str,
         columns: &str,
         from_where: impl Fn(&mut QueryBuilder<'_, Sqlite>),
         order: &str,
@@ -114,7 +103,7 @@ impl<M> SqliteTx<M> {
             .build_query_scalar()
             .fetch_one(&mut *self.tx)
             .await
-            .map_err(db(what))?;
+            .map_err(db)?;
 
         let mut select = QueryBuilder::new("SELECT ");
         select.push(columns);
@@ -127,11 +116,7 @@ impl<M> SqliteTx<M> {
             .push(" OFFSET ")
             // u32 × u32 can pass i64::MAX; any offset that large is an empty page anyway.
             .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
-        let rows = select
-            .build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db(what))?;
+        let rows = select.build().fetch_all(&mut *self.tx).await.map_err(db)?;
         Ok(Paged {
             items: rows.iter().map(decode).collect::<Result<_>>()?,
             total: u64::try_from(total).map_err(|_| corrupt("count"))?,
@@ -360,7 +345,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
 
     async fn probe_write(&mut self) -> Result<()> {
         let query = sqlx::query("DELETE FROM ceremonies WHERE 0");
-        self.execute("write probe", query).await.map(drop)
+        self.execute(query).await.map(drop)
     }
 
     async fn insert_community(&mut self, community: &Community) -> Result<()> {
@@ -401,6 +386,6 @@ impl WriteTx for SqliteTx<ReadWrite> {
     }
 
     async fn commit(self) -> Result<()> {
-        self.tx.commit().await.map_err(db("commit"))
+        self.tx.commit().await.map_err(db)
     }
 }

@@ -11,15 +11,13 @@ impl<M> SqliteTx<M> {
     pub(super) async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = ?", rows::SELECT_TENANTS);
         let query = sqlx::query(&sql);
-        self.optional("tenant", query.bind(id.0), rows::tenant)
-            .await
+        self.optional(query.bind(id.0), rows::tenant).await
     }
 
     pub(super) async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = ? AND t.kind = ?", rows::SELECT_TENANTS);
         let query = sqlx::query(&sql);
         self.optional(
-            "tenant",
             query.bind(id.0).bind(TenantKind::ORGANISATION),
             rows::tenant,
         )
@@ -32,7 +30,7 @@ impl<M> SqliteTx<M> {
             rows::SELECT_TENANTS
         );
         let query = sqlx::query(&sql);
-        self.all("tenant", query.bind(TenantKind::ORGANISATION), rows::tenant)
+        self.all(query.bind(TenantKind::ORGANISATION), rows::tenant)
             .await
     }
 }
@@ -68,7 +66,7 @@ impl SqliteTx<ReadWrite> {
             .bind(community.as_str())
             .bind(organisation.0),
         };
-        match self.execute("tenant", query).await? {
+        match self.execute(query).await? {
             0 => Err(Error::NotFound(Entity::Community)),
             _ => Ok(()),
         }
@@ -79,7 +77,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&tenant.display_name)
             .bind(rows::config_json(&tenant.config)?)
             .bind(tenant.id.0);
-        if self.execute("tenant", query).await? > 0 {
+        if self.execute(query).await? > 0 {
             Ok(())
         } else {
             Err(Error::NotFound(Entity::Tenant))
@@ -91,8 +89,8 @@ impl SqliteTx<ReadWrite> {
         let community = sqlx::query(
             "DELETE FROM communities WHERE id = (SELECT community_id FROM tenants WHERE id = ?)",
         );
-        let communities = self.execute("community", community.bind(id.0)).await?;
+        let communities = self.execute(community.bind(id.0)).await?;
         let tenant = sqlx::query("DELETE FROM tenants WHERE id = ?").bind(id.0);
-        Ok(communities + self.execute("tenant", tenant).await? > 0)
+        Ok(communities + self.execute(tenant).await? > 0)
     }
 }

@@ -16,7 +16,7 @@ impl<M> SqliteTx<M> {
             rows::USER
         );
         let query = sqlx::query(&sql);
-        self.optional("user", query.bind(tenant.0).bind(id.0), rows::user)
+        self.optional(query.bind(tenant.0).bind(id.0), rows::user)
             .await
     }
 
@@ -30,7 +30,7 @@ impl<M> SqliteTx<M> {
             rows::USER
         );
         let query = sqlx::query(&sql);
-        self.optional("user", query.bind(tenant.0).bind(external_id), rows::user)
+        self.optional(query.bind(tenant.0).bind(external_id), rows::user)
             .await
     }
 
@@ -38,15 +38,8 @@ impl<M> SqliteTx<M> {
         let from_where = |q: &mut QueryBuilder<'_, Sqlite>| {
             q.push(" FROM users WHERE tenant_id = ").push_bind(tenant.0);
         };
-        self.paged(
-            "user",
-            rows::USER,
-            from_where,
-            by_creation(page),
-            page,
-            rows::user,
-        )
-        .await
+        self.paged(rows::USER, from_where, by_creation(page), page, rows::user)
+            .await
     }
 }
 
@@ -67,7 +60,7 @@ impl SqliteTx<ReadWrite> {
             .bind(&user.display_name)
             .bind(&user.icon)
             .bind(micros(user.created_at)?);
-        let row = query.fetch_one(&mut *self.tx).await.map_err(db("user"))?;
+        let row = query.fetch_one(&mut *self.tx).await.map_err(db)?;
         rows::user(&row)
     }
 
@@ -75,6 +68,6 @@ impl SqliteTx<ReadWrite> {
         let query = sqlx::query("DELETE FROM users WHERE tenant_id = ? AND id = ?")
             .bind(tenant.0)
             .bind(id.0);
-        Ok(self.execute("user", query).await? > 0)
+        Ok(self.execute(query).await? > 0)
     }
 }
