@@ -90,8 +90,7 @@ impl PostgresTx<ReadWrite> {
 
     pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
         let sql = format!(
-            "INSERT INTO transactions ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO transactions ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             rows::TRANSACTION
         );
         let query = sqlx::query(&sql)

@@ -53,8 +53,7 @@ impl<M> PostgresTx<M> {
 impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
         let sql = format!(
-            "INSERT INTO credentials ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             rows::CREDENTIAL
         );
         let query = sqlx::query(&sql)

@@ -69,8 +69,7 @@ impl PostgresTx<ReadWrite> {
 
     pub(super) async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()> {
         let sql = format!(
-            "INSERT INTO signing_keys ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO signing_keys ({}) VALUES ($1, $2, $3, $4, $5, $6)",
             rows::SIGNING_KEY
         );
         let query = sqlx::query(&sql)

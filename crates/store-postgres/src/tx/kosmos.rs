@@ -112,8 +112,7 @@ impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_license(&mut self, license: &License) -> Result<()> {
         let (scope, community) = (license.scope.kind(), license.scope.community());
         let sql = format!(
-            "INSERT INTO licenses ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO licenses ({}) VALUES ($1, $2, $3, $4, $5, $6)",
             rows::LICENSE
         );
         let query = sqlx::query(&sql)

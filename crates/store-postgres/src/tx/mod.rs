@@ -49,11 +49,7 @@ impl<M> PostgresTx<M> {
         }
     }
 
-    async fn optional<T>(
-        &mut self,
-        query: Query<'_, Postgres, PgArguments>,
-        decode: Decoder<T>,
-    ) -> Result<Option<T>> {
+    async fn optional<T>(&mut self, query: Statement<'_>, decode: Decoder<T>) -> Result<Option<T>> {
         query
             .fetch_optional(&mut *self.tx)
             .await
@@ -63,11 +59,7 @@ impl<M> PostgresTx<M> {
             .transpose()
     }
 
-    async fn all<T>(
-        &mut self,
-        query: Query<'_, Postgres, PgArguments>,
-        decode: Decoder<T>,
-    ) -> Result<Vec<T>> {
+    async fn all<T>(&mut self, query: Statement<'_>, decode: Decoder<T>) -> Result<Vec<T>> {
         query
             .fetch_all(&mut *self.tx)
             .await
@@ -77,7 +69,7 @@ impl<M> PostgresTx<M> {
             .collect()
     }
 
-    async fn execute(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<u64> {
+    async fn execute(&mut self, query: Statement<'_>) -> Result<u64> {
         Ok(query
             .execute(&mut *self.tx)
             .await
@@ -129,6 +121,7 @@ impl<M> fmt::Debug for PostgresTx<M> {
 }
 
 type Decoder<T> = fn(&PgRow) -> Result<T>;
+type Statement<'q> = Query<'q, Postgres, PgArguments>;
 
 /// `created_at` in the page's direction, then the id so that equal times page stably.
 fn by_creation(page: Page) -> &'static str {

@@ -18,9 +18,11 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM transactions WHERE tenant_id = ? AND challenge = ? LIMIT 1",
             rows::TRANSACTION
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(tenant.0).bind(challenge), rows::transaction)
-            .await
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(challenge),
+            rows::transaction,
+        )
+        .await
     }
 
     pub(super) async fn transactions(
@@ -32,9 +34,11 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM transactions WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id",
             rows::TRANSACTION
         );
-        let query = sqlx::query(&sql);
-        self.all(query.bind(tenant.0).bind(user.0), rows::transaction)
-            .await
+        self.all(
+            sqlx::query(&sql).bind(tenant.0).bind(user.0),
+            rows::transaction,
+        )
+        .await
     }
 }
 
@@ -71,9 +75,11 @@ impl SqliteTx<ReadWrite> {
             "DELETE FROM ceremonies WHERE tenant_id = ? AND challenge = ? RETURNING {}",
             rows::CEREMONY
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(tenant.0).bind(challenge), rows::ceremony)
-            .await
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(challenge),
+            rows::ceremony,
+        )
+        .await
     }
 
     pub(super) async fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {

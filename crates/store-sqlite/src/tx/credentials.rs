@@ -19,8 +19,7 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM credentials WHERE tenant_id = ? AND id = ?",
             rows::CREDENTIAL
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(tenant.0).bind(id), rows::credential)
+        self.optional(sqlx::query(&sql).bind(tenant.0).bind(id), rows::credential)
             .await
     }
 

@@ -18,9 +18,11 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM api_keys WHERE tenant_id = ? AND secret_hash = ?",
             rows::API_KEY
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(tenant.0).bind(hash.as_slice()), rows::api_key)
-            .await
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(hash.as_slice()),
+            rows::api_key,
+        )
+        .await
     }
 
     pub(super) async fn api_keys(&mut self, tenant: TenantId) -> Result<Vec<ApiKey>> {
@@ -28,8 +30,8 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id",
             rows::API_KEY
         );
-        let query = sqlx::query(&sql);
-        self.all(query.bind(tenant.0), rows::api_key).await
+        self.all(sqlx::query(&sql).bind(tenant.0), rows::api_key)
+            .await
     }
 
     pub(super) async fn signing_keys(&mut self, tenant: TenantId) -> Result<Vec<SigningKey>> {
@@ -37,8 +39,8 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM signing_keys WHERE tenant_id = ? ORDER BY created_at, id",
             rows::SIGNING_KEY
         );
-        let query = sqlx::query(&sql);
-        self.all(query.bind(tenant.0), rows::signing_key).await
+        self.all(sqlx::query(&sql).bind(tenant.0), rows::signing_key)
+            .await
     }
 }
 

@@ -17,8 +17,8 @@ use super::{ReadWrite, SqliteTx};
 impl<M> SqliteTx<M> {
     pub(super) async fn community(&mut self, id: &str) -> Result<Option<Community>> {
         let sql = format!("{} WHERE c.id = ?", rows::SELECT_COMMUNITIES);
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(id), rows::community).await
+        self.optional(sqlx::query(&sql).bind(id), rows::community)
+            .await
     }
 
     pub(super) async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
@@ -26,14 +26,13 @@ impl<M> SqliteTx<M> {
             "{} WHERE c.tenant_id = ? ORDER BY c.created_at, c.id",
             rows::SELECT_COMMUNITIES
         );
-        let query = sqlx::query(&sql);
-        self.all(query.bind(tenant.0), rows::community).await
+        self.all(sqlx::query(&sql).bind(tenant.0), rows::community)
+            .await
     }
 
     pub(super) async fn license_by_hash(&mut self, hash: &[u8; 32]) -> Result<Option<License>> {
         let sql = format!("SELECT {} FROM licenses WHERE key_hash = ?", rows::LICENSE);
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(hash.as_slice()), rows::license)
+        self.optional(sqlx::query(&sql).bind(hash.as_slice()), rows::license)
             .await
     }
 
@@ -42,8 +41,8 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM licenses WHERE tenant_id = ? ORDER BY created_at, id",
             rows::LICENSE
         );
-        let query = sqlx::query(&sql);
-        self.all(query.bind(tenant.0), rows::license).await
+        self.all(sqlx::query(&sql).bind(tenant.0), rows::license)
+            .await
     }
 
     pub(super) async fn vendor_metadata(
@@ -96,8 +95,8 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM service_secrets WHERE name = ?",
             rows::SERVICE_SECRET
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(name), rows::service_secret).await
+        self.optional(sqlx::query(&sql).bind(name), rows::service_secret)
+            .await
     }
 }
 

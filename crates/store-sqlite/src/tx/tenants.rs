@@ -10,15 +10,14 @@ use super::{ReadWrite, SqliteTx};
 impl<M> SqliteTx<M> {
     pub(super) async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = ?", rows::SELECT_TENANTS);
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(id.0), rows::tenant).await
+        self.optional(sqlx::query(&sql).bind(id.0), rows::tenant)
+            .await
     }
 
     pub(super) async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = ? AND t.kind = ?", rows::SELECT_TENANTS);
-        let query = sqlx::query(&sql);
         self.optional(
-            query.bind(id.0).bind(TenantKind::ORGANISATION),
+            sqlx::query(&sql).bind(id.0).bind(TenantKind::ORGANISATION),
             rows::tenant,
         )
         .await
@@ -29,9 +28,11 @@ impl<M> SqliteTx<M> {
             "{} WHERE t.kind = ? ORDER BY t.created_at, t.id",
             rows::SELECT_TENANTS
         );
-        let query = sqlx::query(&sql);
-        self.all(query.bind(TenantKind::ORGANISATION), rows::tenant)
-            .await
+        self.all(
+            sqlx::query(&sql).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
     }
 }
 

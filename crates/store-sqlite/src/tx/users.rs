@@ -15,8 +15,7 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM users WHERE tenant_id = ? AND id = ?",
             rows::USER
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(tenant.0).bind(id.0), rows::user)
+        self.optional(sqlx::query(&sql).bind(tenant.0).bind(id.0), rows::user)
             .await
     }
 
@@ -29,9 +28,11 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM users WHERE tenant_id = ? AND external_id = ?",
             rows::USER
         );
-        let query = sqlx::query(&sql);
-        self.optional(query.bind(tenant.0).bind(external_id), rows::user)
-            .await
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(external_id),
+            rows::user,
+        )
+        .await
     }
 
     pub(super) async fn users(&mut self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
