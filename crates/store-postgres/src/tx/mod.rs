@@ -41,6 +41,15 @@ pub struct PostgresTx<M> {
     mode: PhantomData<fn() -> M>,
 }
 
+impl<M> fmt::Debug for PostgresTx<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresTx").finish_non_exhaustive()
+    }
+}
+
+type Decoder<T> = fn(&PgRow) -> Result<T>;
+type Statement<'q> = Query<'q, Postgres, PgArguments>;
+
 impl<M> PostgresTx<M> {
     pub(crate) fn new(tx: sqlx::Transaction<'static, Postgres>) -> Self {
         Self {
@@ -69,6 +78,7 @@ impl<M> PostgresTx<M> {
             .collect()
     }
 
+    /// Runs a statement; how many rows it changed.
     async fn execute(&mut self, query: Statement<'_>) -> Result<u64> {
         Ok(query
             .execute(&mut *self.tx)
@@ -113,15 +123,6 @@ impl<M> PostgresTx<M> {
         })
     }
 }
-
-impl<M> fmt::Debug for PostgresTx<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresTx").finish_non_exhaustive()
-    }
-}
-
-type Decoder<T> = fn(&PgRow) -> Result<T>;
-type Statement<'q> = Query<'q, Postgres, PgArguments>;
 
 /// `created_at` in the page's direction, then the id so that equal times page stably.
 fn by_creation(page: Page) -> &'static str {
@@ -343,9 +344,8 @@ impl WriteTx for PostgresTx<ReadWrite> {
     }
 
     async fn probe_write(&mut self) -> Result<()> {
-        self.execute(sqlx::query("DELETE FROM ceremonies WHERE false"))
-            .await
-            .map(drop)
+        let query = sqlx::query("DELETE FROM ceremonies WHERE false");
+        self.execute(query).await.map(drop)
     }
 
     async fn insert_community(&mut self, community: &Community) -> Result<()> {

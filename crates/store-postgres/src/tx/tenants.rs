@@ -17,8 +17,11 @@ impl<M> PostgresTx<M> {
 
     pub(super) async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = $1 AND t.kind = $2", rows::SELECT_TENANTS);
-        let query = sqlx::query(&sql).bind(id.0).bind(TenantKind::ORGANISATION);
-        self.optional(query, rows::tenant).await
+        self.optional(
+            sqlx::query(&sql).bind(id.0).bind(TenantKind::ORGANISATION),
+            rows::tenant,
+        )
+        .await
     }
 
     pub(super) async fn organisations(&mut self) -> Result<Vec<Tenant>> {
@@ -70,10 +73,10 @@ impl PostgresTx<ReadWrite> {
     }
 
     pub(super) async fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
-        let query = sqlx::query("UPDATE tenants SET display_name = $2, config = $3 WHERE id = $1")
-            .bind(tenant.id.0)
+        let query = sqlx::query("UPDATE tenants SET display_name = $1, config = $2 WHERE id = $3")
             .bind(&tenant.display_name)
-            .bind(Json(&tenant.config));
+            .bind(Json(&tenant.config))
+            .bind(tenant.id.0);
         match self.execute(query).await? {
             0 => Err(Error::NotFound(Entity::Tenant)),
             _ => Ok(()),

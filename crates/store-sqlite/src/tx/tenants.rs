@@ -78,10 +78,9 @@ impl SqliteTx<ReadWrite> {
             .bind(&tenant.display_name)
             .bind(rows::config_json(&tenant.config)?)
             .bind(tenant.id.0);
-        if self.execute(query).await? > 0 {
-            Ok(())
-        } else {
-            Err(Error::NotFound(Entity::Tenant))
+        match self.execute(query).await? {
+            0 => Err(Error::NotFound(Entity::Tenant)),
+            _ => Ok(()),
         }
     }
 
