@@ -82,10 +82,10 @@ impl PostgresTx<ReadWrite> {
         name: &str,
     ) -> Result<bool> {
         let query =
-            sqlx::query("UPDATE credentials SET name = $3 WHERE tenant_id = $1 AND id = $2")
+            sqlx::query("UPDATE credentials SET name = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(name)
                 .bind(tenant.0)
-                .bind(id)
-                .bind(name);
+                .bind(id);
         Ok(self.execute(query).await? > 0)
     }
 
@@ -98,14 +98,14 @@ impl PostgresTx<ReadWrite> {
         at: OffsetDateTime,
     ) -> Result<bool> {
         let query = sqlx::query(
-            "UPDATE credentials SET sign_count = GREATEST(sign_count, $3), backup_state = $4, last_used_at = $5 \
-             WHERE tenant_id = $1 AND id = $2",
+            "UPDATE credentials SET sign_count = GREATEST(sign_count, $1), backup_state = $2, last_used_at = $3 \
+             WHERE tenant_id = $4 AND id = $5",
         )
-        .bind(tenant.0)
-        .bind(id)
         .bind(i64::from(sign_count))
         .bind(backup_state)
-        .bind(at);
+        .bind(at)
+        .bind(tenant.0)
+        .bind(id);
         Ok(self.execute(query).await? > 0)
     }
 
