@@ -75,12 +75,12 @@ impl PostgresTx<ReadWrite> {
             .bind(event.tenant.0)
             .bind(event.id)
             .bind(&event.kind)
-            .bind(event.error.as_deref())
+            .bind(&event.error)
             .bind(&event.request_id)
             .bind(&event.source_ip)
             .bind(&event.user_agent)
-            .bind(event.actor_user_id.as_deref())
-            .bind(event.transaction_id.as_deref())
+            .bind(&event.actor_user_id)
+            .bind(&event.transaction_id)
             .bind(event.created_at);
         self.execute(query).await?;
         Ok(())

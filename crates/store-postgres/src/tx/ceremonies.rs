@@ -56,7 +56,7 @@ impl PostgresTx<ReadWrite> {
             .bind(ceremony.id)
             .bind(&ceremony.challenge)
             .bind(ceremony.operation.as_str())
-            .bind(ceremony.user.map(|u| u.0))
+            .bind(ceremony.user.map(|user| user.0))
             .bind(ceremony.user_verification.as_str())
             .bind(&ceremony.allowed_credentials)
             .bind(ceremony.transaction)
@@ -84,8 +84,8 @@ impl PostgresTx<ReadWrite> {
     }
 
     pub(super) async fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {
-        self.execute(sqlx::query("DELETE FROM ceremonies WHERE expires_at < $1").bind(now))
-            .await
+        let query = sqlx::query("DELETE FROM ceremonies WHERE expires_at < $1").bind(now);
+        self.execute(query).await
     }
 
     pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
