@@ -60,7 +60,7 @@ impl PostgresTx<ReadWrite> {
             .bind(credential.tenant.0)
             .bind(&credential.id)
             .bind(credential.user.0)
-            .bind(credential.name.as_deref())
+            .bind(&credential.name)
             .bind(&credential.public_key)
             .bind(&credential.attestation_format)
             .bind(Uuid::from_bytes(credential.aaguid))

@@ -62,7 +62,7 @@ impl PostgresTx<ReadWrite> {
             .bind(&user.external_id)
             .bind(&user.name)
             .bind(&user.display_name)
-            .bind(user.icon.as_deref())
+            .bind(&user.icon)
             .bind(user.created_at);
         let row = query.fetch_one(&mut *self.tx).await.map_err(db)?;
         rows::user(&row)

@@ -141,6 +141,7 @@ impl SqliteTx<ReadWrite> {
         &mut self,
         record: &AuthenticatorPolicy,
     ) -> Result<AuthenticatorPolicy> {
+        // One statement, so concurrent upserts of the same model cannot both insert.
         let sql = format!(
             "INSERT INTO vendor_metadata ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (coalesce(realm_id, x''), aaguid) DO UPDATE SET \

@@ -46,6 +46,7 @@ impl<M> SqliteTx<M> {
 
 impl SqliteTx<ReadWrite> {
     pub(super) async fn upsert_user(&mut self, user: &User) -> Result<User> {
+        // One statement, so concurrent upserts of the same external id cannot both insert.
         let sql = format!(
             "INSERT INTO users ({}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE SET \
              name = excluded.name, display_name = excluded.display_name, icon = excluded.icon \
