@@ -5,6 +5,7 @@ use latchkey_engine::Result;
 use latchkey_engine::model::{
     AuthenticatorPolicy, Community, License, Link, ServiceSecret, TenantId, UserId,
 };
+use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -51,20 +52,24 @@ impl<M> PostgresTx<M> {
     ) -> Result<Vec<AuthenticatorPolicy>> {
         // `realm_id IS NULL` for the global records rather than `IS NOT DISTINCT FROM $1`,
         // which no index answers.
-        let (filter, list) = match realm {
-            Some(_) => ("realm_id = $1", "$2"),
-            None => ("realm_id IS NULL", "$1"),
-        };
-        let sql = format!(
-            "SELECT {} FROM vendor_metadata WHERE {filter} \
-             AND (cardinality({list}::uuid[]) = 0 OR aaguid = ANY({list})) ORDER BY aaguid",
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {} FROM vendor_metadata WHERE ",
             rows::VENDOR_METADATA
-        );
-        let query = match realm {
-            Some(realm) => sqlx::query(&sql).bind(realm.0),
-            None => sqlx::query(&sql),
+        ));
+        match realm {
+            Some(realm) => query.push("realm_id = ").push_bind(realm.0),
+            None => query.push("realm_id IS NULL"),
         };
-        self.all(query.bind(aaguids), rows::vendor_metadata).await
+        if !aaguids.is_empty() {
+            query.push(" AND aaguid IN (");
+            let mut list = query.separated(", ");
+            for aaguid in aaguids {
+                list.push_bind(*aaguid);
+            }
+            query.push(")");
+        }
+        query.push(" ORDER BY aaguid");
+        self.all(query.build(), rows::vendor_metadata).await
     }
 
     pub(super) async fn links(
@@ -73,17 +78,19 @@ impl<M> PostgresTx<M> {
         user: Option<UserId>,
         did: Option<&str>,
     ) -> Result<Vec<Link>> {
-        let sql = format!(
-            "SELECT {} FROM links WHERE realm_id = $1 \
-             AND ($2::uuid IS NULL OR user_id = $2) AND ($3::text IS NULL OR did = $3) \
-             ORDER BY linked_at, user_id, did, credential_id",
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {} FROM links WHERE realm_id = ",
             rows::LINK
-        );
-        let query = sqlx::query(&sql)
-            .bind(realm.0)
-            .bind(user.map(|user| user.0))
-            .bind(did);
-        self.all(query, rows::link).await
+        ));
+        query.push_bind(realm.0);
+        if let Some(user) = user {
+            query.push(" AND user_id = ").push_bind(user.0);
+        }
+        if let Some(did) = did {
+            query.push(" AND did = ").push_bind(did.to_owned());
+        }
+        query.push(" ORDER BY linked_at, user_id, did, credential_id");
+        self.all(query.build(), rows::link).await
     }
 
     pub(super) async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
