@@ -47,7 +47,7 @@ impl SqliteStore {
     /// second transaction while it holds one.
     pub async fn connect(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(error::db("database url"))?
+            .map_err(error::db)?
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Normal)
@@ -75,10 +75,7 @@ impl SqliteStore {
             })
         };
         let file = (!is_in_memory(url)).then(|| Box::new(options.clone()));
-        let pool = pool
-            .connect_with(options)
-            .await
-            .map_err(error::db("database"))?;
+        let pool = pool.connect_with(options).await.map_err(error::db)?;
         Ok(Self { pool, file })
     }
 
@@ -97,7 +94,7 @@ impl Store for SqliteStore {
 
     /// A deferred transaction: in WAL mode its first read fixes the snapshot it sees.
     async fn read(&self) -> Result<Self::Read> {
-        let tx = self.pool.begin().await.map_err(error::db("transaction"))?;
+        let tx = self.pool.begin().await.map_err(error::db)?;
         Ok(SqliteTx::new(tx))
     }
 
@@ -106,7 +103,7 @@ impl Store for SqliteStore {
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(error::db("transaction"))?;
+            .map_err(error::db)?;
         Ok(SqliteTx::new(tx))
     }
 

@@ -15,84 +15,29 @@ use time::OffsetDateTime;
 
 use crate::error::{corrupt, db};
 
-// Macros rather than constants so that `concat!` can build each statement as a `&'static str`.
 // A realm's organisation is its community's: tenants are read joined with their community.
-macro_rules! select_tenants {
-    () => {
-        "SELECT t.id, t.display_name, t.kind, c.tenant_id AS organisation_id, t.community_id, t.config, \
-         t.created_at FROM tenants t LEFT JOIN communities c ON c.id = t.community_id"
-    };
-}
-macro_rules! api_key_columns {
-    () => {
-        "tenant_id, id, name, secret_hash, created_at"
-    };
-}
-macro_rules! signing_key_columns {
-    () => {
-        "tenant_id, id, algorithm, encrypted_private_key, public_key, created_at"
-    };
-}
-macro_rules! user_columns {
-    () => {
-        "tenant_id, id, external_id, name, display_name, icon, created_at"
-    };
-}
-macro_rules! credential_columns {
-    () => {
-        "tenant_id, id, user_id, name, public_key, attestation_format, aaguid, sign_count, \
-         transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at"
-    };
-}
-macro_rules! ceremony_columns {
-    () => {
-        "tenant_id, id, challenge, operation, user_id, user_verification, allowed_credentials, \
-         transaction_id, expires_at"
-    };
-}
-macro_rules! transaction_columns {
-    () => {
-        "tenant_id, id, user_id, identifier, data, challenge, created_at, updated_at"
-    };
-}
-macro_rules! audit_event_columns {
-    () => {
-        "tenant_id, id, kind, error, request_id, source_ip, user_agent, actor_user_id, \
-         transaction_id, created_at"
-    };
-}
+pub(crate) const SELECT_TENANTS: &str = "SELECT t.id, t.display_name, t.kind, c.tenant_id AS organisation_id, t.community_id, t.config, \
+         t.created_at FROM tenants t LEFT JOIN communities c ON c.id = t.community_id";
+pub(crate) const API_KEY: &str = "tenant_id, id, name, secret_hash, created_at";
+pub(crate) const SIGNING_KEY: &str =
+    "tenant_id, id, algorithm, encrypted_private_key, public_key, created_at";
+pub(crate) const USER: &str = "tenant_id, id, external_id, name, display_name, icon, created_at";
+pub(crate) const CREDENTIAL: &str = "tenant_id, id, user_id, name, public_key, attestation_format, aaguid, sign_count, \
+         transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at";
+pub(crate) const CEREMONY: &str = "tenant_id, id, challenge, operation, user_id, user_verification, allowed_credentials, \
+         transaction_id, expires_at";
+pub(crate) const TRANSACTION: &str =
+    "tenant_id, id, user_id, identifier, data, challenge, created_at, updated_at";
+pub(crate) const AUDIT_EVENT: &str = "tenant_id, id, kind, error, request_id, source_ip, user_agent, actor_user_id, \
+         transaction_id, created_at";
 // A community's realm is the tenant that names it.
-macro_rules! select_communities {
-    () => {
-        "SELECT c.id, c.tenant_id, t.id AS realm_id, c.name, c.created_at \
-         FROM communities c JOIN tenants t ON t.community_id = c.id"
-    };
-}
-macro_rules! license_columns {
-    () => {
-        "tenant_id, id, scope, community_id, key_hash, created_at"
-    };
-}
-macro_rules! vendor_metadata_columns {
-    () => {
-        "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at"
-    };
-}
-macro_rules! link_columns {
-    () => {
-        "realm_id, user_id, did, credential_id, linked_at"
-    };
-}
-macro_rules! service_secret_columns {
-    () => {
-        "name, sealed, public, created_at"
-    };
-}
-pub(crate) use {
-    api_key_columns, audit_event_columns, ceremony_columns, credential_columns, license_columns,
-    link_columns, select_communities, select_tenants, service_secret_columns, signing_key_columns,
-    transaction_columns, user_columns, vendor_metadata_columns,
-};
+pub(crate) const SELECT_COMMUNITIES: &str = "SELECT c.id, c.tenant_id, t.id AS realm_id, c.name, c.created_at \
+         FROM communities c JOIN tenants t ON t.community_id = c.id";
+pub(crate) const LICENSE: &str = "tenant_id, id, scope, community_id, key_hash, created_at";
+pub(crate) const VENDOR_METADATA: &str =
+    "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at";
+pub(crate) const LINK: &str = "realm_id, user_id, did, credential_id, linked_at";
+pub(crate) const SERVICE_SECRET: &str = "name, sealed, public, created_at";
 
 /// Whole microseconds since the Unix epoch; anything finer is dropped, as PostgreSQL does.
 pub(crate) fn micros(time: OffsetDateTime) -> Result<i64> {
@@ -130,7 +75,7 @@ fn allowed_credentials(json: &str) -> Result<Vec<Vec<u8>>> {
 }
 
 fn get<'r, T: Decode<'r, Sqlite> + Type<Sqlite>>(row: &'r SqliteRow, column: &str) -> Result<T> {
-    row.try_get(column).map_err(db("row"))
+    row.try_get(column).map_err(db)
 }
 
 fn get_time(row: &SqliteRow, column: &str) -> Result<OffsetDateTime> {

@@ -1,0 +1,114 @@
+//! Credentials (passkeys) and their use.
+
+use latchkey_engine::model::{Credential, TenantId, UserId};
+use latchkey_engine::{Page, Paged, Result};
+use sqlx::{QueryBuilder, Sqlite};
+use time::OffsetDateTime;
+
+use crate::rows::{self, micros};
+
+use super::{ReadWrite, SqliteTx, by_creation};
+
+impl<M> SqliteTx<M> {
+    pub(super) async fn credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+    ) -> Result<Option<Credential>> {
+        let sql = format!(
+            "SELECT {} FROM credentials WHERE tenant_id = ? AND id = ?",
+            rows::CREDENTIAL
+        );
+        self.optional(sqlx::query(&sql).bind(tenant.0).bind(id), rows::credential)
+            .await
+    }
+
+    pub(super) async fn credentials(
+        &mut self,
+        tenant: TenantId,
+        user: Option<UserId>,
+        page: Page,
+    ) -> Result<Paged<Credential>> {
+        let from_where = |q: &mut QueryBuilder<'_, Sqlite>| {
+            q.push(" FROM credentials WHERE tenant_id = ")
+                .push_bind(tenant.0);
+            if let Some(user) = user {
+                q.push(" AND user_id = ").push_bind(user.0);
+            }
+        };
+        self.paged(
+            rows::CREDENTIAL,
+            from_where,
+            by_creation(page),
+            page,
+            rows::credential,
+        )
+        .await
+    }
+}
+
+impl SqliteTx<ReadWrite> {
+    pub(super) async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO credentials ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows::CREDENTIAL
+        );
+        let query = sqlx::query(&sql)
+            .bind(credential.tenant.0)
+            .bind(&credential.id)
+            .bind(credential.user.0)
+            .bind(&credential.name)
+            .bind(&credential.public_key)
+            .bind(&credential.attestation_format)
+            .bind(credential.aaguid.as_slice())
+            .bind(i64::from(credential.sign_count))
+            .bind(rows::transports_json(&credential.transports)?)
+            .bind(credential.backup_eligible)
+            .bind(credential.backup_state)
+            .bind(credential.is_mfa)
+            .bind(micros(credential.created_at)?)
+            .bind(credential.last_used_at.map(micros).transpose()?);
+        self.execute(query).await?;
+        Ok(())
+    }
+
+    pub(super) async fn rename_credential(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+        name: &str,
+    ) -> Result<bool> {
+        let query = sqlx::query("UPDATE credentials SET name = ? WHERE tenant_id = ? AND id = ?")
+            .bind(name)
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    pub(super) async fn record_login(
+        &mut self,
+        tenant: TenantId,
+        id: &[u8],
+        sign_count: u32,
+        backup_state: bool,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let query = sqlx::query(
+            "UPDATE credentials SET sign_count = max(sign_count, ?), backup_state = ?, last_used_at = ? \
+             WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(i64::from(sign_count))
+        .bind(backup_state)
+        .bind(micros(at)?)
+        .bind(tenant.0)
+        .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    pub(super) async fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM credentials WHERE tenant_id = ? AND id = ?")
+            .bind(tenant.0)
+            .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+}
