@@ -252,13 +252,13 @@ impl<S: Store> Engine<S> {
             tx.signing_keys(tenant).await?
         };
         let keys = if keys.is_empty() {
-            let now = self.now();
-            let mut tx = self.store.write().await?;
-            let record = load_organisation(&mut tx, tenant).await?;
-            self.signer(&mut tx, &record, now).await?;
-            let keys = tx.signing_keys(tenant).await?;
-            tx.commit().await?;
-            keys
+            let pending = {
+                let mut tx = self.store.read().await?;
+                let record = load_organisation(&mut tx, tenant).await?;
+                self.signing_key(&mut tx, &record).await?
+            };
+            self.signer(pending, self.now()).await?;
+            self.store.read().await?.signing_keys(tenant).await?
         } else {
             keys
         };

@@ -27,4 +27,4 @@ pub mod tokens;
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;
 pub use error::{Entity, Error, Result};
-pub use store::{Page, Paged, ReadTx, Store, WriteTx};
+pub use store::{LoginRecord, Page, Paged, ReadTx, Store, WriteTx};

@@ -3,8 +3,14 @@
 //!
 //! Work happens in transactions: a [`ReadTx`] sees one consistent snapshot, a [`WriteTx`] makes
 //! every change of one operation land together or not at all (dropping it uncommitted rolls it
-//! back). A ceremony's finish is one read and one write transaction. After a method returned an
-//! error, the transaction is only good for dropping (PostgreSQL refuses further statements).
+//! back). After a method returned an error, the transaction is only good for dropping
+//! (PostgreSQL refuses further statements).
+//!
+//! A ceremony's finish reads what it needs, verifies with no transaction open, then writes in
+//! one short transaction whose statements re-check what the read saw: [`WriteTx::take_ceremony`]
+//! finds nothing if a concurrent finish took the ceremony, and [`WriteTx::record_login`] refuses
+//! to move a counter that another login moved first. Writers therefore never wait for
+//! cryptography, and no decision rests on a read another writer could have overtaken.
 //!
 //! `latchkey_testkit::store_suite` is the executable form of this contract.
 
@@ -44,6 +50,24 @@ pub struct Paged<T> {
     pub items: Vec<T>,
     /// How many rows match in all pages together.
     pub total: u64,
+}
+
+/// What [`WriteTx::record_login`] found and did, decided by one conditional update so that of
+/// concurrent logins reporting the same counter exactly one counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRecord {
+    /// The stored counter was below the reported one (or both are zero: the authenticator keeps
+    /// no counter) and now equals it; backup state and time are recorded.
+    Counted,
+    /// The stored counter had already reached the reported one: another login got there first,
+    /// or the credential is cloned. Backup state and time are recorded, the counter is not
+    /// touched; a caller that refuses the login rolls the transaction back.
+    NotIncreased {
+        /// The counter as stored.
+        stored: u32,
+    },
+    /// The tenant has no credential with this ID (it was deleted meanwhile).
+    Missing,
 }
 
 /// A storage backend.
@@ -127,6 +151,14 @@ pub trait ReadTx: Send {
         user: Option<UserId>,
         page: Page,
     ) -> impl Future<Output = Result<Paged<Credential>>> + Send;
+
+    /// The started ceremony of this challenge, expired or not; `None` if there is none (never
+    /// started, finished, or swept). Reading it does not take it: see [`WriteTx::take_ceremony`].
+    fn ceremony(
+        &mut self,
+        tenant: TenantId,
+        challenge: &[u8],
+    ) -> impl Future<Output = Result<Option<Ceremony>>> + Send;
 
     /// The tenant's transaction whose confirmation challenge is `challenge`; `None` if there is
     /// none.
@@ -246,9 +278,10 @@ pub trait WriteTx: ReadTx {
         id: &[u8],
         name: &str,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Stores what a successful login learned: counter, backup state, time. The counter only
-    /// moves forward, so of two concurrent logins the later count wins whatever order they commit.
-    /// False if the tenant has no credential with this ID (it was deleted meanwhile).
+    /// Stores what a login learned: counter, backup state, time. The counter moves only
+    /// forward, in one conditional statement that sees the latest committed value (it waits for
+    /// a concurrent writer of the row on PostgreSQL), so two logins can never both count the
+    /// same value.
     fn record_login(
         &mut self,
         tenant: TenantId,
@@ -256,7 +289,7 @@ pub trait WriteTx: ReadTx {
         sign_count: u32,
         backup_state: bool,
         at: OffsetDateTime,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    ) -> impl Future<Output = Result<LoginRecord>> + Send;
     /// Deletes the credential and its links; false if the tenant has no credential with this ID.
     fn delete_credential(
         &mut self,

@@ -96,7 +96,6 @@ pub(crate) const CREDENTIAL: &str = "tenant_id, id, user_id, name, public_key, a
 
 pub(crate) fn credential(row: &PgRow) -> Result<Credential> {
     let aaguid: Uuid = row.try_get("aaguid").map_err(db)?;
-    let sign_count: i64 = row.try_get("sign_count").map_err(db)?;
     Ok(Credential {
         id: row.try_get("id").map_err(db)?,
         tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
@@ -105,7 +104,7 @@ pub(crate) fn credential(row: &PgRow) -> Result<Credential> {
         public_key: row.try_get("public_key").map_err(db)?,
         attestation_format: row.try_get("attestation_format").map_err(db)?,
         aaguid: aaguid.into_bytes(),
-        sign_count: u32::try_from(sign_count).map_err(|_| corrupt("signature counter"))?,
+        sign_count: sign_count(row)?,
         transports: row.try_get("transports").map_err(db)?,
         backup_eligible: row.try_get("backup_eligible").map_err(db)?,
         backup_state: row.try_get("backup_state").map_err(db)?,
@@ -116,6 +115,11 @@ pub(crate) fn credential(row: &PgRow) -> Result<Credential> {
 }
 
 pub(crate) const CEREMONY: &str = "tenant_id, id, challenge, operation, user_id, user_verification, allowed_credentials, transaction_id, expires_at";
+
+pub(crate) fn sign_count(row: &PgRow) -> Result<u32> {
+    let sign_count: i64 = row.try_get("sign_count").map_err(db)?;
+    u32::try_from(sign_count).map_err(|_| corrupt("signature counter"))
+}
 
 pub(crate) fn ceremony(row: &PgRow) -> Result<Ceremony> {
     let operation: String = row.try_get("operation").map_err(db)?;

@@ -4,10 +4,13 @@
 //! no database. The schema lives in `migrations/`, embedded into the binary and applied by
 //! [`SqliteStore::migrate`].
 //!
-//! SQLite has one writer at a time. Write transactions begin with `BEGIN IMMEDIATE`, which takes
-//! the write lock up front: a second writer waits for it (up to [`BUSY_TIMEOUT`]) instead of
-//! failing when it first writes, as a deferred transaction that read first would. In WAL mode
-//! readers never wait for the writer.
+//! SQLite has one writer at a time. Writers that contend for its lock wait in SQLite's busy
+//! handler, which sleeps and polls; under load that sleep, not the work, sets the latency. So
+//! the store writes through one connection of its own: write transactions queue for it in the
+//! process, in arrival order, and each starts the moment the previous one ends. Readers have
+//! their own connections and in WAL mode never wait for the writer. Write transactions still
+//! begin with `BEGIN IMMEDIATE`, taking the lock up front, for another process writing the same
+//! file (the CLI beside a running server): only then does [`BUSY_TIMEOUT`] apply.
 
 mod error;
 mod rows;
@@ -26,10 +29,13 @@ pub use tx::{ReadOnly, ReadWrite, SqliteTx};
 /// behind each other for at most this long.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A pool of connections to one SQLite database.
+/// Connections to one SQLite database: readers, and the one writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    /// Connections for read transactions; in memory, the one connection, shared with writes.
+    readers: SqlitePool,
+    /// One connection for write transactions, so that writers queue here and not in SQLite.
+    writer: SqlitePool,
     /// How to open the database file once more at close; `None` in memory.
     file: Option<Box<SqliteConnectOptions>>,
 }
@@ -56,13 +62,24 @@ impl SqliteStore {
         if !is_in_memory(url) {
             create_private(options.get_filename())?;
         }
-        let pool = if is_in_memory(url) {
-            SqlitePoolOptions::new()
+        let file = (!is_in_memory(url)).then(|| Box::new(options.clone()));
+        if is_in_memory(url) {
+            let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().after_release(|connection, _| {
+                .connect_with(options)
+                .await
+                .map_err(error::db)?;
+            return Ok(Self {
+                readers: pool.clone(),
+                writer: pool,
+                file,
+            });
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_release(|connection, _| {
                 Box::pin(async move {
                     // A transaction whose COMMIT failed (a full disk) stays open in sqlx's
                     // count when SQLite already rolled it back, and every later BEGIN on the
@@ -73,16 +90,24 @@ impl SqliteStore {
                     Ok(!connection.is_in_transaction())
                 })
             })
-        };
-        let file = (!is_in_memory(url)).then(|| Box::new(options.clone()));
-        let pool = pool.connect_with(options).await.map_err(error::db)?;
-        Ok(Self { pool, file })
+            .connect_with(options.clone())
+            .await
+            .map_err(error::db)?;
+        let readers = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .map_err(error::db)?;
+        Ok(Self {
+            readers,
+            writer,
+            file,
+        })
     }
 
     /// Applies the migrations the database has not seen yet; running it again does nothing.
     pub async fn migrate(&self) -> Result<()> {
         sqlx::migrate!("./migrations")
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(error::migrate)
     }
@@ -94,13 +119,13 @@ impl Store for SqliteStore {
 
     /// A deferred transaction: in WAL mode its first read fixes the snapshot it sees.
     async fn read(&self) -> Result<Self::Read> {
-        let tx = self.pool.begin().await.map_err(error::db)?;
+        let tx = self.readers.begin().await.map_err(error::db)?;
         Ok(SqliteTx::new(tx))
     }
 
     async fn write(&self) -> Result<Self::Write> {
         let tx = self
-            .pool
+            .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(error::db)?;
@@ -113,7 +138,8 @@ impl Store for SqliteStore {
     /// file and truncates it: a copy of the database file alone is then complete. A failed
     /// checkpoint loses nothing (the log still holds the commits), so it is not an error.
     async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
+        self.writer.close().await;
         if let Some(file) = &self.file
             && let Ok(mut connection) = sqlx::SqliteConnection::connect_with(file).await
         {

@@ -158,8 +158,7 @@ pub(crate) fn credential(row: &SqliteRow) -> Result<Credential> {
         public_key: get(row, "public_key")?,
         attestation_format: get(row, "attestation_format")?,
         aaguid: get_array(row, "aaguid")?,
-        sign_count: u32::try_from(get::<i64>(row, "sign_count")?)
-            .map_err(|_| corrupt("sign count"))?,
+        sign_count: sign_count(row)?,
         transports: serde_json::from_str(get(row, "transports")?)
             .map_err(|_| corrupt("transports"))?,
         backup_eligible: get(row, "backup_eligible")?,
@@ -168,6 +167,10 @@ pub(crate) fn credential(row: &SqliteRow) -> Result<Credential> {
         created_at: get_time(row, "created_at")?,
         last_used_at: get_optional_time(row, "last_used_at")?,
     })
+}
+
+pub(crate) fn sign_count(row: &SqliteRow) -> Result<u32> {
+    u32::try_from(get::<i64>(row, "sign_count")?).map_err(|_| corrupt("sign count"))
 }
 
 pub(crate) fn ceremony(row: &SqliteRow) -> Result<Ceremony> {

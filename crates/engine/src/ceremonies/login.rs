@@ -9,7 +9,7 @@ use latchkey_webauthn::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
+use super::{claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv};
 use crate::Engine;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
@@ -19,7 +19,7 @@ use crate::model::{
     Tenant, TenantId, User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
-use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
+use crate::{Entity, Error, LoginRecord, ReadTx, Result, Store, WriteTx};
 
 /// Recorded on a login accepted despite a signature counter that did not increase.
 const POSSIBLE_CLONE: &str = "signature counter did not increase: the credential may be cloned";
@@ -224,8 +224,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// Verifies an assertion against a started passkey login and signs a token. Every outcome
-    /// is audited when the tenant stores audit events; a failure's event is written after the
-    /// failed work is rolled back, so the challenge stays usable until it succeeds or expires.
+    /// is audited when the tenant stores audit events; a failure leaves the challenge usable
+    /// until it succeeds or expires.
     pub async fn finish_login(
         &self,
         tenant: TenantId,
@@ -283,18 +283,18 @@ impl<S: Store> Engine<S> {
         succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<LoginOutcome> {
-        // Garbage is refused before the write lock is taken.
+        // Garbage is refused before the store is read.
         let parsed = AuthenticationResponse::from_json(response_json)
             .and_then(|response| Ok((challenge_of(&response.client_data_json)?, response)));
         let (challenge, response) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => return Err(self.refused_unread(tenant, error, context).await),
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
         context.audit_to(&tenant);
         let ceremony =
-            take_ceremony(&mut tx, tenant.id, &challenge, &[kind.operation()], now).await?;
+            started_ceremony(&mut tx, tenant.id, &challenge, &[kind.operation()], now).await?;
         let transaction = match kind {
             Assertion::Transaction => {
                 let transaction = tx
@@ -333,6 +333,8 @@ impl<S: Store> Engine<S> {
         if ceremony.user.is_some_and(|expected| expected != user.id) {
             return Err(latchkey_webauthn::Error::UserHandleMismatch.into());
         }
+        let signing_key = self.signing_key(&mut tx, &tenant).await?;
+        drop(tx);
 
         let rp = &tenant.config.relying_party;
         let relying_party =
@@ -366,26 +368,37 @@ impl<S: Store> Engine<S> {
                 user_handle: handle,
             },
         )?;
+        let signer = self.signer(signing_key, now).await?;
 
-        tx.record_login(
-            tenant.id,
-            &credential.id,
-            verified.sign_count,
-            verified.backup_state,
-            now,
-        )
-        .await?;
-        let signer = self.signer(&mut tx, &tenant, now).await?;
-        let claims = claims(
-            &tenant,
-            &user.external_id,
-            &credential.id,
-            transaction.as_deref(),
-            now,
-        );
-        let token = sign_token(&signer, &claims)?;
+        let mut tx = self.store.write().await?;
+        take_started(&mut tx, &ceremony).await?;
+        // The verifier judged the counter against the snapshot; the store judges it again
+        // against whatever another login committed since.
+        let recorded = tx
+            .record_login(
+                tenant.id,
+                &credential.id,
+                verified.sign_count,
+                verified.backup_state,
+                now,
+            )
+            .await?;
+        let counter = match recorded {
+            LoginRecord::Counted => verified.counter,
+            LoginRecord::Missing => return Err(Error::NotFound(Entity::Credential)),
+            LoginRecord::NotIncreased { stored } => match tenant.config.counter {
+                CounterRule::Reject => {
+                    return Err(latchkey_webauthn::Error::CounterRegression {
+                        stored,
+                        received: verified.sign_count,
+                    }
+                    .into());
+                }
+                CounterRule::AuditOnly => CounterStatus::PossibleClone,
+            },
+        };
         let notes: Vec<&str> = [
-            (verified.counter == CounterStatus::PossibleClone).then_some(POSSIBLE_CLONE),
+            (counter == CounterStatus::PossibleClone).then_some(POSSIBLE_CLONE),
             verified
                 .backup_eligibility_changed
                 .then_some(BACKUP_ELIGIBILITY_CHANGED),
@@ -405,8 +418,16 @@ impl<S: Store> Engine<S> {
         event.transaction_id = transaction.clone();
         self.record_success(&mut tx, &tenant, event).await?;
         tx.commit().await?;
+
+        let claims = claims(
+            &tenant,
+            &user.external_id,
+            &credential.id,
+            transaction.as_deref(),
+            now,
+        );
         Ok(LoginOutcome {
-            token,
+            token: sign_token(&signer, &claims)?,
             credential_id: credential.id,
             user_id: user.external_id,
             transaction_id: transaction,

@@ -1,9 +1,18 @@
 //! Passkey registration and login as `start_*` / `finish_*` pairs over a [`Store`].
 //!
 //! Results are domain values; each dialect shapes them into its own JSON. A start stores a
-//! [`Ceremony`] keyed by its challenge; the finish takes it back inside
-//! the same write transaction that stores the outcome, so a challenge is used at most once and a
-//! failed finish leaves nothing half done.
+//! [`Ceremony`] keyed by its challenge. A finish runs in three steps so that no cryptography
+//! runs while a write lock is held:
+//!
+//! 1. one read transaction gathers what the finish needs (tenant, ceremony, user, credential,
+//!    signing key);
+//! 2. with no transaction open, the response is verified and the signer readied;
+//! 3. one short write transaction takes the ceremony (finding nothing if a concurrent finish
+//!    took it first), stores the outcome with every rule that another writer could race
+//!    re-checked by the statement itself, records the audit event, and commits.
+//!
+//! The token is signed only after the commit succeeded: nothing is handed out that was not
+//! stored. A finish that fails leaves the ceremony in place, usable until it expires.
 
 mod login;
 mod registration;
@@ -17,7 +26,7 @@ use crate::model::{
     AuthenticatorSettings, Ceremony, Operation, Tenant, TenantId, UserVerification,
 };
 use crate::tokens::{Claims, community_audience};
-use crate::{Engine, Error, Result, Store, WriteTx};
+use crate::{Engine, Error, ReadTx, Result, Store, WriteTx};
 
 pub use login::{LoginOptions, LoginOutcome};
 pub use registration::{
@@ -131,10 +140,9 @@ fn expiry(now: OffsetDateTime, settings: &AuthenticatorSettings) -> OffsetDateTi
     now + Duration::milliseconds(i64::from(timeout_ms(settings)))
 }
 
-/// Takes the ceremony of `challenge` out of the store and checks that it may finish
-/// `operations` at `now`. Whatever the verdict, it is gone from `tx`; a caller that fails drops
-/// `tx` and with it the removal.
-async fn take_ceremony<T: WriteTx>(
+/// The started ceremony of `challenge`, if it may finish `operations` at `now`. Reading it does
+/// not use it up: [`take_started`] does, in the finish's write transaction.
+async fn started_ceremony<T: ReadTx>(
     tx: &mut T,
     tenant: TenantId,
     challenge: &[u8],
@@ -142,7 +150,7 @@ async fn take_ceremony<T: WriteTx>(
     now: OffsetDateTime,
 ) -> Result<Ceremony> {
     let ceremony = tx
-        .take_ceremony(tenant, challenge)
+        .ceremony(tenant, challenge)
         .await?
         .ok_or(Error::CeremonyNotFound)?;
     if !operations.contains(&ceremony.operation) {
@@ -152,6 +160,19 @@ async fn take_ceremony<T: WriteTx>(
         return Err(Error::CeremonyExpired);
     }
     Ok(ceremony)
+}
+
+/// Takes `ceremony` out of the store; of concurrent finishes of one ceremony exactly one gets
+/// it, the others fail as if it had never been started. A caller that fails afterwards drops
+/// `tx` and with it the removal.
+async fn take_started<T: WriteTx>(tx: &mut T, ceremony: &Ceremony) -> Result<()> {
+    match tx
+        .take_ceremony(ceremony.tenant, &ceremony.challenge)
+        .await?
+    {
+        Some(taken) if taken.id == ceremony.id => Ok(()),
+        _ => Err(Error::CeremonyNotFound),
+    }
 }
 
 fn webauthn_uv(uv: UserVerification) -> latchkey_webauthn::UserVerification {

@@ -9,7 +9,7 @@ use latchkey_webauthn::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{claims, expiry, take_ceremony, timeout_ms, webauthn_uv};
+use super::{claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv};
 use crate::Engine;
 use crate::aaguid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
@@ -288,17 +288,17 @@ impl<S: Store> Engine<S> {
         succeeded: AuditEventKind,
         context: &mut FailureContext,
     ) -> Result<RegistrationOutcome> {
-        // Garbage is refused before the write lock is taken.
+        // Garbage is refused before the store is read.
         let parsed = RegistrationResponse::from_json(response_json)
             .and_then(|response| Ok((challenge_of(&response.client_data_json)?, response)));
         let (challenge, response) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => return Err(self.refused_unread(tenant, error, context).await),
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let tenant = load_tenant(&mut tx, tenant).await?;
         context.audit_to(&tenant);
-        let ceremony = take_ceremony(
+        let ceremony = started_ceremony(
             &mut tx,
             tenant.id,
             &challenge,
@@ -319,6 +319,8 @@ impl<S: Store> Engine<S> {
         let mut policy = Policy::default();
         policy.user_verification = webauthn_uv(ceremony.user_verification);
         policy.algorithms = ALGORITHMS.to_vec();
+        // Verified inside the read transaction, which blocks no writer: which model the
+        // authenticator claims to be decides what else to read.
         let verified = verify_registration(
             &relying_party,
             &policy,
@@ -329,6 +331,8 @@ impl<S: Store> Engine<S> {
         )?;
         let model = Uuid::from_bytes(verified.aaguid.0);
         let model_policy = model_policy(&mut tx, &tenant, model).await?;
+        let signing_key = self.signing_key(&mut tx, &tenant).await?;
+        drop(tx);
         if model_policy.disabled {
             return Err(Error::AuthenticatorDisabled(model));
         }
@@ -349,6 +353,7 @@ impl<S: Store> Engine<S> {
                 return Err(latchkey_webauthn::Error::Untrusted.into());
             }
         }
+        let signer = self.signer(signing_key, now).await?;
 
         let name = match aaguid::name(&verified.aaguid.0) {
             Some(name) => name.to_owned(),
@@ -374,10 +379,14 @@ impl<S: Store> Engine<S> {
             created_at: now,
             last_used_at: Some(now),
         };
+        let mut tx = self.store.write().await?;
+        take_started(&mut tx, &ceremony).await?;
+        // A user deleted since the snapshot took their credentials along; this one would be
+        // refused by the store as an orphan.
+        if tx.user(tenant.id, user.id).await?.is_none() {
+            return Err(Error::NotFound(Entity::User));
+        }
         tx.insert_credential(&credential).await?;
-        let signer = self.signer(&mut tx, &tenant, now).await?;
-        let claims = claims(&tenant, &user.external_id, &credential.id, None, now);
-        let token = sign_token(&signer, &claims)?;
         let actor = Some(user.external_id.clone());
         self.record_success(
             &mut tx,
@@ -386,10 +395,12 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         tx.commit().await?;
+
+        let claims = claims(&tenant, &user.external_id, &credential.id, None, now);
         Ok(RegistrationOutcome {
+            token: sign_token(&signer, &claims)?,
             credential,
             user_id: user.external_id,
-            token,
         })
     }
 }

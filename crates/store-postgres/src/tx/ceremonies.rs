@@ -9,6 +9,22 @@ use crate::rows;
 use super::{PostgresTx, ReadWrite};
 
 impl<M> PostgresTx<M> {
+    pub(super) async fn ceremony(
+        &mut self,
+        tenant: TenantId,
+        challenge: &[u8],
+    ) -> Result<Option<Ceremony>> {
+        let sql = format!(
+            "SELECT {} FROM ceremonies WHERE tenant_id = $1 AND challenge = $2",
+            rows::CEREMONY
+        );
+        self.optional(
+            sqlx::query(&sql).bind(tenant.0).bind(challenge),
+            rows::ceremony,
+        )
+        .await
+    }
+
     pub(super) async fn transaction_by_challenge(
         &mut self,
         tenant: TenantId,

@@ -1,7 +1,7 @@
 //! Credentials (passkeys) and their use.
 
 use latchkey_engine::model::{Credential, TenantId, UserId};
-use latchkey_engine::{Page, Paged, Result};
+use latchkey_engine::{LoginRecord, Page, Paged, Result};
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -89,6 +89,9 @@ impl PostgresTx<ReadWrite> {
         Ok(self.execute(query).await? > 0)
     }
 
+    /// The counter rule is the update's condition. Under READ COMMITTED an update that finds
+    /// the row locked by a concurrent login waits for it to end and then re-checks the condition
+    /// against the committed row, so two logins cannot both count the same value.
     pub(super) async fn record_login(
         &mut self,
         tenant: TenantId,
@@ -96,17 +99,31 @@ impl PostgresTx<ReadWrite> {
         sign_count: u32,
         backup_state: bool,
         at: OffsetDateTime,
-    ) -> Result<bool> {
-        let query = sqlx::query(
-            "UPDATE credentials SET sign_count = GREATEST(sign_count, $1), backup_state = $2, last_used_at = $3 \
-             WHERE tenant_id = $4 AND id = $5",
+    ) -> Result<LoginRecord> {
+        let counted = sqlx::query(
+            "UPDATE credentials SET sign_count = $1, backup_state = $2, last_used_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND (sign_count < $1 OR ($1 = 0 AND sign_count = 0))",
         )
         .bind(i64::from(sign_count))
         .bind(backup_state)
         .bind(at)
         .bind(tenant.0)
         .bind(id);
-        Ok(self.execute(query).await? > 0)
+        if self.execute(counted).await? > 0 {
+            return Ok(LoginRecord::Counted);
+        }
+        let seen = sqlx::query(
+            "UPDATE credentials SET backup_state = $1, last_used_at = $2 WHERE tenant_id = $3 AND id = $4 \
+             RETURNING sign_count",
+        )
+        .bind(backup_state)
+        .bind(at)
+        .bind(tenant.0)
+        .bind(id);
+        Ok(match self.optional(seen, rows::sign_count).await? {
+            None => LoginRecord::Missing,
+            Some(stored) => LoginRecord::NotIncreased { stored },
+        })
     }
 
     pub(super) async fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<bool> {

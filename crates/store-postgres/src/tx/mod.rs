@@ -17,7 +17,7 @@ use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
     Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
 };
-use latchkey_engine::{Page, Paged, ReadTx, Result, WriteTx};
+use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::{Postgres, QueryBuilder};
@@ -191,6 +191,10 @@ impl<M> ReadTx for PostgresTx<M> {
         self.credentials(tenant, user, page).await
     }
 
+    async fn ceremony(&mut self, tenant: TenantId, challenge: &[u8]) -> Result<Option<Ceremony>> {
+        self.ceremony(tenant, challenge).await
+    }
+
     async fn transaction_by_challenge(
         &mut self,
         tenant: TenantId,
@@ -302,7 +306,7 @@ impl WriteTx for PostgresTx<ReadWrite> {
         sign_count: u32,
         backup_state: bool,
         at: OffsetDateTime,
-    ) -> Result<bool> {
+    ) -> Result<LoginRecord> {
         self.record_login(tenant, id, sign_count, backup_state, at)
             .await
     }

@@ -1,7 +1,7 @@
 //! Credentials (passkeys) and their use.
 
 use latchkey_engine::model::{Credential, TenantId, UserId};
-use latchkey_engine::{Page, Paged, Result};
+use latchkey_engine::{LoginRecord, Page, Paged, Result};
 use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
@@ -85,6 +85,8 @@ impl SqliteTx<ReadWrite> {
         Ok(self.execute(query).await? > 0)
     }
 
+    /// The counter rule is the update's condition, so deciding and writing are one step: no
+    /// other writer runs in between (SQLite has one writer at a time).
     pub(super) async fn record_login(
         &mut self,
         tenant: TenantId,
@@ -92,17 +94,32 @@ impl SqliteTx<ReadWrite> {
         sign_count: u32,
         backup_state: bool,
         at: OffsetDateTime,
-    ) -> Result<bool> {
-        let query = sqlx::query(
-            "UPDATE credentials SET sign_count = max(sign_count, ?), backup_state = ?, last_used_at = ? \
-             WHERE tenant_id = ? AND id = ?",
+    ) -> Result<LoginRecord> {
+        let at = micros(at)?;
+        let counted = sqlx::query(
+            "UPDATE credentials SET sign_count = ?1, backup_state = ?2, last_used_at = ?3 \
+             WHERE tenant_id = ?4 AND id = ?5 AND (sign_count < ?1 OR (?1 = 0 AND sign_count = 0))",
         )
         .bind(i64::from(sign_count))
         .bind(backup_state)
-        .bind(micros(at)?)
+        .bind(at)
         .bind(tenant.0)
         .bind(id);
-        Ok(self.execute(query).await? > 0)
+        if self.execute(counted).await? > 0 {
+            return Ok(LoginRecord::Counted);
+        }
+        let seen = sqlx::query(
+            "UPDATE credentials SET backup_state = ?, last_used_at = ? WHERE tenant_id = ? AND id = ? \
+             RETURNING sign_count",
+        )
+        .bind(backup_state)
+        .bind(at)
+        .bind(tenant.0)
+        .bind(id);
+        Ok(match self.optional(seen, rows::sign_count).await? {
+            None => LoginRecord::Missing,
+            Some(stored) => LoginRecord::NotIncreased { stored },
+        })
     }
 
     pub(super) async fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<bool> {

@@ -36,6 +36,18 @@ pub(super) async fn ceremony_take<S: Store>(store: &S) {
     }
     tx.commit().await.unwrap();
 
+    // Reading a ceremony does not take it, and another tenant does not find it.
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.ceremony(a, &registration.challenge)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&registration)
+    );
+    assert_eq!(tx.ceremony(b, &registration.challenge).await.unwrap(), None);
+    drop(tx);
+
     let mut tx = store.write().await.unwrap();
     assert_eq!(
         tx.take_ceremony(b, &registration.challenge).await.unwrap(),
@@ -64,6 +76,9 @@ pub(super) async fn ceremony_take<S: Store>(store: &S) {
         );
     }
     tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.ceremony(a, &registration.challenge).await.unwrap(), None);
+    drop(tx);
 
     delete_tenants(store, &[a, b]).await;
 }

@@ -1,7 +1,7 @@
 //! Credentials: their life, paging, and isolation between tenants.
 
-use latchkey_engine::model::{Credential, UserId};
-use latchkey_engine::{Entity, Error, Paged, ReadTx, Store, WriteTx};
+use latchkey_engine::model::{Credential, TenantId, UserId};
+use latchkey_engine::{Entity, Error, LoginRecord, Paged, ReadTx, Store, WriteTx};
 use uuid::Uuid;
 
 use super::records::{
@@ -61,12 +61,16 @@ pub(super) async fn credential_lifecycle<S: Store>(store: &S) {
     );
     assert!(!tx.rename_credential(t, &unknown, "Laptop").await.unwrap());
     // Above i32::MAX: the counter is a u32 and must not be stored in a signed 32-bit column.
-    assert!(
+    assert_eq!(
         tx.record_login(t, &passkey.id, 4_000_000_000, true, at(60))
             .await
-            .unwrap()
+            .unwrap(),
+        LoginRecord::Counted
     );
-    assert!(!tx.record_login(t, &unknown, 1, true, at(60)).await.unwrap());
+    assert_eq!(
+        tx.record_login(t, &unknown, 1, true, at(60)).await.unwrap(),
+        LoginRecord::Missing
+    );
     tx.commit().await.unwrap();
 
     let used = Credential {
@@ -83,12 +87,16 @@ pub(super) async fn credential_lifecycle<S: Store>(store: &S) {
     );
     drop(tx);
 
-    // A login that read an older count and commits last must not move the counter back.
+    // A login that read an older count and commits last must not move the counter back; its
+    // time and backup state are still recorded, for a caller that accepts it as a possible clone.
     let mut tx = store.write().await.unwrap();
-    assert!(
+    assert_eq!(
         tx.record_login(t, &passkey.id, 7, true, at(61))
             .await
-            .unwrap()
+            .unwrap(),
+        LoginRecord::NotIncreased {
+            stored: 4_000_000_000
+        }
     );
     tx.commit().await.unwrap();
     let mut tx = store.read().await.unwrap();
@@ -200,10 +208,11 @@ pub(super) async fn credential_isolation<S: Store>(store: &S) {
             .await
             .unwrap()
     );
-    assert!(
-        !tx.record_login(b, &credential.id, 9, true, at(60))
+    assert_eq!(
+        tx.record_login(b, &credential.id, 9, true, at(60))
             .await
-            .unwrap()
+            .unwrap(),
+        LoginRecord::Missing
     );
     assert!(!tx.delete_credential(b, &credential.id).await.unwrap());
     tx.commit().await.unwrap();
@@ -228,4 +237,75 @@ pub(super) async fn credential_isolation<S: Store>(store: &S) {
     drop(tx);
 
     delete_tenants(store, &[a, b]).await;
+}
+
+/// Of concurrent logins reporting the same counter exactly one counts, however they interleave;
+/// an authenticator without a counter (always zero) counts every time.
+pub(super) async fn concurrent_logins_count_once<S: Store>(store: &S) {
+    let t = create_tenant(store).await.id;
+    let alice = user_record(t, "alice", 0);
+    let credential = credential_record(t, alice.id, 1);
+    let mut tx = store.write().await.unwrap();
+    tx.upsert_user(&alice).await.unwrap();
+    tx.insert_credential(&credential).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // A few rounds, because whether the logins really overlap is up to the scheduler.
+    for round in 1..=4 {
+        let reported = credential.sign_count + round;
+        let logins: Vec<_> = (0..8)
+            .map(|_| tokio::spawn(login(store.clone(), t, credential.id.clone(), reported)))
+            .collect();
+        let mut outcomes = Vec::new();
+        for login in logins {
+            outcomes.push(login.await.unwrap());
+        }
+        let counted = outcomes
+            .iter()
+            .filter(|outcome| **outcome == LoginRecord::Counted)
+            .count();
+        assert_eq!(counted, 1, "round {round}: {outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|outcome| *outcome != LoginRecord::Missing)
+        );
+        let mut tx = store.read().await.unwrap();
+        let stored = tx.credential(t, &credential.id).await.unwrap().unwrap();
+        assert_eq!(stored.sign_count, reported);
+    }
+
+    let counterless = Credential {
+        sign_count: 0,
+        ..credential_record(t, alice.id, 2)
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.insert_credential(&counterless).await.unwrap();
+    tx.commit().await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            login(store.clone(), t, counterless.id.clone(), 0).await,
+            LoginRecord::Counted
+        );
+    }
+    // Once an authenticator reported a count, a zero is a counter that went back.
+    assert_eq!(
+        login(store.clone(), t, counterless.id.clone(), 3).await,
+        LoginRecord::Counted
+    );
+    assert_eq!(
+        login(store.clone(), t, counterless.id.clone(), 0).await,
+        LoginRecord::NotIncreased { stored: 3 }
+    );
+    delete_tenants(store, &[t]).await;
+}
+
+async fn login<S: Store>(store: S, tenant: TenantId, id: Vec<u8>, count: u32) -> LoginRecord {
+    let mut tx = store.write().await.unwrap();
+    let record = tx
+        .record_login(tenant, &id, count, false, at(90))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    record
 }

@@ -42,6 +42,7 @@ pub async fn run_all<S: Store>(store: &S) {
     credentials::credential_lifecycle(store).await;
     credentials::credentials_paging(store).await;
     credentials::credential_isolation(store).await;
+    credentials::concurrent_logins_count_once(store).await;
     ceremonies::ceremony_take(store).await;
     ceremonies::ceremony_expiry(store).await;
     ceremonies::ceremony_concurrent_take(store).await;
