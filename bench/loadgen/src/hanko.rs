@@ -1,12 +1,11 @@
 //! The Hanko passkey-server wire: initialize and finalize of each ceremony, and the tenant's JWKS.
 
-use std::sync::{Arc, RwLock};
-
 use serde_json::{Value, json};
 
 use crate::authenticator::{self, Credential, Response};
+use crate::dialect::{Ceremony, Dialect, User};
 use crate::error::Error;
-use crate::tokens::{Expected, Jwks};
+use crate::tokens::{Expected, TenantKeys};
 
 /// Where and as whom the load generator talks.
 #[derive(Debug)]
@@ -16,24 +15,6 @@ pub struct Tenant {
     pub api_key: String,
     pub origin: String,
     pub rp_id: String,
-}
-
-/// A user of the run with the credential the authenticator holds for them.
-#[derive(Debug)]
-pub struct User {
-    pub id: String,
-    pub credential: Credential,
-}
-
-/// The ceremonies the load generator plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Ceremony {
-    Register,
-    MfaRegister,
-    Login,
-    MfaLogin,
-    Transaction,
 }
 
 /// A response ready to post to a finalize endpoint, and what the token it earns must say.
@@ -51,18 +32,15 @@ pub struct Answer {
 pub struct Client {
     http: reqwest::Client,
     tenant: Tenant,
-    jwks: RwLock<Arc<Jwks>>,
+    keys: TenantKeys,
 }
 
 impl Client {
     pub async fn connect(tenant: Tenant) -> Result<Self, Error> {
         let http = reqwest::Client::builder().build()?;
-        let jwks = fetch_jwks(&http, &tenant.base).await?;
-        Ok(Self {
-            http,
-            tenant,
-            jwks: RwLock::new(Arc::new(jwks)),
-        })
+        let url = format!("{}/.well-known/jwks.json", tenant.base);
+        let keys = TenantKeys::fetch(&http, url).await?;
+        Ok(Self { http, tenant, keys })
     }
 
     async fn post(&self, path: &str, body: &Value, keyed: bool) -> Result<(u16, String), Error> {
@@ -91,13 +69,17 @@ impl Client {
         }
         Ok(serde_json::from_str(&text)?)
     }
+}
 
-    /// A registration up to the authenticator's answer; the credential is the user's once finalized.
-    pub async fn start_registration(
+impl Dialect for Client {
+    type Answer = Answer;
+
+    async fn start_registration(
         &self,
         user_id: &str,
-        mfa: bool,
+        ceremony: Ceremony,
     ) -> Result<(Credential, Answer), Error> {
+        let mfa = matches!(ceremony, Ceremony::MfaRegister | Ceremony::MfaLogin);
         let path = if mfa {
             "/mfa/registration/initialize"
         } else {
@@ -121,9 +103,7 @@ impl Client {
         Ok((credential, answer))
     }
 
-    /// A login (or MFA login, or transaction confirmation when `transaction` names one) up to the
-    /// authenticator's answer.
-    pub async fn start_login(
+    async fn start_login(
         &self,
         user: &mut User,
         ceremony: Ceremony,
@@ -158,45 +138,32 @@ impl Client {
         })
     }
 
-    /// Posts the answer; the token it returns.
-    pub async fn finish(&self, answer: &Answer) -> Result<String, Error> {
-        let done = self
-            .post_ok(answer.path, &answer.response.body, answer.keyed)
-            .await?;
-        done.get("token")
+    async fn finish(&self, answer: &Answer) -> Result<Value, Error> {
+        self.post_ok(answer.path, &answer.response.body, answer.keyed)
+            .await
+    }
+
+    async fn verify(&self, answer: &Answer, finished: &Value) -> Result<(), Error> {
+        let token = finished
+            .get("token")
             .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| Error::Wire(format!("{} answered without a token: {done}", answer.path)))
+            .ok_or_else(|| {
+                Error::Wire(format!(
+                    "{} answered without a token: {finished}",
+                    answer.path
+                ))
+            })?;
+        let expected = Expected {
+            sub: &answer.sub,
+            cred: &answer.cred,
+            aud: &self.tenant.rp_id,
+            trans: answer.trans.as_deref(),
+            community: None,
+        };
+        self.keys.verify(&self.http, token, &expected).await
     }
 
-    /// Verifies a token against the tenant's JWKS, fetched again if the token names a key it does not hold.
-    pub async fn verify(&self, answer: &Answer, token: &str) -> Result<(), Error> {
-        let mut jwks = self
-            .jwks
-            .read()
-            .map_err(|_| Error::Wire("JWKS lock poisoned".into()))?
-            .clone();
-        if !jwks.knows(token) {
-            let fresh = Arc::new(fetch_jwks(&self.http, &self.tenant.base).await?);
-            *self
-                .jwks
-                .write()
-                .map_err(|_| Error::Wire("JWKS lock poisoned".into()))? = fresh.clone();
-            jwks = fresh;
-        }
-        jwks.verify(
-            token,
-            &Expected {
-                sub: &answer.sub,
-                cred: &answer.cred,
-                aud: &self.tenant.rp_id,
-                trans: answer.trans.as_deref(),
-            },
-        )
-    }
-
-    /// Posts an answer that must be refused with a 4xx (a replay, a tampered response).
-    pub async fn expect_refusal(
+    async fn expect_refusal(
         &self,
         answer: &Answer,
         body: &Value,
@@ -215,27 +182,7 @@ impl Client {
         }
     }
 
-    pub fn replay_body(answer: &Answer) -> &Value {
-        &answer.response.body
+    fn response(answer: &Answer) -> &Response {
+        &answer.response
     }
-
-    pub fn tampered_body(answer: &Answer) -> Result<Value, Error> {
-        answer.response.tampered()
-    }
-}
-
-async fn fetch_jwks(http: &reqwest::Client, base: &str) -> Result<Jwks, Error> {
-    let url = format!("{base}/.well-known/jwks.json");
-    let response = http.get(&url).send().await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    if status != 200 {
-        return Err(Error::Status {
-            method: "GET",
-            path: url,
-            status,
-            body: text,
-        });
-    }
-    Jwks::parse(&serde_json::from_str(&text)?)
 }

@@ -1,10 +1,13 @@
-//! Drives a passkey server speaking the Hanko passkey-server API with closed-loop ceremonies and prints
-//! one JSON report; exits non-zero when any answer was wrong (a token that does not verify, a replayed
-//! or tampered response accepted, an error status), never because of speed.
+//! Drives a passkey server speaking the Hanko passkey-server API (or latchkey's 1Kosmos dialect) with
+//! closed-loop ceremonies and prints one JSON report; exits non-zero when any answer was wrong (a token
+//! that does not verify, a replayed or tampered response accepted, an error status), never because of
+//! speed.
 
 mod authenticator;
+mod dialect;
 mod error;
 mod hanko;
+mod kosmos;
 mod process;
 mod run;
 mod tokens;
@@ -16,7 +19,10 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Serialize;
 
-use crate::hanko::{Ceremony, Client, Tenant};
+use crate::dialect::{Ceremony, Dialect};
+use crate::error::Error;
+use crate::hanko::Tenant;
+use crate::kosmos::Community;
 use crate::run::{Outcome, Plan};
 
 #[derive(Debug, Parser)]
@@ -25,17 +31,24 @@ struct Args {
     /// The server's public API, e.g. http://127.0.0.1:8000.
     #[arg(long)]
     url: String,
+    /// The tenant; for the 1Kosmos ceremonies the organisation whose JWKS signs the community's tokens.
     #[arg(long)]
     tenant: String,
-    /// The tenant's API key (the `apiKey` header).
+    /// The tenant's API key (the `apiKey` header); the Hanko ceremonies need it.
     #[arg(long, env = "LOADGEN_API_KEY")]
-    api_key: String,
+    api_key: Option<String>,
+    /// The 1Kosmos community the `kosmos-*` ceremonies run in.
+    #[arg(long, env = "LOADGEN_COMMUNITY")]
+    community: Option<String>,
+    /// A 1Kosmos license key that reaches the community.
+    #[arg(long, env = "LOADGEN_LICENSE_KEY")]
+    license_key: Option<String>,
     #[arg(long, value_enum, default_value = "login")]
     ceremony: Ceremony,
     /// Concurrent clients, each waiting for its answer before it sends again.
     #[arg(long, default_value_t = 32)]
     workers: usize,
-    /// Users registered before a login, MFA login or transaction run; shared out among the workers.
+    /// Users registered before a run of logins, MFA logins or transactions; shared out among the workers.
     #[arg(long, default_value_t = 100)]
     users: usize,
     /// Seconds of load before the measurement starts.
@@ -47,6 +60,7 @@ struct Args {
     /// Replay and tamper probes per worker, before the warm-up and again after the measurement.
     #[arg(long, default_value_t = 1)]
     probes: usize,
+    /// The relying party id (for the 1Kosmos ceremonies the community's `dns`).
     #[arg(long, default_value = "localhost")]
     rp_id: String,
     #[arg(long, default_value = "http://localhost:8080")]
@@ -83,15 +97,42 @@ fn run_id() -> String {
     )
 }
 
+/// Connects to the dialect the plan's ceremony speaks and runs the plan.
+async fn drive(args: &Args, plan: Plan) -> Result<Outcome, Error> {
+    let missing = |what: &str| Error::Wire(format!("{:?} needs --{what}", args.ceremony));
+    if args.ceremony.is_kosmos() {
+        let community = Community {
+            url: args.url.clone(),
+            tenant: args.tenant.clone(),
+            id: args.community.clone().ok_or_else(|| missing("community"))?,
+            license_key: args
+                .license_key
+                .clone()
+                .ok_or_else(|| missing("license-key"))?,
+            origin: args.origin.clone(),
+            dns: args.rp_id.clone(),
+        };
+        let encrypted = args.ceremony == Ceremony::KosmosLoginEncrypted;
+        let client = kosmos::Client::connect(community, encrypted).await?;
+        run_with(client, plan).await
+    } else {
+        let tenant = Tenant {
+            base: format!("{}/{}", args.url.trim_end_matches('/'), args.tenant),
+            api_key: args.api_key.clone().ok_or_else(|| missing("api-key"))?,
+            origin: args.origin.clone(),
+            rp_id: args.rp_id.clone(),
+        };
+        run_with(hanko::Client::connect(tenant).await?, plan).await
+    }
+}
+
+async fn run_with<C: Dialect>(client: C, plan: Plan) -> Result<Outcome, Error> {
+    run::run(Arc::new(client), plan).await
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let tenant = Tenant {
-        base: format!("{}/{}", args.url.trim_end_matches('/'), args.tenant),
-        api_key: args.api_key.clone(),
-        origin: args.origin.clone(),
-        rp_id: args.rp_id.clone(),
-    };
     let plan = Plan {
         ceremony: args.ceremony,
         workers: args.workers.max(1),
@@ -102,10 +143,7 @@ async fn main() -> ExitCode {
         run_id: args.run_id.clone().unwrap_or_else(run_id),
         server_pid: args.server_pid,
     };
-    let outcome = match Client::connect(tenant).await {
-        Ok(client) => run::run(Arc::new(client), plan).await,
-        Err(error) => Err(error),
-    };
+    let outcome = drive(&args, plan).await;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::dialect::{Ceremony, Dialect, User};
 use crate::error::Error;
-use crate::hanko::{Answer, Ceremony, Client, User};
 use crate::process;
 
 /// How many wrong answers the report quotes.
@@ -96,16 +96,15 @@ impl Worker {
     }
 
     /// Registers this worker's share of the users.
-    async fn set_up(&mut self, client: &Client, plan: &Plan) -> Result<(), Error> {
-        if matches!(plan.ceremony, Ceremony::Register | Ceremony::MfaRegister) {
+    async fn set_up<C: Dialect>(&mut self, client: &C, plan: &Plan) -> Result<(), Error> {
+        if plan.ceremony.registers() {
             return Ok(());
         }
-        let mfa = plan.ceremony == Ceremony::MfaLogin;
         for n in (self.index..plan.users).step_by(plan.workers) {
             let id = format!("{}-user-{n}", plan.run_id);
-            let (credential, answer) = client.start_registration(&id, mfa).await?;
-            let token = client.finish(&answer).await?;
-            client.verify(&answer, &token).await?;
+            let (credential, answer) = client.start_registration(&id, plan.ceremony).await?;
+            let finished = client.finish(&answer).await?;
+            client.verify(&answer, &finished).await?;
             self.users.push(User { id, credential });
         }
         Ok(())
@@ -113,14 +112,13 @@ impl Worker {
 
     /// Starts the plan's ceremony (a new user's registration, or a login of this worker's next user) up to
     /// the authenticator's answer.
-    async fn start(&mut self, client: &Client, plan: &Plan) -> Result<Answer, Error> {
+    async fn start<C: Dialect>(&mut self, client: &C, plan: &Plan) -> Result<C::Answer, Error> {
         let id = format!("{}-{}-{}", plan.run_id, self.index, self.done);
         self.done += 1;
         match plan.ceremony {
-            Ceremony::Register | Ceremony::MfaRegister => Ok(client
-                .start_registration(&id, plan.ceremony == Ceremony::MfaRegister)
-                .await?
-                .1),
+            ceremony if ceremony.registers() => {
+                Ok(client.start_registration(&id, ceremony).await?.1)
+            }
             ceremony => {
                 let transaction = (ceremony == Ceremony::Transaction).then_some(id);
                 let count = self.users.len();
@@ -138,32 +136,32 @@ impl Worker {
 
     /// One ceremony of the plan; its latency (initialize to finalize, the client's signing included) when
     /// the server answered right.
-    async fn ceremony(&mut self, client: &Client, plan: &Plan) -> Result<Duration, Error> {
+    async fn ceremony<C: Dialect>(&mut self, client: &C, plan: &Plan) -> Result<Duration, Error> {
         let started = Instant::now();
         let answer = self.start(client, plan).await?;
-        let token = client.finish(&answer).await?;
+        let finished = client.finish(&answer).await?;
         let latency = started.elapsed();
-        client.verify(&answer, &token).await?;
+        client.verify(&answer, &finished).await?;
         self.checks.tokens_verified += 1;
         Ok(latency)
     }
 
     /// A good ceremony whose answer is then replayed, and one whose answer is tampered with: both
     /// must be refused.
-    async fn probe(&mut self, client: &Client, plan: &Plan) -> Result<(), Error> {
+    async fn probe<C: Dialect>(&mut self, client: &C, plan: &Plan) -> Result<(), Error> {
         let answer = self.start(client, plan).await?;
-        let token = client.finish(&answer).await?;
-        client.verify(&answer, &token).await?;
+        let finished = client.finish(&answer).await?;
+        client.verify(&answer, &finished).await?;
         self.checks.tokens_verified += 1;
         client
-            .expect_refusal(&answer, Client::replay_body(&answer), "a replayed response")
+            .expect_refusal(&answer, &C::response(&answer).body, "a replayed response")
             .await?;
         self.checks.replays_refused += 1;
         let answer = self.start(client, plan).await?;
         client
             .expect_refusal(
                 &answer,
-                &Client::tampered_body(&answer)?,
+                &C::response(&answer).tampered()?,
                 "a tampered response",
             )
             .await?;
@@ -171,7 +169,7 @@ impl Worker {
         Ok(())
     }
 
-    async fn probes(&mut self, client: &Client, plan: &Plan) {
+    async fn probes<C: Dialect>(&mut self, client: &C, plan: &Plan) {
         for _ in 0..plan.probes {
             if let Err(error) = self.probe(client, plan).await {
                 self.wrong(error);
@@ -180,9 +178,9 @@ impl Worker {
     }
 
     /// Runs ceremonies back to back until `end`, recording those that start after `measure_from`.
-    async fn run(
+    async fn run<C: Dialect>(
         &mut self,
-        client: &Client,
+        client: &C,
         plan: &Plan,
         measure_from: Instant,
         end: Instant,
@@ -207,15 +205,15 @@ impl Worker {
 }
 
 /// Runs the plan: set-up and probes, warm-up, measurement, probes again.
-pub async fn run(client: Arc<Client>, plan: Plan) -> Result<Outcome, Error> {
+pub async fn run<C: Dialect>(client: Arc<C>, plan: Plan) -> Result<Outcome, Error> {
     let mut workers = Vec::with_capacity(plan.workers);
     let mut tasks = Vec::with_capacity(plan.workers);
     for index in 0..plan.workers {
         let (client, plan) = (client.clone(), plan.clone());
         tasks.push(tokio::spawn(async move {
             let mut worker = Worker::new(index)?;
-            worker.set_up(&client, &plan).await?;
-            worker.probes(&client, &plan).await;
+            worker.set_up(client.as_ref(), &plan).await?;
+            worker.probes(client.as_ref(), &plan).await;
             Ok::<_, Error>(worker)
         }));
     }
@@ -236,8 +234,8 @@ pub async fn run(client: Arc<Client>, plan: Plan) -> Result<Outcome, Error> {
     for mut worker in workers.drain(..) {
         let (client, plan) = (client.clone(), plan.clone());
         tasks.push(tokio::spawn(async move {
-            let measured = worker.run(&client, &plan, measure_from, end).await;
-            worker.probes(&client, &plan).await;
+            let measured = worker.run(client.as_ref(), &plan, measure_from, end).await;
+            worker.probes(client.as_ref(), &plan).await;
             (worker, measured)
         }));
     }

@@ -2,6 +2,7 @@
 //! and the claims that say who logged in with what.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use openssl::bn::BigNum;
@@ -30,6 +31,8 @@ pub struct Expected<'a> {
     pub cred: &'a str,
     pub aud: &'a str,
     pub trans: Option<&'a str>,
+    /// The 1Kosmos community a community's token names.
+    pub community: Option<&'a str>,
 }
 
 fn field<'a>(value: &'a Value, name: &str) -> Result<&'a str, Error> {
@@ -140,6 +143,55 @@ impl Jwks {
     }
 }
 
+/// A tenant's JWKS as last fetched from `url`; fetched again when a token names a key it does not
+/// hold (a rotation).
+#[derive(Debug)]
+pub struct TenantKeys {
+    url: String,
+    jwks: RwLock<Arc<Jwks>>,
+}
+
+impl TenantKeys {
+    pub async fn fetch(http: &reqwest::Client, url: String) -> Result<Self, Error> {
+        let jwks = fetch_jwks(http, &url).await?;
+        Ok(Self {
+            url,
+            jwks: RwLock::new(Arc::new(jwks)),
+        })
+    }
+
+    pub async fn verify(
+        &self,
+        http: &reqwest::Client,
+        token: &str,
+        expected: &Expected<'_>,
+    ) -> Result<(), Error> {
+        let poisoned = || Error::Wire("JWKS lock poisoned".into());
+        let mut jwks = self.jwks.read().map_err(|_| poisoned())?.clone();
+        if !jwks.knows(token) {
+            let fresh = Arc::new(fetch_jwks(http, &self.url).await?);
+            *self.jwks.write().map_err(|_| poisoned())? = fresh.clone();
+            jwks = fresh;
+        }
+        jwks.verify(token, expected)
+    }
+}
+
+async fn fetch_jwks(http: &reqwest::Client, url: &str) -> Result<Jwks, Error> {
+    let response = http.get(url).send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    if status != 200 {
+        return Err(Error::Status {
+            method: "GET",
+            path: url.to_owned(),
+            status,
+            body: text,
+        });
+    }
+    Jwks::parse(&serde_json::from_str(&text)?)
+}
+
 fn header(token: &str) -> Result<Value, Error> {
     let head = token.split('.').next().unwrap_or_default();
     Ok(serde_json::from_slice(&from_b64url(head)?)?)
@@ -166,6 +218,9 @@ fn check_claims(claims: &Value, expected: &Expected<'_>) -> Result<(), Error> {
     }
     if claims.get("trans").and_then(Value::as_str) != expected.trans {
         return wrong(&format!("trans is not {:?}", expected.trans));
+    }
+    if claims.get("community").and_then(Value::as_str) != expected.community {
+        return wrong(&format!("community is not {:?}", expected.community));
     }
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     let iat = claims
@@ -196,6 +251,7 @@ mod tests {
             cred: "Y3JlZA",
             aud: "localhost",
             trans: None,
+            community: None,
         }
     }
 
@@ -249,6 +305,29 @@ mod tests {
             jwks.verify(&rs256(&key, &transaction), &expected())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_community_token_names_its_community_as_audience_and_claim() {
+        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+        let jwks = rsa_jwks(&key);
+        let community = Expected {
+            aud: "community:c1",
+            community: Some("c1"),
+            ..expected()
+        };
+        let mut token = claims();
+        token["aud"] = json!(["community:c1"]);
+        token["community"] = json!("c1");
+        jwks.verify(&rs256(&key, &token), &community).unwrap();
+        assert!(
+            jwks.verify(&rs256(&key, &token), &expected()).is_err(),
+            "a community's token is no token of the relying party"
+        );
+        let mut elsewhere = token.clone();
+        elsewhere["community"] = json!("c2");
+        assert!(jwks.verify(&rs256(&key, &elsewhere), &community).is_err());
+        assert!(jwks.verify(&rs256(&key, &claims()), &community).is_err());
     }
 
     #[test]
