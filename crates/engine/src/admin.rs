@@ -91,12 +91,22 @@ impl<S: Store> Engine<S> {
         Ok((tenant, issued))
     }
 
-    /// The organisation `id`. A 1Kosmos community's realm is not one: it is reached through
-    /// its community ([`Engine::community`]), with a license, so every surface that looks
-    /// tenants up here answers a realm as unknown.
+    /// The organisation `id`, read from the store. A 1Kosmos community's realm is not one: it
+    /// is reached through its community ([`Engine::community`]), with a license, so every
+    /// surface that looks tenants up here answers a realm as unknown.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant> {
         let mut tx = self.store.read().await?;
         load_organisation(&mut tx, id).await
+    }
+
+    /// The organisation `id` for serving a request: as [`Engine::tenant`], but as read at most
+    /// [`TENANT_CACHE_TTL`](crate::TENANT_CACHE_TTL) ago.
+    pub async fn serving_tenant(&self, id: TenantId) -> Result<Arc<Tenant>> {
+        let tenant = self.cached_tenant(id).await?;
+        match tenant.kind {
+            TenantKind::Organisation => Ok(tenant),
+            TenantKind::Realm { .. } => Err(Error::NotFound(Entity::Tenant)),
+        }
     }
 
     /// Whether the store can take a write: a write transaction begins, runs a statement that
@@ -150,7 +160,9 @@ impl<S: Store> Engine<S> {
         validate_config(&config)?;
         tenant.config = config;
         tx.update_tenant(&tenant).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.tenants.forget(id);
+        Ok(())
     }
 
     async fn update_tenant(&self, id: TenantId, change: impl FnOnce(&mut Tenant)) -> Result<()> {
@@ -158,7 +170,9 @@ impl<S: Store> Engine<S> {
         let mut tenant = load_organisation(&mut tx, id).await?;
         change(&mut tenant);
         tx.update_tenant(&tenant).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.tenants.forget(id);
+        Ok(())
     }
 
     /// Deletes the organisation with everything it owns, its communities and their realms too.
@@ -170,6 +184,7 @@ impl<S: Store> Engine<S> {
         }
         tx.commit().await?;
         self.forget_signer(id);
+        self.tenants.forget_all();
         Ok(())
     }
 

@@ -22,9 +22,11 @@ pub mod rate_limit;
 pub mod secrets;
 pub mod service_secrets;
 pub mod store;
+mod tenant_cache;
 pub mod tokens;
 
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;
 pub use error::{Entity, Error, Result};
 pub use store::{LoginRecord, Page, Paged, ReadTx, Store, WriteTx};
+pub use tenant_cache::TENANT_CACHE_TTL;

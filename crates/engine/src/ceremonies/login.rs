@@ -13,7 +13,6 @@ use super::{claims, expiry, started_ceremony, take_started, timeout_ms, webauthn
 use crate::Engine;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
-use crate::engine::load_tenant;
 use crate::model::{
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Operation,
     Tenant, TenantId, User, UserId, UserVerification,
@@ -154,9 +153,9 @@ impl<S: Store> Engine<S> {
         context.actor = user.map(str::to_owned);
         let result = async {
             let challenge = self.challenge()?;
-            let mut tx = self.store.write().await?;
-            let tenant = load_tenant(&mut tx, tenant).await?;
+            let tenant = self.cached_tenant(tenant).await?;
             context.audit_to(&tenant);
+            let mut tx = self.store.write().await?;
             let (user, allowed) = match user {
                 None => (None, Vec::new()),
                 Some(external_id) => {
@@ -290,9 +289,9 @@ impl<S: Store> Engine<S> {
             Ok(parsed) => parsed,
             Err(error) => return Err(self.refused_unread(tenant, error, context).await),
         };
-        let mut tx = self.store.read().await?;
-        let tenant = load_tenant(&mut tx, tenant).await?;
+        let tenant = self.cached_tenant(tenant).await?;
         context.audit_to(&tenant);
+        let mut tx = self.store.read().await?;
         let ceremony =
             started_ceremony(&mut tx, tenant.id, &challenge, &[kind.operation()], now).await?;
         let transaction = match kind {

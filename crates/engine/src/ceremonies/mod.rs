@@ -21,7 +21,6 @@ mod transactions;
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{FailureContext, RequestMeta};
-use crate::engine::load_tenant;
 use crate::model::{
     AuthenticatorSettings, Ceremony, Operation, Tenant, TenantId, UserVerification,
 };
@@ -83,11 +82,7 @@ impl<S: Store> Engine<S> {
         error: latchkey_webauthn::Error,
         context: &mut FailureContext,
     ) -> Error {
-        let tenant = match self.store.read().await {
-            Ok(mut tx) => load_tenant(&mut tx, tenant).await,
-            Err(error) => Err(error),
-        };
-        match tenant {
+        match self.cached_tenant(tenant).await {
             Ok(tenant) => {
                 context.audit_to(&tenant);
                 error.into()

@@ -15,7 +15,7 @@ use crate::aaguid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::authenticator_policy::model_policy;
 use crate::credentials::all_credentials;
-use crate::engine::{load_tenant, storable_text};
+use crate::engine::storable_text;
 use crate::model::{
     Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
     User, UserId, UserVerification,
@@ -185,9 +185,9 @@ impl<S: Store> Engine<S> {
             storable_text("icon", icon)?;
         }
         let challenge = self.challenge()?;
-        let mut tx = self.store.write().await?;
-        let tenant = load_tenant(&mut tx, tenant).await?;
+        let tenant = self.cached_tenant(tenant).await?;
         context.audit_to(&tenant);
+        let mut tx = self.store.write().await?;
         let settings = match kind {
             CeremonyKind::Passkey => &tenant.config.passkey,
             CeremonyKind::Mfa => &tenant.config.mfa,
@@ -295,9 +295,9 @@ impl<S: Store> Engine<S> {
             Ok(parsed) => parsed,
             Err(error) => return Err(self.refused_unread(tenant, error, context).await),
         };
-        let mut tx = self.store.read().await?;
-        let tenant = load_tenant(&mut tx, tenant).await?;
+        let tenant = self.cached_tenant(tenant).await?;
         context.audit_to(&tenant);
+        let mut tx = self.store.read().await?;
         let ceremony = started_ceremony(
             &mut tx,
             tenant.id,

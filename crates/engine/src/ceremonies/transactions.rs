@@ -58,9 +58,9 @@ impl<S: Store> Engine<S> {
             bound.extend_from_slice(data.as_bytes());
             challenge.extend_from_slice(digest(&SHA256, &bound).as_ref());
 
-            let mut tx = self.store.write().await?;
-            let tenant = load_tenant(&mut tx, tenant).await?;
+            let tenant = self.cached_tenant(tenant).await?;
             context.audit_to(&tenant);
+            let mut tx = self.store.write().await?;
             let user = user_by_external_id(&mut tx, tenant.id, &transaction.user_id).await?;
             let record = Transaction {
                 id: Uuid::new_v4(),

@@ -462,3 +462,66 @@ async fn tenants_asking_for_console_audit_get_their_events_printed() {
         .unwrap();
     assert_eq!(stored.total, 0);
 }
+
+/// Requests are served from a tenant as read at most `TENANT_CACHE_TTL` ago: a change made
+/// through this engine is served at once, one made by another process sharing the store once
+/// the entry has aged out.
+#[tokio::test]
+async fn a_tenant_change_reaches_every_server_within_the_cache_ttl() {
+    use std::sync::{Arc, Mutex};
+
+    use latchkey_engine::TENANT_CACHE_TTL;
+    use latchkey_engine::secrets::MasterKey;
+    use time::{Duration, OffsetDateTime};
+
+    let now = Arc::new(Mutex::new(
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20_000),
+    ));
+    let clock = |now: &Arc<Mutex<OffsetDateTime>>| {
+        let now = Arc::clone(now);
+        move || *now.lock().unwrap()
+    };
+    let store = fixtures::memory_store().await;
+    let this =
+        latchkey_engine::Engine::new(store.clone(), MasterKey::generate().unwrap(), clock(&now));
+    let other = latchkey_engine::Engine::new(store, MasterKey::generate().unwrap(), clock(&now));
+    let (tenant, _) = fixtures::tenant(RP_ID).create(&this, None).await;
+    assert_eq!(served_name(&this, tenant.id).await, "Example");
+
+    this.rename_tenant(tenant.id, "Renamed here".into())
+        .await
+        .unwrap();
+    assert_eq!(served_name(&this, tenant.id).await, "Renamed here");
+
+    other
+        .rename_tenant(tenant.id, "Renamed elsewhere".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        served_name(&this, tenant.id).await,
+        "Renamed here",
+        "still fresh"
+    );
+    *now.lock().unwrap() += TENANT_CACHE_TTL;
+    assert_eq!(served_name(&this, tenant.id).await, "Renamed elsewhere");
+
+    // A deletion elsewhere: requests find no tenant once the entry aged out.
+    other.delete_tenant(tenant.id).await.unwrap();
+    *now.lock().unwrap() += TENANT_CACHE_TTL;
+    assert!(matches!(
+        this.serving_tenant(tenant.id).await,
+        Err(Error::NotFound(Entity::Tenant))
+    ));
+}
+
+async fn served_name<S: latchkey_engine::Store>(
+    engine: &latchkey_engine::Engine<S>,
+    tenant: latchkey_engine::model::TenantId,
+) -> String {
+    engine
+        .serving_tenant(tenant)
+        .await
+        .unwrap()
+        .display_name
+        .clone()
+}

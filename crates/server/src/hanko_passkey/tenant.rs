@@ -70,8 +70,8 @@ pub async fn gate<S: Store>(
     };
     // `Engine::tenant` knows organisations only: a 1Kosmos community's realm, reached with a
     // license through /webauthn, does not exist here, where logins need no key at all.
-    let tenant = match engine.tenant(TenantId(id)).await {
-        Ok(tenant) => Arc::new(tenant),
+    let tenant = match engine.serving_tenant(TenantId(id)).await {
+        Ok(tenant) => tenant,
         Err(error) => return api_error(Endpoint::Tenant, error).into_response(),
     };
     request
