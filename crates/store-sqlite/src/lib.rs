@@ -36,6 +36,8 @@ pub struct SqliteStore {
     readers: SqlitePool,
     /// One connection for write transactions, so that writers queue here and not in SQLite.
     writer: SqlitePool,
+    /// The connection that checkpoints the write-ahead log; `None` in memory.
+    checkpointer: Option<SqlitePool>,
     /// How to open the database file once more at close; `None` in memory.
     file: Option<Box<SqliteConnectOptions>>,
 }
@@ -74,9 +76,12 @@ impl SqliteStore {
             return Ok(Self {
                 readers: pool.clone(),
                 writer: pool,
+                checkpointer: None,
                 file,
             });
         }
+        // The writer never checkpoints: a checkpoint syncs the database file, and every write
+        // queued behind it would wait for the disk. The checkpointer does it beside the writer.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .after_release(|connection, _| {
@@ -90,16 +95,23 @@ impl SqliteStore {
                     Ok(!connection.is_in_transaction())
                 })
             })
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(error::db)?;
         let readers = SqlitePoolOptions::new()
+            .connect_with(options.clone())
+            .await
+            .map_err(error::db)?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(options)
             .await
             .map_err(error::db)?;
+        tokio::spawn(checkpoint_continuously(checkpointer.clone()));
         Ok(Self {
             readers,
             writer,
+            checkpointer: Some(checkpointer),
             file,
         })
     }
@@ -138,6 +150,9 @@ impl Store for SqliteStore {
     /// file and truncates it: a copy of the database file alone is then complete. A failed
     /// checkpoint loses nothing (the log still holds the commits), so it is not an error.
     async fn close(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.close().await;
+        }
         self.readers.close().await;
         self.writer.close().await;
         if let Some(file) = &self.file
@@ -147,6 +162,40 @@ impl Store for SqliteStore {
                 .execute(&mut connection)
                 .await;
             let _ = connection.close().await;
+        }
+    }
+}
+
+/// How often the write-ahead log is folded back into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Folds the write-ahead log into the database file every [`CHECKPOINT_INTERVAL`], on its own
+/// connection, until the store closes. A `PASSIVE` checkpoint never waits for the writer or a
+/// reader: it copies what no open read still needs, and the next round copies the rest, so the
+/// log stays small while writes never wait for the disk. It ends when its pool is closed by
+/// the store's `close`.
+async fn checkpoint_continuously(checkpointer: SqlitePool) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A failure is reported once, not every round, until a checkpoint succeeds again.
+    let mut failing = false;
+    loop {
+        ticks.tick().await;
+        if checkpointer.is_closed() {
+            return;
+        }
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&checkpointer)
+            .await
+        {
+            Ok(_) => failing = false,
+            Err(_) if checkpointer.is_closed() => return,
+            Err(error) => {
+                if !failing {
+                    tracing::warn!(error = %error, "write-ahead log checkpoint failed; retrying");
+                }
+                failing = true;
+            }
         }
     }
 }
