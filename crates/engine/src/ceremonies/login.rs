@@ -322,12 +322,19 @@ impl<S: Store> Engine<S> {
             .credential(tenant.id, &response.raw_id)
             .await?
             .filter(|credential| kind.accepts(credential))
-            .filter(|credential| claimed.is_none_or(|user| user == credential.user))
+            .filter(|credential| {
+                claimed
+                    .as_ref()
+                    .is_none_or(|user| user.id == credential.user)
+            })
             .ok_or(Error::NotFound(Entity::Credential))?;
-        let user = tx
-            .user(tenant.id, credential.user)
-            .await?
-            .ok_or(Error::NotFound(Entity::User))?;
+        let user = match claimed {
+            Some(user) => user,
+            None => tx
+                .user(tenant.id, credential.user)
+                .await?
+                .ok_or(Error::NotFound(Entity::User))?,
+        };
         context.actor = Some(user.external_id.clone());
         if ceremony.user.is_some_and(|expected| expected != user.id) {
             return Err(latchkey_webauthn::Error::UserHandleMismatch.into());
@@ -461,18 +468,14 @@ fn user_handle<'a>(user: &'a User, returned: Option<&'a [u8]>) -> &'a [u8] {
 
 /// The user a returned user handle names: the UTF-8 bytes of a user id, or the binary form of a
 /// UUID user id (see [`user_handle`]).
-async fn user_by_handle<T: ReadTx>(tx: &mut T, tenant: TenantId, handle: &[u8]) -> Result<UserId> {
+async fn user_by_handle<T: ReadTx>(tx: &mut T, tenant: TenantId, handle: &[u8]) -> Result<User> {
     if let Ok(external_id) = std::str::from_utf8(handle)
         && let Some(user) = tx.user_by_external_id(tenant, external_id).await?
     {
-        return Ok(user.id);
+        return Ok(user);
     }
     let uuid = Uuid::from_slice(handle).map_err(|_| Error::NotFound(Entity::User))?;
-    Ok(
-        user_by_external_id(tx, tenant, &uuid.hyphenated().to_string())
-            .await?
-            .id,
-    )
+    user_by_external_id(tx, tenant, &uuid.hyphenated().to_string()).await
 }
 
 pub(super) async fn user_by_external_id<T: ReadTx>(
