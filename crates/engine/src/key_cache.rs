@@ -8,19 +8,25 @@ use latchkey_webauthn::CredentialPublicKey;
 use crate::Result;
 use crate::model::TenantId;
 
-/// Entries kept before the cache starts over; a few hundred bytes each.
-const CAPACITY: usize = 65_536;
+/// Entries kept before the cache starts over. An entry takes about 1.35 KiB, most of it the
+/// crypto library's key object: after logins over 100,000 credentials a server peaked at
+/// 155 MiB with 65,536 entries and at 80 MiB with 8,192 (`bench/loadgen`, 2026-12-03). A miss
+/// costs one parse, a small fraction of the signature check that follows, so the cache holds
+/// the busy credentials, not all of them.
+const CAPACITY: usize = 8_192;
 
+/// Keys by tenant, then by credential id, so a lookup borrows the id instead of copying it. A
+/// parsed key keeps the COSE bytes it was parsed from: a credential deleted and registered
+/// again under the same id must not find the old key.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    keys: RwLock<HashMap<(TenantId, Vec<u8>), Entry>>,
+    keys: RwLock<Keys>,
 }
 
-struct Entry {
-    /// The COSE key the entry was parsed from: a credential deleted and registered again under
-    /// the same id must not find the old key.
-    cose: Vec<u8>,
-    parsed: Arc<CredentialPublicKey>,
+#[derive(Default)]
+struct Keys {
+    by_tenant: HashMap<TenantId, HashMap<Vec<u8>, Arc<CredentialPublicKey>>>,
+    len: usize,
 }
 
 impl KeyCache {
@@ -34,24 +40,25 @@ impl KeyCache {
         {
             // A panic elsewhere cannot leave an entry half written, so a poisoned lock is usable.
             let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(entry) = keys.get(&(*tenant, id.to_vec()))
-                && entry.cose == cose
+            if let Some(parsed) = keys.by_tenant.get(tenant).and_then(|keys| keys.get(id))
+                && parsed.cose() == cose
             {
-                return Ok(Arc::clone(&entry.parsed));
+                return Ok(Arc::clone(parsed));
             }
         }
         let parsed = Arc::new(CredentialPublicKey::from_cose(cose)?);
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
-        if keys.len() >= CAPACITY {
-            keys.clear();
+        if keys.len >= CAPACITY {
+            *keys = Keys::default();
         }
-        keys.insert(
-            (*tenant, id.to_vec()),
-            Entry {
-                cose: cose.to_vec(),
-                parsed: Arc::clone(&parsed),
-            },
-        );
+        let replaced = keys
+            .by_tenant
+            .entry(*tenant)
+            .or_default()
+            .insert(id.to_vec(), Arc::clone(&parsed));
+        if replaced.is_none() {
+            keys.len += 1;
+        }
         Ok(parsed)
     }
 }
