@@ -145,9 +145,15 @@ impl<S: Store> Engine<S> {
         tenant: &Tenant,
     ) -> Result<PendingSigner> {
         // A community signs with its organisation's keys, so one JWKS verifies them all.
+        let organisation;
         let owner = match &tenant.kind {
-            TenantKind::Realm { organisation, .. } => load_tenant(tx, *organisation).await?,
-            TenantKind::Organisation => tenant.clone(),
+            TenantKind::Realm {
+                organisation: id, ..
+            } => {
+                organisation = load_tenant(tx, *id).await?;
+                &organisation
+            }
+            TenantKind::Organisation => tenant,
         };
         let keys = tx.signing_keys(owner.id).await?;
         Ok(match current_signing_key(&keys) {
@@ -155,7 +161,7 @@ impl<S: Store> Engine<S> {
                 Some(signer) => PendingSigner::Ready(signer),
                 None => PendingSigner::Load(key.clone()),
             },
-            None => PendingSigner::Generate(owner),
+            None => PendingSigner::Generate(owner.clone()),
         })
     }
 
