@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use latchkey_engine::secrets::MasterKey;
 use latchkey_store_postgres::PostgresStore;
-use latchkey_store_sqlite::SqliteStore;
+use latchkey_store_sqlite::{SqliteStore, database_file};
 
 use crate::config::Config;
 
@@ -73,7 +73,7 @@ pub fn master_key(config: &Config) -> Result<MasterKey, String> {
             .map_err(|e| format!("cannot read master key file {}: {e}", path.display()))?;
         return MasterKey::from_str(&text).map_err(|e| format!("{}: {e}", path.display()));
     }
-    let Some(database) = sqlite_file(&config.database_url) else {
+    let Some(database) = database_file(&config.database_url) else {
         if config.database_url.starts_with("sqlite:") {
             // An in-memory database dies with the process, and so may its key.
             return MasterKey::generate().map_err(|e| e.to_string());
@@ -105,18 +105,6 @@ pub fn master_key(config: &Config) -> Result<MasterKey, String> {
     Ok(key)
 }
 
-/// The file of an SQLite database URL, unless it is in memory.
-fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
-        return None;
-    }
-    Some(PathBuf::from(path))
-}
-
 /// Creates `path` readable by its owner only and writes `text` to it.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mut options = fs::OpenOptions::new();
@@ -135,15 +123,15 @@ mod tests {
     #[test]
     fn sqlite_urls_name_their_file() {
         assert_eq!(
-            sqlite_file("sqlite://latchkey.db"),
+            database_file("sqlite://latchkey.db"),
             Some("latchkey.db".into())
         );
         assert_eq!(
-            sqlite_file("sqlite:///var/lib/latchkey/db.sqlite?mode=rwc"),
+            database_file("sqlite:///var/lib/latchkey/db.sqlite?mode=rwc"),
             Some("/var/lib/latchkey/db.sqlite".into())
         );
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://db/latchkey"), None);
+        assert_eq!(database_file("sqlite::memory:"), None);
+        assert_eq!(database_file("postgres://db/latchkey"), None);
     }
 
     #[test]

@@ -1,30 +1,36 @@
-//! The one place where `sqlx` errors become engine errors.
+//! The one place where SQLite errors become engine errors.
 
 use latchkey_engine::{Entity, Error};
+use rusqlite::ffi;
 
-/// Converts a `sqlx` error. Unique violations become `Conflict`, named after the table (or the
-/// index) SQLite's message names: `UNIQUE constraint failed: users.tenant_id, …`, or
-/// `… failed: index 'vendor_metadata_realm_aaguid'` for an index on an expression; one of no known
-/// table is a storage fault. Everything else is `Storage`; SQLite's messages name tables and
-/// columns, never the values bound.
-pub(crate) fn db(error: sqlx::Error) -> Error {
-    match error {
-        sqlx::Error::Database(error) if error.is_unique_violation() => {
-            match conflict_subject(error.message()) {
+/// Converts a rusqlite error. Unique violations become `Conflict`, named after the table (or
+/// the index) SQLite's message names: `UNIQUE constraint failed: users.tenant_id, …`, or
+/// `… failed: index 'vendor_metadata_realm_aaguid'` for an index on an expression; one of no
+/// known table is a storage fault. Everything else is `Storage`; SQLite's messages name tables
+/// and columns, never the values bound.
+pub(crate) fn db(error: rusqlite::Error) -> Error {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, Some(message)) if is_unique_violation(failure) => {
+            match conflict_subject(message) {
                 Some(entity) => Error::Conflict(entity),
-                None => Error::Storage(format!("unique violation: {}", error.message())),
+                None => Error::Storage(format!("unique violation: {message}")),
             }
         }
-        sqlx::Error::Database(error) => Error::Storage(error.message().to_owned()),
+        rusqlite::Error::SqliteFailure(_, Some(message)) => Error::Storage(message.clone()),
         other => Error::Storage(other.to_string()),
     }
 }
 
-pub(crate) fn migrate(error: sqlx::migrate::MigrateError) -> Error {
-    match error {
-        sqlx::migrate::MigrateError::Execute(error) => db(error),
-        other => Error::Storage(format!("migration: {other}")),
-    }
+fn is_unique_violation(failure: &ffi::Error) -> bool {
+    matches!(
+        failure.extended_code,
+        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// Whether another connection holds the lock the statement needed.
+pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// A stored value that the domain type cannot hold (a bad enum text, a counter out of range):
@@ -89,7 +95,14 @@ mod tests {
 
     #[test]
     fn errors_without_a_constraint_are_storage_errors() {
-        assert!(matches!(db(sqlx::Error::RowNotFound), Error::Storage(_)));
-        assert!(matches!(db(sqlx::Error::PoolTimedOut), Error::Storage(_)));
+        assert!(matches!(
+            db(rusqlite::Error::QueryReturnedNoRows),
+            Error::Storage(_)
+        ));
+        let full = rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_FULL),
+            Some("database or disk is full".to_owned()),
+        );
+        assert!(matches!(db(full), Error::Storage(m) if m == "database or disk is full"));
     }
 }

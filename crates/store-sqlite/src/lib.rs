@@ -1,127 +1,86 @@
 //! latchkey's [`Store`] on SQLite: the embedded default, one database file.
 //!
-//! Queries are checked at run time (`sqlx::query`), not at compile time, so that building needs
-//! no database. The schema lives in `migrations/`, embedded into the binary and applied by
+//! The schema lives in `migrations/`, embedded into the binary and applied by
 //! [`SqliteStore::migrate`].
 //!
 //! SQLite has one writer at a time. Writers that contend for its lock wait in SQLite's busy
 //! handler, which sleeps and polls; under load that sleep, not the work, sets the latency. So
 //! the store writes through one connection of its own: write transactions queue for it in the
 //! process, in arrival order, and each starts the moment the previous one ends. Readers have
-//! their own connections and in WAL mode never wait for the writer. Write transactions still
-//! begin with `BEGIN IMMEDIATE`, taking the lock up front, for another process writing the same
-//! file (the CLI beside a running server): only then does [`BUSY_TIMEOUT`] apply.
+//! their own connections and in WAL mode never wait for the writer. Statements run on the task
+//! that holds the transaction (see [`SqliteTx`] for why). Write transactions still begin with
+//! `BEGIN IMMEDIATE`, taking the lock up front, for another process writing the same file (the
+//! CLI beside a running server): the writer then waits for it, up to [`BUSY_TIMEOUT`], on a
+//! blocking thread, never on the runtime.
 
+mod connections;
 mod error;
+mod migrations;
 mod rows;
 mod tx;
 
-use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use latchkey_engine::{Result, Store};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection as _, SqlitePool};
+use latchkey_engine::{Error, Result, Store};
 
+pub use connections::BUSY_TIMEOUT;
 pub use tx::{ReadOnly, ReadWrite, SqliteTx};
 
-/// How long a statement waits for another connection's lock before it fails; writers queue
-/// behind each other for at most this long.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+use connections::{Checkpointer, Handle, Location, Readers, Writer, closed};
+use error::{db, is_busy};
 
 /// Connections to one SQLite database: readers, and the one writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// Connections for read transactions; in memory, the one connection, shared with writes.
-    readers: SqlitePool,
-    /// One connection for write transactions, so that writers queue here and not in SQLite.
-    writer: SqlitePool,
-    /// The connection that checkpoints the write-ahead log; `None` in memory.
-    checkpointer: Option<SqlitePool>,
-    /// How to open the database file once more at close; `None` in memory.
-    file: Option<Box<SqliteConnectOptions>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    location: Arc<Location>,
+    writer: Writer,
+    /// Connections for read transactions; `None` in memory, where reads share the writer.
+    readers: Option<Arc<Readers>>,
+    /// `None` in memory, and once closed.
+    checkpointer: Mutex<Option<Checkpointer>>,
 }
 
 impl SqliteStore {
-    /// Opens the database at `url`: `sqlite://path/to/latchkey.db` (created if missing), or
-    /// `sqlite::memory:` for tests.
+    /// Opens the database at `url`: `sqlite://path/to/latchkey.db` or `sqlite:path` (created if
+    /// missing), or `sqlite::memory:` for tests.
     ///
-    /// Every connection runs in WAL mode with foreign keys on (deleting a tenant or user
-    /// cascades through them) and `synchronous = NORMAL`, which in WAL mode can lose the last
-    /// commits on power loss but never corrupts the database.
-    ///
-    /// An in-memory database lives in its one connection, so the pool holds exactly one and
-    /// never closes it: transactions then run one at a time, and a task must not open a
-    /// second transaction while it holds one.
+    /// An in-memory database lives in its one connection, which reads and writes share:
+    /// transactions then run one at a time, and a task must not open a second transaction
+    /// while it holds one.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(error::db)?
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .create_if_missing(true);
-        if !is_in_memory(url) {
-            create_private(options.get_filename())?;
+        let location = Arc::new(location(url)?);
+        if let Some(path) = location.path() {
+            create_private(path)?;
         }
-        let file = (!is_in_memory(url)).then(|| Box::new(options.clone()));
-        if is_in_memory(url) {
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await
-                .map_err(error::db)?;
-            return Ok(Self {
-                readers: pool.clone(),
-                writer: pool,
-                checkpointer: None,
-                file,
-            });
-        }
-        // The writer never checkpoints: a checkpoint syncs the database file, and every write
-        // queued behind it would wait for the disk. The checkpointer does it beside the writer.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .after_release(|connection, _| {
-                Box::pin(async move {
-                    // A transaction whose COMMIT failed (a full disk) stays open in sqlx's
-                    // count when SQLite already rolled it back, and every later BEGIN on the
-                    // connection fails. The ping waits until the rollback queued by dropping
-                    // the transaction has run; a connection still inside one is closed, not
-                    // returned to the pool.
-                    connection.ping().await?;
-                    Ok(!connection.is_in_transaction())
-                })
-            })
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
-            .await
-            .map_err(error::db)?;
-        let readers = SqlitePoolOptions::new()
-            .connect_with(options.clone())
-            .await
-            .map_err(error::db)?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(error::db)?;
-        tokio::spawn(checkpoint_continuously(checkpointer.clone()));
+        let writer = location.open_writer()?;
+        let (readers, checkpointer) = match &*location {
+            Location::Memory => (None, None),
+            Location::File(_) => (
+                Some(Arc::new(Readers::new((*location).clone()))),
+                Some(Checkpointer::start(&location)?),
+            ),
+        };
         Ok(Self {
-            readers,
-            writer,
-            checkpointer: Some(checkpointer),
-            file,
+            shared: Arc::new(Shared {
+                location,
+                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                readers,
+                checkpointer: Mutex::new(checkpointer),
+            }),
         })
     }
 
     /// Applies the migrations the database has not seen yet; running it again does nothing.
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations")
-            .run(&self.writer)
-            .await
-            .map_err(error::migrate)
+        let mut writer = self.shared.writer.lock().await;
+        let connection = writer.as_mut().ok_or_else(closed)?;
+        migrations::run(connection)
     }
 }
 
@@ -131,73 +90,102 @@ impl Store for SqliteStore {
 
     /// A deferred transaction: in WAL mode its first read fixes the snapshot it sees.
     async fn read(&self) -> Result<Self::Read> {
-        let tx = self.readers.begin().await.map_err(error::db)?;
-        Ok(SqliteTx::new(tx))
+        let handle = match &self.shared.readers {
+            Some(readers) => Handle::Reader(readers.take().await?),
+            None => Handle::Writer(Arc::clone(&self.shared.writer).lock_owned().await),
+        };
+        let connection = handle.connection().ok_or_else(closed)?;
+        connection.execute_batch("BEGIN").map_err(db)?;
+        Ok(SqliteTx::new(handle, Arc::clone(&self.shared.location)))
     }
 
     async fn write(&self) -> Result<Self::Write> {
-        let tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(error::db)?;
-        Ok(SqliteTx::new(tx))
+        let mut writer = Arc::clone(&self.shared.writer).lock_owned().await;
+        let connection = writer.as_ref().ok_or_else(closed)?;
+        match connection.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {}
+            Err(error) if is_busy(&error) => writer = wait_for_lock(writer).await?,
+            Err(error) => return Err(db(error)),
+        }
+        Ok(SqliteTx::new(
+            Handle::Writer(writer),
+            Arc::clone(&self.shared.location),
+        ))
     }
 
-    /// With WAL, the last connection to close folds the log back into the database file and
-    /// removes it. sqlx may still be closing a connection that was being returned to the pool
-    /// when `close` began, so a connection of its own then checkpoints the whole log into the
-    /// file and truncates it: a copy of the database file alone is then complete. A failed
-    /// checkpoint loses nothing (the log still holds the commits), so it is not an error.
+    /// Waits for open transactions to end, then closes every connection. The writer closes
+    /// last, after folding the whole write-ahead log into the database file: a copy of the
+    /// database file alone is then complete, and closing the last connection removes the log.
+    /// A failed checkpoint loses nothing (the log still holds the commits), so it is not an
+    /// error.
     async fn close(&self) {
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.close().await;
+        let checkpointer = self
+            .shared
+            .checkpointer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(checkpointer) = checkpointer {
+            let _ = tokio::task::spawn_blocking(move || checkpointer.stop()).await;
         }
-        self.readers.close().await;
-        self.writer.close().await;
-        if let Some(file) = &self.file
-            && let Ok(mut connection) = sqlx::SqliteConnection::connect_with(file).await
-        {
-            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&mut connection)
-                .await;
-            let _ = connection.close().await;
+        if let Some(readers) = &self.shared.readers {
+            readers.close().await;
+        }
+        let writer = self.shared.writer.lock().await.take();
+        if let Some(writer) = writer {
+            let _ = tokio::task::spawn_blocking(move || {
+                let _ = writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+                drop(writer);
+            })
+            .await;
         }
     }
 }
 
-/// How often the write-ahead log is folded back into the database file.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// Begins the write transaction when another process holds the write lock: on a blocking
+/// thread, waiting up to [`BUSY_TIMEOUT`], so that the runtime's threads keep serving.
+async fn wait_for_lock(
+    mut writer: tokio::sync::OwnedMutexGuard<Option<rusqlite::Connection>>,
+) -> Result<tokio::sync::OwnedMutexGuard<Option<rusqlite::Connection>>> {
+    tokio::task::spawn_blocking(move || {
+        let connection = writer.as_mut().ok_or_else(closed)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        let begun = connection.execute_batch("BEGIN IMMEDIATE");
+        let restored = connection.busy_timeout(Duration::ZERO);
+        begun.map_err(db)?;
+        if let Err(error) = restored {
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(db(error));
+        }
+        Ok(writer)
+    })
+    .await
+    .map_err(|error| Error::Storage(format!("waiting for the write lock: {error}")))?
+}
 
-/// Folds the write-ahead log into the database file every [`CHECKPOINT_INTERVAL`], on its own
-/// connection, until the store closes. A `PASSIVE` checkpoint never waits for the writer or a
-/// reader: it copies what no open read still needs, and the next round copies the rest, so the
-/// log stays small while writes never wait for the disk. It ends when its pool is closed by
-/// the store's `close`.
-async fn checkpoint_continuously(checkpointer: SqlitePool) {
-    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // A failure is reported once, not every round, until a checkpoint succeeds again.
-    let mut failing = false;
-    loop {
-        ticks.tick().await;
-        if checkpointer.is_closed() {
-            return;
-        }
-        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&checkpointer)
-            .await
-        {
-            Ok(_) => failing = false,
-            Err(_) if checkpointer.is_closed() => return,
-            Err(error) => {
-                if !failing {
-                    tracing::warn!(error = %error, "write-ahead log checkpoint failed; retrying");
-                }
-                failing = true;
-            }
-        }
+/// The database file an SQLite URL names: the rest of `sqlite://PATH` or `sqlite:PATH`, with
+/// any `?query` dropped (the store always creates a missing file and opens it for writing);
+/// `None` for an in-memory database (`sqlite::memory:`, or `mode=memory`) or a URL that is not
+/// SQLite's.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
+        return None;
     }
+    Some(std::path::PathBuf::from(path))
+}
+
+fn location(url: &str) -> Result<Location> {
+    if let Some(path) = database_file(url) {
+        return Ok(Location::File(path));
+    }
+    if url.starts_with("sqlite:") {
+        return Ok(Location::Memory);
+    }
+    Err(Error::Storage(format!("not an SQLite URL: {url}")))
 }
 
 /// Creates the database file readable by its owner only, before SQLite would create it with
@@ -236,9 +224,4 @@ fn create_private(path: &std::path::Path) -> Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
-}
-
-/// The two ways of naming an in-memory database that sqlx understands.
-fn is_in_memory(url: &str) -> bool {
-    url.contains(":memory:") || url.contains("mode=memory")
 }

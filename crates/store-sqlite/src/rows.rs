@@ -9,8 +9,8 @@ use latchkey_engine::model::{
     LicenseScope, Link, Operation, ServiceSecret, SigningAlgorithm, SigningKey, Tenant,
     TenantConfig, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Decode, Row, Sqlite, Type};
+use rusqlite::Row;
+use rusqlite::types::FromSql;
 use time::OffsetDateTime;
 
 use crate::error::{corrupt, db};
@@ -74,27 +74,34 @@ fn allowed_credentials(json: &str) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-fn get<'r, T: Decode<'r, Sqlite> + Type<Sqlite>>(row: &'r SqliteRow, column: &str) -> Result<T> {
-    row.try_get(column).map_err(db)
+fn get<T: FromSql>(row: &Row<'_>, column: &str) -> Result<T> {
+    row.get(column).map_err(db)
 }
 
-fn get_time(row: &SqliteRow, column: &str) -> Result<OffsetDateTime> {
+/// Text borrowed from the row, without a copy.
+fn get_str<'r>(row: &'r Row<'_>, column: &str) -> Result<&'r str> {
+    row.get_ref(column)
+        .and_then(|value| value.as_str().map_err(rusqlite::Error::from))
+        .map_err(db)
+}
+
+fn get_time(row: &Row<'_>, column: &str) -> Result<OffsetDateTime> {
     time(get(row, column)?)
 }
 
-fn get_optional_time(row: &SqliteRow, column: &str) -> Result<Option<OffsetDateTime>> {
+fn get_optional_time(row: &Row<'_>, column: &str) -> Result<Option<OffsetDateTime>> {
     get::<Option<i64>>(row, column)?.map(time).transpose()
 }
 
-fn get_array<const N: usize>(row: &SqliteRow, column: &str) -> Result<[u8; N]> {
+fn get_array<const N: usize>(row: &Row<'_>, column: &str) -> Result<[u8; N]> {
     get::<Vec<u8>>(row, column)?
         .try_into()
         .map_err(|_| corrupt(column))
 }
 
-pub(crate) fn tenant(row: &SqliteRow) -> Result<Tenant> {
+pub(crate) fn tenant(row: &Row<'_>) -> Result<Tenant> {
     let kind = match (
-        get::<&str>(row, "kind")?,
+        get_str(row, "kind")?,
         get::<Option<_>>(row, "organisation_id")?,
         get::<Option<_>>(row, "community_id")?,
     ) {
@@ -109,13 +116,13 @@ pub(crate) fn tenant(row: &SqliteRow) -> Result<Tenant> {
         id: TenantId(get(row, "id")?),
         display_name: get(row, "display_name")?,
         kind,
-        config: serde_json::from_str(get(row, "config")?)
+        config: serde_json::from_str(get_str(row, "config")?)
             .map_err(|_| corrupt("tenant configuration"))?,
         created_at: get_time(row, "created_at")?,
     })
 }
 
-pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKey> {
+pub(crate) fn api_key(row: &Row<'_>) -> Result<ApiKey> {
     Ok(ApiKey {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
@@ -125,11 +132,11 @@ pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKey> {
     })
 }
 
-pub(crate) fn signing_key(row: &SqliteRow) -> Result<SigningKey> {
+pub(crate) fn signing_key(row: &Row<'_>) -> Result<SigningKey> {
     Ok(SigningKey {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
-        algorithm: SigningAlgorithm::parse(get(row, "algorithm")?)
+        algorithm: SigningAlgorithm::parse(get_str(row, "algorithm")?)
             .ok_or_else(|| corrupt("signing algorithm"))?,
         encrypted_private_key: get(row, "encrypted_private_key")?,
         public_key: get(row, "public_key")?,
@@ -137,7 +144,7 @@ pub(crate) fn signing_key(row: &SqliteRow) -> Result<SigningKey> {
     })
 }
 
-pub(crate) fn user(row: &SqliteRow) -> Result<User> {
+pub(crate) fn user(row: &Row<'_>) -> Result<User> {
     Ok(User {
         id: UserId(get(row, "id")?),
         tenant: TenantId(get(row, "tenant_id")?),
@@ -149,7 +156,7 @@ pub(crate) fn user(row: &SqliteRow) -> Result<User> {
     })
 }
 
-pub(crate) fn credential(row: &SqliteRow) -> Result<Credential> {
+pub(crate) fn credential(row: &Row<'_>) -> Result<Credential> {
     Ok(Credential {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
@@ -159,7 +166,7 @@ pub(crate) fn credential(row: &SqliteRow) -> Result<Credential> {
         attestation_format: get(row, "attestation_format")?,
         aaguid: get_array(row, "aaguid")?,
         sign_count: sign_count(row)?,
-        transports: serde_json::from_str(get(row, "transports")?)
+        transports: serde_json::from_str(get_str(row, "transports")?)
             .map_err(|_| corrupt("transports"))?,
         backup_eligible: get(row, "backup_eligible")?,
         backup_state: get(row, "backup_state")?,
@@ -169,27 +176,27 @@ pub(crate) fn credential(row: &SqliteRow) -> Result<Credential> {
     })
 }
 
-pub(crate) fn sign_count(row: &SqliteRow) -> Result<u32> {
+pub(crate) fn sign_count(row: &Row<'_>) -> Result<u32> {
     u32::try_from(get::<i64>(row, "sign_count")?).map_err(|_| corrupt("sign count"))
 }
 
-pub(crate) fn ceremony(row: &SqliteRow) -> Result<Ceremony> {
+pub(crate) fn ceremony(row: &Row<'_>) -> Result<Ceremony> {
     Ok(Ceremony {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
         challenge: get(row, "challenge")?,
-        operation: Operation::parse(get(row, "operation")?)
+        operation: Operation::parse(get_str(row, "operation")?)
             .ok_or_else(|| corrupt("ceremony operation"))?,
         user: get::<Option<_>>(row, "user_id")?.map(UserId),
-        user_verification: UserVerification::parse(get(row, "user_verification")?)
+        user_verification: UserVerification::parse(get_str(row, "user_verification")?)
             .ok_or_else(|| corrupt("user verification"))?,
-        allowed_credentials: allowed_credentials(get(row, "allowed_credentials")?)?,
+        allowed_credentials: allowed_credentials(get_str(row, "allowed_credentials")?)?,
         transaction: get(row, "transaction_id")?,
         expires_at: get_time(row, "expires_at")?,
     })
 }
 
-pub(crate) fn transaction(row: &SqliteRow) -> Result<Transaction> {
+pub(crate) fn transaction(row: &Row<'_>) -> Result<Transaction> {
     Ok(Transaction {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
@@ -202,7 +209,7 @@ pub(crate) fn transaction(row: &SqliteRow) -> Result<Transaction> {
     })
 }
 
-pub(crate) fn audit_event(row: &SqliteRow) -> Result<AuditEvent> {
+pub(crate) fn audit_event(row: &Row<'_>) -> Result<AuditEvent> {
     Ok(AuditEvent {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
@@ -217,7 +224,7 @@ pub(crate) fn audit_event(row: &SqliteRow) -> Result<AuditEvent> {
     })
 }
 
-pub(crate) fn community(row: &SqliteRow) -> Result<Community> {
+pub(crate) fn community(row: &Row<'_>) -> Result<Community> {
     Ok(Community {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
@@ -227,18 +234,18 @@ pub(crate) fn community(row: &SqliteRow) -> Result<Community> {
     })
 }
 
-pub(crate) fn license(row: &SqliteRow) -> Result<License> {
+pub(crate) fn license(row: &Row<'_>) -> Result<License> {
     Ok(License {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
-        scope: LicenseScope::from_parts(get(row, "scope")?, get(row, "community_id")?)
+        scope: LicenseScope::from_parts(get_str(row, "scope")?, get(row, "community_id")?)
             .ok_or_else(|| corrupt("license scope"))?,
         key_hash: get_array(row, "key_hash")?,
         created_at: get_time(row, "created_at")?,
     })
 }
 
-pub(crate) fn vendor_metadata(row: &SqliteRow) -> Result<AuthenticatorPolicy> {
+pub(crate) fn vendor_metadata(row: &Row<'_>) -> Result<AuthenticatorPolicy> {
     Ok(AuthenticatorPolicy {
         id: get(row, "id")?,
         realm: get::<Option<_>>(row, "realm_id")?.map(TenantId),
@@ -251,7 +258,7 @@ pub(crate) fn vendor_metadata(row: &SqliteRow) -> Result<AuthenticatorPolicy> {
     })
 }
 
-pub(crate) fn link(row: &SqliteRow) -> Result<Link> {
+pub(crate) fn link(row: &Row<'_>) -> Result<Link> {
     Ok(Link {
         realm: TenantId(get(row, "realm_id")?),
         user: UserId(get(row, "user_id")?),
@@ -261,7 +268,7 @@ pub(crate) fn link(row: &SqliteRow) -> Result<Link> {
     })
 }
 
-pub(crate) fn service_secret(row: &SqliteRow) -> Result<ServiceSecret> {
+pub(crate) fn service_secret(row: &Row<'_>) -> Result<ServiceSecret> {
     Ok(ServiceSecret {
         name: get(row, "name")?,
         sealed: get(row, "sealed")?,

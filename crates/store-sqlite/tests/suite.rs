@@ -51,6 +51,49 @@ async fn a_reopened_file_keeps_its_data_and_migrations_run_again_harmlessly() {
     store.close().await;
 }
 
+/// A second process writing the same file (the CLI beside a running server) holds the write
+/// lock: the store's writer waits for it without stopping the runtime's thread, then writes.
+#[tokio::test]
+async fn a_writer_waits_for_another_process_without_blocking_the_runtime() {
+    let file = TempDb::new();
+    let server = SqliteStore::connect(&file.url()).await.unwrap();
+    server.migrate().await.unwrap();
+    let cli = SqliteStore::connect(&file.url()).await.unwrap();
+    let mut cli_tx = cli.write().await.unwrap();
+    cli_tx
+        .insert_tenant(&store_suite::tenant_record())
+        .await
+        .unwrap();
+
+    let waiting = tokio::spawn({
+        let server = server.clone();
+        async move {
+            let mut tx = server.write().await?;
+            tx.insert_tenant(&store_suite::tenant_record()).await?;
+            tx.commit().await
+        }
+    });
+    // This runtime has one thread: the sleep ends only if the waiting writer left it free.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished());
+    cli_tx.commit().await.unwrap();
+    waiting.await.unwrap().unwrap();
+
+    assert_eq!(
+        server
+            .read()
+            .await
+            .unwrap()
+            .organisations()
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    cli.close().await;
+    server.close().await;
+}
+
 /// A database of the previous schema, with a community's realm in the old form (the link in
 /// `communities.realm_id` and in the realm's configuration), comes out of the migration with a
 /// realm of that community, and the configuration without the link.

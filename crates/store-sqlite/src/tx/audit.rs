@@ -2,104 +2,101 @@
 
 use latchkey_engine::model::{AuditEvent, AuditQuery, TenantId};
 use latchkey_engine::{Page, Paged, Result};
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::params;
 use time::OffsetDateTime;
 
 use crate::rows::{self, micros};
 
-use super::{ReadWrite, SqliteTx};
+use super::{ReadWrite, Sql, SqliteTx, uuid};
 
 impl<M> SqliteTx<M> {
-    pub(super) async fn audit_events(
+    pub(super) fn audit_events(
         &mut self,
         tenant: TenantId,
         query: &AuditQuery,
         page: Page,
     ) -> Result<Paged<AuditEvent>> {
-        let start = query.start_time.map(micros).transpose()?;
-        let end = query.end_time.map(micros).transpose()?;
+        let mut from_where = Sql::new(" FROM audit_events WHERE tenant_id = ");
+        from_where.bind(uuid(tenant.0));
+        if let Some(start) = query.start_time {
+            from_where.push(" AND created_at > ").bind(micros(start)?);
+        }
+        if let Some(end) = query.end_time {
+            from_where.push(" AND created_at < ").bind(micros(end)?);
+        }
+        if !query.kinds.is_empty() {
+            from_where
+                .push(" AND kind IN (")
+                .bind_list(query.kinds.iter().cloned())
+                .push(")");
+        }
         // instr() rather than LIKE: it is case-sensitive and has no wildcards, as the contract
         // asks; a NULL actor matches no actor substring.
-        let from_where = |q: &mut QueryBuilder<'_, Sqlite>| {
-            q.push(" FROM audit_events WHERE tenant_id = ")
-                .push_bind(tenant.0);
-            if let Some(start) = start {
-                q.push(" AND created_at > ").push_bind(start);
-            }
-            if let Some(end) = end {
-                q.push(" AND created_at < ").push_bind(end);
-            }
-            if !query.kinds.is_empty() {
-                q.push(" AND kind IN (");
-                let mut kinds = q.separated(", ");
-                for kind in &query.kinds {
-                    kinds.push_bind(kind.clone());
-                }
-                q.push(")");
-            }
-            if let Some(actor) = &query.actor_user_id {
-                q.push(" AND instr(actor_user_id, ")
-                    .push_bind(actor.clone())
-                    .push(") > 0");
-            }
-            if let Some(ip) = &query.source_ip {
-                q.push(" AND instr(source_ip, ")
-                    .push_bind(ip.clone())
-                    .push(") > 0");
-            }
-            if let Some(text) = &query.text {
-                q.push(" AND (instr(actor_user_id, ")
-                    .push_bind(text.clone());
-                q.push(") > 0 OR instr(source_ip, ")
-                    .push_bind(text.clone())
-                    .push(") > 0)");
-            }
-        };
+        if let Some(actor) = &query.actor_user_id {
+            from_where
+                .push(" AND instr(actor_user_id, ")
+                .bind(actor.clone())
+                .push(") > 0");
+        }
+        if let Some(ip) = &query.source_ip {
+            from_where
+                .push(" AND instr(source_ip, ")
+                .bind(ip.clone())
+                .push(") > 0");
+        }
+        if let Some(text) = &query.text {
+            from_where
+                .push(" AND (instr(actor_user_id, ")
+                .bind(text.clone())
+                .push(") > 0 OR instr(source_ip, ")
+                .bind(text.clone())
+                .push(") > 0)");
+        }
         let newest_first = "created_at DESC, id DESC";
         self.paged(
             rows::AUDIT_EVENT,
-            from_where,
+            &from_where,
             newest_first,
             page,
             rows::audit_event,
         )
-        .await
     }
 }
 
 impl SqliteTx<ReadWrite> {
-    pub(super) async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
+    pub(super) fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
         let sql = format!(
             "INSERT INTO audit_events ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows::AUDIT_EVENT
         );
-        let query = sqlx::query(&sql)
-            .bind(event.tenant.0)
-            .bind(event.id)
-            .bind(&event.kind)
-            .bind(&event.error)
-            .bind(&event.request_id)
-            .bind(&event.source_ip)
-            .bind(&event.user_agent)
-            .bind(&event.actor_user_id)
-            .bind(&event.transaction_id)
-            .bind(micros(event.created_at)?);
-        self.execute(query).await?;
+        self.execute(
+            &sql,
+            params![
+                event.tenant.0,
+                event.id,
+                event.kind,
+                event.error,
+                event.request_id,
+                event.source_ip,
+                event.user_agent,
+                event.actor_user_id,
+                event.transaction_id,
+                micros(event.created_at)?,
+            ],
+        )?;
         Ok(())
     }
 
-    pub(super) async fn delete_audit_events_before(
+    pub(super) fn delete_audit_events_before(
         &mut self,
         before: OffsetDateTime,
         limit: u32,
     ) -> Result<u64> {
         // In batches, so that one pass holds the write lock only briefly.
-        let query = sqlx::query(
+        self.execute(
             "DELETE FROM audit_events WHERE rowid IN \
              (SELECT rowid FROM audit_events WHERE created_at < ? LIMIT ?)",
+            params![micros(before)?, limit],
         )
-        .bind(micros(before)?)
-        .bind(limit);
-        self.execute(query).await
     }
 }

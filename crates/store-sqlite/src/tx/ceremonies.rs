@@ -2,6 +2,7 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{Ceremony, TenantId, Transaction, UserId};
+use rusqlite::params;
 use time::OffsetDateTime;
 
 use crate::rows::{self, micros};
@@ -9,7 +10,7 @@ use crate::rows::{self, micros};
 use super::{ReadWrite, SqliteTx};
 
 impl<M> SqliteTx<M> {
-    pub(super) async fn ceremony(
+    pub(super) fn ceremony(
         &mut self,
         tenant: TenantId,
         challenge: &[u8],
@@ -18,14 +19,10 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM ceremonies WHERE tenant_id = ? AND challenge = ?",
             rows::CEREMONY
         );
-        self.optional(
-            sqlx::query(&sql).bind(tenant.0).bind(challenge),
-            rows::ceremony,
-        )
-        .await
+        self.optional(&sql, params![tenant.0, challenge], rows::ceremony)
     }
 
-    pub(super) async fn transaction_by_challenge(
+    pub(super) fn transaction_by_challenge(
         &mut self,
         tenant: TenantId,
         challenge: &[u8],
@@ -34,14 +31,10 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM transactions WHERE tenant_id = ? AND challenge = ? LIMIT 1",
             rows::TRANSACTION
         );
-        self.optional(
-            sqlx::query(&sql).bind(tenant.0).bind(challenge),
-            rows::transaction,
-        )
-        .await
+        self.optional(&sql, params![tenant.0, challenge], rows::transaction)
     }
 
-    pub(super) async fn transactions(
+    pub(super) fn transactions(
         &mut self,
         tenant: TenantId,
         user: UserId,
@@ -50,39 +43,36 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM transactions WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id",
             rows::TRANSACTION
         );
-        self.all(
-            sqlx::query(&sql).bind(tenant.0).bind(user.0),
-            rows::transaction,
-        )
-        .await
+        self.all(&sql, params![tenant.0, user.0], rows::transaction)
     }
 }
 
 impl SqliteTx<ReadWrite> {
-    pub(super) async fn insert_ceremony(&mut self, ceremony: &Ceremony) -> Result<()> {
+    pub(super) fn insert_ceremony(&mut self, ceremony: &Ceremony) -> Result<()> {
         let sql = format!(
             "INSERT INTO ceremonies ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows::CEREMONY
         );
-        let query = sqlx::query(&sql)
-            .bind(ceremony.tenant.0)
-            .bind(ceremony.id)
-            .bind(&ceremony.challenge)
-            .bind(ceremony.operation.as_str())
-            .bind(ceremony.user.map(|user| user.0))
-            .bind(ceremony.user_verification.as_str())
-            .bind(rows::allowed_credentials_json(
-                &ceremony.allowed_credentials,
-            )?)
-            .bind(ceremony.transaction)
-            .bind(micros(ceremony.expires_at)?);
-        self.execute(query).await?;
+        self.execute(
+            &sql,
+            params![
+                ceremony.tenant.0,
+                ceremony.id,
+                ceremony.challenge,
+                ceremony.operation.as_str(),
+                ceremony.user.map(|user| user.0),
+                ceremony.user_verification.as_str(),
+                rows::allowed_credentials_json(&ceremony.allowed_credentials)?,
+                ceremony.transaction,
+                micros(ceremony.expires_at)?,
+            ],
+        )?;
         Ok(())
     }
 
     /// One statement, so the row is gone the moment it is read; and the write transaction began
     /// with `BEGIN IMMEDIATE`, so a concurrent finish waits and then finds nothing.
-    pub(super) async fn take_ceremony(
+    pub(super) fn take_ceremony(
         &mut self,
         tenant: TenantId,
         challenge: &[u8],
@@ -91,33 +81,34 @@ impl SqliteTx<ReadWrite> {
             "DELETE FROM ceremonies WHERE tenant_id = ? AND challenge = ? RETURNING {}",
             rows::CEREMONY
         );
-        self.optional(
-            sqlx::query(&sql).bind(tenant.0).bind(challenge),
-            rows::ceremony,
+        self.optional(&sql, params![tenant.0, challenge], rows::ceremony)
+    }
+
+    pub(super) fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.execute(
+            "DELETE FROM ceremonies WHERE expires_at < ?",
+            params![micros(now)?],
         )
-        .await
     }
 
-    pub(super) async fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {
-        let query = sqlx::query("DELETE FROM ceremonies WHERE expires_at < ?").bind(micros(now)?);
-        self.execute(query).await
-    }
-
-    pub(super) async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
+    pub(super) fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
         let sql = format!(
             "INSERT INTO transactions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows::TRANSACTION
         );
-        let query = sqlx::query(&sql)
-            .bind(transaction.tenant.0)
-            .bind(transaction.id)
-            .bind(transaction.user.0)
-            .bind(&transaction.identifier)
-            .bind(&transaction.data)
-            .bind(&transaction.challenge)
-            .bind(micros(transaction.created_at)?)
-            .bind(micros(transaction.updated_at)?);
-        self.execute(query).await?;
+        self.execute(
+            &sql,
+            params![
+                transaction.tenant.0,
+                transaction.id,
+                transaction.user.0,
+                transaction.identifier,
+                transaction.data,
+                transaction.challenge,
+                micros(transaction.created_at)?,
+                micros(transaction.updated_at)?,
+            ],
+        )?;
         Ok(())
     }
 }

@@ -12,18 +12,19 @@ mod users;
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
     Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
 };
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
-use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Params, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::connections::{Handle, Location, closed};
 use crate::error::{corrupt, db};
 
 /// Marks a transaction begun by [`latchkey_engine::Store::read`].
@@ -35,8 +36,17 @@ pub enum ReadOnly {}
 pub enum ReadWrite {}
 
 /// An open transaction; dropping it without [`WriteTx::commit`] rolls it back.
+///
+/// Its statements run on the calling task, not on a thread of their own: SQLite answers from
+/// its page cache in microseconds, less than a hand-over to another thread and back costs, and
+/// under load those hand-overs (one per statement) took more of the server's core than the
+/// statements did. The one wait that can be long, another process's write lock, is waited for
+/// off the runtime (see `SqliteStore::write`).
 pub struct SqliteTx<M> {
-    tx: sqlx::Transaction<'static, Sqlite>,
+    handle: Handle,
+    location: Arc<Location>,
+    /// Whether the transaction still has to be ended; false after a successful commit.
+    open: bool,
     // `fn() -> M` keeps the marker from affecting `Send`/`Sync`.
     mode: PhantomData<fn() -> M>,
 }
@@ -47,80 +57,153 @@ impl<M> fmt::Debug for SqliteTx<M> {
     }
 }
 
-type Decoder<T> = fn(&SqliteRow) -> Result<T>;
-type Statement<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+type Decoder<T> = fn(&Row<'_>) -> Result<T>;
+
+/// SQL put together from pieces, with the values its placeholders take, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            values: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// A placeholder for `value`.
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.text.push('?');
+        self.values.push(value.into());
+        self
+    }
+
+    /// Placeholders for each of `values`, separated by commas.
+    pub(crate) fn bind_list<V: Into<Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self
+    }
+}
+
+/// A UUID as the schema stores it: 16 bytes.
+pub(crate) fn uuid(id: Uuid) -> Value {
+    Value::Blob(id.as_bytes().to_vec())
+}
 
 impl<M> SqliteTx<M> {
-    pub(crate) fn new(tx: sqlx::Transaction<'static, Sqlite>) -> Self {
+    /// The transaction `handle`'s connection has begun.
+    pub(crate) fn new(handle: Handle, location: Arc<Location>) -> Self {
         Self {
-            tx,
+            handle,
+            location,
+            open: true,
             mode: PhantomData,
         }
     }
 
-    async fn optional<T>(&mut self, query: Statement<'_>, decode: Decoder<T>) -> Result<Option<T>> {
-        query
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db)?
-            .as_ref()
-            .map(decode)
-            .transpose()
+    fn connection(&self) -> Result<&Connection> {
+        self.handle.connection().ok_or_else(closed)
     }
 
-    async fn all<T>(&mut self, query: Statement<'_>, decode: Decoder<T>) -> Result<Vec<T>> {
-        query
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db)?
-            .iter()
-            .map(decode)
-            .collect()
+    fn optional<T>(&self, sql: &str, params: impl Params, decode: Decoder<T>) -> Result<Option<T>> {
+        let mut statement = self.connection()?.prepare_cached(sql).map_err(db)?;
+        let mut rows = statement.query(params).map_err(db)?;
+        rows.next().map_err(db)?.map(decode).transpose()
+    }
+
+    fn all<T>(&self, sql: &str, params: impl Params, decode: Decoder<T>) -> Result<Vec<T>> {
+        let mut statement = self.connection()?.prepare_cached(sql).map_err(db)?;
+        let mut rows = statement.query(params).map_err(db)?;
+        let mut all = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            all.push(decode(row)?);
+        }
+        Ok(all)
+    }
+
+    /// Every row of SQL put together from pieces.
+    fn all_of<T>(&self, sql: &Sql, decode: Decoder<T>) -> Result<Vec<T>> {
+        self.all(&sql.text, rusqlite::params_from_iter(&sql.values), decode)
     }
 
     /// Runs a statement; how many rows it changed.
-    async fn execute(&mut self, query: Statement<'_>) -> Result<u64> {
-        Ok(query
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?
-            .rows_affected())
+    fn execute(&self, sql: &str, params: impl Params) -> Result<u64> {
+        let mut statement = self.connection()?.prepare_cached(sql).map_err(db)?;
+        let changed = statement.execute(params).map_err(db)?;
+        u64::try_from(changed).map_err(|_| corrupt("count"))
     }
 
-    /// One page of `SELECT <columns> FROM <from> WHERE <filter>` and the count of all its rows,
-    /// both in this transaction, so they agree.
-    async fn paged<T>(
-        &mut self,
+    /// One page of `SELECT <columns> <from_where>` and the count of all its rows, both in this
+    /// transaction, so they agree.
+    fn paged<T>(
+        &self,
         columns: &str,
-        from_where: impl Fn(&mut QueryBuilder<'_, Sqlite>),
+        from_where: &Sql,
         order: &str,
         page: Page,
         decode: Decoder<T>,
     ) -> Result<Paged<T>> {
-        let mut count = QueryBuilder::new("SELECT count(*)");
-        from_where(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&mut *self.tx)
-            .await
+        let count = format!("SELECT count(*){}", from_where.text);
+        let total: i64 = self
+            .connection()?
+            .prepare_cached(&count)
+            .and_then(|mut statement| {
+                statement.query_row(rusqlite::params_from_iter(&from_where.values), |row| {
+                    row.get(0)
+                })
+            })
             .map_err(db)?;
 
-        let mut select = QueryBuilder::new("SELECT ");
-        select.push(columns);
-        from_where(&mut select);
-        select
-            .push(" ORDER BY ")
-            .push(order)
-            .push(" LIMIT ")
-            .push_bind(i64::from(page.per_page))
-            .push(" OFFSET ")
-            // u32 × u32 can pass i64::MAX; any offset that large is an empty page anyway.
-            .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
-        let rows = select.build().fetch_all(&mut *self.tx).await.map_err(db)?;
+        let select = format!(
+            "SELECT {columns}{} ORDER BY {order} LIMIT ? OFFSET ?",
+            from_where.text
+        );
+        // u32 × u32 can pass i64::MAX; any offset that large is an empty page anyway.
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+        let values = from_where.values.iter().cloned().chain([
+            Value::Integer(i64::from(page.per_page)),
+            Value::Integer(offset),
+        ]);
+        let items = self.all(&select, rusqlite::params_from_iter(values), decode)?;
         Ok(Paged {
-            items: rows.iter().map(decode).collect::<Result<_>>()?,
+            items,
             total: u64::try_from(total).map_err(|_| corrupt("count"))?,
         })
+    }
+}
+
+impl<M> Drop for SqliteTx<M> {
+    /// Rolls back what was not committed. A connection that is still inside a transaction
+    /// afterwards is not used again.
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        let Some(connection) = self.handle.connection() else {
+            return;
+        };
+        if !connection.is_autocommit() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        if !connection.is_autocommit() {
+            self.handle.reset(&self.location);
+        }
     }
 }
 
@@ -135,15 +218,15 @@ fn by_creation(page: Page) -> &'static str {
 
 impl<M> ReadTx for SqliteTx<M> {
     async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
-        self.tenant(id).await
+        self.tenant(id)
     }
 
     async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
-        self.organisation(id).await
+        self.organisation(id)
     }
 
     async fn organisations(&mut self) -> Result<Vec<Tenant>> {
-        self.organisations().await
+        self.organisations()
     }
 
     async fn api_key_by_hash(
@@ -151,19 +234,19 @@ impl<M> ReadTx for SqliteTx<M> {
         tenant: TenantId,
         hash: &[u8; 32],
     ) -> Result<Option<ApiKey>> {
-        self.api_key_by_hash(tenant, hash).await
+        self.api_key_by_hash(tenant, hash)
     }
 
     async fn api_keys(&mut self, tenant: TenantId) -> Result<Vec<ApiKey>> {
-        self.api_keys(tenant).await
+        self.api_keys(tenant)
     }
 
     async fn signing_keys(&mut self, tenant: TenantId) -> Result<Vec<SigningKey>> {
-        self.signing_keys(tenant).await
+        self.signing_keys(tenant)
     }
 
     async fn user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
-        self.user(tenant, id).await
+        self.user(tenant, id)
     }
 
     async fn user_by_external_id(
@@ -171,15 +254,15 @@ impl<M> ReadTx for SqliteTx<M> {
         tenant: TenantId,
         external_id: &str,
     ) -> Result<Option<User>> {
-        self.user_by_external_id(tenant, external_id).await
+        self.user_by_external_id(tenant, external_id)
     }
 
     async fn users(&mut self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
-        self.users(tenant, page).await
+        self.users(tenant, page)
     }
 
     async fn credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<Option<Credential>> {
-        self.credential(tenant, id).await
+        self.credential(tenant, id)
     }
 
     async fn credentials(
@@ -188,11 +271,11 @@ impl<M> ReadTx for SqliteTx<M> {
         user: Option<UserId>,
         page: Page,
     ) -> Result<Paged<Credential>> {
-        self.credentials(tenant, user, page).await
+        self.credentials(tenant, user, page)
     }
 
     async fn ceremony(&mut self, tenant: TenantId, challenge: &[u8]) -> Result<Option<Ceremony>> {
-        self.ceremony(tenant, challenge).await
+        self.ceremony(tenant, challenge)
     }
 
     async fn transaction_by_challenge(
@@ -200,11 +283,11 @@ impl<M> ReadTx for SqliteTx<M> {
         tenant: TenantId,
         challenge: &[u8],
     ) -> Result<Option<Transaction>> {
-        self.transaction_by_challenge(tenant, challenge).await
+        self.transaction_by_challenge(tenant, challenge)
     }
 
     async fn transactions(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Transaction>> {
-        self.transactions(tenant, user).await
+        self.transactions(tenant, user)
     }
 
     async fn audit_events(
@@ -213,23 +296,23 @@ impl<M> ReadTx for SqliteTx<M> {
         query: &AuditQuery,
         page: Page,
     ) -> Result<Paged<AuditEvent>> {
-        self.audit_events(tenant, query, page).await
+        self.audit_events(tenant, query, page)
     }
 
     async fn community(&mut self, id: &str) -> Result<Option<Community>> {
-        self.community(id).await
+        self.community(id)
     }
 
     async fn communities(&mut self, tenant: TenantId) -> Result<Vec<Community>> {
-        self.communities(tenant).await
+        self.communities(tenant)
     }
 
     async fn license_by_hash(&mut self, hash: &[u8; 32]) -> Result<Option<License>> {
-        self.license_by_hash(hash).await
+        self.license_by_hash(hash)
     }
 
     async fn licenses(&mut self, tenant: TenantId) -> Result<Vec<License>> {
-        self.licenses(tenant).await
+        self.licenses(tenant)
     }
 
     async fn vendor_metadata(
@@ -237,7 +320,7 @@ impl<M> ReadTx for SqliteTx<M> {
         realm: Option<TenantId>,
         aaguids: &[Uuid],
     ) -> Result<Vec<AuthenticatorPolicy>> {
-        self.vendor_metadata(realm, aaguids).await
+        self.vendor_metadata(realm, aaguids)
     }
 
     async fn links(
@@ -246,57 +329,57 @@ impl<M> ReadTx for SqliteTx<M> {
         user: Option<UserId>,
         did: Option<&str>,
     ) -> Result<Vec<Link>> {
-        self.links(realm, user, did).await
+        self.links(realm, user, did)
     }
 
     async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
-        self.service_secret(name).await
+        self.service_secret(name)
     }
 }
 
 impl WriteTx for SqliteTx<ReadWrite> {
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
-        self.insert_tenant(tenant).await
+        self.insert_tenant(tenant)
     }
 
     async fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
-        self.update_tenant(tenant).await
+        self.update_tenant(tenant)
     }
 
     async fn delete_tenant(&mut self, id: TenantId) -> Result<bool> {
-        self.delete_tenant(id).await
+        self.delete_tenant(id)
     }
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> Result<()> {
-        self.insert_api_key(key).await
+        self.insert_api_key(key)
     }
 
     async fn delete_api_key(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
-        self.delete_api_key(tenant, id).await
+        self.delete_api_key(tenant, id)
     }
 
     async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()> {
-        self.insert_signing_key(key).await
+        self.insert_signing_key(key)
     }
 
     async fn delete_signing_key(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
-        self.delete_signing_key(tenant, id).await
+        self.delete_signing_key(tenant, id)
     }
 
     async fn upsert_user(&mut self, user: &User) -> Result<User> {
-        self.upsert_user(user).await
+        self.upsert_user(user)
     }
 
     async fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool> {
-        self.delete_user(tenant, id).await
+        self.delete_user(tenant, id)
     }
 
     async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
-        self.insert_credential(credential).await
+        self.insert_credential(credential)
     }
 
     async fn rename_credential(&mut self, tenant: TenantId, id: &[u8], name: &str) -> Result<bool> {
-        self.rename_credential(tenant, id, name).await
+        self.rename_credential(tenant, id, name)
     }
 
     async fn record_login(
@@ -308,15 +391,14 @@ impl WriteTx for SqliteTx<ReadWrite> {
         at: OffsetDateTime,
     ) -> Result<LoginRecord> {
         self.record_login(tenant, id, sign_count, backup_state, at)
-            .await
     }
 
     async fn delete_credential(&mut self, tenant: TenantId, id: &[u8]) -> Result<bool> {
-        self.delete_credential(tenant, id).await
+        self.delete_credential(tenant, id)
     }
 
     async fn insert_ceremony(&mut self, ceremony: &Ceremony) -> Result<()> {
-        self.insert_ceremony(ceremony).await
+        self.insert_ceremony(ceremony)
     }
 
     async fn take_ceremony(
@@ -324,19 +406,19 @@ impl WriteTx for SqliteTx<ReadWrite> {
         tenant: TenantId,
         challenge: &[u8],
     ) -> Result<Option<Ceremony>> {
-        self.take_ceremony(tenant, challenge).await
+        self.take_ceremony(tenant, challenge)
     }
 
     async fn delete_expired_ceremonies(&mut self, now: OffsetDateTime) -> Result<u64> {
-        self.delete_expired_ceremonies(now).await
+        self.delete_expired_ceremonies(now)
     }
 
     async fn insert_transaction(&mut self, transaction: &Transaction) -> Result<()> {
-        self.insert_transaction(transaction).await
+        self.insert_transaction(transaction)
     }
 
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
-        self.insert_audit_event(event).await
+        self.insert_audit_event(event)
     }
 
     async fn delete_audit_events_before(
@@ -344,39 +426,38 @@ impl WriteTx for SqliteTx<ReadWrite> {
         before: OffsetDateTime,
         limit: u32,
     ) -> Result<u64> {
-        self.delete_audit_events_before(before, limit).await
+        self.delete_audit_events_before(before, limit)
     }
 
     async fn probe_write(&mut self) -> Result<()> {
-        let query = sqlx::query("DELETE FROM ceremonies WHERE 0");
-        self.execute(query).await.map(drop)
+        self.execute("DELETE FROM ceremonies WHERE 0", []).map(drop)
     }
 
     async fn insert_community(&mut self, community: &Community) -> Result<()> {
-        self.insert_community(community).await
+        self.insert_community(community)
     }
 
     async fn insert_license(&mut self, license: &License) -> Result<()> {
-        self.insert_license(license).await
+        self.insert_license(license)
     }
 
     async fn delete_license(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
-        self.delete_license(tenant, id).await
+        self.delete_license(tenant, id)
     }
 
     async fn upsert_vendor_metadata(
         &mut self,
         record: &AuthenticatorPolicy,
     ) -> Result<AuthenticatorPolicy> {
-        self.upsert_vendor_metadata(record).await
+        self.upsert_vendor_metadata(record)
     }
 
     async fn upsert_link(&mut self, link: &Link) -> Result<()> {
-        self.upsert_link(link).await
+        self.upsert_link(link)
     }
 
     async fn insert_service_secret(&mut self, secret: &ServiceSecret) -> Result<()> {
-        self.insert_service_secret(secret).await
+        self.insert_service_secret(secret)
     }
 
     async fn claim_nonce(
@@ -386,10 +467,17 @@ impl WriteTx for SqliteTx<ReadWrite> {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
-        self.claim_nonce(scope, nonce, now, expires_at).await
+        self.claim_nonce(scope, nonce, now, expires_at)
     }
 
-    async fn commit(self) -> Result<()> {
-        self.tx.commit().await.map_err(db)
+    async fn commit(mut self) -> Result<()> {
+        let committed = self.connection()?.execute_batch("COMMIT");
+        // A COMMIT that failed (a full disk) may have rolled back already; dropping `self` ends
+        // the transaction otherwise.
+        self.open = self
+            .handle
+            .connection()
+            .is_some_and(|connection| !connection.is_autocommit());
+        committed.map_err(db)
     }
 }

@@ -2,95 +2,95 @@
 
 use latchkey_engine::model::{Tenant, TenantId, TenantKind};
 use latchkey_engine::{Entity, Error, Result};
+use rusqlite::params;
 
 use crate::rows::{self, micros};
 
 use super::{ReadWrite, SqliteTx};
 
 impl<M> SqliteTx<M> {
-    pub(super) async fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
+    pub(super) fn tenant(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = ?", rows::SELECT_TENANTS);
-        self.optional(sqlx::query(&sql).bind(id.0), rows::tenant)
-            .await
+        self.optional(&sql, params![id.0], rows::tenant)
     }
 
-    pub(super) async fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
+    pub(super) fn organisation(&mut self, id: TenantId) -> Result<Option<Tenant>> {
         let sql = format!("{} WHERE t.id = ? AND t.kind = ?", rows::SELECT_TENANTS);
-        self.optional(
-            sqlx::query(&sql).bind(id.0).bind(TenantKind::ORGANISATION),
-            rows::tenant,
-        )
-        .await
+        self.optional(&sql, params![id.0, TenantKind::ORGANISATION], rows::tenant)
     }
 
-    pub(super) async fn organisations(&mut self) -> Result<Vec<Tenant>> {
+    pub(super) fn organisations(&mut self) -> Result<Vec<Tenant>> {
         let sql = format!(
             "{} WHERE t.kind = ? ORDER BY t.created_at, t.id",
             rows::SELECT_TENANTS
         );
-        self.all(
-            sqlx::query(&sql).bind(TenantKind::ORGANISATION),
-            rows::tenant,
-        )
-        .await
+        self.all(&sql, params![TenantKind::ORGANISATION], rows::tenant)
     }
 }
 
 impl SqliteTx<ReadWrite> {
-    pub(super) async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
+    pub(super) fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
         let config = rows::config_json(&tenant.config)?;
         let created_at = micros(tenant.created_at)?;
-        let query = match &tenant.kind {
-            TenantKind::Organisation => sqlx::query(
+        let inserted = match &tenant.kind {
+            TenantKind::Organisation => self.execute(
                 "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
                  VALUES (?, ?, ?, NULL, ?, ?)",
-            )
-            .bind(tenant.id.0)
-            .bind(&tenant.display_name)
-            .bind(TenantKind::ORGANISATION)
-            .bind(config)
-            .bind(created_at),
+                params![
+                    tenant.id.0,
+                    tenant.display_name,
+                    TenantKind::ORGANISATION,
+                    config,
+                    created_at,
+                ],
+            )?,
             // Made from the community's row: a realm of a community that does not exist, or
             // exists in another organisation, inserts nothing.
             TenantKind::Realm {
                 organisation,
                 community,
-            } => sqlx::query(
+            } => self.execute(
                 "INSERT INTO tenants (id, display_name, kind, community_id, config, created_at) \
                  SELECT ?, ?, ?, id, ?, ? FROM communities WHERE id = ? AND tenant_id = ?",
-            )
-            .bind(tenant.id.0)
-            .bind(&tenant.display_name)
-            .bind(TenantKind::REALM)
-            .bind(config)
-            .bind(created_at)
-            .bind(community.as_str())
-            .bind(organisation.0),
+                params![
+                    tenant.id.0,
+                    tenant.display_name,
+                    TenantKind::REALM,
+                    config,
+                    created_at,
+                    community,
+                    organisation.0,
+                ],
+            )?,
         };
-        match self.execute(query).await? {
+        match inserted {
             0 => Err(Error::NotFound(Entity::Community)),
             _ => Ok(()),
         }
     }
 
-    pub(super) async fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
-        let query = sqlx::query("UPDATE tenants SET display_name = ?, config = ? WHERE id = ?")
-            .bind(&tenant.display_name)
-            .bind(rows::config_json(&tenant.config)?)
-            .bind(tenant.id.0);
-        match self.execute(query).await? {
+    pub(super) fn update_tenant(&mut self, tenant: &Tenant) -> Result<()> {
+        let changed = self.execute(
+            "UPDATE tenants SET display_name = ?, config = ? WHERE id = ?",
+            params![
+                tenant.display_name,
+                rows::config_json(&tenant.config)?,
+                tenant.id.0
+            ],
+        )?;
+        match changed {
             0 => Err(Error::NotFound(Entity::Tenant)),
             _ => Ok(()),
         }
     }
 
-    pub(super) async fn delete_tenant(&mut self, id: TenantId) -> Result<bool> {
+    pub(super) fn delete_tenant(&mut self, id: TenantId) -> Result<bool> {
         // A realm goes with its community (the community's deletion cascades to it).
-        let community = sqlx::query(
+        let communities = self.execute(
             "DELETE FROM communities WHERE id = (SELECT community_id FROM tenants WHERE id = ?)",
-        );
-        let communities = self.execute(community.bind(id.0)).await?;
-        let tenant = sqlx::query("DELETE FROM tenants WHERE id = ?").bind(id.0);
-        Ok(communities + self.execute(tenant).await? > 0)
+            params![id.0],
+        )?;
+        let tenants = self.execute("DELETE FROM tenants WHERE id = ?", params![id.0])?;
+        Ok(communities + tenants > 0)
     }
 }

@@ -2,24 +2,23 @@
 
 use latchkey_engine::model::{TenantId, User, UserId};
 use latchkey_engine::{Page, Paged, Result};
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::params;
 
-use crate::error::db;
+use crate::error::corrupt;
 use crate::rows::{self, micros};
 
-use super::{ReadWrite, SqliteTx, by_creation};
+use super::{ReadWrite, Sql, SqliteTx, by_creation, uuid};
 
 impl<M> SqliteTx<M> {
-    pub(super) async fn user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
+    pub(super) fn user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
         let sql = format!(
             "SELECT {} FROM users WHERE tenant_id = ? AND id = ?",
             rows::USER
         );
-        self.optional(sqlx::query(&sql).bind(tenant.0).bind(id.0), rows::user)
-            .await
+        self.optional(&sql, params![tenant.0, id.0], rows::user)
     }
 
-    pub(super) async fn user_by_external_id(
+    pub(super) fn user_by_external_id(
         &mut self,
         tenant: TenantId,
         external_id: &str,
@@ -28,24 +27,18 @@ impl<M> SqliteTx<M> {
             "SELECT {} FROM users WHERE tenant_id = ? AND external_id = ?",
             rows::USER
         );
-        self.optional(
-            sqlx::query(&sql).bind(tenant.0).bind(external_id),
-            rows::user,
-        )
-        .await
+        self.optional(&sql, params![tenant.0, external_id], rows::user)
     }
 
-    pub(super) async fn users(&mut self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
-        let from_where = |q: &mut QueryBuilder<'_, Sqlite>| {
-            q.push(" FROM users WHERE tenant_id = ").push_bind(tenant.0);
-        };
-        self.paged(rows::USER, from_where, by_creation(page), page, rows::user)
-            .await
+    pub(super) fn users(&mut self, tenant: TenantId, page: Page) -> Result<Paged<User>> {
+        let mut from_where = Sql::new(" FROM users WHERE tenant_id = ");
+        from_where.bind(uuid(tenant.0));
+        self.paged(rows::USER, &from_where, by_creation(page), page, rows::user)
     }
 }
 
 impl SqliteTx<ReadWrite> {
-    pub(super) async fn upsert_user(&mut self, user: &User) -> Result<User> {
+    pub(super) fn upsert_user(&mut self, user: &User) -> Result<User> {
         // One statement, so concurrent upserts of the same external id cannot both insert.
         let sql = format!(
             "INSERT INTO users ({}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE SET \
@@ -54,22 +47,27 @@ impl SqliteTx<ReadWrite> {
             rows::USER,
             rows::USER
         );
-        let query = sqlx::query(&sql)
-            .bind(user.tenant.0)
-            .bind(user.id.0)
-            .bind(&user.external_id)
-            .bind(&user.name)
-            .bind(&user.display_name)
-            .bind(&user.icon)
-            .bind(micros(user.created_at)?);
-        let row = query.fetch_one(&mut *self.tx).await.map_err(db)?;
-        rows::user(&row)
+        self.optional(
+            &sql,
+            params![
+                user.tenant.0,
+                user.id.0,
+                user.external_id,
+                user.name,
+                user.display_name,
+                user.icon,
+                micros(user.created_at)?,
+            ],
+            rows::user,
+        )?
+        .ok_or_else(|| corrupt("upserted user"))
     }
 
-    pub(super) async fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool> {
-        let query = sqlx::query("DELETE FROM users WHERE tenant_id = ? AND id = ?")
-            .bind(tenant.0)
-            .bind(id.0);
-        Ok(self.execute(query).await? > 0)
+    pub(super) fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool> {
+        let changed = self.execute(
+            "DELETE FROM users WHERE tenant_id = ? AND id = ?",
+            params![tenant.0, id.0],
+        )?;
+        Ok(changed > 0)
     }
 }
