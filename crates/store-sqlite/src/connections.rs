@@ -194,6 +194,13 @@ impl Handle {
     }
 }
 
+/// Runs a statement that takes no values and returns no rows, such as `BEGIN` or `COMMIT`,
+/// from the connection's cache of prepared statements: parsing it again each time is most of
+/// what it costs.
+pub(crate) fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 /// The error of a store used after [`latchkey_engine::Store::close`].
 pub(crate) fn closed() -> Error {
     Error::Storage("the database is closed".to_owned())

@@ -27,7 +27,7 @@ use latchkey_engine::{Error, Result, Store};
 pub use connections::BUSY_TIMEOUT;
 pub use tx::{ReadOnly, ReadWrite, SqliteTx};
 
-use connections::{Checkpointer, Handle, Location, Readers, Writer, closed};
+use connections::{Checkpointer, Handle, Location, Readers, Writer, closed, run};
 use error::{db, is_busy};
 
 /// Connections to one SQLite database: readers, and the one writer.
@@ -95,14 +95,14 @@ impl Store for SqliteStore {
             None => Handle::Writer(Arc::clone(&self.shared.writer).lock_owned().await),
         };
         let connection = handle.connection().ok_or_else(closed)?;
-        connection.execute_batch("BEGIN").map_err(db)?;
+        run(connection, "BEGIN").map_err(db)?;
         Ok(SqliteTx::new(handle, Arc::clone(&self.shared.location)))
     }
 
     async fn write(&self) -> Result<Self::Write> {
         let mut writer = Arc::clone(&self.shared.writer).lock_owned().await;
         let connection = writer.as_ref().ok_or_else(closed)?;
-        match connection.execute_batch("BEGIN IMMEDIATE") {
+        match run(connection, "BEGIN IMMEDIATE") {
             Ok(()) => {}
             Err(error) if is_busy(&error) => writer = wait_for_lock(writer).await?,
             Err(error) => return Err(db(error)),

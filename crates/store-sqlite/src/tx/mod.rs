@@ -24,7 +24,7 @@ use rusqlite::{Connection, Params, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::connections::{Handle, Location, closed};
+use crate::connections::{Handle, Location, closed, run};
 use crate::error::{corrupt, db};
 
 /// Marks a transaction begun by [`latchkey_engine::Store::read`].
@@ -199,7 +199,7 @@ impl<M> Drop for SqliteTx<M> {
             return;
         };
         if !connection.is_autocommit() {
-            let _ = connection.execute_batch("ROLLBACK");
+            let _ = run(connection, "ROLLBACK");
         }
         if !connection.is_autocommit() {
             self.handle.reset(&self.location);
@@ -471,7 +471,7 @@ impl WriteTx for SqliteTx<ReadWrite> {
     }
 
     async fn commit(mut self) -> Result<()> {
-        let committed = self.connection()?.execute_batch("COMMIT");
+        let committed = run(self.connection()?, "COMMIT");
         // A COMMIT that failed (a full disk) may have rolled back already; dropping `self` ends
         // the transaction otherwise.
         self.open = self
