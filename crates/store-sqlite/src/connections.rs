@@ -26,8 +26,34 @@ const MAX_READERS: usize = 8;
 /// Prepared statements kept per connection: every statement the store runs, with room.
 const STATEMENT_CACHE: usize = 128;
 
-/// How often the write-ahead log is folded back into the database file.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// The longest the log may be kept from starting over while writes wait: a reader still on an
+/// old snapshot after this is left alone, and the next round tries again.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
+
+/// The largest the write-ahead log file is kept once it starts over, in bytes: a log that grew
+/// past this (a burst, or a reader that held it) is cut back to it instead of kept at its peak.
+const WAL_FILE_LIMIT: i64 = 64 * 1024 * 1024;
+
+/// When the [`Checkpointer`] folds the write-ahead log into the database file, and when it
+/// makes the log start over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckpointPolicy {
+    /// How often the log is folded back.
+    pub(crate) interval: Duration,
+    /// The log's length, in pages, from which writes pause for a moment so that it can start
+    /// over.
+    pub(crate) restart_pages: i64,
+}
+
+impl CheckpointPolicy {
+    /// Folding twice a second keeps what a round copies small. 8,192 pages is 32 MiB of log
+    /// with 4 KiB pages: at a few pages a write and hundreds of writes a second the log starts
+    /// over every few seconds, each time stopping writes for one sync of the database file.
+    pub(crate) const DEFAULT: Self = Self {
+        interval: Duration::from_millis(500),
+        restart_pages: 8_192,
+    };
+}
 
 /// Where the database lives.
 #[derive(Debug, Clone)]
@@ -64,11 +90,14 @@ impl Location {
     }
 
     /// The writer's connection: it never waits for a lock (see `SqliteStore::write`) and never
-    /// checkpoints (see [`Checkpointer`]).
+    /// checkpoints (see [`Checkpointer`]). It is the connection that starts the log over, so it
+    /// is the one that cuts the log file back to [`WAL_FILE_LIMIT`].
     pub(crate) fn open_writer(&self) -> Result<Connection> {
         let connection = self.open(Duration::ZERO)?;
         connection
-            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_FILE_LIMIT};"
+            ))
             .map_err(db)?;
         Ok(connection)
     }
@@ -206,11 +235,21 @@ pub(crate) fn closed() -> Error {
     Error::Storage("the database is closed".to_owned())
 }
 
-/// Folds the write-ahead log into the database file every [`CHECKPOINT_INTERVAL`], on a
-/// thread and connection of its own. The writer never checkpoints: a checkpoint syncs the
-/// database file, and every write queued behind it would wait for the disk. A `PASSIVE`
-/// checkpoint never waits for the writer or a reader: it copies what no open read still needs,
-/// and the next round copies the rest, so the log stays small while writes never wait.
+/// Folds the write-ahead log into the database file, on a thread and connection of its own.
+///
+/// The writer never checkpoints: a checkpoint syncs the database file, and every write queued
+/// behind it would wait for the disk. So every [`CheckpointPolicy::interval`] this thread runs a
+/// `PASSIVE` checkpoint, which never waits for the writer or a reader: it copies what no open
+/// read still needs, and the next round copies the rest.
+///
+/// That alone does not bound the log. The log starts over only when a write begins with every
+/// page of it copied and no reader inside it, and under sustained load a write or a read is
+/// always in flight: the log grew by gigabytes, and the index SQLite keeps of it in shared
+/// memory by tens of megabytes, in a benchmark of 100,000 users. So once the log reaches
+/// [`CheckpointPolicy::restart_pages`], this thread takes the writer's place in its queue and,
+/// with no write open, runs a `RESTART` checkpoint: it copies the last pages and waits, at most
+/// [`RESTART_WAIT`], for the reads still inside the log, so that the next write starts the log
+/// over from its beginning. Writes wait for that one sync; reads do not.
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
     stop: mpsc::Sender<()>,
@@ -218,17 +257,33 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub(crate) fn start(location: &Location) -> Result<Self> {
-        let connection = location.open(Duration::ZERO)?;
+    pub(crate) fn start(
+        location: &Location,
+        writer: Writer,
+        policy: CheckpointPolicy,
+    ) -> Result<Self> {
+        // `PASSIVE` never calls the busy handler, so this wait bounds `RESTART` only.
+        let connection = location.open(RESTART_WAIT)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
             .spawn(move || {
                 // A failure is reported once, not every round, until a checkpoint succeeds.
                 let mut failing = false;
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL)
-                {
-                    match connection.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(policy.interval) {
+                    let round = checkpoint(&connection, "PASSIVE").and_then(|pages| {
+                        if pages < policy.restart_pages {
+                            return Ok(());
+                        }
+                        // Writes queue behind this thread while it holds the writer's place:
+                        // none can append to the log until it started over.
+                        let writer = writer.blocking_lock();
+                        if writer.is_none() {
+                            return Ok(());
+                        }
+                        checkpoint(&connection, "RESTART").map(drop)
+                    });
+                    match round {
                         Ok(()) => failing = false,
                         Err(error) => {
                             if !failing {
@@ -251,4 +306,13 @@ impl Checkpointer {
         drop(self.stop);
         let _ = self.thread.join();
     }
+}
+
+/// Runs one checkpoint of `mode` and returns how many pages the log holds. A checkpoint kept
+/// from finishing by a reader or another process's write is not an error: the next round
+/// goes on from where it stopped.
+fn checkpoint(connection: &Connection, mode: &str) -> rusqlite::Result<i64> {
+    connection.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+        row.get::<_, i64>(1)
+    })
 }

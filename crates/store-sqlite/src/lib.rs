@@ -27,7 +27,7 @@ use latchkey_engine::{Error, Result, Store};
 pub use connections::BUSY_TIMEOUT;
 pub use tx::{ReadOnly, ReadWrite, SqliteTx};
 
-use connections::{Checkpointer, Handle, Location, Readers, Writer, closed, run};
+use connections::{CheckpointPolicy, Checkpointer, Handle, Location, Readers, Writer, closed, run};
 use error::{db, is_busy};
 
 /// Connections to one SQLite database: readers, and the one writer.
@@ -54,22 +54,30 @@ impl SqliteStore {
     /// transactions then run one at a time, and a task must not open a second transaction
     /// while it holds one.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::open(url, CheckpointPolicy::DEFAULT)
+    }
+
+    fn open(url: &str, checkpoints: CheckpointPolicy) -> Result<Self> {
         let location = Arc::new(location(url)?);
         if let Some(path) = location.path() {
             create_private(path)?;
         }
-        let writer = location.open_writer()?;
+        let writer: Writer = Arc::new(tokio::sync::Mutex::new(Some(location.open_writer()?)));
         let (readers, checkpointer) = match &*location {
             Location::Memory => (None, None),
             Location::File(_) => (
                 Some(Arc::new(Readers::new((*location).clone()))),
-                Some(Checkpointer::start(&location)?),
+                Some(Checkpointer::start(
+                    &location,
+                    Arc::clone(&writer),
+                    checkpoints,
+                )?),
             ),
         };
         Ok(Self {
             shared: Arc::new(Shared {
                 location,
-                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                writer,
                 readers,
                 checkpointer: Mutex::new(checkpointer),
             }),
@@ -224,4 +232,78 @@ fn create_private(path: &std::path::Path) -> Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use latchkey_engine::{ReadTx as _, WriteTx as _};
+    use latchkey_testkit::store_suite;
+
+    use super::*;
+
+    /// Writes and reads that never pause would keep the log from ever starting over; the
+    /// checkpointer makes it start over once it reaches its length, so the log file stays near
+    /// that length however much is written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_starts_over_under_writes_and_reads_that_never_pause() {
+        const WRITES: usize = 4_000;
+        /// Far below what `WRITES` commits append, at least a page each.
+        const LOG_BOUND: u64 = 3_000 * (4_096 + 24);
+
+        let path = std::env::temp_dir().join(format!("latchkey-wal-{}.db", uuid::Uuid::new_v4()));
+        let policy = CheckpointPolicy {
+            interval: Duration::from_millis(20),
+            restart_pages: 64,
+        };
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display()), policy).unwrap();
+        store.migrate().await.unwrap();
+        let tenant = store_suite::tenant_record();
+        let mut tx = store.write().await.unwrap();
+        tx.insert_tenant(&tenant).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let writing = Arc::new(AtomicBool::new(true));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, writing) = (store.clone(), Arc::clone(&writing));
+                tokio::spawn(async move {
+                    while writing.load(Ordering::Relaxed) {
+                        let mut tx = store.read().await.unwrap();
+                        assert!(tx.tenant(tenant.id).await.unwrap().is_some());
+                        drop(tx);
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut longest = 0;
+        for written in 0..WRITES {
+            let mut tx = store.write().await.unwrap();
+            tx.insert_tenant(&store_suite::tenant_record())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            longest = longest.max(std::fs::metadata(&wal).unwrap().len());
+            // At most a few writes a millisecond, so that a round's growth stays small.
+            if written % 4 == 3 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        writing.store(false, Ordering::Relaxed);
+        for reader in readers {
+            reader.await.unwrap();
+        }
+        store.close().await;
+        let _ = std::fs::remove_file(&path);
+
+        assert!(
+            longest <= LOG_BOUND,
+            "the log reached {longest} bytes; it should start over near 64 pages"
+        );
+    }
 }
