@@ -100,7 +100,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// The organisation `id` for serving a request: as [`Engine::tenant`], but as read at most
-    /// [`TENANT_CACHE_TTL`](crate::TENANT_CACHE_TTL) ago.
+    /// [`CACHE_TTL`](crate::CACHE_TTL) ago.
     pub async fn serving_tenant(&self, id: TenantId) -> Result<Arc<Tenant>> {
         let tenant = self.cached_tenant(id).await?;
         match tenant.kind {
@@ -161,7 +161,7 @@ impl<S: Store> Engine<S> {
         tenant.config = config;
         tx.update_tenant(&tenant).await?;
         tx.commit().await?;
-        self.tenants.forget(id);
+        self.tenants.forget(&id);
         Ok(())
     }
 
@@ -171,7 +171,7 @@ impl<S: Store> Engine<S> {
         change(&mut tenant);
         tx.update_tenant(&tenant).await?;
         tx.commit().await?;
-        self.tenants.forget(id);
+        self.tenants.forget(&id);
         Ok(())
     }
 

@@ -19,14 +19,14 @@ pub mod keys;
 pub mod links;
 pub mod model;
 pub mod rate_limit;
+mod recent;
 pub mod secrets;
 pub mod service_secrets;
 pub mod store;
-mod tenant_cache;
 pub mod tokens;
 
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;
 pub use error::{Entity, Error, Result};
+pub use recent::CACHE_TTL;
 pub use store::{LoginRecord, Page, Paged, ReadTx, Store, WriteTx};
-pub use tenant_cache::TENANT_CACHE_TTL;

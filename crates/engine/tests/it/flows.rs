@@ -463,14 +463,14 @@ async fn tenants_asking_for_console_audit_get_their_events_printed() {
     assert_eq!(stored.total, 0);
 }
 
-/// Requests are served from a tenant as read at most `TENANT_CACHE_TTL` ago: a change made
+/// Requests are served from a tenant as read at most `CACHE_TTL` ago: a change made
 /// through this engine is served at once, one made by another process sharing the store once
 /// the entry has aged out.
 #[tokio::test]
 async fn a_tenant_change_reaches_every_server_within_the_cache_ttl() {
     use std::sync::{Arc, Mutex};
 
-    use latchkey_engine::TENANT_CACHE_TTL;
+    use latchkey_engine::CACHE_TTL;
     use latchkey_engine::secrets::MasterKey;
     use time::{Duration, OffsetDateTime};
 
@@ -502,12 +502,12 @@ async fn a_tenant_change_reaches_every_server_within_the_cache_ttl() {
         "Renamed here",
         "still fresh"
     );
-    *now.lock().unwrap() += TENANT_CACHE_TTL;
+    *now.lock().unwrap() += CACHE_TTL;
     assert_eq!(served_name(&this, tenant.id).await, "Renamed elsewhere");
 
     // A deletion elsewhere: requests find no tenant once the entry aged out.
     other.delete_tenant(tenant.id).await.unwrap();
-    *now.lock().unwrap() += TENANT_CACHE_TTL;
+    *now.lock().unwrap() += CACHE_TTL;
     assert!(matches!(
         this.serving_tenant(tenant.id).await,
         Err(Error::NotFound(Entity::Tenant))
