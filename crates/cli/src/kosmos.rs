@@ -181,7 +181,7 @@ async fn run_in<S: Store>(engine: Engine<S>, command: KosmosCommand) -> Result<(
                     .community(&community.id)
                     .await
                     .map_err(|e| e.to_string())?;
-                listed.push((community, realm.config.relying_party.id));
+                listed.push((community, realm.config.relying_party.id.clone()));
             }
             let json: Vec<_> = listed
                 .iter()

@@ -184,7 +184,10 @@ impl<S: Store> Engine<S> {
         }
         tx.commit().await?;
         self.forget_signer(id);
+        // The cascade took the organisation's communities, their realms and its licenses.
         self.tenants.forget_all();
+        self.communities.forget_all();
+        self.licenses.forget_all();
         Ok(())
     }
 

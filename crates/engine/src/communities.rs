@@ -2,6 +2,14 @@
 //! (a tenant) with its own relying party; its users and credentials live in a tenant of their
 //! own, its realm, so every ceremony rule applies to it unchanged. A license key names its
 //! tenant and what it reaches.
+//!
+//! Every 1Kosmos request presents a license and most name a community, so both are served as
+//! read at most [`CACHE_TTL`](crate::CACHE_TTL) (1 s) ago (see [`crate::recent`]). A license
+//! revoked, or a tenant deleted with its communities and licenses, through this process is
+//! refused by it at once; another process sharing the store refuses it within that second. A
+//! key or community that was not found is not remembered, so a new one works at once everywhere.
+
+use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use time::OffsetDateTime;
@@ -118,14 +126,21 @@ impl<S: Store> Engine<S> {
         Ok(community)
     }
 
-    /// The community and its realm.
-    pub async fn community(&self, id: &str) -> Result<(Community, Tenant)> {
-        let mut tx = self.store.read().await?;
-        let community = tx
-            .community(id)
-            .await?
-            .ok_or(Error::NotFound(Entity::Community))?;
-        let realm = load_tenant(&mut tx, community.realm).await?;
+    /// The community and its realm, as read at most [`CACHE_TTL`](crate::CACHE_TTL) ago.
+    pub async fn community(&self, id: &str) -> Result<(Community, Arc<Tenant>)> {
+        let read = async {
+            let mut tx = self.store.read().await?;
+            tx.community(id)
+                .await?
+                .ok_or(Error::NotFound(Entity::Community))
+        };
+        let community = self.communities.get_or_read(id, self.now(), read).await?;
+        // The realm goes with its community; cached apart, it may be found gone a moment
+        // before the community is.
+        let realm = match self.cached_tenant(community.realm).await {
+            Err(Error::NotFound(Entity::Tenant)) => Err(Error::NotFound(Entity::Community)),
+            found => found,
+        }?;
         Ok((community, realm))
     }
 
@@ -171,33 +186,42 @@ impl<S: Store> Engine<S> {
         tx.licenses(tenant).await
     }
 
-    /// Revokes a license: its key stops working at once.
+    /// Revokes a license: this process refuses its key at once, other processes sharing the
+    /// store within [`CACHE_TTL`](crate::CACHE_TTL).
     pub async fn revoke_license(&self, tenant: TenantId, id: Uuid) -> Result<()> {
         let mut tx = self.store.write().await?;
         load_tenant(&mut tx, tenant).await?;
         if !tx.delete_license(tenant, id).await? {
             return Err(Error::NotFound(Entity::License));
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.licenses.forget_where(|license| license.id == id);
+        Ok(())
     }
 
-    /// The license of a presented key.
+    /// The license of a presented key, as read at most [`CACHE_TTL`](crate::CACHE_TTL) ago.
     pub async fn license(&self, key: &str) -> Result<License> {
         let hash = crate::secrets::sha256(key.trim().as_bytes());
-        let mut tx = self.store.read().await?;
-        let license = tx
-            .license_by_hash(&hash)
-            .await?
-            .ok_or(Error::LicenseInvalid)?;
+        let read = async {
+            let mut tx = self.store.read().await?;
+            tx.license_by_hash(&hash)
+                .await?
+                .ok_or(Error::LicenseInvalid)
+        };
+        let license = self.licenses.get_or_read(&hash, self.now(), read).await?;
         // The lookup matched by hash; comparing again in constant time costs nothing and keeps
-        // the check independent of how the store compares.
+        // the check independent of how the store or the cache compares.
         verify_slices_are_equal(&license.key_hash, &hash).map_err(|_| Error::LicenseInvalid)?;
         Ok(license)
     }
 
     /// The community `id` with its realm, if `license` reaches it. Another tenant's community is
     /// reported as unknown, so a license learns nothing about other tenants.
-    pub async fn community_for(&self, license: &License, id: &str) -> Result<(Community, Tenant)> {
+    pub async fn community_for(
+        &self,
+        license: &License,
+        id: &str,
+    ) -> Result<(Community, Arc<Tenant>)> {
         let (community, realm) = self.community(id).await?;
         if community.tenant != license.tenant {
             return Err(Error::NotFound(Entity::Community));

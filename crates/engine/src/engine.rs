@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::ceremonies::CHALLENGE_BYTES;
 use crate::key_cache::KeyCache;
 use crate::keys::{RsaKeySize, Signer, current_signing_key, generate_signing_key};
-use crate::model::{AuditEvent, SigningKey, Tenant, TenantId, TenantKind};
+use crate::model::{AuditEvent, Community, License, SigningKey, Tenant, TenantId, TenantKind};
 use crate::rate_limit::{Counter, Limiter, RateLimits};
 use crate::recent::Recent;
 use crate::secrets::MasterKey;
@@ -52,6 +52,10 @@ pub struct Engine<S: Store> {
     pub(crate) credential_keys: KeyCache,
     /// Tenants as recently read; see [`crate::recent`].
     pub(crate) tenants: Recent<TenantId, Arc<Tenant>>,
+    /// 1Kosmos communities by id, as recently read; their realms are among `tenants`.
+    pub(crate) communities: Recent<String, Community>,
+    /// 1Kosmos licenses by the SHA-256 of their key, as recently read.
+    pub(crate) licenses: Recent<[u8; 32], License>,
     /// Each tenant's JWKS document with the key ids it was built from.
     pub(crate) jwks_cache: RwLock<HashMap<TenantId, CachedJwks>>,
 }
@@ -75,6 +79,8 @@ impl<S: Store> Engine<S> {
             signers: RwLock::new(HashMap::new()),
             credential_keys: KeyCache::default(),
             tenants: Recent::default(),
+            communities: Recent::default(),
+            licenses: Recent::default(),
             jwks_cache: RwLock::new(HashMap::new()),
         }
     }
@@ -124,17 +130,11 @@ impl<S: Store> Engine<S> {
     /// The tenant `id`, of either kind, as read from the store at most
     /// [`CACHE_TTL`](crate::CACHE_TTL) ago.
     pub(crate) async fn cached_tenant(&self, id: TenantId) -> Result<Arc<Tenant>> {
-        let now = self.now();
-        if let Some(tenant) = self.tenants.get(&id, now) {
-            return Ok(tenant);
-        }
-        let reading = self.tenants.reading(now);
-        let tenant = {
+        let read = async {
             let mut tx = self.store.read().await?;
-            Arc::new(load_tenant(&mut tx, id).await?)
+            Ok(Arc::new(load_tenant(&mut tx, id).await?))
         };
-        self.tenants.put(id, Arc::clone(&tenant), reading);
-        Ok(tenant)
+        self.tenants.get_or_read(&id, self.now(), read).await
     }
 
     /// What signs the tenant's tokens, as `tx` sees it. Turning it into a [`Signer`] is
@@ -146,23 +146,19 @@ impl<S: Store> Engine<S> {
         tenant: &Tenant,
     ) -> Result<PendingSigner> {
         // A community signs with its organisation's keys, so one JWKS verifies them all.
-        let organisation;
         let owner = match &tenant.kind {
-            TenantKind::Realm {
-                organisation: id, ..
-            } => {
-                organisation = load_tenant(tx, *id).await?;
-                &organisation
-            }
-            TenantKind::Organisation => tenant,
+            TenantKind::Realm { organisation, .. } => *organisation,
+            TenantKind::Organisation => tenant.id,
         };
-        let keys = tx.signing_keys(owner.id).await?;
+        let keys = tx.signing_keys(owner).await?;
         Ok(match current_signing_key(&keys) {
-            Some(key) => match self.cached_signer(owner.id, key.id) {
+            Some(key) => match self.cached_signer(owner, key.id) {
                 Some(signer) => PendingSigner::Ready(signer),
                 None => PendingSigner::Load(key.clone()),
             },
-            None => PendingSigner::Generate(owner.clone()),
+            // Only a key to generate needs the organisation's row (its algorithm and size).
+            None if owner == tenant.id => PendingSigner::Generate(tenant.clone()),
+            None => PendingSigner::Generate(load_tenant(tx, owner).await?),
         })
     }
 

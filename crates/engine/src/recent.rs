@@ -1,5 +1,5 @@
 //! Values as recently read, so that a request does not read rows that change rarely (its tenant
-//! and configuration) on every call.
+//! and configuration, a 1Kosmos license and community) on every call.
 //!
 //! Such rows change only through administration. This process forgets an entry the moment it
 //! changes the row; a change made by another process sharing the store (a second server on the
@@ -16,6 +16,8 @@ use std::hash::Hash;
 use std::sync::{PoisonError, RwLock};
 
 use time::{Duration, OffsetDateTime};
+
+use crate::Result;
 
 /// How long an entry is trusted without reading the store again: a change made by another
 /// process reaches this one within it.
@@ -44,7 +46,7 @@ struct Entry<V> {
 
 /// A store read about to start: taken before it, handed to [`Recent::put`] with its result.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Reading {
+struct Reading {
     at: OffsetDateTime,
     generation: u64,
 }
@@ -62,7 +64,7 @@ impl<K, V> Default for Recent<K, V> {
 
 impl<K: Hash + Eq, V: Clone> Recent<K, V> {
     /// The value of `key` as read at most [`CACHE_TTL`] before `now`.
-    pub(crate) fn get<Q>(&self, key: &Q, now: OffsetDateTime) -> Option<V>
+    fn get<Q>(&self, key: &Q, now: OffsetDateTime) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -75,8 +77,29 @@ impl<K: Hash + Eq, V: Clone> Recent<K, V> {
         (age >= Duration::ZERO && age < CACHE_TTL).then(|| entry.value.clone())
     }
 
+    /// The value of `key` as read at most [`CACHE_TTL`] before `now`, or as `read` (run only
+    /// then) reads it from the store; what `read` finds is remembered, a failure is not.
+    pub(crate) async fn get_or_read<Q>(
+        &self,
+        key: &Q,
+        now: OffsetDateTime,
+        read: impl Future<Output = Result<V>>,
+    ) -> Result<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(value) = self.get(key, now) {
+            return Ok(value);
+        }
+        let reading = self.reading(now);
+        let value = read.await?;
+        self.put(key.to_owned(), value.clone(), reading);
+        Ok(value)
+    }
+
     /// Notes that a read of the store starts at `now`.
-    pub(crate) fn reading(&self, now: OffsetDateTime) -> Reading {
+    fn reading(&self, now: OffsetDateTime) -> Reading {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         Reading {
             at: now,
@@ -85,7 +108,7 @@ impl<K: Hash + Eq, V: Clone> Recent<K, V> {
     }
 
     /// Remembers `value` as `reading` found it, unless something was forgotten since.
-    pub(crate) fn put(&self, key: K, value: V, reading: Reading) {
+    fn put(&self, key: K, value: V, reading: Reading) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if inner.generation != reading.generation {
             return;
@@ -110,6 +133,13 @@ impl<K: Hash + Eq, V: Clone> Recent<K, V> {
     {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         inner.entries.remove(key);
+        inner.generation += 1;
+    }
+
+    /// Forgets every value `changed` picks, for a change known by something other than the key.
+    pub(crate) fn forget_where(&self, changed: impl Fn(&V) -> bool) {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        inner.entries.retain(|_, entry| !changed(&entry.value));
         inner.generation += 1;
     }
 
@@ -173,9 +203,13 @@ mod tests {
         let cache = Recent::default();
         read_at(&cache, 1, "one", T0);
         read_at(&cache, 2, "two", T0);
+        read_at(&cache, 3, "three", T0);
         cache.forget(&1);
         assert_eq!(cache.get(&1, T0), None);
         assert_eq!(cache.get(&2, T0), Some("two"));
+        cache.forget_where(|value| value.starts_with('t'));
+        assert_eq!(cache.get(&2, T0), None);
+        assert_eq!(cache.get(&3, T0), None);
         read_at(&cache, 4, "four", T0);
         cache.forget_all();
         assert_eq!(cache.get(&4, T0), None);
@@ -190,6 +224,25 @@ mod tests {
         assert_eq!(cache.get(&1, T0), None);
         read_at(&cache, 1, "as changed", T0);
         assert_eq!(cache.get(&1, T0), Some("as changed"));
+    }
+
+    #[tokio::test]
+    async fn the_store_is_read_on_a_miss_only_and_a_failure_is_not_remembered() {
+        use crate::{Entity, Error};
+
+        let cache: Recent<String, u8> = Recent::default();
+        let missing = cache
+            .get_or_read("community", T0, async {
+                Err(Error::NotFound(Entity::Community))
+            })
+            .await;
+        assert!(matches!(missing, Err(Error::NotFound(Entity::Community))));
+        let read = cache.get_or_read("community", T0, async { Ok(7) }).await;
+        assert_eq!(read.unwrap(), 7);
+        let remembered = cache
+            .get_or_read("community", T0, async { panic!("read again") })
+            .await;
+        assert_eq!(remembered.unwrap(), 7);
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! Communities, licenses, request-id replay, vendor-metadata policy, links and service secrets:
 //! the engine's side of the 1Kosmos dialect, on SQLite in memory.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use latchkey_engine::Engine;
 use latchkey_engine::admin::NewTenant;
 use latchkey_engine::authenticator_policy::{CommunityScope, MetadataChange};
 use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::communities::IssuedLicense;
 use latchkey_engine::links::fido_key_hash;
-use latchkey_engine::model::{AttestationPreference, LicenseScope, Tenant, TenantId, UserId};
+use latchkey_engine::model::{
+    AttestationPreference, Community, LicenseScope, Tenant, TenantId, UserId,
+};
+use latchkey_engine::secrets::MasterKey;
 use latchkey_engine::tokens::{community_audience, verify_token};
+use latchkey_engine::{CACHE_TTL, Engine};
 use latchkey_engine::{Entity, Error, Page, ReadTx, Store};
 use latchkey_store_sqlite::SqliteStore;
 use latchkey_testkit::{SoftAuthenticator, fixtures};
@@ -232,6 +235,18 @@ async fn a_community_has_its_own_realm_and_signs_with_its_organisations_keys() {
     let mut tx = engine.store().read().await.unwrap();
     assert!(tx.signing_keys(realm.id).await.unwrap().is_empty());
     drop(tx);
+    // An organisation left without keys gets a new one from its community's next token.
+    for key in engine.signing_keys(org.id).await.unwrap() {
+        engine.delete_signing_key(org.id, key.id).await.unwrap();
+    }
+    let token = register(&engine, realm.id, "bob", &SoftAuthenticator::es256())
+        .await
+        .unwrap();
+    let jwks = engine.jwks(org.id).await.unwrap();
+    assert_eq!(verify_token(&jwks, &token, start()).unwrap().sub, "bob");
+    let mut tx = engine.store().read().await.unwrap();
+    assert!(tx.signing_keys(realm.id).await.unwrap().is_empty());
+    drop(tx);
 
     let nested = engine
         .create_community(realm.id, "Nested", DNS, Vec::new())
@@ -322,6 +337,85 @@ async fn a_license_reaches_only_its_scope() {
         matches!(stolen, Err(Error::NotFound(Entity::Community))),
         "{stolen:?}"
     );
+}
+
+/// Licenses and communities are served as read at most `CACHE_TTL` ago: what this engine revokes
+/// or deletes it refuses at once; what another process sharing the store does, once the entry
+/// has aged out.
+#[tokio::test]
+async fn a_revocation_reaches_every_server_within_the_cache_ttl() {
+    let now = Arc::new(Mutex::new(start()));
+    let clock = |now: &Arc<Mutex<OffsetDateTime>>| {
+        let now = Arc::clone(now);
+        move || *now.lock().unwrap()
+    };
+    let store = fixtures::memory_store().await;
+    let this = Engine::new(store.clone(), MasterKey::generate().unwrap(), clock(&now));
+    let other = Engine::new(store, MasterKey::generate().unwrap(), clock(&now));
+    let community = community_of_new_organisation(&this).await;
+    let org = community.tenant;
+    let here = license_in_use(&this, &community).await;
+    let elsewhere = license_in_use(&this, &community).await;
+
+    this.revoke_license(org, here.license.id).await.unwrap();
+    let revoked = this.license(&here.key).await;
+    assert!(matches!(revoked, Err(Error::LicenseInvalid)), "{revoked:?}");
+
+    other
+        .revoke_license(org, elsewhere.license.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        this.license(&elsewhere.key).await.unwrap(),
+        elsewhere.license,
+        "still fresh"
+    );
+    *now.lock().unwrap() += CACHE_TTL;
+    let revoked = this.license(&elsewhere.key).await;
+    assert!(matches!(revoked, Err(Error::LicenseInvalid)), "{revoked:?}");
+
+    // A deletion elsewhere takes the community along once the entry aged out.
+    this.community(&community.id).await.unwrap();
+    other.delete_tenant(org).await.unwrap();
+    assert!(this.community(&community.id).await.is_ok(), "still fresh");
+    *now.lock().unwrap() += CACHE_TTL;
+    let gone = this.community(&community.id).await;
+    assert!(
+        matches!(gone, Err(Error::NotFound(Entity::Community))),
+        "{gone:?}"
+    );
+
+    // A deletion here, at once.
+    let community = community_of_new_organisation(&this).await;
+    let issued = license_in_use(&this, &community).await;
+    this.delete_tenant(community.tenant).await.unwrap();
+    let revoked = this.license(&issued.key).await;
+    assert!(matches!(revoked, Err(Error::LicenseInvalid)), "{revoked:?}");
+    let gone = this.community_for(&issued.license, &community.id).await;
+    assert!(
+        matches!(gone, Err(Error::NotFound(Entity::Community))),
+        "{gone:?}"
+    );
+}
+
+/// A community of an organisation of its own.
+async fn community_of_new_organisation(engine: &Engine<SqliteStore>) -> Community {
+    let org = organisation(engine).await;
+    engine
+        .create_community(org.id, "Staff", DNS, Vec::new())
+        .await
+        .unwrap()
+}
+
+/// A new license of `community`'s organisation, already presented once to `engine` to reach it.
+async fn license_in_use(engine: &Engine<SqliteStore>, community: &Community) -> IssuedLicense {
+    let issued = engine
+        .create_license(community.tenant, LicenseScope::AllCommunities)
+        .await
+        .unwrap();
+    let license = engine.license(&issued.key).await.unwrap();
+    engine.community_for(&license, &community.id).await.unwrap();
+    issued
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! (or a naive serialisation of one) sends it, and the `sessionInfo` header.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -69,7 +70,7 @@ pub async fn realm<S: Store>(
     license: &License,
     community_id: &str,
     dns: &str,
-) -> Result<Tenant, Failure> {
+) -> Result<Arc<Tenant>, Failure> {
     let community_id = community_id.trim();
     if community_id.is_empty() {
         return Err(Failure::bad_request("communityId is required"));
