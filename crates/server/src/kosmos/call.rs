@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::envelope::{SharedKey, parse_public_key};
+use super::envelope::SharedKey;
 use super::error::Failure;
 use super::state::Kosmos;
 use crate::http::json::{RawJson, from_object, read_request_body};
@@ -71,8 +71,10 @@ impl<S: Store> FromRequestParts<AppState<S>> for Sealed {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        let caller = parse_public_key(&header_text(&parts.headers, &PUBLIC_KEY)?)?;
-        let key = state.service_key().await?.shared_with(&caller);
+        let key = state
+            .service_key()
+            .await?
+            .shared_with(&header_text(&parts.headers, &PUBLIC_KEY)?)?;
         let license_key = key.open("licensekey", &header_text(&parts.headers, &LICENSE_KEY)?)?;
         let license_key = String::from_utf8(license_key)
             .map_err(|_| Failure::bad_request("licensekey is not text"))?;

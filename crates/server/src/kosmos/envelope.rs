@@ -2,6 +2,14 @@
 //! key pair and the caller's key, the shared X coordinate used directly as an AES-256-GCM key,
 //! and every encrypted value on the wire as standard base64 of `IV(16) ‖ ciphertext ‖ tag(16)`.
 //! The page calls this "ECDSA signing"; nothing is signed.
+//!
+//! The agreement is a scalar multiplication, the dearest step of an encrypted request, and its
+//! result depends only on the service's secret, fixed for the life of the process, and the
+//! caller's public key, which an SDK keeps. So the service remembers the AES key it agreed with
+//! each recent caller (in memory only, never logged, never shown by `Debug`).
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 
 use aes_gcm::aead::consts::U16;
 use aes_gcm::aead::{Aead, KeyInit};
@@ -20,6 +28,9 @@ const IV_BYTES: usize = 16;
 const TAG_BYTES: usize = 16;
 /// A coordinate of a secp256k1 point.
 const COORDINATE_BYTES: usize = 32;
+/// Callers whose agreed key is kept before the service starts over: at about 200 bytes an
+/// entry, under a megabyte.
+const AGREED_CAPACITY: usize = 4_096;
 
 /// Why an envelope could not be opened. Every case is the caller's mistake (a 400).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -32,10 +43,13 @@ pub enum EnvelopeError {
     Decrypt(&'static str),
 }
 
-/// The service's key pair. The secret never leaves this value; `Debug` does not show it.
+/// The service's key pair. The secret never leaves this value; `Debug` shows neither it nor
+/// the keys agreed with it.
 pub struct ServiceKey {
     secret: SecretKey,
     public: String,
+    /// The key agreed with each recent caller, by the caller's public key in SEC1 form.
+    agreed: RwLock<HashMap<Vec<u8>, SharedKey>>,
 }
 
 impl std::fmt::Debug for ServiceKey {
@@ -64,7 +78,11 @@ impl ServiceKey {
         let secret = SecretKey::from_slice(secret)
             .map_err(|_| latchkey_engine::Error::Crypto("stored envelope key is not a scalar"))?;
         let public = STANDARD.encode(raw_point(&secret.public_key()));
-        Ok(Self { secret, public })
+        Ok(Self {
+            secret,
+            public,
+            agreed: RwLock::new(HashMap::new()),
+        })
     }
 
     /// The public key as `/publickeys` shows it: standard base64 of the raw `X ‖ Y`.
@@ -72,8 +90,29 @@ impl ServiceKey {
         &self.public
     }
 
-    /// The key shared with the holder of `caller`.
-    pub fn shared_with(&self, caller: &PublicKey) -> SharedKey {
+    /// The key shared with the caller whose `publickey` header is `caller`: base64 of the raw
+    /// 64-byte `X ‖ Y`, of the 65-byte SEC1 form, or of 63 bytes whose leading zero byte a
+    /// client's big-integer encoding dropped; compressed 33-byte points are accepted too. Agreed
+    /// once per caller while it is among the recent ones.
+    pub fn shared_with(&self, caller: &str) -> Result<SharedKey, EnvelopeError> {
+        let sec1 = caller_sec1(caller)?;
+        // A panic elsewhere cannot leave an entry half written, so a poisoned lock is usable.
+        let agreed = self.agreed.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = agreed.get(&sec1) {
+            return Ok(key.clone());
+        }
+        drop(agreed);
+        let point = PublicKey::from_sec1_bytes(&sec1).map_err(|_| EnvelopeError::PublicKey)?;
+        let key = self.agree(&point);
+        let mut agreed = self.agreed.write().unwrap_or_else(PoisonError::into_inner);
+        if agreed.len() >= AGREED_CAPACITY {
+            agreed.clear();
+        }
+        agreed.insert(sec1, key.clone());
+        Ok(key)
+    }
+
+    fn agree(&self, caller: &PublicKey) -> SharedKey {
         let shared =
             k256::ecdh::diffie_hellman(self.secret.to_nonzero_scalar(), caller.as_affine());
         let mut key = [0u8; COORDINATE_BYTES];
@@ -88,12 +127,10 @@ fn raw_point(public: &PublicKey) -> Vec<u8> {
     point.as_bytes().get(1..).unwrap_or_default().to_vec()
 }
 
-/// Reads a caller's public key: base64 of the raw 64-byte `X ‖ Y`, of the 65-byte SEC1 form, or
-/// of 63 bytes whose leading zero byte a client's big-integer encoding dropped; compressed
-/// 33-byte points are accepted too.
-pub fn parse_public_key(text: &str) -> Result<PublicKey, EnvelopeError> {
+/// The bytes of a `publickey` header in SEC1 form, not yet checked to be a point.
+fn caller_sec1(text: &str) -> Result<Vec<u8>, EnvelopeError> {
     let bytes = decode_base64(text).ok_or(EnvelopeError::Base64("publickey"))?;
-    let sec1 = match bytes.len() {
+    Ok(match bytes.len() {
         63 | 64 => {
             let mut sec1 = Vec::with_capacity(1 + 2 * COORDINATE_BYTES);
             sec1.push(0x04);
@@ -102,8 +139,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, EnvelopeError> {
             sec1
         }
         _ => bytes,
-    };
-    PublicKey::from_sec1_bytes(&sec1).map_err(|_| EnvelopeError::PublicKey)
+    })
 }
 
 /// Standard base64 as the SDKs send it; unpadded and URL-safe text is tolerated, whitespace
@@ -218,8 +254,7 @@ mod tests {
         assert_eq!(client.public_base64(), text(&v, "clientPublicKey"));
 
         // The service's side, from the caller's public key.
-        let caller = parse_public_key(text(&v, "clientPublicKey")).unwrap();
-        let shared = service.shared_with(&caller);
+        let shared = service.shared_with(text(&v, "clientPublicKey")).unwrap();
         assert_eq!(hex::encode(shared.0), text(&v, "sharedKeyHex"));
         let opened = shared.open("requestid", text(&v, "wire")).unwrap();
         assert_eq!(opened, text(&v, "plaintext").as_bytes());
@@ -234,8 +269,8 @@ mod tests {
         );
 
         // And the caller's side agrees.
-        let service_public = parse_public_key(text(&v, "servicePublicKey")).unwrap();
-        assert_eq!(client.shared_with(&service_public).0, shared.0);
+        let at_caller = client.shared_with(text(&v, "servicePublicKey")).unwrap();
+        assert_eq!(at_caller.0, shared.0);
     }
 
     #[test]
@@ -246,9 +281,9 @@ mod tests {
         let (caller_secret, _) = ServiceKey::generate().unwrap();
         let caller = ServiceKey::from_secret(&caller_secret).unwrap();
 
-        let to_service = caller.shared_with(&parse_public_key(service.public_base64()).unwrap());
+        let to_service = caller.shared_with(service.public_base64()).unwrap();
         let wire = to_service.seal(b"{\"hello\":1}").unwrap();
-        let at_service = service.shared_with(&parse_public_key(caller.public_base64()).unwrap());
+        let at_service = service.shared_with(caller.public_base64()).unwrap();
         assert_eq!(at_service.open("data", &wire).unwrap(), b"{\"hello\":1}");
         // A fresh IV every time.
         assert_ne!(
@@ -261,13 +296,16 @@ mod tests {
     fn wrong_key_or_tampering_is_refused() {
         let v = vector();
         let wrong = key_of(&"33".repeat(32));
-        let caller = parse_public_key(text(&v, "clientPublicKey")).unwrap();
+        let caller = text(&v, "clientPublicKey");
         assert_eq!(
-            wrong.shared_with(&caller).open("data", text(&v, "wire")),
+            wrong
+                .shared_with(caller)
+                .unwrap()
+                .open("data", text(&v, "wire")),
             Err(EnvelopeError::Decrypt("data"))
         );
         let service = key_of(text(&v, "servicePrivateKeyHex"));
-        let shared = service.shared_with(&caller);
+        let shared = service.shared_with(caller).unwrap();
         let mut bytes = STANDARD.decode(text(&v, "wire")).unwrap();
         if let Some(last) = bytes.last_mut() {
             *last ^= 1;
@@ -287,30 +325,78 @@ mod tests {
     }
 
     #[test]
+    fn a_caller_agrees_one_key_and_each_caller_its_own() {
+        let v = vector();
+        let service = key_of(text(&v, "servicePrivateKeyHex"));
+        let caller = text(&v, "clientPublicKey");
+        let first = service.shared_with(caller).unwrap();
+        let second = service.shared_with(caller).unwrap();
+        assert_eq!(hex::encode(first.0), text(&v, "sharedKeyHex"));
+        assert_eq!(second.0, first.0);
+        assert_eq!(service.agreed.read().unwrap().len(), 1);
+
+        let other = key_of(&"33".repeat(32));
+        let theirs = service.shared_with(other.public_base64()).unwrap();
+        assert_ne!(theirs.0, first.0);
+        assert_eq!(
+            theirs.0,
+            other.shared_with(service.public_base64()).unwrap().0
+        );
+        assert_eq!(service.agreed.read().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_full_set_of_agreed_keys_starts_over() {
+        let v = vector();
+        let service = key_of(text(&v, "servicePrivateKeyHex"));
+        service
+            .agreed
+            .write()
+            .unwrap()
+            .extend((0..AGREED_CAPACITY).map(|n| (n.to_be_bytes().to_vec(), SharedKey([0; 32]))));
+        let key = service.shared_with(text(&v, "clientPublicKey")).unwrap();
+        assert_eq!(hex::encode(key.0), text(&v, "sharedKeyHex"));
+        assert_eq!(service.agreed.read().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn debug_shows_no_key() {
+        let v = vector();
+        let service = key_of(text(&v, "servicePrivateKeyHex"));
+        let shared = service.shared_with(text(&v, "clientPublicKey")).unwrap();
+        let shown = format!("{service:?} {shared:?}");
+        for secret in [text(&v, "servicePrivateKeyHex"), text(&v, "sharedKeyHex")] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(!shown.contains(&format!("{:?}", shared.0)), "{shown}");
+    }
+
+    #[test]
     fn public_key_forms() {
         let v = vector();
+        let service = key_of(text(&v, "servicePrivateKeyHex"));
         let raw = STANDARD.decode(text(&v, "clientPublicKey")).unwrap();
-        let expected = parse_public_key(text(&v, "clientPublicKey")).unwrap();
         let mut sec1 = vec![0x04];
         sec1.extend_from_slice(&raw);
-        assert_eq!(parse_public_key(&STANDARD.encode(&sec1)).unwrap(), expected);
-        assert_eq!(
-            parse_public_key(&URL_SAFE_NO_PAD.encode(&raw)).unwrap(),
-            expected
-        );
-        assert_eq!(
-            parse_public_key(&format!(" {} ", STANDARD_NO_PAD.encode(&raw))).unwrap(),
-            expected
-        );
-        assert_eq!(
-            parse_public_key(&STANDARD.encode([1u8; 64])),
-            Err(EnvelopeError::PublicKey)
-        );
-        assert_eq!(
-            parse_public_key("%%%"),
-            Err(EnvelopeError::Base64("publickey"))
-        );
-        assert_eq!(parse_public_key(""), Err(EnvelopeError::PublicKey));
+        let point = PublicKey::from_sec1_bytes(&sec1).unwrap();
+        let compressed = point.to_encoded_point(true);
+        for form in [
+            STANDARD.encode(&sec1),
+            URL_SAFE_NO_PAD.encode(&raw),
+            format!(" {} ", STANDARD_NO_PAD.encode(&raw)),
+            STANDARD.encode(compressed.as_bytes()),
+        ] {
+            let key = service.shared_with(&form).unwrap();
+            assert_eq!(hex::encode(key.0), text(&v, "sharedKeyHex"), "{form}");
+        }
+        for (form, error) in [
+            (STANDARD.encode([1u8; 64]), EnvelopeError::PublicKey),
+            ("%%%".to_owned(), EnvelopeError::Base64("publickey")),
+            (String::new(), EnvelopeError::PublicKey),
+        ] {
+            assert_eq!(service.shared_with(&form).unwrap_err(), error, "{form}");
+        }
+        assert!(service.agreed.read().unwrap().len() <= 2);
     }
 
     #[test]
@@ -327,9 +413,11 @@ mod tests {
         let raw = raw_point(&found.public_key());
         let short = raw.get(1..).unwrap();
         assert_eq!(short.len(), 63);
+        let service = key_of(&"22".repeat(32));
+        let caller = ServiceKey::from_secret(&found.to_bytes()).unwrap();
         assert_eq!(
-            parse_public_key(&STANDARD.encode(short)).unwrap(),
-            found.public_key()
+            service.shared_with(&STANDARD.encode(short)).unwrap().0,
+            caller.shared_with(service.public_base64()).unwrap().0
         );
     }
 }

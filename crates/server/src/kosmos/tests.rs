@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::envelope::{ServiceKey, SharedKey, parse_public_key};
+use super::envelope::{ServiceKey, SharedKey};
 use crate::app::public_app;
 use crate::http::meta::TrustedProxies;
 use crate::metrics::Metrics;
@@ -122,12 +122,13 @@ struct Client {
 impl Client {
     async fn new(app: &Router) -> Self {
         let service = call(app, Method::GET, "/webauthn/publickeys", &[], None).await;
-        let service = parse_public_key(service.body["publicKey"].as_str().unwrap()).unwrap();
         let (secret, _) = ServiceKey::generate().unwrap();
         let own = ServiceKey::from_secret(&secret).unwrap();
         Self {
             public: own.public_base64().to_owned(),
-            shared: own.shared_with(&service),
+            shared: own
+                .shared_with(service.body["publicKey"].as_str().unwrap())
+                .unwrap(),
         }
     }
 
