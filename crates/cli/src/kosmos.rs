@@ -62,7 +62,8 @@ pub enum LicenseCommand {
         #[arg(long)]
         tenant: Uuid,
     },
-    /// Revoke a license: its key stops working at once.
+    /// Revoke a license. Servers keep a license they read for up to one second, so a running
+    /// server refuses the key within a second.
     Revoke {
         #[arg(long)]
         tenant: Uuid,
