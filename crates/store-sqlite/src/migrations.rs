@@ -21,7 +21,7 @@ struct Migration {
 }
 
 /// Every migration, in order. A test checks that this lists exactly the files of `migrations/`.
-const MIGRATIONS: [Migration; 4] = [
+const MIGRATIONS: [Migration; 5] = [
     Migration {
         version: 1,
         description: "initial",
@@ -42,24 +42,18 @@ const MIGRATIONS: [Migration; 4] = [
         description: "tenant kind",
         sql: include_str!("../migrations/0004_tenant_kind.sql"),
     },
+    Migration {
+        version: 5,
+        description: "clustered hot tables",
+        sql: include_str!("../migrations/0005_clustered_hot_tables.sql"),
+    },
 ];
 
 /// Applies, each in its own transaction, the migrations the database has not seen; refuses a
 /// database whose history this build does not know (an edited migration, a failed one, or one
 /// of a newer latchkey).
 pub(crate) fn run(connection: &mut Connection) -> Result<()> {
-    connection
-        .execute_batch(
-            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
-                version BIGINT PRIMARY KEY,
-                description TEXT NOT NULL,
-                installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-                success BOOLEAN NOT NULL,
-                checksum BLOB NOT NULL,
-                execution_time BIGINT NOT NULL
-            )",
-        )
-        .map_err(db)?;
+    create_history(connection)?;
     let dirty: Option<i64> = connection
         .query_row(
             "SELECT version FROM _sqlx_migrations WHERE success = false ORDER BY version LIMIT 1",
@@ -100,6 +94,22 @@ pub(crate) fn run(connection: &mut Connection) -> Result<()> {
         apply(connection, migration)?;
     }
     Ok(())
+}
+
+/// The table of applied migrations, as sqlx made it.
+fn create_history(connection: &Connection) -> Result<()> {
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+                version BIGINT PRIMARY KEY,
+                description TEXT NOT NULL,
+                installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                success BOOLEAN NOT NULL,
+                checksum BLOB NOT NULL,
+                execution_time BIGINT NOT NULL
+            )",
+        )
+        .map_err(db)
 }
 
 fn applied(connection: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
@@ -177,7 +187,47 @@ mod tests {
                 row.get(0)
             })
             .unwrap();
-        assert_eq!(count, 4);
+        assert_eq!(count, 5);
+    }
+
+    /// Migration 5 rebuilds the ceremony and audit tables: what they held survives it.
+    #[test]
+    fn ceremonies_and_audit_events_survive_their_rebuild() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        create_history(&connection).unwrap();
+        for migration in &MIGRATIONS[..4] {
+            apply(&mut connection, migration).unwrap();
+        }
+        connection
+            .execute_batch(
+                "INSERT INTO tenants (id, display_name, config, created_at) \
+                 VALUES (x'01', 'a', '{}', 0);
+                 INSERT INTO ceremonies (tenant_id, id, challenge, operation, user_id, \
+                 user_verification, allowed_credentials, transaction_id, expires_at) \
+                 VALUES (x'01', x'02', x'03', 'authentication', NULL, 'required', '[]', NULL, 9);
+                 INSERT INTO audit_events (tenant_id, id, kind, error, request_id, source_ip, \
+                 user_agent, actor_user_id, transaction_id, created_at) \
+                 VALUES (x'01', x'04', 'login_finished', NULL, 'r', '::1', 'ua', 'u', NULL, 7);",
+            )
+            .unwrap();
+        run(&mut connection).unwrap();
+        let ceremony: (Vec<u8>, String, i64) = connection
+            .query_row(
+                "SELECT id, operation, expires_at FROM ceremonies \
+                 WHERE tenant_id = x'01' AND challenge = x'03'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(ceremony, (vec![2], "authentication".to_owned(), 9));
+        let event: (Vec<u8>, String, i64) = connection
+            .query_row(
+                "SELECT id, actor_user_id, created_at FROM audit_events WHERE tenant_id = x'01'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(event, (vec![4], "u".to_owned(), 7));
     }
 
     #[test]
