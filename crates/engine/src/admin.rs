@@ -127,11 +127,16 @@ impl<S: Store> Engine<S> {
     /// already found the tenant (an unknown tenant is reported before a wrong key).
     pub async fn check_api_key(&self, tenant: TenantId, presented: &str) -> Result<()> {
         let hash = hash_api_key(presented).ok_or(Error::ApiKeyInvalid)?;
-        let mut tx = self.store.read().await?;
-        tx.api_key_by_hash(tenant, &hash)
-            .await?
+        self.api_keys
+            .get_or_read(&(tenant, hash), self.now(), async {
+                let mut tx = self.store.read().await?;
+                tx.api_key_by_hash(tenant, &hash)
+                    .await?
+                    .map(|key| key.id)
+                    .ok_or(Error::ApiKeyInvalid)
+            })
+            .await
             .map(drop)
-            .ok_or(Error::ApiKeyInvalid)
     }
 
     /// Replaces the organisation's display name (1 to 256 characters);
@@ -188,6 +193,7 @@ impl<S: Store> Engine<S> {
         self.tenants.forget_all();
         self.communities.forget_all();
         self.licenses.forget_all();
+        self.api_keys.forget_all();
         Ok(())
     }
 
@@ -217,7 +223,9 @@ impl<S: Store> Engine<S> {
         if !tx.delete_api_key(tenant, id).await? {
             return Err(Error::NotFound(Entity::ApiKey));
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.api_keys.forget_where(|key| *key == id);
+        Ok(())
     }
 
     /// The tenant's signing keys, oldest first; the newest signs.

@@ -56,6 +56,8 @@ pub struct Engine<S: Store> {
     pub(crate) communities: Recent<String, Community>,
     /// 1Kosmos licenses by the SHA-256 of their key, as recently read.
     pub(crate) licenses: Recent<[u8; 32], License>,
+    /// The IDs of Hanko API keys by tenant and the SHA-256 of the key, as recently read.
+    pub(crate) api_keys: Recent<(TenantId, [u8; 32]), Uuid>,
     /// Each tenant's JWKS document with the key ids it was built from.
     pub(crate) jwks_cache: RwLock<HashMap<TenantId, CachedJwks>>,
 }
@@ -81,6 +83,7 @@ impl<S: Store> Engine<S> {
             tenants: Recent::default(),
             communities: Recent::default(),
             licenses: Recent::default(),
+            api_keys: Recent::default(),
             jwks_cache: RwLock::new(HashMap::new()),
         }
     }

@@ -1,12 +1,13 @@
 //! Values as recently read, so that a request does not read rows that change rarely (its tenant
-//! and configuration, a 1Kosmos license and community) on every call.
+//! and configuration, the API key or 1Kosmos license it presents, a community) on every call.
 //!
 //! Such rows change only through administration. This process forgets an entry the moment it
 //! changes the row; a change made by another process sharing the store (a second server on the
 //! same PostgreSQL, the CLI beside a running server) is seen once the entry is older than
 //! [`CACHE_TTL`]. That bound is the whole staleness there is: what a request trusts from these
-//! rows is at most that old, and what must never be stale is not cached here (API keys, signing
-//! keys, credentials and ceremonies are read from the store on every request).
+//! rows is at most that old: a key revoked through another server is still accepted here for up
+//! to that long. What must never be stale is not cached here (signing keys, credentials and
+//! ceremonies are read from the store on every request).
 //!
 //! Only what was found is remembered: a row created anywhere is seen by the next request.
 

@@ -1,14 +1,17 @@
 //! MFA login, transactions, credential management, tenant administration and the audit trail
 //! of every ceremony, through the engine on SQLite in memory.
 
+use std::sync::{Arc, Mutex};
+
 use latchkey_engine::ceremonies::{CeremonyKind, NewTransaction};
 use latchkey_engine::model::{AuditQuery, CounterRule, UserVerification};
-use latchkey_engine::{Entity, Error, Page};
+use latchkey_engine::secrets::MasterKey;
+use latchkey_engine::{CACHE_TTL, Engine, Entity, Error, Page};
 use latchkey_testkit::{SoftAuthenticator, fixtures};
 use latchkey_webauthn::decode_base64url;
 use serde_json::json;
 
-use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, assertion, fixture, meta, new_user};
+use crate::ceremonies::{Fixture, ORIGIN, RP_ID, USER, assertion, fixture, meta, new_user, start};
 
 const PAGE: Page = Page {
     number: 1,
@@ -524,4 +527,29 @@ async fn served_name<S: latchkey_engine::Store>(
         .unwrap()
         .display_name
         .clone()
+}
+
+/// An API key deleted through another server sharing the store still opens this one until its
+/// cached check is `CACHE_TTL` old; one deleted through this server is refused at once.
+#[tokio::test]
+async fn an_api_key_deleted_elsewhere_is_refused_within_the_cache_ttl() {
+    let now = Arc::new(Mutex::new(start()));
+    let clock = || {
+        let now = Arc::clone(&now);
+        move || *now.lock().unwrap()
+    };
+    let store = fixtures::memory_store().await;
+    let this = Engine::new(store.clone(), MasterKey::generate().unwrap(), clock());
+    let other = Engine::new(store, MasterKey::generate().unwrap(), clock());
+    let (tenant, _) = fixtures::tenant(RP_ID).create(&this, None).await;
+    let key = this.create_api_key(tenant.id, "backend").await.unwrap();
+    this.check_api_key(tenant.id, &key.secret).await.unwrap();
+
+    other.delete_api_key(tenant.id, key.key.id).await.unwrap();
+    this.check_api_key(tenant.id, &key.secret)
+        .await
+        .expect("still fresh");
+    *now.lock().unwrap() += CACHE_TTL;
+    let revoked = this.check_api_key(tenant.id, &key.secret).await;
+    assert!(matches!(revoked, Err(Error::ApiKeyInvalid)), "{revoked:?}");
 }
