@@ -23,7 +23,7 @@ use crate::dialect::{Ceremony, Dialect};
 use crate::error::Error;
 use crate::hanko::Tenant;
 use crate::kosmos::Community;
-use crate::run::{Outcome, Plan};
+use crate::run::{Length, Outcome, Plan};
 
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -57,6 +57,10 @@ struct Args {
     /// Seconds measured.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
+    /// Instead of --duration: measure until every user has logged in this many times, however long that
+    /// takes (a login ceremony; e.g. a memory measurement over all of many users).
+    #[arg(long, conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    passes: Option<u64>,
     /// Replay and tamper probes per worker, before the warm-up and again after the measurement.
     #[arg(long, default_value_t = 1)]
     probes: usize,
@@ -83,6 +87,7 @@ struct Report<'a> {
     workers: usize,
     users: usize,
     warmup_seconds: f64,
+    passes: Option<u64>,
     #[serde(flatten)]
     outcome: Outcome,
 }
@@ -130,20 +135,37 @@ async fn run_with<C: Dialect>(client: C, plan: Plan) -> Result<Outcome, Error> {
     run::run(Arc::new(client), plan).await
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let args = Args::parse();
-    let plan = Plan {
+/// What the arguments ask for.
+fn plan(args: &Args) -> Result<Plan, Error> {
+    let length = match args.passes {
+        Some(_) if args.ceremony.registers() => {
+            return Err(Error::Wire(format!(
+                "--passes counts logins of the users set up; {:?} registers new ones",
+                args.ceremony
+            )));
+        }
+        Some(passes) => Length::Passes(passes),
+        None => Length::Duration(Duration::from_secs_f64(args.duration.max(0.1))),
+    };
+    Ok(Plan {
         ceremony: args.ceremony,
         workers: args.workers.max(1),
         users: args.users,
         warmup: Duration::from_secs_f64(args.warmup.max(0.0)),
-        duration: Duration::from_secs_f64(args.duration.max(0.1)),
+        length,
         probes: args.probes,
         run_id: args.run_id.clone().unwrap_or_else(run_id),
         server_pid: args.server_pid,
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let outcome = match plan(&args) {
+        Ok(plan) => drive(&args, plan).await,
+        Err(error) => Err(error),
     };
-    let outcome = drive(&args, plan).await;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -158,6 +180,7 @@ async fn main() -> ExitCode {
         workers: args.workers,
         users: args.users,
         warmup_seconds: args.warmup,
+        passes: args.passes,
         outcome,
     };
     match serde_json::to_string(&report) {
@@ -175,4 +198,44 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::error::ErrorKind;
+
+    use super::*;
+
+    fn args(extra: &[&str]) -> Result<Args, clap::Error> {
+        let base = ["loadgen", "--url", "http://127.0.0.1:1", "--tenant", "t"];
+        Args::try_parse_from(base.iter().chain(extra))
+    }
+
+    #[test]
+    fn passes_replace_the_duration() {
+        let length = |extra: &[&str]| plan(&args(extra).unwrap()).unwrap().length;
+        assert_eq!(length(&["--passes", "3"]), Length::Passes(3));
+        assert_eq!(
+            length(&["--duration", "4"]),
+            Length::Duration(Duration::from_secs(4))
+        );
+    }
+
+    #[test]
+    fn passes_and_a_duration_together_are_refused() {
+        let error = args(&["--passes", "1", "--duration", "5"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn zero_passes_are_refused() {
+        let error = args(&["--passes", "0"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ValueValidation);
+    }
+
+    #[test]
+    fn passes_are_refused_for_a_ceremony_that_registers_new_users() {
+        let parsed = args(&["--passes", "2", "--ceremony", "register"]).unwrap();
+        assert!(plan(&parsed).is_err());
+    }
 }

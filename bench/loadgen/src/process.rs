@@ -17,13 +17,27 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(utime + stime)
 }
 
-/// A process's CPU share between two instants still to come.
-pub async fn cpu_between(pid: u32, from: Instant, to: Instant) -> Option<f64> {
-    tokio::time::sleep_until(from.into()).await;
-    let (start, started) = (cpu_ticks(pid)?, Instant::now());
-    tokio::time::sleep_until(to.into()).await;
-    let used = cpu_ticks(pid)?.checked_sub(start)? as f64 / TICKS_PER_SECOND;
-    Some(used / started.elapsed().as_secs_f64())
+/// A process's CPU time at one instant, to tell its CPU share from then on.
+pub struct CpuMark {
+    pid: u32,
+    ticks: u64,
+    at: Instant,
+}
+
+impl CpuMark {
+    pub fn now(pid: u32) -> Option<Self> {
+        Some(Self {
+            pid,
+            ticks: cpu_ticks(pid)?,
+            at: Instant::now(),
+        })
+    }
+
+    /// CPU time used since the mark per second elapsed (1.0 = one core busy).
+    pub fn share(&self) -> Option<f64> {
+        let used = cpu_ticks(self.pid)?.checked_sub(self.ticks)? as f64 / TICKS_PER_SECOND;
+        Some(used / self.at.elapsed().as_secs_f64())
+    }
 }
 
 /// Peak resident set size (VmHWM).

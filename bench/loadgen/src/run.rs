@@ -13,13 +13,22 @@ use crate::process;
 /// How many wrong answers the report quotes.
 const QUOTED_ERRORS: usize = 5;
 
+/// How long the measurement lasts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Length {
+    Duration(Duration),
+    /// Until each worker has logged each of its users in this many times, so that a run touches every
+    /// stored credential (as a memory measurement over many users needs), however long that takes.
+    Passes(u64),
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub ceremony: Ceremony,
     pub workers: usize,
     pub users: usize,
     pub warmup: Duration,
-    pub duration: Duration,
+    pub length: Length,
     pub probes: usize,
     pub run_id: String,
     /// The server's process, to report its CPU share during the measurement and its resident memory.
@@ -177,36 +186,60 @@ impl Worker {
         }
     }
 
-    /// Runs ceremonies back to back until `end`, recording those that start after `measure_from`.
+    /// One ceremony of the measurement, its latency recorded if the server answered right.
+    async fn measure<C: Dialect>(&mut self, client: &C, plan: &Plan) -> u64 {
+        match self.ceremony(client, plan).await {
+            Ok(latency) => {
+                let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                self.histogram.saturating_record(micros.max(1));
+                1
+            }
+            Err(error) => {
+                self.wrong(error);
+                0
+            }
+        }
+    }
+
+    /// Runs ceremonies back to back, unrecorded until `measure_from`, then for the plan's length; how many
+    /// were measured and when the last of them ended.
     async fn run<C: Dialect>(
         &mut self,
         client: &C,
         plan: &Plan,
         measure_from: Instant,
-        end: Instant,
-    ) -> u64 {
-        let mut measured = 0;
-        loop {
-            let now = Instant::now();
-            if now >= end {
-                return measured;
-            }
-            match self.ceremony(client, plan).await {
-                Ok(latency) if now >= measure_from => {
-                    measured += 1;
-                    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-                    self.histogram.saturating_record(micros.max(1));
-                }
-                Ok(_) => {}
-                Err(error) => self.wrong(error),
+    ) -> (u64, Instant) {
+        while Instant::now() < measure_from {
+            if let Err(error) = self.ceremony(client, plan).await {
+                self.wrong(error);
             }
         }
+        let mut measured = 0;
+        match plan.length {
+            Length::Duration(duration) => {
+                let end = measure_from + duration;
+                while Instant::now() < end {
+                    measured += self.measure(client, plan).await;
+                }
+            }
+            Length::Passes(passes) => {
+                // The users are taken in turn, so this many ceremonies log each of them in `passes` times
+                // wherever the warm-up left off.
+                for _ in 0..passes * self.users.len() as u64 {
+                    measured += self.measure(client, plan).await;
+                }
+            }
+        }
+        (measured, Instant::now())
     }
+}
+
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> Result<T, Error> {
+    result.map_err(|e| Error::Wire(format!("worker died: {e}")))
 }
 
 /// Runs the plan: set-up and probes, warm-up, measurement, probes again.
 pub async fn run<C: Dialect>(client: Arc<C>, plan: Plan) -> Result<Outcome, Error> {
-    let mut workers = Vec::with_capacity(plan.workers);
     let mut tasks = Vec::with_capacity(plan.workers);
     for index in 0..plan.workers {
         let (client, plan) = (client.clone(), plan.clone());
@@ -217,42 +250,53 @@ pub async fn run<C: Dialect>(client: Arc<C>, plan: Plan) -> Result<Outcome, Erro
             Ok::<_, Error>(worker)
         }));
     }
+    let mut workers = Vec::with_capacity(plan.workers);
     for task in tasks {
-        workers.push(
-            task.await
-                .map_err(|e| Error::Wire(format!("worker died: {e}")))??,
-        );
+        workers.push(joined(task.await)??);
     }
 
     let measure_from = Instant::now() + plan.warmup;
-    let end = measure_from + plan.duration;
-    let server_cpu = plan
-        .server_pid
-        .map(|pid| tokio::spawn(process::cpu_between(pid, measure_from, end)));
-    let own_cpu = tokio::spawn(process::cpu_between(std::process::id(), measure_from, end));
     let mut tasks = Vec::with_capacity(plan.workers);
     for mut worker in workers.drain(..) {
         let (client, plan) = (client.clone(), plan.clone());
         tasks.push(tokio::spawn(async move {
-            let measured = worker.run(client.as_ref(), &plan, measure_from, end).await;
-            worker.probes(client.as_ref(), &plan).await;
-            (worker, measured)
+            let (measured, ended) = worker.run(client.as_ref(), &plan, measure_from).await;
+            (worker, measured, ended)
         }));
     }
-    let mut measured = 0;
+    tokio::time::sleep_until(measure_from.into()).await;
+    let server_cpu = plan.server_pid.and_then(process::CpuMark::now);
+    let own_cpu = process::CpuMark::now(std::process::id());
+    let (mut measured, mut ended) = (0, measure_from);
     for task in tasks {
-        let (worker, count) = task
-            .await
-            .map_err(|e| Error::Wire(format!("worker died: {e}")))?;
+        let (worker, count, worker_ended) = joined(task.await)?;
         measured += count;
+        ended = ended.max(worker_ended);
         workers.push(worker);
     }
-    let mut outcome = summarise(workers, measured, plan.duration);
-    outcome.loadgen_cpu = own_cpu.await.ok().flatten();
-    if let (Some(pid), Some(sampler)) = (plan.server_pid, server_cpu) {
-        outcome.server_cpu = sampler.await.ok().flatten();
-        outcome.server_rss_kib = process::resident_kib(pid);
+    let server_cpu = server_cpu.and_then(|mark| mark.share());
+    let loadgen_cpu = own_cpu.and_then(|mark| mark.share());
+
+    let mut tasks = Vec::with_capacity(plan.workers);
+    for mut worker in workers.drain(..) {
+        let (client, plan) = (client.clone(), plan.clone());
+        tasks.push(tokio::spawn(async move {
+            worker.probes(client.as_ref(), &plan).await;
+            worker
+        }));
     }
+    for task in tasks {
+        workers.push(joined(task.await)?);
+    }
+
+    let seconds = match plan.length {
+        Length::Duration(duration) => duration,
+        Length::Passes(_) => ended - measure_from,
+    };
+    let mut outcome = summarise(workers, measured, seconds);
+    outcome.server_cpu = server_cpu;
+    outcome.loadgen_cpu = loadgen_cpu;
+    outcome.server_rss_kib = plan.server_pid.and_then(process::resident_kib);
     Ok(outcome)
 }
 
@@ -306,5 +350,96 @@ fn summarise(workers: Vec<Worker>, measured: u64, duration: Duration) -> Outcome
         checks,
         errors,
         first_errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::authenticator::{self, Credential, Response, b64url};
+
+    const ORIGIN: &str = "http://localhost:8080";
+
+    /// A server that accepts every answer and counts the logins of each user.
+    #[derive(Default)]
+    struct Counting {
+        logins: Mutex<HashMap<String, u64>>,
+    }
+
+    impl Dialect for Counting {
+        type Answer = Response;
+
+        async fn start_registration(
+            &self,
+            user_id: &str,
+            _: Ceremony,
+        ) -> Result<(Credential, Response), Error> {
+            let options = json!({"publicKey": {"rp": {"id": "localhost"},
+                "user": {"id": b64url(user_id.as_bytes())}, "challenge": b64url(&[1; 32])}});
+            authenticator::create(&options, ORIGIN)
+        }
+
+        async fn start_login(
+            &self,
+            user: &mut User,
+            _: Ceremony,
+            _: Option<String>,
+        ) -> Result<Response, Error> {
+            *self
+                .logins
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(user.id.clone())
+                .or_default() += 1;
+            let options =
+                json!({"publicKey": {"rpId": "localhost", "challenge": b64url(&[2; 32])}});
+            user.credential.get(&options, ORIGIN)
+        }
+
+        async fn finish(&self, _: &Response) -> Result<Value, Error> {
+            Ok(Value::Null)
+        }
+
+        async fn verify(&self, _: &Response, _: &Value) -> Result<(), Error> {
+            Ok(())
+        }
+
+        async fn expect_refusal(
+            &self,
+            _: &Response,
+            _: &Value,
+            what: &'static str,
+        ) -> Result<(), Error> {
+            Err(Error::Accepted(what))
+        }
+
+        fn response(answer: &Response) -> &Response {
+            answer
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_of_passes_logs_every_user_in_that_many_times() {
+        let server = Arc::new(Counting::default());
+        let plan = Plan {
+            ceremony: Ceremony::Login,
+            workers: 3,
+            users: 10,
+            warmup: Duration::ZERO,
+            length: Length::Passes(3),
+            probes: 0,
+            run_id: "passes".into(),
+            server_pid: None,
+        };
+        let outcome = run(server.clone(), plan).await.unwrap();
+        assert_eq!((outcome.ceremonies, outcome.errors), (30, 0));
+        let logins = server.logins.lock().unwrap().clone();
+        assert_eq!(logins.len(), 10);
+        assert!(logins.values().all(|&count| count == 3), "{logins:?}");
     }
 }
