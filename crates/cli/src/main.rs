@@ -73,6 +73,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(error) => return fail(&error),
     };
+    // No #[global_allocator]: glibc's stays, as mimalloc and jemalloc, measured under the login
+    // benchmark (issue 13), gave no resident-memory win worth a dependency.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
