@@ -9,11 +9,13 @@ use crate::Result;
 use crate::model::TenantId;
 
 /// Entries kept before the cache starts over. An entry takes about 1.35 KiB, most of it the
-/// crypto library's key object: after logins over 100,000 credentials a server peaked at
-/// 155 MiB with 65,536 entries and at 80 MiB with 8,192 (`bench/loadgen`, 2026-12-03). A miss
-/// costs one parse, a small fraction of the signature check that follows, so the cache holds
-/// the busy credentials, not all of them.
-const CAPACITY: usize = 8_192;
+/// crypto library's key object. After logins over 100,000 credentials a server peaked at
+/// 155 MiB with 65,536 entries and at 80 MiB with 8,192 (sqlx store, `bench/loadgen`), and at
+/// 19 MiB with 1,024 (rusqlite store, `scripts/bench --memory`, both 2026-12-03), to which
+/// 8,192 entries would add up to 9.5 MiB. The keys a burst of logins reuses fit in 1,024, and a
+/// miss costs one parse, a small fraction of the signature check that follows, so the cache
+/// holds the busy credentials, not all of them.
+const CAPACITY: usize = 1_024;
 
 /// Keys by tenant, then by credential id, so a lookup borrows the id instead of copying it. A
 /// parsed key keeps the COSE bytes it was parsed from: a credential deleted and registered
