@@ -107,6 +107,14 @@ pub enum Entity {
     ServiceSecret,
     /// A signed request's nonce, already seen.
     Nonce,
+    /// A user's email address.
+    Email,
+    /// A one-time passcode sent by email.
+    Passcode,
+    /// A user's password.
+    Password,
+    /// A Hanko Public API login session.
+    Session,
 }
 
 impl Entity {
@@ -128,6 +136,10 @@ impl Entity {
             Self::Link => "link",
             Self::ServiceSecret => "service secret",
             Self::Nonce => "nonce",
+            Self::Email => "email",
+            Self::Passcode => "passcode",
+            Self::Password => "password",
+            Self::Session => "session",
         }
     }
 }

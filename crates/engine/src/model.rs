@@ -1,5 +1,9 @@
 //! The records the engine keeps. These are domain values, not wire shapes and not table rows.
 
+pub mod hanko_public;
+
+pub use hanko_public::HankoPublicConfig;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -88,6 +92,9 @@ pub struct TenantConfig {
     /// Modulus size of newly created RS256 keys: 2048, 3072 or 4096.
     #[serde(default = "default_rsa_bits")]
     pub rsa_bits: u32,
+    /// Whether and how the tenant serves the Hanko Public API; off unless configured.
+    #[serde(default)]
+    pub hanko_public: HankoPublicConfig,
 }
 
 fn default_rsa_bits() -> u32 {
@@ -140,6 +147,7 @@ impl TenantConfig {
             discoverable_timeout_ms: DEFAULT_DISCOVERABLE_TIMEOUT_MS,
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: default_rsa_bits(),
+            hanko_public: HankoPublicConfig::default(),
         }
     }
 }
@@ -598,6 +606,86 @@ pub struct ServiceSecret {
     pub public: Vec<u8>,
     /// When the first process to need it made it (UTC).
     pub created_at: OffsetDateTime,
+}
+
+/// An email address of a tenant's user (the Hanko Public API's emails). Addresses are stored
+/// lower-cased and are unique per tenant, whoever holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    /// Chosen by latchkey when the address is first stored.
+    pub id: Uuid,
+    /// The tenant the address belongs to.
+    pub tenant: TenantId,
+    /// The user holding the address; `None` while a sign-up or an added address waits for the
+    /// passcode that proves it.
+    pub user: Option<UserId>,
+    /// The address, lower-cased.
+    pub address: String,
+    /// A passcode sent to it was entered (or the tenant does not ask for that).
+    pub verified: bool,
+    /// The user's primary address: at most one per user, named in session tokens.
+    pub primary: bool,
+    /// When the address was first stored (UTC).
+    pub created_at: OffsetDateTime,
+    /// When user, verification or primary last changed (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+/// A one-time code sent to an email address, entered to log in or to prove the address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passcode {
+    /// Chosen by latchkey; the client finalizes by it.
+    pub id: Uuid,
+    /// The tenant it was issued in.
+    pub tenant: TenantId,
+    /// The user it logs in.
+    pub user: UserId,
+    /// The address it was sent to.
+    pub email: Uuid,
+    /// HMAC-SHA-256 of the code under a key derived from the master key: the six digits are
+    /// worthless to whoever reads the database alone.
+    pub code_hash: [u8; 32],
+    /// How long it is valid after `created_at`, in seconds.
+    pub ttl_seconds: u32,
+    /// Wrong codes entered so far.
+    pub failed_attempts: u32,
+    /// When it was issued (UTC).
+    pub created_at: OffsetDateTime,
+    /// `created_at` plus the TTL: it is refused (and swept) after this.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A user's password, as a PHC string (argon2id; bcrypt hashes of imported users are accepted
+/// and replaced at their next login). One per user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Password {
+    /// The tenant of the user.
+    pub tenant: TenantId,
+    /// Whose password it is.
+    pub user: UserId,
+    /// The hash in PHC string format (`$argon2id$...`, or `$2b$...` for bcrypt).
+    pub hash: String,
+    /// When the user first set a password (UTC).
+    pub created_at: OffsetDateTime,
+    /// When it was last replaced or rehashed (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+/// A login session of the Hanko Public API. Its id is the `sid` claim of the session token: a
+/// token counts only while its session exists, so logging out, deleting the account or an
+/// administrator ends it at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The `sid` claim.
+    pub id: Uuid,
+    /// The tenant it was issued in.
+    pub tenant: TenantId,
+    /// The user logged in.
+    pub user: UserId,
+    /// When it was issued (UTC).
+    pub created_at: OffsetDateTime,
+    /// When its token expires (UTC); it is swept after this.
+    pub expires_at: OffsetDateTime,
 }
 
 /// The text form of each value of a field-less enum, as the stores keep it (their migrations'

@@ -21,8 +21,9 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
-    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
-    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
+    License, Link, Passcode, Password, ServiceSecret, Session, SigningKey, Tenant, TenantId,
+    Transaction, User, UserId,
 };
 
 /// One page of a listing: `number` counts from 1.
@@ -221,6 +222,45 @@ pub trait ReadTx: Send {
         &mut self,
         name: &str,
     ) -> impl Future<Output = Result<Option<ServiceSecret>>> + Send;
+
+    /// The tenant's email address `id`; `None` if there is none.
+    fn email(&mut self, tenant: TenantId, id: Uuid)
+    -> impl Future<Output = Result<Option<Email>>> + Send;
+    /// The tenant's email with this (lower-case) address, held by a user or not; `None` if
+    /// there is none.
+    fn email_by_address(
+        &mut self,
+        tenant: TenantId,
+        address: &str,
+    ) -> impl Future<Output = Result<Option<Email>>> + Send;
+    /// The addresses the user holds, oldest first.
+    fn emails(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<Email>>> + Send;
+
+    /// The passcode `id`, expired or not; `None` if there is none (never issued, used up, or
+    /// swept).
+    fn passcode(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Passcode>>> + Send;
+
+    /// The user's password; `None` if they have not set one.
+    fn password(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<Password>>> + Send;
+
+    /// The session `id`, expired or not; `None` if it ended or was swept.
+    fn session(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Session>>> + Send;
 }
 
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
@@ -258,7 +298,8 @@ pub trait WriteTx: ReadTx {
     /// Creates the user, or updates name, display name and icon of the user with the same
     /// external id; returns the stored user (with its existing id when it was an update).
     fn upsert_user(&mut self, user: &User) -> impl Future<Output = Result<User>> + Send;
-    /// Deletes the user with their credentials and transactions; false if absent.
+    /// Deletes the user with their credentials, transactions, emails, passcodes, password and
+    /// sessions; false if absent.
     fn delete_user(
         &mut self,
         tenant: TenantId,
@@ -382,6 +423,68 @@ pub trait WriteTx: ReadTx {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// `Conflict(Entity::Email)` if the tenant has an email with this id or this address.
+    /// The user, if any, must exist.
+    fn insert_email(&mut self, email: &Email) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces user, verified, primary and updated_at of the email `email.id`; false if the
+    /// tenant has no such email.
+    fn update_email(&mut self, email: &Email) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes the email and the passcodes sent to it; false if absent.
+    fn delete_email(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Stores an issued passcode. `Conflict(Entity::Passcode)` if the id is taken. User and
+    /// email must exist.
+    fn insert_passcode(&mut self, passcode: &Passcode) -> impl Future<Output = Result<()>> + Send;
+    /// Counts one more wrong code for the passcode, in one statement, and answers the new count;
+    /// `None` if the passcode is gone (used up by a concurrent finalize).
+    fn count_passcode_failure(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<u32>>> + Send;
+    /// Deletes the passcode; false if it was already gone, so that of two concurrent
+    /// finalizes with the right code exactly one gets true.
+    fn delete_passcode(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Removes passcodes that expired before `now`; returns how many.
+    fn delete_expired_passcodes(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Sets the user's password: creates it, or replaces hash and updated_at (keeping
+    /// created_at). True if it replaced one.
+    fn upsert_password(&mut self, password: &Password)
+    -> impl Future<Output = Result<bool>> + Send;
+
+    /// Stores a new session. `Conflict(Entity::Session)` if the id is taken; the user must
+    /// exist.
+    fn insert_session(&mut self, session: &Session) -> impl Future<Output = Result<()>> + Send;
+    /// Ends the session; false if it had already ended.
+    fn delete_session(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Ends every session of the user; returns how many.
+    fn delete_user_sessions(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Removes sessions that expired before `now`; returns how many.
+    fn delete_expired_sessions(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Makes every change of the transaction visible at once. On an error nothing of it is
     /// stored.
