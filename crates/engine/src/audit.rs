@@ -54,6 +54,36 @@ pub enum AuditEventKind {
     CredentialUpdated,
     /// A credential was deleted.
     CredentialDeleted,
+    /// A user signed up (Hanko Public API).
+    UserCreated,
+    /// A user ended their session.
+    UserLoggedOut,
+    /// A user deleted their account.
+    UserDeleted,
+    /// A user set or replaced their password.
+    PasswordSetSucceeded,
+    /// Setting a password was refused.
+    PasswordSetFailed,
+    /// A user logged in with their password.
+    PasswordLoginSucceeded,
+    /// A password login was refused.
+    PasswordLoginFailed,
+    /// A passcode was issued (and sent).
+    PasscodeLoginInitSucceeded,
+    /// A passcode could not be issued.
+    PasscodeLoginInitFailed,
+    /// A passcode was entered correctly and a session issued.
+    PasscodeLoginFinalSucceeded,
+    /// An entered passcode was refused.
+    PasscodeLoginFinalFailed,
+    /// A user added an email address.
+    EmailCreated,
+    /// A user removed an email address.
+    EmailDeleted,
+    /// An email address was proven by a passcode.
+    EmailVerified,
+    /// A user's primary email address changed.
+    PrimaryEmailChanged,
 }
 
 impl AuditEventKind {
@@ -82,6 +112,21 @@ impl AuditEventKind {
             Self::TransactionFinishFailed => "webauthn_transaction_final_failed",
             Self::CredentialUpdated => "webauthn_credential_updated",
             Self::CredentialDeleted => "webauthn_credential_deleted",
+            Self::UserCreated => "user_created",
+            Self::UserLoggedOut => "user_logged_out",
+            Self::UserDeleted => "user_deleted",
+            Self::PasswordSetSucceeded => "password_set_succeeded",
+            Self::PasswordSetFailed => "password_set_failed",
+            Self::PasswordLoginSucceeded => "password_login_succeeded",
+            Self::PasswordLoginFailed => "password_login_failed",
+            Self::PasscodeLoginInitSucceeded => "passcode_login_init_succeeded",
+            Self::PasscodeLoginInitFailed => "passcode_login_init_failed",
+            Self::PasscodeLoginFinalSucceeded => "passcode_login_final_succeeded",
+            Self::PasscodeLoginFinalFailed => "passcode_login_final_failed",
+            Self::EmailCreated => "email_created",
+            Self::EmailDeleted => "email_deleted",
+            Self::EmailVerified => "email_verified",
+            Self::PrimaryEmailChanged => "primary_email_changed",
         }
     }
 }

@@ -28,7 +28,7 @@ pub(crate) enum PendingSigner {
     /// Its newest key, not loaded yet (new to this process, or rotated).
     Load(SigningKey),
     /// The tenant that signs has no key yet.
-    Generate(Tenant),
+    Generate(Box<Tenant>),
 }
 
 /// Where audit events of tenants that ask for console output go, besides the store.
@@ -124,6 +124,10 @@ impl<S: Store> Engine<S> {
         (self.clock)()
     }
 
+    pub(crate) fn fill_random(&self, bytes: &mut [u8]) -> Result<()> {
+        (self.random)(bytes)
+    }
+
     pub(crate) fn challenge(&self) -> Result<Vec<u8>> {
         let mut challenge = vec![0; CHALLENGE_BYTES];
         (self.random)(&mut challenge)?;
@@ -160,8 +164,8 @@ impl<S: Store> Engine<S> {
                 None => PendingSigner::Load(key.clone()),
             },
             // Only a key to generate needs the organisation's row (its algorithm and size).
-            None if owner == tenant.id => PendingSigner::Generate(tenant.clone()),
-            None => PendingSigner::Generate(load_tenant(tx, owner).await?),
+            None if owner == tenant.id => PendingSigner::Generate(Box::new(tenant.clone())),
+            None => PendingSigner::Generate(Box::new(load_tenant(tx, owner).await?)),
         })
     }
 

@@ -59,6 +59,21 @@ pub enum Error {
         /// Seconds until the limit lets the request through again (`Retry-After`).
         retry_after_secs: u64,
     },
+    /// The user already has as many of these as the tenant allows.
+    #[error("the most {0}s a user may have is reached")]
+    LimitReached(Entity),
+    /// A user's primary email address cannot be removed.
+    #[error("the primary email address cannot be deleted")]
+    PrimaryEmail,
+    /// A wrong passcode or password (or a password login of a user without one).
+    #[error("wrong {0}")]
+    WrongSecret(Entity),
+    /// A passcode was entered wrongly too often and is gone.
+    #[error("too many wrong attempts")]
+    AttemptsExhausted,
+    /// A passcode was entered after its time to live.
+    #[error("{0} expired")]
+    Expired(Entity),
     /// The storage backend failed; the message is for logs, not for clients.
     #[error("storage: {0}")]
     Storage(String),

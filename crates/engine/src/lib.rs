@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod aaguid;
+pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod authenticator_policy;

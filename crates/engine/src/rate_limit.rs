@@ -58,49 +58,57 @@ pub type Count<'a> = Pin<Box<dyn Future<Output = u64> + Send + 'a>>;
 /// Counts per key and window. A counter that cannot reach its backend answers 0, so that an
 /// outage of the shared counter does not take every login down with it; it says so in its log.
 pub trait Counter: Send + Sync {
-    /// Adds one to `key` in `window` and answers the new count; `ttl` is how long the count
-    /// must be kept.
+    /// Adds one to `key` in the window starting at `window` (Unix seconds) and answers the new
+    /// count; `ttl` is how long the count must be kept (the window's length).
     fn add<'a>(&'a self, key: &'a str, window: u64, ttl: Duration) -> Count<'a>;
-    /// The count of `key` in `window`.
+    /// The count of `key` in the window starting at `window`.
     fn count<'a>(&'a self, key: &'a str, window: u64) -> Count<'a>;
 }
 
-/// Counts of one process. Only the current window is kept, so memory is bounded by the keys
-/// one window sees.
+/// Counts of one process. Windows of budgets with different intervals live side by side;
+/// a window is dropped once a window that starts after its end is counted, so memory is bounded
+/// by the keys of the windows still running.
 #[derive(Debug, Default)]
 pub struct MemoryCounter {
-    counts: Mutex<(u64, HashMap<String, u64>)>,
+    /// Counts by window start: the window's end and the count of each key.
+    windows: Mutex<HashMap<u64, WindowCounts>>,
 }
 
-impl MemoryCounter {
-    fn with<T>(&self, window: u64, f: impl FnOnce(&mut HashMap<String, u64>) -> T) -> T {
-        // A panic cannot leave a count half written, so a poisoned lock is usable.
-        let mut guard = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let (current, counts) = &mut *guard;
-        if *current != window {
-            *current = window;
-            counts.clear();
-        }
-        f(counts)
-    }
-}
+/// A window's end (Unix seconds) and the count of each key in it.
+type WindowCounts = (u64, HashMap<String, u64>);
 
 impl Counter for MemoryCounter {
-    fn add<'a>(&'a self, key: &'a str, window: u64, _: Duration) -> Count<'a> {
-        let count = self.with(window, |counts| {
-            let count = counts.entry(key.to_owned()).or_default();
-            *count += 1;
-            *count
-        });
-        Box::pin(std::future::ready(count))
+    fn add<'a>(&'a self, key: &'a str, window: u64, ttl: Duration) -> Count<'a> {
+        // A panic cannot leave a count half written, so a poisoned lock is usable.
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        windows.retain(|start, (end, _)| *start == window || *end > window);
+        let (_, counts) = windows
+            .entry(window)
+            .or_insert_with(|| (window.saturating_add(ttl.as_secs().max(1)), HashMap::new()));
+        let count = counts.entry(key.to_owned()).or_default();
+        *count += 1;
+        Box::pin(std::future::ready(*count))
     }
 
     fn count<'a>(&'a self, key: &'a str, window: u64) -> Count<'a> {
-        let count = self.with(window, |counts| {
-            counts.get(key).copied().unwrap_or_default()
-        });
+        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = windows
+            .get(&window)
+            .and_then(|(_, counts)| counts.get(key).copied())
+            .unwrap_or_default();
         Box::pin(std::future::ready(count))
     }
+}
+
+/// What a request left of its budget: the `X-RateLimit-*` headers of the Hanko Public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests the window allows.
+    pub limit: u32,
+    /// Requests left in the window.
+    pub remaining: u32,
+    /// Seconds until the window starts again.
+    pub reset_secs: u64,
 }
 
 /// The limits and where they are counted.
@@ -120,7 +128,7 @@ impl std::fmt::Debug for Limiter {
 
 /// Which budget a request draws on.
 #[derive(Debug, Clone, Copy)]
-enum Budget {
+enum Kind {
     Start,
     Failure,
 }
@@ -137,7 +145,7 @@ impl Limiter {
         source_ip: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        self.admit(Budget::Start, tenant, source_ip, now).await
+        self.admit(Kind::Start, tenant, source_ip, now).await
     }
 
     /// Refuses a finish when earlier failures from its address or tenant used up the budget.
@@ -147,13 +155,13 @@ impl Limiter {
         source_ip: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        self.admit(Budget::Failure, tenant, source_ip, now).await
+        self.admit(Kind::Failure, tenant, source_ip, now).await
     }
 
     /// A start is spent when it is admitted; a finish only looks at the failures so far.
     async fn admit(
         &self,
-        budget: Budget,
+        budget: Kind,
         tenant: TenantId,
         source_ip: &str,
         now: OffsetDateTime,
@@ -164,10 +172,10 @@ impl Limiter {
                 continue;
             }
             let over = match budget {
-                Budget::Start => {
+                Kind::Start => {
                     self.counter.add(&key, window.0, self.limits.window).await > u64::from(limit)
                 }
-                Budget::Failure => self.counter.count(&key, window.0).await >= u64::from(limit),
+                Kind::Failure => self.counter.count(&key, window.0).await >= u64::from(limit),
             };
             if over {
                 return Err(window.refusal());
@@ -179,7 +187,7 @@ impl Limiter {
     /// Charges a failed finish to its address and tenant.
     pub(crate) async fn failed(&self, tenant: TenantId, source_ip: &str, now: OffsetDateTime) {
         let window = self.window(now);
-        for (key, limit) in self.keys(Budget::Failure, tenant, source_ip) {
+        for (key, limit) in self.keys(Kind::Failure, tenant, source_ip) {
             if limit > 0 {
                 self.counter.add(&key, window.0, self.limits.window).await;
             }
@@ -187,22 +195,44 @@ impl Limiter {
     }
 
     fn window(&self, now: OffsetDateTime) -> Window {
-        let length = self.limits.window.as_secs().max(1);
-        let now = u64::try_from(now.unix_timestamp()).unwrap_or_default();
-        Window(now / length, length - now % length)
+        Window::of(self.limits.window.as_secs(), now)
+    }
+
+    /// Spends one request of `limit` per `interval_secs` under `key`; refuses it (without the
+    /// request counting twice) when the window's budget is used up.
+    pub(crate) async fn spend(
+        &self,
+        key: &str,
+        limit: u32,
+        interval_secs: u64,
+        now: OffsetDateTime,
+    ) -> Result<Budget> {
+        let window = Window::of(interval_secs, now);
+        let count = self
+            .counter
+            .add(key, window.0, Duration::from_secs(interval_secs.max(1)))
+            .await;
+        if count > u64::from(limit) {
+            return Err(window.refusal());
+        }
+        Ok(Budget {
+            limit,
+            remaining: u32::try_from(u64::from(limit) - count).unwrap_or(0),
+            reset_secs: window.1,
+        })
     }
 
     /// The keys a request is counted under and their limits. An IPv6 client is counted by its
     /// /64, the block one host or household gets, so that it cannot step around its budget by
     /// changing its address; a request without a known address is counted by tenant only.
-    fn keys(&self, budget: Budget, tenant: TenantId, source_ip: &str) -> Vec<(String, u32)> {
+    fn keys(&self, budget: Kind, tenant: TenantId, source_ip: &str) -> Vec<(String, u32)> {
         let (kind, per_address, per_tenant) = match budget {
-            Budget::Start => (
+            Kind::Start => (
                 "start",
                 self.limits.starts_per_address,
                 self.limits.starts_per_tenant,
             ),
-            Budget::Failure => (
+            Kind::Failure => (
                 "failure",
                 self.limits.failures_per_address,
                 self.limits.failures_per_tenant,
@@ -226,10 +256,16 @@ impl Limiter {
     }
 }
 
-/// The current window's index and the seconds left in it.
+/// The current window's start (Unix seconds) and the seconds left in it.
 struct Window(u64, u64);
 
 impl Window {
+    fn of(length: u64, now: OffsetDateTime) -> Self {
+        let length = length.max(1);
+        let now = u64::try_from(now.unix_timestamp()).unwrap_or_default();
+        Self(now - now % length, length - now % length)
+    }
+
     fn refusal(&self) -> Error {
         Error::RateLimited {
             retry_after_secs: self.1,

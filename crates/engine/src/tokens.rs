@@ -83,6 +83,11 @@ struct Header {
 
 /// The compact JWS of `claims`, signed by `signer`.
 pub fn sign_token(signer: &Signer, claims: &Claims) -> Result<String> {
+    sign_jwt(signer, claims)
+}
+
+/// The compact JWS of any claims, signed by `signer` with the header every latchkey token has.
+pub(crate) fn sign_jwt<T: Serialize>(signer: &Signer, claims: &T) -> Result<String> {
     let header = Header {
         alg: jws_algorithm(signer.algorithm()),
         kid: signer.kid(),
@@ -181,6 +186,16 @@ const ED25519_SPKI_PREFIX: [u8; 12] = [
 /// header's `kid`, the header's `alg` equal to that key's, the signature, and `exp` after `now`.
 /// Returns the claims.
 pub fn verify_token(jwks: &Value, token: &str, now: OffsetDateTime) -> Result<Claims> {
+    let claims: Claims = verify_signature(jwks, token)?;
+    if now.unix_timestamp() >= claims.exp {
+        return Err(Error::Token("expired"));
+    }
+    Ok(claims)
+}
+
+/// The claims of `token` once its signature verified against `jwks` (the key named by the
+/// header's `kid`, the header's `alg` equal to that key's); the caller checks the times.
+pub(crate) fn verify_signature<T: DeserializeOwned>(jwks: &Value, token: &str) -> Result<T> {
     let (signed, signature) = token
         .rsplit_once('.')
         .ok_or(Error::Token("not a compact JWS"))?;
@@ -209,12 +224,7 @@ pub fn verify_token(jwks: &Value, token: &str, now: OffsetDateTime) -> Result<Cl
         return Err(Error::Token("algorithm does not match the key"));
     }
     jwk.verify(signed.as_bytes(), &signature)?;
-
-    let claims: Claims = decode_part(claims)?;
-    if now.unix_timestamp() >= claims.exp {
-        return Err(Error::Token("expired"));
-    }
-    Ok(claims)
+    decode_part(claims)
 }
 
 #[derive(Deserialize)]

@@ -9,8 +9,11 @@ use latchkey_webauthn::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv};
+use super::{
+    account_settings, claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv,
+};
 use crate::Engine;
+use crate::accounts::IssuedSession;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
 use crate::model::{
@@ -55,6 +58,8 @@ pub struct LoginOutcome {
     pub user_id: String,
     /// The tenant's identifier of the confirmed transaction.
     pub transaction_id: Option<String>,
+    /// The session a Hanko Public API login opened; `token` is its token.
+    pub session: Option<IssuedSession>,
 }
 
 /// The three assertion ceremonies. They differ in which credentials count, which settings
@@ -64,12 +69,14 @@ pub(super) enum Assertion {
     Login,
     MfaLogin,
     Transaction,
+    /// A passkey login of the Hanko Public API: its settings, and a session at the end.
+    AccountLogin,
 }
 
 impl Assertion {
     fn operation(self) -> Operation {
         match self {
-            Self::Login => Operation::Authentication,
+            Self::Login | Self::AccountLogin => Operation::Authentication,
             Self::MfaLogin => Operation::MfaAuthentication,
             Self::Transaction => Operation::Transaction,
         }
@@ -80,17 +87,18 @@ impl Assertion {
         self == Self::MfaLogin || !credential.is_mfa
     }
 
-    pub(super) fn settings(self, tenant: &Tenant) -> &AuthenticatorSettings {
+    pub(super) fn settings(self, tenant: &Tenant) -> AuthenticatorSettings {
         match self {
-            Self::MfaLogin => &tenant.config.mfa,
-            Self::Login | Self::Transaction => &tenant.config.passkey,
+            Self::MfaLogin => tenant.config.mfa.clone(),
+            Self::Login | Self::Transaction => tenant.config.passkey.clone(),
+            Self::AccountLogin => account_settings(tenant),
         }
     }
 
     /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
     pub(super) fn events(self) -> [AuditEventKind; 4] {
         match self {
-            Self::Login => [
+            Self::Login | Self::AccountLogin => [
                 AuditEventKind::LoginStarted,
                 AuditEventKind::LoginStartFailed,
                 AuditEventKind::LoginFinished,
@@ -193,7 +201,7 @@ impl<S: Store> Engine<S> {
         transaction: Option<Uuid>,
         now: OffsetDateTime,
     ) -> Result<LoginOptions> {
-        let settings = kind.settings(tenant);
+        let settings = &kind.settings(tenant);
         // A discoverable login may serve passkey autofill, which waits for the user far longer
         // than a ceremony the user started; the options still announce the tenant's timeout.
         let expires_at = if user.is_none() {
@@ -303,7 +311,7 @@ impl<S: Store> Engine<S> {
                 context.transaction = Some(transaction.identifier.clone());
                 Some(transaction.identifier)
             }
-            Assertion::Login | Assertion::MfaLogin => None,
+            Assertion::Login | Assertion::MfaLogin | Assertion::AccountLogin => None,
         };
         // A discoverable login learns its user from the user handle, before the credential,
         // as the original server does: without a handle naming a user there is no one to log in.
@@ -423,6 +431,16 @@ impl<S: Store> Engine<S> {
         );
         event.transaction_id = transaction.clone();
         self.record_success(&mut tx, &tenant, event).await?;
+        if kind == Assertion::AccountLogin {
+            let session = self.open_session(tx, &tenant, user.id, now).await?;
+            return Ok(LoginOutcome {
+                token: session.token.clone(),
+                credential_id: credential.id,
+                user_id: user.external_id,
+                transaction_id: None,
+                session: Some(session),
+            });
+        }
         tx.commit().await?;
 
         let claims = claims(
@@ -437,6 +455,7 @@ impl<S: Store> Engine<S> {
             credential_id: credential.id,
             user_id: user.external_id,
             transaction_id: transaction,
+            session: None,
         })
     }
 

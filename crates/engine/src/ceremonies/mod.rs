@@ -14,6 +14,7 @@
 //! The token is signed only after the commit succeeded: nothing is handed out that was not
 //! stored. A finish that fails leaves the ceremony in place, usable until it expires.
 
+mod account_passkeys;
 mod login;
 mod registration;
 mod transactions;
@@ -22,11 +23,13 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::{FailureContext, RequestMeta};
 use crate::model::{
-    AuthenticatorSettings, Ceremony, Operation, Tenant, TenantId, UserVerification,
+    AttestationPreference, AuthenticatorSettings, Ceremony, Operation, ResidentKey, Tenant,
+    TenantId, UserVerification,
 };
 use crate::tokens::{Claims, community_audience};
 use crate::{Engine, Error, ReadTx, Result, Store, WriteTx};
 
+pub use account_passkeys::AccountLogin;
 pub use login::{LoginOptions, LoginOutcome};
 pub use registration::{
     CeremonyKind, ExcludedCredential, MAX_USER_HANDLE_BYTES, NewUser, RegistrationOptions,
@@ -116,6 +119,20 @@ fn claims(
         claims.community = Some(community.to_owned());
     }
     claims
+}
+
+/// The settings of the Hanko Public API's passkey ceremonies: its `webauthn.timeout` and
+/// `webauthn.user_verification`, and what the original always asks for: a discoverable
+/// credential, direct attestation, any kind of authenticator.
+fn account_settings(tenant: &Tenant) -> AuthenticatorSettings {
+    let webauthn = &tenant.config.hanko_public.webauthn;
+    AuthenticatorSettings {
+        timeout_ms: webauthn.timeout,
+        user_verification: webauthn.user_verification,
+        attachment: None,
+        attestation: AttestationPreference::Direct,
+        resident_key: ResidentKey::Required,
+    }
 }
 
 /// Timeout of a ceremony whose user verification is discouraged. The original server's

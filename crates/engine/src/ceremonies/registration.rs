@@ -25,7 +25,7 @@ use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Credential algorithms offered, in the order the original server lists them (clients pick
 /// the first they support, so the order is part of the behaviour).
-const ALGORITHMS: [CoseAlgorithm; 10] = [
+pub(super) const ALGORITHMS: [CoseAlgorithm; 10] = [
     CoseAlgorithm::Es256,
     CoseAlgorithm::Es384,
     CoseAlgorithm::Es512,
@@ -50,7 +50,7 @@ pub enum CeremonyKind {
 
 impl CeremonyKind {
     /// Audit event types of (start succeeded, start failed, finish succeeded, finish failed).
-    fn events(self) -> [AuditEventKind; 4] {
+    pub(super) fn events(self) -> [AuditEventKind; 4] {
         match self {
             Self::Passkey => [
                 AuditEventKind::RegistrationStarted,
@@ -273,16 +273,27 @@ impl<S: Store> Engine<S> {
         let now = self.now();
         let [.., succeeded, failed] = kind.events();
         let mut context = FailureContext::new(failed);
-        let attempt =
-            self.try_finish_registration(tenant, response_json, meta, now, succeeded, &mut context);
+        let attempt = self.try_finish_registration(
+            tenant,
+            response_json,
+            None,
+            meta,
+            now,
+            succeeded,
+            &mut context,
+        );
         let result = self.limited_finish(tenant, meta, now, attempt).await;
         self.audit_failure(result, tenant, context, meta, now).await
     }
 
-    async fn try_finish_registration(
+    /// `account`: the session's user of a Hanko Public API registration, who must be the
+    /// ceremony's user; such a registration issues no token (its `token` is empty).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn try_finish_registration(
         &self,
         tenant: TenantId,
         response_json: &[u8],
+        account: Option<UserId>,
         meta: &RequestMeta,
         now: OffsetDateTime,
         succeeded: AuditEventKind,
@@ -307,6 +318,9 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         let user_id = ceremony.user.ok_or(Error::NotFound(Entity::User))?;
+        if account.is_some_and(|account| account != user_id) {
+            return Err(Error::CeremonyNotFound);
+        }
         let user = tx
             .user(tenant.id, user_id)
             .await?
@@ -353,7 +367,10 @@ impl<S: Store> Engine<S> {
                 return Err(latchkey_webauthn::Error::Untrusted.into());
             }
         }
-        let signer = self.signer(signing_key, now).await?;
+        let signer = match account {
+            Some(_) => None,
+            None => Some(self.signer(signing_key, now).await?),
+        };
 
         let name = match aaguid::name(&verified.aaguid.0) {
             Some(name) => name.to_owned(),
@@ -396,9 +413,15 @@ impl<S: Store> Engine<S> {
         .await?;
         tx.commit().await?;
 
-        let claims = claims(&tenant, &user.external_id, &credential.id, None, now);
+        let token = match signer {
+            Some(signer) => sign_token(
+                &signer,
+                &claims(&tenant, &user.external_id, &credential.id, None, now),
+            )?,
+            None => String::new(),
+        };
         Ok(RegistrationOutcome {
-            token: sign_token(&signer, &claims)?,
+            token,
             credential,
             user_id: user.external_id,
         })

@@ -8,7 +8,7 @@ use crate::model::UserVerification;
 use crate::{Error, Result};
 
 /// The Hanko Public API settings of a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HankoPublicConfig {
     /// Off by default: the API lets anyone sign up.
@@ -34,24 +34,6 @@ pub struct HankoPublicConfig {
     /// This tenant's mail server, instead of the server-wide `[smtp]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSettings>,
-}
-
-impl Default for HankoPublicConfig {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            service: ServiceSettings::default(),
-            session: SessionSettings::default(),
-            passcode: PasscodeSettings::default(),
-            password: PasswordSettings::default(),
-            emails: EmailSettings::default(),
-            account: AccountSettings::default(),
-            webauthn: WebauthnSettings::default(),
-            rate_limiter: RateLimiterSettings::default(),
-            email_delivery: EmailDeliverySettings::default(),
-            smtp: None,
-        }
-    }
 }
 
 /// `service.*`.
