@@ -29,6 +29,10 @@ pub enum TenantCommand {
         /// android:apk-key-hash:...; web origins are also allowed by CORS.
         #[arg(long = "origin", required = true)]
         origins: Vec<String>,
+        /// Serve the Hanko Public API (v0.12) for this tenant, with the original's defaults;
+        /// it lets anyone sign up, so it is off unless asked for.
+        #[arg(long)]
+        hanko_public: bool,
     },
     /// List tenants as JSON.
     List,
@@ -72,8 +76,10 @@ async fn tenant_in<S: Store>(engine: Engine<S>, command: TenantCommand) -> Resul
             name,
             rp_id,
             origins,
+            hanko_public,
         } => {
-            let config = TenantConfig::new(&rp_id, &name, origins);
+            let mut config = TenantConfig::new(&rp_id, &name, origins);
+            config.hanko_public.enabled = hanko_public;
             let (tenant, key) = engine
                 .create_tenant(
                     NewTenant {

@@ -12,6 +12,7 @@ use crate::credentials::{CredentialRecord, all_credentials};
 use crate::engine::{load_organisation, load_tenant, storable_text};
 use crate::keys::RsaKeySize;
 use crate::model::{
+    HankoPublicConfig,
     ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey,
     Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
 };
@@ -453,6 +454,58 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
         });
     }
     RsaKeySize::try_from(config.rsa_bits)?;
+    validate_hanko_public(&config.hanko_public)
+}
+
+/// The Hanko Public API block: durations that parse, a passcode that lives, a cookie that has
+/// a name, and text every store can keep.
+fn validate_hanko_public(block: &HankoPublicConfig) -> Result<()> {
+    block.session.lifespan_seconds()?;
+    for limit in [
+        &block.rate_limiter.passcode_limits,
+        &block.rate_limiter.password_limits,
+        &block.rate_limiter.token_limits,
+    ] {
+        limit.interval_seconds()?;
+    }
+    let invalid = |field, reason: &str| {
+        Err(Error::Invalid {
+            field,
+            reason: reason.to_owned(),
+        })
+    };
+    if block.passcode.ttl == 0 {
+        return invalid("hanko_public.passcode.ttl", "must be at least 1 second");
+    }
+    if block.webauthn.timeout == 0 {
+        return invalid("hanko_public.webauthn.timeout", "must be at least 1 millisecond");
+    }
+    let cookie = &block.session.cookie;
+    let token_char = |c: char| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(c);
+    if cookie.name.is_empty() || !cookie.name.chars().all(token_char) {
+        return invalid("hanko_public.session.cookie.name", "must be a cookie name");
+    }
+    if !cookie
+        .domain
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return invalid("hanko_public.session.cookie.domain", "must be a domain name");
+    }
+    for text in [
+        &block.service.name,
+        &block.session.issuer,
+        &block.passcode.email.from_address,
+        &block.passcode.email.from_name,
+    ]
+    .into_iter()
+    .chain(&block.session.audience)
+    {
+        storable_text("hanko_public", text)?;
+        if text.contains(['\r', '\n']) {
+            return invalid("hanko_public", "must not contain line breaks");
+        }
+    }
     Ok(())
 }
 

@@ -141,6 +141,54 @@ impl<S: Store> Engine<S> {
     }
 }
 
+impl<S: Store> Engine<S> {
+    /// Renames one of `owner`'s credentials; another user's is not found.
+    pub async fn rename_own_credential(
+        &self,
+        tenant: TenantId,
+        owner: UserId,
+        id: &[u8],
+        name: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        self.owned_credential(tenant, owner, id).await?;
+        self.rename_credential(tenant, id, name, meta).await
+    }
+
+    /// Deletes one of `owner`'s credentials; another user's is not found.
+    pub async fn delete_own_credential(
+        &self,
+        tenant: TenantId,
+        owner: UserId,
+        id: &[u8],
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        self.owned_credential(tenant, owner, id).await?;
+        self.delete_credential(tenant, id, meta).await
+    }
+
+    /// `owner`'s passkeys, oldest first.
+    pub async fn own_credentials(&self, tenant: TenantId, owner: UserId) -> Result<Vec<Credential>> {
+        let mut tx = self.store.read().await?;
+        load_tenant(&mut tx, tenant).await?;
+        Ok(all_credentials(&mut tx, tenant, Some(owner))
+            .await?
+            .into_iter()
+            .filter(|credential| !credential.is_mfa)
+            .collect())
+    }
+
+    /// Credentials never change hands, so this check before a change cannot be overtaken.
+    async fn owned_credential(&self, tenant: TenantId, owner: UserId, id: &[u8]) -> Result<()> {
+        let mut tx = self.store.read().await?;
+        tx.credential(tenant, id)
+            .await?
+            .filter(|credential| credential.user == owner)
+            .map(|_| ())
+            .ok_or(Error::NotFound(Entity::Credential))
+    }
+}
+
 /// Credentials read per store query when all of them are wanted.
 const CREDENTIALS_PER_QUERY: u32 = 500;
 

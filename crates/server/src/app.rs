@@ -215,11 +215,17 @@ async fn remove_old_audit_events<S: Store>(engine: Arc<Engine<S>>, retention: Du
     }
 }
 
-/// Expired ceremonies cannot finish anyway; removing them keeps the table small.
+/// Expired ceremonies, sessions and passcodes cannot be used anyway; removing them keeps the
+/// tables small.
 async fn remove_expired_ceremonies<S: Store>(engine: Arc<Engine<S>>) {
     match engine.delete_expired_ceremonies().await {
         Ok(0) => {}
         Ok(removed) => tracing::debug!(removed, "removed expired ceremonies"),
         Err(error) => tracing::warn!(%error, "could not remove expired ceremonies"),
+    }
+    match engine.delete_expired_account_records().await {
+        Ok(0) => {}
+        Ok(removed) => tracing::debug!(removed, "removed expired sessions and passcodes"),
+        Err(error) => tracing::warn!(%error, "could not remove expired sessions and passcodes"),
     }
 }

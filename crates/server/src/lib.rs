@@ -7,6 +7,7 @@
 mod admin;
 mod app;
 mod hanko_passkey;
+mod hanko_public;
 mod http;
 mod kosmos;
 mod listener;

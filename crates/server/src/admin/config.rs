@@ -1,11 +1,11 @@
 //! The tenant configuration as the admin API reads and writes it: the original server's shape
 //! (`cors`, `webauthn`, `mfa`) plus latchkey's optional blocks (`signing`, `counter`,
-//! `backup_eligibility`, `discoverable_login`, `audit`).
+//! `backup_eligibility`, `discoverable_login`, `audit`, `hanko_public`).
 
 use latchkey_engine::model::{
     Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule,
-    CorsConfig, CounterRule, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant,
-    TenantConfig, UserVerification,
+    CorsConfig, CounterRule, HankoPublicConfig, RelyingPartyConfig, ResidentKey,
+    SigningAlgorithm, Tenant, TenantConfig, UserVerification,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,7 @@ pub(super) struct ConfigRequest {
     backup_eligibility: Option<BackupEligibilityRule>,
     discoverable_login: Option<DiscoverableLoginBody>,
     audit: Option<AuditRequest>,
+    hanko_public: Option<HankoPublicConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -90,6 +91,7 @@ pub(super) struct CheckedConfig {
     backup_eligibility: Option<BackupEligibilityRule>,
     discoverable_login: Option<DiscoverableLoginBody>,
     audit: Option<AuditRequest>,
+    hanko_public: Option<HankoPublicConfig>,
 }
 
 impl ConfigRequest {
@@ -107,6 +109,7 @@ impl ConfigRequest {
             backup_eligibility,
             discoverable_login,
             audit,
+            hanko_public,
         } = self;
         let relying_party = webauthn.relying_party;
         let mut violations = Violations::default();
@@ -160,6 +163,7 @@ impl ConfigRequest {
             backup_eligibility,
             discoverable_login,
             audit,
+            hanko_public,
         })
     }
 }
@@ -176,8 +180,10 @@ impl CheckedConfig {
             backup_eligibility,
             discoverable_login,
             audit,
+            hanko_public,
         } = self;
         if let Some(current) = current {
+            config.hanko_public = current.hanko_public.clone();
             config.audit = current.audit.clone();
             config.counter = current.counter;
             config.backup_eligibility = current.backup_eligibility;
@@ -193,6 +199,18 @@ impl CheckedConfig {
         config.backup_eligibility = backup_eligibility.unwrap_or(config.backup_eligibility);
         if let Some(discoverable_login) = discoverable_login {
             config.discoverable_timeout_ms = discoverable_login.timeout;
+        }
+        if let Some(mut hanko_public) = hanko_public {
+            // The admin API never shows an SMTP password (see `ConfigResponse`), so a block
+            // read, edited and written back keeps the one stored for the same server.
+            if let (Some(new), Some(old)) = (&mut hanko_public.smtp, &config.hanko_public.smtp)
+                && new.password.is_empty()
+                && new.host == old.host
+                && new.user == old.user
+            {
+                new.password = old.password.clone();
+            }
+            config.hanko_public = hanko_public;
         }
         if let Some(audit) = audit {
             config.audit = AuditConfig {
@@ -249,6 +267,7 @@ struct ConfigResponse {
     backup_eligibility: BackupEligibilityRule,
     discoverable_login: DiscoverableLoginBody,
     audit: AuditResponse,
+    hanko_public: HankoPublicConfig,
 }
 
 #[derive(Debug, Serialize)]
@@ -327,6 +346,7 @@ impl From<TenantConfig> for ConfigResponse {
                 store: config.audit.store,
                 console: config.audit.console,
             },
+            hanko_public: without_smtp_password(config.hanko_public),
         }
     }
 }
@@ -518,4 +538,12 @@ mod tests {
         body["signing"] = json!({"algorithm": "RS256", "rsa_bits": 4096});
         assert_eq!(built(body, None).unwrap().rsa_bits, 4096);
     }
+}
+
+/// The block as the admin API shows it: a tenant's SMTP password is written, never read back.
+fn without_smtp_password(mut block: HankoPublicConfig) -> HankoPublicConfig {
+    if let Some(smtp) = &mut block.smtp {
+        smtp.password.clear();
+    }
+    block
 }

@@ -30,7 +30,12 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
         | Error::Forbidden(_)
         | Error::RequestStale
         | Error::RequestReplayed
-        | Error::RateLimited { .. } => {
+        | Error::RateLimited { .. }
+        | Error::LimitReached(_)
+        | Error::PrimaryEmail
+        | Error::WrongSecret(_)
+        | Error::AttemptsExhausted
+        | Error::Expired(_) => {
             tracing::error!(%error, "unexpected engine error in the admin API");
             ApiError::internal()
         }

@@ -190,7 +190,12 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         Error::LicenseInvalid
         | Error::Forbidden(_)
         | Error::RequestStale
-        | Error::RequestReplayed => internal(&error),
+        | Error::RequestReplayed
+        | Error::LimitReached(_)
+        | Error::PrimaryEmail
+        | Error::WrongSecret(_)
+        | Error::AttemptsExhausted
+        | Error::Expired(_) => internal(&error),
     }
 }
 

@@ -6,13 +6,13 @@
 //! for this operation`; registering an already registered credential is a 409.
 
 mod audit;
-mod cors;
+pub(crate) mod cors;
 mod credential_json;
 mod credentials;
 pub(crate) mod error;
 mod jwks;
 mod login;
-mod options;
+pub(crate) mod options;
 mod registration;
 mod routes;
 mod tenant;

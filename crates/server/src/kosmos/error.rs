@@ -122,6 +122,15 @@ impl From<Error> for Failure {
                 tracing::error!(error = %error, "engine failure");
                 Self::internal()
             }
+            // Errors of the Hanko Public API's calls: reaching one here is a server fault.
+            Error::LimitReached(_)
+            | Error::PrimaryEmail
+            | Error::WrongSecret(_)
+            | Error::AttemptsExhausted
+            | Error::Expired(_) => {
+                tracing::error!(error = %error, "unexpected engine error in the 1Kosmos API");
+                Self::internal()
+            }
         }
     }
 }

@@ -1,0 +1,166 @@
+//! `/passcode/login/*`: a passcode by email, and its entry.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use latchkey_engine::accounts::PasscodeRequest;
+use latchkey_engine::model::{Passcode, UserId};
+use latchkey_engine::{Engine, Store};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::accounts::uuid4_rule;
+use super::error::{Endpoint, PublicError, add_budget_headers, public_error};
+use super::gate::AccountsTenant;
+use super::session::{MaybeSession, SIGNUP_EMAIL_COOKIE, cookie, deliver};
+use crate::http::json::{ValidJson, null_as_empty};
+use crate::http::meta::Meta;
+use crate::http::timestamps::rfc3339;
+use crate::http::validate::{Validate, Violations};
+use crate::mail::{Mail, MailLanguage, Mailer, passcode_mail};
+
+/// `{"user_id", "email_id"}` of `initialize`.
+#[derive(Debug, Deserialize)]
+pub struct Initialize {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    user_id: String,
+    #[serde(default)]
+    email_id: Option<String>,
+}
+
+impl Validate for Initialize {
+    fn validate(&self) -> Result<(), String> {
+        let mut violations = Violations::default();
+        uuid4_rule(&mut violations, "user_id", &self.user_id);
+        if let Some(email_id) = self.email_id.as_deref().filter(|id| !id.is_empty())
+            && Uuid::parse_str(email_id).is_err()
+        {
+            violations.push("email_id must be a valid uuid");
+        }
+        violations.finish()
+    }
+}
+
+/// `{"id", "ttl", "created_at"}` of both endpoints.
+#[derive(Serialize)]
+struct PasscodeAnswer {
+    id: Uuid,
+    ttl: u32,
+    created_at: String,
+}
+
+impl From<&Passcode> for PasscodeAnswer {
+    fn from(passcode: &Passcode) -> Self {
+        Self {
+            id: passcode.id,
+            ttl: passcode.ttl_seconds,
+            created_at: rfc3339(passcode.created_at),
+        }
+    }
+}
+
+/// POST `/passcode/login/initialize`: issues a passcode and mails it (unless the tenant
+/// delivers mail itself).
+pub async fn initialize<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    Extension(mailer): Extension<Mailer>,
+    tenant: AccountsTenant,
+    Meta(meta): Meta,
+    MaybeSession(session): MaybeSession,
+    headers: HeaderMap,
+    ValidJson(body, _): ValidJson<Initialize, PublicError>,
+) -> Result<Response, PublicError> {
+    let parse = |text: &str| Uuid::parse_str(text).ok();
+    let request = PasscodeRequest {
+        user: UserId(parse(&body.user_id).unwrap_or_default()),
+        email: body.email_id.as_deref().and_then(parse),
+        signup_email: cookie(&headers, SIGNUP_EMAIL_COOKIE).and_then(parse),
+        session_user: session.map(|session| session.user),
+    };
+    let issued = engine
+        .start_passcode(tenant.id(), request, &meta)
+        .await
+        .map_err(|error| {
+            let mut refused = public_error(Endpoint::PasscodeInit, error);
+            if let Some(budget) = &mut refused.budget {
+                budget.limit = tenant.config().rate_limiter.passcode_limits.tokens;
+            }
+            refused
+        })?;
+    let config = tenant.config();
+    if config.email_delivery.enabled {
+        let language = MailLanguage::from_accept_language(
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok()),
+        );
+        let (subject, body) = passcode_mail(
+            language,
+            &config.service.name,
+            &issued.code,
+            issued.passcode.ttl_seconds,
+        );
+        let mail = Mail {
+            from_name: config.passcode.email.from_name.clone(),
+            from_address: config.passcode.email.from_address.clone(),
+            to: issued.address.clone(),
+            subject,
+            body,
+        };
+        if let Err(error) = mailer.send(config.smtp.as_ref(), &mail).await {
+            tracing::error!(%error, "passcode mail not sent");
+            return Err(PublicError::internal());
+        }
+    }
+    let mut response = Json(PasscodeAnswer::from(&issued.passcode)).into_response();
+    if let Some(budget) = &issued.budget {
+        add_budget_headers(&mut response, budget);
+    }
+    Ok(response)
+}
+
+/// `{"id", "code"}` of `finalize`.
+#[derive(Debug, Deserialize)]
+pub struct Finalize {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    id: String,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    code: String,
+}
+
+impl Validate for Finalize {
+    fn validate(&self) -> Result<(), String> {
+        let mut violations = Violations::default();
+        uuid4_rule(&mut violations, "id", &self.id);
+        violations.required("code", &self.code);
+        violations.finish()
+    }
+}
+
+/// POST `/passcode/login/finalize`: a login answer for the right code.
+pub async fn finalize<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    tenant: AccountsTenant,
+    Meta(meta): Meta,
+    MaybeSession(session): MaybeSession,
+    ValidJson(body, _): ValidJson<Finalize, PublicError>,
+) -> Result<Response, PublicError> {
+    let id = Uuid::parse_str(&body.id).unwrap_or_default();
+    let login = engine
+        .finish_passcode(
+            tenant.id(),
+            id,
+            &body.code,
+            session.map(|session| session.user),
+            &meta,
+        )
+        .await
+        .map_err(|error| public_error(Endpoint::PasscodeFinal, error))?;
+    let mut response = Json(PasscodeAnswer::from(&login.passcode)).into_response();
+    deliver(&mut response, &tenant, &login.session);
+    Ok(response)
+}
