@@ -12,9 +12,9 @@ use crate::credentials::{CredentialRecord, all_credentials};
 use crate::engine::{load_organisation, load_tenant, storable_text};
 use crate::keys::RsaKeySize;
 use crate::model::{
-    HankoPublicConfig,
-    ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey,
-    Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorSettings, HankoPublicConfig,
+    MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
+    Transaction, User, UserId,
 };
 use crate::secrets::{ApiKeySecret, hash_api_key};
 use crate::tokens;
@@ -478,7 +478,10 @@ fn validate_hanko_public(block: &HankoPublicConfig) -> Result<()> {
         return invalid("hanko_public.passcode.ttl", "must be at least 1 second");
     }
     if block.webauthn.timeout == 0 {
-        return invalid("hanko_public.webauthn.timeout", "must be at least 1 millisecond");
+        return invalid(
+            "hanko_public.webauthn.timeout",
+            "must be at least 1 millisecond",
+        );
     }
     let cookie = &block.session.cookie;
     let token_char = |c: char| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(c);
@@ -490,7 +493,10 @@ fn validate_hanko_public(block: &HankoPublicConfig) -> Result<()> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
     {
-        return invalid("hanko_public.session.cookie.domain", "must be a domain name");
+        return invalid(
+            "hanko_public.session.cookie.domain",
+            "must be a domain name",
+        );
     }
     for text in [
         &block.service.name,

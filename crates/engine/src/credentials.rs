@@ -168,7 +168,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// `owner`'s passkeys, oldest first.
-    pub async fn own_credentials(&self, tenant: TenantId, owner: UserId) -> Result<Vec<Credential>> {
+    pub async fn own_credentials(
+        &self,
+        tenant: TenantId,
+        owner: UserId,
+    ) -> Result<Vec<Credential>> {
         let mut tx = self.store.read().await?;
         load_tenant(&mut tx, tenant).await?;
         Ok(all_credentials(&mut tx, tenant, Some(owner))

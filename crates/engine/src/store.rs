@@ -224,8 +224,11 @@ pub trait ReadTx: Send {
     ) -> impl Future<Output = Result<Option<ServiceSecret>>> + Send;
 
     /// The tenant's email address `id`; `None` if there is none.
-    fn email(&mut self, tenant: TenantId, id: Uuid)
-    -> impl Future<Output = Result<Option<Email>>> + Send;
+    fn email(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Email>>> + Send;
     /// The tenant's email with this (lower-case) address, held by a user or not; `None` if
     /// there is none.
     fn email_by_address(

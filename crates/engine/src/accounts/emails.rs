@@ -34,8 +34,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.store.write().await?;
         load_user(&mut tx, tenant.id, user).await?;
         let held = tx.emails(tenant.id, user).await?;
-        if held.len() >= usize::try_from(config.emails.max_num_of_addresses).unwrap_or(usize::MAX)
-        {
+        if held.len() >= usize::try_from(config.emails.max_num_of_addresses).unwrap_or(usize::MAX) {
             return Err(Error::LimitReached(Entity::Email));
         }
         let holder = (!config.emails.require_verification).then_some(user);
@@ -68,7 +67,14 @@ impl<S: Store> Engine<S> {
         self.record_success(
             &mut tx,
             &tenant,
-            audit_event(tenant.id, AuditEventKind::EmailCreated, None, actor, meta, now),
+            audit_event(
+                tenant.id,
+                AuditEventKind::EmailCreated,
+                None,
+                actor,
+                meta,
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -145,7 +151,14 @@ impl<S: Store> Engine<S> {
         self.record_success(
             &mut tx,
             &tenant,
-            audit_event(tenant.id, AuditEventKind::EmailDeleted, None, actor, meta, now),
+            audit_event(
+                tenant.id,
+                AuditEventKind::EmailDeleted,
+                None,
+                actor,
+                meta,
+                now,
+            ),
         )
         .await?;
         tx.commit().await

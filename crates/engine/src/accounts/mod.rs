@@ -104,7 +104,11 @@ pub fn normalize_address(text: &str) -> Result<String> {
 }
 
 /// The user of the tenant with this id; `NotFound(User)` otherwise.
-pub(crate) async fn load_user<T: ReadTx>(tx: &mut T, tenant: TenantId, user: UserId) -> Result<User> {
+pub(crate) async fn load_user<T: ReadTx>(
+    tx: &mut T,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<User> {
     tx.user(tenant, user)
         .await?
         .ok_or(Error::NotFound(Entity::User))
@@ -209,7 +213,14 @@ impl<S: Store> Engine<S> {
         self.record_success(
             &mut tx,
             &tenant,
-            audit_event(tenant.id, AuditEventKind::UserCreated, None, actor, meta, now),
+            audit_event(
+                tenant.id,
+                AuditEventKind::UserCreated,
+                None,
+                actor,
+                meta,
+                now,
+            ),
         )
         .await?;
         let session = match held {
@@ -271,7 +282,14 @@ impl<S: Store> Engine<S> {
         self.record_success(
             &mut tx,
             &tenant,
-            audit_event(tenant.id, AuditEventKind::UserDeleted, None, actor, meta, now),
+            audit_event(
+                tenant.id,
+                AuditEventKind::UserDeleted,
+                None,
+                actor,
+                meta,
+                now,
+            ),
         )
         .await?;
         tx.commit().await
@@ -308,7 +326,8 @@ impl<S: Store> Engine<S> {
         context.audit_to(tenant);
         context.actor = actor;
         let result = attempt.await;
-        self.audit_failure(result, tenant.id, context, meta, now).await
+        self.audit_failure(result, tenant.id, context, meta, now)
+            .await
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use uuid::Uuid;
 
 use super::{IssuedSession, load_user, public_config};
@@ -129,10 +129,7 @@ impl<S: Store> Engine<S> {
             }
             let budget = if config.rate_limiter.enabled {
                 let limits = &config.rate_limiter.password_limits;
-                let key = format!(
-                    "hanko:password:{}:{}:{}",
-                    tenant.id.0, user, meta.source_ip
-                );
+                let key = format!("hanko:password:{}:{}:{}", tenant.id.0, user, meta.source_ip);
                 self.spend_budget(&key, limits.tokens, limits.interval_seconds()?)
                     .await?
             } else {
@@ -264,7 +261,10 @@ mod tests {
             check_password(&hash, "correct horse"),
             Checked::Right { rehash: false }
         ));
-        assert!(matches!(check_password(&hash, "wrong horse"), Checked::Wrong));
+        assert!(matches!(
+            check_password(&hash, "wrong horse"),
+            Checked::Wrong
+        ));
     }
 
     #[test]
@@ -275,7 +275,10 @@ mod tests {
             check_password(&hash, "correct horse"),
             Checked::Right { rehash: true }
         ));
-        assert!(matches!(check_password(&hash, "wrong horse"), Checked::Wrong));
+        assert!(matches!(
+            check_password(&hash, "wrong horse"),
+            Checked::Wrong
+        ));
         assert!(matches!(check_password("garbage", "x"), Checked::Wrong));
     }
 }

@@ -158,7 +158,14 @@ impl<S: Store> Engine<S> {
         self.record_success(
             &mut tx,
             &tenant,
-            audit_event(tenant.id, AuditEventKind::UserLoggedOut, None, actor, meta, now),
+            audit_event(
+                tenant.id,
+                AuditEventKind::UserLoggedOut,
+                None,
+                actor,
+                meta,
+                now,
+            ),
         )
         .await?;
         tx.commit().await

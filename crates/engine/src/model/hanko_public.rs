@@ -391,7 +391,10 @@ mod tests {
         assert!(config.emails.require_verification);
         assert_eq!(config.emails.max_num_of_addresses, 5);
         assert!(config.account.allow_signup && !config.account.allow_deletion);
-        assert_eq!(config.webauthn.user_verification, UserVerification::Preferred);
+        assert_eq!(
+            config.webauthn.user_verification,
+            UserVerification::Preferred
+        );
     }
 
     #[test]

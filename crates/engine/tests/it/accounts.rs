@@ -74,8 +74,14 @@ async fn a_sign_up_is_pending_until_its_passcode_is_entered() {
     let fx = accounts(|_| {}).await;
     let signed_up = fx.sign_up("Alice@Example.com").await;
     assert!(signed_up.session.is_none());
-    let pending = fx.engine.look_up_address(fx.tenant, "alice@example.com").await;
-    assert!(matches!(pending, Err(Error::NotFound(Entity::Email))), "{pending:?}");
+    let pending = fx
+        .engine
+        .look_up_address(fx.tenant, "alice@example.com")
+        .await;
+    assert!(
+        matches!(pending, Err(Error::NotFound(Entity::Email))),
+        "{pending:?}"
+    );
 
     let issued = fx.passcode(&signed_up).await;
     assert_eq!(issued.address, "alice@example.com");
@@ -111,10 +117,19 @@ async fn a_sign_up_is_pending_until_its_passcode_is_entered() {
         .engine
         .finish_passcode(fx.tenant, issued.passcode.id, &issued.code, None, &meta())
         .await;
-    assert!(matches!(again, Err(Error::NotFound(Entity::Passcode))), "{again:?}");
+    assert!(
+        matches!(again, Err(Error::NotFound(Entity::Passcode))),
+        "{again:?}"
+    );
     // The address is taken now.
-    let taken = fx.engine.sign_up(fx.tenant, "alice@example.com", &meta()).await;
-    assert!(matches!(taken, Err(Error::Conflict(Entity::Email))), "{taken:?}");
+    let taken = fx
+        .engine
+        .sign_up(fx.tenant, "alice@example.com", &meta())
+        .await;
+    assert!(
+        matches!(taken, Err(Error::Conflict(Entity::Email))),
+        "{taken:?}"
+    );
 }
 
 #[tokio::test]
@@ -122,23 +137,36 @@ async fn the_third_wrong_code_ends_the_passcode() {
     let fx = accounts(|_| {}).await;
     let signed_up = fx.sign_up("bob@example.com").await;
     let issued = fx.passcode(&signed_up).await;
-    let wrong = if issued.code == "000000" { "000001" } else { "000000" };
+    let wrong = if issued.code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
     for attempt in 1..=PASSCODE_MAX_ATTEMPTS {
         let refused = fx
             .engine
             .finish_passcode(fx.tenant, issued.passcode.id, wrong, None, &meta())
             .await;
         if attempt < PASSCODE_MAX_ATTEMPTS {
-            assert!(matches!(refused, Err(Error::WrongSecret(Entity::Passcode))), "{refused:?}");
+            assert!(
+                matches!(refused, Err(Error::WrongSecret(Entity::Passcode))),
+                "{refused:?}"
+            );
         } else {
-            assert!(matches!(refused, Err(Error::AttemptsExhausted)), "{refused:?}");
+            assert!(
+                matches!(refused, Err(Error::AttemptsExhausted)),
+                "{refused:?}"
+            );
         }
     }
     let gone = fx
         .engine
         .finish_passcode(fx.tenant, issued.passcode.id, &issued.code, None, &meta())
         .await;
-    assert!(matches!(gone, Err(Error::NotFound(Entity::Passcode))), "{gone:?}");
+    assert!(
+        matches!(gone, Err(Error::NotFound(Entity::Passcode))),
+        "{gone:?}"
+    );
 }
 
 #[tokio::test]
@@ -151,7 +179,10 @@ async fn an_expired_passcode_is_refused() {
         .engine
         .finish_passcode(fx.tenant, issued.passcode.id, &issued.code, None, &meta())
         .await;
-    assert!(matches!(late, Err(Error::Expired(Entity::Passcode))), "{late:?}");
+    assert!(
+        matches!(late, Err(Error::Expired(Entity::Passcode))),
+        "{late:?}"
+    );
 }
 
 #[tokio::test]
@@ -211,10 +242,16 @@ async fn emails_are_added_made_primary_and_removed_by_their_holder() {
         .engine
         .add_email(fx.tenant, user, "erin@third.example", &meta())
         .await;
-    assert!(matches!(full, Err(Error::LimitReached(Entity::Email))), "{full:?}");
+    assert!(
+        matches!(full, Err(Error::LimitReached(Entity::Email))),
+        "{full:?}"
+    );
 
     let primary = emails.iter().find(|email| email.primary).unwrap().id;
-    let refused = fx.engine.delete_email(fx.tenant, user, primary, &meta()).await;
+    let refused = fx
+        .engine
+        .delete_email(fx.tenant, user, primary, &meta())
+        .await;
     assert!(matches!(refused, Err(Error::PrimaryEmail)), "{refused:?}");
     fx.engine
         .set_primary_email(fx.tenant, user, added.id, &meta())
@@ -232,8 +269,14 @@ async fn emails_are_added_made_primary_and_removed_by_their_holder() {
     // Another user's address is not found for this one.
     let (other, _) = fx.verified_user("frank@example.com").await;
     let foreign = fx.engine.emails(fx.tenant, other).await.unwrap()[0].id;
-    let refused = fx.engine.delete_email(fx.tenant, user, foreign, &meta()).await;
-    assert!(matches!(refused, Err(Error::NotFound(Entity::Email))), "{refused:?}");
+    let refused = fx
+        .engine
+        .delete_email(fx.tenant, user, foreign, &meta())
+        .await;
+    assert!(
+        matches!(refused, Err(Error::NotFound(Entity::Email))),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -244,7 +287,16 @@ async fn passwords_are_checked_by_length_and_log_in() {
         .engine
         .set_password(fx.tenant, user, user, "ü2345", &meta())
         .await;
-    assert!(matches!(short, Err(Error::Invalid { field: "password", .. })), "{short:?}");
+    assert!(
+        matches!(
+            short,
+            Err(Error::Invalid {
+                field: "password",
+                ..
+            })
+        ),
+        "{short:?}"
+    );
     // Eight characters, more than eight bytes: long enough.
     let created = fx
         .engine
@@ -269,7 +321,10 @@ async fn passwords_are_checked_by_length_and_log_in() {
         .engine
         .set_password(fx.tenant, other, user, "correct horse", &meta())
         .await;
-    assert!(matches!(forbidden, Err(Error::Forbidden(_))), "{forbidden:?}");
+    assert!(
+        matches!(forbidden, Err(Error::Forbidden(_))),
+        "{forbidden:?}"
+    );
 
     let login = fx
         .engine
@@ -277,9 +332,19 @@ async fn passwords_are_checked_by_length_and_log_in() {
         .await
         .unwrap();
     assert_eq!(login.session.user, user);
-    for (who, password) in [(user.0, "wrong horse"), (other.0, "correct horse"), (uuid::Uuid::new_v4(), "x")] {
-        let refused = fx.engine.password_login(fx.tenant, who, password, &meta()).await;
-        assert!(matches!(refused, Err(Error::WrongSecret(Entity::Password))), "{refused:?}");
+    for (who, password) in [
+        (user.0, "wrong horse"),
+        (other.0, "correct horse"),
+        (uuid::Uuid::new_v4(), "x"),
+    ] {
+        let refused = fx
+            .engine
+            .password_login(fx.tenant, who, password, &meta())
+            .await;
+        assert!(
+            matches!(refused, Err(Error::WrongSecret(Entity::Password))),
+            "{refused:?}"
+        );
     }
 }
 
@@ -337,7 +402,10 @@ async fn passkeys_of_an_account_log_in_to_a_session_that_logout_ends() {
         .engine
         .finish_account_registration(fx.tenant, other, &response, &meta())
         .await;
-    assert!(matches!(refused, Err(Error::CeremonyNotFound)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::CeremonyNotFound)),
+        "{refused:?}"
+    );
     let credential = fx
         .engine
         .finish_account_registration(fx.tenant, user, &response, &meta())
@@ -366,8 +434,14 @@ async fn passkeys_of_an_account_log_in_to_a_session_that_logout_ends() {
         .verify_session(fx.tenant, &login.session.token)
         .await
         .unwrap();
-    fx.engine.end_session(fx.tenant, session, &meta()).await.unwrap();
-    let ended = fx.engine.verify_session(fx.tenant, &login.session.token).await;
+    fx.engine
+        .end_session(fx.tenant, session, &meta())
+        .await
+        .unwrap();
+    let ended = fx
+        .engine
+        .verify_session(fx.tenant, &login.session.token)
+        .await;
     assert!(matches!(ended, Err(Error::Token(_))), "{ended:?}");
     // The passcode session is another session: it lives on.
     fx.engine.verify_session(fx.tenant, &token).await.unwrap();
@@ -377,7 +451,10 @@ async fn passkeys_of_an_account_log_in_to_a_session_that_logout_ends() {
         .start_account_login(fx.tenant, Some(user), &meta())
         .await
         .unwrap();
-    assert_eq!(named.allow_credentials, vec![authenticator.credential_id.clone()]);
+    assert_eq!(
+        named.allow_credentials,
+        vec![authenticator.credential_id.clone()]
+    );
 }
 
 #[tokio::test]
@@ -385,7 +462,11 @@ async fn another_dialects_token_is_no_session() {
     let fx = accounts(|_| {}).await;
     let mut authenticator = SoftAuthenticator::es256();
     fx.register(&authenticator).await;
-    let options = fx.engine.start_login(fx.tenant, None, &meta()).await.unwrap();
+    let options = fx
+        .engine
+        .start_login(fx.tenant, None, &meta())
+        .await
+        .unwrap();
     let assertion = crate::ceremonies::assertion(&mut authenticator, &options.challenge);
     let outcome = fx
         .engine
@@ -400,37 +481,52 @@ async fn another_dialects_token_is_no_session() {
 async fn deleting_an_account_ends_its_sessions() {
     let fx = accounts(|block| block.account.allow_deletion = true).await;
     let (user, token) = fx.verified_user("liz@example.com").await;
-    fx.engine.delete_account(fx.tenant, user, &meta()).await.unwrap();
+    fx.engine
+        .delete_account(fx.tenant, user, &meta())
+        .await
+        .unwrap();
     let ended = fx.engine.verify_session(fx.tenant, &token).await;
     assert!(matches!(ended, Err(Error::Token(_))), "{ended:?}");
-    let gone = fx.engine.look_up_address(fx.tenant, "liz@example.com").await;
+    let gone = fx
+        .engine
+        .look_up_address(fx.tenant, "liz@example.com")
+        .await;
     assert!(matches!(gone, Err(Error::NotFound(_))), "{gone:?}");
 }
 
 #[tokio::test]
 async fn a_tenant_without_the_api_has_no_accounts() {
     let fx = fixture(CounterRule::Reject).await;
-    let refused = fx.engine.sign_up(fx.tenant, "max@example.com", &meta()).await;
-    assert!(matches!(refused, Err(Error::NotFound(Entity::Tenant))), "{refused:?}");
+    let refused = fx
+        .engine
+        .sign_up(fx.tenant, "max@example.com", &meta())
+        .await;
+    assert!(
+        matches!(refused, Err(Error::NotFound(Entity::Tenant))),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
 async fn password_logins_spend_a_budget_per_user_and_address() {
     let fx = accounts(|block| block.rate_limiter.password_limits.tokens = 2).await;
     let (user, _) = fx.verified_user("ned@example.com").await;
-    let engine = Engine::new(
-        fx.engine.store().clone(),
-        MasterKey::generate().unwrap(),
-        {
-            let now = fx.now();
-            move || now
-        },
-    )
+    let engine = Engine::new(fx.engine.store().clone(), MasterKey::generate().unwrap(), {
+        let now = fx.now();
+        move || now
+    })
     .with_rate_limits(RateLimits::default(), Arc::new(MemoryCounter::default()));
     for _ in 0..2 {
-        let refused = engine.password_login(fx.tenant, user.0, "nope", &meta()).await;
+        let refused = engine
+            .password_login(fx.tenant, user.0, "nope", &meta())
+            .await;
         assert!(matches!(refused, Err(Error::WrongSecret(_))), "{refused:?}");
     }
-    let limited = engine.password_login(fx.tenant, user.0, "nope", &meta()).await;
-    assert!(matches!(limited, Err(Error::RateLimited { .. })), "{limited:?}");
+    let limited = engine
+        .password_login(fx.tenant, user.0, "nope", &meta())
+        .await;
+    assert!(
+        matches!(limited, Err(Error::RateLimited { .. })),
+        "{limited:?}"
+    );
 }

@@ -100,8 +100,7 @@ pub(crate) fn assertion(authenticator: &mut SoftAuthenticator, challenge: &[u8])
 impl Fixture {
     /// Moves the engine's clock forward.
     pub(crate) fn advance(&self, by: Duration) {
-        self.offset
-            .fetch_add(by.whole_seconds(), Ordering::SeqCst);
+        self.offset.fetch_add(by.whole_seconds(), Ordering::SeqCst);
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {

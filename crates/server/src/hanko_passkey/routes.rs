@@ -29,7 +29,10 @@ pub fn public_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Rout
         .route("/", get(status_page))
         .method_not_allowed_fallback(route_not_found)
         .merge(tenant_routes(Arc::clone(&engine)))
-        .merge(crate::hanko_public::routes(Arc::clone(&engine), "/{tenant_id}"))
+        .merge(crate::hanko_public::routes(
+            Arc::clone(&engine),
+            "/{tenant_id}",
+        ))
         .layer(map_response(json_with_charset))
         .layer(from_fn(close_if_body_unread))
         .layer(from_fn_with_state((metrics, "hanko"), Metrics::track))

@@ -236,9 +236,7 @@ pub struct Me {
 
 /// GET `/me`: the session's user id.
 pub async fn me(Session(session): Session) -> Json<Me> {
-    Json(Me {
-        id: session.user.0,
-    })
+    Json(Me { id: session.user.0 })
 }
 
 /// POST `/logout`: ends the session and deletes its cookie.

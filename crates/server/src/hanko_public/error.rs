@@ -165,15 +165,15 @@ pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
         }
         Error::Forbidden(_) => PublicError::status(StatusCode::FORBIDDEN),
         Error::Invalid { field, reason } => PublicError::bad_request(invalid(field, &reason)),
-        Error::RateLimited { retry_after_secs } => PublicError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too Many Requests",
-        )
-        .with_budget(Some(Budget {
-            limit: 0,
-            remaining: 0,
-            reset_secs: retry_after_secs,
-        })),
+        Error::RateLimited { retry_after_secs } => {
+            PublicError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").with_budget(Some(
+                Budget {
+                    limit: 0,
+                    remaining: 0,
+                    reset_secs: retry_after_secs,
+                },
+            ))
+        }
         Error::CeremonyNotFound | Error::CeremonyMismatch(_) => match endpoint {
             E::LoginFinal => PublicError::new(StatusCode::UNAUTHORIZED, CHALLENGE_MISMATCH),
             _ => PublicError::bad_request(CHALLENGE_MISMATCH),
@@ -201,9 +201,8 @@ pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
 /// A refused field, in the validator's words where the engine gives a rule (`email must be a
 /// valid email address`) and as the original's sentence where it gives one.
 fn invalid(field: &str, reason: &str) -> String {
-    let sentence = reason.starts_with("the ")
-        || reason.starts_with("an ")
-        || reason.starts_with("password ");
+    let sentence =
+        reason.starts_with("the ") || reason.starts_with("an ") || reason.starts_with("password ");
     if sentence {
         reason.to_owned()
     } else {
@@ -271,9 +270,18 @@ mod tests {
     #[test]
     fn passcode_outcomes_have_the_originals_statuses() {
         let at = |error| public_error(Endpoint::PasscodeFinal, error).status;
-        assert_eq!(at(Error::NotFound(Entity::Passcode)), StatusCode::UNAUTHORIZED);
-        assert_eq!(at(Error::Expired(Entity::Passcode)), StatusCode::REQUEST_TIMEOUT);
-        assert_eq!(at(Error::WrongSecret(Entity::Passcode)), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            at(Error::NotFound(Entity::Passcode)),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            at(Error::Expired(Entity::Passcode)),
+            StatusCode::REQUEST_TIMEOUT
+        );
+        assert_eq!(
+            at(Error::WrongSecret(Entity::Passcode)),
+            StatusCode::UNAUTHORIZED
+        );
         assert_eq!(at(Error::AttemptsExhausted), StatusCode::GONE);
         assert_eq!(at(Error::Forbidden("x")), StatusCode::FORBIDDEN);
     }

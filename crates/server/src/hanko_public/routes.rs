@@ -43,7 +43,10 @@ pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engi
             &at("/emails"),
             only(get(emails::list::<S>).post(emails::add::<S>)),
         )
-        .route(&at("/emails/{id}"), only(axum::routing::delete(emails::delete::<S>)))
+        .route(
+            &at("/emails/{id}"),
+            only(axum::routing::delete(emails::delete::<S>)),
+        )
         .route(
             &at("/emails/{id}/set_primary"),
             only(post(emails::set_primary::<S>)),
@@ -74,10 +77,7 @@ pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engi
             &at("/webauthn/login/finalize"),
             only(post(webauthn::login_finalize::<S>)),
         )
-        .route(
-            &at("/webauthn/credentials"),
-            only(get(webauthn::list::<S>)),
-        )
+        .route(&at("/webauthn/credentials"), only(get(webauthn::list::<S>)))
         .route(
             &at("/webauthn/credentials/{id}"),
             only(patch(webauthn::rename::<S>).delete(webauthn::delete::<S>)),

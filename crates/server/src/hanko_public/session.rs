@@ -194,7 +194,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, HeaderValue::from_static("a=1; hanko=from-cookie"));
         assert_eq!(presented_token(&headers, "hanko"), Some("from-cookie"));
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer from-header"));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer from-header"),
+        );
         assert_eq!(presented_token(&headers, "hanko"), Some("from-header"));
         assert_eq!(presented_token(&HeaderMap::new(), "hanko"), None);
     }
@@ -203,7 +206,14 @@ mod tests {
     fn cookies_have_gos_attribute_order() {
         let settings = CookieSettings::default();
         assert_eq!(
-            set_cookie(&settings, "hanko", "t", Some(3600), Some("/"), Some("Strict")),
+            set_cookie(
+                &settings,
+                "hanko",
+                "t",
+                Some(3600),
+                Some("/"),
+                Some("Strict")
+            ),
             "hanko=t; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict"
         );
         let settings = CookieSettings {
@@ -213,7 +223,14 @@ mod tests {
             ..CookieSettings::default()
         };
         assert_eq!(
-            set_cookie(&settings, "hanko", "", Some(0), Some("/"), same_site("bogus")),
+            set_cookie(
+                &settings,
+                "hanko",
+                "",
+                Some(0),
+                Some("/"),
+                same_site("bogus")
+            ),
             "hanko=; Path=/; Domain=example.com; Max-Age=0"
         );
     }
