@@ -10,6 +10,7 @@ mod hanko_passkey;
 mod http;
 mod kosmos;
 mod listener;
+mod mail;
 mod metrics;
 mod rate_limit;
 
@@ -17,4 +18,5 @@ pub use admin::AdminOptions;
 pub use app::{Listeners, Options, Server, StartError, public_app};
 pub use http::meta::TrustedProxies;
 pub use listener::ListenerLimits;
+pub use mail::{Mail, MailError, MailLanguage, Mailer, passcode_mail};
 pub use metrics::Metrics;
