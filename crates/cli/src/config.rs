@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use latchkey_engine::model::hanko_public::{SmtpSettings, SmtpTls};
 use latchkey_engine::rate_limit::RateLimits;
 use latchkey_server::ListenerLimits;
 use serde::Deserialize;
@@ -41,10 +42,12 @@ pub struct Config {
     pub limits: ListenerLimits,
     /// Connections the admin listener serves at once.
     pub admin_max_connections: usize,
+    /// The mail server for passcodes of tenants without their own.
+    pub smtp: Option<SmtpSettings>,
 }
 
-/// Secrets (the master key, the admin token, a password in the database URL) stay out of logs
-/// and panic messages.
+/// Secrets (the master key, the admin token, a password in the database URL, the SMTP password)
+/// stay out of logs and panic messages.
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let database = match self.database_url.split_once('@') {
@@ -67,6 +70,7 @@ impl std::fmt::Debug for Config {
             )
             .field("limits", &self.limits)
             .field("admin_max_connections", &self.admin_max_connections)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -86,6 +90,7 @@ impl Default for Config {
             rate_limit_redis_url: None,
             limits: ListenerLimits::default(),
             admin_max_connections: 64,
+            smtp: None,
         }
     }
 }
@@ -114,6 +119,28 @@ struct File {
     max_connections: Option<usize>,
     admin_max_connections: Option<usize>,
     max_header_bytes: Option<usize>,
+    smtp: Option<SmtpFile>,
+}
+
+/// The `[smtp]` table; with any of its keys, `host` must be given (here or in the environment).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFile {
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<SmtpTls>,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+impl SmtpFile {
+    fn is_empty(&self) -> bool {
+        self.host.is_none()
+            && self.port.is_none()
+            && self.tls.is_none()
+            && self.user.is_none()
+            && self.password.is_none()
+    }
 }
 
 impl Config {
@@ -125,7 +152,7 @@ impl Config {
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let file: File =
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            config.apply(file);
+            config.apply(file)?;
         }
         let var = |name: &str| env(&format!("{ENV_PREFIX}{name}")).filter(|v| !v.is_empty());
         let address = |name: &str| -> Result<Option<SocketAddr>, String> {
@@ -148,6 +175,16 @@ impl Config {
                     .map_err(|e| format!("{ENV_PREFIX}TRUSTED_PROXIES: {e}"))
             })
             .transpose()?;
+        let smtp_tls = var("SMTP_TLS")
+            .map(|value| match value.trim().to_ascii_lowercase().as_str() {
+                "none" => Ok(SmtpTls::None),
+                "starttls" => Ok(SmtpTls::Starttls),
+                "tls" => Ok(SmtpTls::Tls),
+                _ => Err(format!(
+                    "{ENV_PREFIX}SMTP_TLS: {value:?} is not one of none, starttls, tls"
+                )),
+            })
+            .transpose()?;
         config.apply(File {
             database_url: var("DATABASE_URL"),
             listen: address("LISTEN")?,
@@ -168,11 +205,18 @@ impl Config {
             max_connections: number(&var, "MAX_CONNECTIONS")?,
             admin_max_connections: number(&var, "ADMIN_MAX_CONNECTIONS")?,
             max_header_bytes: number(&var, "MAX_HEADER_BYTES")?,
-        });
+            smtp: Some(SmtpFile {
+                host: var("SMTP_HOST"),
+                port: number(&var, "SMTP_PORT")?,
+                tls: smtp_tls,
+                user: var("SMTP_USER"),
+                password: var("SMTP_PASSWORD"),
+            }),
+        })?;
         Ok(config)
     }
 
-    fn apply(&mut self, file: File) {
+    fn apply(&mut self, file: File) -> Result<(), String> {
         let File {
             database_url,
             listen,
@@ -193,6 +237,7 @@ impl Config {
             max_connections,
             admin_max_connections,
             max_header_bytes,
+            smtp,
         } = file;
         if let Some(value) = database_url {
             self.database_url = value;
@@ -239,6 +284,49 @@ impl Config {
         set(&mut listener.max_connections, max_connections);
         set(&mut listener.max_header_bytes, max_header_bytes);
         set(&mut self.admin_max_connections, admin_max_connections);
+        if let Some(smtp) = smtp.filter(|smtp| !smtp.is_empty()) {
+            self.apply_smtp(smtp)?;
+        }
+        Ok(())
+    }
+
+    /// Overlays the keys given on the mail server so far; the first to name one needs its host.
+    fn apply_smtp(&mut self, smtp: SmtpFile) -> Result<(), String> {
+        let SmtpFile {
+            host,
+            port,
+            tls,
+            user,
+            password,
+        } = smtp;
+        let mut settings = match (self.smtp.take(), host) {
+            (Some(mut settings), host) => {
+                set(&mut settings.host, host);
+                settings
+            }
+            (None, Some(host)) => SmtpSettings {
+                host,
+                // Hanko's default, as in the engine's `SmtpSettings`.
+                port: 465,
+                tls: SmtpTls::default(),
+                user: String::new(),
+                password: String::new(),
+            },
+            (None, None) => {
+                return Err(format!(
+                    "smtp.host ({ENV_PREFIX}SMTP_HOST) is required once any smtp setting is given"
+                ));
+            }
+        };
+        set(&mut settings.port, port);
+        set(&mut settings.tls, tls);
+        set(&mut settings.user, user);
+        set(&mut settings.password, password);
+        if settings.host.trim().is_empty() {
+            return Err("smtp.host must not be empty".to_owned());
+        }
+        self.smtp = Some(settings);
+        Ok(())
     }
 }
 
@@ -370,13 +458,130 @@ mod tests {
             database_url: "postgres://app:hunter2@db/latchkey".into(),
             master_key: Some("master-secret".into()),
             admin_token: Some("admin-secret".into()),
+            smtp: Some(SmtpSettings {
+                host: "mail.example.com".into(),
+                port: 587,
+                tls: SmtpTls::Starttls,
+                user: "mailer".into(),
+                password: "smtp-secret".into(),
+            }),
             ..Config::default()
         };
         let shown = format!("{config:?}");
-        for secret in ["hunter2", "master-secret", "admin-secret"] {
+        assert!(shown.contains("mail.example.com"), "{shown}");
+        for secret in ["hunter2", "master-secret", "admin-secret", "smtp-secret"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("@db/latchkey"));
+    }
+
+    #[test]
+    fn the_smtp_table_with_hankos_defaults() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-smtp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("latchkey.toml");
+        std::fs::write(&path, "[smtp]\nhost = \"mail.example.com\"\n").unwrap();
+        let config = Config::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(
+            config.smtp,
+            Some(SmtpSettings {
+                host: "mail.example.com".into(),
+                port: 465,
+                tls: SmtpTls::Tls,
+                user: String::new(),
+                password: String::new(),
+            })
+        );
+
+        std::fs::write(
+            &path,
+            "[smtp]\nhost = \"mail.example.com\"\nport = 587\ntls = \"starttls\"\n\
+             user = \"mailer\"\npassword = \"from-file\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), env(&[])).unwrap();
+        let smtp = config.smtp.unwrap();
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::Starttls));
+        assert_eq!(
+            (smtp.user.as_str(), smtp.password.as_str()),
+            ("mailer", "from-file")
+        );
+
+        std::fs::write(
+            &path,
+            "[smtp]\nhost = \"mail.example.com\"\ntls = \"ssl\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(Some(&path), env(&[])).is_err());
+        std::fs::write(
+            &path,
+            "[smtp]\nhost = \"mail.example.com\"\nsender = \"x\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(Some(&path), env(&[])).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_environment_overrides_smtp_key_by_key() {
+        let dir =
+            std::env::temp_dir().join(format!("latchkey-config-smtp-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("latchkey.toml");
+        std::fs::write(
+            &path,
+            "[smtp]\nhost = \"mail.example.com\"\nuser = \"mailer\"\npassword = \"old\"\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&path),
+            env(&[
+                ("LATCHKEY_SMTP_PASSWORD", "new"),
+                ("LATCHKEY_SMTP_PORT", "2525"),
+                ("LATCHKEY_SMTP_TLS", "none"),
+            ]),
+        )
+        .unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+        assert_eq!(
+            config.smtp,
+            Some(SmtpSettings {
+                host: "mail.example.com".into(),
+                port: 2525,
+                tls: SmtpTls::None,
+                user: "mailer".into(),
+                password: "new".into(),
+            })
+        );
+
+        let from_env = Config::load(
+            None,
+            env(&[
+                ("LATCHKEY_SMTP_HOST", "relay.internal"),
+                ("LATCHKEY_SMTP_TLS", "STARTTLS"),
+            ]),
+        )
+        .unwrap()
+        .smtp
+        .unwrap();
+        assert_eq!(
+            (from_env.host.as_str(), from_env.port, from_env.tls),
+            ("relay.internal", 465, SmtpTls::Starttls)
+        );
+
+        let without_host = Config::load(None, env(&[("LATCHKEY_SMTP_PASSWORD", "p")]));
+        assert!(without_host.unwrap_err().contains("LATCHKEY_SMTP_HOST"));
+        let bad_tls = Config::load(
+            None,
+            env(&[("LATCHKEY_SMTP_HOST", "h"), ("LATCHKEY_SMTP_TLS", "ssl")]),
+        );
+        assert!(bad_tls.unwrap_err().contains("LATCHKEY_SMTP_TLS"));
+        let bad_port = Config::load(
+            None,
+            env(&[("LATCHKEY_SMTP_HOST", "h"), ("LATCHKEY_SMTP_PORT", "99999")]),
+        );
+        assert!(bad_port.unwrap_err().contains("LATCHKEY_SMTP_PORT"));
+        assert_eq!(Config::load(None, env(&[])).unwrap().smtp, None);
     }
 
     #[test]

@@ -46,6 +46,7 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
         rate_limit_redis_url: config.rate_limit_redis_url.clone(),
         audit_retention: (config.audit_retention_days > 0)
             .then(|| Duration::from_secs(u64::from(config.audit_retention_days) * 86_400)),
+        smtp: config.smtp.clone(),
         clock: OffsetDateTime::now_utc,
     };
     // Bound before the server starts: once started, it owns the store and closes it on every

@@ -42,6 +42,9 @@ pub struct Options {
     pub rate_limit_redis_url: Option<String>,
     /// Audit events older than this are removed; kept for ever when unset.
     pub audit_retention: Option<Duration>,
+    /// The mail server for passcode mails of tenants that have none of their own; without it
+    /// such tenants cannot send passcodes.
+    pub smtp: Option<latchkey_engine::model::hanko_public::SmtpSettings>,
     /// The engine's only source of time.
     pub clock: fn() -> OffsetDateTime,
 }

@@ -11,6 +11,7 @@ mod hanko_public;
 mod http;
 mod kosmos;
 mod listener;
+mod mail;
 mod metrics;
 mod rate_limit;
 
@@ -18,4 +19,5 @@ pub use admin::AdminOptions;
 pub use app::{Listeners, Options, Server, StartError, public_app};
 pub use http::meta::TrustedProxies;
 pub use listener::ListenerLimits;
+pub use mail::{Mail, MailError, MailLanguage, Mailer, passcode_mail};
 pub use metrics::Metrics;

@@ -28,6 +28,7 @@ fn options() -> Options {
         rate_limits: RateLimits::default(),
         rate_limit_redis_url: None,
         audit_retention: None,
+        smtp: None,
         clock,
     }
 }
