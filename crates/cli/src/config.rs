@@ -11,6 +11,7 @@ use latchkey_engine::model::hanko_public::{SmtpSettings, SmtpTls};
 use latchkey_engine::rate_limit::RateLimits;
 use latchkey_server::ListenerLimits;
 use serde::Deserialize;
+use uuid::Uuid;
 
 /// Where a configuration value came from, for error messages.
 const ENV_PREFIX: &str = "LATCHKEY_";
@@ -44,6 +45,8 @@ pub struct Config {
     pub admin_max_connections: usize,
     /// The mail server for passcodes of tenants without their own.
     pub smtp: Option<SmtpSettings>,
+    /// The tenant whose Hanko Public API is also served at the root of the public listener.
+    pub default_tenant: Option<Uuid>,
 }
 
 /// Secrets (the master key, the admin token, a password in the database URL, the SMTP password)
@@ -71,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("admin_max_connections", &self.admin_max_connections)
             .field("smtp", &self.smtp)
+            .field("default_tenant", &self.default_tenant)
             .finish()
     }
 }
@@ -91,6 +95,7 @@ impl Default for Config {
             limits: ListenerLimits::default(),
             admin_max_connections: 64,
             smtp: None,
+            default_tenant: None,
         }
     }
 }
@@ -120,6 +125,7 @@ struct File {
     admin_max_connections: Option<usize>,
     max_header_bytes: Option<usize>,
     smtp: Option<SmtpFile>,
+    default_tenant: Option<Uuid>,
 }
 
 /// The `[smtp]` table; with any of its keys, `host` must be given (here or in the environment).
@@ -212,6 +218,12 @@ impl Config {
                 user: var("SMTP_USER"),
                 password: var("SMTP_PASSWORD"),
             }),
+            default_tenant: var("DEFAULT_TENANT")
+                .map(|text| {
+                    Uuid::parse_str(&text)
+                        .map_err(|_| format!("{ENV_PREFIX}DEFAULT_TENANT: {text:?} is not a UUID"))
+                })
+                .transpose()?,
         })?;
         Ok(config)
     }
@@ -238,7 +250,11 @@ impl Config {
             admin_max_connections,
             max_header_bytes,
             smtp,
+            default_tenant,
         } = file;
+        if default_tenant.is_some() {
+            self.default_tenant = default_tenant;
+        }
         if let Some(value) = database_url {
             self.database_url = value;
         }

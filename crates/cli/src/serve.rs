@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use latchkey_engine::Store;
+use latchkey_engine::model::TenantId;
 use latchkey_engine::secrets::MasterKey;
 use latchkey_server::{AdminOptions, ListenerLimits, Listeners, Options, Server, TrustedProxies};
 use time::OffsetDateTime;
@@ -47,6 +48,7 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
         audit_retention: (config.audit_retention_days > 0)
             .then(|| Duration::from_secs(u64::from(config.audit_retention_days) * 86_400)),
         smtp: config.smtp.clone(),
+        default_tenant: config.default_tenant.map(TenantId),
         clock: OffsetDateTime::now_utc,
     };
     // Bound before the server starts: once started, it owns the store and closes it on every

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::{Extension, Router};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
+use latchkey_engine::model::TenantId;
 use latchkey_engine::rate_limit::{Counter, MemoryCounter, RateLimits};
 use latchkey_engine::secrets::MasterKey;
 use time::OffsetDateTime;
@@ -21,6 +22,7 @@ use crate::hanko_passkey::public_router;
 use crate::http::meta::TrustedProxies;
 use crate::kosmos::{ensure_envelope_key, kosmos_router};
 use crate::listener::{self, ListenerLimits};
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::rate_limit::RedisCounter;
 
@@ -45,6 +47,9 @@ pub struct Options {
     /// The mail server for passcode mails of tenants that have none of their own; without it
     /// such tenants cannot send passcodes.
     pub smtp: Option<latchkey_engine::model::hanko_public::SmtpSettings>,
+    /// The tenant whose Hanko Public API is also served at the root, for single-tenant
+    /// deployments.
+    pub default_tenant: Option<TenantId>,
     /// The engine's only source of time.
     pub clock: fn() -> OffsetDateTime,
 }
@@ -66,16 +71,20 @@ pub enum StartError {
 }
 
 /// The whole public app over `engine`, on one listener: the 1Kosmos dialect under `/webauthn`,
-/// the Hanko dialect under `/{tenant_id}` with its fallback at the root (`kosmos_router` says
-/// how the two merge without either taking the other's paths).
+/// the Hanko dialects under `/{tenant_id}` with their fallback at the root (`kosmos_router`
+/// says how the two merge without either taking the other's paths), and the default tenant's
+/// Hanko Public API at the root when there is one. Passcode mails go out through `mailer`.
 pub fn public_app<S: Store>(
     engine: Arc<Engine<S>>,
     metrics: Metrics,
     proxies: TrustedProxies,
+    mailer: Mailer,
+    default_tenant: Option<TenantId>,
 ) -> Router {
-    public_router(Arc::clone(&engine), metrics.clone())
+    public_router(Arc::clone(&engine), metrics.clone(), default_tenant)
         .merge(kosmos_router(engine, metrics))
         .layer(Extension(proxies))
+        .layer(Extension(mailer))
 }
 
 /// A started server: its engine is set up, its envelope key exists, nothing is served yet.
@@ -149,6 +158,8 @@ impl<S: Store> Server<S> {
             Arc::clone(&engine),
             metrics.clone(),
             options.trusted_proxies.clone(),
+            Mailer::new(options.smtp.clone()),
+            options.default_tenant,
         );
         let admin = admin_router(Arc::clone(&engine), options.admin, metrics)
             .layer(Extension(options.trusted_proxies));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::{Extension, Router};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
@@ -10,29 +10,39 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
+use latchkey_engine::model::TenantId;
 
 use super::error::route_not_found;
 use super::{audit, credentials, jwks, login, registration, tenant, transactions};
+use crate::hanko_public;
 use crate::http::access_log::access_log;
 use crate::http::keep_alive::close_if_body_unread;
 use crate::http::request_id::request_id;
 use crate::http::status_page::status_page;
 use crate::metrics::Metrics;
 
-/// The public API over `engine`: the status page at `/` and every API route under
-/// `/{tenant_id}`. Outermost first, a request passes: request id, access log, metrics (dialect
+/// The public API over `engine`: the status page at `/`, every route of both Hanko dialects
+/// under `/{tenant_id}`, and the default tenant's Hanko Public API at the root. Outermost first, a request passes: request id, access log, metrics (dialect
 /// `hanko`), the keep-alive guard, the JSON charset, then the status page, or the tenant gate
 /// (tenant lookup and CORS) and its handler or the error-format fallback.
-pub fn public_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Router {
+pub fn public_router<S: Store>(
+    engine: Arc<Engine<S>>,
+    metrics: Metrics,
+    default_tenant: Option<TenantId>,
+) -> Router {
     // The status page names no tenant, so it is routed beside the gate, not behind it.
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(status_page))
         .method_not_allowed_fallback(route_not_found)
         .merge(tenant_routes(Arc::clone(&engine)))
-        .merge(crate::hanko_public::routes(
-            Arc::clone(&engine),
-            "/{tenant_id}",
-        ))
+        .merge(hanko_public::routes(Arc::clone(&engine), "/{tenant_id}"));
+    if let Some(tenant) = default_tenant {
+        router = router.merge(
+            hanko_public::routes(Arc::clone(&engine), "")
+                .layer(Extension(hanko_public::DefaultTenant(tenant))),
+        );
+    }
+    router
         .layer(map_response(json_with_charset))
         .layer(from_fn(close_if_body_unread))
         .layer(from_fn_with_state((metrics, "hanko"), Metrics::track))

@@ -33,7 +33,7 @@ async fn fixture() -> Fixture {
         .create(&engine, Some("Initial API Key"))
         .await;
     Fixture {
-        app: public_router(Arc::new(engine), Metrics::default()),
+        app: public_router(Arc::new(engine), Metrics::default(), None),
         tenant: tenant.id,
         key: key.unwrap().secret,
     }

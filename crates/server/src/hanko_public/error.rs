@@ -231,11 +231,6 @@ fn verification(endpoint: Endpoint, failure: &latchkey_webauthn::Error) -> Publi
     }
 }
 
-/// Router fallback for paths without a route.
-pub async fn route_not_found() -> PublicError {
-    PublicError::not_found()
-}
-
 /// Method fallback of every route: a known path asked with a method it does not serve.
 pub async fn method_not_allowed() -> PublicError {
     PublicError::method_not_allowed()

@@ -102,7 +102,7 @@ pub async fn initialize<S: Store>(
             language,
             &config.service.name,
             &issued.code,
-            issued.passcode.ttl_seconds,
+            u64::from(issued.passcode.ttl_seconds),
         );
         let mail = Mail {
             from_name: config.passcode.email.from_name.clone(),

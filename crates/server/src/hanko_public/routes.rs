@@ -17,14 +17,19 @@ use super::gate::gate;
 use super::{accounts, emails, passcodes, passwords, webauthn};
 use crate::http::status_page::status_page;
 
-/// Every route of the API below `prefix` (`/{tenant_id}`), behind the gate that loads the
-/// tenant and applies CORS. The routes do not overlap the passkey-server dialect's under the
+/// Every route of the API below `prefix` (`/{tenant_id}`, or empty for the default tenant's
+/// routes at the root, which then need a [`DefaultTenant`](super::DefaultTenant) extension),
+/// behind the gate that loads the tenant and applies CORS. The routes do not overlap the passkey-server dialect's under the
 /// same prefix; `/.well-known/jwks.json`, the same document for both, is that dialect's.
 pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engine<S>>> {
     let at = |path: &str| format!("{prefix}{path}");
     let only = |route: MethodRouter<Arc<Engine<S>>>| route.fallback(method_not_allowed);
-    Router::new()
-        .route(&at("/"), only(get(status_page)))
+    let mut router = Router::new();
+    // At the root, `/` is the server's own status page already.
+    if !prefix.is_empty() {
+        router = router.route(&at("/"), only(get(status_page)));
+    }
+    router
         .route(&at("/health/alive"), only(get(alive)))
         .route(&at("/health/ready"), only(get(ready::<S>)))
         .route(

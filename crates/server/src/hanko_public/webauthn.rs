@@ -25,7 +25,7 @@ use crate::http::validate::{Validate, Violations};
 
 /// `{"credential_id", "user_id"}` of both finalizes.
 #[derive(Serialize)]
-struct Finalized {
+pub struct Finalized {
     credential_id: String,
     user_id: Uuid,
 }

@@ -29,6 +29,7 @@ fn options() -> Options {
         rate_limit_redis_url: None,
         audit_retention: None,
         smtp: None,
+        default_tenant: None,
         clock,
     }
 }
