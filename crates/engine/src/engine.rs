@@ -120,8 +120,12 @@ impl<S: Store> Engine<S> {
         &self.store
     }
 
+    /// The clock's time in whole microseconds, the precision both stores keep, so that a time
+    /// answered before it is stored equals the time read back later.
     pub(crate) fn now(&self) -> OffsetDateTime {
-        (self.clock)()
+        let now = (self.clock)();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(now)
     }
 
     pub(crate) fn fill_random(&self, bytes: &mut [u8]) -> Result<()> {

@@ -19,12 +19,13 @@ use uuid::Uuid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
 use crate::engine::storable_text;
+use crate::model::hanko_public::RateLimit;
 use crate::model::{Credential, Email, HankoPublicConfig, Tenant, TenantId, User, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
 pub use passcodes::{IssuedPasscode, PASSCODE_MAX_ATTEMPTS, PasscodeLogin, PasscodeRequest};
-pub use passwords::{MAX_PASSWORD_BYTES, PasswordLogin};
+pub use passwords::MAX_PASSWORD_BYTES;
 pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};
 
 /// Longest email address accepted, in bytes (RFC 5321's path limit).
@@ -53,6 +54,16 @@ pub struct SignUp {
     pub email: Uuid,
     /// Issued when `emails.require_verification` is off.
     pub session: Option<IssuedSession>,
+}
+
+/// The outcome of a request that draws on a budget, with the budget as the request left it:
+/// the API reports it on every answer, refusals included.
+#[derive(Debug)]
+pub struct Limited<T> {
+    /// What is left of the budget; `None` when nothing is limited.
+    pub budget: Option<Budget>,
+    /// The request's outcome.
+    pub outcome: Result<T>,
 }
 
 /// A user with what the Hanko Public API shows of them.
@@ -295,19 +306,32 @@ impl<S: Store> Engine<S> {
         tx.commit().await
     }
 
-    /// Spends one request of a Hanko budget (`None` when the engine limits nothing).
-    pub(crate) async fn spend_budget(
+    /// Spends one request of `limit` under `key` and leaves in `budget` what is left of it
+    /// (nothing when the engine limits nothing), also when the request is refused.
+    pub(crate) async fn spend(
         &self,
+        budget: &mut Option<Budget>,
         key: &str,
-        tokens: u32,
-        interval_secs: u64,
-    ) -> Result<Option<Budget>> {
-        match &self.limiter {
-            Some(limiter) => limiter
-                .spend(key, tokens, interval_secs, self.now())
-                .await
-                .map(Some),
-            None => Ok(None),
+        limit: &RateLimit,
+    ) -> Result<()> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        let interval = limit.interval_seconds()?;
+        match limiter.spend(key, limit.tokens, interval, self.now()).await {
+            Ok(spent) => {
+                *budget = Some(spent);
+                Ok(())
+            }
+            Err(Error::RateLimited { retry_after_secs }) => {
+                *budget = Some(Budget {
+                    limit: limit.tokens,
+                    remaining: 0,
+                    reset_secs: retry_after_secs,
+                });
+                Err(Error::RateLimited { retry_after_secs })
+            }
+            Err(error) => Err(error),
         }
     }
 

@@ -5,9 +5,9 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use time::Duration;
 use uuid::Uuid;
 
-use super::{IssuedSession, load_user, primary, public_config};
+use super::{IssuedSession, Limited, load_user, primary, public_config};
 use crate::audit::{AuditEventKind, RequestMeta, audit_event};
-use crate::model::{Passcode, TenantId, UserId};
+use crate::model::{Passcode, Tenant, TenantId, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
@@ -40,8 +40,6 @@ pub struct IssuedPasscode {
     pub code: String,
     /// The address to send them to.
     pub address: String,
-    /// What is left of the requester's budget.
-    pub budget: Option<Budget>,
 }
 
 /// A correct passcode: the passcode it was and the session it opened.
@@ -61,100 +59,115 @@ impl<S: Store> Engine<S> {
         tenant: TenantId,
         request: PasscodeRequest,
         meta: &RequestMeta,
-    ) -> Result<IssuedPasscode> {
-        let tenant = self.accounts_tenant(tenant).await?;
-        let actor = Some(request.user.0.hyphenated().to_string());
-        let attempt = async {
-            let config = public_config(&tenant)?;
-            let now = self.now();
-            let mut tx = self.store.read().await?;
-            load_user(&mut tx, tenant.id, request.user).await?;
-            let budget = if config.rate_limiter.enabled {
-                let limits = &config.rate_limiter.passcode_limits;
-                let key = format!(
-                    "hanko:passcode:{}:{}:{}",
-                    tenant.id.0, request.user.0, meta.source_ip
-                );
-                self.spend_budget(&key, limits.tokens, limits.interval_seconds()?)
-                    .await?
-            } else {
-                None
-            };
-            let target = match request.email {
-                Some(id) => Some(tx.email(tenant.id, id).await?.ok_or(Error::Invalid {
-                    field: "email_id",
-                    reason: "the specified emailId is not available".to_owned(),
-                })?),
-                None => {
-                    let held = tx.emails(tenant.id, request.user).await?;
-                    match primary(&held) {
-                        Some(email) => Some(email.clone()),
-                        None => match request.signup_email {
-                            Some(id) => tx.email(tenant.id, id).await?,
-                            None => None,
-                        },
-                    }
-                }
-            };
-            let email = target.ok_or(Error::Invalid {
-                field: "email_id",
-                reason: "an emailId needs to be specified".to_owned(),
-            })?;
-            if request
-                .session_user
-                .is_some_and(|session| session != request.user)
-            {
-                return Err(Error::Forbidden("the session belongs to another user"));
+    ) -> Limited<IssuedPasscode> {
+        let tenant = match self.accounts_tenant(tenant).await {
+            Ok(tenant) => tenant,
+            Err(error) => {
+                return Limited {
+                    budget: None,
+                    outcome: Err(error),
+                };
             }
-            if email.user.is_some_and(|holder| holder != request.user) {
-                return Err(Error::Forbidden("the address belongs to another user"));
-            }
-            drop(tx);
-
-            let code = self.passcode_code()?;
-            let id = Uuid::new_v4();
-            let passcode = Passcode {
-                id,
-                tenant: tenant.id,
-                user: request.user,
-                email: email.id,
-                code_hash: self.master.passcode_mac(id, &code),
-                ttl_seconds: config.passcode.ttl,
-                failed_attempts: 0,
-                created_at: now,
-                expires_at: now + Duration::seconds(i64::from(config.passcode.ttl)),
-            };
-            let mut tx = self.store.write().await?;
-            tx.insert_passcode(&passcode).await?;
-            self.record_success(
-                &mut tx,
-                &tenant,
-                audit_event(
-                    tenant.id,
-                    AuditEventKind::PasscodeLoginInitSucceeded,
-                    None,
-                    Some(request.user.0.hyphenated().to_string()),
-                    meta,
-                    now,
-                ),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(IssuedPasscode {
-                passcode,
-                code,
-                address: email.address,
-                budget,
-            })
         };
-        self.audited(
-            &tenant,
-            AuditEventKind::PasscodeLoginInitFailed,
-            actor,
-            meta,
-            attempt,
+        let actor = Some(request.user.0.hyphenated().to_string());
+        let mut budget = None;
+        let attempt = self.try_start_passcode(&tenant, request, meta, &mut budget);
+        let outcome = self
+            .audited(
+                &tenant,
+                AuditEventKind::PasscodeLoginInitFailed,
+                actor,
+                meta,
+                attempt,
+            )
+            .await;
+        Limited { budget, outcome }
+    }
+
+    async fn try_start_passcode(
+        &self,
+        tenant: &Tenant,
+        request: PasscodeRequest,
+        meta: &RequestMeta,
+        budget: &mut Option<Budget>,
+    ) -> Result<IssuedPasscode> {
+        let config = public_config(tenant)?;
+        let now = self.now();
+        let mut tx = self.store.read().await?;
+        load_user(&mut tx, tenant.id, request.user).await?;
+        if config.rate_limiter.enabled {
+            let key = format!(
+                "hanko:passcode:{}:{}:{}",
+                tenant.id.0, request.user.0, meta.source_ip
+            );
+            self.spend(budget, &key, &config.rate_limiter.passcode_limits)
+                .await?;
+        }
+        let target = match request.email {
+            Some(id) => Some(tx.email(tenant.id, id).await?.ok_or(Error::Invalid {
+                field: "email_id",
+                reason: "the specified emailId is not available".to_owned(),
+            })?),
+            None => {
+                let held = tx.emails(tenant.id, request.user).await?;
+                match primary(&held) {
+                    Some(email) => Some(email.clone()),
+                    None => match request.signup_email {
+                        Some(id) => tx.email(tenant.id, id).await?,
+                        None => None,
+                    },
+                }
+            }
+        };
+        let email = target.ok_or(Error::Invalid {
+            field: "email_id",
+            reason: "an emailId needs to be specified".to_owned(),
+        })?;
+        if request
+            .session_user
+            .is_some_and(|session| session != request.user)
+        {
+            return Err(Error::Forbidden("the session belongs to another user"));
+        }
+        if email.user.is_some_and(|holder| holder != request.user) {
+            return Err(Error::Forbidden("the address belongs to another user"));
+        }
+        drop(tx);
+
+        let code = self.passcode_code()?;
+        let id = Uuid::new_v4();
+        let passcode = Passcode {
+            id,
+            tenant: tenant.id,
+            user: request.user,
+            email: email.id,
+            code_hash: self.master.passcode_mac(id, &code),
+            ttl_seconds: config.passcode.ttl,
+            failed_attempts: 0,
+            created_at: now,
+            expires_at: now + Duration::seconds(i64::from(config.passcode.ttl)),
+        };
+        let mut tx = self.store.write().await?;
+        tx.insert_passcode(&passcode).await?;
+        self.record_success(
+            &mut tx,
+            tenant,
+            audit_event(
+                tenant.id,
+                AuditEventKind::PasscodeLoginInitSucceeded,
+                None,
+                Some(request.user.0.hyphenated().to_string()),
+                meta,
+                now,
+            ),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(IssuedPasscode {
+            passcode,
+            code,
+            address: email.address,
+        })
     }
 
     /// Checks an entered code. A wrong one counts against the passcode, which is gone after

@@ -7,24 +7,15 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use uuid::Uuid;
 
-use super::{IssuedSession, load_user, public_config};
+use super::{IssuedSession, Limited, load_user, public_config};
 use crate::audit::{AuditEventKind, RequestMeta, audit_event};
-use crate::model::{Password, TenantId, UserId};
+use crate::model::{Password, Tenant, TenantId, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// bcrypt reads at most 72 bytes, so the original refuses longer passwords rather than
 /// ignoring their end; latchkey keeps the limit so that imported hashes keep working.
 pub const MAX_PASSWORD_BYTES: usize = 72;
-
-/// A password login: its session and what is left of the budget.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordLogin {
-    /// The session.
-    pub session: IssuedSession,
-    /// What is left of the requester's budget.
-    pub budget: Option<Budget>,
-}
 
 /// What checking a password found.
 enum Checked {
@@ -119,86 +110,105 @@ impl<S: Store> Engine<S> {
         user: Uuid,
         password: &str,
         meta: &RequestMeta,
-    ) -> Result<PasswordLogin> {
-        let tenant = self.accounts_tenant(tenant).await?;
-        let actor = Some(user.hyphenated().to_string());
-        let attempt = async {
-            let config = public_config(&tenant)?;
-            if !config.password.enabled {
-                return Err(Error::NotFound(Entity::Password));
+    ) -> Limited<IssuedSession> {
+        let tenant = match self.accounts_tenant(tenant).await {
+            Ok(tenant) => tenant,
+            Err(error) => {
+                return Limited {
+                    budget: None,
+                    outcome: Err(error),
+                };
             }
-            let budget = if config.rate_limiter.enabled {
-                let limits = &config.rate_limiter.password_limits;
-                let key = format!("hanko:password:{}:{}:{}", tenant.id.0, user, meta.source_ip);
-                self.spend_budget(&key, limits.tokens, limits.interval_seconds()?)
-                    .await?
-            } else {
-                None
-            };
-            if password.len() > MAX_PASSWORD_BYTES {
-                return Err(Error::Invalid {
-                    field: "password",
-                    reason: format!("password must not be longer than {MAX_PASSWORD_BYTES} bytes"),
-                });
-            }
-            let user = UserId(user);
-            let stored = {
-                let mut tx = self.store.read().await?;
-                match tx.user(tenant.id, user).await? {
-                    Some(_) => tx.password(tenant.id, user).await?,
-                    None => None,
-                }
-            };
-            let checked = match &stored {
-                Some(stored) => check_password(&stored.hash, password),
-                None => {
-                    // The same work as a real check, so that unknown users take as long.
-                    check_password(dummy_hash()?, password);
-                    Checked::Wrong
-                }
-            };
-            let (Checked::Right { rehash }, Some(stored)) = (checked, stored) else {
-                return Err(Error::WrongSecret(Entity::Password));
-            };
-            let rehashed = if rehash {
-                Some(hash_password(password)?)
-            } else {
-                None
-            };
-            let now = self.now();
-            let mut tx = self.store.write().await?;
-            if let Some(hash) = rehashed {
-                tx.upsert_password(&Password {
-                    hash,
-                    updated_at: now,
-                    ..stored
-                })
-                .await?;
-            }
-            self.record_success(
-                &mut tx,
-                &tenant,
-                audit_event(
-                    tenant.id,
-                    AuditEventKind::PasswordLoginSucceeded,
-                    None,
-                    Some(user.0.hyphenated().to_string()),
-                    meta,
-                    now,
-                ),
-            )
-            .await?;
-            let session = self.open_session(tx, &tenant, user, now).await?;
-            Ok(PasswordLogin { session, budget })
         };
-        self.audited(
-            &tenant,
-            AuditEventKind::PasswordLoginFailed,
-            actor,
-            meta,
-            attempt,
+        let mut budget = None;
+        let attempt = self.try_password_login(&tenant, user, password, meta, &mut budget);
+        let actor = Some(user.hyphenated().to_string());
+        let outcome = self
+            .audited(
+                &tenant,
+                AuditEventKind::PasswordLoginFailed,
+                actor,
+                meta,
+                attempt,
+            )
+            .await;
+        Limited { budget, outcome }
+    }
+
+    async fn try_password_login(
+        &self,
+        tenant: &Tenant,
+        user: Uuid,
+        password: &str,
+        meta: &RequestMeta,
+        budget: &mut Option<Budget>,
+    ) -> Result<IssuedSession> {
+        let config = public_config(tenant)?;
+        if !config.password.enabled {
+            return Err(Error::NotFound(Entity::Password));
+        }
+        if config.rate_limiter.enabled {
+            let key = format!(
+                "hanko:password:{}:{}:{}",
+                tenant.id.0, user, meta.source_ip
+            );
+            self.spend(budget, &key, &config.rate_limiter.password_limits)
+                .await?;
+        }
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(Error::Invalid {
+                field: "password",
+                reason: format!("password must not be longer than {MAX_PASSWORD_BYTES} bytes"),
+            });
+        }
+        let user = UserId(user);
+        let stored = {
+            let mut tx = self.store.read().await?;
+            match tx.user(tenant.id, user).await? {
+                Some(_) => tx.password(tenant.id, user).await?,
+                None => None,
+            }
+        };
+        let checked = match &stored {
+            Some(stored) => check_password(&stored.hash, password),
+            None => {
+                // The same work as a real check, so that unknown users take as long.
+                check_password(dummy_hash()?, password);
+                Checked::Wrong
+            }
+        };
+        let (Checked::Right { rehash }, Some(stored)) = (checked, stored) else {
+            return Err(Error::WrongSecret(Entity::Password));
+        };
+        let rehashed = if rehash {
+            Some(hash_password(password)?)
+        } else {
+            None
+        };
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        if let Some(hash) = rehashed {
+            tx.upsert_password(&Password {
+                hash,
+                updated_at: now,
+                ..stored
+            })
+            .await?;
+        }
+        self.record_success(
+            &mut tx,
+            tenant,
+            audit_event(
+                tenant.id,
+                AuditEventKind::PasswordLoginSucceeded,
+                None,
+                Some(user.0.hyphenated().to_string()),
+                meta,
+                now,
+            ),
         )
-        .await
+        .await?;
+        self.open_session(tx, tenant, user, now).await
     }
 }
 
@@ -233,7 +243,10 @@ fn check_password(stored: &str, password: &str) -> Checked {
     }
     let current = Argon2::default().params().clone();
     let rehash = parsed.algorithm.as_str() != "argon2id"
-        || argon2::Params::try_from(&parsed).map_or(true, |params| params != current);
+        || argon2::Params::try_from(&parsed).map_or(true, |params| {
+            (params.m_cost(), params.t_cost(), params.p_cost())
+                != (current.m_cost(), current.t_cost(), current.p_cost())
+        });
     Checked::Right { rehash }
 }
 

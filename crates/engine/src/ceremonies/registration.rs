@@ -372,15 +372,21 @@ impl<S: Store> Engine<S> {
             None => Some(self.signer(signing_key, now).await?),
         };
 
-        let name = match aaguid::name(&verified.aaguid.0) {
-            Some(name) => name.to_owned(),
-            None => format!("cred-{}", URL_SAFE_NO_PAD.encode(&verified.credential_id)),
+        // The Hanko Public API leaves a credential of an unknown model unnamed, as its original
+        // does; the passkey server names it after its ID.
+        let name = match (aaguid::name(&verified.aaguid.0), account) {
+            (Some(name), _) => Some(name.to_owned()),
+            (None, Some(_)) => None,
+            (None, None) => Some(format!(
+                "cred-{}",
+                URL_SAFE_NO_PAD.encode(&verified.credential_id)
+            )),
         };
         let credential = Credential {
             id: verified.credential_id,
             tenant: tenant.id,
             user: user.id,
-            name: Some(name),
+            name,
             public_key: verified.public_key.cose().to_vec(),
             attestation_format: verified.fmt.name().to_owned(),
             aaguid: verified.aaguid.0,

@@ -53,6 +53,7 @@ impl Fixture {
                 &meta(),
             )
             .await
+            .outcome
             .unwrap()
     }
 
@@ -224,7 +225,8 @@ async fn emails_are_added_made_primary_and_removed_by_their_holder() {
             &meta(),
         )
         .await
-        .unwrap();
+            .outcome
+            .unwrap();
     fx.engine
         .finish_passcode(
             fx.tenant,
@@ -330,8 +332,9 @@ async fn passwords_are_checked_by_length_and_log_in() {
         .engine
         .password_login(fx.tenant, user.0, "correct horse", &meta())
         .await
+        .outcome
         .unwrap();
-    assert_eq!(login.session.user, user);
+    assert_eq!(login.user, user);
     for (who, password) in [
         (user.0, "wrong horse"),
         (other.0, "correct horse"),
@@ -340,7 +343,8 @@ async fn passwords_are_checked_by_length_and_log_in() {
         let refused = fx
             .engine
             .password_login(fx.tenant, who, password, &meta())
-            .await;
+            .await
+            .outcome;
         assert!(
             matches!(refused, Err(Error::WrongSecret(Entity::Password))),
             "{refused:?}"
@@ -370,6 +374,7 @@ async fn a_bcrypt_password_of_the_original_logs_in_and_is_rehashed() {
     fx.engine
         .password_login(fx.tenant, user.0, "password", &meta())
         .await
+        .outcome
         .unwrap();
     let mut tx = fx.engine.store().read().await.unwrap();
     let stored = latchkey_engine::ReadTx::password(&mut tx, fx.tenant, user)
@@ -516,17 +521,25 @@ async fn password_logins_spend_a_budget_per_user_and_address() {
         move || now
     })
     .with_rate_limits(RateLimits::default(), Arc::new(MemoryCounter::default()));
-    for _ in 0..2 {
+    for remaining in [1, 0] {
         let refused = engine
             .password_login(fx.tenant, user.0, "nope", &meta())
             .await;
-        assert!(matches!(refused, Err(Error::WrongSecret(_))), "{refused:?}");
+        assert!(
+            matches!(refused.outcome, Err(Error::WrongSecret(_))),
+            "{refused:?}"
+        );
+        assert_eq!(refused.budget.map(|budget| budget.remaining), Some(remaining));
     }
     let limited = engine
         .password_login(fx.tenant, user.0, "nope", &meta())
         .await;
     assert!(
-        matches!(limited, Err(Error::RateLimited { .. })),
+        matches!(limited.outcome, Err(Error::RateLimited { .. })),
         "{limited:?}"
+    );
+    assert_eq!(
+        limited.budget.map(|budget| (budget.limit, budget.remaining)),
+        Some((2, 0))
     );
 }

@@ -6,7 +6,7 @@ use axum::{Extension, Router};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
@@ -120,10 +120,22 @@ fn tenant_routes<S: Store>(engine: Arc<Engine<S>>) -> Router<Arc<Engine<S>>> {
             post(login::mfa_finalize::<S>),
         )
         .route("/{tenant_id}/audit_logs", get(audit::list::<S>))
-        .fallback(route_not_found)
+        .fallback(tenant_route_not_found)
         // The original answers a known path with the wrong method as an unknown one.
-        .method_not_allowed_fallback(route_not_found)
+        .method_not_allowed_fallback(tenant_route_not_found)
         // The gate wraps the fallbacks too: like the original, any path below an unknown
         // tenant is a 404 `tenant not found`, and a preflight needs no route of its own.
         .layer(from_fn_with_state(engine, tenant::gate::<S>))
+}
+
+/// An unknown path below a tenant, in the error format of the tenant's API: a tenant that
+/// serves the Hanko Public API is addressed by that API's clients, whose errors are
+/// `{"code","message"}`.
+async fn tenant_route_not_found(tenant: Option<Extension<tenant::CurrentTenant>>) -> Response {
+    match tenant {
+        Some(Extension(tenant)) if tenant.0.config.hanko_public.enabled => {
+            hanko_public::error::PublicError::not_found().into_response()
+        }
+        _ => route_not_found().await.into_response(),
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -156,16 +156,18 @@ struct SignUpAnswer {
     email_id: Uuid,
 }
 
-/// POST `/users`: sign-up.
+/// POST `/users`: sign-up. A tenant that allows none refuses before reading the body, as the
+/// original does.
 pub async fn sign_up<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
     Meta(meta): Meta,
-    ValidJson(body, _): ValidJson<EmailBody, PublicError>,
+    request: Request,
 ) -> Result<Response, PublicError> {
     if !tenant.config().account.allow_signup {
         return Err(PublicError::status(StatusCode::FORBIDDEN));
     }
+    let ValidJson(body, _) = ValidJson::<EmailBody, PublicError>::from_request(request, &()).await?;
     let signed_up = engine
         .sign_up(tenant.id(), &body.email, &meta)
         .await

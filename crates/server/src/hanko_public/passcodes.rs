@@ -81,16 +81,10 @@ pub async fn initialize<S: Store>(
         signup_email: cookie(&headers, SIGNUP_EMAIL_COOKIE).and_then(parse),
         session_user: session.map(|session| session.user),
     };
-    let issued = engine
-        .start_passcode(tenant.id(), request, &meta)
-        .await
-        .map_err(|error| {
-            let mut refused = public_error(Endpoint::PasscodeInit, error);
-            if let Some(budget) = &mut refused.budget {
-                budget.limit = tenant.config().rate_limiter.passcode_limits.tokens;
-            }
-            refused
-        })?;
+    let limited = engine.start_passcode(tenant.id(), request, &meta).await;
+    let issued = limited.outcome.map_err(|error| {
+        public_error(Endpoint::PasscodeInit, error).with_budget(limited.budget)
+    })?;
     let config = tenant.config();
     if config.email_delivery.enabled {
         let language = MailLanguage::from_accept_language(
@@ -117,7 +111,7 @@ pub async fn initialize<S: Store>(
         }
     }
     let mut response = Json(PasscodeAnswer::from(&issued.passcode)).into_response();
-    if let Some(budget) = &issued.budget {
+    if let Some(budget) = &limited.budget {
         add_budget_headers(&mut response, budget);
     }
     Ok(response)

@@ -81,19 +81,15 @@ pub async fn login<S: Store>(
         return Err(PublicError::not_found());
     }
     let user = Uuid::parse_str(&body.user_id).unwrap_or_default();
-    let login = engine
+    let limited = engine
         .password_login(tenant.id(), user, &body.password, &meta)
-        .await
-        .map_err(|error| {
-            let mut refused = public_error(Endpoint::PasswordLogin, error);
-            if let Some(budget) = &mut refused.budget {
-                budget.limit = tenant.config().rate_limiter.password_limits.tokens;
-            }
-            refused
-        })?;
+        .await;
+    let session = limited.outcome.map_err(|error| {
+        public_error(Endpoint::PasswordLogin, error).with_budget(limited.budget)
+    })?;
     let mut response = Json(()).into_response();
-    deliver(&mut response, &tenant, &login.session);
-    if let Some(budget) = &login.budget {
+    deliver(&mut response, &tenant, &session);
+    if let Some(budget) = &limited.budget {
         add_budget_headers(&mut response, budget);
     }
     Ok(response)
