@@ -67,6 +67,11 @@ fn conflict_subject(constraint: Option<&str>) -> Option<Entity> {
         "links_pkey" => Entity::Link,
         "service_secrets_pkey" => Entity::ServiceSecret,
         "nonces_pkey" => Entity::Nonce,
+        // A second primary address of one user is a conflict of addresses too.
+        "emails_pkey" | "emails_address_key" | "emails_primary_key" => Entity::Email,
+        "passcodes_pkey" => Entity::Passcode,
+        "passwords_pkey" => Entity::Password,
+        "sessions_pkey" => Entity::Session,
         _ => return None,
     })
 }

@@ -5,9 +5,10 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, License,
-    LicenseScope, Link, Operation, ServiceSecret, SigningAlgorithm, SigningKey, Tenant,
-    TenantConfig, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, License,
+    LicenseScope, Link, Operation, Passcode, Password, ServiceSecret, Session, SigningAlgorithm,
+    SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
+    UserVerification,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -239,6 +240,74 @@ pub(crate) fn service_secret(row: &PgRow) -> Result<ServiceSecret> {
         sealed: row.try_get("sealed").map_err(db)?,
         public: row.try_get("public").map_err(db)?,
         created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+pub(crate) const EMAIL: &str =
+    "tenant_id, id, user_id, address, verified, is_primary, created_at, updated_at";
+
+pub(crate) fn email(row: &PgRow) -> Result<Email> {
+    let user: Option<Uuid> = row.try_get("user_id").map_err(db)?;
+    Ok(Email {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        user: user.map(UserId),
+        address: row.try_get("address").map_err(db)?,
+        verified: row.try_get("verified").map_err(db)?,
+        primary: row.try_get("is_primary").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+pub(crate) const PASSCODE: &str = "tenant_id, id, user_id, email_id, code_hash, ttl_seconds, \
+     failed_attempts, created_at, expires_at";
+
+pub(crate) fn passcode(row: &PgRow) -> Result<Passcode> {
+    let hash: Vec<u8> = row.try_get("code_hash").map_err(db)?;
+    Ok(Passcode {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        user: UserId(row.try_get("user_id").map_err(db)?),
+        email: row.try_get("email_id").map_err(db)?,
+        code_hash: hash.try_into().map_err(|_| corrupt("passcode hash"))?,
+        ttl_seconds: u32_column(row, "ttl_seconds")?,
+        failed_attempts: failed_attempts(row)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn failed_attempts(row: &PgRow) -> Result<u32> {
+    u32_column(row, "failed_attempts")
+}
+
+fn u32_column(row: &PgRow, column: &str) -> Result<u32> {
+    let value: i64 = row.try_get(column).map_err(db)?;
+    u32::try_from(value).map_err(|_| corrupt(column))
+}
+
+pub(crate) const PASSWORD: &str = "tenant_id, user_id, hash, created_at, updated_at";
+
+pub(crate) fn password(row: &PgRow) -> Result<Password> {
+    Ok(Password {
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        user: UserId(row.try_get("user_id").map_err(db)?),
+        hash: row.try_get("hash").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+pub(crate) const SESSION: &str = "tenant_id, id, user_id, created_at, expires_at";
+
+pub(crate) fn session(row: &PgRow) -> Result<Session> {
+    Ok(Session {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        user: UserId(row.try_get("user_id").map_err(db)?),
+        created_at: row.try_get("created_at").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
     })
 }
 

@@ -54,7 +54,7 @@ fn conflict_subject(message: &str) -> Option<Entity> {
 }
 
 /// Each table and the entity its rows hold; index names begin with their table's name.
-const TABLES: [(&str, Entity); 14] = [
+const TABLES: [(&str, Entity); 18] = [
     ("tenants", Entity::Tenant),
     ("api_keys", Entity::ApiKey),
     ("signing_keys", Entity::SigningKey),
@@ -69,6 +69,10 @@ const TABLES: [(&str, Entity); 14] = [
     ("links", Entity::Link),
     ("service_secrets", Entity::ServiceSecret),
     ("nonces", Entity::Nonce),
+    ("emails", Entity::Email),
+    ("passcodes", Entity::Passcode),
+    ("passwords", Entity::Password),
+    ("sessions", Entity::Session),
 ];
 
 #[cfg(test)]
@@ -89,6 +93,15 @@ mod tests {
         assert_eq!(
             subject("UNIQUE constraint failed: tenants.community_id"),
             Some(Entity::Tenant)
+        );
+        // The partial index of primary addresses names its columns, not itself.
+        assert_eq!(
+            subject("UNIQUE constraint failed: emails.tenant_id, emails.user_id"),
+            Some(Entity::Email)
+        );
+        assert_eq!(
+            subject("UNIQUE constraint failed: passcodes.tenant_id, passcodes.id"),
+            Some(Entity::Passcode)
         );
         assert_eq!(subject("UNIQUE constraint failed: unknown.id"), None);
     }

@@ -21,7 +21,7 @@ struct Migration {
 }
 
 /// Every migration, in order. A test checks that this lists exactly the files of `migrations/`.
-const MIGRATIONS: [Migration; 5] = [
+const MIGRATIONS: [Migration; 6] = [
     Migration {
         version: 1,
         description: "initial",
@@ -46,6 +46,11 @@ const MIGRATIONS: [Migration; 5] = [
         version: 5,
         description: "clustered hot tables",
         sql: include_str!("../migrations/0005_clustered_hot_tables.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "accounts",
+        sql: include_str!("../migrations/0006_accounts.sql"),
     },
 ];
 
@@ -187,7 +192,7 @@ mod tests {
                 row.get(0)
             })
             .unwrap();
-        assert_eq!(count, 5);
+        assert_eq!(usize::try_from(count).unwrap(), MIGRATIONS.len());
     }
 
     /// Migration 5 rebuilds the ceremony and audit tables: what they held survives it.

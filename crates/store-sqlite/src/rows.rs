@@ -5,9 +5,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, License,
-    LicenseScope, Link, Operation, ServiceSecret, SigningAlgorithm, SigningKey, Tenant,
-    TenantConfig, TenantId, TenantKind, Transaction, User, UserId, UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, License,
+    LicenseScope, Link, Operation, Passcode, Password, ServiceSecret, Session, SigningAlgorithm,
+    SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
+    UserVerification,
 };
 use rusqlite::Row;
 use rusqlite::types::FromSql;
@@ -38,6 +39,12 @@ pub(crate) const VENDOR_METADATA: &str =
     "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at";
 pub(crate) const LINK: &str = "realm_id, user_id, did, credential_id, linked_at";
 pub(crate) const SERVICE_SECRET: &str = "name, sealed, public, created_at";
+pub(crate) const EMAIL: &str =
+    "tenant_id, id, user_id, address, verified, is_primary, created_at, updated_at";
+pub(crate) const PASSCODE: &str = "tenant_id, id, user_id, email_id, code_hash, ttl_seconds, failed_attempts, \
+         created_at, expires_at";
+pub(crate) const PASSWORD: &str = "tenant_id, user_id, hash, created_at, updated_at";
+pub(crate) const SESSION: &str = "tenant_id, id, user_id, created_at, expires_at";
 
 /// Whole microseconds since the Unix epoch; anything finer is dropped, as PostgreSQL does.
 pub(crate) fn micros(time: OffsetDateTime) -> Result<i64> {
@@ -274,6 +281,61 @@ pub(crate) fn service_secret(row: &Row<'_>) -> Result<ServiceSecret> {
         sealed: get(row, "sealed")?,
         public: get(row, "public")?,
         created_at: get_time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn email(row: &Row<'_>) -> Result<Email> {
+    Ok(Email {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        user: get::<Option<_>>(row, "user_id")?.map(UserId),
+        address: get(row, "address")?,
+        verified: get(row, "verified")?,
+        primary: get(row, "is_primary")?,
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn passcode(row: &Row<'_>) -> Result<Passcode> {
+    Ok(Passcode {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        user: UserId(get(row, "user_id")?),
+        email: get(row, "email_id")?,
+        code_hash: get_array(row, "code_hash")?,
+        ttl_seconds: get_u32(row, "ttl_seconds")?,
+        failed_attempts: failed_attempts(row)?,
+        created_at: get_time(row, "created_at")?,
+        expires_at: get_time(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn failed_attempts(row: &Row<'_>) -> Result<u32> {
+    get_u32(row, "failed_attempts")
+}
+
+fn get_u32(row: &Row<'_>, column: &str) -> Result<u32> {
+    u32::try_from(get::<i64>(row, column)?).map_err(|_| corrupt(column))
+}
+
+pub(crate) fn password(row: &Row<'_>) -> Result<Password> {
+    Ok(Password {
+        tenant: TenantId(get(row, "tenant_id")?),
+        user: UserId(get(row, "user_id")?),
+        hash: get(row, "hash")?,
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn session(row: &Row<'_>) -> Result<Session> {
+    Ok(Session {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        user: UserId(get(row, "user_id")?),
+        created_at: get_time(row, "created_at")?,
+        expires_at: get_time(row, "expires_at")?,
     })
 }
 

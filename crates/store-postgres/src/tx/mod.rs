@@ -2,6 +2,7 @@
 //! live in one module per area, the same modules in both stores; the contract's methods here call
 //! their inherent namesakes there (an inherent method is found before a trait's).
 
+mod accounts;
 mod audit;
 mod ceremonies;
 mod credentials;
@@ -14,8 +15,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
-    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
+    License, Link, Passcode, Password, ServiceSecret, Session, SigningKey, Tenant, TenantId,
+    Transaction, User, UserId,
 };
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -252,6 +254,30 @@ impl<M> ReadTx for PostgresTx<M> {
     async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
         self.service_secret(name).await
     }
+
+    async fn email(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Email>> {
+        self.email(tenant, id).await
+    }
+
+    async fn email_by_address(&mut self, tenant: TenantId, address: &str) -> Result<Option<Email>> {
+        self.email_by_address(tenant, address).await
+    }
+
+    async fn emails(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Email>> {
+        self.emails(tenant, user).await
+    }
+
+    async fn passcode(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Passcode>> {
+        self.passcode(tenant, id).await
+    }
+
+    async fn password(&mut self, tenant: TenantId, user: UserId) -> Result<Option<Password>> {
+        self.password(tenant, user).await
+    }
+
+    async fn session(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Session>> {
+        self.session(tenant, id).await
+    }
 }
 
 impl WriteTx for PostgresTx<ReadWrite> {
@@ -387,6 +413,54 @@ impl WriteTx for PostgresTx<ReadWrite> {
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
         self.claim_nonce(scope, nonce, now, expires_at).await
+    }
+
+    async fn insert_email(&mut self, email: &Email) -> Result<()> {
+        self.insert_email(email).await
+    }
+
+    async fn update_email(&mut self, email: &Email) -> Result<bool> {
+        self.update_email(email).await
+    }
+
+    async fn delete_email(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_email(tenant, id).await
+    }
+
+    async fn insert_passcode(&mut self, passcode: &Passcode) -> Result<()> {
+        self.insert_passcode(passcode).await
+    }
+
+    async fn count_passcode_failure(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<u32>> {
+        self.count_passcode_failure(tenant, id).await
+    }
+
+    async fn delete_passcode(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_passcode(tenant, id).await
+    }
+
+    async fn delete_expired_passcodes(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.delete_expired_passcodes(now).await
+    }
+
+    async fn upsert_password(&mut self, password: &Password) -> Result<bool> {
+        self.upsert_password(password).await
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> Result<()> {
+        self.insert_session(session).await
+    }
+
+    async fn delete_session(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_session(tenant, id).await
+    }
+
+    async fn delete_user_sessions(&mut self, tenant: TenantId, user: UserId) -> Result<u64> {
+        self.delete_user_sessions(tenant, user).await
+    }
+
+    async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.delete_expired_sessions(now).await
     }
 
     async fn commit(self) -> Result<()> {

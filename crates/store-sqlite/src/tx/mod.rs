@@ -2,6 +2,7 @@
 //! live in one module per area, the same modules in both stores; the contract's methods here call
 //! their inherent namesakes there (an inherent method is found before a trait's).
 
+mod accounts;
 mod audit;
 mod ceremonies;
 mod credentials;
@@ -15,8 +16,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, License,
-    Link, ServiceSecret, SigningKey, Tenant, TenantId, Transaction, User, UserId,
+    ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
+    License, Link, Passcode, Password, ServiceSecret, Session, SigningKey, Tenant, TenantId,
+    Transaction, User, UserId,
 };
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use rusqlite::types::Value;
@@ -335,6 +337,30 @@ impl<M> ReadTx for SqliteTx<M> {
     async fn service_secret(&mut self, name: &str) -> Result<Option<ServiceSecret>> {
         self.service_secret(name)
     }
+
+    async fn email(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Email>> {
+        self.email(tenant, id)
+    }
+
+    async fn email_by_address(&mut self, tenant: TenantId, address: &str) -> Result<Option<Email>> {
+        self.email_by_address(tenant, address)
+    }
+
+    async fn emails(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Email>> {
+        self.emails(tenant, user)
+    }
+
+    async fn passcode(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Passcode>> {
+        self.passcode(tenant, id)
+    }
+
+    async fn password(&mut self, tenant: TenantId, user: UserId) -> Result<Option<Password>> {
+        self.password(tenant, user)
+    }
+
+    async fn session(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Session>> {
+        self.session(tenant, id)
+    }
 }
 
 impl WriteTx for SqliteTx<ReadWrite> {
@@ -468,6 +494,54 @@ impl WriteTx for SqliteTx<ReadWrite> {
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
         self.claim_nonce(scope, nonce, now, expires_at)
+    }
+
+    async fn insert_email(&mut self, email: &Email) -> Result<()> {
+        self.insert_email(email)
+    }
+
+    async fn update_email(&mut self, email: &Email) -> Result<bool> {
+        self.update_email(email)
+    }
+
+    async fn delete_email(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_email(tenant, id)
+    }
+
+    async fn insert_passcode(&mut self, passcode: &Passcode) -> Result<()> {
+        self.insert_passcode(passcode)
+    }
+
+    async fn count_passcode_failure(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<u32>> {
+        self.count_passcode_failure(tenant, id)
+    }
+
+    async fn delete_passcode(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_passcode(tenant, id)
+    }
+
+    async fn delete_expired_passcodes(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.delete_expired_passcodes(now)
+    }
+
+    async fn upsert_password(&mut self, password: &Password) -> Result<bool> {
+        self.upsert_password(password)
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> Result<()> {
+        self.insert_session(session)
+    }
+
+    async fn delete_session(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_session(tenant, id)
+    }
+
+    async fn delete_user_sessions(&mut self, tenant: TenantId, user: UserId) -> Result<u64> {
+        self.delete_user_sessions(tenant, user)
+    }
+
+    async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.delete_expired_sessions(now)
     }
 
     async fn commit(mut self) -> Result<()> {

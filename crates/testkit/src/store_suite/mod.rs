@@ -13,6 +13,7 @@
 // `assert!` do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod audit;
 mod ceremonies;
 mod consistency;
@@ -58,4 +59,14 @@ pub async fn run_all<S: Store>(store: &S) {
     kosmos::links(store).await;
     kosmos::service_secrets(store).await;
     kosmos::nonces(store).await;
+    accounts::emails(store).await;
+    accounts::email_updates(store).await;
+    accounts::delete_email(store).await;
+    accounts::passcodes(store).await;
+    accounts::passcode_concurrency(store).await;
+    accounts::expiry(store).await;
+    accounts::passwords(store).await;
+    accounts::sessions(store).await;
+    accounts::delete_user_cascades(store).await;
+    accounts::delete_tenant_cascades(store).await;
 }
