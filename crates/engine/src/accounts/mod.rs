@@ -6,6 +6,7 @@
 //! and deletes them like any other. Every operation here needs the tenant's `hanko_public`
 //! block to be enabled; a tenant without it has no accounts to speak of.
 
+mod admin;
 mod emails;
 mod passcodes;
 mod passwords;
@@ -24,6 +25,7 @@ use crate::model::{Credential, Email, HankoPublicConfig, Tenant, TenantId, User,
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
+pub use admin::{AccountFilter, ManagedAccount, NewAccount, NewAddress};
 pub use passcodes::{IssuedPasscode, PASSCODE_MAX_ATTEMPTS, PasscodeLogin, PasscodeRequest};
 pub use passwords::MAX_PASSWORD_BYTES;
 pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};

@@ -1,5 +1,6 @@
 //! The admin API (the original's port 8001): tenants and their configuration, API keys, signing
-//! keys, users, the audit log, health and metrics.
+//! keys, users, the audit log, health and metrics; and, for a tenant serving the Hanko Public
+//! API, that API's own admin routes under `/tenants/{id}/hanko/` (see [`hanko`]).
 //!
 //! Deviations from the original, on purpose:
 //! * an optional bearer token ([`AdminOptions::token`]); the original has no authentication;
@@ -16,6 +17,9 @@ mod audit;
 mod auth;
 mod config;
 mod error;
+mod hanko;
+#[cfg(test)]
+mod hanko_tests;
 mod health;
 mod path;
 mod secrets;
@@ -29,7 +33,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, put};
+use axum::routing::{delete, get, post, put};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 
@@ -110,6 +114,34 @@ pub fn admin_router<S: Store>(
         .route(
             "/tenants/{tenant_id}/users/{user_id}",
             get(users::show).delete(users::remove),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/users",
+            get(hanko::list_users).post(hanko::create_user),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/users/{user_id}",
+            get(hanko::show_user).delete(hanko::remove_user),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/users/{user_id}/sessions",
+            delete(hanko::end_sessions),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/users/{user_id}/emails",
+            get(hanko::list_emails).post(hanko::create_email),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/users/{user_id}/emails/{email_id}",
+            get(hanko::show_email).delete(hanko::remove_email),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/users/{user_id}/emails/{email_id}/set_primary",
+            post(hanko::set_primary),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/audit_logs",
+            get(hanko::audit_logs),
         )
         .route_layer(from_fn_with_state(token, auth::require_token));
 
