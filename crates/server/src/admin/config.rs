@@ -440,7 +440,8 @@ mod tests {
                     "counter": "reject",
                     "backup_eligibility": "audit_only",
                     "discoverable_login": {"timeout": 3600000},
-                    "audit": {"store": true, "console": false}
+                    "audit": {"store": true, "console": false},
+                    "hanko_public": serde_json::to_value(HankoPublicConfig::default()).unwrap()
                 }
             })
         );
@@ -474,7 +475,31 @@ mod tests {
             "counter": "audit_only",
             "backup_eligibility": "reject",
             "discoverable_login": {"timeout": 600000},
-            "audit": {"store": false, "console": true}
+            "audit": {"store": false, "console": true},
+            "hanko_public": {
+                "enabled": true,
+                "service": {"name": "A"},
+                "session": {
+                    "lifespan": "12h",
+                    "enable_auth_token_header": true,
+                    "issuer": "https://a.example",
+                    "audience": ["a.example"],
+                    "cookie": {"name": "a", "domain": "a.example", "http_only": true, "same_site": "lax", "secure": true}
+                },
+                "passcode": {"ttl": 600, "email": {"from_address": "login@a.example", "from_name": "A"}},
+                "password": {"enabled": true, "min_password_length": 12},
+                "emails": {"require_verification": false, "max_num_of_addresses": 3},
+                "account": {"allow_deletion": true, "allow_signup": false},
+                "webauthn": {"timeout": 120000, "user_verification": "required"},
+                "rate_limiter": {
+                    "enabled": true,
+                    "passcode_limits": {"tokens": 5, "interval": "10m"},
+                    "password_limits": {"tokens": 10, "interval": "1m"},
+                    "token_limits": {"tokens": 3, "interval": "1m"}
+                },
+                "email_delivery": {"enabled": false},
+                "smtp": {"host": "smtp.a.example", "port": 587, "tls": "starttls", "user": "a", "password": ""}
+            }
         });
         let parsed = built(config.clone(), None).unwrap();
         assert_eq!(parsed.signing_algorithm, SigningAlgorithm::ES256);
@@ -482,6 +507,31 @@ mod tests {
         assert_eq!(shown["config"], config);
         // What GET shows, PUT accepts unchanged.
         assert_eq!(built(shown["config"].clone(), None).unwrap(), parsed);
+    }
+
+    #[test]
+    fn an_smtp_password_is_written_never_shown_and_kept_when_left_blank() {
+        let mut body = minimal();
+        body["hanko_public"] = json!({
+            "enabled": true,
+            "smtp": {"host": "smtp.example", "user": "u", "password": "s3cret"}
+        });
+        let stored = built(body.clone(), None).unwrap();
+        assert_eq!(
+            stored.hanko_public.smtp.as_ref().map(|smtp| smtp.password.as_str()),
+            Some("s3cret")
+        );
+        let shown = rendered(stored.clone());
+        assert_eq!(shown["config"]["hanko_public"]["smtp"]["password"], "");
+        let again = built(shown["config"].clone(), Some(&stored)).unwrap();
+        assert_eq!(again.hanko_public, stored.hanko_public);
+        // Another server does not inherit the password.
+        body["hanko_public"]["smtp"] = json!({"host": "other.example", "user": "u"});
+        let moved = built(body, Some(&stored)).unwrap();
+        assert_eq!(
+            moved.hanko_public.smtp.map(|smtp| smtp.password),
+            Some(String::new())
+        );
     }
 
     #[test]
