@@ -148,10 +148,7 @@ impl<S: Store> Engine<S> {
             return Err(Error::NotFound(Entity::Password));
         }
         if config.rate_limiter.enabled {
-            let key = format!(
-                "hanko:password:{}:{}:{}",
-                tenant.id.0, user, meta.source_ip
-            );
+            let key = format!("hanko:password:{}:{}:{}", tenant.id.0, user, meta.source_ip);
             self.spend(budget, &key, &config.rate_limiter.password_limits)
                 .await?;
         }

@@ -225,8 +225,8 @@ async fn emails_are_added_made_primary_and_removed_by_their_holder() {
             &meta(),
         )
         .await
-            .outcome
-            .unwrap();
+        .outcome
+        .unwrap();
     fx.engine
         .finish_passcode(
             fx.tenant,
@@ -529,7 +529,10 @@ async fn password_logins_spend_a_budget_per_user_and_address() {
             matches!(refused.outcome, Err(Error::WrongSecret(_))),
             "{refused:?}"
         );
-        assert_eq!(refused.budget.map(|budget| budget.remaining), Some(remaining));
+        assert_eq!(
+            refused.budget.map(|budget| budget.remaining),
+            Some(remaining)
+        );
     }
     let limited = engine
         .password_login(fx.tenant, user.0, "nope", &meta())
@@ -539,7 +542,9 @@ async fn password_logins_spend_a_budget_per_user_and_address() {
         "{limited:?}"
     );
     assert_eq!(
-        limited.budget.map(|budget| (budget.limit, budget.remaining)),
+        limited
+            .budget
+            .map(|budget| (budget.limit, budget.remaining)),
         Some((2, 0))
     );
 }

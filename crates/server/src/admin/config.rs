@@ -363,6 +363,14 @@ impl From<AuthenticatorSettings> for SettingsResponse {
     }
 }
 
+/// The block as the admin API shows it: a tenant's SMTP password is written, never read back.
+fn without_smtp_password(mut block: HankoPublicConfig) -> HankoPublicConfig {
+    if let Some(smtp) = &mut block.smtp {
+        smtp.password.clear();
+    }
+    block
+}
+
 #[cfg(test)]
 mod tests {
     use latchkey_engine::model::{TenantId, TenantKind};
@@ -518,7 +526,11 @@ mod tests {
         });
         let stored = built(body.clone(), None).unwrap();
         assert_eq!(
-            stored.hanko_public.smtp.as_ref().map(|smtp| smtp.password.as_str()),
+            stored
+                .hanko_public
+                .smtp
+                .as_ref()
+                .map(|smtp| smtp.password.as_str()),
             Some("s3cret")
         );
         let shown = rendered(stored.clone());
@@ -588,12 +600,4 @@ mod tests {
         body["signing"] = json!({"algorithm": "RS256", "rsa_bits": 4096});
         assert_eq!(built(body, None).unwrap().rsa_bits, 4096);
     }
-}
-
-/// The block as the admin API shows it: a tenant's SMTP password is written, never read back.
-fn without_smtp_password(mut block: HankoPublicConfig) -> HankoPublicConfig {
-    if let Some(smtp) = &mut block.smtp {
-        smtp.password.clear();
-    }
-    block
 }

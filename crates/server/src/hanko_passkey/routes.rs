@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Router};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use latchkey_engine::model::TenantId;

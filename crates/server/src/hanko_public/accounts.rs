@@ -167,7 +167,8 @@ pub async fn sign_up<S: Store>(
     if !tenant.config().account.allow_signup {
         return Err(PublicError::status(StatusCode::FORBIDDEN));
     }
-    let ValidJson(body, _) = ValidJson::<EmailBody, PublicError>::from_request(request, &()).await?;
+    let ValidJson(body, _) =
+        ValidJson::<EmailBody, PublicError>::from_request(request, &()).await?;
     let signed_up = engine
         .sign_up(tenant.id(), &body.email, &meta)
         .await

@@ -82,9 +82,9 @@ pub async fn initialize<S: Store>(
         session_user: session.map(|session| session.user),
     };
     let limited = engine.start_passcode(tenant.id(), request, &meta).await;
-    let issued = limited.outcome.map_err(|error| {
-        public_error(Endpoint::PasscodeInit, error).with_budget(limited.budget)
-    })?;
+    let issued = limited
+        .outcome
+        .map_err(|error| public_error(Endpoint::PasscodeInit, error).with_budget(limited.budget))?;
     let config = tenant.config();
     if config.email_delivery.enabled {
         let language = MailLanguage::from_accept_language(
