@@ -18,6 +18,8 @@ mod passcodes;
 mod passwords;
 mod routes;
 mod session;
+#[cfg(test)]
+mod tests;
 mod webauthn;
 
 pub use gate::DefaultTenant;
