@@ -32,6 +32,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE = readFileSync(join(here, 'hanko-browser', 'index.html'));
 const ELEMENTS_URL = '/node_modules/@teamhanko/hanko-elements/dist/';
+// The example page of README.md's "Hanko Public API" section, which must keep working.
+const README_PAGE = (() => {
+  const readme = readFileSync(join(here, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Hanko Public API'));
+  const page = /```html\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!page?.includes('"http://localhost:8000/<tenant uuid>"')) {
+    throw new Error('README.md: the Hanko Public API section has no example page with the placeholder API');
+  }
+  return page;
+})();
 const ELEMENTS_DIR = join(here, 'node_modules', '@teamhanko', 'hanko-elements');
 const DIST_FILE = /^[\w-]+(\/[\w-]+)*\.js$/; // no `..`, no other kinds of file
 const ARTIFACTS = join(process.env.LATCHKEY_ARTIFACTS ?? join(tmpdir(), 'latchkey-artifacts'), 'hanko-elements');
@@ -55,6 +65,11 @@ async function startPageServer() {
         (body) => res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(body),
         () => res.writeHead(404).end(),
       );
+    } else if (pathname === '/readme') {
+      // README.md's minimal page, with its placeholder API replaced by the test's.
+      const api = new URL(req.url, 'http://x').searchParams.get('api');
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(README_PAGE.replace('"http://localhost:8000/<tenant uuid>"', JSON.stringify(api)));
     } else if (pathname === '/favicon.ico') {
       res.writeHead(204).end();
     } else {
@@ -701,6 +716,35 @@ for (const store of STORES) {
         assert.equal((await set).status(), 200);
         assert.equal((await passwordLogin(bob.passwords[2])).status, 200);
         assert.equal((await passwordLogin(bob.passwords[1])).status, 401);
+      });
+    });
+
+    describe('the example page of README.md', () => {
+      let tab;
+      const step = (name, fn) => scenario(name, () => tab, fn);
+
+      before(async () => {
+        tab = await openTab(browser, log, 'readme');
+      });
+      after(async () => tab?.context.close());
+
+      step('signs up by passcode and then shows the profile', async () => {
+        const tenant = await createHankoTenant(latchkey, { name: 'hanko readme', origin, hanko: hankoPublic(smtp) });
+        const apiBase = `${onLocalhost(latchkey.publicUrl)}/${tenant}`;
+        const { page } = tab;
+        const email = 'dora@example.com';
+        await page.goto(`${origin}/readme?api=${encodeURIComponent(apiBase)}`);
+        const root = authElement(page);
+        await headline(root, 'Sign in or sign up');
+        await root.locator('input[name="email"]').fill(email);
+        await button(root, 'Continue').click();
+        await headline(root, 'Create account?');
+        await button(root, 'Sign up').click();
+        await enterPasscode(root, page, await passcodeMailedTo(email));
+        await headline(root, 'Create a passkey');
+        await button(root, 'Skip').click();
+        const profile = profileElement(page);
+        await profile.getByText(email).first().waitFor();
       });
     });
 
