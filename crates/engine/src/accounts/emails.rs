@@ -1,5 +1,6 @@
 //! A user's email addresses: list, add, make primary, remove.
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{load_user, normalize_address, public_config};
@@ -38,31 +39,7 @@ impl<S: Store> Engine<S> {
             return Err(Error::LimitReached(Entity::Email));
         }
         let holder = (!config.emails.require_verification).then_some(user);
-        let email = match tx.email_by_address(tenant.id, &address).await? {
-            Some(email) if email.user.is_some() => return Err(Error::Conflict(Entity::Email)),
-            Some(mut pending) => {
-                if holder.is_some() {
-                    pending.user = holder;
-                    pending.updated_at = now;
-                    tx.update_email(&pending).await?;
-                }
-                pending
-            }
-            None => {
-                let email = Email {
-                    id: Uuid::new_v4(),
-                    tenant: tenant.id,
-                    user: holder,
-                    address,
-                    verified: false,
-                    primary: false,
-                    created_at: now,
-                    updated_at: now,
-                };
-                tx.insert_email(&email).await?;
-                email
-            }
-        };
+        let email = claim_address(&mut tx, tenant.id, address, holder, false, now).await?;
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(
             &mut tx,
@@ -162,5 +139,45 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         tx.commit().await
+    }
+}
+
+/// The email of `address` for `holder` (`None`: unheld until a passcode proves it): a new row,
+/// or the row of an address nobody holds yet (a sign-up or addition still waiting for its
+/// passcode), which whoever proves it gets. `Conflict(Email)` when a user holds it. `primary`
+/// applies when the address gets a holder.
+pub(super) async fn claim_address<T: WriteTx>(
+    tx: &mut T,
+    tenant: TenantId,
+    address: String,
+    holder: Option<UserId>,
+    primary: bool,
+    now: OffsetDateTime,
+) -> Result<Email> {
+    match tx.email_by_address(tenant, &address).await? {
+        Some(email) if email.user.is_some() => Err(Error::Conflict(Entity::Email)),
+        Some(mut pending) => {
+            if holder.is_some() {
+                pending.user = holder;
+                pending.primary = primary;
+                pending.updated_at = now;
+                tx.update_email(&pending).await?;
+            }
+            Ok(pending)
+        }
+        None => {
+            let email = Email {
+                id: Uuid::new_v4(),
+                tenant,
+                user: holder,
+                address,
+                verified: false,
+                primary: primary && holder.is_some(),
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_email(&email).await?;
+            Ok(email)
+        }
     }
 }

@@ -180,10 +180,6 @@ impl<S: Store> Engine<S> {
         let now = self.now();
         let verify_first = config.emails.require_verification;
         let mut tx = self.store.write().await?;
-        let existing = tx.email_by_address(tenant.id, &address).await?;
-        if existing.as_ref().is_some_and(|email| email.user.is_some()) {
-            return Err(Error::Conflict(Entity::Email));
-        }
         let id = Uuid::new_v4();
         let user = User {
             id: UserId(id),
@@ -196,32 +192,8 @@ impl<S: Store> Engine<S> {
         };
         tx.upsert_user(&user).await?;
         let held = (!verify_first).then_some(user.id);
-        let email = match existing {
-            // A sign-up still waiting for its passcode: whoever proves the address gets it.
-            Some(mut email) => {
-                if held.is_some() {
-                    email.user = held;
-                    email.primary = true;
-                    email.updated_at = now;
-                    tx.update_email(&email).await?;
-                }
-                email
-            }
-            None => {
-                let email = Email {
-                    id: Uuid::new_v4(),
-                    tenant: tenant.id,
-                    user: held,
-                    address,
-                    verified: false,
-                    primary: held.is_some(),
-                    created_at: now,
-                    updated_at: now,
-                };
-                tx.insert_email(&email).await?;
-                email
-            }
-        };
+        // A conflict rolls the new user back with the transaction.
+        let email = emails::claim_address(&mut tx, tenant.id, address, held, true, now).await?;
         let actor = Some(user.external_id.clone());
         self.record_success(
             &mut tx,

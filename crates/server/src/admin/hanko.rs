@@ -18,12 +18,10 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::accounts::{
     AccountFilter, ManagedAccount, NewAccount, NewAddress, normalize_address,
 };
-use latchkey_engine::model::{AuditEvent, AuditQuery, Credential, Email, TenantId, UserId};
+use latchkey_engine::model::{AuditEvent, AuditQuery, Email, TenantId, UserId};
 use latchkey_engine::{Entity, Error, Store};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -35,6 +33,7 @@ use super::error::answer;
 use super::path::TenantPath;
 use super::tenants::{parse, refusal};
 use crate::hanko_passkey::error::ApiError;
+use crate::hanko_public::shared_with_admin::Passkey;
 use crate::http::json::{RawJson, null_as_empty};
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
 use crate::http::path::PathParams;
@@ -58,7 +57,7 @@ const LIST_AUDIT_LOGS: &str = "unable to list audit logs";
 pub(super) struct UserResponse {
     id: Uuid,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    webauthn_credentials: Vec<PasskeyResponse>,
+    webauthn_credentials: Vec<Passkey>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     emails: Vec<EmailResponse>,
     created_at: String,
@@ -69,11 +68,7 @@ impl From<ManagedAccount> for UserResponse {
     fn from(account: ManagedAccount) -> Self {
         Self {
             id: account.user.id.0,
-            webauthn_credentials: account
-                .credentials
-                .into_iter()
-                .map(PasskeyResponse::from)
-                .collect(),
+            webauthn_credentials: account.credentials.into_iter().map(Passkey::from).collect(),
             emails: account
                 .emails
                 .into_iter()
@@ -105,40 +100,6 @@ impl From<Email> for EmailResponse {
             is_primary: email.primary,
             created_at: rfc3339(email.created_at),
             updated_at: rfc3339(email.updated_at),
-        }
-    }
-}
-
-/// A passkey as the original's `WebauthnCredentialResponse` marshals it.
-#[derive(Debug, Serialize)]
-pub(super) struct PasskeyResponse {
-    id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    public_key: String,
-    attestation_type: String,
-    aaguid: Uuid,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_used_at: Option<String>,
-    created_at: String,
-    transports: Vec<String>,
-    backup_eligible: bool,
-    backup_state: bool,
-}
-
-impl From<Credential> for PasskeyResponse {
-    fn from(credential: Credential) -> Self {
-        Self {
-            id: URL_SAFE_NO_PAD.encode(&credential.id),
-            name: credential.name,
-            public_key: URL_SAFE_NO_PAD.encode(&credential.public_key),
-            attestation_type: credential.attestation_format,
-            aaguid: Uuid::from_bytes(credential.aaguid),
-            last_used_at: credential.last_used_at.map(rfc3339),
-            created_at: rfc3339(credential.created_at),
-            transports: credential.transports,
-            backup_eligible: credential.backup_eligible,
-            backup_state: credential.backup_state,
         }
     }
 }

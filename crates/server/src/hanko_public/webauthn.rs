@@ -120,9 +120,10 @@ pub async fn login_finalize<S: Store>(
     Ok(response)
 }
 
-/// A passkey as the original lists it.
-#[derive(Serialize)]
-struct Listed {
+/// A passkey as the original lists it (its `WebauthnCredentialResponse`), here and in the
+/// admin API.
+#[derive(Debug, Serialize)]
+pub(crate) struct Listed {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
