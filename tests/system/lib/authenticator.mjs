@@ -1,6 +1,6 @@
 // A software WebAuthn authenticator plus the client (browser) part of the ceremony, so Node tests can play
 // the user's side of registration and login without a browser. ES256 (P-256) keys only.
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { encode as cborEncode } from './cbor.mjs';
 
 export const FLAGS = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40, ED: 0x80 };
@@ -90,7 +90,7 @@ export class SoftAuthenticator {
     }
     if (typeof pk.user?.id !== 'string') throw new TypeError('options.user.id must be a base64url string');
 
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = newP256KeyPair();
     const rawId = randomBytes(32);
     const id = b64url(rawId);
     const cose = coseKey(publicKey);
@@ -209,4 +209,23 @@ export function publicKeyFromCose(coseMap) {
     key: { kty: 'EC', crv: 'P-256', x: b64url(coseMap.get(-2)), y: b64url(coseMap.get(-3)) },
     format: 'jwk',
   });
+}
+
+// A P-256 key pair made with ECDH rather than generateKeyPairSync: Node 20's synchronous key
+// generation job can deadlock in its destructor during garbage collection (seen here: a test
+// file hung for ever in ~KeyGenJob<EcKeyGenTraits>), and ECDH runs no such job.
+function newP256KeyPair() {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const point = ecdh.getPublicKey();
+  const jwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+  };
+  const scalar = ecdh.getPrivateKey();
+  const d = Buffer.concat([Buffer.alloc(32 - scalar.length), scalar]).toString('base64url');
+  const privateKey = createPrivateKey({ key: { ...jwk, d }, format: 'jwk' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
