@@ -34,7 +34,7 @@ pub enum TenantCommand {
         #[arg(long)]
         hanko_public: bool,
     },
-    /// List tenants as JSON.
+    /// List tenants as JSON: id, display name, and whether they serve the Hanko Public API.
     List,
 }
 
@@ -100,7 +100,13 @@ async fn tenant_in<S: Store>(engine: Engine<S>, command: TenantCommand) -> Resul
             let tenants = engine.tenants().await.map_err(|e| e.to_string())?;
             let listed: Vec<_> = tenants
                 .iter()
-                .map(|t| json!({"id": t.id.0, "display_name": t.display_name}))
+                .map(|t| {
+                    json!({
+                        "id": t.id.0,
+                        "display_name": t.display_name,
+                        "hanko_public": t.config.hanko_public.enabled,
+                    })
+                })
                 .collect();
             print_json(&json!(listed))
         }

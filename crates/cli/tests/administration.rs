@@ -81,6 +81,7 @@ fn tenant_create_prints_its_id_and_a_shown_once_api_key() {
     let listed = scratch.run(&["tenant", "list"]).unwrap();
     assert_eq!(listed[0]["id"], created["id"]);
     assert_eq!(listed[0]["display_name"], "Shop");
+    assert_eq!(listed[0]["hanko_public"], false, "off unless asked for");
     // A development database keeps its generated master key beside it, owner-only.
     let key = scratch.path().join("latchkey.db.master-key");
     assert!(key.exists());
@@ -181,4 +182,25 @@ fn licenses_are_created_listed_without_keys_and_revoked() {
         ])
         .unwrap_err();
     assert!(scopes.contains("cannot be used with"), "{scopes}");
+}
+
+#[test]
+fn tenant_create_hanko_public_turns_the_public_api_on() {
+    let scratch = Scratch::new("hanko-public");
+    let created = scratch
+        .run(&[
+            "tenant",
+            "create",
+            "--name",
+            "Accounts",
+            "--rp-id",
+            "accounts.example",
+            "--origin",
+            "https://accounts.example",
+            "--hanko-public",
+        ])
+        .unwrap();
+    let listed = scratch.run(&["tenant", "list"]).unwrap();
+    assert_eq!(listed[0]["id"], created["id"]);
+    assert_eq!(listed[0]["hanko_public"], true);
 }
