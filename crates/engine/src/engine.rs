@@ -9,6 +9,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::accounts::PasswordWork;
 use crate::ceremonies::CHALLENGE_BYTES;
 use crate::key_cache::KeyCache;
 use crate::keys::{RsaKeySize, Signer, current_signing_key, generate_signing_key};
@@ -60,6 +61,9 @@ pub struct Engine<S: Store> {
     pub(crate) api_keys: Recent<(TenantId, [u8; 32]), Uuid>,
     /// Each tenant's JWKS document with the key ids it was built from.
     pub(crate) jwks_cache: RwLock<HashMap<TenantId, CachedJwks>>,
+    /// Turns at password hashing: an argon2id computation holds 19 MiB and its thread for tens
+    /// of milliseconds, so only a few run at once, whatever number of logins arrive together.
+    pub(crate) password_work: PasswordWork,
 }
 
 impl<S: Store> Engine<S> {
@@ -85,6 +89,7 @@ impl<S: Store> Engine<S> {
             licenses: Recent::default(),
             api_keys: Recent::default(),
             jwks_cache: RwLock::new(HashMap::new()),
+            password_work: PasswordWork::default(),
         }
     }
 

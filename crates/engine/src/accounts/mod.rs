@@ -28,6 +28,7 @@ use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 pub use admin::{AccountFilter, ManagedAccount, NewAccount, NewAddress};
 pub use passcodes::{IssuedPasscode, PASSCODE_MAX_ATTEMPTS, PasscodeLogin, PasscodeRequest};
 pub use passwords::MAX_PASSWORD_BYTES;
+pub(crate) use passwords::PasswordWork;
 pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};
 
 /// Longest email address accepted, in bytes (RFC 5321's path limit).

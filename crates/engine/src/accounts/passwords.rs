@@ -17,6 +17,26 @@ use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 /// ignoring their end; latchkey keeps the limit so that imported hashes keep working.
 pub const MAX_PASSWORD_BYTES: usize = 72;
 
+/// Turns at password hashing, one per two cores (at least one): the rest of the server keeps
+/// its threads, and memory stays bounded however many password requests arrive together.
+#[derive(Debug)]
+pub(crate) struct PasswordWork(tokio::sync::Semaphore);
+
+impl Default for PasswordWork {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self(tokio::sync::Semaphore::new((cores / 2).max(1)))
+    }
+}
+
+impl PasswordWork {
+    /// Waits for a turn, which lasts until the returned guard is dropped. The semaphore is
+    /// never closed, so a turn always comes.
+    pub(crate) async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.0.acquire().await.ok()
+    }
+}
+
 /// What checking a password found.
 enum Checked {
     Wrong,
@@ -62,7 +82,10 @@ impl<S: Store> Engine<S> {
             if user != session_user {
                 return Err(Error::Forbidden("the session belongs to another user"));
             }
-            let hash = hash_password(password)?;
+            let hash = {
+                let _turn = self.password_work.acquire().await;
+                hash_password(password)?
+            };
             let now = self.now();
             let mut tx = self.store.write().await?;
             let replaced = tx
@@ -166,6 +189,7 @@ impl<S: Store> Engine<S> {
                 None => None,
             }
         };
+        let turn = self.password_work.acquire().await;
         let checked = match &stored {
             Some(stored) => check_password(&stored.hash, password),
             None => {
@@ -182,6 +206,7 @@ impl<S: Store> Engine<S> {
         } else {
             None
         };
+        drop(turn);
         let now = self.now();
         let mut tx = self.store.write().await?;
         if let Some(hash) = rehashed {
