@@ -55,6 +55,9 @@ impl Default for RateLimits {
 /// A count's future; counters that talk to a server borrow themselves and the key.
 pub type Count<'a> = Pin<Box<dyn Future<Output = u64> + Send + 'a>>;
 
+/// A count in a key's own interval, and the seconds left in that interval.
+pub type IntervalCount<'a> = Pin<Box<dyn Future<Output = (u64, u64)> + Send + 'a>>;
+
 /// Counts per key and window. A counter that cannot reach its backend answers 0, so that an
 /// outage of the shared counter does not take every login down with it; it says so in its log.
 pub trait Counter: Send + Sync {
@@ -63,6 +66,12 @@ pub trait Counter: Send + Sync {
     fn add<'a>(&'a self, key: &'a str, window: u64, ttl: Duration) -> Count<'a>;
     /// The count of `key` in the window starting at `window`.
     fn count<'a>(&'a self, key: &'a str, window: u64) -> Count<'a>;
+    /// Adds one to `key` in its own interval, which begins with the first count after the
+    /// previous one ended and lasts `length` (as go-limiter, behind the Hanko Public API's
+    /// budgets, counts); answers the new count and the seconds left in the interval. `now` is
+    /// Unix seconds.
+    fn add_in_interval<'a>(&'a self, key: &'a str, now: u64, length: Duration)
+    -> IntervalCount<'a>;
 }
 
 /// Counts of one process. Windows of budgets with different intervals live side by side;
@@ -72,6 +81,17 @@ pub trait Counter: Send + Sync {
 pub struct MemoryCounter {
     /// Counts by window start: the window's end and the count of each key.
     windows: Mutex<HashMap<u64, WindowCounts>>,
+    /// Counts in keys' own intervals.
+    intervals: Mutex<Intervals>,
+}
+
+/// Each key's count and the end of its interval (Unix seconds). Ended intervals are swept
+/// whenever the map has doubled since the last sweep, so memory is bounded by the keys of the
+/// intervals still running.
+#[derive(Debug, Default)]
+struct Intervals {
+    counts: HashMap<String, (u64, u64)>,
+    swept_at: usize,
 }
 
 /// A window's end (Unix seconds) and the count of each key in it.
@@ -88,6 +108,30 @@ impl Counter for MemoryCounter {
         let count = counts.entry(key.to_owned()).or_default();
         *count += 1;
         Box::pin(std::future::ready(*count))
+    }
+
+    fn add_in_interval<'a>(
+        &'a self,
+        key: &'a str,
+        now: u64,
+        length: Duration,
+    ) -> IntervalCount<'a> {
+        let mut intervals = self
+            .intervals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if intervals.counts.len() >= intervals.swept_at.max(512) * 2 {
+            intervals.counts.retain(|_, (_, end)| *end > now);
+            intervals.swept_at = intervals.counts.len();
+        }
+        let (count, end) = intervals.counts.entry(key.to_owned()).or_insert((0, 0));
+        if *end <= now {
+            *count = 0;
+            *end = now.saturating_add(length.as_secs().max(1));
+        }
+        *count += 1;
+        let answer = (*count, *end - now);
+        Box::pin(std::future::ready(answer))
     }
 
     fn count<'a>(&'a self, key: &'a str, window: u64) -> Count<'a> {
@@ -198,8 +242,8 @@ impl Limiter {
         Window::of(self.limits.window.as_secs(), now)
     }
 
-    /// Spends one request of `limit` per `interval_secs` under `key`; refuses it (without the
-    /// request counting twice) when the window's budget is used up.
+    /// Spends one request of `limit` per `interval_secs` under `key`, in the key's own
+    /// interval; refuses it when the interval's budget is used up.
     pub(crate) async fn spend(
         &self,
         key: &str,
@@ -207,18 +251,20 @@ impl Limiter {
         interval_secs: u64,
         now: OffsetDateTime,
     ) -> Result<Budget> {
-        let window = Window::of(interval_secs, now);
-        let count = self
+        let now = u64::try_from(now.unix_timestamp()).unwrap_or_default();
+        let (count, left) = self
             .counter
-            .add(key, window.0, Duration::from_secs(interval_secs.max(1)))
+            .add_in_interval(key, now, Duration::from_secs(interval_secs.max(1)))
             .await;
         if count > u64::from(limit) {
-            return Err(window.refusal());
+            return Err(Error::RateLimited {
+                retry_after_secs: left,
+            });
         }
         Ok(Budget {
             limit,
             remaining: u32::try_from(u64::from(limit) - count).unwrap_or(0),
-            reset_secs: window.1,
+            reset_secs: left,
         })
     }
 
@@ -319,6 +365,38 @@ mod tests {
             .start(tenant, "192.0.2.1", next_window)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_interval_begins_with_a_keys_first_request() {
+        let limiter = limiter(LIMITS);
+        let start = datetime!(2026-01-01 00:00:59 UTC);
+        let first = limiter.spend("k", 2, 60, start).await.unwrap();
+        assert_eq!((first.remaining, first.reset_secs), (1, 60));
+        // A fixed minute would have ended here; the key's own interval has not.
+        let later = datetime!(2026-01-01 00:01:30 UTC);
+        let second = limiter.spend("k", 2, 60, later).await.unwrap();
+        assert_eq!((second.remaining, second.reset_secs), (0, 29));
+        let refused = limiter.spend("k", 2, 60, later).await.unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                Error::RateLimited {
+                    retry_after_secs: 29
+                }
+            ),
+            "{refused:?}"
+        );
+        let next = datetime!(2026-01-01 00:01:59 UTC);
+        assert_eq!(limiter.spend("k", 2, 60, next).await.unwrap().remaining, 1);
+        assert_eq!(
+            limiter
+                .spend("other", 2, 60, later)
+                .await
+                .unwrap()
+                .remaining,
+            1
+        );
     }
 
     #[tokio::test]

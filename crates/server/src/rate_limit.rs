@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use latchkey_engine::rate_limit::{Count, Counter};
+use latchkey_engine::rate_limit::{Count, Counter, IntervalCount};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// How long a ceremony waits for Redis (to connect, or to answer) before its limits are skipped:
@@ -52,6 +52,30 @@ impl RedisCounter {
         Ok(count)
     }
 
+    /// The key's interval starts with `SET NX EX` and `INCR` keeps its expiry, so Redis ends
+    /// the interval by itself; `TTL` is the time left in it.
+    async fn add_in_interval(&self, key: &str, length: Duration) -> redis::RedisResult<(u64, u64)> {
+        let key = format!("latchkey:rate:interval:{key}");
+        let seconds = length.as_secs().max(1);
+        let mut connection = self.connection.clone();
+        let (count, left): (u64, i64) = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(0)
+            .arg("EX")
+            .arg(seconds)
+            .arg("NX")
+            .ignore()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("TTL")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await?;
+        Ok((count, u64::try_from(left).unwrap_or(seconds)))
+    }
+
     async fn count(&self, key: &str, window: u64) -> redis::RedisResult<u64> {
         let mut connection = self.connection.clone();
         let count: Option<u64> = redis::cmd("GET")
@@ -72,6 +96,22 @@ fn or_unlimited(result: redis::RedisResult<u64>) -> u64 {
 }
 
 impl Counter for RedisCounter {
+    fn add_in_interval<'a>(
+        &'a self,
+        key: &'a str,
+        _now: u64,
+        length: Duration,
+    ) -> IntervalCount<'a> {
+        Box::pin(async move {
+            self.add_in_interval(key, length)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "rate limits not enforced: Redis does not answer");
+                    (0, length.as_secs())
+                })
+        })
+    }
+
     fn add<'a>(&'a self, key: &'a str, window: u64, ttl: Duration) -> Count<'a> {
         Box::pin(async move { or_unlimited(self.add(key, window, ttl).await) })
     }
