@@ -84,6 +84,18 @@ pub enum AuditEventKind {
     EmailVerified,
     /// A user's primary email address changed.
     PrimaryEmailChanged,
+    /// A new user signed up through a third-party provider.
+    ThirdPartySignUpSucceeded,
+    /// A user signed in through a third-party provider.
+    ThirdPartySignInSucceeded,
+    /// A third-party account was linked to an existing user.
+    ThirdPartyLinkingSucceeded,
+    /// A third-party sign-in or sign-up was refused.
+    ThirdPartySignInSignUpFailed,
+    /// A one-time token was exchanged for a session.
+    TokenExchangeSucceeded,
+    /// A one-time token was refused.
+    TokenExchangeFailed,
 }
 
 impl AuditEventKind {
@@ -127,6 +139,12 @@ impl AuditEventKind {
             Self::EmailDeleted => "email_deleted",
             Self::EmailVerified => "email_verified",
             Self::PrimaryEmailChanged => "primary_email_changed",
+            Self::ThirdPartySignUpSucceeded => "thirdparty_signup_succeeded",
+            Self::ThirdPartySignInSucceeded => "thirdparty_signin_succeeded",
+            Self::ThirdPartyLinkingSucceeded => "thirdparty_linking_succeeded",
+            Self::ThirdPartySignInSignUpFailed => "thirdparty_signin_signup_failed",
+            Self::TokenExchangeSucceeded => "token_exchange_succeeded",
+            Self::TokenExchangeFailed => "token_exchange_failed",
         }
     }
 }

@@ -82,10 +82,53 @@ pub enum Error {
     /// client's fault; the message is for logs.
     #[error("crypto: {0}")]
     Crypto(&'static str),
+    /// A third-party sign-in that the account-linking rules refuse.
+    #[error("third-party sign-in refused: {}", .0.description())]
+    ThirdParty(ThirdPartyRefusal),
     /// A presented token was refused: malformed, signed by an unknown key, badly signed, or
     /// expired.
     #[error("invalid token: {0}")]
     Token(&'static str),
+}
+
+/// Why the account-linking rules refuse a third-party sign-in; each is an `error` code the
+/// Hanko Public API redirects with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThirdPartyRefusal {
+    /// The tenant wants proven addresses and the provider has not proven this one.
+    UnverifiedEmail,
+    /// A user holds the address, and the provider may not link to existing accounts.
+    UserConflict,
+    /// The provider's new address is held by another user than the one it signs in.
+    MultipleAccounts,
+    /// The user already holds as many addresses as the tenant allows.
+    EmailMaxnum,
+    /// Nobody holds the address and the tenant allows no sign-up.
+    SignupDisabled,
+}
+
+impl ThirdPartyRefusal {
+    /// The wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnverifiedEmail => "unverified_email",
+            Self::UserConflict => "user_conflict",
+            Self::MultipleAccounts => "multiple_accounts",
+            Self::EmailMaxnum => "email_maxnum",
+            Self::SignupDisabled => "signup_disabled",
+        }
+    }
+
+    /// The text for the user.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::UnverifiedEmail => "third party provider email must be verified",
+            Self::UserConflict => "a user with this email already exists",
+            Self::MultipleAccounts => "the email address is already assigned to another account",
+            Self::EmailMaxnum => "the maximum number of email addresses is reached",
+            Self::SignupDisabled => "account signup is disabled",
+        }
+    }
 }
 
 /// What a [`Error::NotFound`] or [`Error::Conflict`] is about. Dialects choose their wire words
@@ -130,6 +173,10 @@ pub enum Entity {
     Password,
     /// A Hanko Public API login session.
     Session,
+    /// A user's account at a third-party identity provider.
+    Identity,
+    /// A one-time token of a third-party sign-in.
+    OneTimeToken,
 }
 
 impl Entity {
@@ -155,6 +202,8 @@ impl Entity {
             Self::Passcode => "passcode",
             Self::Password => "password",
             Self::Session => "session",
+            Self::Identity => "identity",
+            Self::OneTimeToken => "token",
         }
     }
 }

@@ -28,6 +28,6 @@ pub mod tokens;
 
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;
-pub use error::{Entity, Error, Result};
+pub use error::{Entity, Error, Result, ThirdPartyRefusal};
 pub use recent::CACHE_TTL;
 pub use store::{LoginRecord, Page, Paged, ReadTx, Store, WriteTx};

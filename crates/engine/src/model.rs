@@ -1,6 +1,7 @@
 //! The records the engine keeps. These are domain values, not wire shapes and not table rows.
 
 pub mod hanko_public;
+pub mod third_party;
 
 pub use hanko_public::HankoPublicConfig;
 
@@ -685,6 +686,42 @@ pub struct Session {
     /// When it was issued (UTC).
     pub created_at: OffsetDateTime,
     /// When its token expires (UTC); it is swept after this.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A user's account at a third-party identity provider (an OAuth/OpenID provider or a SAML
+/// identity provider), by which they sign in without a passkey, passcode or password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The provider's name in latchkey (`google`, `custom_<key>`, a SAML domain).
+    pub provider: String,
+    /// The provider's id of the user (`sub`, a SAML NameID).
+    pub subject: String,
+    /// The user it signs in.
+    pub user: UserId,
+    /// The address the provider last gave, as one of the user's emails.
+    pub email: Option<Uuid>,
+    /// When the account was first used here (UTC).
+    pub created_at: OffsetDateTime,
+    /// When it last signed in (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+/// A one-time token (`hanko_token`) that a third-party sign-in hands to the page by redirect,
+/// exchanged once for a session. Only its SHA-256 is stored: it is a bearer secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// SHA-256 of the token's text.
+    pub hash: [u8; 32],
+    /// The user it logs in.
+    pub user: UserId,
+    /// When it was issued (UTC).
+    pub created_at: OffsetDateTime,
+    /// When it stops counting (UTC).
     pub expires_at: OffsetDateTime,
 }
 

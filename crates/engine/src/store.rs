@@ -22,8 +22,8 @@ use uuid::Uuid;
 use crate::Result;
 use crate::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
-    License, Link, Passcode, Password, ServiceSecret, Session, SigningKey, Tenant, TenantId,
-    Transaction, User, UserId,
+    Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
+    Tenant, TenantId, Transaction, User, UserId,
 };
 
 /// One page of a listing: `number` counts from 1.
@@ -264,6 +264,14 @@ pub trait ReadTx: Send {
         tenant: TenantId,
         id: Uuid,
     ) -> impl Future<Output = Result<Option<Session>>> + Send;
+
+    /// The user's account at `provider` with the provider's id `subject`.
+    fn identity(
+        &mut self,
+        tenant: TenantId,
+        provider: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<Option<Identity>>> + Send;
 }
 
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
@@ -485,6 +493,28 @@ pub trait WriteTx: ReadTx {
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Removes sessions that expired before `now`; returns how many.
     fn delete_expired_sessions(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Stores the identity, or replaces the one with its provider and subject (its user and
+    /// creation time stay). The user and the email, if any, must exist.
+    fn upsert_identity(&mut self, identity: &Identity) -> impl Future<Output = Result<()>> + Send;
+
+    /// Stores a one-time token. `Conflict(Entity::OneTimeToken)` if its hash is taken; the
+    /// user must exist.
+    fn insert_one_time_token(
+        &mut self,
+        token: &OneTimeToken,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the token with this hash and returns it, expired or not; `None` if there is none.
+    fn take_one_time_token(
+        &mut self,
+        tenant: TenantId,
+        hash: &[u8; 32],
+    ) -> impl Future<Output = Result<Option<OneTimeToken>>> + Send;
+    /// Removes one-time tokens that expired before `now`; returns how many.
+    fn delete_expired_one_time_tokens(
         &mut self,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<u64>> + Send;

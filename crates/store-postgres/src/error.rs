@@ -72,6 +72,8 @@ fn conflict_subject(constraint: Option<&str>) -> Option<Entity> {
         "passcodes_pkey" => Entity::Passcode,
         "passwords_pkey" => Entity::Password,
         "sessions_pkey" => Entity::Session,
+        "identities_pkey" => Entity::Identity,
+        "one_time_tokens_pkey" => Entity::OneTimeToken,
         _ => return None,
     })
 }

@@ -5,10 +5,10 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, License,
-    LicenseScope, Link, Operation, Passcode, Password, ServiceSecret, Session, SigningAlgorithm,
-    SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
-    UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, Identity,
+    License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
+    Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
+    User, UserId, UserVerification,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -300,11 +300,39 @@ pub(crate) fn password(row: &PgRow) -> Result<Password> {
 }
 
 pub(crate) const SESSION: &str = "tenant_id, id, user_id, created_at, expires_at";
+pub(crate) const IDENTITY: &str =
+    "tenant_id, provider, subject, user_id, email_id, created_at, updated_at";
+pub(crate) const ONE_TIME_TOKEN: &str = "tenant_id, hash, user_id, created_at, expires_at";
 
 pub(crate) fn session(row: &PgRow) -> Result<Session> {
     Ok(Session {
         id: row.try_get("id").map_err(db)?,
         tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        user: UserId(row.try_get("user_id").map_err(db)?),
+        created_at: row.try_get("created_at").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn identity(row: &PgRow) -> Result<Identity> {
+    Ok(Identity {
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        provider: row.try_get("provider").map_err(db)?,
+        subject: row.try_get("subject").map_err(db)?,
+        user: UserId(row.try_get("user_id").map_err(db)?),
+        email: row.try_get("email_id").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn one_time_token(row: &PgRow) -> Result<OneTimeToken> {
+    let hash: Vec<u8> = row.try_get("hash").map_err(db)?;
+    Ok(OneTimeToken {
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        hash: hash
+            .try_into()
+            .map_err(|_| corrupt("one-time token hash"))?,
         user: UserId(row.try_get("user_id").map_err(db)?),
         created_at: row.try_get("created_at").map_err(db)?,
         expires_at: row.try_get("expires_at").map_err(db)?,

@@ -54,7 +54,7 @@ fn conflict_subject(message: &str) -> Option<Entity> {
 }
 
 /// Each table and the entity its rows hold; index names begin with their table's name.
-const TABLES: [(&str, Entity); 18] = [
+const TABLES: [(&str, Entity); 20] = [
     ("tenants", Entity::Tenant),
     ("api_keys", Entity::ApiKey),
     ("signing_keys", Entity::SigningKey),
@@ -73,6 +73,8 @@ const TABLES: [(&str, Entity); 18] = [
     ("passcodes", Entity::Passcode),
     ("passwords", Entity::Password),
     ("sessions", Entity::Session),
+    ("identities", Entity::Identity),
+    ("one_time_tokens", Entity::OneTimeToken),
 ];
 
 #[cfg(test)]

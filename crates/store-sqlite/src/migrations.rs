@@ -21,7 +21,7 @@ struct Migration {
 }
 
 /// Every migration, in order. A test checks that this lists exactly the files of `migrations/`.
-const MIGRATIONS: [Migration; 6] = [
+const MIGRATIONS: [Migration; 7] = [
     Migration {
         version: 1,
         description: "initial",
@@ -51,6 +51,11 @@ const MIGRATIONS: [Migration; 6] = [
         version: 6,
         description: "accounts",
         sql: include_str!("../migrations/0006_accounts.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "third party",
+        sql: include_str!("../migrations/0007_third_party.sql"),
     },
 ];
 

@@ -5,10 +5,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, License,
-    LicenseScope, Link, Operation, Passcode, Password, ServiceSecret, Session, SigningAlgorithm,
-    SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction, User, UserId,
-    UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, Identity,
+    License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
+    Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
+    User, UserId, UserVerification,
 };
 use rusqlite::Row;
 use rusqlite::types::FromSql;
@@ -45,6 +45,9 @@ pub(crate) const PASSCODE: &str = "tenant_id, id, user_id, email_id, code_hash, 
          created_at, expires_at";
 pub(crate) const PASSWORD: &str = "tenant_id, user_id, hash, created_at, updated_at";
 pub(crate) const SESSION: &str = "tenant_id, id, user_id, created_at, expires_at";
+pub(crate) const IDENTITY: &str =
+    "tenant_id, provider, subject, user_id, email_id, created_at, updated_at";
+pub(crate) const ONE_TIME_TOKEN: &str = "tenant_id, hash, user_id, created_at, expires_at";
 
 /// Whole microseconds since the Unix epoch; anything finer is dropped, as PostgreSQL does.
 pub(crate) fn micros(time: OffsetDateTime) -> Result<i64> {
@@ -333,6 +336,31 @@ pub(crate) fn session(row: &Row<'_>) -> Result<Session> {
     Ok(Session {
         id: get(row, "id")?,
         tenant: TenantId(get(row, "tenant_id")?),
+        user: UserId(get(row, "user_id")?),
+        created_at: get_time(row, "created_at")?,
+        expires_at: get_time(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn identity(row: &Row<'_>) -> Result<Identity> {
+    Ok(Identity {
+        tenant: TenantId(get(row, "tenant_id")?),
+        provider: get(row, "provider")?,
+        subject: get(row, "subject")?,
+        user: UserId(get(row, "user_id")?),
+        email: get(row, "email_id")?,
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn one_time_token(row: &Row<'_>) -> Result<OneTimeToken> {
+    let hash: Vec<u8> = get(row, "hash")?;
+    Ok(OneTimeToken {
+        tenant: TenantId(get(row, "tenant_id")?),
+        hash: hash
+            .try_into()
+            .map_err(|_| corrupt("one-time token hash"))?,
         user: UserId(get(row, "user_id")?),
         created_at: get_time(row, "created_at")?,
         expires_at: get_time(row, "expires_at")?,

@@ -11,6 +11,7 @@ mod emails;
 mod passcodes;
 mod passwords;
 mod sessions;
+mod third_party;
 
 use std::sync::Arc;
 
@@ -30,6 +31,10 @@ pub use passcodes::{IssuedPasscode, PASSCODE_MAX_ATTEMPTS, PasscodeLogin, Passco
 pub use passwords::MAX_PASSWORD_BYTES;
 pub(crate) use passwords::PasswordWork;
 pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};
+pub use third_party::{
+    LinkKind, ONE_TIME_TOKEN_LIFETIME, Protocol, ProviderPlan, ProviderUser, STATE_LIFETIME,
+    ThirdPartyLogin, ThirdPartyStart, ThirdPartyState, UserApi, redirect_allowed,
+};
 
 /// Longest email address accepted, in bytes (RFC 5321's path limit).
 pub const MAX_ADDRESS_BYTES: usize = 254;

@@ -180,13 +180,14 @@ impl<S: Store> Engine<S> {
         Ok(ended)
     }
 
-    /// Removes sessions and passcodes that expired; returns how many went.
+    /// Removes sessions, passcodes and one-time tokens that expired; returns how many went.
     pub async fn delete_expired_account_records(&self) -> Result<u64> {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let sessions = tx.delete_expired_sessions(now).await?;
         let passcodes = tx.delete_expired_passcodes(now).await?;
+        let tokens = tx.delete_expired_one_time_tokens(now).await?;
         tx.commit().await?;
-        Ok(sessions + passcodes)
+        Ok(sessions + passcodes + tokens)
     }
 }

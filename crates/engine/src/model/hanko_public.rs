@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::UserVerification;
+use crate::model::third_party::ThirdPartySettings;
 use crate::{Error, Result};
 
 /// The Hanko Public API settings of a tenant.
@@ -31,6 +32,8 @@ pub struct HankoPublicConfig {
     pub rate_limiter: RateLimiterSettings,
     /// Whether latchkey sends the mails itself.
     pub email_delivery: EmailDeliverySettings,
+    /// Sign-in through OAuth 2.0 / OpenID Connect providers.
+    pub third_party: ThirdPartySettings,
     /// This tenant's mail server, instead of the server-wide `[smtp]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSettings>,

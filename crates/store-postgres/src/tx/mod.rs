@@ -9,6 +9,7 @@ mod credentials;
 mod keys;
 mod kosmos;
 mod tenants;
+mod third_party;
 mod users;
 
 use std::fmt;
@@ -16,8 +17,8 @@ use std::marker::PhantomData;
 
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
-    License, Link, Passcode, Password, ServiceSecret, Session, SigningKey, Tenant, TenantId,
-    Transaction, User, UserId,
+    Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
+    Tenant, TenantId, Transaction, User, UserId,
 };
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -278,6 +279,15 @@ impl<M> ReadTx for PostgresTx<M> {
     async fn session(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Session>> {
         self.session(tenant, id).await
     }
+
+    async fn identity(
+        &mut self,
+        tenant: TenantId,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Identity>> {
+        self.identity(tenant, provider, subject).await
+    }
 }
 
 impl WriteTx for PostgresTx<ReadWrite> {
@@ -461,6 +471,26 @@ impl WriteTx for PostgresTx<ReadWrite> {
 
     async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64> {
         self.delete_expired_sessions(now).await
+    }
+
+    async fn upsert_identity(&mut self, identity: &Identity) -> Result<()> {
+        self.upsert_identity(identity).await
+    }
+
+    async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<()> {
+        self.insert_one_time_token(token).await
+    }
+
+    async fn take_one_time_token(
+        &mut self,
+        tenant: TenantId,
+        hash: &[u8; 32],
+    ) -> Result<Option<OneTimeToken>> {
+        self.take_one_time_token(tenant, hash).await
+    }
+
+    async fn delete_expired_one_time_tokens(&mut self, now: OffsetDateTime) -> Result<u64> {
+        self.delete_expired_one_time_tokens(now).await
     }
 
     async fn commit(self) -> Result<()> {

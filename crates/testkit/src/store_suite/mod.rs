@@ -22,6 +22,7 @@ mod keys;
 mod kosmos;
 mod records;
 mod tenants;
+mod third_party;
 mod upgrade;
 mod users;
 
@@ -69,4 +70,6 @@ pub async fn run_all<S: Store>(store: &S) {
     accounts::sessions(store).await;
     accounts::delete_user_cascades(store).await;
     accounts::delete_tenant_cascades(store).await;
+    third_party::identities(store).await;
+    third_party::one_time_tokens(store).await;
 }
