@@ -12,6 +12,7 @@ use latchkey_engine::Store;
 use latchkey_engine::model::TenantId;
 use latchkey_engine::rate_limit::{Counter, MemoryCounter, RateLimits};
 use latchkey_engine::secrets::MasterKey;
+use latchkey_federation::Federation;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -85,6 +86,7 @@ pub fn public_app<S: Store>(
         .merge(kosmos_router(engine, metrics))
         .layer(Extension(proxies))
         .layer(Extension(mailer))
+        .layer(Extension(Arc::new(Federation::default())))
 }
 
 /// A started server: its engine is set up, its envelope key exists, nothing is served yet.

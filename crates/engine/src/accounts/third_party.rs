@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::emails::claim_address;
@@ -354,8 +354,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// The started sign-in a provider's callback belongs to: the `state` parameter and the
-    /// cookie of the browser that started it must both open and carry the same nonce, and the
-    /// provider must still be enabled.
+    /// cookie of the browser that started it must both open and carry the same nonce, the
+    /// state must not have served a callback before, and the provider must still be enabled.
     pub async fn resume_third_party(
         &self,
         tenant: TenantId,
@@ -378,6 +378,20 @@ impl<S: Store> Engine<S> {
             field: "provider",
             reason: format!("provider '{}' is not enabled", from_query.provider),
         })?;
+        // A state serves one callback: a replayed callback URL (with its cookie) is refused
+        // before its code reaches the provider.
+        let now = self.now();
+        let expires_at = OffsetDateTime::from_unix_timestamp(from_query.expires_at)
+            .map_err(|_| Error::Token("state expiry out of range"))?;
+        let scope = format!("third-party state {}", tenant.id.0);
+        let mut tx = self.store.write().await?;
+        if !tx
+            .claim_nonce(&scope, &from_query.nonce, now, expires_at)
+            .await?
+        {
+            return Err(Error::Token("state was already used"));
+        }
+        tx.commit().await?;
         Ok((from_query, plan))
     }
 

@@ -232,6 +232,35 @@ impl ThirdPartySettings {
             .collect()
     }
 
+    /// Clears every client secret: they are written, never shown.
+    pub fn redact_secrets(&mut self) {
+        for provider in BuiltInProvider::ALL {
+            self.providers.get_mut(provider).secret.clear();
+        }
+        for custom in self.custom_providers.values_mut() {
+            custom.secret.clear();
+        }
+    }
+
+    /// Fills each secret left blank with the one `stored` has for the same provider and client
+    /// id, so that settings read (without secrets), edited and written back keep them.
+    pub fn keep_secrets(&mut self, stored: &Self) {
+        for provider in BuiltInProvider::ALL {
+            let old = stored.providers.get(provider);
+            let new = self.providers.get_mut(provider);
+            if new.secret.is_empty() && new.client_id == old.client_id {
+                new.secret.clone_from(&old.secret);
+            }
+        }
+        for (key, new) in &mut self.custom_providers {
+            if let Some(old) = stored.custom_providers.get(key) {
+                if new.secret.is_empty() && new.client_id == old.client_id {
+                    new.secret.clone_from(&old.secret);
+                }
+            }
+        }
+    }
+
     /// Refuses settings a sign-in could not work with, naming the key.
     pub fn validate(&self) -> Result<()> {
         if !self.any_enabled() {
@@ -369,6 +398,21 @@ mod tests {
         let mut bad_issuer = enabled_google();
         bad_issuer.providers.google.issuer = "ftp://x".to_owned();
         assert!(bad_issuer.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_are_hidden_and_kept_for_the_same_client() {
+        let stored = enabled_google();
+        let mut shown = stored.clone();
+        shown.redact_secrets();
+        assert!(shown.providers.google.secret.is_empty());
+        let mut written = shown.clone();
+        written.keep_secrets(&stored);
+        assert_eq!(written.providers.google.secret, "secret");
+        let mut other_client = shown;
+        other_client.providers.google.client_id = "another".to_owned();
+        other_client.keep_secrets(&stored);
+        assert!(other_client.providers.google.secret.is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use time::Duration;
 use crate::ceremonies::{Fixture, ORIGIN, RP_ID, fixture, meta};
 
 /// A fixture whose tenant serves the Hanko Public API; `change` adjusts its block.
-async fn accounts(
+pub(crate) async fn accounts(
     change: impl FnOnce(&mut latchkey_engine::model::HankoPublicConfig) + Send,
 ) -> Fixture {
     let fx = fixture(CounterRule::Reject).await;

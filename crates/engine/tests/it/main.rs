@@ -12,3 +12,4 @@ mod accounts;
 mod ceremonies;
 mod flows;
 mod kosmos;
+mod third_party;

@@ -210,6 +210,9 @@ impl CheckedConfig {
             {
                 new.password = old.password.clone();
             }
+            hanko_public
+                .third_party
+                .keep_secrets(&config.hanko_public.third_party);
             config.hanko_public = hanko_public;
         }
         if let Some(audit) = audit {
@@ -346,7 +349,7 @@ impl From<TenantConfig> for ConfigResponse {
                 store: config.audit.store,
                 console: config.audit.console,
             },
-            hanko_public: without_smtp_password(config.hanko_public),
+            hanko_public: without_secrets(config.hanko_public),
         }
     }
 }
@@ -363,11 +366,13 @@ impl From<AuthenticatorSettings> for SettingsResponse {
     }
 }
 
-/// The block as the admin API shows it: a tenant's SMTP password is written, never read back.
-fn without_smtp_password(mut block: HankoPublicConfig) -> HankoPublicConfig {
+/// The block as the admin API shows it: a tenant's SMTP password and its providers' client
+/// secrets are written, never read back.
+fn without_secrets(mut block: HankoPublicConfig) -> HankoPublicConfig {
     if let Some(smtp) = &mut block.smtp {
         smtp.password.clear();
     }
+    block.third_party.redact_secrets();
     block
 }
 

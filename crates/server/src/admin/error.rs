@@ -35,7 +35,8 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
         | Error::PrimaryEmail
         | Error::WrongSecret(_)
         | Error::AttemptsExhausted
-        | Error::Expired(_) => {
+        | Error::Expired(_)
+        | Error::ThirdParty(_) => {
             tracing::error!(%error, "unexpected engine error in the admin API");
             ApiError::internal()
         }

@@ -195,7 +195,8 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         | Error::PrimaryEmail
         | Error::WrongSecret(_)
         | Error::AttemptsExhausted
-        | Error::Expired(_) => internal(&error),
+        | Error::Expired(_)
+        | Error::ThirdParty(_) => internal(&error),
     }
 }
 

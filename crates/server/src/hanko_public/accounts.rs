@@ -114,7 +114,10 @@ pub async fn well_known_config(tenant: AccountsTenant) -> Json<PublicConfig> {
             require_verification: config.emails.require_verification,
             max_num_of_addresses: config.emails.max_num_of_addresses,
         },
-        providers: None,
+        providers: {
+            let names = config.third_party.enabled_display_names();
+            (!names.is_empty()).then_some(names)
+        },
         account: AccountConfig {
             allow_deletion: config.account.allow_deletion,
             allow_signup: config.account.allow_signup,

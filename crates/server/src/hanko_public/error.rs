@@ -129,6 +129,7 @@ pub enum Endpoint {
     RegistrationFinal,
     LoginInit,
     LoginFinal,
+    Token,
 }
 
 const CHALLENGE_MISMATCH: &str = "Stored challenge and received challenge do not match";
@@ -148,6 +149,12 @@ pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
         Error::NotFound(Entity::Passcode) => {
             PublicError::new(StatusCode::UNAUTHORIZED, "passcode not found")
         }
+        Error::NotFound(Entity::OneTimeToken) => {
+            PublicError::new(StatusCode::NOT_FOUND, "token not found")
+        }
+        Error::Expired(Entity::OneTimeToken) => {
+            PublicError::new(StatusCode::UNPROCESSABLE_ENTITY, "token has expired")
+        }
         Error::NotFound(Entity::Credential) if endpoint == E::LoginFinal => {
             PublicError::new(StatusCode::UNAUTHORIZED, "failed to validate assertion")
         }
@@ -164,6 +171,7 @@ pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
             PublicError::status(StatusCode::CONFLICT)
         }
         Error::Forbidden(_) => PublicError::status(StatusCode::FORBIDDEN),
+        Error::ThirdParty(refused) => PublicError::bad_request(refused.description()),
         Error::Invalid { field, reason } => PublicError::bad_request(invalid(field, &reason)),
         Error::RateLimited { retry_after_secs } => {
             PublicError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").with_budget(Some(
@@ -194,6 +202,37 @@ pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
         | Error::RequestReplayed => {
             tracing::error!(error = %error, "engine failure");
             PublicError::internal()
+        }
+    }
+}
+
+/// The `error` and `error_description` of a third-party sign-in's error redirect. Server
+/// faults are logged here and described without their cause, as the original.
+pub fn refusal(error: Error) -> (&'static str, String) {
+    match error {
+        Error::ThirdParty(refused) => (refused.code(), refused.description().to_owned()),
+        Error::Invalid { field, reason } => ("invalid_request", invalid(field, &reason)),
+        Error::Token(reason) => ("invalid_request", format!("invalid state: {reason}")),
+        Error::NotFound(entity) => ("invalid_request", format!("{entity} not found")),
+        Error::Forbidden(reason) => ("invalid_request", reason.to_owned()),
+        error => {
+            tracing::error!(error = %error, "third-party sign-in failed");
+            ("server_error", INTERNAL_DESCRIPTION.to_owned())
+        }
+    }
+}
+
+/// What the original says for every server fault of a third-party sign-in.
+const INTERNAL_DESCRIPTION: &str = "an internal error has occurred";
+
+/// The error redirect of a provider that could not be asked or whose answer was refused.
+pub fn federation_refusal(error: &latchkey_federation::Error) -> (&'static str, String) {
+    use latchkey_federation::Error as F;
+    match error {
+        F::Exchange(_) | F::IdToken(_) | F::NoEmail => ("invalid_request", error.to_string()),
+        F::Settings(_) | F::Request(_) | F::Answer(_) => {
+            tracing::warn!(error = %error, "third-party provider failed");
+            ("server_error", INTERNAL_DESCRIPTION.to_owned())
         }
     }
 }

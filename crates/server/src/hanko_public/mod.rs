@@ -20,6 +20,7 @@ mod routes;
 mod session;
 #[cfg(test)]
 mod tests;
+mod third_party;
 mod webauthn;
 
 pub use gate::DefaultTenant;

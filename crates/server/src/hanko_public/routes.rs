@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::error::method_not_allowed;
 use super::gate::gate;
-use super::{accounts, emails, passcodes, passwords, webauthn};
+use super::{accounts, emails, passcodes, passwords, third_party, webauthn};
 use crate::http::status_page::status_page;
 
 /// Every route of the API below `prefix` (`/{tenant_id}`, or empty for the default tenant's
@@ -65,6 +65,12 @@ pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engi
             only(post(passcodes::finalize::<S>)),
         )
         .route(&at("/password"), only(put(passwords::set::<S>)))
+        .route(&at("/thirdparty/auth"), only(get(third_party::auth::<S>)))
+        .route(
+            &at("/thirdparty/callback"),
+            only(get(third_party::callback::<S>).post(third_party::callback_post)),
+        )
+        .route(&at("/token"), only(post(third_party::exchange::<S>)))
         .route(&at("/password/login"), only(post(passwords::login::<S>)))
         .route(
             &at("/webauthn/registration/initialize"),

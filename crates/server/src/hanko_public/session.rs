@@ -18,6 +18,10 @@ use super::gate::AccountsTenant;
 
 const SESSION_LIFETIME: HeaderName = HeaderName::from_static("x-session-lifetime");
 const AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+/// The cookie carrying a started third-party sign-in's sealed state.
+pub const THIRD_PARTY_STATE_COOKIE: &str = "hanko_thirdparty_state";
+/// Seconds the state cookie lives: the state's own lifetime.
+const THIRD_PARTY_STATE_MAX_AGE: u64 = 300;
 /// The cookie naming the address a sign-up in this browser used.
 pub const SIGNUP_EMAIL_COOKIE: &str = "hanko_email_id";
 
@@ -135,6 +139,32 @@ pub fn remember_signup_email(response: &mut Response, tenant: &AccountsTenant, e
         None,
         None,
         Some("None"),
+    );
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+}
+
+/// Adds the state cookie of a started third-party sign-in: `SameSite=Lax`, so that the
+/// provider's redirect back (a top-level navigation) carries it.
+pub fn remember_state(response: &mut Response, tenant: &AccountsTenant, sealed: &str) {
+    state_cookie(response, tenant, sealed, THIRD_PARTY_STATE_MAX_AGE);
+}
+
+/// Adds the deletion of the state cookie: a sign-in's state serves one callback.
+pub fn forget_state(response: &mut Response, tenant: &AccountsTenant) {
+    state_cookie(response, tenant, "", 0);
+}
+
+fn state_cookie(response: &mut Response, tenant: &AccountsTenant, value: &str, max_age: u64) {
+    let settings = &tenant.config().session.cookie;
+    let cookie = set_cookie(
+        settings,
+        THIRD_PARTY_STATE_COOKIE,
+        value,
+        Some(max_age),
+        Some("/"),
+        Some("Lax"),
     );
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(SET_COOKIE, cookie);

@@ -127,7 +127,8 @@ impl From<Error> for Failure {
             | Error::PrimaryEmail
             | Error::WrongSecret(_)
             | Error::AttemptsExhausted
-            | Error::Expired(_) => {
+            | Error::Expired(_)
+            | Error::ThirdParty(_) => {
                 tracing::error!(error = %error, "unexpected engine error in the 1Kosmos API");
                 Self::internal()
             }
