@@ -64,6 +64,8 @@ pub struct Engine<S: Store> {
     /// Turns at password hashing: an argon2id computation holds 19 MiB and its thread for tens
     /// of milliseconds, so only a few run at once, whatever number of logins arrive together.
     pub(crate) password_work: PasswordWork,
+    /// Notified when webhook deliveries were committed to the outbox.
+    pub(crate) webhook_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl<S: Store> Engine<S> {
@@ -90,6 +92,7 @@ impl<S: Store> Engine<S> {
             api_keys: Recent::default(),
             jwks_cache: RwLock::new(HashMap::new()),
             password_work: PasswordWork::default(),
+            webhook_wakeup: Arc::default(),
         }
     }
 

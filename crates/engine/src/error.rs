@@ -177,6 +177,8 @@ pub enum Entity {
     Identity,
     /// A one-time token of a third-party sign-in.
     OneTimeToken,
+    /// A webhook added through the admin API.
+    Webhook,
 }
 
 impl Entity {
@@ -204,6 +206,7 @@ impl Entity {
             Self::Session => "session",
             Self::Identity => "identity",
             Self::OneTimeToken => "token",
+            Self::Webhook => "webhook",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod hanko_public;
 pub mod third_party;
+pub mod webhooks;
 
 pub use hanko_public::HankoPublicConfig;
 

@@ -25,6 +25,7 @@ use crate::model::{
     Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
     Tenant, TenantId, Transaction, User, UserId,
 };
+use crate::model::webhooks::{Webhook, WebhookDelivery};
 
 /// One page of a listing: `number` counts from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,6 +273,16 @@ pub trait ReadTx: Send {
         provider: &str,
         subject: &str,
     ) -> impl Future<Output = Result<Option<Identity>>> + Send;
+
+    /// The tenant's webhooks added through the admin API, enabled or not, oldest first, each
+    /// with its events in the order they were given.
+    fn webhooks(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<Webhook>>> + Send;
+    /// The tenant's webhook `id` with its events; `None` if there is none.
+    fn webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Webhook>>> + Send;
 }
 
 /// Changes, in a transaction; nothing is visible to others before [`WriteTx::commit`].
@@ -518,6 +529,60 @@ pub trait WriteTx: ReadTx {
         &mut self,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Stores a webhook with its events. `Conflict(Entity::Webhook)` if the tenant has one with
+    /// this id, or an event is listed twice.
+    fn insert_webhook(&mut self, webhook: &Webhook) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces callback, enabled, failures, expires_at, updated_at and the events of the
+    /// webhook `webhook.id`; false if the tenant has no such webhook.
+    fn update_webhook(&mut self, webhook: &Webhook) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes the webhook with its events and the deliveries waiting for it; false if absent.
+    fn delete_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Counts one more delivery given up for the webhook, in one statement, and disables it
+    /// once the count exceeds `max_failures`. Answers the webhook as it is now; `None` if it
+    /// is gone.
+    fn count_webhook_failure(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        max_failures: u32,
+    ) -> impl Future<Output = Result<Option<Webhook>>> + Send;
+
+    /// Puts a delivery into the outbox. `Conflict(Entity::Webhook)` if the id is taken; the
+    /// webhook, if any, must exist.
+    fn insert_webhook_delivery(
+        &mut self,
+        delivery: &WebhookDelivery,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Leases at most `limit` deliveries, of any tenant, that are due at `now` and not leased
+    /// beyond it, until `leased_until`, and answers them (oldest due first). Of concurrent
+    /// claims, each delivery goes to one only: on PostgreSQL rows another claim has locked are
+    /// skipped.
+    fn claim_webhook_deliveries(
+        &mut self,
+        now: OffsetDateTime,
+        leased_until: OffsetDateTime,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<WebhookDelivery>>> + Send;
+    /// Records a failed attempt: sets attempts and the next due time and ends the lease; false
+    /// if the delivery is gone.
+    fn reschedule_webhook_delivery(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        attempts: u32,
+        due_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Removes a delivery (done, or given up); false if it was already gone.
+    fn delete_webhook_delivery(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Makes every change of the transaction visible at once. On an error nothing of it is
     /// stored.

@@ -74,6 +74,10 @@ fn conflict_subject(constraint: Option<&str>) -> Option<Entity> {
         "sessions_pkey" => Entity::Session,
         "identities_pkey" => Entity::Identity,
         "one_time_tokens_pkey" => Entity::OneTimeToken,
+        "webhooks_pkey"
+        | "webhook_events_pkey"
+        | "webhook_events_event_key"
+        | "webhook_deliveries_pkey" => Entity::Webhook,
         _ => return None,
     })
 }

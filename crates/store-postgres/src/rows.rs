@@ -10,6 +10,7 @@ use latchkey_engine::model::{
     Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
     User, UserId, UserVerification,
 };
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -336,6 +337,53 @@ pub(crate) fn one_time_token(row: &PgRow) -> Result<OneTimeToken> {
         user: UserId(row.try_get("user_id").map_err(db)?),
         created_at: row.try_get("created_at").map_err(db)?,
         expires_at: row.try_get("expires_at").map_err(db)?,
+    })
+}
+
+pub(crate) const WEBHOOK: &str =
+    "tenant_id, id, callback, enabled, failures, expires_at, created_at, updated_at";
+pub(crate) const WEBHOOK_EVENT: &str = "tenant_id, webhook_id, id, event, position";
+pub(crate) const WEBHOOK_DELIVERY: &str = "tenant_id, id, webhook_id, callback, event, data, \
+     attempts, due_at, leased_until, created_at";
+
+/// A webhook without its events, which come from their own table.
+pub(crate) fn webhook(row: &PgRow) -> Result<Webhook> {
+    Ok(Webhook {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        callback: row.try_get("callback").map_err(db)?,
+        enabled: row.try_get("enabled").map_err(db)?,
+        failures: u32_column(row, "failures")?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+        events: Vec::new(),
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+/// An event with the id of its webhook.
+pub(crate) fn webhook_event(row: &PgRow) -> Result<(Uuid, WebhookSubscription)> {
+    Ok((
+        row.try_get("webhook_id").map_err(db)?,
+        WebhookSubscription {
+            id: row.try_get("id").map_err(db)?,
+            event: row.try_get("event").map_err(db)?,
+        },
+    ))
+}
+
+pub(crate) fn webhook_delivery(row: &PgRow) -> Result<WebhookDelivery> {
+    Ok(WebhookDelivery {
+        id: row.try_get("id").map_err(db)?,
+        tenant: TenantId(row.try_get("tenant_id").map_err(db)?),
+        webhook: row.try_get("webhook_id").map_err(db)?,
+        callback: row.try_get("callback").map_err(db)?,
+        event: row.try_get("event").map_err(db)?,
+        data: row.try_get("data").map_err(db)?,
+        attempts: u32_column(row, "attempts")?,
+        due_at: row.try_get("due_at").map_err(db)?,
+        leased_until: row.try_get("leased_until").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
     })
 }
 

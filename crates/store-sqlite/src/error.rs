@@ -54,7 +54,7 @@ fn conflict_subject(message: &str) -> Option<Entity> {
 }
 
 /// Each table and the entity its rows hold; index names begin with their table's name.
-const TABLES: [(&str, Entity); 20] = [
+const TABLES: [(&str, Entity); 23] = [
     ("tenants", Entity::Tenant),
     ("api_keys", Entity::ApiKey),
     ("signing_keys", Entity::SigningKey),
@@ -75,6 +75,9 @@ const TABLES: [(&str, Entity); 20] = [
     ("sessions", Entity::Session),
     ("identities", Entity::Identity),
     ("one_time_tokens", Entity::OneTimeToken),
+    ("webhooks", Entity::Webhook),
+    ("webhook_events", Entity::Webhook),
+    ("webhook_deliveries", Entity::Webhook),
 ];
 
 #[cfg(test)]

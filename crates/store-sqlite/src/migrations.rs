@@ -21,7 +21,7 @@ struct Migration {
 }
 
 /// Every migration, in order. A test checks that this lists exactly the files of `migrations/`.
-const MIGRATIONS: [Migration; 7] = [
+const MIGRATIONS: [Migration; 8] = [
     Migration {
         version: 1,
         description: "initial",
@@ -56,6 +56,11 @@ const MIGRATIONS: [Migration; 7] = [
         version: 7,
         description: "third party",
         sql: include_str!("../migrations/0007_third_party.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "webhooks",
+        sql: include_str!("../migrations/0008_webhooks.sql"),
     },
 ];
 

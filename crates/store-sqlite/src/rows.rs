@@ -10,9 +10,11 @@ use latchkey_engine::model::{
     Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
     User, UserId, UserVerification,
 };
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use rusqlite::Row;
 use rusqlite::types::FromSql;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 
@@ -48,6 +50,11 @@ pub(crate) const SESSION: &str = "tenant_id, id, user_id, created_at, expires_at
 pub(crate) const IDENTITY: &str =
     "tenant_id, provider, subject, user_id, email_id, created_at, updated_at";
 pub(crate) const ONE_TIME_TOKEN: &str = "tenant_id, hash, user_id, created_at, expires_at";
+pub(crate) const WEBHOOK: &str =
+    "tenant_id, id, callback, enabled, failures, expires_at, created_at, updated_at";
+pub(crate) const WEBHOOK_EVENT: &str = "tenant_id, webhook_id, id, event, position";
+pub(crate) const WEBHOOK_DELIVERY: &str = "tenant_id, id, webhook_id, callback, event, data, \
+     attempts, due_at, leased_until, created_at";
 
 /// Whole microseconds since the Unix epoch; anything finer is dropped, as PostgreSQL does.
 pub(crate) fn micros(time: OffsetDateTime) -> Result<i64> {
@@ -364,6 +371,49 @@ pub(crate) fn one_time_token(row: &Row<'_>) -> Result<OneTimeToken> {
         user: UserId(get(row, "user_id")?),
         created_at: get_time(row, "created_at")?,
         expires_at: get_time(row, "expires_at")?,
+    })
+}
+
+/// A webhook without its events, which come from their own table.
+pub(crate) fn webhook(row: &Row<'_>) -> Result<Webhook> {
+    Ok(Webhook {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        callback: get(row, "callback")?,
+        enabled: get(row, "enabled")?,
+        failures: get_u32(row, "failures")?,
+        expires_at: get_time(row, "expires_at")?,
+        events: Vec::new(),
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+/// An event with the id of its webhook.
+pub(crate) fn webhook_event(row: &Row<'_>) -> Result<(Uuid, WebhookSubscription)> {
+    Ok((
+        get(row, "webhook_id")?,
+        WebhookSubscription {
+            id: get(row, "id")?,
+            event: get(row, "event")?,
+        },
+    ))
+}
+
+pub(crate) fn webhook_delivery(row: &Row<'_>) -> Result<WebhookDelivery> {
+    Ok(WebhookDelivery {
+        id: get(row, "id")?,
+        tenant: TenantId(get(row, "tenant_id")?),
+        webhook: get(row, "webhook_id")?,
+        callback: get(row, "callback")?,
+        event: get(row, "event")?,
+        data: get(row, "data")?,
+        attempts: get_u32(row, "attempts")?,
+        due_at: get_time(row, "due_at")?,
+        leased_until: get::<Option<i64>>(row, "leased_until")?
+            .map(time)
+            .transpose()?,
+        created_at: get_time(row, "created_at")?,
     })
 }
 

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{load_user, normalize_address, primary, public_config};
 use crate::credentials::all_credentials;
+use crate::model::webhooks::WebhookEvent;
 use crate::model::{AuditEvent, AuditQuery, Credential, Email, TenantId, User, UserId};
 use crate::{Engine, Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
 
@@ -146,7 +147,10 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
+        self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::UserCreate, id)
+            .await?;
         tx.commit().await?;
+        self.wake_webhooks();
         self.account_details(tenant.id, id).await
     }
 
@@ -215,10 +219,15 @@ impl<S: Store> Engine<S> {
     pub async fn remove_account(&self, tenant: TenantId, user: UserId) -> Result<()> {
         let tenant = self.accounts_tenant(tenant).await?;
         let mut tx = self.store.write().await?;
+        let deleted = self.user_event_data(&mut tx, tenant.id, user).await?;
         if !tx.delete_user(tenant.id, user).await? {
             return Err(Error::NotFound(Entity::User));
         }
-        tx.commit().await
+        self.enqueue_event(&mut tx, &tenant, WebhookEvent::UserDelete, &deleted)
+            .await?;
+        tx.commit().await?;
+        self.wake_webhooks();
+        Ok(())
     }
 
     /// Ends every session of the user; returns how many.
@@ -293,7 +302,10 @@ impl<S: Store> Engine<S> {
         };
         // As stored, with the store's precision of times.
         let email = held_email(&mut tx, tenant.id, user, id).await?;
+        self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::EmailCreate, user)
+            .await?;
         tx.commit().await?;
+        self.wake_webhooks();
         Ok(email)
     }
 
@@ -328,7 +340,11 @@ impl<S: Store> Engine<S> {
             ..chosen
         })
         .await?;
-        tx.commit().await
+        self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::EmailPrimary, user)
+            .await?;
+        tx.commit().await?;
+        self.wake_webhooks();
+        Ok(())
     }
 
     /// Removes one of the user's addresses; `PrimaryEmail` for their primary one.
@@ -340,7 +356,11 @@ impl<S: Store> Engine<S> {
             return Err(Error::PrimaryEmail);
         }
         tx.delete_email(tenant.id, email).await?;
-        tx.commit().await
+        self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::EmailDelete, user)
+            .await?;
+        tx.commit().await?;
+        self.wake_webhooks();
+        Ok(())
     }
 
     /// Audit events matching `query`, newest first. `actor_email` narrows them to the user who

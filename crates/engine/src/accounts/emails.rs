@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{load_user, normalize_address, public_config};
 use crate::audit::{AuditEventKind, RequestMeta, audit_event};
+use crate::model::webhooks::WebhookEvent;
 use crate::model::{Email, TenantId, UserId};
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
@@ -40,6 +41,14 @@ impl<S: Store> Engine<S> {
         }
         let holder = (!config.emails.require_verification).then_some(user);
         let email = claim_address(&mut tx, tenant.id, address, holder, false, now).await?;
+        if holder.is_some() {
+            let event = if held.is_empty() {
+                WebhookEvent::UserCreate
+            } else {
+                WebhookEvent::EmailCreate
+            };
+            self.enqueue_user_event(&mut tx, &tenant, event, user).await?;
+        }
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(
             &mut tx,
@@ -55,6 +64,7 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         tx.commit().await?;
+        self.wake_webhooks();
         Ok(email)
     }
 
@@ -87,6 +97,8 @@ impl<S: Store> Engine<S> {
         chosen.primary = true;
         chosen.updated_at = now;
         tx.update_email(&chosen).await?;
+        self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::EmailPrimary, user)
+            .await?;
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(
             &mut tx,
@@ -101,7 +113,9 @@ impl<S: Store> Engine<S> {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.wake_webhooks();
+        Ok(())
     }
 
     /// Removes one of the user's addresses; `PrimaryEmail` for their primary one.
@@ -124,6 +138,8 @@ impl<S: Store> Engine<S> {
             return Err(Error::PrimaryEmail);
         }
         tx.delete_email(tenant.id, email).await?;
+        self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::EmailDelete, user)
+            .await?;
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(
             &mut tx,
@@ -138,7 +154,9 @@ impl<S: Store> Engine<S> {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.wake_webhooks();
+        Ok(())
     }
 }
 

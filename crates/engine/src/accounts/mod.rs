@@ -12,6 +12,7 @@ mod passcodes;
 mod passwords;
 mod sessions;
 mod third_party;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
 use crate::engine::storable_text;
 use crate::model::hanko_public::RateLimit;
+use crate::model::webhooks::WebhookEvent;
 use crate::model::{Credential, Email, HankoPublicConfig, Tenant, TenantId, User, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
@@ -34,6 +36,11 @@ pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};
 pub use third_party::{
     LinkKind, ONE_TIME_TOKEN_LIFETIME, Protocol, ProviderPlan, ProviderUser, STATE_LIFETIME,
     ThirdPartyLogin, ThirdPartyStart, ThirdPartyState, UserApi, redirect_allowed,
+};
+pub use webhooks::{
+    DELIVERY_LEASE, EmailSend, FIRST_RETRY, LONGEST_RETRY, MAX_DELIVERY_ATTEMPTS,
+    MAX_WEBHOOK_FAILURES, OutgoingWebhook, PasscodeMailData, WEBHOOK_LIFETIME, WebhookListing,
+    retry_delay,
 };
 
 /// Longest email address accepted, in bytes (RFC 5321's path limit).
@@ -215,7 +222,13 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         let session = match held {
-            Some(user) => Some(self.open_session(tx, &tenant, user, now).await?),
+            Some(user) => {
+                self.enqueue_user_event(&mut tx, &tenant, WebhookEvent::UserCreate, user)
+                    .await?;
+                let session = self.open_session(tx, &tenant, user, now).await?;
+                self.wake_webhooks();
+                Some(session)
+            }
             None => {
                 tx.commit().await?;
                 None
@@ -266,9 +279,12 @@ impl<S: Store> Engine<S> {
         }
         let now = self.now();
         let mut tx = self.store.write().await?;
+        let deleted = self.user_event_data(&mut tx, tenant.id, user).await?;
         if !tx.delete_user(tenant.id, user).await? {
             return Err(Error::NotFound(Entity::User));
         }
+        self.enqueue_event(&mut tx, &tenant, WebhookEvent::UserDelete, &deleted)
+            .await?;
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(
             &mut tx,
@@ -283,7 +299,9 @@ impl<S: Store> Engine<S> {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.wake_webhooks();
+        Ok(())
     }
 
     /// Spends one request of `limit` under `key` and leaves in `budget` what is left of it

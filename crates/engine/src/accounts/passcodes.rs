@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{IssuedSession, Limited, load_user, primary, public_config};
 use crate::audit::{AuditEventKind, RequestMeta, audit_event};
+use crate::model::webhooks::WebhookEvent;
 use crate::model::{Passcode, Tenant, TenantId, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
@@ -231,6 +232,7 @@ impl<S: Store> Engine<S> {
             }
             let actor = Some(user.0.hyphenated().to_string());
             if !email.verified || email.user.is_none() {
+                let claimed = email.user.is_none();
                 email.verified = true;
                 email.user = Some(user);
                 email.updated_at = now;
@@ -239,6 +241,15 @@ impl<S: Store> Engine<S> {
                     email.primary = true;
                 }
                 tx.update_email(&email).await?;
+                if claimed {
+                    // A sign-up's first address creates the user, as far as receivers know.
+                    let event = if held.is_empty() {
+                        WebhookEvent::UserCreate
+                    } else {
+                        WebhookEvent::EmailCreate
+                    };
+                    self.enqueue_user_event(&mut tx, &tenant, event, user).await?;
+                }
                 if becomes_primary {
                     self.record_success(
                         &mut tx,
@@ -282,6 +293,7 @@ impl<S: Store> Engine<S> {
             )
             .await?;
             let session = self.open_session(tx, &tenant, user, now).await?;
+            self.wake_webhooks();
             Ok(PasscodeLogin { passcode, session })
         };
         self.audited(

@@ -13,6 +13,7 @@ use super::emails::claim_address;
 use super::{IssuedSession, Limited, normalize_address, public_config};
 use crate::audit::{AuditEventKind, RequestMeta, audit_event};
 use crate::model::third_party::{BuiltInProvider, CUSTOM_PREFIX, ThirdPartySettings};
+use crate::model::webhooks::WebhookEvent;
 use crate::model::{Identity, OneTimeToken, Tenant, TenantId, User, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, ThirdPartyRefusal, WriteTx};
@@ -474,10 +475,8 @@ impl<S: Store> Engine<S> {
         let address = normalize_address(&who.email)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        let holder = tx
-            .email_by_address(tenant.id, &address)
-            .await?
-            .and_then(|email| email.user);
+        let found = tx.email_by_address(tenant.id, &address).await?;
+        let holder = found.as_ref().and_then(|email| email.user);
         let known = tx.identity(tenant.id, &who.provider, &who.subject).await?;
         let (user, kind) = match (known, holder) {
             (Some(identity), Some(holder)) if holder != identity.user => {
@@ -529,6 +528,15 @@ impl<S: Store> Engine<S> {
                 email.verified = true;
                 email.updated_at = now;
                 tx.update_email(&email).await?;
+                // As v0.12: a sign-up creates a user, a new address of a known user is one
+                // more address, and an address claimed that a sign-up left unproven updates
+                // the user.
+                let event = match (kind, found.is_some()) {
+                    (LinkKind::SignUp, _) => WebhookEvent::UserCreate,
+                    (_, true) => WebhookEvent::UserUpdate,
+                    (_, false) => WebhookEvent::EmailCreate,
+                };
+                self.enqueue_user_event(&mut tx, tenant, event, user).await?;
                 Some(email)
             }
         };
@@ -564,6 +572,7 @@ impl<S: Store> Engine<S> {
         )
         .await?;
         tx.commit().await?;
+        self.wake_webhooks();
         Ok(ThirdPartyLogin { user, kind, token })
     }
 

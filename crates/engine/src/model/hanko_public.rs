@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::UserVerification;
 use crate::model::third_party::ThirdPartySettings;
+use crate::model::webhooks::WebhookSettings;
 use crate::{Error, Result};
 
 /// The Hanko Public API settings of a tenant.
@@ -34,6 +35,8 @@ pub struct HankoPublicConfig {
     pub email_delivery: EmailDeliverySettings,
     /// Sign-in through OAuth 2.0 / OpenID Connect providers.
     pub third_party: ThirdPartySettings,
+    /// Events posted to the deployment's own endpoints.
+    pub webhooks: WebhookSettings,
     /// This tenant's mail server, instead of the server-wide `[smtp]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSettings>,

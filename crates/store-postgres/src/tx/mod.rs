@@ -11,6 +11,7 @@ mod kosmos;
 mod tenants;
 mod third_party;
 mod users;
+mod webhooks;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -20,6 +21,7 @@ use latchkey_engine::model::{
     Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
     Tenant, TenantId, Transaction, User, UserId,
 };
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery};
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -288,6 +290,14 @@ impl<M> ReadTx for PostgresTx<M> {
     ) -> Result<Option<Identity>> {
         self.identity(tenant, provider, subject).await
     }
+
+    async fn webhooks(&mut self, tenant: TenantId) -> Result<Vec<Webhook>> {
+        self.webhooks(tenant).await
+    }
+
+    async fn webhook(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Webhook>> {
+        self.webhook(tenant, id).await
+    }
 }
 
 impl WriteTx for PostgresTx<ReadWrite> {
@@ -491,6 +501,54 @@ impl WriteTx for PostgresTx<ReadWrite> {
 
     async fn delete_expired_one_time_tokens(&mut self, now: OffsetDateTime) -> Result<u64> {
         self.delete_expired_one_time_tokens(now).await
+    }
+
+    async fn insert_webhook(&mut self, webhook: &Webhook) -> Result<()> {
+        self.insert_webhook(webhook).await
+    }
+
+    async fn update_webhook(&mut self, webhook: &Webhook) -> Result<bool> {
+        self.update_webhook(webhook).await
+    }
+
+    async fn delete_webhook(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_webhook(tenant, id).await
+    }
+
+    async fn count_webhook_failure(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        max_failures: u32,
+    ) -> Result<Option<Webhook>> {
+        self.count_webhook_failure(tenant, id, max_failures).await
+    }
+
+    async fn insert_webhook_delivery(&mut self, delivery: &WebhookDelivery) -> Result<()> {
+        self.insert_webhook_delivery(delivery).await
+    }
+
+    async fn claim_webhook_deliveries(
+        &mut self,
+        now: OffsetDateTime,
+        leased_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>> {
+        self.claim_webhook_deliveries(now, leased_until, limit).await
+    }
+
+    async fn reschedule_webhook_delivery(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        attempts: u32,
+        due_at: OffsetDateTime,
+    ) -> Result<bool> {
+        self.reschedule_webhook_delivery(tenant, id, attempts, due_at).await
+    }
+
+    async fn delete_webhook_delivery(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_webhook_delivery(tenant, id).await
     }
 
     async fn commit(self) -> Result<()> {

@@ -11,6 +11,7 @@ mod kosmos;
 mod tenants;
 mod third_party;
 mod users;
+mod webhooks;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -21,6 +22,7 @@ use latchkey_engine::model::{
     Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
     Tenant, TenantId, Transaction, User, UserId,
 };
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery};
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Params, Row};
@@ -371,6 +373,14 @@ impl<M> ReadTx for SqliteTx<M> {
     ) -> Result<Option<Identity>> {
         self.identity(tenant, provider, subject)
     }
+
+    async fn webhooks(&mut self, tenant: TenantId) -> Result<Vec<Webhook>> {
+        self.webhooks(tenant)
+    }
+
+    async fn webhook(&mut self, tenant: TenantId, id: Uuid) -> Result<Option<Webhook>> {
+        self.webhook(tenant, id)
+    }
 }
 
 impl WriteTx for SqliteTx<ReadWrite> {
@@ -572,6 +582,54 @@ impl WriteTx for SqliteTx<ReadWrite> {
 
     async fn delete_expired_one_time_tokens(&mut self, now: OffsetDateTime) -> Result<u64> {
         self.delete_expired_one_time_tokens(now)
+    }
+
+    async fn insert_webhook(&mut self, webhook: &Webhook) -> Result<()> {
+        self.insert_webhook(webhook)
+    }
+
+    async fn update_webhook(&mut self, webhook: &Webhook) -> Result<bool> {
+        self.update_webhook(webhook)
+    }
+
+    async fn delete_webhook(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_webhook(tenant, id)
+    }
+
+    async fn count_webhook_failure(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        max_failures: u32,
+    ) -> Result<Option<Webhook>> {
+        self.count_webhook_failure(tenant, id, max_failures)
+    }
+
+    async fn insert_webhook_delivery(&mut self, delivery: &WebhookDelivery) -> Result<()> {
+        self.insert_webhook_delivery(delivery)
+    }
+
+    async fn claim_webhook_deliveries(
+        &mut self,
+        now: OffsetDateTime,
+        leased_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>> {
+        self.claim_webhook_deliveries(now, leased_until, limit)
+    }
+
+    async fn reschedule_webhook_delivery(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        attempts: u32,
+        due_at: OffsetDateTime,
+    ) -> Result<bool> {
+        self.reschedule_webhook_delivery(tenant, id, attempts, due_at)
+    }
+
+    async fn delete_webhook_delivery(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.delete_webhook_delivery(tenant, id)
     }
 
     async fn commit(mut self) -> Result<()> {
