@@ -25,6 +25,7 @@ mod tenants;
 mod third_party;
 mod upgrade;
 mod users;
+mod webhooks;
 
 use latchkey_engine::Store;
 
@@ -72,4 +73,7 @@ pub async fn run_all<S: Store>(store: &S) {
     accounts::delete_tenant_cascades(store).await;
     third_party::identities(store).await;
     third_party::one_time_tokens(store).await;
+    webhooks::webhooks(store).await;
+    webhooks::webhook_failures(store).await;
+    webhooks::webhook_deliveries(store).await;
 }
