@@ -26,6 +26,7 @@ use crate::listener::{self, ListenerLimits};
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::rate_limit::RedisCounter;
+use crate::webhooks::spawn_delivery;
 
 /// How often expired ceremonies are removed from the store.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
@@ -147,8 +148,8 @@ impl<S: Store> Server<S> {
         })
     }
 
-    /// Serves the public app and the admin API on `listeners`, with the background cleanup,
-    /// until `shutdown` completes; then lets open requests finish, stops the background work
+    /// Serves the public app and the admin API on `listeners`, with the background cleanup and
+    /// webhook delivery, until `shutdown` completes; then lets open requests finish, stops the background work
     /// and closes the store, so that a stopped SQLite database is whole in its main file.
     pub async fn serve(self, listeners: Listeners, shutdown: impl Future<Output = ()>) {
         let Self {
@@ -167,12 +168,15 @@ impl<S: Store> Server<S> {
             .layer(Extension(options.trusted_proxies));
 
         let (stop, stopped) = watch::channel(false);
-        let mut background = vec![spawn_periodically(
-            CLEANUP_INTERVAL,
-            stopped.clone(),
-            Arc::clone(&engine),
-            remove_expired_ceremonies,
-        )];
+        let mut background = vec![
+            spawn_periodically(
+                CLEANUP_INTERVAL,
+                stopped.clone(),
+                Arc::clone(&engine),
+                remove_expired_ceremonies,
+            ),
+            spawn_delivery(Arc::clone(&engine), stopped.clone()),
+        ];
         if let Some(retention) = options.audit_retention {
             background.push(spawn_periodically(
                 RETENTION_INTERVAL,

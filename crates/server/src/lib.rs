@@ -14,6 +14,7 @@ mod listener;
 mod mail;
 mod metrics;
 mod rate_limit;
+mod webhooks;
 
 pub use admin::AdminOptions;
 pub use app::{Listeners, Options, Server, StartError, public_app};

@@ -189,6 +189,10 @@ export async function startServer(store, { env: extraEnv = {}, wrapper = [] } = 
       await terminate(proc);
       await server.start();
     },
+    // Stops the process (SIGTERM, as a deployment does) and keeps the database for a later start().
+    async halt() {
+      await terminate(proc);
+    },
     async stop() {
       live.delete(entry);
       try {

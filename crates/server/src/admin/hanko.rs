@@ -192,14 +192,14 @@ impl<S: Send + Sync> FromRequestParts<S> for EmailPath {
     }
 }
 
-fn tenant_id(text: &str) -> Result<TenantId, ApiError> {
+pub(super) fn tenant_id(text: &str) -> Result<TenantId, ApiError> {
     Uuid::parse_str(text)
         .map(TenantId)
         .map_err(|_| ApiError::bad_request("tenant_id must be a valid uuid4"))
 }
 
 /// A UUID in the path or query, refused in the original's words.
-fn path_uuid(name: &str, text: &str) -> Result<Uuid, ApiError> {
+pub(super) fn path_uuid(name: &str, text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text)
         .map_err(|_| ApiError::bad_request(format!("failed to parse {name} as uuid")))
 }

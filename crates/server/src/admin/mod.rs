@@ -18,6 +18,7 @@ mod auth;
 mod config;
 mod error;
 mod hanko;
+mod hanko_webhooks;
 #[cfg(test)]
 mod hanko_tests;
 mod health;
@@ -142,6 +143,16 @@ pub fn admin_router<S: Store>(
         .route(
             "/tenants/{tenant_id}/hanko/audit_logs",
             get(hanko::audit_logs),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/webhooks",
+            get(hanko_webhooks::list).post(hanko_webhooks::create),
+        )
+        .route(
+            "/tenants/{tenant_id}/hanko/webhooks/{webhook_id}",
+            get(hanko_webhooks::show)
+                .put(hanko_webhooks::update)
+                .delete(hanko_webhooks::remove),
         )
         .route_layer(from_fn_with_state(token, auth::require_token));
 

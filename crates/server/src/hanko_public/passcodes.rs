@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use latchkey_engine::accounts::PasscodeRequest;
+use latchkey_engine::accounts::{EmailSend, PasscodeMailData, PasscodeRequest};
 use latchkey_engine::model::{Passcode, UserId};
 use latchkey_engine::{Engine, Store};
 use serde::{Deserialize, Serialize};
@@ -86,27 +86,48 @@ pub async fn initialize<S: Store>(
         .outcome
         .map_err(|error| public_error(Endpoint::PasscodeInit, error).with_budget(limited.budget))?;
     let config = tenant.config();
-    if config.email_delivery.enabled {
-        let language = MailLanguage::from_accept_language(
-            headers
-                .get(ACCEPT_LANGUAGE)
-                .and_then(|value| value.to_str().ok()),
-        );
-        let (subject, body) = passcode_mail(
-            language,
-            &config.service.name,
-            &issued.code,
-            u64::from(issued.passcode.ttl_seconds),
-        );
+    let accept_language = headers
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    let (subject, body) = passcode_mail(
+        MailLanguage::from_accept_language(accept_language),
+        &config.service.name,
+        &issued.code,
+        u64::from(issued.passcode.ttl_seconds),
+    );
+    let delivered_by_hanko = config.email_delivery.enabled;
+    if delivered_by_hanko {
         let mail = Mail {
             from_name: config.passcode.email.from_name.clone(),
             from_address: config.passcode.email.from_address.clone(),
             to: issued.address.clone(),
-            subject,
-            body,
+            subject: subject.clone(),
+            body: body.clone(),
         };
         if let Err(error) = mailer.send(config.smtp.as_ref(), &mail).await {
             tracing::error!(%error, "passcode mail not sent");
+            return Err(PublicError::internal());
+        }
+    }
+    // As v0.12: after a mail that was sent, or instead of one the deployment sends itself.
+    let event = EmailSend {
+        subject,
+        body_plain: body,
+        to_email_address: issued.address.clone(),
+        delivered_by_hanko,
+        accept_language: accept_language.unwrap_or_default().to_owned(),
+        kind: "passcode",
+        data: PasscodeMailData {
+            service_name: config.service.name.clone(),
+            otp_code: issued.code.clone(),
+            ttl: issued.passcode.ttl_seconds,
+            valid_until: issued.passcode.expires_at.unix_timestamp(),
+        },
+    };
+    if let Err(error) = engine.enqueue_email_send(tenant.id(), &event).await {
+        // A mail that went out is not taken back: the failure is only logged, as in v0.12.
+        tracing::error!(%error, "email.send webhook not queued");
+        if !delivered_by_hanko {
             return Err(PublicError::internal());
         }
     }

@@ -1,0 +1,251 @@
+//! `/tenants/{id}/hanko/webhooks...`: the Hanko Public API's webhooks in the original admin
+//! API's shapes (v0.12 `/webhooks`), with latchkey admin's error body.
+//!
+//! Fixed on purpose: `PUT` keeps the new events (v0.12 drops them all), `POST` is one
+//! transaction and a duplicate event is a 400 (v0.12 answers 500 and keeps half the hook),
+//! `"enabled": false` disables a hook (v0.12 refuses it), and a body's `id` never overrides
+//! the path's.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use latchkey_engine::accounts::WebhookListing;
+use latchkey_engine::model::TenantId;
+use latchkey_engine::model::webhooks::{ConfigHook, Webhook};
+use latchkey_engine::{Entity, Error, Store};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AdminState;
+use super::error::answer;
+use super::hanko::{path_uuid, tenant_id};
+use super::path::TenantPath;
+use super::tenants::{parse, refusal};
+use crate::hanko_passkey::error::ApiError;
+use crate::http::json::RawJson;
+use crate::http::path::PathParams;
+use crate::http::timestamps::rfc3339;
+use crate::http::validate::Violations;
+
+const LIST_WEBHOOKS: &str = "unable to list webhooks";
+const CREATE_WEBHOOK: &str = "unable to create webhook";
+const GET_WEBHOOK: &str = "unable to get webhook";
+const UPDATE_WEBHOOK: &str = "unable to update webhook";
+const DELETE_WEBHOOK: &str = "unable to delete webhook";
+
+/// A hook as the original's `models.Webhook` marshals it.
+#[derive(Debug, Serialize)]
+pub(super) struct WebhookResponse {
+    id: Uuid,
+    callback: String,
+    enabled: bool,
+    failures: u32,
+    expires_at: String,
+    events: Vec<EventResponse>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct EventResponse {
+    id: Uuid,
+    event: String,
+}
+
+impl From<Webhook> for WebhookResponse {
+    fn from(hook: Webhook) -> Self {
+        Self {
+            id: hook.id,
+            callback: hook.callback,
+            enabled: hook.enabled,
+            failures: hook.failures,
+            expires_at: rfc3339(hook.expires_at),
+            events: hook
+                .events
+                .into_iter()
+                .map(|event| EventResponse {
+                    id: event.id,
+                    event: event.event,
+                })
+                .collect(),
+            created_at: rfc3339(hook.created_at),
+            updated_at: rfc3339(hook.updated_at),
+        }
+    }
+}
+
+/// `{"database": [...], "config": [...]}`; `config` is `null` without hooks in the
+/// configuration, as in the original.
+#[derive(Debug, Serialize)]
+pub(super) struct ListResponse {
+    database: Vec<WebhookResponse>,
+    config: Option<Vec<ConfigHookResponse>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigHookResponse {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    callback: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    events: Vec<String>,
+}
+
+impl From<WebhookListing> for ListResponse {
+    fn from(listing: WebhookListing) -> Self {
+        let config: Vec<ConfigHookResponse> = listing
+            .config
+            .into_iter()
+            .map(|ConfigHook { callback, events }| ConfigHookResponse { callback, events })
+            .collect();
+        Self {
+            database: listing
+                .database
+                .into_iter()
+                .map(WebhookResponse::from)
+                .collect(),
+            config: (!config.is_empty()).then_some(config),
+        }
+    }
+}
+
+/// The body of `POST` and `PUT`; `enabled` is read by `PUT` only.
+#[derive(Debug, Deserialize)]
+struct HookRequest {
+    #[serde(default)]
+    callback: Option<String>,
+    #[serde(default)]
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+impl HookRequest {
+    /// Callback and events after the original's `required` rules; the rules about their
+    /// values are the engine's.
+    fn check(self, needs_enabled: bool) -> Result<(String, Vec<String>, bool), String> {
+        let mut violations = Violations::default();
+        let callback = self.callback.unwrap_or_default();
+        violations.required("callback", &callback);
+        let events = self.events.unwrap_or_default();
+        if events.is_empty() {
+            violations.push("events is a required field");
+        }
+        if needs_enabled && self.enabled.is_none() {
+            violations.push("enabled is a required field");
+        }
+        violations.finish()?;
+        Ok((callback, events, self.enabled.unwrap_or(true)))
+    }
+}
+
+/// `/tenants/{tenant_id}/hanko/webhooks/{webhook_id}`.
+pub(super) struct WebhookPath {
+    tenant: TenantId,
+    webhook: Uuid,
+}
+
+#[derive(Deserialize)]
+struct RawWebhookPath {
+    tenant_id: String,
+    webhook_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PathParams(raw, _) =
+            PathParams::<RawWebhookPath, ApiError>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            tenant: tenant_id(&raw.tenant_id)?,
+            webhook: path_uuid("webhook_id", &raw.webhook_id)?,
+        })
+    }
+}
+
+/// A missing hook is named by its id (v0.12 sends a literal `%s`).
+fn refused(error: Error, webhook: Option<Uuid>, action: &'static str) -> ApiError {
+    match (error, webhook) {
+        (Error::NotFound(Entity::Webhook), Some(id)) => {
+            ApiError::not_found(format!("unable to find webhook with id: {id}"))
+        }
+        (error, _) => answer(error, action),
+    }
+}
+
+/// GET `/tenants/{id}/hanko/webhooks`.
+pub(super) async fn list<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(tenant): TenantPath,
+) -> Result<Json<ListResponse>, ApiError> {
+    let listing = state
+        .engine
+        .webhooks(tenant)
+        .await
+        .map_err(|error| refused(error, None, LIST_WEBHOOKS))?;
+    Ok(Json(ListResponse::from(listing)))
+}
+
+/// POST `/tenants/{id}/hanko/webhooks`: an enabled hook; 201 with it.
+pub(super) async fn create<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantPath(tenant): TenantPath,
+    RawJson(body, _): RawJson<ApiError>,
+) -> Result<Response, ApiError> {
+    let request: HookRequest = parse(&body, CREATE_WEBHOOK)?;
+    let (callback, events, _) = request.check(false).map_err(refusal(CREATE_WEBHOOK))?;
+    let hook = state
+        .engine
+        .create_webhook(tenant, &callback, &events)
+        .await
+        .map_err(|error| refused(error, None, CREATE_WEBHOOK))?;
+    tracing::info!(tenant = %tenant.0, webhook = %hook.id, "hanko webhook created");
+    Ok((StatusCode::CREATED, Json(WebhookResponse::from(hook))).into_response())
+}
+
+/// GET `/tenants/{id}/hanko/webhooks/{webhook_id}`.
+pub(super) async fn show<S: Store>(
+    State(state): State<AdminState<S>>,
+    path: WebhookPath,
+) -> Result<Json<WebhookResponse>, ApiError> {
+    let hook = state
+        .engine
+        .webhook(path.tenant, path.webhook)
+        .await
+        .map_err(|error| refused(error, Some(path.webhook), GET_WEBHOOK))?;
+    Ok(Json(WebhookResponse::from(hook)))
+}
+
+/// PUT `/tenants/{id}/hanko/webhooks/{webhook_id}`: new callback, events and `enabled`, with
+/// failures forgotten and 30 days from now; 200 with the hook.
+pub(super) async fn update<S: Store>(
+    State(state): State<AdminState<S>>,
+    path: WebhookPath,
+    RawJson(body, _): RawJson<ApiError>,
+) -> Result<Json<WebhookResponse>, ApiError> {
+    let request: HookRequest = parse(&body, UPDATE_WEBHOOK)?;
+    let (callback, events, enabled) = request.check(true).map_err(refusal(UPDATE_WEBHOOK))?;
+    let hook = state
+        .engine
+        .update_webhook(path.tenant, path.webhook, &callback, &events, enabled)
+        .await
+        .map_err(|error| refused(error, Some(path.webhook), UPDATE_WEBHOOK))?;
+    tracing::info!(tenant = %path.tenant.0, webhook = %hook.id, "hanko webhook updated");
+    Ok(Json(WebhookResponse::from(hook)))
+}
+
+/// DELETE `/tenants/{id}/hanko/webhooks/{webhook_id}`: 204.
+pub(super) async fn remove<S: Store>(
+    State(state): State<AdminState<S>>,
+    path: WebhookPath,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .delete_webhook(path.tenant, path.webhook)
+        .await
+        .map_err(|error| refused(error, Some(path.webhook), DELETE_WEBHOOK))?;
+    tracing::info!(tenant = %path.tenant.0, webhook = %path.webhook, "hanko webhook deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
