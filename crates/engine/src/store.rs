@@ -20,12 +20,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Result;
+use crate::model::webhooks::{Webhook, WebhookDelivery};
 use crate::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
     Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
     Tenant, TenantId, Transaction, User, UserId,
 };
-use crate::model::webhooks::{Webhook, WebhookDelivery};
 
 /// One page of a listing: `number` counts from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

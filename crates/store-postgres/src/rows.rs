@@ -4,13 +4,13 @@
 //! can bind text without casts, and adding a value is a one-line constraint change.
 
 use latchkey_engine::Result;
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, Identity,
     License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
     Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
     User, UserId, UserVerification,
 };
-use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;

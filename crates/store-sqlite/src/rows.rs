@@ -4,13 +4,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, Identity,
     License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
     Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
     User, UserId, UserVerification,
 };
-use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use rusqlite::Row;
 use rusqlite::types::FromSql;
 use time::OffsetDateTime;

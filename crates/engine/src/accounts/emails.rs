@@ -47,7 +47,8 @@ impl<S: Store> Engine<S> {
             } else {
                 WebhookEvent::EmailCreate
             };
-            self.enqueue_user_event(&mut tx, &tenant, event, user).await?;
+            self.enqueue_user_event(&mut tx, &tenant, event, user)
+                .await?;
         }
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(

@@ -248,7 +248,8 @@ impl<S: Store> Engine<S> {
                     } else {
                         WebhookEvent::EmailCreate
                     };
-                    self.enqueue_user_event(&mut tx, &tenant, event, user).await?;
+                    self.enqueue_user_event(&mut tx, &tenant, event, user)
+                        .await?;
                 }
                 if becomes_primary {
                     self.record_success(

@@ -536,7 +536,8 @@ impl<S: Store> Engine<S> {
                     (_, true) => WebhookEvent::UserUpdate,
                     (_, false) => WebhookEvent::EmailCreate,
                 };
-                self.enqueue_user_event(&mut tx, tenant, event, user).await?;
+                self.enqueue_user_event(&mut tx, tenant, event, user)
+                    .await?;
                 Some(email)
             }
         };

@@ -19,12 +19,12 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::public_config;
+use crate::credentials::all_credentials;
 use crate::model::webhooks::{
-    ConfigHook, WebhookDelivery, WebhookEvent, Webhook, WebhookSubscription, check_callback,
+    ConfigHook, Webhook, WebhookDelivery, WebhookEvent, WebhookSubscription, check_callback,
     check_events, subscribed,
 };
 use crate::model::{Credential, Email, Tenant, TenantId, UserId};
-use crate::credentials::all_credentials;
 use crate::tokens::sign_jwt;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
@@ -212,10 +212,9 @@ fn user_data(
 /// When the attempt after `attempts` failed ones is due: [`FIRST_RETRY`] doubled for each
 /// failure after the first, at most [`LONGEST_RETRY`].
 pub fn retry_delay(attempts: u32) -> Duration {
-    let doublings = attempts.saturating_sub(1).min(31);
-    FIRST_RETRY
-        .checked_mul(1 << doublings)
-        .map_or(LONGEST_RETRY, |delay| delay.min(LONGEST_RETRY))
+    // Twenty doublings of the first wait are far beyond the longest.
+    let doublings = attempts.saturating_sub(1).min(20);
+    (FIRST_RETRY * (1_i32 << doublings)).min(LONGEST_RETRY)
 }
 
 /// Refuses what the original's admin API refuses, and duplicate events, which it accepted and
@@ -467,7 +466,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// The body of the delivery's next attempt; `None` when it is not to be sent any more.
-    async fn prepare(&self, delivery: &WebhookDelivery, now: OffsetDateTime) -> Result<Option<String>> {
+    async fn prepare(
+        &self,
+        delivery: &WebhookDelivery,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>> {
         let tenant = match self.cached_tenant(delivery.tenant).await {
             Ok(tenant) => tenant,
             Err(Error::NotFound(Entity::Tenant)) => return Ok(None),

@@ -61,9 +61,7 @@ impl WebhookEvent {
 /// whose name starts with it, as the original's `strings.HasPrefix` does (so `user` gets
 /// every `user.*` event, without regard to dots).
 pub fn subscribed<S: AsRef<str>>(events: &[S], fired: &str) -> bool {
-    events
-        .iter()
-        .any(|event| fired.starts_with(event.as_ref()))
+    events.iter().any(|event| fired.starts_with(event.as_ref()))
 }
 
 /// `webhooks.*`.
@@ -115,7 +113,9 @@ pub fn check_callback(callback: &str) -> std::result::Result<(), String> {
         .or_else(|| callback.strip_prefix("http://"))
         .ok_or_else(|| "must be an absolute http or https URL".to_owned())?;
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let well_formed = !host.is_empty()
         && !host.starts_with(':')
         && !callback.contains('#')
@@ -138,7 +138,7 @@ pub fn check_events<S: AsRef<str>>(events: &[S]) -> std::result::Result<(), Stri
                 "{event} in events[{index}] is not a valid webhook event"
             ));
         }
-        if events[..index].iter().any(|seen| seen.as_ref() == event) {
+        if events.iter().take(index).any(|seen| seen.as_ref() == event) {
             return Err(format!("{event} in events[{index}] is listed twice"));
         }
     }
@@ -211,7 +211,10 @@ mod tests {
     fn a_subscription_matches_by_prefix_as_the_original() {
         assert!(subscribed(&["user"], "user.update.email.delete"));
         assert!(subscribed(&["user.update"], "user.update.email.create"));
-        assert!(subscribed(&["user.update.email"], "user.update.email.primary"));
+        assert!(subscribed(
+            &["user.update.email"],
+            "user.update.email.primary"
+        ));
         assert!(subscribed(&["email.send"], "email.send"));
         assert!(!subscribed(&["user.create"], "user.delete"));
         assert!(!subscribed(&["user"], "email.send"));

@@ -13,3 +13,4 @@ mod ceremonies;
 mod flows;
 mod kosmos;
 mod third_party;
+mod webhooks;

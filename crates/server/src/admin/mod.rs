@@ -18,9 +18,9 @@ mod auth;
 mod config;
 mod error;
 mod hanko;
-mod hanko_webhooks;
 #[cfg(test)]
 mod hanko_tests;
+mod hanko_webhooks;
 mod health;
 mod path;
 mod secrets;

@@ -16,12 +16,12 @@ mod webhooks;
 use std::fmt;
 use std::marker::PhantomData;
 
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery};
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
     Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
     Tenant, TenantId, Transaction, User, UserId,
 };
-use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery};
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -534,7 +534,8 @@ impl WriteTx for PostgresTx<ReadWrite> {
         leased_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>> {
-        self.claim_webhook_deliveries(now, leased_until, limit).await
+        self.claim_webhook_deliveries(now, leased_until, limit)
+            .await
     }
 
     async fn reschedule_webhook_delivery(
@@ -544,7 +545,8 @@ impl WriteTx for PostgresTx<ReadWrite> {
         attempts: u32,
         due_at: OffsetDateTime,
     ) -> Result<bool> {
-        self.reschedule_webhook_delivery(tenant, id, attempts, due_at).await
+        self.reschedule_webhook_delivery(tenant, id, attempts, due_at)
+            .await
     }
 
     async fn delete_webhook_delivery(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {

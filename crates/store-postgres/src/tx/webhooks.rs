@@ -34,7 +34,11 @@ impl<M> PostgresTx<M> {
         Ok(self.with_events(tenant, vec![hook]).await?.pop())
     }
 
-    async fn with_events(&mut self, tenant: TenantId, mut hooks: Vec<Webhook>) -> Result<Vec<Webhook>> {
+    async fn with_events(
+        &mut self,
+        tenant: TenantId,
+        mut hooks: Vec<Webhook>,
+    ) -> Result<Vec<Webhook>> {
         let sql = format!(
             "SELECT {} FROM webhook_events WHERE tenant_id = $1 ORDER BY webhook_id, position",
             rows::WEBHOOK_EVENT
@@ -139,7 +143,10 @@ impl PostgresTx<ReadWrite> {
         self.webhook(tenant, id).await
     }
 
-    pub(super) async fn insert_webhook_delivery(&mut self, delivery: &WebhookDelivery) -> Result<()> {
+    pub(super) async fn insert_webhook_delivery(
+        &mut self,
+        delivery: &WebhookDelivery,
+    ) -> Result<()> {
         let sql = format!(
             "INSERT INTO webhook_deliveries ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             rows::WEBHOOK_DELIVERY
@@ -203,7 +210,11 @@ impl PostgresTx<ReadWrite> {
         Ok(self.execute(query).await? > 0)
     }
 
-    pub(super) async fn delete_webhook_delivery(&mut self, tenant: TenantId, id: Uuid) -> Result<bool> {
+    pub(super) async fn delete_webhook_delivery(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<bool> {
         let query = sqlx::query("DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.0)
             .bind(id);

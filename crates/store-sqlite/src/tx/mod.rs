@@ -17,12 +17,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery};
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuditQuery, AuthenticatorPolicy, Ceremony, Community, Credential, Email,
     Identity, License, Link, OneTimeToken, Passcode, Password, ServiceSecret, Session, SigningKey,
     Tenant, TenantId, Transaction, User, UserId,
 };
-use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery};
 use latchkey_engine::{LoginRecord, Page, Paged, ReadTx, Result, WriteTx};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Params, Row};

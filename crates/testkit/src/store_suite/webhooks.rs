@@ -57,9 +57,15 @@ pub(super) async fn webhooks<S: Store>(store: &S) {
     tx.commit().await.unwrap();
 
     let mut tx = store.read().await.unwrap();
-    assert_eq!(tx.webhooks(a).await.unwrap(), vec![first.clone(), second.clone()]);
+    assert_eq!(
+        tx.webhooks(a).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
     assert_eq!(tx.webhooks(b).await.unwrap(), vec![]);
-    assert_eq!(tx.webhook(a, first.id).await.unwrap().as_ref(), Some(&first));
+    assert_eq!(
+        tx.webhook(a, first.id).await.unwrap().as_ref(),
+        Some(&first)
+    );
     assert_eq!(tx.webhook(b, first.id).await.unwrap(), None);
     drop(tx);
 
@@ -94,16 +100,20 @@ pub(super) async fn webhooks<S: Store>(store: &S) {
     };
     let mut tx = store.write().await.unwrap();
     assert!(tx.update_webhook(&changed).await.unwrap());
-    assert!(!tx
-        .update_webhook(&Webhook {
+    assert!(
+        !tx.update_webhook(&Webhook {
             tenant: b,
             ..changed.clone()
         })
         .await
-        .unwrap());
+        .unwrap()
+    );
     tx.commit().await.unwrap();
     let mut tx = store.read().await.unwrap();
-    assert_eq!(tx.webhook(a, first.id).await.unwrap().as_ref(), Some(&changed));
+    assert_eq!(
+        tx.webhook(a, first.id).await.unwrap().as_ref(),
+        Some(&changed)
+    );
     drop(tx);
 
     let mut tx = store.write().await.unwrap();
@@ -126,14 +136,23 @@ pub(super) async fn webhook_failures<S: Store>(store: &S) {
     tx.commit().await.unwrap();
     for count in 1..=3 {
         let mut tx = store.write().await.unwrap();
-        let counted = tx.count_webhook_failure(a, hook.id, 2).await.unwrap().unwrap();
+        let counted = tx
+            .count_webhook_failure(a, hook.id, 2)
+            .await
+            .unwrap()
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(counted.failures, count);
         assert_eq!(counted.enabled, count <= 2, "after {count} failures");
         assert_eq!(counted.events, hook.events);
     }
     let mut tx = store.write().await.unwrap();
-    assert_eq!(tx.count_webhook_failure(a, Uuid::new_v4(), 2).await.unwrap(), None);
+    assert_eq!(
+        tx.count_webhook_failure(a, Uuid::new_v4(), 2)
+            .await
+            .unwrap(),
+        None
+    );
     drop(tx);
     delete_tenants(store, &[a]).await;
 }
@@ -168,7 +187,11 @@ pub(super) async fn webhook_deliveries<S: Store>(store: &S) {
     };
     let lease = at(100);
     let mut tx = store.write().await.unwrap();
-    let claimed = ours(tx.claim_webhook_deliveries(at(20), lease, 100).await.unwrap());
+    let claimed = ours(
+        tx.claim_webhook_deliveries(at(20), lease, 100)
+            .await
+            .unwrap(),
+    );
     tx.commit().await.unwrap();
     let leased = |delivery: &WebhookDelivery| WebhookDelivery {
         leased_until: Some(lease),
@@ -177,22 +200,32 @@ pub(super) async fn webhook_deliveries<S: Store>(store: &S) {
     assert_eq!(claimed, vec![leased(&added), leased(&configured)]);
 
     let mut tx = store.write().await.unwrap();
-    let again = ours(tx.claim_webhook_deliveries(at(50), at(150), 100).await.unwrap());
+    let again = ours(
+        tx.claim_webhook_deliveries(at(50), at(150), 100)
+            .await
+            .unwrap(),
+    );
     tx.commit().await.unwrap();
     assert_eq!(again, vec![], "a leased delivery is not claimed twice");
 
     let mut tx = store.write().await.unwrap();
-    assert!(tx
-        .reschedule_webhook_delivery(a, configured.id, 1, at(60))
-        .await
-        .unwrap());
-    assert!(!tx
-        .reschedule_webhook_delivery(b, configured.id, 1, at(60))
-        .await
-        .unwrap());
+    assert!(
+        tx.reschedule_webhook_delivery(a, configured.id, 1, at(60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.reschedule_webhook_delivery(b, configured.id, 1, at(60))
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     let mut tx = store.write().await.unwrap();
-    let rescheduled = ours(tx.claim_webhook_deliveries(at(60), at(160), 100).await.unwrap());
+    let rescheduled = ours(
+        tx.claim_webhook_deliveries(at(60), at(160), 100)
+            .await
+            .unwrap(),
+    );
     tx.commit().await.unwrap();
     assert_eq!(
         rescheduled,
@@ -205,10 +238,17 @@ pub(super) async fn webhook_deliveries<S: Store>(store: &S) {
     );
 
     let mut tx = store.write().await.unwrap();
-    let expired = ours(tx.claim_webhook_deliveries(at(100), at(200), 100).await.unwrap());
+    let expired = ours(
+        tx.claim_webhook_deliveries(at(100), at(200), 100)
+            .await
+            .unwrap(),
+    );
     tx.commit().await.unwrap();
     assert_eq!(
-        expired.iter().map(|delivery| delivery.id).collect::<Vec<_>>(),
+        expired
+            .iter()
+            .map(|delivery| delivery.id)
+            .collect::<Vec<_>>(),
         vec![added.id],
         "an ended lease frees the delivery"
     );
