@@ -511,6 +511,11 @@ mod tests {
                     "token_limits": {"tokens": 3, "interval": "1m"}
                 },
                 "email_delivery": {"enabled": false},
+                "webhooks": {
+                    "enabled": true,
+                    "allow_time_expiration": true,
+                    "hooks": [{"callback": "https://a.example/hooks", "events": ["user", "email.send"]}]
+                },
                 "smtp": {"host": "smtp.a.example", "port": 587, "tls": "starttls", "user": "a", "password": ""}
             }
         });
