@@ -442,7 +442,7 @@ async fn held_email<T: ReadTx>(
         .ok_or(Error::NotFound(Entity::Email))
 }
 
-async fn with_passkeys<T: ReadTx>(
+pub(super) async fn with_passkeys<T: ReadTx>(
     tx: &mut T,
     user: User,
     emails: Vec<Email>,

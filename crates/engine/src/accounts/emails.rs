@@ -42,11 +42,7 @@ impl<S: Store> Engine<S> {
         let holder = (!config.emails.require_verification).then_some(user);
         let email = claim_address(&mut tx, tenant.id, address, holder, false, now).await?;
         if holder.is_some() {
-            let event = if held.is_empty() {
-                WebhookEvent::UserCreate
-            } else {
-                WebhookEvent::EmailCreate
-            };
+            let event = WebhookEvent::address_added(held.is_empty());
             self.enqueue_user_event(&mut tx, &tenant, event, user)
                 .await?;
         }

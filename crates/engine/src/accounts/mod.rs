@@ -38,9 +38,9 @@ pub use third_party::{
     ThirdPartyLogin, ThirdPartyStart, ThirdPartyState, UserApi, redirect_allowed,
 };
 pub use webhooks::{
-    DELIVERY_LEASE, EmailSend, FIRST_RETRY, LONGEST_RETRY, MAX_DELIVERY_ATTEMPTS,
-    MAX_WEBHOOK_FAILURES, OutgoingWebhook, PasscodeMailData, WEBHOOK_LIFETIME, WebhookListing,
-    retry_delay,
+    DELIVERY_LEASE, EmailData, EmailSend, FIRST_RETRY, LONGEST_RETRY, MAX_DELIVERY_ATTEMPTS,
+    MAX_WEBHOOK_FAILURES, OutgoingWebhook, PasscodeMailData, PasskeyData, UserData,
+    WEBHOOK_LIFETIME, WebhookListing, go_time, retry_delay,
 };
 
 /// Longest email address accepted, in bytes (RFC 5321's path limit).

@@ -242,12 +242,7 @@ impl<S: Store> Engine<S> {
                 }
                 tx.update_email(&email).await?;
                 if claimed {
-                    // A sign-up's first address creates the user, as far as receivers know.
-                    let event = if held.is_empty() {
-                        WebhookEvent::UserCreate
-                    } else {
-                        WebhookEvent::EmailCreate
-                    };
+                    let event = WebhookEvent::address_added(held.is_empty());
                     self.enqueue_user_event(&mut tx, &tenant, event, user)
                         .await?;
                 }

@@ -12,14 +12,16 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::admin::{ManagedAccount, with_passkeys};
 use super::public_config;
-use crate::credentials::all_credentials;
 use crate::model::webhooks::{
     ConfigHook, Webhook, WebhookDelivery, WebhookEvent, WebhookSubscription, check_callback,
     check_events, subscribed,
@@ -101,20 +103,38 @@ pub struct PasscodeMailData {
     pub valid_until: i64,
 }
 
-/// A user as the original's admin `User` marshals it: the `data` of user events.
-#[derive(Debug, Serialize)]
-struct UserData {
+/// A user as the original's admin `User` marshals it: the admin API's answer, and the `data`
+/// of user events. Empty lists are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserData {
     id: Uuid,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    webauthn_credentials: Vec<CredentialData>,
+    webauthn_credentials: Vec<PasskeyData>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     emails: Vec<EmailData>,
     created_at: String,
     updated_at: String,
 }
 
-#[derive(Debug, Serialize)]
-struct EmailData {
+impl From<ManagedAccount> for UserData {
+    fn from(account: ManagedAccount) -> Self {
+        Self {
+            id: account.user.id.0,
+            webauthn_credentials: account
+                .credentials
+                .into_iter()
+                .map(PasskeyData::from)
+                .collect(),
+            emails: account.emails.into_iter().map(EmailData::from).collect(),
+            created_at: go_time(account.user.created_at),
+            updated_at: go_time(account.updated_at),
+        }
+    }
+}
+
+/// An address as the original's admin `Email` marshals it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailData {
     id: Uuid,
     address: String,
     is_verified: bool,
@@ -123,10 +143,23 @@ struct EmailData {
     updated_at: String,
 }
 
-/// A passkey as the original's `WebauthnCredentialResponse`; its transports are always empty
-/// in v0.12's events (they are not loaded).
-#[derive(Debug, Serialize)]
-struct CredentialData {
+impl From<Email> for EmailData {
+    fn from(email: Email) -> Self {
+        Self {
+            id: email.id,
+            address: email.address,
+            is_verified: email.verified,
+            is_primary: email.primary,
+            created_at: go_time(email.created_at),
+            updated_at: go_time(email.updated_at),
+        }
+    }
+}
+
+/// A passkey as the original's `WebauthnCredentialResponse` marshals it, in the Public API's
+/// listing, the admin API and events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasskeyData {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
@@ -136,9 +169,26 @@ struct CredentialData {
     #[serde(skip_serializing_if = "Option::is_none")]
     last_used_at: Option<String>,
     created_at: String,
-    transports: [String; 0],
+    transports: Vec<String>,
     backup_eligible: bool,
     backup_state: bool,
+}
+
+impl From<Credential> for PasskeyData {
+    fn from(credential: Credential) -> Self {
+        Self {
+            id: URL_SAFE_NO_PAD.encode(&credential.id),
+            name: credential.name,
+            public_key: URL_SAFE_NO_PAD.encode(&credential.public_key),
+            attestation_type: credential.attestation_format,
+            aaguid: Uuid::from_bytes(credential.aaguid),
+            last_used_at: credential.last_used_at.map(go_time),
+            created_at: go_time(credential.created_at),
+            transports: credential.transports,
+            backup_eligible: credential.backup_eligible,
+            backup_state: credential.backup_state,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -157,56 +207,12 @@ struct Body<'a> {
     event: &'a str,
 }
 
-/// Times as Go's `time.Time` marshals them.
-fn go_time(at: OffsetDateTime) -> String {
+/// Times as Go's `time.Time` marshals them: RFC 3339 in UTC with as many fractional digits as
+/// needed.
+pub fn go_time(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC)
         .format(&Rfc3339)
         .unwrap_or_default()
-}
-
-fn user_data(
-    user: &crate::model::User,
-    emails: Vec<Email>,
-    credentials: Vec<Credential>,
-) -> UserData {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let updated_at = emails
-        .iter()
-        .map(|email| email.updated_at)
-        .fold(user.created_at, OffsetDateTime::max);
-    UserData {
-        id: user.id.0,
-        webauthn_credentials: credentials
-            .into_iter()
-            .filter(|credential| !credential.is_mfa)
-            .map(|credential| CredentialData {
-                id: URL_SAFE_NO_PAD.encode(&credential.id),
-                name: credential.name,
-                public_key: URL_SAFE_NO_PAD.encode(&credential.public_key),
-                attestation_type: credential.attestation_format,
-                aaguid: Uuid::from_bytes(credential.aaguid),
-                last_used_at: credential.last_used_at.map(go_time),
-                created_at: go_time(credential.created_at),
-                transports: [],
-                backup_eligible: credential.backup_eligible,
-                backup_state: credential.backup_state,
-            })
-            .collect(),
-        emails: emails
-            .into_iter()
-            .map(|email| EmailData {
-                id: email.id,
-                address: email.address,
-                is_verified: email.verified,
-                is_primary: email.primary,
-                created_at: go_time(email.created_at),
-                updated_at: go_time(email.updated_at),
-            })
-            .collect(),
-        created_at: go_time(user.created_at),
-        updated_at: go_time(updated_at),
-    }
 }
 
 /// When the attempt after `attempts` failed ones is due: [`FIRST_RETRY`] doubled for each
@@ -370,8 +376,12 @@ impl<S: Store> Engine<S> {
     ) -> Result<String> {
         let user = super::load_user(tx, tenant, user).await?;
         let emails = tx.emails(tenant, user.id).await?;
-        let credentials = all_credentials(tx, tenant, Some(user.id)).await?;
-        serde_json::to_string(&user_data(&user, emails, credentials))
+        let mut data = UserData::from(with_passkeys(tx, user, emails).await?);
+        // v0.12 does not load the transports of the passkeys in an event.
+        for passkey in &mut data.webauthn_credentials {
+            passkey.transports.clear();
+        }
+        serde_json::to_string(&data)
             .map_err(|_| Error::Storage("webhook data not serializable".to_owned()))
     }
 

@@ -43,6 +43,16 @@ pub enum WebhookEvent {
 }
 
 impl WebhookEvent {
+    /// The event of an address a user just got: their first one creates them, as far as
+    /// receivers know (a sign-up's user exists before, without addresses).
+    pub fn address_added(first: bool) -> Self {
+        if first {
+            Self::UserCreate
+        } else {
+            Self::EmailCreate
+        }
+    }
+
     /// The event's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

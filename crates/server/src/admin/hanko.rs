@@ -18,10 +18,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use latchkey_engine::accounts::{
-    AccountFilter, ManagedAccount, NewAccount, NewAddress, normalize_address,
-};
-use latchkey_engine::model::{AuditEvent, AuditQuery, Email, TenantId, UserId};
+use latchkey_engine::accounts::{AccountFilter, NewAccount, NewAddress, normalize_address};
+use latchkey_engine::model::{AuditEvent, AuditQuery, TenantId, UserId};
 use latchkey_engine::{Entity, Error, Store};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -33,7 +31,6 @@ use super::error::answer;
 use super::path::TenantPath;
 use super::tenants::{parse, refusal};
 use crate::hanko_passkey::error::ApiError;
-use crate::hanko_public::shared_with_admin::Passkey;
 use crate::http::json::{RawJson, null_as_empty};
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
 use crate::http::path::PathParams;
@@ -53,56 +50,10 @@ const SET_PRIMARY: &str = "unable to set primary email";
 const LIST_AUDIT_LOGS: &str = "unable to list audit logs";
 
 /// A user as the original's admin `User` marshals it; empty lists are left out.
-#[derive(Debug, Serialize)]
-pub(super) struct UserResponse {
-    id: Uuid,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    webauthn_credentials: Vec<Passkey>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    emails: Vec<EmailResponse>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<ManagedAccount> for UserResponse {
-    fn from(account: ManagedAccount) -> Self {
-        Self {
-            id: account.user.id.0,
-            webauthn_credentials: account.credentials.into_iter().map(Passkey::from).collect(),
-            emails: account
-                .emails
-                .into_iter()
-                .map(EmailResponse::from)
-                .collect(),
-            created_at: rfc3339(account.user.created_at),
-            updated_at: rfc3339(account.updated_at),
-        }
-    }
-}
+pub(super) use latchkey_engine::accounts::UserData as UserResponse;
 
 /// An address as the original's admin `Email` marshals it.
-#[derive(Debug, Serialize)]
-pub(super) struct EmailResponse {
-    id: Uuid,
-    address: String,
-    is_verified: bool,
-    is_primary: bool,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<Email> for EmailResponse {
-    fn from(email: Email) -> Self {
-        Self {
-            id: email.id,
-            address: email.address,
-            is_verified: email.verified,
-            is_primary: email.primary,
-            created_at: rfc3339(email.created_at),
-            updated_at: rfc3339(email.updated_at),
-        }
-    }
-}
+pub(super) use latchkey_engine::accounts::EmailData as EmailResponse;
 
 /// An audit-log entry as the original's `AuditLog` marshals it, without `actor_email`.
 #[derive(Debug, Serialize)]

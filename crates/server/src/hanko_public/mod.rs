@@ -25,8 +25,4 @@ mod webauthn;
 
 pub use gate::DefaultTenant;
 
-/// What the admin API shows in this dialect's shapes.
-pub(crate) mod shared_with_admin {
-    pub(crate) use super::webauthn::Listed as Passkey;
-}
 pub use routes::routes;

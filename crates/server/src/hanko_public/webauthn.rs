@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use latchkey_engine::model::{Credential, UserId};
+use latchkey_engine::model::UserId;
 use latchkey_engine::{Engine, Store};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,7 +20,6 @@ use super::session::{Session, deliver};
 use crate::hanko_passkey::options::{CreationOptions, RequestOptions};
 use crate::http::json::{RawJson, ValidJson};
 use crate::http::meta::Meta;
-use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
 
 /// `{"credential_id", "user_id"}` of both finalizes.
@@ -120,40 +119,9 @@ pub async fn login_finalize<S: Store>(
     Ok(response)
 }
 
-/// A passkey as the original lists it (its `WebauthnCredentialResponse`), here and in the
-/// admin API.
-#[derive(Debug, Serialize)]
-pub(crate) struct Listed {
-    id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    public_key: String,
-    attestation_type: String,
-    aaguid: Uuid,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_used_at: Option<String>,
-    created_at: String,
-    transports: Vec<String>,
-    backup_eligible: bool,
-    backup_state: bool,
-}
-
-impl From<Credential> for Listed {
-    fn from(credential: Credential) -> Self {
-        Self {
-            id: URL_SAFE_NO_PAD.encode(&credential.id),
-            name: credential.name,
-            public_key: URL_SAFE_NO_PAD.encode(&credential.public_key),
-            attestation_type: credential.attestation_format,
-            aaguid: Uuid::from_bytes(credential.aaguid),
-            last_used_at: credential.last_used_at.map(rfc3339),
-            created_at: rfc3339(credential.created_at),
-            transports: credential.transports,
-            backup_eligible: credential.backup_eligible,
-            backup_state: credential.backup_state,
-        }
-    }
-}
+/// A passkey as the original lists it (its `WebauthnCredentialResponse`), here, in the admin
+/// API and in webhook events.
+use latchkey_engine::accounts::PasskeyData as Listed;
 
 /// GET `/webauthn/credentials`.
 pub async fn list<S: Store>(

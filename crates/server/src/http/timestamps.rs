@@ -1,14 +1,8 @@
 //! Times as Go's `time.Time` marshals them: RFC 3339 with as many fractional digits as needed.
 
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
-
 /// `at` in UTC as RFC 3339; empty only for years RFC 3339 cannot write (before 0 or after 9999).
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
+/// The engine writes webhook events with it too.
+pub use latchkey_engine::accounts::go_time as rfc3339;
 
 #[cfg(test)]
 mod tests {
