@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::accounts::{
     FIRST_RETRY, LONGEST_RETRY, MAX_DELIVERY_ATTEMPTS, MAX_WEBHOOK_FAILURES, NewAccount,
-    NewAddress, OutgoingWebhook, WEBHOOK_LIFETIME,
+    NewAddress, OutgoingWebhook, ProviderUser, WEBHOOK_LIFETIME,
 };
 use latchkey_engine::model::UserId;
 use latchkey_engine::model::webhooks::{ConfigHook, WebhookEvent};
@@ -15,7 +15,7 @@ use serde_json::Value;
 use time::Duration;
 
 use crate::accounts::accounts;
-use crate::ceremonies::{Fixture, RP_ID};
+use crate::ceremonies::{Fixture, RP_ID, meta};
 
 const CALLBACK: &str = "https://receiver.example/hook";
 
@@ -260,4 +260,71 @@ async fn a_hook_without_success_for_30_days_expires_when_the_tenant_allows_it() 
     fx.create_user("ivan@example.com").await;
     assert!(fx.claim().await.is_empty());
     assert!(!fx.engine.webhook(fx.tenant, hook.id).await.unwrap().enabled);
+}
+
+impl Fixture {
+    /// Claims what is due and reports every post delivered; the events posted, sorted.
+    async fn deliver_all(&self) -> Vec<(String, Value)> {
+        let mut posted = Vec::new();
+        for outgoing in self.claim().await {
+            self.engine
+                .record_webhook_attempt(&outgoing.delivery, true)
+                .await
+                .unwrap();
+            let (_, _, claims) = opened(&outgoing);
+            posted.push((outgoing.delivery.event, claims["data"].clone()));
+        }
+        posted.sort_by(|a, b| a.0.cmp(&b.0));
+        posted
+    }
+}
+
+fn names(posted: &[(String, Value)]) -> Vec<&str> {
+    posted.iter().map(|(event, _)| event.as_str()).collect()
+}
+
+#[tokio::test]
+async fn third_party_sign_in_fires_as_v0_12_and_linking_fires_nothing() {
+    let fx = hooked(&["user"]).await;
+    let login = |subject: &str, email: &str| {
+        let who = ProviderUser {
+            provider: "google".into(),
+            subject: subject.into(),
+            email: email.into(),
+            email_verified: true,
+        };
+        let fx = &fx;
+        async move {
+            fx.engine
+                .third_party_login(fx.tenant, &who, true, &meta())
+                .await
+                .unwrap()
+        }
+    };
+
+    let judy = login("judy", "judy@example.test").await.user;
+    assert_eq!(names(&fx.deliver_all().await), ["user.create"]);
+    login("judy", "judy@example.test").await;
+    assert!(
+        fx.deliver_all().await.is_empty(),
+        "a plain sign-in fires nothing"
+    );
+    login("judy", "judy.new@example.test").await;
+    assert_eq!(names(&fx.deliver_all().await), ["user.update.email.create"]);
+
+    // An address a sign-up left unproven, claimed by the provider's account.
+    fx.engine
+        .sign_up(fx.tenant, "judy.pending@example.test", &meta())
+        .await
+        .unwrap();
+    login("judy", "judy.pending@example.test").await;
+    let posted = fx.deliver_all().await;
+    assert_eq!(names(&posted), ["user.update"]);
+    assert_eq!(posted[0].1["id"], judy.0.to_string());
+
+    // Linking an address a user holds already fires nothing.
+    let kim = fx.create_user("kim@example.test").await;
+    fx.deliver_all().await;
+    assert_eq!(login("kim", "kim@example.test").await.user, kim);
+    assert!(fx.deliver_all().await.is_empty());
 }
