@@ -41,6 +41,7 @@ const DEFAULT_BLOCK = {
     token_limits: { tokens: 3, interval: '1m' },
   },
   email_delivery: { enabled: true },
+  webhooks: { enabled: false, allow_time_expiration: false, hooks: [] },
 };
 
 for (const store of STORES) {
