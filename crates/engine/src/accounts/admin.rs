@@ -219,12 +219,9 @@ impl<S: Store> Engine<S> {
     pub async fn remove_account(&self, tenant: TenantId, user: UserId) -> Result<()> {
         let tenant = self.accounts_tenant(tenant).await?;
         let mut tx = self.store.write().await?;
-        let deleted = self.user_event_data(&mut tx, tenant.id, user).await?;
-        if !tx.delete_user(tenant.id, user).await? {
+        if !self.delete_user_firing(&mut tx, &tenant, user).await? {
             return Err(Error::NotFound(Entity::User));
         }
-        self.enqueue_event(&mut tx, &tenant, WebhookEvent::UserDelete, &deleted)
-            .await?;
         tx.commit().await?;
         self.wake_webhooks();
         Ok(())

@@ -279,12 +279,9 @@ impl<S: Store> Engine<S> {
         }
         let now = self.now();
         let mut tx = self.store.write().await?;
-        let deleted = self.user_event_data(&mut tx, tenant.id, user).await?;
-        if !tx.delete_user(tenant.id, user).await? {
+        if !self.delete_user_firing(&mut tx, &tenant, user).await? {
             return Err(Error::NotFound(Entity::User));
         }
-        self.enqueue_event(&mut tx, &tenant, WebhookEvent::UserDelete, &deleted)
-            .await?;
         let actor = Some(user.0.hyphenated().to_string());
         self.record_success(
             &mut tx,

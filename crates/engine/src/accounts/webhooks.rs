@@ -215,6 +215,12 @@ pub fn go_time(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Whether the tenant's events go anywhere: nothing fires while `webhooks.enabled` is off.
+fn fires(tenant: &Tenant) -> bool {
+    let config = &tenant.config.hanko_public;
+    config.enabled && config.webhooks.enabled
+}
+
 /// When the attempt after `attempts` failed ones is due: [`FIRST_RETRY`] doubled for each
 /// failure after the first, at most [`LONGEST_RETRY`].
 pub fn retry_delay(attempts: u32) -> Duration {
@@ -260,7 +266,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// Wakes the delivery task; called after a commit that may have written deliveries.
-    pub(crate) fn wake_webhooks(&self) {
+    pub fn wake_webhooks(&self) {
         self.webhook_wakeup.notify_one();
     }
 
@@ -362,13 +368,42 @@ impl<S: Store> Engine<S> {
         event: WebhookEvent,
         user: UserId,
     ) -> Result<()> {
+        if !fires(tenant) {
+            return Ok(());
+        }
         let data = self.user_event_data(tx, tenant.id, user).await?;
         self.enqueue_event(tx, tenant, event, &data).await
     }
 
+    /// Deletes the user in `tx` and fires `user.delete` with the user as they were before;
+    /// false if there is no such user.
+    pub(crate) async fn delete_user_firing<T: WriteTx>(
+        &self,
+        tx: &mut T,
+        tenant: &Tenant,
+        user: UserId,
+    ) -> Result<bool> {
+        let before = if fires(tenant) {
+            match self.user_event_data(tx, tenant.id, user).await {
+                Err(Error::NotFound(Entity::User)) => return Ok(false),
+                data => Some(data?),
+            }
+        } else {
+            None
+        };
+        if !tx.delete_user(tenant.id, user).await? {
+            return Ok(false);
+        }
+        if let Some(data) = before {
+            self.enqueue_event(tx, tenant, WebhookEvent::UserDelete, &data)
+                .await?;
+        }
+        Ok(true)
+    }
+
     /// The `data` of a user event: the user with their addresses and passkeys as `tx` sees
-    /// them. A deletion reads it before deleting.
-    pub(crate) async fn user_event_data<T: ReadTx>(
+    /// them.
+    async fn user_event_data<T: ReadTx>(
         &self,
         tx: &mut T,
         tenant: TenantId,
@@ -395,7 +430,7 @@ impl<S: Store> Engine<S> {
         data: &str,
     ) -> Result<()> {
         let settings = &public_config(tenant)?.webhooks;
-        if !settings.enabled {
+        if !fires(tenant) {
             return Ok(());
         }
         let fired = event.as_str();
@@ -487,7 +522,7 @@ impl<S: Store> Engine<S> {
             Err(error) => return Err(error),
         };
         let config = &tenant.config.hanko_public;
-        if !config.enabled || !config.webhooks.enabled {
+        if !fires(&tenant) {
             return Ok(None);
         }
         let mut tx = self.store.read().await?;
