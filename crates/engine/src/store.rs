@@ -552,6 +552,24 @@ pub trait WriteTx: ReadTx {
         max_failures: u32,
     ) -> impl Future<Output = Result<Option<Webhook>>> + Send;
 
+    /// Records a successful delivery for the webhook: no failures, and `expires_at` anew;
+    /// callback, events and `enabled` stay as a concurrent change left them. False if absent.
+    fn reset_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Disables the webhook if it expired before `now` (one statement: a hook renewed
+    /// meanwhile stays enabled); true if it did.
+    fn expire_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
     /// Puts a delivery into the outbox. `Conflict(Entity::Webhook)` if the id is taken; the
     /// webhook, if any, must exist.
     fn insert_webhook_delivery(

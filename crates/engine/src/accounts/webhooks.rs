@@ -536,12 +536,7 @@ impl<S: Store> Engine<S> {
             if config.webhooks.allow_time_expiration && hook.expires_at < now {
                 drop(tx);
                 let mut tx = self.store.write().await?;
-                tx.update_webhook(&Webhook {
-                    enabled: false,
-                    updated_at: now,
-                    ..hook
-                })
-                .await?;
+                tx.expire_webhook(tenant.id, id, now).await?;
                 tx.commit().await?;
                 return Ok(None);
             }
@@ -590,15 +585,8 @@ impl<S: Store> Engine<S> {
                 .await?;
             if let Some(id) = delivery.webhook {
                 if delivered {
-                    if let Some(hook) = tx.webhook(delivery.tenant, id).await? {
-                        tx.update_webhook(&Webhook {
-                            failures: 0,
-                            expires_at: now + WEBHOOK_LIFETIME,
-                            updated_at: now,
-                            ..hook
-                        })
+                    tx.reset_webhook(delivery.tenant, id, now + WEBHOOK_LIFETIME, now)
                         .await?;
-                    }
                 } else {
                     tx.count_webhook_failure(delivery.tenant, id, MAX_WEBHOOK_FAILURES)
                         .await?;

@@ -143,6 +143,40 @@ impl PostgresTx<ReadWrite> {
         self.webhook(tenant, id).await
     }
 
+    pub(super) async fn reset_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let query = sqlx::query(
+            "UPDATE webhooks SET failures = 0, expires_at = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(expires_at)
+        .bind(at)
+        .bind(tenant.0)
+        .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    pub(super) async fn expire_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let query = sqlx::query(
+            "UPDATE webhooks SET enabled = false, updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND enabled AND expires_at < $1",
+        )
+        .bind(now)
+        .bind(tenant.0)
+        .bind(id);
+        Ok(self.execute(query).await? > 0)
+    }
+
     pub(super) async fn insert_webhook_delivery(
         &mut self,
         delivery: &WebhookDelivery,

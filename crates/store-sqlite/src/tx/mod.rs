@@ -605,6 +605,25 @@ impl WriteTx for SqliteTx<ReadWrite> {
         self.count_webhook_failure(tenant, id, max_failures)
     }
 
+    async fn reset_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        self.reset_webhook(tenant, id, expires_at, at)
+    }
+
+    async fn expire_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        self.expire_webhook(tenant, id, now)
+    }
+
     async fn insert_webhook_delivery(&mut self, delivery: &WebhookDelivery) -> Result<()> {
         self.insert_webhook_delivery(delivery)
     }

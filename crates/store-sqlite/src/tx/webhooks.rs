@@ -138,6 +138,35 @@ impl SqliteTx<ReadWrite> {
         self.webhook(tenant, id)
     }
 
+    pub(super) fn reset_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let updated = self.execute(
+            "UPDATE webhooks SET failures = 0, expires_at = ?, updated_at = ? \
+             WHERE tenant_id = ? AND id = ?",
+            params![micros(expires_at)?, micros(at)?, tenant.0, id],
+        )?;
+        Ok(updated > 0)
+    }
+
+    pub(super) fn expire_webhook(
+        &mut self,
+        tenant: TenantId,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let updated = self.execute(
+            "UPDATE webhooks SET enabled = 0, updated_at = ?1 \
+             WHERE tenant_id = ?2 AND id = ?3 AND enabled AND expires_at < ?1",
+            params![micros(now)?, tenant.0, id],
+        )?;
+        Ok(updated > 0)
+    }
+
     pub(super) fn insert_webhook_delivery(&mut self, delivery: &WebhookDelivery) -> Result<()> {
         let sql = format!(
             "INSERT INTO webhook_deliveries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

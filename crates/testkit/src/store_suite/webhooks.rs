@@ -127,7 +127,8 @@ pub(super) async fn webhooks<S: Store>(store: &S) {
     delete_tenants(store, &[a, b]).await;
 }
 
-/// Failures count one at a time; the one past the limit disables the hook.
+/// Failures count one at a time; the one past the limit disables the hook. A success resets
+/// the count and the expiry; an expired hook is disabled once.
 pub(super) async fn webhook_failures<S: Store>(store: &S) {
     let a = create_tenant(store).await.id;
     let hook = webhook_record(a, &["user"], 1);
@@ -146,6 +147,51 @@ pub(super) async fn webhook_failures<S: Store>(store: &S) {
         assert_eq!(counted.enabled, count <= 2, "after {count} failures");
         assert_eq!(counted.events, hook.events);
     }
+    let mut tx = store.write().await.unwrap();
+    assert!(tx.reset_webhook(a, hook.id, at(500), at(9)).await.unwrap());
+    assert!(
+        !tx.reset_webhook(a, Uuid::new_v4(), at(500), at(9))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let reset = tx.webhook(a, hook.id).await.unwrap().unwrap();
+    drop(tx);
+    assert_eq!(
+        (
+            reset.failures,
+            reset.enabled,
+            reset.expires_at,
+            reset.updated_at
+        ),
+        (0, false, at(500), at(9)),
+        "a success does not enable a disabled hook"
+    );
+
+    let fresh = webhook_record(a, &["user"], 1);
+    let mut tx = store.write().await.unwrap();
+    tx.insert_webhook(&fresh).await.unwrap();
+    assert!(
+        !tx.expire_webhook(a, fresh.id, fresh.expires_at)
+            .await
+            .unwrap(),
+        "not expired at its expiry time"
+    );
+    let later = fresh.expires_at + time::Duration::microseconds(1);
+    assert!(tx.expire_webhook(a, fresh.id, later).await.unwrap());
+    assert!(
+        !tx.expire_webhook(a, fresh.id, later).await.unwrap(),
+        "once"
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let expired = tx.webhook(a, fresh.id).await.unwrap().unwrap();
+    drop(tx);
+    assert!(!expired.enabled);
+    assert_eq!(expired.updated_at, later);
+    assert_eq!(expired.events, fresh.events);
+
     let mut tx = store.write().await.unwrap();
     assert_eq!(
         tx.count_webhook_failure(a, Uuid::new_v4(), 2)
