@@ -10,6 +10,7 @@ mod admin;
 mod emails;
 mod passcodes;
 mod passwords;
+mod saml;
 mod sessions;
 mod third_party;
 
@@ -30,6 +31,7 @@ pub use admin::{AccountFilter, ManagedAccount, NewAccount, NewAddress};
 pub use passcodes::{IssuedPasscode, PASSCODE_MAX_ATTEMPTS, PasscodeLogin, PasscodeRequest};
 pub use passwords::MAX_PASSWORD_BYTES;
 pub(crate) use passwords::PasswordWork;
+pub use saml::{SAML_STATE_PREFIX, SamlAssertion, SamlCredentials, SamlStart, saml_request_id};
 pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};
 pub use third_party::{
     LinkKind, ONE_TIME_TOKEN_LIFETIME, Protocol, ProviderPlan, ProviderUser, STATE_LIFETIME,
