@@ -16,176 +16,25 @@
 // the English texts of dist/i18n/en.js, and the accordion ids `<name>-<index>` of <hanko-profile>.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import {
+  CHROMIUM, ELEMENTS_DIR, ELEMENTS_URL, accordionId, authElement, button, closeServer, confirmDangerous, enterPasscode,
+  errorText, escapeRegExp, exactly, expectEvent, headline, onLocalhost, openAccordion, openTab, pageUrl, profileElement,
+  response, screenshot, slug, startPageServer,
+} from './lib/elements.mjs';
 import { api } from './lib/http.mjs';
 import { verifyJwt } from './lib/jwt.mjs';
 import { STORES, startServer } from './lib/server.mjs';
 import { startSmtp } from './lib/smtp.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
-const PAGE = readFileSync(join(here, 'hanko-browser', 'index.html'));
-const ELEMENTS_URL = '/node_modules/@teamhanko/hanko-elements/dist/';
-// The example page of README.md's "Hanko Public API" section, which must keep working.
-const README_PAGE = (() => {
-  const readme = readFileSync(join(here, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Hanko Public API'));
-  const page = /```html\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!page?.includes('"http://localhost:8000/<tenant uuid>"')) {
-    throw new Error('README.md: the Hanko Public API section has no example page with the placeholder API');
-  }
-  return page;
-})();
-const ELEMENTS_DIR = join(here, 'node_modules', '@teamhanko', 'hanko-elements');
-const DIST_FILE = /^[\w-]+(\/[\w-]+)*\.js$/; // no `..`, no other kinds of file
-const ARTIFACTS = join(process.env.LATCHKEY_ARTIFACTS ?? join(tmpdir(), 'latchkey-artifacts'), 'hanko-elements');
 const SERVICE = 'latchkey browser test';
+const SESSION_SECONDS = 3600;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // The SDK's requests are validated as uuid4 (`user_id`, `email_id`), so user ids must be version 4.
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const SESSION_SECONDS = 3600;
-
-// Serves the page and the elements' dist files (the bundle imports nothing else).
-async function startPageServer() {
-  const server = createServer((req, res) => {
-    const { pathname } = new URL(req.url, 'http://x');
-    if (req.method !== 'GET') {
-      res.writeHead(405).end();
-    } else if (pathname === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(PAGE);
-    } else if (pathname.startsWith(ELEMENTS_URL) && DIST_FILE.test(pathname.slice(ELEMENTS_URL.length))) {
-      readFile(join(ELEMENTS_DIR, 'dist', pathname.slice(ELEMENTS_URL.length))).then(
-        (body) => res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(body),
-        () => res.writeHead(404).end(),
-      );
-    } else if (pathname === '/readme') {
-      // README.md's minimal page, with its placeholder API replaced by the test's.
-      const api = new URL(req.url, 'http://x').searchParams.get('api');
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(README_PAGE.replace('"http://localhost:8000/<tenant uuid>"', JSON.stringify(api)));
-    } else if (pathname === '/favicon.ico') {
-      res.writeHead(204).end();
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return { server, origin: `http://localhost:${server.address().port}` };
-}
-
-const closeServer = (server) => new Promise((resolve) => (server ? server.close(resolve) : resolve()));
-
-const pageUrl = (origin, apiBase, view = 'auth') =>
-  `${origin}/?view=${view}&api=${encodeURIComponent(apiBase)}`;
-
-// The same listener, addressed by name: same-site with the page.
-const onLocalhost = (url) => {
-  const u = new URL(url);
-  u.hostname = 'localhost';
-  return u.origin;
-};
-
-// A browser context of its own (cookies, localStorage) with a platform authenticator that says yes.
-async function openTab(browser, log, name) {
-  const context = await browser.newContext();
-  // Generous: a debug build hashes passcodes and passwords with bcrypt cost 12.
-  context.setDefaultTimeout(30_000);
-  const page = await context.newPage();
-  const tag = (line) => log.push(`[${name}] ${line}`);
-  page.on('console', (msg) => tag(`[${msg.type()}] ${msg.text()}`));
-  page.on('pageerror', (err) => tag(`[pageerror] ${err.message}`));
-  page.on('requestfailed', (req) => tag(`[requestfailed] ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400) tag(`[response] ${res.request().method()} ${res.url()} -> ${res.status()}`);
-  });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { context, page, cdp, authenticatorId };
-}
-
-const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const exactly = (text) => new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`);
-
-const authElement = (page) => page.locator('hanko-auth');
-const profileElement = (page) => page.locator('hanko-profile');
-const headline = (root, text) => root.locator('[part="headline1"]', { hasText: exactly(text) }).waitFor();
-// Buttons and the elements' links (also <button part="link">), by their English label.
-const button = (root, name) => root.getByRole('button', { name, exact: true });
-const errorText = (root, text) => root.locator('[part="error-text"]', { hasText: exactly(text) }).waitFor();
-
-// The next response of the page to `method` on a path ending in `path` (string) or matching it (RegExp).
-function response(page, method, path) {
-  return page.waitForResponse((res) => {
-    if (res.request().method() !== method) return false;
-    const { pathname } = new URL(res.url());
-    return typeof path === 'string' ? pathname.endsWith(path) : path.test(pathname);
-  });
-}
-
-// Runs `action`, then waits for the SDK event `type` announced after it (see window.hankoEvents on the page).
-async function expectEvent(page, type, action) {
-  const seen = await page.evaluate(() => window.hankoEvents.length);
-  await action();
-  const found = await page.waitForFunction(
-    ([wanted, from]) => window.hankoEvents.slice(from).find((e) => e.type === wanted) ?? false,
-    [type, seen],
-  );
-  return found.jsonValue();
-}
-
-// The six passcode inputs move the focus along as digits are typed and submit on the sixth.
-async function enterPasscode(root, page, code) {
-  await headline(root, 'Enter passcode');
-  await root.locator('input[name="passcode0"]').click();
-  await page.keyboard.type(code, { delay: 30 });
-}
-
-// The accordions of <hanko-profile>: a radio input `<name>-<index>`, its label, then the item's content.
-async function accordionId(root, name, text) {
-  return root.locator(`label[for^="${name}-"]`, { hasText: text }).getAttribute('for');
-}
-
-async function openAccordion(root, id) {
-  if (!(await root.locator(`input[id="${id}"]`).isChecked())) await root.locator(`label[for="${id}"]`).click();
-  return root.locator(`input[id="${id}"] ~ div`);
-}
-
-// The elements' "dangerous" links ask "yes / no" first.
-async function confirmDangerous(scope, name) {
-  await button(scope, name).click();
-  await button(scope, 'yes').click();
-}
-
-async function screenshot(page, name) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // The elements fade and slide (0.35 s transitions); let the last screen settle.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  return path;
-}
-
-const slug = (text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
 
 function hankoPublic(smtp, { session = {}, password = {}, emails = {}, account = {} } = {}) {
   return {
