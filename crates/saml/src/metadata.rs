@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use samael::key_info::{KeyInfo, X509Data};
 use samael::metadata::{
     EncryptionMethod, EntityDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING, IndexedEndpoint,
@@ -137,10 +137,13 @@ impl MetadataCache {
 }
 
 impl ServiceProvider {
-    /// The service provider's metadata, valid until `valid_until`: the ACS (HTTP-POST), whether
+    /// The service provider's metadata, valid for `valid_for` from now: the ACS (HTTP-POST), whether
     /// requests are signed, that assertions must be signed, and the certificate for signing
     /// and for encryption, as the original publishes them.
-    pub fn metadata_xml(&self, valid_until: DateTime<Utc>) -> Result<String, Error> {
+    pub fn metadata_xml(&self, valid_for: Duration) -> Result<String, Error> {
+        let valid_for = chrono::Duration::from_std(valid_for)
+            .map_err(|_| Error::Write("validity out of range".to_owned()))?;
+        let valid_until = Utc::now() + valid_for;
         let key_info = KeyInfo {
             id: None,
             x509_data: Some(X509Data {

@@ -298,7 +298,9 @@ fn metadata_without_a_signing_certificate_is_unusable() {
 
 #[test]
 fn the_service_provider_metadata_names_the_acs_and_the_certificate() {
-    let xml = sp().metadata_xml(Utc::now() + Duration::days(7)).unwrap();
+    let xml = sp()
+        .metadata_xml(std::time::Duration::from_secs(7 * 24 * 3600))
+        .unwrap();
     assert!(xml.contains(&format!("entityID=\"{ENTITY}\"")));
     assert!(xml.contains(&format!("Location=\"{ACS}\"")));
     assert!(xml.contains("WantAssertionsSigned=\"true\""));

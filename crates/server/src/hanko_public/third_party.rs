@@ -25,7 +25,7 @@ use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
 /// The first value of each parameter of a query or form.
-fn parameter(pairs: &str, name: &str) -> String {
+pub(super) fn parameter(pairs: &str, name: &str) -> String {
     form_urlencoded::parse(pairs.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
@@ -33,7 +33,7 @@ fn parameter(pairs: &str, name: &str) -> String {
 }
 
 /// `base` with `pairs` added to its query.
-fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+pub(super) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (key, value) in pairs {
         query.append_pair(key, value);
@@ -42,7 +42,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     format!("{base}{separator}{}", query.finish())
 }
 
-fn redirect(status: StatusCode, location: &str) -> Response {
+pub(super) fn redirect(status: StatusCode, location: &str) -> Response {
     let mut response = status.into_response();
     match HeaderValue::from_str(location) {
         Ok(location) => {
