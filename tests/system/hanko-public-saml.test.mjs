@@ -11,7 +11,10 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM, closeServer, onLocalhost, startPageServer } from './lib/elements.mjs';
-import { HankoClient, configureHanko, createHankoTenant, hankoBlock, sessionTokenOf, uniqueEmail } from './lib/hanko-public.mjs';
+import {
+  HankoClient, configureHanko, createHankoTenant, exchangeOneTimeToken as exchange, hankoBlock, holderOf as holder,
+  uniqueEmail,
+} from './lib/hanko-public.mjs';
 import { api } from './lib/http.mjs';
 import { VERIFIED_ATTRIBUTE, postedForm, startSamlProvider } from './lib/saml.mjs';
 import { STORES, startServer, withServerLog } from './lib/server.mjs';
@@ -108,18 +111,6 @@ for (const store of STORES) {
         description: location.searchParams.get('error_description'),
         setCookie: res.headers.get('set-cookie') ?? '',
       };
-    }
-
-    async function exchange(target, value) {
-      const res = await api(target.base, 'POST', '/token', { body: { value } });
-      const token = sessionTokenOf(res);
-      assert.deepEqual(Object.keys(res.json), ['user_id']);
-      return { userId: res.json.user_id, token };
-    }
-
-    async function holder(target, email) {
-      const res = await api(target.base, 'POST', '/user', { body: { email } });
-      return res.status === 200 ? res.json : null;
     }
 
     function assertRefused(outcome, code, page = landing()) {
