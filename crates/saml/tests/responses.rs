@@ -1,7 +1,12 @@
 //! A response is accepted only when the identity provider signed it and it was meant for this
 //! service provider, now, in answer to this request. Responses are built and signed at run time
 //! with the keys in `tests/data` (see its README).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

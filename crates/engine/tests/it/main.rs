@@ -12,4 +12,5 @@ mod accounts;
 mod ceremonies;
 mod flows;
 mod kosmos;
+mod saml;
 mod third_party;
