@@ -462,6 +462,11 @@ mod tests {
 
     #[test]
     fn full_body_round_trips() {
+        // Every built-in provider's settings as shown when left at their defaults.
+        let provider = json!({
+            "enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "",
+            "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""
+        });
         let config = json!({
             "cors": {"allowed_origins": ["https://a.example", "https://b.example"], "allow_unsafe_wildcard": true},
             "webauthn": {
@@ -511,6 +516,28 @@ mod tests {
                     "token_limits": {"tokens": 3, "interval": "1m"}
                 },
                 "email_delivery": {"enabled": false},
+                "third_party": {
+                    "redirect_url": "", "error_redirect_url": "", "allowed_redirect_urls": [], "custom_providers": {},
+                    "providers": {
+                        "google": provider, "github": provider, "apple": provider, "discord": provider, "microsoft": provider, "linkedin": provider
+                    }
+                },
+                "saml": {
+                    "enabled": true,
+                    "endpoint_url": "https://login.a.example",
+                    "audience_uri": "https://login.a.example/saml/metadata",
+                    "default_redirect_url": "https://a.example/login",
+                    "allowed_redirect_urls": ["https://a.example/**"],
+                    "options": {
+                        "sign_authn_requests": true, "force_login": false, "validate_encryption_cert": false,
+                        "skip_signature_validation": false, "allow_missing_attributes": true
+                    },
+                    "identity_providers": [{
+                        "enabled": true, "name": "A Corp", "domain": "a.example",
+                        "metadata_url": "https://idp.a.example/metadata",
+                        "attribute_map": {"email_verified": "email_verified"}
+                    }]
+                },
                 "smtp": {"host": "smtp.a.example", "port": 587, "tls": "starttls", "user": "a", "password": ""}
             }
         });
