@@ -511,6 +511,22 @@ mod tests {
                     "token_limits": {"tokens": 3, "interval": "1m"}
                 },
                 "email_delivery": {"enabled": false},
+                "third_party": {
+                    "redirect_url": "https://a.example/thirdparty/callback",
+                    "error_redirect_url": "https://a.example/error",
+                    "allowed_redirect_urls": ["https://a.example/**"],
+                    "providers": {
+                        "google": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "https://idp.a.example", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "github": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "apple": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "discord": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "microsoft": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "linkedin": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""}
+                    },
+                    "custom_providers": {
+                        "corp": {"enabled": false, "display_name": "Corp", "issuer": "https://sso.a.example", "client_id": "c", "secret": "", "scopes": ["openid", "email"], "allow_linking": false}
+                    }
+                },
                 "smtp": {"host": "smtp.a.example", "port": 587, "tls": "starttls", "user": "a", "password": ""}
             }
         });
