@@ -109,10 +109,10 @@ impl MetadataCache {
 
     /// The identity provider whose metadata `url` serves.
     pub async fn get(&self, url: &str) -> Result<Arc<IdentityProvider>, Error> {
-        if let Some((at, idp)) = self.fetched.lock().await.get(url) {
-            if at.elapsed() < METADATA_TTL {
-                return Ok(Arc::clone(idp));
-            }
+        if let Some((at, idp)) = self.fetched.lock().await.get(url)
+            && at.elapsed() < METADATA_TTL
+        {
+            return Ok(Arc::clone(idp));
         }
         let idp = Arc::new(self.fetch(url).await?);
         self.fetched

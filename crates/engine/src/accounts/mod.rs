@@ -76,6 +76,30 @@ pub struct Limited<T> {
     pub outcome: Result<T>,
 }
 
+impl<T> Limited<T> {
+    /// A request refused before any budget was drawn on (an unknown tenant, say).
+    pub(crate) fn refused(error: Error) -> Self {
+        Self {
+            budget: None,
+            outcome: Err(error),
+        }
+    }
+}
+
+/// A new user of this API, known by `address`: their id is also their external id.
+pub(crate) fn new_account_user(tenant: TenantId, address: &str, now: OffsetDateTime) -> User {
+    let id = Uuid::new_v4();
+    User {
+        id: UserId(id),
+        tenant,
+        external_id: id.hyphenated().to_string(),
+        name: address.to_owned(),
+        display_name: address.to_owned(),
+        icon: None,
+        created_at: now,
+    }
+}
+
 /// A user with what the Hanko Public API shows of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -188,16 +212,7 @@ impl<S: Store> Engine<S> {
         let now = self.now();
         let verify_first = config.emails.require_verification;
         let mut tx = self.store.write().await?;
-        let id = Uuid::new_v4();
-        let user = User {
-            id: UserId(id),
-            tenant: tenant.id,
-            external_id: id.hyphenated().to_string(),
-            name: address.clone(),
-            display_name: address.clone(),
-            icon: None,
-            created_at: now,
-        };
+        let user = new_account_user(tenant.id, &address, now);
         tx.upsert_user(&user).await?;
         let held = (!verify_first).then_some(user.id);
         // A conflict rolls the new user back with the transaction.

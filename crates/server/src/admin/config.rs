@@ -462,11 +462,6 @@ mod tests {
 
     #[test]
     fn full_body_round_trips() {
-        // Every built-in provider's settings as shown when left at their defaults.
-        let provider = json!({
-            "enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "",
-            "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""
-        });
         let config = json!({
             "cors": {"allowed_origins": ["https://a.example", "https://b.example"], "allow_unsafe_wildcard": true},
             "webauthn": {
@@ -517,9 +512,19 @@ mod tests {
                 },
                 "email_delivery": {"enabled": false},
                 "third_party": {
-                    "redirect_url": "", "error_redirect_url": "", "allowed_redirect_urls": [], "custom_providers": {},
+                    "redirect_url": "https://a.example/thirdparty/callback",
+                    "error_redirect_url": "https://a.example/error",
+                    "allowed_redirect_urls": ["https://a.example/**"],
                     "providers": {
-                        "google": provider, "github": provider, "apple": provider, "discord": provider, "microsoft": provider, "linkedin": provider
+                        "google": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "https://idp.a.example", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "github": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "apple": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "discord": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "microsoft": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "linkedin": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""}
+                    },
+                    "custom_providers": {
+                        "corp": {"enabled": false, "display_name": "Corp", "issuer": "https://sso.a.example", "client_id": "c", "secret": "", "scopes": ["openid", "email"], "allow_linking": false}
                     }
                 },
                 "saml": {
