@@ -18,6 +18,12 @@ import { startSmtp } from './lib/smtp.mjs';
 const EXPOSED = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Session-Lifetime'];
 const listOf = (header) => (header ?? '').split(',').map((v) => v.trim().toLowerCase()).filter(Boolean);
 
+// A built-in third-party provider as shown when left at its defaults.
+const PROVIDER = {
+  enabled: false, client_id: '', secret: '', allow_linking: true, issuer: '', authorization_endpoint: '',
+  token_endpoint: '', userinfo_endpoint: '',
+};
+
 // The block GET /tenants/{id} shows for a tenant that never configured it: the original's defaults, off.
 const DEFAULT_BLOCK = {
   enabled: false,
@@ -41,6 +47,27 @@ const DEFAULT_BLOCK = {
     token_limits: { tokens: 3, interval: '1m' },
   },
   email_delivery: { enabled: true },
+  third_party: {
+    redirect_url: '',
+    error_redirect_url: '',
+    allowed_redirect_urls: [],
+    providers: {
+      google: PROVIDER, github: PROVIDER, apple: PROVIDER, discord: PROVIDER, microsoft: PROVIDER, linkedin: PROVIDER,
+    },
+    custom_providers: {},
+  },
+  saml: {
+    enabled: false,
+    endpoint_url: '',
+    audience_uri: '',
+    default_redirect_url: '',
+    allowed_redirect_urls: [],
+    options: {
+      sign_authn_requests: false, force_login: false, validate_encryption_cert: false,
+      skip_signature_validation: false, allow_missing_attributes: false,
+    },
+    identity_providers: [],
+  },
   webhooks: { enabled: false, allow_time_expiration: false, hooks: [] },
 };
 

@@ -381,6 +381,28 @@ for (const store of STORES) {
       });
     });
 
+    describe('audit log', () => {
+      test('sign-ups, sign-ins, links, exchanges and refusals are recorded with the original\'s types', async () => {
+        const logs = async (type) => {
+          const res = await api(latchkey.adminUrl, 'GET',
+            `/tenants/${tenants.verifying.id}/hanko/audit_logs?type=${type}&per_page=100`);
+          assert.equal(res.status, 200, res.text);
+          return res.json;
+        };
+        const ann = await holder(tenants.verifying, 'ann@example.test');
+        const signUps = await logs('thirdparty_signup_succeeded');
+        assert.ok(signUps.some((e) => e.actor_user_id === ann.id), JSON.stringify(signUps));
+        assert.ok((await logs('thirdparty_signin_succeeded')).length >= 1);
+        assert.ok((await logs('thirdparty_linking_succeeded')).length >= 1, 'ben through Acme');
+        assert.ok((await logs('token_exchange_succeeded')).some((e) => e.actor_user_id === ann.id));
+        const refused = await logs('thirdparty_signin_signup_failed');
+        for (const reason of [/must be verified/, /access_denied/, /ID token/, /state/, /authorization code/]) {
+          assert.ok(refused.some((e) => reason.test(e.error ?? '')), `${reason}: ${JSON.stringify(refused)}`);
+        }
+        assert.ok((await logs('token_exchange_failed')).some((e) => /token/.test(e.error ?? '')));
+      });
+    });
+
     describe('hanko-elements 0.12 in Chromium', () => {
       test('shows the provider buttons and completes a sign-in through Google', async () => {
         const tab = await openTab(browser, log, 'elements');

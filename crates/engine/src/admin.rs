@@ -462,6 +462,7 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
 fn validate_hanko_public(block: &HankoPublicConfig) -> Result<()> {
     block.session.lifespan_seconds()?;
     block.third_party.validate()?;
+    block.saml.validate()?;
     block.webhooks.validate()?;
     for limit in [
         &block.rate_limiter.passcode_limits,

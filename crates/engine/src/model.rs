@@ -1,6 +1,7 @@
 //! The records the engine keeps. These are domain values, not wire shapes and not table rows.
 
 pub mod hanko_public;
+pub mod saml;
 pub mod third_party;
 pub mod webhooks;
 

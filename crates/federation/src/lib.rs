@@ -132,10 +132,10 @@ impl Federation {
 
     async fn discover(&self, issuer: &str) -> Result<Arc<openid::Discovered>> {
         let mut cache = self.discovered.lock().await;
-        if let Some((at, discovered)) = cache.get(issuer) {
-            if at.elapsed() < DISCOVERY_TTL {
-                return Ok(Arc::clone(discovered));
-            }
+        if let Some((at, discovered)) = cache.get(issuer)
+            && at.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(Arc::clone(discovered));
         }
         // The lock is held across the fetch so that a burst of sign-ins discovers once.
         let discovered = Arc::new(openid::discover(self.http()?, issuer).await?);

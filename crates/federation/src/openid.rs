@@ -188,10 +188,10 @@ fn standard_user(claims: &Value) -> Option<(String, bool)> {
 /// Microsoft: a `upn` that is an address is the directory's own and counts as proven;
 /// otherwise `email`, proven unless `xms_edov` says the domain owner did not prove it.
 fn microsoft_user(claims: &Value) -> Option<(String, bool)> {
-    if let Some(upn) = claims.get("upn").and_then(Value::as_str) {
-        if upn.contains('@') {
-            return Some((upn.to_owned(), true));
-        }
+    if let Some(upn) = claims.get("upn").and_then(Value::as_str)
+        && upn.contains('@')
+    {
+        return Some((upn.to_owned(), true));
     }
     let email = claims.get("email")?.as_str()?.to_owned();
     let verified = claims.get("xms_edov").is_none() || truthy(claims.get("xms_edov"));

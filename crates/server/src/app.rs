@@ -13,6 +13,7 @@ use latchkey_engine::model::TenantId;
 use latchkey_engine::rate_limit::{Counter, MemoryCounter, RateLimits};
 use latchkey_engine::secrets::MasterKey;
 use latchkey_federation::Federation;
+use latchkey_saml::MetadataCache;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -88,6 +89,7 @@ pub fn public_app<S: Store>(
         .layer(Extension(proxies))
         .layer(Extension(mailer))
         .layer(Extension(Arc::new(Federation::default())))
+        .layer(Extension(Arc::new(MetadataCache::default())))
 }
 
 /// A started server: its engine is set up, its envelope key exists, nothing is served yet.

@@ -267,3 +267,17 @@ export async function adminUserOf(server, tenant, hankoUserId) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// POST /token: the session of a third-party or SAML sign-in's one-time token. Returns { userId, token }.
+export async function exchangeOneTimeToken(tenant, value) {
+  const res = await api(tenant.base, 'POST', '/token', { body: { value } });
+  const token = sessionTokenOf(res);
+  assert.deepEqual(Object.keys(res.json), ['user_id']);
+  return { userId: res.json.user_id, token };
+}
+
+// What POST /user says of the user holding `email`, or null when nobody does.
+export async function holderOf(tenant, email) {
+  const res = await api(tenant.base, 'POST', '/user', { body: { email } });
+  return res.status === 200 ? res.json : null;
+}

@@ -10,6 +10,7 @@ mod admin;
 mod emails;
 mod passcodes;
 mod passwords;
+mod saml;
 mod sessions;
 mod third_party;
 mod webhooks;
@@ -32,6 +33,7 @@ pub use admin::{AccountFilter, ManagedAccount, NewAccount, NewAddress};
 pub use passcodes::{IssuedPasscode, PASSCODE_MAX_ATTEMPTS, PasscodeLogin, PasscodeRequest};
 pub use passwords::MAX_PASSWORD_BYTES;
 pub(crate) use passwords::PasswordWork;
+pub use saml::{SAML_STATE_PREFIX, SamlAssertion, SamlCredentials, SamlStart, saml_request_id};
 pub use sessions::{EmailClaim, IssuedSession, SessionClaims, SessionUser};
 pub use third_party::{
     LinkKind, ONE_TIME_TOKEN_LIFETIME, Protocol, ProviderPlan, ProviderUser, STATE_LIFETIME,
@@ -79,6 +81,30 @@ pub struct Limited<T> {
     pub budget: Option<Budget>,
     /// The request's outcome.
     pub outcome: Result<T>,
+}
+
+impl<T> Limited<T> {
+    /// A request refused before any budget was drawn on (an unknown tenant, say).
+    pub(crate) fn refused(error: Error) -> Self {
+        Self {
+            budget: None,
+            outcome: Err(error),
+        }
+    }
+}
+
+/// A new user of this API, known by `address`: their id is also their external id.
+pub(crate) fn new_account_user(tenant: TenantId, address: &str, now: OffsetDateTime) -> User {
+    let id = Uuid::new_v4();
+    User {
+        id: UserId(id),
+        tenant,
+        external_id: id.hyphenated().to_string(),
+        name: address.to_owned(),
+        display_name: address.to_owned(),
+        icon: None,
+        created_at: now,
+    }
 }
 
 /// A user with what the Hanko Public API shows of them.
@@ -193,16 +219,7 @@ impl<S: Store> Engine<S> {
         let now = self.now();
         let verify_first = config.emails.require_verification;
         let mut tx = self.store.write().await?;
-        let id = Uuid::new_v4();
-        let user = User {
-            id: UserId(id),
-            tenant: tenant.id,
-            external_id: id.hyphenated().to_string(),
-            name: address.clone(),
-            display_name: address.clone(),
-            icon: None,
-            created_at: now,
-        };
+        let user = new_account_user(tenant.id, &address, now);
         tx.upsert_user(&user).await?;
         let held = (!verify_first).then_some(user.id);
         // A conflict rolls the new user back with the transaction.

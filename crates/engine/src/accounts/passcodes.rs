@@ -63,12 +63,7 @@ impl<S: Store> Engine<S> {
     ) -> Limited<IssuedPasscode> {
         let tenant = match self.accounts_tenant(tenant).await {
             Ok(tenant) => tenant,
-            Err(error) => {
-                return Limited {
-                    budget: None,
-                    outcome: Err(error),
-                };
-            }
+            Err(error) => return Limited::refused(error),
         };
         let actor = Some(request.user.0.hyphenated().to_string());
         let mut budget = None;

@@ -136,12 +136,7 @@ impl<S: Store> Engine<S> {
     ) -> Limited<IssuedSession> {
         let tenant = match self.accounts_tenant(tenant).await {
             Ok(tenant) => tenant,
-            Err(error) => {
-                return Limited {
-                    budget: None,
-                    outcome: Err(error),
-                };
-            }
+            Err(error) => return Limited::refused(error),
         };
         let mut budget = None;
         let attempt = self.try_password_login(&tenant, user, password, meta, &mut budget);

@@ -7,14 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 use super::emails::claim_address;
-use super::{IssuedSession, Limited, normalize_address, public_config};
+use super::{IssuedSession, Limited, new_account_user, normalize_address, public_config};
 use crate::audit::{AuditEventKind, RequestMeta, audit_event};
 use crate::model::third_party::{BuiltInProvider, CUSTOM_PREFIX, ThirdPartySettings};
 use crate::model::webhooks::WebhookEvent;
-use crate::model::{Identity, OneTimeToken, Tenant, TenantId, User, UserId};
+use crate::model::{Identity, OneTimeToken, Tenant, TenantId, UserId};
 use crate::rate_limit::Budget;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, ThirdPartyRefusal, WriteTx};
 
@@ -357,13 +356,61 @@ impl<S: Store> Engine<S> {
     /// The started sign-in a provider's callback belongs to: the `state` parameter and the
     /// cookie of the browser that started it must both open and carry the same nonce, the
     /// state must not have served a callback before, and the provider must still be enabled.
+    /// Refusals are audited as `thirdparty_signin_signup_failed`.
     pub async fn resume_third_party(
         &self,
         tenant: TenantId,
         state: &str,
         cookie: Option<&str>,
+        meta: &RequestMeta,
     ) -> Result<(ThirdPartyState, ProviderPlan)> {
         let tenant = self.accounts_tenant(tenant).await?;
+        let attempt = self.resume(&tenant, state, cookie);
+        self.audited(
+            &tenant,
+            AuditEventKind::ThirdPartySignInSignUpFailed,
+            None,
+            meta,
+            attempt,
+        )
+        .await
+    }
+
+    /// Records in the tenant's audit log a third-party sign-in that the provider refused or
+    /// that failed at the provider (`reason` says which), as `thirdparty_signin_signup_failed`.
+    pub async fn record_third_party_failure(
+        &self,
+        tenant: TenantId,
+        reason: &str,
+        meta: &RequestMeta,
+    ) {
+        let Ok(tenant) = self.accounts_tenant(tenant).await else {
+            return;
+        };
+        let event = audit_event(
+            tenant.id,
+            AuditEventKind::ThirdPartySignInSignUpFailed,
+            Some(reason.to_owned()),
+            None,
+            meta,
+            self.now(),
+        );
+        if tenant.config.audit.console {
+            self.print_audit_event(&event);
+        }
+        if tenant.config.audit.store {
+            // The browser is owed its redirect, not the audit log's fate; a failing store
+            // reports itself elsewhere.
+            let _ = self.insert_audit_event(event).await;
+        }
+    }
+
+    async fn resume(
+        &self,
+        tenant: &Tenant,
+        state: &str,
+        cookie: Option<&str>,
+    ) -> Result<(ThirdPartyState, ProviderPlan)> {
         let cookie = cookie.ok_or(Error::Token("the browser has no state cookie"))?;
         let from_query = self.open_third_party_state(tenant.id, state)?;
         let from_cookie = self.open_third_party_state(tenant.id, cookie)?;
@@ -374,7 +421,7 @@ impl<S: Store> Engine<S> {
         if same.is_err() {
             return Err(Error::Token("state does not match the browser's"));
         }
-        let settings = &public_config(&tenant)?.third_party;
+        let settings = &public_config(tenant)?.third_party;
         let plan = plan(settings, &from_query.provider).ok_or_else(|| Error::Invalid {
             field: "provider",
             reason: format!("provider '{}' is not enabled", from_query.provider),
@@ -491,16 +538,7 @@ impl<S: Store> Engine<S> {
                 return Err(Error::ThirdParty(ThirdPartyRefusal::SignupDisabled));
             }
             (None, None) => {
-                let id = Uuid::new_v4();
-                let user = User {
-                    id: UserId(id),
-                    tenant: tenant.id,
-                    external_id: id.hyphenated().to_string(),
-                    name: address.clone(),
-                    display_name: address.clone(),
-                    icon: None,
-                    created_at: now,
-                };
+                let user = new_account_user(tenant.id, &address, now);
                 tx.upsert_user(&user).await?;
                 (user.id, LinkKind::SignUp)
             }
@@ -587,12 +625,7 @@ impl<S: Store> Engine<S> {
     ) -> Limited<IssuedSession> {
         let tenant = match self.accounts_tenant(tenant).await {
             Ok(tenant) => tenant,
-            Err(error) => {
-                return Limited {
-                    budget: None,
-                    outcome: Err(error),
-                };
-            }
+            Err(error) => return Limited::refused(error),
         };
         let mut budget = None;
         let attempt = self.try_exchange(&tenant, value, meta, &mut budget);

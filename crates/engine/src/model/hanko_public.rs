@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::UserVerification;
+use crate::model::saml::SamlSettings;
 use crate::model::third_party::ThirdPartySettings;
 use crate::model::webhooks::WebhookSettings;
 use crate::{Error, Result};
@@ -35,6 +36,8 @@ pub struct HankoPublicConfig {
     pub email_delivery: EmailDeliverySettings,
     /// Sign-in through OAuth 2.0 / OpenID Connect providers.
     pub third_party: ThirdPartySettings,
+    /// Sign-in through SAML 2.0 identity providers.
+    pub saml: SamlSettings,
     /// Events posted to the deployment's own endpoints.
     pub webhooks: WebhookSettings,
     /// This tenant's mail server, instead of the server-wide `[smtp]`.

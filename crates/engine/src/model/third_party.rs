@@ -253,10 +253,11 @@ impl ThirdPartySettings {
             }
         }
         for (key, new) in &mut self.custom_providers {
-            if let Some(old) = stored.custom_providers.get(key) {
-                if new.secret.is_empty() && new.client_id == old.client_id {
-                    new.secret.clone_from(&old.secret);
-                }
+            if let Some(old) = stored.custom_providers.get(key)
+                && new.secret.is_empty()
+                && new.client_id == old.client_id
+            {
+                new.secret.clone_from(&old.secret);
             }
         }
     }

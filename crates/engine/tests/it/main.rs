@@ -12,5 +12,6 @@ mod accounts;
 mod ceremonies;
 mod flows;
 mod kosmos;
+mod saml;
 mod third_party;
 mod webhooks;

@@ -275,7 +275,7 @@ async fn a_started_sign_in_resumes_once_in_the_browser_that_started_it() {
     for cookie in [None, Some(other.sealed.as_str()), Some("garbage")] {
         let refused = fx
             .engine
-            .resume_third_party(fx.tenant, &start.sealed, cookie)
+            .resume_third_party(fx.tenant, &start.sealed, cookie, &meta())
             .await;
         assert!(
             matches!(refused, Err(Error::Token(_))),
@@ -284,20 +284,20 @@ async fn a_started_sign_in_resumes_once_in_the_browser_that_started_it() {
     }
     let (state, plan) = fx
         .engine
-        .resume_third_party(fx.tenant, &start.sealed, Some(&start.sealed))
+        .resume_third_party(fx.tenant, &start.sealed, Some(&start.sealed), &meta())
         .await
         .unwrap();
     assert_eq!((state, plan.name.as_str()), (start.state.clone(), "google"));
     let replayed = fx
         .engine
-        .resume_third_party(fx.tenant, &start.sealed, Some(&start.sealed))
+        .resume_third_party(fx.tenant, &start.sealed, Some(&start.sealed), &meta())
         .await;
     assert!(matches!(replayed, Err(Error::Token(_))), "{replayed:?}");
 
     fx.advance(Duration::minutes(6));
     let late = fx
         .engine
-        .resume_third_party(fx.tenant, &other.sealed, Some(&other.sealed))
+        .resume_third_party(fx.tenant, &other.sealed, Some(&other.sealed), &meta())
         .await;
     assert!(matches!(late, Err(Error::Token(_))), "{late:?}");
 }

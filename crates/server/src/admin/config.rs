@@ -511,6 +511,38 @@ mod tests {
                     "token_limits": {"tokens": 3, "interval": "1m"}
                 },
                 "email_delivery": {"enabled": false},
+                "third_party": {
+                    "redirect_url": "https://a.example/thirdparty/callback",
+                    "error_redirect_url": "https://a.example/error",
+                    "allowed_redirect_urls": ["https://a.example/**"],
+                    "providers": {
+                        "google": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "https://idp.a.example", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "github": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "apple": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "discord": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "microsoft": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""},
+                        "linkedin": {"enabled": false, "client_id": "", "secret": "", "allow_linking": true, "issuer": "", "authorization_endpoint": "", "token_endpoint": "", "userinfo_endpoint": ""}
+                    },
+                    "custom_providers": {
+                        "corp": {"enabled": false, "display_name": "Corp", "issuer": "https://sso.a.example", "client_id": "c", "secret": "", "scopes": ["openid", "email"], "allow_linking": false}
+                    }
+                },
+                "saml": {
+                    "enabled": true,
+                    "endpoint_url": "https://login.a.example",
+                    "audience_uri": "https://login.a.example/saml/metadata",
+                    "default_redirect_url": "https://a.example/login",
+                    "allowed_redirect_urls": ["https://a.example/**"],
+                    "options": {
+                        "sign_authn_requests": true, "force_login": false, "validate_encryption_cert": false,
+                        "skip_signature_validation": false, "allow_missing_attributes": true
+                    },
+                    "identity_providers": [{
+                        "enabled": true, "name": "A Corp", "domain": "a.example",
+                        "metadata_url": "https://idp.a.example/metadata",
+                        "attribute_map": {"email_verified": "email_verified"}
+                    }]
+                },
                 "webhooks": {
                     "enabled": true,
                     "allow_time_expiration": true,

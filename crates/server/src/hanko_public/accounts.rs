@@ -122,7 +122,7 @@ pub async fn well_known_config(tenant: AccountsTenant) -> Json<PublicConfig> {
             allow_deletion: config.account.allow_deletion,
             allow_signup: config.account.allow_signup,
         },
-        use_enterprise: false,
+        use_enterprise: config.saml.in_use(),
     })
 }
 

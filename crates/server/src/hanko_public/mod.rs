@@ -17,6 +17,7 @@ mod gate;
 mod passcodes;
 mod passwords;
 mod routes;
+mod saml;
 mod session;
 #[cfg(test)]
 mod tests;

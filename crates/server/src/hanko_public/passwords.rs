@@ -12,9 +12,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::accounts::uuid4_rule;
-use super::error::{Endpoint, PublicError, add_budget_headers, public_error};
+use super::error::{Endpoint, PublicError, public_error};
 use super::gate::AccountsTenant;
-use super::session::{Session, deliver};
+use super::session::{Session, deliver_limited};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
@@ -87,10 +87,11 @@ pub async fn login<S: Store>(
     let session = limited.outcome.map_err(|error| {
         public_error(Endpoint::PasswordLogin, error).with_budget(limited.budget)
     })?;
-    let mut response = Json(()).into_response();
-    deliver(&mut response, &tenant, &session);
-    if let Some(budget) = &limited.budget {
-        add_budget_headers(&mut response, budget);
-    }
-    Ok(response)
+    let body = Json(()).into_response();
+    Ok(deliver_limited(
+        body,
+        &tenant,
+        &session,
+        limited.budget.as_ref(),
+    ))
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::error::method_not_allowed;
 use super::gate::gate;
-use super::{accounts, emails, passcodes, passwords, third_party, webauthn};
+use super::{accounts, emails, passcodes, passwords, saml, third_party, webauthn};
 use crate::http::status_page::status_page;
 
 /// Every route of the API below `prefix` (`/{tenant_id}`, or empty for the default tenant's
@@ -71,6 +71,10 @@ pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engi
             only(get(third_party::callback::<S>).post(third_party::callback_post)),
         )
         .route(&at("/token"), only(post(third_party::exchange::<S>)))
+        .route(&at("/saml/provider"), only(get(saml::provider::<S>)))
+        .route(&at("/saml/metadata"), only(get(saml::metadata::<S>)))
+        .route(&at("/saml/auth"), only(get(saml::auth::<S>)))
+        .route(&at("/saml/callback"), only(post(saml::callback::<S>)))
         .route(&at("/password/login"), only(post(passwords::login::<S>)))
         .route(
             &at("/webauthn/registration/initialize"),

@@ -13,7 +13,9 @@ use latchkey_engine::accounts::{IssuedSession, SessionUser};
 use latchkey_engine::model::hanko_public::CookieSettings;
 use latchkey_engine::{Engine, Store};
 
-use super::error::PublicError;
+use latchkey_engine::rate_limit::Budget;
+
+use super::error::{PublicError, add_budget_headers};
 use super::gate::AccountsTenant;
 
 const SESSION_LIFETIME: HeaderName = HeaderName::from_static("x-session-lifetime");
@@ -111,6 +113,20 @@ pub fn deliver(response: &mut Response, tenant: &AccountsTenant, session: &Issue
             headers.append(SET_COOKIE, cookie);
         }
     }
+}
+
+/// A login's answer that drew on a budget: `body` with the session and the budget's headers.
+pub fn deliver_limited(
+    mut response: Response,
+    tenant: &AccountsTenant,
+    session: &IssuedSession,
+    budget: Option<&Budget>,
+) -> Response {
+    deliver(&mut response, tenant, session);
+    if let Some(budget) = budget {
+        add_budget_headers(&mut response, budget);
+    }
+    response
 }
 
 /// Adds the deletion of the session cookie to an answer (logout, account deletion).

@@ -15,17 +15,17 @@ use latchkey_federation::{Callback, Federation};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{
-    Endpoint, PublicError, add_budget_headers, federation_refusal, public_error, refusal,
-};
+use super::error::{Endpoint, PublicError, federation_refusal, public_error, refusal};
 use super::gate::AccountsTenant;
-use super::session::{THIRD_PARTY_STATE_COOKIE, cookie, deliver, forget_state, remember_state};
+use super::session::{
+    THIRD_PARTY_STATE_COOKIE, cookie, deliver_limited, forget_state, remember_state,
+};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
 /// The first value of each parameter of a query or form.
-fn parameter(pairs: &str, name: &str) -> String {
+pub(super) fn parameter(pairs: &str, name: &str) -> String {
     form_urlencoded::parse(pairs.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
@@ -33,7 +33,7 @@ fn parameter(pairs: &str, name: &str) -> String {
 }
 
 /// `base` with `pairs` added to its query.
-fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+pub(super) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (key, value) in pairs {
         query.append_pair(key, value);
@@ -42,7 +42,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     format!("{base}{separator}{}", query.finish())
 }
 
-fn redirect(status: StatusCode, location: &str) -> Response {
+pub(super) fn redirect(status: StatusCode, location: &str) -> Response {
     let mut response = status.into_response();
     match HeaderValue::from_str(location) {
         Ok(location) => {
@@ -151,7 +151,7 @@ pub async fn callback<S: Store>(
     }
     let presented = cookie(&headers, THIRD_PARTY_STATE_COOKIE);
     let (state, plan) = match engine
-        .resume_third_party(tenant.id(), &state, presented)
+        .resume_third_party(tenant.id(), &state, presented, &meta)
         .await
     {
         Ok(resumed) => resumed,
@@ -160,6 +160,13 @@ pub async fn callback<S: Store>(
     let provider_error = parameter(&query, "error");
     if !provider_error.is_empty() {
         let description = parameter(&query, "error_description");
+        engine
+            .record_third_party_failure(
+                tenant.id(),
+                &format!("the provider answered {provider_error}: {description}"),
+                &meta,
+            )
+            .await;
         return fail((provider_error.as_str(), description));
     }
     let code = parameter(&query, "code");
@@ -181,7 +188,12 @@ pub async fn callback<S: Store>(
         .await;
     let who = match who {
         Ok(who) => who,
-        Err(error) => return fail(federation_refusal(&error)),
+        Err(error) => {
+            engine
+                .record_third_party_failure(tenant.id(), &error.to_string(), &meta)
+                .await;
+            return fail(federation_refusal(&error));
+        }
     };
     match engine
         .third_party_login(tenant.id(), &who, plan.allow_linking, &meta)
@@ -232,12 +244,13 @@ pub async fn exchange<S: Store>(
     let session = limited
         .outcome
         .map_err(|error| public_error(Endpoint::Token, error).with_budget(limited.budget))?;
-    let mut response = Json(json!({ "user_id": session.user.0 })).into_response();
-    deliver(&mut response, &tenant, &session);
-    if let Some(budget) = &limited.budget {
-        add_budget_headers(&mut response, budget);
-    }
-    Ok(response)
+    let body = Json(json!({ "user_id": session.user.0 })).into_response();
+    Ok(deliver_limited(
+        body,
+        &tenant,
+        &session,
+        limited.budget.as_ref(),
+    ))
 }
 
 #[cfg(test)]
