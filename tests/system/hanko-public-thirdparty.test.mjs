@@ -14,8 +14,10 @@ import {
   CHROMIUM, authElement, button, closeServer, expectEvent, headline, onLocalhost, openTab, pageUrl, screenshot,
   startPageServer,
 } from './lib/elements.mjs';
-import { HankoClient, assertHankoError, configureHanko, createHankoTenant, hankoBlock, sessionTokenOf }
-  from './lib/hanko-public.mjs';
+import {
+  HankoClient, assertHankoError, configureHanko, createHankoTenant, exchangeOneTimeToken as exchange, hankoBlock,
+  holderOf as holder,
+} from './lib/hanko-public.mjs';
 import { api } from './lib/http.mjs';
 import { CLIENT_ID, CLIENT_SECRET, signInAtProvider, startOidcProvider } from './lib/oidc.mjs';
 import { STORES, startServer, withServerLog } from './lib/server.mjs';
@@ -125,19 +127,6 @@ for (const store of STORES) {
       assert.ok(outcome.description, 'with a description');
       assert.equal(`${(outcome.url ?? outcome.location).origin}${(outcome.url ?? outcome.location).pathname}`,
         errorPage());
-    }
-
-    // POST /token: the session of the one-time token. Returns { userId, token }.
-    async function exchange(target, value) {
-      const res = await api(target.base, 'POST', '/token', { body: { value } });
-      const token = sessionTokenOf(res);
-      assert.deepEqual(Object.keys(res.json), ['user_id']);
-      return { userId: res.json.user_id, token };
-    }
-
-    async function holder(target, email) {
-      const res = await api(target.base, 'POST', '/user', { body: { email } });
-      return res.status === 200 ? res.json : null;
     }
 
     before(async () => {
