@@ -13,6 +13,7 @@ mod kosmos;
 mod listener;
 mod mail;
 mod metrics;
+mod openapi;
 mod rate_limit;
 mod webhooks;
 

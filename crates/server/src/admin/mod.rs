@@ -22,6 +22,7 @@ mod hanko;
 mod hanko_tests;
 mod hanko_webhooks;
 mod health;
+pub(crate) mod openapi;
 mod path;
 mod secrets;
 mod tenants;
@@ -160,6 +161,7 @@ pub fn admin_router<S: Store>(
         .route("/", get(status_page))
         .route("/health/alive", get(health::alive))
         .route("/health/ready", get(health::ready::<S>))
+        .route("/openapi/{document}", get(crate::openapi::serve_admin))
         .merge(protected)
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -12,6 +12,7 @@ mod credentials;
 pub(crate) mod error;
 mod jwks;
 mod login;
+pub(crate) mod openapi;
 pub(crate) mod options;
 mod registration;
 mod routes;

@@ -33,6 +33,7 @@ pub fn public_router<S: Store>(
     // The status page names no tenant, so it is routed beside the gate, not behind it.
     let mut router = Router::new()
         .route("/", get(status_page))
+        .route("/openapi/{document}", get(crate::openapi::serve_public))
         .method_not_allowed_fallback(route_not_found)
         .merge(tenant_routes(Arc::clone(&engine)))
         .merge(hanko_public::routes(Arc::clone(&engine), "/{tenant_id}"));

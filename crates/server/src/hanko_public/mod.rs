@@ -14,6 +14,7 @@ mod accounts;
 mod emails;
 pub(crate) mod error;
 mod gate;
+pub(crate) mod openapi;
 mod passcodes;
 mod passwords;
 mod routes;

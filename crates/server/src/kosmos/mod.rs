@@ -19,6 +19,7 @@ mod envelope;
 mod error;
 mod links;
 mod login;
+pub(crate) mod openapi;
 mod options;
 mod registration;
 mod routes;
