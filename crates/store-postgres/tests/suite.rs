@@ -19,7 +19,7 @@ use latchkey_engine::model::{
     ResidentKey, SigningAlgorithm, TenantId, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
-use latchkey_store_postgres::PostgresStore;
+use latchkey_store_postgres::{DEFAULT_ACQUIRE_TIMEOUT, PostgresStore};
 use latchkey_testkit::fixtures;
 use latchkey_testkit::store_suite::{self, PreviousRealm};
 use sqlx::{Connection, PgConnection};
@@ -163,7 +163,7 @@ async fn a_missing_database_is_a_storage_error() {
         &server,
         &format!("{PREFIX}missing_{}", Uuid::new_v4().simple()),
     );
-    let Err(Error::Storage(message)) = PostgresStore::connect(&url).await else {
+    let Err(Error::Storage(message)) = PostgresStore::connect(&url, DEFAULT_ACQUIRE_TIMEOUT).await else {
         panic!("connecting to a missing database must fail")
     };
     assert!(message.contains("3D000"), "{message}");
@@ -199,7 +199,7 @@ impl TestDb {
             name: name.clone(),
         };
         let url = database_url(&server, &name);
-        let store = PostgresStore::connect(&url).await.unwrap();
+        let store = PostgresStore::connect(&url, DEFAULT_ACQUIRE_TIMEOUT).await.unwrap();
         Some(Self {
             store,
             url,
