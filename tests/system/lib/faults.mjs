@@ -13,7 +13,8 @@ const LOGGED_IN = 'webauthn_authentication_final_succeeded';
 
 // Forwards a port of its own on 127.0.0.1 to PostgreSQL at 127.0.0.1:5432. `down()` stops listening and resets every
 // forwarded connection, as a restarting database does to its clients (new connections are refused); `up()` listens on
-// the same port again. Only this test's server connects through it: the shared cluster is never touched.
+// the same port again. Only this test's server connects through it: the shared cluster is never touched. Its sockets
+// never keep the test process alive (the server it serves does, while it runs).
 export class PostgresProxy {
   constructor() {
     this.port = undefined;
@@ -30,6 +31,7 @@ export class PostgresProxy {
         this.sockets.delete(socket);
       });
       for (const socket of pair) {
+        socket.unref();
         this.sockets.add(socket);
         socket.on('error', drop);
         socket.on('close', drop);
@@ -41,6 +43,7 @@ export class PostgresProxy {
       listener.once('error', reject);
       listener.listen(this.port ?? 0, '127.0.0.1', resolve);
     });
+    listener.unref();
     this.port = listener.address().port;
     this.listener = listener;
   }
