@@ -21,6 +21,8 @@ const ENV_PREFIX: &str = "LATCHKEY_";
 pub struct Config {
     /// `sqlite://path/to/file.db` or `postgres://user@host:port/database`.
     pub database_url: String,
+    /// How long a request waits for a PostgreSQL connection before it is answered 503.
+    pub database_acquire_timeout: Duration,
     /// Address of the public API (the dialects).
     pub listen: SocketAddr,
     /// Address of the admin API.
@@ -59,6 +61,7 @@ impl std::fmt::Debug for Config {
         };
         f.debug_struct("Config")
             .field("database_url", &database)
+            .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("listen", &self.listen)
             .field("admin_listen", &self.admin_listen)
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
@@ -83,6 +86,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: "sqlite://latchkey.db".to_owned(),
+            database_acquire_timeout: latchkey_store_postgres::DEFAULT_ACQUIRE_TIMEOUT,
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 8001)),
             master_key: None,
@@ -105,6 +109,7 @@ impl Default for Config {
 #[serde(deny_unknown_fields)]
 struct File {
     database_url: Option<String>,
+    database_acquire_timeout_secs: Option<u64>,
     listen: Option<SocketAddr>,
     admin_listen: Option<SocketAddr>,
     master_key: Option<String>,
@@ -193,6 +198,7 @@ impl Config {
             .transpose()?;
         config.apply(File {
             database_url: var("DATABASE_URL"),
+            database_acquire_timeout_secs: number(&var, "DATABASE_ACQUIRE_TIMEOUT_SECS")?,
             listen: address("LISTEN")?,
             admin_listen: address("ADMIN_LISTEN")?,
             master_key: var("MASTER_KEY"),
@@ -231,6 +237,7 @@ impl Config {
     fn apply(&mut self, file: File) -> Result<(), String> {
         let File {
             database_url,
+            database_acquire_timeout_secs,
             listen,
             admin_listen,
             master_key,
@@ -257,6 +264,13 @@ impl Config {
         }
         if let Some(value) = database_url {
             self.database_url = value;
+        }
+        if let Some(seconds) = database_acquire_timeout_secs {
+            // A zero timeout would fail every request that finds no idle connection.
+            if seconds == 0 {
+                return Err("database_acquire_timeout_secs must be at least 1".to_owned());
+            }
+            self.database_acquire_timeout = Duration::from_secs(seconds);
         }
         if let Some(value) = listen {
             self.listen = value;
@@ -466,6 +480,25 @@ mod tests {
             env(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, nope")]),
         );
         assert!(bad.unwrap_err().contains("nope"));
+    }
+
+    #[test]
+    fn the_database_acquire_timeout_is_a_few_seconds_unless_configured() {
+        assert_eq!(
+            Config::default().database_acquire_timeout,
+            Duration::from_secs(3)
+        );
+        let config = Config::load(
+            None,
+            env(&[("LATCHKEY_DATABASE_ACQUIRE_TIMEOUT_SECS", "1")]),
+        )
+        .unwrap();
+        assert_eq!(config.database_acquire_timeout, Duration::from_secs(1));
+        let zero = Config::load(
+            None,
+            env(&[("LATCHKEY_DATABASE_ACQUIRE_TIMEOUT_SECS", "0")]),
+        );
+        assert!(zero.unwrap_err().contains("at least 1"));
     }
 
     #[test]

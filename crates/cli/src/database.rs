@@ -31,8 +31,9 @@ macro_rules! with_store {
 pub(crate) use with_store;
 
 impl Database {
-    /// Connects to the database and brings its schema up to date.
-    pub async fn open(url: &str) -> Result<Self, String> {
+    /// Connects to the configured database and brings its schema up to date.
+    pub async fn open(config: &Config) -> Result<Self, String> {
+        let url = config.database_url.as_str();
         let database = if url.starts_with("sqlite:") {
             Self::Sqlite(
                 SqliteStore::connect(url)
@@ -41,7 +42,7 @@ impl Database {
             )
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::Postgres(
-                PostgresStore::connect(url)
+                PostgresStore::connect(url, config.database_acquire_timeout)
                     .await
                     .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?,
             )

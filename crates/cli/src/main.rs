@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve => serve::run(config).await,
-            Command::Migrate => database::Database::open(&config.database_url)
+            Command::Migrate => database::Database::open(&config)
                 .await
                 .map(|_| eprintln!("latchkey: database is up to date")),
             Command::Tenant { command } => tenants::tenant(config, command).await,

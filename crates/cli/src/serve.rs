@@ -26,7 +26,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     raise_descriptor_limit(&config);
     let master = master_key(&config)?;
-    let database = Database::open(&config.database_url).await?;
+    let database = Database::open(&config).await?;
     with_store!(database, store => serve(store, master, &config).await)
 }
 

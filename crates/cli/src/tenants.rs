@@ -61,7 +61,7 @@ pub async fn apikey(config: Config, command: ApiKeyCommand) -> Result<(), String
 
 pub(crate) async fn open(config: &Config) -> Result<(Database, MasterKey), String> {
     let master = master_key(config)?;
-    Ok((Database::open(&config.database_url).await?, master))
+    Ok((Database::open(config).await?, master))
 }
 
 // The command line is where the clock is read; the engine only takes a clock.

@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{AuditEvent, Tenant, TenantId};
-use crate::{Engine, Result, Store, WriteTx};
+use crate::{Engine, Error, Result, Store, WriteTx};
 
 /// What an audit event records. The text forms are the event types the original servers write
 /// and that audit-log queries filter by, so they never change.
@@ -188,7 +188,9 @@ impl<S: Store> Engine<S> {
             if context.console {
                 self.print_audit_event(&event);
             }
-            if context.store {
+            // An unreachable database would make the client wait out the connection timeout a
+            // second time only to fail again.
+            if context.store && !matches!(error, Error::Unavailable(_)) {
                 // The client is owed the ceremony's error, not the audit log's; a failing store
                 // will mostly have failed the ceremony too, and reports itself there.
                 let _ = self.insert_audit_event(event).await;

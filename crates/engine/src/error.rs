@@ -77,6 +77,12 @@ pub enum Error {
     /// The storage backend failed; the message is for logs, not for clients.
     #[error("storage: {0}")]
     Storage(String),
+    /// The database cannot be reached right now (connection refused or lost, no connection
+    /// free within the acquire timeout, the database not accepting connections). Nothing was
+    /// committed unless the connection was lost during the commit itself; the same request may
+    /// succeed once the database is back. The message is for logs, not for clients.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Secret handling failed on the server's side: a stored key that does not decrypt or parse
     /// (wrong master key, tampered or misplaced row), or a failing random source. Never the
     /// client's fault; the message is for logs.
@@ -216,6 +222,11 @@ impl std::fmt::Display for Entity {
         f.write_str(self.as_str())
     }
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) before sending again a request that was
+/// refused because the database could not be reached ([`Error::Unavailable`]): a database
+/// restart usually takes a few seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// The result of every fallible engine operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,12 +7,34 @@ use latchkey_engine::{Entity, Error};
 /// what a client may send.
 const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
 
+/// SQLSTATEs that say the database cannot serve this connection now, though it may soon:
+/// the server is shutting down or was told to end the session (57P01 admin_shutdown, 57P02
+/// crash_shutdown), is starting or recovering (57P03 cannot_connect_now), has no connection slot
+/// left (53300 too_many_connections), or does not accept connections to this database (55000,
+/// `ALLOW_CONNECTIONS false`; latchkey's own statements never raise 55000 otherwise). Class 08,
+/// connection exceptions, is matched by its prefix.
+const UNAVAILABLE: [&str; 5] = ["57P01", "57P02", "57P03", "53300", "55000"];
+
 /// Converts a `sqlx` error. Unique violations become `Conflict`, named after the constraint (the
 /// names are fixed in the migrations; one no migration names is a storage fault); text PostgreSQL cannot hold is the client's `Invalid`
-/// input; everything else is `Storage`, with PostgreSQL's primary message only: the `DETAIL`
-/// line, which repeats the offending values, is left out.
+/// input; a database that cannot be reached is `Unavailable`; everything else is `Storage`,
+/// with PostgreSQL's primary message only: the `DETAIL` line, which repeats the offending
+/// values, is left out.
 pub(crate) fn db(error: sqlx::Error) -> Error {
     match error {
+        // No connection within the acquire timeout (the pool retried refused connections until
+        // then), the pool shut, or the socket failed: the database is down or out of reach.
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => Error::Unavailable(error.to_string()),
+        sqlx::Error::Database(error)
+            if error.code().is_some_and(|code| {
+                code.starts_with("08") || UNAVAILABLE.contains(&code.as_ref())
+            }) =>
+        {
+            Error::Unavailable(message(error.as_ref()))
+        }
         sqlx::Error::Database(error) if error.is_unique_violation() => {
             match conflict_subject(error.constraint()) {
                 Some(entity) => Error::Conflict(entity),
@@ -29,11 +51,16 @@ pub(crate) fn db(error: sqlx::Error) -> Error {
                 reason: "contains a NUL character".to_owned(),
             }
         }
-        sqlx::Error::Database(error) => Error::Storage(match error.code() {
-            Some(code) => format!("{} (SQLSTATE {code})", error.message()),
-            None => error.message().to_owned(),
-        }),
+        sqlx::Error::Database(error) => Error::Storage(message(error.as_ref())),
         other => Error::Storage(other.to_string()),
+    }
+}
+
+/// PostgreSQL's primary message and its SQLSTATE.
+fn message(error: &dyn sqlx::error::DatabaseError) -> String {
+    match error.code() {
+        Some(code) => format!("{} (SQLSTATE {code})", error.message()),
+        None => error.message().to_owned(),
     }
 }
 
@@ -114,6 +141,22 @@ mod tests {
     #[test]
     fn errors_without_a_constraint_are_storage_errors() {
         assert!(matches!(db(sqlx::Error::RowNotFound), Error::Storage(_)));
-        assert!(matches!(db(sqlx::Error::PoolTimedOut), Error::Storage(_)));
+        assert!(matches!(
+            db(sqlx::Error::ColumnNotFound("id".to_owned())),
+            Error::Storage(_)
+        ));
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for error in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::WorkerCrashed,
+            sqlx::Error::Io(refused),
+        ] {
+            assert!(matches!(db(error), Error::Unavailable(_)));
+        }
     }
 }

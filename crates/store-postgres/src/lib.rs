@@ -21,9 +21,13 @@ pub use tx::{PostgresTx, ReadOnly, ReadWrite};
 /// repeatable-read transactions never fail with serialization errors in PostgreSQL.
 const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-/// How long connecting may take before the server gives up; also how long a request waits for
-/// a pooled connection.
+/// How long the first connection, made when the server starts, may take before it gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request waits for a pooled connection unless configured otherwise. While the
+/// database cannot be reached, the pool retries connecting for this long and then fails with
+/// [`Error::Unavailable`]: short, so that clients get a quick 503 rather than a hanging request.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A pool of connections to one PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -33,12 +37,13 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/database`). Fails now, not on the
-    /// first request, when the database cannot be reached.
+    /// first request, when the database cannot be reached. Later, a transaction waits at most
+    /// `acquire_timeout` for a connection (see [`DEFAULT_ACQUIRE_TIMEOUT`]).
     ///
     /// One connection is made directly first: the pool retries a failing connection until its
     /// acquire timeout and then says only "pool timed out", where PostgreSQL said why
     /// (connection refused, authentication failed, database does not exist).
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str, acquire_timeout: Duration) -> Result<Self> {
         let options = PgConnectOptions::from_str(url).map_err(error::db)?;
         let first = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
             .await
@@ -54,7 +59,7 @@ impl PostgresStore {
         // Closing politely is a courtesy; the pool opens its own connections either way.
         let _ = first.close().await;
         let pool = PgPoolOptions::new()
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await
             .map_err(error::db)?;

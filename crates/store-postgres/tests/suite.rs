@@ -19,7 +19,7 @@ use latchkey_engine::model::{
     ResidentKey, SigningAlgorithm, TenantId, Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Error, ReadTx, Store, WriteTx};
-use latchkey_store_postgres::PostgresStore;
+use latchkey_store_postgres::{DEFAULT_ACQUIRE_TIMEOUT, PostgresStore};
 use latchkey_testkit::fixtures;
 use latchkey_testkit::store_suite::{self, PreviousRealm};
 use sqlx::{Connection, PgConnection};
@@ -157,16 +157,55 @@ async fn storage_errors_do_not_repeat_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_database_is_a_storage_error() {
     let Some(server) = server() else { return };
-    // Reachable first: a refused connection is a storage error too, and would pass unnoticed.
+    // Reachable first, so that the failure below is about the database and not the server.
     admin(&server).await;
     let url = database_url(
         &server,
         &format!("{PREFIX}missing_{}", Uuid::new_v4().simple()),
     );
-    let Err(Error::Storage(message)) = PostgresStore::connect(&url).await else {
+    let Err(Error::Storage(message)) = PostgresStore::connect(&url, DEFAULT_ACQUIRE_TIMEOUT).await
+    else {
         panic!("connecting to a missing database must fail")
     };
     assert!(message.contains("3D000"), "{message}");
+}
+
+/// A database that refuses connections, its sessions ended (as while it restarts), is
+/// `Unavailable`, which the dialects answer with 503, not a storage fault; the store serves again
+/// as soon as the database accepts connections. A closed store is unavailable too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_refusing_connections_is_unavailable_until_it_accepts_them() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let DropDatabase { server, name } = &db._guard;
+    let mut admin = admin(server).await;
+    let allow = |allowed: bool| format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}"#);
+    sqlx::raw_sql(&allow(false))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let refused = db.store.write().await.err();
+    sqlx::raw_sql(&allow(true))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Some(Error::Unavailable(_))),
+        "{refused:?}"
+    );
+    let mut tx = db.store.write().await.unwrap();
+    tx.probe_write().await.unwrap();
+    drop(tx);
+
+    db.store.close().await;
+    let closed = db.store.read().await.err();
+    assert!(matches!(closed, Some(Error::Unavailable(_))), "{closed:?}");
 }
 
 /// A migrated database of its own; dropped with the value.
@@ -199,7 +238,9 @@ impl TestDb {
             name: name.clone(),
         };
         let url = database_url(&server, &name);
-        let store = PostgresStore::connect(&url).await.unwrap();
+        let store = PostgresStore::connect(&url, DEFAULT_ACQUIRE_TIMEOUT)
+            .await
+            .unwrap();
         Some(Self {
             store,
             url,

@@ -127,13 +127,17 @@ async function terminate(proc) {
 }
 
 // `env` adds to or overrides the server's environment (and the CLI's); `wrapper` is a command line the server runs under
-// (e.g. ['prlimit', '--nofile=256:4096', '--']). The result also offers `log()` (everything the server printed),
-// `restart()` (same database, new process), `exited` (resolves with {code, signal}) and `pid`.
-export async function startServer(store, { env: extraEnv = {}, wrapper = [] } = {}) {
+// (e.g. ['prlimit', '--nofile=256:4096', '--']); `postgresPort` is where the server reaches PostgreSQL instead of 5432,
+// e.g. a proxy the test owns (the CLI, `databaseUrl` and the test's own SQL still go to 5432: the CLI runs while the
+// test process waits for it, so a proxy in that process could not forward for it). The result also
+// offers `log()` (everything the server printed), `restart()` (same database, new process), `crash()` (SIGKILL, database
+// kept), `exited` (resolves with {code, signal}) and `pid`.
+export async function startServer(store, { env: extraEnv = {}, wrapper = [], postgresPort } = {}) {
   const db = freshDatabase(store);
+  const serverUrl = postgresPort === undefined ? db.url : db.url.replace(':5432/', `:${postgresPort}/`);
   const env = {
     ...process.env,
-    LATCHKEY_DATABASE_URL: db.url,
+    LATCHKEY_DATABASE_URL: serverUrl,
     LATCHKEY_LISTEN: '127.0.0.1:0',
     LATCHKEY_ADMIN_LISTEN: '127.0.0.1:0',
     // The log is read from a pipe and pasted into failure messages: no colour codes.
@@ -171,7 +175,12 @@ export async function startServer(store, { env: extraEnv = {}, wrapper = [] } = 
     get pid() { return proc.child.pid; },
     log: () => log.join(''),
     cli(args, { input } = {}) {
-      const out = spawnSync(BIN, args, { env, encoding: 'utf8', timeout: CLI_TIMEOUT_MS, input });
+      const out = spawnSync(BIN, args, {
+        env: { ...env, LATCHKEY_DATABASE_URL: db.url },
+        encoding: 'utf8',
+        timeout: CLI_TIMEOUT_MS,
+        input,
+      });
       if (out.error) throw out.error;
       return { status: out.status, stdout: out.stdout, stderr: out.stderr };
     },
@@ -192,6 +201,12 @@ export async function startServer(store, { env: extraEnv = {}, wrapper = [] } = 
     // Stops the process (SIGTERM, as a deployment does) and keeps the database for a later start().
     async halt() {
       await terminate(proc);
+    },
+    // Kills the process at once (SIGKILL: no shutdown, open transactions cut off) and keeps the database for a later
+    // start(); resolves once it is gone.
+    async crash() {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
     },
     async stop() {
       live.delete(entry);

@@ -70,7 +70,10 @@ impl<S: Store> Engine<S> {
         limiter.finish(tenant, &meta.source_ip, now).await?;
         let result = finish.await;
         if let Err(error) = &result
-            && !matches!(error, Error::Storage(_) | Error::Crypto(_))
+            && !matches!(
+                error,
+                Error::Storage(_) | Error::Unavailable(_) | Error::Crypto(_)
+            )
         {
             limiter.failed(tenant, &meta.source_ip, now).await;
         }

@@ -1,6 +1,5 @@
 //! The admin API's one mapping from engine errors to HTTP answers.
 
-use axum::http::StatusCode;
 use latchkey_engine::{Entity, Error};
 
 use crate::hanko_passkey::error::ApiError;
@@ -12,6 +11,10 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
         Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
         Error::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
         Error::Invalid { .. } => ApiError::bad_request(action).with_details(error.to_string()),
+        Error::Unavailable(_) => {
+            tracing::warn!(%error, "admin request failed: database unavailable");
+            ApiError::unavailable()
+        }
         Error::Storage(_) | Error::Crypto(_) => {
             tracing::error!(%error, "admin request failed");
             ApiError::internal()
@@ -54,13 +57,10 @@ pub(super) fn secret_answer(error: Error, id: &str, action: &'static str) -> Api
     }
 }
 
-/// The store is not answering (readiness probe).
-pub(super) fn unavailable() -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
 
     #[test]
@@ -98,6 +98,11 @@ mod tests {
                 "Internal Server Error",
             ),
             (Error::Crypto("bad key"), 500, "Internal Server Error"),
+            (
+                Error::Unavailable("pool timed out".to_owned()),
+                503,
+                "Service Unavailable",
+            ),
             (Error::CeremonyExpired, 500, "Internal Server Error"),
         ];
         for (error, status, title) in cases {

@@ -8,7 +8,6 @@ use latchkey_engine::Store;
 use serde_json::{Value, json};
 
 use super::AdminState;
-use super::error::unavailable;
 use crate::hanko_passkey::error::ApiError;
 
 /// The process answers.
@@ -24,7 +23,7 @@ pub(super) async fn ready<S: Store>(
         Ok(_) => Ok(Json(json!({"ready": true}))),
         Err(error) => {
             tracing::warn!(%error, "not ready: the store does not answer");
-            Err(unavailable())
+            Err(ApiError::unavailable())
         }
     }
 }

@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
-use latchkey_engine::{Entity, Error};
+use latchkey_engine::{Entity, Error, UNAVAILABLE_RETRY_AFTER_SECS};
 use serde::Serialize;
 
 use crate::http::Rejection;
@@ -80,6 +80,14 @@ impl ApiError {
         Self {
             retry_after: Some(retry_after),
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+        }
+    }
+
+    /// The database cannot be reached: 503, with `Retry-After`. The cause stays in the log.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
         }
     }
 
@@ -185,6 +193,7 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         Error::Verification(failure) => verification(endpoint, &failure),
         Error::AuthenticatorDisabled(_) => refused(endpoint, error.to_string()),
         Error::RateLimited { retry_after_secs } => ApiError::too_many_requests(retry_after_secs),
+        Error::Unavailable(_) => unavailable(&error),
         Error::Storage(_) | Error::Crypto(_) | Error::Token(_) => internal(&error),
         // Errors of other dialects' calls: reaching one here is a server fault.
         Error::LicenseInvalid
@@ -210,6 +219,11 @@ pub fn invalid_user_id() -> ApiError {
 pub fn invalid_api_key() -> ApiError {
     ApiError::unauthorized("The api key is invalid")
         .with_details("api keys needs to be an apiKey Header and 32 byte long")
+}
+
+fn unavailable(error: &Error) -> ApiError {
+    tracing::warn!(error = %error, "database unavailable");
+    ApiError::unavailable()
 }
 
 fn internal(error: &Error) -> ApiError {
@@ -532,6 +546,21 @@ mod body_tests {
         let response = ApiError::too_many_requests(17).into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[RETRY_AFTER], "17");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_503_to_retry_without_its_cause() {
+        let answer = api_error(
+            Endpoint::RegistrationFinal,
+            Error::Unavailable("pool timed out".to_owned()),
+        );
+        let response = answer.into_response();
+        assert_eq!(response.headers()[RETRY_AFTER], "5");
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+            serde_json::json!({"title": "Service Unavailable", "details": "", "status": 503})
+        );
     }
 
     #[tokio::test]

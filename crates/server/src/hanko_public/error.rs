@@ -7,7 +7,7 @@ use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use latchkey_engine::rate_limit::Budget;
-use latchkey_engine::{Entity, Error};
+use latchkey_engine::{Entity, Error, UNAVAILABLE_RETRY_AFTER_SECS};
 use serde::Serialize;
 
 use crate::http::Rejection;
@@ -23,6 +23,9 @@ pub struct PublicError {
     pub message: String,
     /// The budget of a rate-limited endpoint, sent as `X-RateLimit-*` (and `Retry-After` on 429).
     pub budget: Option<Budget>,
+    /// Seconds after which a request refused for a passing fault may be sent again
+    /// (`Retry-After`); a rate-limited answer takes it from its budget instead.
+    pub retry_after: Option<u64>,
 }
 
 impl PublicError {
@@ -31,6 +34,7 @@ impl PublicError {
             status,
             message: message.into(),
             budget: None,
+            retry_after: None,
         }
     }
 
@@ -57,6 +61,14 @@ impl PublicError {
 
     pub fn internal() -> Self {
         Self::status(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The database cannot be reached: 503, with `Retry-After`.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ..Self::status(StatusCode::SERVICE_UNAVAILABLE)
+        }
     }
 
     pub fn with_budget(mut self, budget: Option<Budget>) -> Self {
@@ -90,6 +102,11 @@ impl IntoResponse for PublicError {
                     .headers_mut()
                     .insert(RETRY_AFTER, HeaderValue::from(budget.reset_secs));
             }
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -194,6 +211,10 @@ pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
         Error::AuthenticatorDisabled(_) | Error::NoCredentials => {
             PublicError::bad_request(error.to_string())
         }
+        Error::Unavailable(_) => {
+            tracing::warn!(error = %error, "database unavailable");
+            PublicError::unavailable()
+        }
         Error::Storage(_)
         | Error::Crypto(_)
         | Error::ApiKeyInvalid
@@ -283,6 +304,24 @@ mod tests {
     fn bodies_carry_the_status_as_code() {
         let response = PublicError::unauthorized().into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_503_to_retry_without_its_cause() {
+        let answer = public_error(
+            Endpoint::LoginFinal,
+            Error::Unavailable("connection refused".to_owned()),
+        );
+        let response = answer.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[RETRY_AFTER], "5");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+            serde_json::json!({"code": 503, "message": "Service Unavailable"})
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
-use latchkey_engine::{Entity, Error};
+use latchkey_engine::{Entity, Error, UNAVAILABLE_RETRY_AFTER_SECS};
 use serde::Serialize;
 
 use super::envelope::EnvelopeError;
@@ -118,6 +118,13 @@ impl From<Error> for Failure {
                 retry_after: Some(retry_after_secs),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, error.to_string())
             },
+            Error::Unavailable(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                Self {
+                    retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+                    ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "service unavailable")
+                }
+            }
             Error::Storage(_) | Error::Crypto(_) => {
                 tracing::error!(error = %error, "engine failure");
                 Self::internal()
@@ -266,6 +273,15 @@ mod tests {
         ] {
             assert_eq!(Failure::from(error), Failure::internal());
         }
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_to_retry_without_its_cause() {
+        let failure = Failure::from(Error::Unavailable("connection refused".to_owned()));
+        assert_eq!(failure.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(failure.message, "service unavailable");
+        let response = failure.into_response();
+        assert_eq!(response.headers()[RETRY_AFTER], "5");
     }
 
     #[test]
