@@ -52,6 +52,20 @@ impl Ceremony {
     }
 }
 
+/// What a probe expects of the answer to a replayed or tampered response posted to `path`: a 4xx.
+pub fn refused(path: &str, status: u16, body: String, what: &'static str) -> Result<(), Error> {
+    match status {
+        400..=499 => Ok(()),
+        200..=299 => Err(Error::Accepted(what)),
+        _ => Err(Error::Status {
+            method: "POST",
+            path: format!("{path} ({what})"),
+            status,
+            body,
+        }),
+    }
+}
+
 /// A user of the run with the credential the authenticator holds for them.
 #[derive(Debug)]
 pub struct User {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::authenticator::{self, Credential, Response};
-use crate::dialect::{Ceremony, Dialect, User};
+use crate::dialect::{Ceremony, Dialect, User, refused};
 use crate::error::Error;
 
 const AUTH_TOKEN: &str = "x-auth-token";
@@ -228,16 +228,7 @@ impl Dialect for Client {
                 answer.session.as_deref(),
             )
             .await?;
-        match answered.status {
-            400..=499 => Ok(()),
-            200..=299 => Err(Error::Accepted(what)),
-            status => Err(Error::Status {
-                method: "POST",
-                path: format!("{} ({what})", answer.path),
-                status,
-                body: answered.text,
-            }),
-        }
+        refused(answer.path, answered.status, answered.text, what)
     }
 
     fn response(answer: &Answer) -> &Response {
