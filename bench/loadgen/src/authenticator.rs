@@ -179,6 +179,11 @@ pub fn create(options: &Value, origin: &str) -> Result<(Credential, Response), E
 }
 
 impl Credential {
+    /// The user handle the creation options named.
+    pub fn user_handle(&self) -> &[u8] {
+        &self.user_handle
+    }
+
     /// navigator.credentials.get() for request options, with this credential.
     pub fn get(&mut self, options: &Value, origin: &str) -> Result<Response, Error> {
         let pk = public_key(options)?;

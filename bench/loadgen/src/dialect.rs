@@ -23,6 +23,10 @@ pub enum Ceremony {
     KosmosLoginEncrypted,
     /// A 1Kosmos registration through the `/webauthn/u1` routes.
     KosmosRegister,
+    /// A Hanko Public API sign-up and passkey registration in the session it opens.
+    PublicRegister,
+    /// A Hanko Public API discoverable passkey login, its session checked with `GET /me`.
+    PublicLogin,
 }
 
 impl Ceremony {
@@ -30,7 +34,7 @@ impl Ceremony {
     pub fn registers(self) -> bool {
         matches!(
             self,
-            Self::Register | Self::MfaRegister | Self::KosmosRegister
+            Self::Register | Self::MfaRegister | Self::KosmosRegister | Self::PublicRegister
         )
     }
 
@@ -40,6 +44,25 @@ impl Ceremony {
             self,
             Self::KosmosLogin | Self::KosmosLoginEncrypted | Self::KosmosRegister
         )
+    }
+
+    /// Whether the ceremony speaks the Hanko Public API rather than the passkey-server API.
+    pub fn is_hanko_public(self) -> bool {
+        matches!(self, Self::PublicRegister | Self::PublicLogin)
+    }
+}
+
+/// What a probe expects of the answer to a replayed or tampered response posted to `path`: a 4xx.
+pub fn refused(path: &str, status: u16, body: String, what: &'static str) -> Result<(), Error> {
+    match status {
+        400..=499 => Ok(()),
+        200..=299 => Err(Error::Accepted(what)),
+        _ => Err(Error::Status {
+            method: "POST",
+            path: format!("{path} ({what})"),
+            status,
+            body,
+        }),
     }
 }
 

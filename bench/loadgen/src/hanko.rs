@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::authenticator::{self, Credential, Response};
-use crate::dialect::{Ceremony, Dialect, User};
+use crate::dialect::{Ceremony, Dialect, User, refused};
 use crate::error::Error;
 use crate::tokens::{Expected, TenantKeys};
 
@@ -170,16 +170,7 @@ impl Dialect for Client {
         what: &'static str,
     ) -> Result<(), Error> {
         let (status, text) = self.post(answer.path, body, answer.keyed).await?;
-        match status {
-            400..=499 => Ok(()),
-            200..=299 => Err(Error::Accepted(what)),
-            _ => Err(Error::Status {
-                method: "POST",
-                path: format!("{} ({what})", answer.path),
-                status,
-                body: text,
-            }),
-        }
+        refused(answer.path, status, text, what)
     }
 
     fn response(answer: &Answer) -> &Response {

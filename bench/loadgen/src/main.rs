@@ -1,12 +1,13 @@
-//! Drives a passkey server speaking the Hanko passkey-server API (or latchkey's 1Kosmos dialect) with
-//! closed-loop ceremonies and prints one JSON report; exits non-zero when any answer was wrong (a token
-//! that does not verify, a replayed or tampered response accepted, an error status), never because of
-//! speed.
+//! Drives a passkey server speaking the Hanko passkey-server API (or latchkey's 1Kosmos dialect, or
+//! the Hanko Public API) with closed-loop ceremonies and prints one JSON report; exits non-zero when
+//! any answer was wrong (a token that does not verify, a replayed or tampered response accepted, an
+//! error status), never because of speed.
 
 mod authenticator;
 mod dialect;
 mod error;
 mod hanko;
+mod hanko_public;
 mod kosmos;
 mod process;
 mod run;
@@ -31,7 +32,8 @@ struct Args {
     /// The server's public API, e.g. http://127.0.0.1:8000.
     #[arg(long)]
     url: String,
-    /// The tenant; for the 1Kosmos ceremonies the organisation whose JWKS signs the community's tokens.
+    /// The tenant (for the public-* ceremonies one with the Hanko Public API enabled); for the
+    /// 1Kosmos ceremonies the organisation whose JWKS signs the community's tokens.
     #[arg(long)]
     tenant: String,
     /// The tenant's API key (the `apiKey` header); the Hanko ceremonies need it.
@@ -119,6 +121,10 @@ async fn drive(args: &Args, plan: Plan) -> Result<Outcome, Error> {
         };
         let encrypted = args.ceremony == Ceremony::KosmosLoginEncrypted;
         let client = kosmos::Client::connect(community, encrypted).await?;
+        run_with(client, plan).await
+    } else if args.ceremony.is_hanko_public() {
+        let base = format!("{}/{}", args.url.trim_end_matches('/'), args.tenant);
+        let client = hanko_public::Client::connect(base, args.origin.clone())?;
         run_with(client, plan).await
     } else {
         let tenant = Tenant {
@@ -235,7 +241,11 @@ mod tests {
 
     #[test]
     fn passes_are_refused_for_a_ceremony_that_registers_new_users() {
-        let parsed = args(&["--passes", "2", "--ceremony", "register"]).unwrap();
-        assert!(plan(&parsed).is_err());
+        for ceremony in ["register", "public-register", "kosmos-register"] {
+            let parsed = args(&["--passes", "2", "--ceremony", ceremony]).unwrap();
+            assert!(plan(&parsed).is_err(), "{ceremony}");
+        }
+        let parsed = args(&["--passes", "2", "--ceremony", "public-login"]).unwrap();
+        assert_eq!(plan(&parsed).unwrap().length, Length::Passes(2));
     }
 }

@@ -37,6 +37,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Audit events older than this many days are removed; 0 keeps them forever.
     pub audit_retention_days: u32,
+    /// How often expired ceremonies, sessions, passcodes and one-time tokens are removed.
+    pub cleanup_interval: Duration,
     /// Budgets of keyless ceremony requests.
     pub rate_limits: RateLimits,
     /// Redis shared by every server for the rate-limit counts; without it each process counts.
@@ -69,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("cleanup_interval", &self.cleanup_interval)
             .field("rate_limits", &self.rate_limits)
             .field(
                 "rate_limit_redis_url",
@@ -94,6 +97,7 @@ impl Default for Config {
             admin_token: None,
             trusted_proxies: Vec::new(),
             audit_retention_days: 90,
+            cleanup_interval: Duration::from_secs(60),
             rate_limits: RateLimits::default(),
             rate_limit_redis_url: None,
             limits: ListenerLimits::default(),
@@ -118,6 +122,7 @@ struct File {
     #[serde(default, deserialize_with = "networks")]
     trusted_proxies: Option<Vec<IpNet>>,
     audit_retention_days: Option<u32>,
+    cleanup_interval_secs: Option<u64>,
     rate_limit_redis_url: Option<String>,
     rate_limit_window_secs: Option<u64>,
     rate_limit_starts_per_address: Option<u32>,
@@ -206,6 +211,7 @@ impl Config {
             admin_token: var("ADMIN_TOKEN"),
             trusted_proxies,
             audit_retention_days: number(&var, "AUDIT_RETENTION_DAYS")?,
+            cleanup_interval_secs: number(&var, "CLEANUP_INTERVAL_SECS")?,
             rate_limit_redis_url: var("RATE_LIMIT_REDIS_URL"),
             rate_limit_window_secs: number(&var, "RATE_LIMIT_WINDOW_SECS")?,
             rate_limit_starts_per_address: number(&var, "RATE_LIMIT_STARTS_PER_ADDRESS")?,
@@ -245,6 +251,7 @@ impl Config {
             admin_token,
             trusted_proxies,
             audit_retention_days,
+            cleanup_interval_secs,
             rate_limit_redis_url,
             rate_limit_window_secs,
             rate_limit_starts_per_address,
@@ -295,6 +302,12 @@ impl Config {
         let listener = &mut self.limits;
         set(&mut self.trusted_proxies, trusted_proxies);
         set(&mut self.audit_retention_days, audit_retention_days);
+        if cleanup_interval_secs == Some(0) {
+            return Err(format!(
+                "cleanup_interval_secs ({ENV_PREFIX}CLEANUP_INTERVAL_SECS) must be at least 1"
+            ));
+        }
+        set(&mut self.cleanup_interval, seconds(cleanup_interval_secs));
         set(&mut limits.window, seconds(rate_limit_window_secs));
         set(
             &mut limits.starts_per_address,
@@ -444,6 +457,15 @@ mod tests {
         assert_eq!(config.admin_listen, Config::default().admin_listen);
         assert_eq!(config.admin_token.as_deref(), Some("t"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_cleanup_interval_is_a_minute_unless_configured_and_never_zero() {
+        assert_eq!(Config::default().cleanup_interval, Duration::from_secs(60));
+        let config = Config::load(None, env(&[("LATCHKEY_CLEANUP_INTERVAL_SECS", "5")])).unwrap();
+        assert_eq!(config.cleanup_interval, Duration::from_secs(5));
+        let zero = Config::load(None, env(&[("LATCHKEY_CLEANUP_INTERVAL_SECS", "0")]));
+        assert!(zero.unwrap_err().contains("LATCHKEY_CLEANUP_INTERVAL_SECS"));
     }
 
     #[test]

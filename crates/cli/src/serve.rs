@@ -47,6 +47,7 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
         rate_limit_redis_url: config.rate_limit_redis_url.clone(),
         audit_retention: (config.audit_retention_days > 0)
             .then(|| Duration::from_secs(u64::from(config.audit_retention_days) * 86_400)),
+        cleanup_interval: config.cleanup_interval,
         smtp: config.smtp.clone(),
         default_tenant: config.default_tenant.map(TenantId),
         clock: OffsetDateTime::now_utc,

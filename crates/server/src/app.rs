@@ -29,8 +29,6 @@ use crate::metrics::Metrics;
 use crate::rate_limit::RedisCounter;
 use crate::webhooks::spawn_delivery;
 
-/// How often expired ceremonies are removed from the store.
-const CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
 /// How often audit events past their retention are removed (and once at start).
 const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -47,6 +45,9 @@ pub struct Options {
     pub rate_limit_redis_url: Option<String>,
     /// Audit events older than this are removed; kept for ever when unset.
     pub audit_retention: Option<Duration>,
+    /// How often expired ceremonies, sessions, passcodes and one-time tokens are removed; never
+    /// zero.
+    pub cleanup_interval: Duration,
     /// The mail server for passcode mails of tenants that have none of their own; without it
     /// such tenants cannot send passcodes.
     pub smtp: Option<latchkey_engine::model::hanko_public::SmtpSettings>,
@@ -172,7 +173,7 @@ impl<S: Store> Server<S> {
         let (stop, stopped) = watch::channel(false);
         let mut background = vec![
             spawn_periodically(
-                CLEANUP_INTERVAL,
+                options.cleanup_interval,
                 stopped.clone(),
                 Arc::clone(&engine),
                 remove_expired_ceremonies,

@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use latchkey_engine::ReadTx as _;
 use latchkey_engine::Store;
@@ -28,6 +29,7 @@ fn options() -> Options {
         rate_limits: RateLimits::default(),
         rate_limit_redis_url: None,
         audit_retention: None,
+        cleanup_interval: Duration::from_secs(60),
         smtp: None,
         default_tenant: None,
         clock,
