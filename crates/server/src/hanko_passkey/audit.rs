@@ -10,31 +10,41 @@ use latchkey_engine::{Error, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
-use super::error::{Endpoint, api_error};
+use super::error::{Body as ErrorBody, Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
 use crate::http::pagination::{PageParams, RequestUrl, first_value, page_response};
 use crate::http::timestamps::rfc3339;
 
 /// An audit-log entry as the original's `AuditLog` model marshals it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = AuditLog)]
 pub struct AuditLogDto {
+    #[schema(format = Uuid)]
     pub id: String,
+    /// The event, e.g. `webauthn_registration_init_succeeded`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// Why a `*_failed` event failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub meta_http_request_id: String,
     pub meta_source_ip: String,
     pub meta_user_agent: String,
+    /// The application's id of the user the event is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_user_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Entries are never changed, so this is `created_at`.
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    #[schema(format = Uuid)]
     pub tenant_id: String,
     /// `null` when none: the original does not omit it.
+    #[schema(required = true)]
     pub transaction_id: Option<String>,
 }
 
@@ -92,7 +102,33 @@ fn audit_query(pairs: &[(String, String)]) -> Result<(AuditQuery, PageParams), A
     Ok((query, params))
 }
 
-/// GET `/{tenant}/audit_logs`.
+/// Lists the audit log.
+///
+/// The tenant's audit-log entries, newest first, filtered and a page at a time.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/audit_logs",
+    operation_id = "get-tenants-tenant_id-audit_logs",
+    tag = "audit_logs",
+    params(
+        ("page" = Option<i64>, Query, description = "The page, from 1; a value below 1 reads as 1."),
+        ("per_page" = Option<i64>, Query, description = "Entries per page (20 when absent or below 1, at most 1000)."),
+        ("start_time" = Option<String>, Query, format = DateTime, description = "Only entries created after this time (RFC 3339)."),
+        ("end_time" = Option<String>, Query, format = DateTime, description = "Only entries created before this time (RFC 3339)."),
+        ("type" = Option<String>, Query, description = "Only entries of these types: comma-separated, and the parameter may repeat."),
+        ("actor_user_id" = Option<String>, Query, description = "Only entries whose actor's user id contains this text."),
+        ("meta_source_ip" = Option<String>, Query, description = "Only entries whose source address contains this text."),
+        ("q" = Option<String>, Query, description = "Only entries whose source address or actor's user id contains this text."),
+    ),
+    responses(
+        (status = 200, description = "One page of entries.", body = Vec<AuditLogDto>, headers(
+            ("X-Total-Count" = u64, description = "How many items all pages hold together."),
+            ("Link" = String, description = "The `first`, `last`, `next` and `prev` pages, as far as they exist: `<URL>; rel=\"...\"` entries separated by commas."),
+        )),
+        (status = 400, description = "A number or time does not parse (`unable to list audit logs`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,

@@ -12,10 +12,11 @@ use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use latchkey_engine::credentials::CredentialRecord;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::error::{Endpoint, api_error};
+use super::error::{Body as ErrorBody, Endpoint, api_error};
 use super::tenant::{ApiKeyed, CurrentTenant};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
@@ -25,21 +26,32 @@ use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
 
 /// A credential as the original's `CredentialDto` shows it, plus the owner's `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Credential)]
 pub struct CredentialDto {
+    /// The credential id, base64url without padding.
     pub id: String,
+    /// Absent when the credential has no name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The COSE public key, base64url without padding.
     pub public_key: String,
+    /// The attestation statement format, e.g. `none` or `packed`.
     pub attestation_type: String,
+    /// All zero when the authenticator names no model.
+    #[schema(format = Uuid)]
     pub aaguid: String,
+    /// Absent when the credential was never used to log in.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub transports: Vec<String>,
     pub backup_eligible: bool,
     pub backup_state: bool,
     pub is_mfa: bool,
+    /// The application's id of the credential's user.
     pub user_id: String,
 }
 
@@ -67,7 +79,30 @@ impl From<CredentialRecord> for CredentialDto {
     }
 }
 
-/// GET `/{tenant}/credentials?user_id&page&per_page&order`.
+/// Lists credentials.
+///
+/// The tenant's credentials, passkeys and MFA, or one user's, by creation time, a page at a
+/// time.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/credentials",
+    operation_id = "get-credentials",
+    tag = "credentials",
+    params(
+        ("user_id" = Option<String>, Query, description = "Only this user's credentials (the application's id of the user)."),
+        ("page" = Option<i64>, Query, description = "The page, from 1; a value below 1 reads as 1."),
+        ("per_page" = Option<i64>, Query, description = "Credentials per page (20 when absent or below 1, at most 1000)."),
+        ("order" = Option<String>, Query, description = "By creation time: `desc` (the default) or `asc`."),
+    ),
+    responses(
+        (status = 200, description = "One page of credentials.", body = Vec<CredentialDto>, headers(
+            ("X-Total-Count" = u64, description = "How many items all pages hold together."),
+            ("Link" = String, description = "The `first`, `last`, `next` and `prev` pages, as far as they exist: `<URL>; rel=\"...\"` entries separated by commas."),
+        )),
+        (status = 400, description = "`page` or `per_page` is not an integer (`unable to process request`), or `order` is neither `asc` nor `desc` (`unable to validate request`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -89,7 +124,19 @@ pub async fn list<S: Store>(
     .await
 }
 
-/// GET `/{tenant}/credentials/{credential_id}`.
+/// Reads a credential.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/credentials/{credential_id}",
+    operation_id = "get-credentials-credentialId",
+    tag = "credentials",
+    params(("credential_id" = String, Path, min_length = 1, description = "The credential id, base64url without padding; other text names no credential.")),
+    responses(
+        (status = 200, description = "The credential.", body = CredentialDto),
+        (status = 404, description = "The tenant has no credential with this id (`credential with id '...' not found`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn get<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -106,9 +153,11 @@ pub async fn get<S: Store>(
 }
 
 /// Body of PATCH `/{tenant}/credentials/{credential_id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Rename {
+    /// The new name; not only whitespace.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(required = true, min_length = 1, max_length = 256)]
     name: String,
 }
 
@@ -120,7 +169,21 @@ impl Validate for Rename {
     }
 }
 
-/// PATCH `/{tenant}/credentials/{credential_id}`: renames, answers 204.
+/// Renames a credential.
+#[utoipa::path(
+    patch,
+    path = "/{tenant_id}/credentials/{credential_id}",
+    operation_id = "patch-credentials-credentialId",
+    tag = "credentials",
+    params(("credential_id" = String, Path, min_length = 1, description = "The credential id, base64url without padding; other text names no credential.")),
+    request_body(content = Rename, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The credential is renamed."),
+        (status = 400, description = "The name is missing, only whitespace, too long or holds a character that cannot be stored (`unable to validate request`).", body = ErrorBody),
+        (status = 404, description = "The tenant has no credential with this id (`credential with id '...' not found`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn rename<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -137,7 +200,19 @@ pub async fn rename<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// DELETE `/{tenant}/credentials/{credential_id}`: answers 204.
+/// Deletes a credential.
+#[utoipa::path(
+    delete,
+    path = "/{tenant_id}/credentials/{credential_id}",
+    operation_id = "delete-credentials-credentialId",
+    tag = "credentials",
+    params(("credential_id" = String, Path, min_length = 1, description = "The credential id, base64url without padding; other text names no credential.")),
+    responses(
+        (status = 204, description = "The credential is deleted."),
+        (status = 404, description = "The tenant has no credential with this id (`credential with id '...' not found`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn delete<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,

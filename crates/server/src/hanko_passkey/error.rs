@@ -9,6 +9,7 @@ use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use latchkey_engine::{Entity, Error, UNAVAILABLE_RETRY_AFTER_SECS};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::http::Rejection;
 
@@ -106,11 +107,17 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The error body every failure of this API (and of the admin API) answers with.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct Body<'a> {
+    /// What went wrong, in the original server's words.
     title: &'a str,
+    /// Why, for a client error (often empty); absent from a server fault, whose cause stays in
+    /// the server log.
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a str>,
+    /// The HTTP status code again.
     status: u16,
 }
 

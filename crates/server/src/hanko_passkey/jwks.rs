@@ -14,7 +14,22 @@ use super::error::ApiError;
 use super::error::{Endpoint, api_error};
 use super::tenant::CurrentTenant;
 
-/// GET `/{tenant}/.well-known/jwks.json` (public), cacheable for ten minutes as in the original.
+/// The tenant's JSON Web Key Set.
+///
+/// The public keys that verify the tenant's tokens, oldest first. Public; cacheable for ten
+/// minutes, as in the original.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/.well-known/jwks.json",
+    operation_id = "get-.well-known-jwks.json",
+    tag = "webauthn",
+    responses(
+        (status = 200, description = "The key set.", content_type = "application/json", body = ref("#/components/schemas/Jwks"), headers(
+            ("Cache-Control" = String, description = "`max-age=600`."),
+        )),
+    ),
+    security(()),
+)]
 pub async fn jwks<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: CurrentTenant,

@@ -9,11 +9,13 @@ use axum::http::HeaderMap;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::Token;
 use super::credential_json::CredentialJson;
 use super::error::ApiError;
-use super::error::{Endpoint, api_error};
+use super::error::{Body as ErrorBody, Endpoint, api_error};
+use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
 use crate::http::json::{ValidJson, null_as_empty};
@@ -21,9 +23,11 @@ use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
 /// Body of `login/initialize`: without `user_id` the login is discoverable.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct InitLogin {
+    /// The application's id of the user to log in; naming one needs the API key.
     #[serde(default)]
+    #[schema(min_length = 1)]
     user_id: Option<String>,
 }
 
@@ -38,9 +42,11 @@ impl Validate for InitLogin {
 }
 
 /// Body of `mfa/login/initialize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct InitMfaLogin {
+    /// The application's id of the user.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(required = true, min_length = 1)]
     user_id: String,
 }
 
@@ -52,8 +58,25 @@ impl Validate for InitMfaLogin {
     }
 }
 
-/// POST `/{tenant}/login/initialize`: public for a discoverable login; naming a user needs an
-/// API key, since the answer lists that user's credentials.
+/// Starts a login.
+///
+/// Without `user_id` the login is discoverable and public (browsers call it, also without a
+/// body). Naming a user needs the API key, since the answer lists that user's credentials.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/login/initialize",
+    operation_id = "post-login-initialize",
+    tag = "webauthn",
+    request_body(content = Option<InitLogin>, content_type = "application/json", description = "May be absent: an empty body reads as `{}`."),
+    responses(
+        (status = 200, description = "The request options for `navigator.credentials.get`.", body = RequestOptions),
+        (status = 400, description = "`user_id` is empty (`unable to validate request`), or the user has no passkeys (`user has no suitable credentials for this operation`).", body = ErrorBody),
+        (status = 401, description = "`user_id` is given without an API key (`api key is missing`).", body = ErrorBody),
+        (status = 404, description = "No user has this `user_id` (`user not found`).", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody),
+    ),
+    security((), ("apiKey" = [])),
+)]
 pub async fn initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: CurrentTenant,
@@ -75,7 +98,24 @@ pub async fn initialize<S: Store>(
     Ok(Json(options.into()))
 }
 
-/// POST `/{tenant}/login/finalize` (no API key: browsers call it).
+/// Finishes a login.
+///
+/// Verifies the assertion for a login this tenant started and answers a token for the user.
+/// No API key: browsers call it.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/login/finalize",
+    operation_id = "post-login-finalize",
+    tag = "webauthn",
+    request_body(content = ref("#/components/schemas/AssertionCredential"), content_type = "application/json", description = CREDENTIAL_ASSERTION),
+    responses(
+        (status = 200, description = "The user is logged in.", body = Token),
+        (status = 400, description = "The assertion does not parse (`unable to finish login`).", body = ErrorBody),
+        (status = 401, description = "The challenge names no login of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`).", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody),
+    ),
+    security(()),
+)]
 pub async fn finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: CurrentTenant,
@@ -91,7 +131,22 @@ pub async fn finalize<S: Store>(
     }))
 }
 
-/// POST `/{tenant}/mfa/login/initialize` (API key).
+/// Starts an MFA login.
+///
+/// Lists all the user's credentials, MFA and passkeys, with the tenant's MFA settings.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/mfa/login/initialize",
+    operation_id = "post-mfa-login-initialize",
+    tag = "mfa",
+    request_body(content = InitMfaLogin, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request options for `navigator.credentials.get`.", body = RequestOptions),
+        (status = 400, description = "`user_id` is missing (`unable to validate request`), or the user has no credentials (`user has no suitable credentials for this operation`).", body = ErrorBody),
+        (status = 404, description = "No user has this `user_id` (`user not found`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn mfa_initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -106,7 +161,24 @@ pub async fn mfa_initialize<S: Store>(
     Ok(Json(options.into()))
 }
 
-/// POST `/{tenant}/mfa/login/finalize` (API key).
+/// Finishes an MFA login.
+///
+/// As `login/finalize`; the user is the one the login was started for, and MFA credentials
+/// are accepted.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/mfa/login/finalize",
+    operation_id = "post-mfa-login-finalize",
+    tag = "mfa",
+    request_body(content = ref("#/components/schemas/AssertionCredential"), content_type = "application/json", description = CREDENTIAL_ASSERTION),
+    responses(
+        (status = 200, description = "The user is logged in.", body = Token),
+        (status = 400, description = "The assertion does not parse (`unable to finish login`).", body = ErrorBody),
+        (status = 401, description = "The challenge names no MFA login of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`).", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn mfa_finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,

@@ -24,6 +24,7 @@ mod transactions;
 use std::fmt;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use routes::public_router;
 
@@ -36,8 +37,10 @@ pub(crate) mod shared_with_admin {
 }
 
 /// The answer of every successful `finalize`: a signed JWT.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Token {
+    /// A JWS (compact) with the claims `sub` (the user), `aud`, `iat`, `exp`, `cred` (the
+    /// credential) and, for a transaction, `trans`; verify it with the tenant's JWKS.
     pub token: String,
 }
 

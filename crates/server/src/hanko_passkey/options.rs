@@ -6,37 +6,42 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::ceremonies::{LoginOptions, RegistrationOptions};
 use latchkey_engine::model::{Attachment, AttestationPreference, ResidentKey, UserVerification};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 const PUBLIC_KEY: &str = "public-key";
 
 /// `PublicKeyCredentialCreationOptions` wrapped as `navigator.credentials.create` takes it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreationOptions {
     #[serde(rename = "publicKey")]
     public_key: PublicKeyCreation,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct PublicKeyCreation {
     rp: RelyingParty,
     user: UserEntity,
     challenge: String,
     #[serde(rename = "pubKeyCredParams")]
     params: Vec<CredentialParameter>,
+    /// Milliseconds; absent when the tenant sets none.
     #[serde(skip_serializing_if = "is_zero")]
+    #[schema(required = false)]
     timeout: u32,
     #[serde(rename = "authenticatorSelection")]
     selection: AuthenticatorSelection,
+    #[schema(schema_with = attestation_schema)]
     attestation: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RelyingParty {
     name: String,
     id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct UserEntity {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,53 +51,67 @@ struct UserEntity {
     id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CredentialParameter {
     #[serde(rename = "type")]
+    #[schema(schema_with = public_key_schema)]
     kind: &'static str,
+    /// A COSE algorithm identifier.
     alg: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct AuthenticatorSelection {
+    /// Absent when the tenant does not restrict it.
     #[serde(
         rename = "authenticatorAttachment",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = attachment_schema, required = false)]
     attachment: Option<&'static str>,
     #[serde(rename = "requireResidentKey")]
     require_resident_key: bool,
     #[serde(rename = "residentKey")]
+    #[schema(schema_with = resident_key_schema)]
     resident_key: &'static str,
     #[serde(rename = "userVerification")]
+    #[schema(schema_with = user_verification_schema)]
     user_verification: &'static str,
 }
 
 /// `PublicKeyCredentialRequestOptions` wrapped as `navigator.credentials.get` takes it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RequestOptions {
     #[serde(rename = "publicKey")]
     public_key: PublicKeyRequest,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct PublicKeyRequest {
     challenge: String,
+    /// Milliseconds; absent when the tenant sets none.
     #[serde(skip_serializing_if = "is_zero")]
+    #[schema(required = false)]
     timeout: u32,
     #[serde(rename = "rpId", skip_serializing_if = "String::is_empty")]
+    #[schema(required = false)]
     rp_id: String,
+    /// The user's credentials when the login names a user; absent for a discoverable login.
     #[serde(rename = "allowCredentials", skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     allow_credentials: Vec<CredentialDescriptor>,
     #[serde(rename = "userVerification")]
+    #[schema(schema_with = user_verification_schema)]
     user_verification: &'static str,
 }
 
 /// An allowed credential, deliberately without transports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CredentialDescriptor {
     #[serde(rename = "type")]
+    #[schema(schema_with = public_key_schema)]
     kind: &'static str,
+    /// The credential id, base64url without padding.
     id: String,
 }
 
@@ -153,6 +172,56 @@ impl From<LoginOptions> for RequestOptions {
             },
         }
     }
+}
+
+/// A string schema that allows exactly `values`.
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
+fn public_key_schema() -> Object {
+    one_of([PUBLIC_KEY])
+}
+
+fn user_verification_schema() -> Object {
+    one_of(
+        [
+            UserVerification::Required,
+            UserVerification::Preferred,
+            UserVerification::Discouraged,
+        ]
+        .map(user_verification),
+    )
+}
+
+fn attachment_schema() -> Object {
+    one_of([Attachment::Platform, Attachment::CrossPlatform].map(attachment))
+}
+
+fn resident_key_schema() -> Object {
+    one_of(
+        [
+            ResidentKey::Discouraged,
+            ResidentKey::Preferred,
+            ResidentKey::Required,
+        ]
+        .map(resident_key),
+    )
+}
+
+fn attestation_schema() -> Object {
+    one_of(
+        [
+            AttestationPreference::None,
+            AttestationPreference::Indirect,
+            AttestationPreference::Direct,
+            AttestationPreference::Enterprise,
+        ]
+        .map(attestation),
+    )
 }
 
 fn is_zero(value: &u32) -> bool {

@@ -9,11 +9,13 @@ use latchkey_engine::Store;
 use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::{Engine, RequestMeta};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::Token;
 use super::credential_json::CredentialJson;
 use super::error::ApiError;
-use super::error::{Endpoint, api_error};
+use super::error::{Body as ErrorBody, Endpoint, api_error};
+use super::openapi::{CREDENTIAL_CREATION, RATE_LIMITED};
 use super::options::CreationOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
 use crate::http::json::{ValidJson, null_as_empty};
@@ -21,18 +23,25 @@ use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
 /// Longest user name and display name accepted, as in the original.
-const MAX_NAME_CHARS: usize = 128;
+pub(super) const MAX_NAME_CHARS: usize = 128;
 
 /// Body of `registration/initialize` and `mfa/registration/initialize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct InitRegistration {
+    /// The application's id of the user, any text; a new id creates the user.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(required = true, min_length = 1)]
     user_id: String,
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(required = true, min_length = 1, max_length = 128)]
     username: String,
+    /// Falls back to `username` when absent or empty.
     #[serde(default)]
+    #[schema(max_length = 128)]
     display_name: Option<String>,
+    /// An absolute URL.
     #[serde(default)]
+    #[schema(format = "uri")]
     icon: Option<String>,
 }
 
@@ -66,7 +75,22 @@ impl From<InitRegistration> for NewUser {
     }
 }
 
-/// POST `/{tenant}/registration/initialize` (API key).
+/// Starts a passkey registration.
+///
+/// Creates the user, or replaces its names and icon, and answers the options for
+/// `navigator.credentials.create`.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/registration/initialize",
+    operation_id = "post-registration-initialize",
+    tag = "credentials",
+    request_body(content = InitRegistration, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The creation options.", body = CreationOptions),
+        (status = 400, description = "A field breaks its rule (`unable to validate request`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -77,7 +101,26 @@ pub async fn initialize<S: Store>(
     start(&engine, &tenant, body, CeremonyKind::Passkey, &meta).await
 }
 
-/// POST `/{tenant}/registration/finalize` (no API key: browsers call it).
+/// Finishes a passkey registration.
+///
+/// Verifies the authenticator's response to a registration this tenant started (passkey or
+/// MFA), stores the credential and answers a token for the user. No API key: browsers call it.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/registration/finalize",
+    operation_id = "post-registration-finalize",
+    tag = "credentials",
+    request_body(content = ref("#/components/schemas/AttestationCredential"), content_type = "application/json", description = CREDENTIAL_CREATION),
+    responses(
+        (status = 200, description = "The credential is registered.", body = Token),
+        (status = 400, description = "The response does not parse (`unable to parse credential creation response`), names no registration of this tenant (`received challenge does not match with any stored one`), or fails verification (`failed to validate attestation`).", body = ErrorBody),
+        (status = 404, description = "The registering user was deleted meanwhile (`user not found`).", body = ErrorBody),
+        (status = 409, description = "The credential is registered already (`credential already exists`).", body = ErrorBody),
+        (status = 422, description = "The authenticator did not verify the user although the tenant requires it (`failed to validate attestation: ...`).", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody),
+    ),
+    security(()),
+)]
 pub async fn finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: CurrentTenant,
@@ -87,7 +130,21 @@ pub async fn finalize<S: Store>(
     finish(&engine, &tenant, &body, CeremonyKind::Passkey, &meta).await
 }
 
-/// POST `/{tenant}/mfa/registration/initialize` (API key).
+/// Starts an MFA registration.
+///
+/// As a passkey registration, with the tenant's MFA authenticator settings.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/mfa/registration/initialize",
+    operation_id = "post-mfa-registration-initialize",
+    tag = "mfa",
+    request_body(content = InitRegistration, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The creation options.", body = CreationOptions),
+        (status = 400, description = "A field breaks its rule (`unable to validate request`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn mfa_initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -98,7 +155,25 @@ pub async fn mfa_initialize<S: Store>(
     start(&engine, &tenant, body, CeremonyKind::Mfa, &meta).await
 }
 
-/// POST `/{tenant}/mfa/registration/finalize` (API key).
+/// Finishes an MFA registration.
+///
+/// As `registration/finalize`, but the credential is stored as an MFA credential.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/mfa/registration/finalize",
+    operation_id = "post-mfa-registration-finalize",
+    tag = "mfa",
+    request_body(content = ref("#/components/schemas/AttestationCredential"), content_type = "application/json", description = CREDENTIAL_CREATION),
+    responses(
+        (status = 200, description = "The credential is registered.", body = Token),
+        (status = 400, description = "The response does not parse (`unable to parse credential creation response`), names no registration of this tenant (`received challenge does not match with any stored one`), or fails verification (`failed to validate attestation`).", body = ErrorBody),
+        (status = 404, description = "The registering user was deleted meanwhile (`user not found`).", body = ErrorBody),
+        (status = 409, description = "The credential is registered already (`credential already exists`).", body = ErrorBody),
+        (status = 422, description = "The authenticator did not verify the user although the tenant requires it (`failed to validate attestation: ...`).", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn mfa_finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,

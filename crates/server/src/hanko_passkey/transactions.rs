@@ -10,12 +10,15 @@ use latchkey_engine::Store;
 use latchkey_engine::ceremonies::{MAX_TRANSACTION_ID_CHARS, NewTransaction};
 use latchkey_engine::model::{Transaction, UserId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use uuid::Uuid;
 
 use super::Token;
 use super::credential_json::CredentialJson;
 use super::error::ApiError;
-use super::error::{Endpoint, api_error, invalid_user_id};
+use super::error::{Body as ErrorBody, Endpoint, api_error, invalid_user_id};
+use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
 use crate::http::json::{ValidJson, null_as_empty};
@@ -25,15 +28,35 @@ use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
 
 /// Body of `transaction/initialize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct InitTransaction {
+    /// The application's id of the user who confirms the transaction.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(required = true, min_length = 1)]
     user_id: String,
+    /// Unique among the tenant's transactions.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(required = true, min_length = 1, max_length = 128)]
     transaction_id: String,
-    /// Any JSON value but `null`.
     #[serde(default)]
+    #[schema(required = true, schema_with = any_but_null)]
     transaction_data: Option<serde_json::Value>,
+}
+
+/// A schema that allows any JSON value except `null`.
+fn any_but_null() -> Object {
+    ObjectBuilder::new()
+        .description(Some(
+            "Any JSON value but `null`; the challenge commits to it.",
+        ))
+        .schema_type(SchemaType::from_iter([
+            Type::Object,
+            Type::Array,
+            Type::String,
+            Type::Number,
+            Type::Boolean,
+        ]))
+        .build()
 }
 
 impl Validate for InitTransaction {
@@ -57,13 +80,18 @@ impl Validate for InitTransaction {
 }
 
 /// A stored transaction as the original's `TransactionDto` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Transaction)]
 pub struct TransactionDto {
+    #[schema(format = Uuid)]
     pub id: String,
+    /// The `transaction_id` it was started with.
     pub identifier: String,
     /// The transaction data as the JSON text it was stored as.
     pub data: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -79,7 +107,24 @@ impl From<Transaction> for TransactionDto {
     }
 }
 
-/// POST `/{tenant}/transaction/initialize` (API key).
+/// Starts a transaction.
+///
+/// The user confirms `transaction_data` with a passkey: the challenge commits to the
+/// transaction's id and data.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/transaction/initialize",
+    operation_id = "post-tenant_id-transaction-initialize",
+    tag = "webauthn",
+    request_body(content = InitTransaction, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request options for `navigator.credentials.get`.", body = RequestOptions),
+        (status = 400, description = "A field breaks its rule (`unable to validate request`), or the user has no passkeys (`user has no suitable credentials for this operation`).", body = ErrorBody),
+        (status = 404, description = "No user has this `user_id` (`unable to find user`).", body = ErrorBody),
+        (status = 409, description = "The tenant has a transaction with this `transaction_id` (`transaction already exists`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -99,7 +144,23 @@ pub async fn initialize<S: Store>(
     Ok(Json(options.into()))
 }
 
-/// POST `/{tenant}/transaction/finalize` (API key): the token names the transaction in `trans`.
+/// Finishes a transaction.
+///
+/// Verifies the assertion; the token names the transaction in its `trans` claim.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/transaction/finalize",
+    operation_id = "post-tenant_id-transaction-finalize",
+    tag = "webauthn",
+    request_body(content = ref("#/components/schemas/AssertionCredential"), content_type = "application/json", description = CREDENTIAL_ASSERTION),
+    responses(
+        (status = 200, description = "The transaction is confirmed.", body = Token),
+        (status = 400, description = "The assertion does not parse (`unable to finish transaction`).", body = ErrorBody),
+        (status = 401, description = "The challenge names no transaction of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`).", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
@@ -116,8 +177,23 @@ pub async fn finalize<S: Store>(
     }))
 }
 
-/// GET `/{tenant}/transaction/{user_id}` (API key), where `user_id` is latchkey's own id of the
-/// user (a UUID), as in the original. An unknown user has no transactions.
+/// Lists a user's transactions.
+///
+/// `user_id` is latchkey's own id of the user (a UUID, as the admin API shows it), not the
+/// application's, as in the original, which does not document this route. An unknown user
+/// has no transactions.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/transaction/{user_id}",
+    operation_id = "get-tenant_id-transaction-user_id",
+    tag = "webauthn",
+    params(("user_id" = Uuid, Path, description = "latchkey's id of the user.")),
+    responses(
+        (status = 200, description = "The user's transactions.", body = Vec<TransactionDto>),
+        (status = 400, description = "`user_id` is not a UUID (`invalid user id`), or not UTF-8 once percent-decoded (`unable to process request`).", body = ErrorBody),
+    ),
+    security(("apiKey" = [])),
+)]
 pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     _: ApiKeyed,
