@@ -75,7 +75,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for Sealed {
             key,
             license_key,
             stamp,
-        } = OpenedHeaders::open(&state.service_key().await?, &parts.headers)?;
+        } = OpenedHeaders::open(state.service_key().await?.as_ref(), &parts.headers)?;
         // The license first: only a licensed caller may write into the replay register.
         let license = state.engine.license(&license_key).await?;
         state

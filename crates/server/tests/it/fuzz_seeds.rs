@@ -6,10 +6,13 @@ use std::path::Path;
 
 use latchkey_server::fuzzing;
 
+/// What a fuzz target calls with its input.
+type EntryPoint = fn(&[u8]);
+
 #[test]
 fn every_fuzz_seed_runs_without_a_panic() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
-    let targets: [(&str, fn(&[u8])); 6] = [
+    let targets: [(&str, EntryPoint); 6] = [
         ("hanko_passkey_request", fuzzing::hanko_passkey_request),
         ("hanko_public_request", fuzzing::hanko_public_request),
         ("kosmos_request", fuzzing::kosmos_request),
