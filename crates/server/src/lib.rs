@@ -6,6 +6,8 @@
 
 mod admin;
 mod app;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hanko_passkey;
 mod hanko_public;
 mod http;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes seed corpora for the fuzz targets from the real vectors under ../tests/vectors.
 
-    python3 seed-corpora.py          # fills corpus/<target>/ (ignored by git)
+    python3 seed-corpora.py [DIR]    # fills DIR/<target>/ (default corpus/, ignored by git)
+
+scripts/fuzz writes them to target/seeds/ and reads them from there.
 
 Inputs that start with a vector selector get the two-byte big-endian index of their vector in
 the order src/lib.rs loads them: vector files sorted by their path under tests/vectors, numbered
@@ -13,10 +15,11 @@ import base64
 import json
 import pathlib
 import struct
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 VECTORS = HERE.parent / "tests" / "vectors"
-CORPUS = HERE / "corpus"
+CORPUS = pathlib.Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE / "corpus"
 
 
 def b64url(text):

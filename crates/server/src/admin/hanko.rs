@@ -215,7 +215,7 @@ struct CreateUserRequest {
 
 /// An address in the body of `POST /users` or `POST /users/{id}/emails`.
 #[derive(Debug, Deserialize)]
-struct EmailRequest {
+pub(super) struct EmailRequest {
     #[serde(default, deserialize_with = "null_as_empty")]
     address: String,
     #[serde(default)]
@@ -284,14 +284,19 @@ fn address_rules(violations: &mut Violations, address: &str) {
     }
 }
 
+/// The body of `POST /tenants/{id}/hanko/users` read and checked.
+pub(super) fn read_new_account(body: &[u8]) -> Result<NewAccount, ApiError> {
+    let request: CreateUserRequest = parse(body, CREATE_USER)?;
+    request.check().map_err(refusal(CREATE_USER))
+}
+
 /// POST `/tenants/{id}/hanko/users`: a user with their addresses; 200 with the user.
 pub(super) async fn create_user<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let request: CreateUserRequest = parse(&body, CREATE_USER)?;
-    let new = request.check().map_err(refusal(CREATE_USER))?;
+    let new = read_new_account(&body)?;
     let account = state
         .engine
         .create_account(tenant, new)
@@ -360,6 +365,15 @@ pub(super) async fn list_emails<S: Store>(
     Ok(Json(emails.into_iter().map(EmailResponse::from).collect()))
 }
 
+/// The body of `POST /tenants/{id}/hanko/users/{user_id}/emails` read and checked.
+pub(super) fn read_new_email(body: &[u8]) -> Result<EmailRequest, ApiError> {
+    let request: EmailRequest = parse(body, CREATE_EMAIL)?;
+    let mut violations = Violations::default();
+    address_rules(&mut violations, &request.address);
+    violations.finish().map_err(refusal(CREATE_EMAIL))?;
+    Ok(request)
+}
+
 /// POST `/tenants/{id}/hanko/users/{user_id}/emails`: the user holds the address at once
 /// (`is_primary` is ignored: it becomes primary when the user has none); 201 with it.
 pub(super) async fn create_email<S: Store>(
@@ -367,10 +381,7 @@ pub(super) async fn create_email<S: Store>(
     path: UserPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Response, ApiError> {
-    let request: EmailRequest = parse(&body, CREATE_EMAIL)?;
-    let mut violations = Violations::default();
-    address_rules(&mut violations, &request.address);
-    violations.finish().map_err(refusal(CREATE_EMAIL))?;
+    let request = read_new_email(&body)?;
     let email = state
         .engine
         .assign_email(

@@ -140,6 +140,17 @@ impl HookRequest {
     }
 }
 
+/// Callback, events and `enabled` of a `POST` (`needs_enabled` false) or `PUT` body; broken
+/// rules are refused under `action`.
+pub(super) fn read_hook(
+    body: &[u8],
+    action: &'static str,
+    needs_enabled: bool,
+) -> Result<(String, Vec<String>, bool), ApiError> {
+    let request: HookRequest = parse(body, action)?;
+    request.check(needs_enabled).map_err(refusal(action))
+}
+
 /// `/tenants/{tenant_id}/hanko/webhooks/{webhook_id}`.
 pub(super) struct WebhookPath {
     tenant: TenantId,
@@ -194,8 +205,7 @@ pub(super) async fn create<S: Store>(
     TenantPath(tenant): TenantPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Response, ApiError> {
-    let request: HookRequest = parse(&body, CREATE_WEBHOOK)?;
-    let (callback, events, _) = request.check(false).map_err(refusal(CREATE_WEBHOOK))?;
+    let (callback, events, _) = read_hook(&body, CREATE_WEBHOOK, false)?;
     let hook = state
         .engine
         .create_webhook(tenant, &callback, &events)
@@ -225,8 +235,7 @@ pub(super) async fn update<S: Store>(
     path: WebhookPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Json<WebhookResponse>, ApiError> {
-    let request: HookRequest = parse(&body, UPDATE_WEBHOOK)?;
-    let (callback, events, enabled) = request.check(true).map_err(refusal(UPDATE_WEBHOOK))?;
+    let (callback, events, enabled) = read_hook(&body, UPDATE_WEBHOOK, true)?;
     let hook = state
         .engine
         .update_webhook(path.tenant, path.webhook, &callback, &events, enabled)

@@ -17,6 +17,7 @@ mod audit;
 mod auth;
 mod config;
 mod error;
+pub(crate) mod fuzzing;
 mod hanko;
 #[cfg(test)]
 mod hanko_tests;

@@ -80,17 +80,23 @@ pub(super) async fn create_api_key<S: Store>(
     TenantPath(tenant): TenantPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Response, ApiError> {
-    let request: CreateApiKeyRequest = parse(&body, CREATE)?;
-    let mut violations = Violations::default();
-    violations.required("name", &request.name);
-    violations.finish().map_err(refusal(CREATE))?;
+    let name = read_api_key_name(&body)?;
     let issued = state
         .engine
-        .create_api_key(tenant, &request.name)
+        .create_api_key(tenant, &name)
         .await
         .map_err(|error| answer(error, CREATE))?;
     tracing::info!(tenant = %tenant.0, key = %issued.key.id, "api key created");
     Ok((StatusCode::CREATED, Json(NewApiKeyResponse::from(issued))).into_response())
+}
+
+/// The name of a new API key, from the body of `POST /tenants/{id}/secrets/api`.
+pub(super) fn read_api_key_name(body: &[u8]) -> Result<String, ApiError> {
+    let request: CreateApiKeyRequest = parse(body, CREATE)?;
+    let mut violations = Violations::default();
+    violations.required("name", &request.name);
+    violations.finish().map_err(refusal(CREATE))?;
+    Ok(request.name)
 }
 
 pub(super) async fn delete_api_key<S: Store>(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AdminState;
-use super::config::{ConfigRequest, TenantResponse};
+use super::config::{CheckedConfig, ConfigRequest, TenantResponse};
 use super::error::answer;
 use super::path::TenantPath;
 use crate::hanko_passkey::error::ApiError;
@@ -105,7 +105,24 @@ pub(super) async fn create<S: Store>(
     State(state): State<AdminState<S>>,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<Response, ApiError> {
-    let request: CreateTenantRequest = parse(&body, CREATE)?;
+    let (new, api_key_name) = read_new_tenant(&body)?;
+    let (tenant, issued) = state
+        .engine
+        .create_tenant(new, api_key_name)
+        .await
+        .map_err(|error| answer(error, CREATE))?;
+    tracing::info!(tenant = %tenant.id.0, "tenant created");
+    let created = CreatedTenant {
+        id: tenant.id.0,
+        api_key: issued.map(NewApiKeyResponse::from),
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// The body of `POST /tenants` read and checked: the tenant, and the name of its first API key
+/// if it asks for one.
+pub(super) fn read_new_tenant(body: &[u8]) -> Result<(NewTenant, Option<&'static str>), ApiError> {
+    let request: CreateTenantRequest = parse(body, CREATE)?;
     let mut violations = Violations::default();
     violations.required("display_name", &request.display_name);
     violations.finish().map_err(refusal(CREATE))?;
@@ -118,18 +135,7 @@ pub(super) async fn create<S: Store>(
         display_name: request.display_name,
         config,
     };
-    let api_key_name = request.create_api_key.then_some(INITIAL_API_KEY);
-    let (tenant, issued) = state
-        .engine
-        .create_tenant(new, api_key_name)
-        .await
-        .map_err(|error| answer(error, CREATE))?;
-    tracing::info!(tenant = %tenant.id.0, "tenant created");
-    let created = CreatedTenant {
-        id: tenant.id.0,
-        api_key: issued.map(NewApiKeyResponse::from),
-    };
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    Ok((new, request.create_api_key.then_some(INITIAL_API_KEY)))
 }
 
 pub(super) async fn show<S: Store>(
@@ -155,16 +161,22 @@ pub(super) async fn rename<S: Store>(
     TenantPath(id): TenantPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<StatusCode, ApiError> {
-    let request: RenameRequest = parse(&body, UPDATE)?;
-    let mut violations = Violations::default();
-    violations.required("display_name", &request.display_name);
-    violations.finish().map_err(refusal(UPDATE))?;
+    let display_name = read_display_name(&body)?;
     state
         .engine
-        .rename_tenant(id, request.display_name)
+        .rename_tenant(id, display_name)
         .await
         .map_err(|error| answer(error, UPDATE))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The new name of `PATCH /tenants/{id}`.
+pub(super) fn read_display_name(body: &[u8]) -> Result<String, ApiError> {
+    let request: RenameRequest = parse(body, UPDATE)?;
+    let mut violations = Violations::default();
+    violations.required("display_name", &request.display_name);
+    violations.finish().map_err(refusal(UPDATE))?;
+    Ok(request.display_name)
 }
 
 /// Replaces the configuration. latchkey's blocks the body leaves out are taken from the
@@ -175,8 +187,7 @@ pub(super) async fn replace_config<S: Store>(
     TenantPath(id): TenantPath,
     RawJson(body, _): RawJson<ApiError>,
 ) -> Result<StatusCode, ApiError> {
-    let request: ConfigRequest = parse(&body, UPDATE_CONFIG)?;
-    let checked = request.check().map_err(refusal(UPDATE_CONFIG))?;
+    let checked = read_config(&body)?;
     state
         .engine
         .update_tenant_config(id, |current| Ok(checked.into_config(Some(current))))
@@ -184,6 +195,12 @@ pub(super) async fn replace_config<S: Store>(
         .map_err(|error| answer(error, UPDATE_CONFIG))?;
     tracing::info!(tenant = %id.0, "tenant config replaced");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `PUT /tenants/{id}/config` read and checked.
+pub(super) fn read_config(body: &[u8]) -> Result<CheckedConfig, ApiError> {
+    let request: ConfigRequest = parse(body, UPDATE_CONFIG)?;
+    request.check().map_err(refusal(UPDATE_CONFIG))
 }
 
 pub(super) async fn remove<S: Store>(

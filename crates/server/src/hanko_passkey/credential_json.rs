@@ -34,7 +34,7 @@ impl<S: Send + Sync> FromRequest<S> for CredentialJson {
 
 /// `body` with the trailing `=` of its base64url fields removed. A body without any `=`, or
 /// one that is not JSON, is passed on as it is: the engine's parser answers for it.
-fn unpadded(body: Bytes) -> Bytes {
+pub(super) fn unpadded(body: Bytes) -> Bytes {
     if !body.contains(&b'=') {
         return body;
     }

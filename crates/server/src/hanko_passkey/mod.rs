@@ -10,6 +10,7 @@ pub(crate) mod cors;
 mod credential_json;
 mod credentials;
 pub(crate) mod error;
+pub(crate) mod fuzzing;
 mod jwks;
 mod login;
 pub(crate) mod openapi;

@@ -13,6 +13,7 @@
 mod accounts;
 mod emails;
 pub(crate) mod error;
+pub(crate) mod fuzzing;
 mod gate;
 pub(crate) mod openapi;
 mod passcodes;

@@ -70,25 +70,36 @@ where
     type Rejection = E;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let value: T = read_json(request).await?;
-        value.validate().map_err(Rejection::Invalid)?;
-        Ok(Self(value, PhantomData))
+        let bytes = read_declared_json(request).await?;
+        Ok(Self(valid_body(&bytes)?, PhantomData))
     }
 }
 
-/// The body of `request` read into `T`; a body that does not fit `T`, or is not declared as
-/// JSON, is [`Rejection::Unreadable`].
-async fn read_json<T: DeserializeOwned>(request: Request) -> Result<T, Rejection> {
+/// The body of `request`; one that is not declared as JSON is [`Rejection::Unreadable`].
+async fn read_declared_json(request: Request) -> Result<Bytes, Rejection> {
     let declared_json = !has_body(request.headers()) || declares_json(request.headers());
     // Read even a body that is refused, so that the connection stays usable.
     let bytes = read_request_body(request, BODY_LIMIT).await?;
     if !declared_json {
         return Err(Rejection::Unreadable("Unsupported Media Type".to_owned()));
     }
+    Ok(bytes)
+}
+
+/// A JSON body as [`ValidJson`] reads it: into `T` (`null` as `{}`), then checked by
+/// [`Validate`]. A body that does not fit `T` is [`Rejection::Unreadable`], a broken rule
+/// [`Rejection::Invalid`].
+pub fn valid_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
+    let value: T = body_value(bytes)?;
+    value.validate().map_err(Rejection::Invalid)?;
+    Ok(value)
+}
+
+fn body_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
     if bytes.trim_ascii() == b"null" {
         return parse(b"{}");
     }
-    parse(&bytes)
+    parse(bytes)
 }
 
 /// Whether the request says its body is JSON. Like echo's binder, any `application/json...` type
@@ -130,7 +141,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
 /// Reads a JSON object into `T`; `Err` says why not. serde would also read a struct from an
 /// array of its fields in order (and `[]` as all defaults), which Go's decoder, binding into a
 /// struct, refuses; so anything but an object is refused before serde sees it (`null` too:
-/// [`read_json`] reads it as `{}` before it gets here, as Go's binder does).
+/// [`valid_body`] reads it as `{}` before it gets here, as Go's binder does).
 pub fn from_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let first = bytes
         .iter()
@@ -184,6 +195,11 @@ mod tests {
             violations.required("user_id", self.user_id.as_deref().unwrap_or_default());
             violations.finish()
         }
+    }
+
+    /// A body read as [`ValidJson`] reads it, before its rules are checked.
+    async fn read_json<T: DeserializeOwned>(request: Request) -> Result<T, Rejection> {
+        body_value(&read_declared_json(request).await?)
     }
 
     fn request(body: impl Into<Body>) -> Request {

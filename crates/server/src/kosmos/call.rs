@@ -19,14 +19,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::envelope::SharedKey;
+use super::envelope::{ServiceKey, SharedKey};
 use super::error::Failure;
 use super::state::Kosmos;
 use crate::http::json::{RawJson, from_object, read_request_body};
 
-const LICENSE_KEY: HeaderName = HeaderName::from_static("licensekey");
-const PUBLIC_KEY: HeaderName = HeaderName::from_static("publickey");
-const REQUEST_ID: HeaderName = HeaderName::from_static("requestid");
+pub(super) const LICENSE_KEY: HeaderName = HeaderName::from_static("licensekey");
+pub(super) const PUBLIC_KEY: HeaderName = HeaderName::from_static("publickey");
+pub(super) const REQUEST_ID: HeaderName = HeaderName::from_static("requestid");
 
 /// How far `requestid.ts` may be from the server's clock (`allowed_time_span`).
 pub const ALLOWED_TIME_SPAN: time::Duration = time::Duration::seconds(60);
@@ -71,15 +71,11 @@ impl<S: Store> FromRequestParts<AppState<S>> for Sealed {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        let key = state
-            .service_key()
-            .await?
-            .shared_with(&header_text(&parts.headers, &PUBLIC_KEY)?)?;
-        let license_key = key.open("licensekey", &header_text(&parts.headers, &LICENSE_KEY)?)?;
-        let license_key = String::from_utf8(license_key)
-            .map_err(|_| Failure::bad_request("licensekey is not text"))?;
-        let stamp = key.open("requestid", &header_text(&parts.headers, &REQUEST_ID)?)?;
-        let stamp = RequestStamp::parse(&stamp)?;
+        let OpenedHeaders {
+            key,
+            license_key,
+            stamp,
+        } = OpenedHeaders::open(state.service_key().await?.as_ref(), &parts.headers)?;
         // The license first: only a licensed caller may write into the replay register.
         let license = state.engine.license(&license_key).await?;
         state
@@ -95,20 +91,34 @@ impl<S: Store> FromRequestParts<AppState<S>> for Sealed {
     }
 }
 
+/// The encrypted headers of a call opened, before anything is looked up.
+pub(super) struct OpenedHeaders {
+    /// The key shared with the caller of `publickey`.
+    pub key: SharedKey,
+    pub license_key: String,
+    pub stamp: RequestStamp,
+}
+
+impl OpenedHeaders {
+    pub fn open(service: &ServiceKey, headers: &HeaderMap) -> Result<Self, Failure> {
+        let key = service.shared_with(&header_text(headers, &PUBLIC_KEY)?)?;
+        let license_key = key.open("licensekey", &header_text(headers, &LICENSE_KEY)?)?;
+        let license_key = String::from_utf8(license_key)
+            .map_err(|_| Failure::bad_request("licensekey is not text"))?;
+        let stamp = key.open("requestid", &header_text(headers, &REQUEST_ID)?)?;
+        let stamp = RequestStamp::parse(&stamp)?;
+        Ok(Self {
+            key,
+            license_key,
+            stamp,
+        })
+    }
+}
+
 impl Sealed {
     /// The decrypted JSON object of a body `{"data": "<encrypted JSON>"}`.
     pub fn open_body<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Failure> {
-        #[derive(Deserialize)]
-        struct Envelope {
-            data: String,
-        }
-        let envelope: Envelope = from_object(body).map_err(|reason| {
-            Failure::bad_request(format!(
-                "the body must be {{\"data\": \"<encrypted JSON>\"}}: {reason}"
-            ))
-        })?;
-        let plaintext = self.key.open("data", &envelope.data)?;
-        parse_json(&plaintext)
+        parse_json(&open_data(&self.key, body)?)
     }
 
     /// The success answer with `value` encrypted to the caller.
@@ -123,6 +133,20 @@ impl Sealed {
             "data": self.key.seal(&plaintext)?,
         })))
     }
+}
+
+/// The decrypted `data` of a body `{"data": "<encrypted JSON>"}`, not yet read as JSON.
+pub(super) fn open_data(key: &SharedKey, body: &[u8]) -> Result<Vec<u8>, Failure> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        data: String,
+    }
+    let envelope: Envelope = from_object(body).map_err(|reason| {
+        Failure::bad_request(format!(
+            "the body must be {{\"data\": \"<encrypted JSON>\"}}: {reason}"
+        ))
+    })?;
+    Ok(key.open("data", &envelope.data)?)
 }
 
 /// The decrypted `requestid` header: `{ts, appid, uuid}`.
@@ -231,7 +255,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<
     }
 }
 
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
     from_object(bytes).map_err(|reason| Failure::bad_request(format!("invalid request: {reason}")))
 }
 

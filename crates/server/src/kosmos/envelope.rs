@@ -176,7 +176,7 @@ impl SharedKey {
         self.seal_with_iv(plaintext, iv)
     }
 
-    fn seal_with_iv(
+    pub(super) fn seal_with_iv(
         &self,
         plaintext: &[u8],
         iv: [u8; IV_BYTES],

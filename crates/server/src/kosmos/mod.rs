@@ -17,6 +17,7 @@ mod call;
 mod ceremony;
 mod envelope;
 mod error;
+pub(crate) mod fuzzing;
 mod links;
 mod login;
 pub(crate) mod openapi;

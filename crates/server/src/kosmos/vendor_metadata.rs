@@ -71,6 +71,46 @@ pub struct PatchRequest {
     updated_by: Option<String>,
 }
 
+impl FetchRequest {
+    /// The AAGUIDs named, at most [`MAX_AAGUIDS`].
+    pub fn aaguids(self) -> Result<Vec<Uuid>, Failure> {
+        let aaguids = self.aaguids.unwrap_or_default();
+        if aaguids.len() > MAX_AAGUIDS {
+            return Err(Failure::bad_request(format!(
+                "aaguids cannot name more than {MAX_AAGUIDS} models"
+            )));
+        }
+        aaguids.iter().map(|text| parse_aaguid(text)).collect()
+    }
+}
+
+impl PutRequest {
+    /// The model and its whole record; every field but `disabled` is required.
+    pub fn change(self) -> Result<(Uuid, MetadataChange), Failure> {
+        let aaguid = parse_aaguid(&required("aaguid", self.aaguid)?)?;
+        let metadata = metadata_text(self.metadata.ok_or_else(|| missing("metadata"))?)?;
+        let change = MetadataChange {
+            name: Some(text("name", required("name", self.name)?)?),
+            metadata: Some(metadata),
+            disabled: self.disabled,
+            updated_by: text("updatedBy", required("updatedBy", self.updated_by)?)?,
+        };
+        Ok((aaguid, change))
+    }
+}
+
+impl PatchRequest {
+    /// The fields to change; `updatedBy` is required.
+    pub fn change(self) -> Result<MetadataChange, Failure> {
+        Ok(MetadataChange {
+            name: self.name.map(|name| text("name", name)).transpose()?,
+            metadata: self.metadata.map(metadata_text).transpose()?,
+            disabled: self.disabled,
+            updated_by: text("updatedBy", required("updatedBy", self.updated_by)?)?,
+        })
+    }
+}
+
 /// A record as the API shows it; `metadata` is the statement's JSON text as stored.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,16 +147,7 @@ pub async fn fetch<S: Store>(
     Params(path): Params<CommunityPath>,
     Body(request): Body<FetchRequest>,
 ) -> Result<Json<Vec<Record>>, Failure> {
-    let aaguids = request.aaguids.unwrap_or_default();
-    if aaguids.len() > MAX_AAGUIDS {
-        return Err(Failure::bad_request(format!(
-            "aaguids cannot name more than {MAX_AAGUIDS} models"
-        )));
-    }
-    let aaguids = aaguids
-        .iter()
-        .map(|text| parse_aaguid(text))
-        .collect::<Result<Vec<_>, _>>()?;
+    let aaguids = request.aaguids()?;
     let scope = scope(&state, &license, &path.community_id).await?;
     let records = state.engine.policies_in_scope(scope, &aaguids).await?;
     Ok(Json(
@@ -134,14 +165,7 @@ pub async fn put<S: Store>(
     Params(path): Params<CommunityPath>,
     MetadataBody(request): MetadataBody<PutRequest>,
 ) -> Result<Json<Value>, Failure> {
-    let aaguid = parse_aaguid(&required("aaguid", request.aaguid)?)?;
-    let metadata = metadata_text(request.metadata.ok_or_else(|| missing("metadata"))?)?;
-    let change = MetadataChange {
-        name: Some(text("name", required("name", request.name)?)?),
-        metadata: Some(metadata),
-        disabled: request.disabled,
-        updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
-    };
+    let (aaguid, change) = request.change()?;
     let scope = scope(&state, &license, &path.community_id).await?;
     let stored = state.engine.put_policy(Some(scope), aaguid, change).await?;
     Ok(Json(json!({
@@ -160,12 +184,7 @@ pub async fn patch<S: Store>(
     MetadataBody(request): MetadataBody<PatchRequest>,
 ) -> Result<Json<Value>, Failure> {
     let aaguid = parse_aaguid(&path.aaguid)?;
-    let change = MetadataChange {
-        name: request.name.map(|name| text("name", name)).transpose()?,
-        metadata: request.metadata.map(metadata_text).transpose()?,
-        disabled: request.disabled,
-        updated_by: text("updatedBy", required("updatedBy", request.updated_by)?)?,
-    };
+    let change = request.change()?;
     let scope = scope(&state, &license, &path.community_id).await?;
     state
         .engine

@@ -10,3 +10,4 @@
 )]
 
 mod front_door;
+mod fuzz_seeds;

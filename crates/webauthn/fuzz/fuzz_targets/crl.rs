@@ -12,9 +12,8 @@ use latchkey_webauthn::{BlobTrust, Metadata, TrustAnchors, UnixTime};
 use latchkey_webauthn_fuzz::{EXAMPLE_MDS_SIGNER, example_blob, rfc3339, root};
 use libfuzzer_sys::fuzz_target;
 
-static TRUST: LazyLock<BlobTrust> = LazyLock::new(|| {
-    BlobTrust::signed_by(&root("fido-mds3-example-root.pem"), EXAMPLE_MDS_SIGNER)
-});
+static TRUST: LazyLock<BlobTrust> =
+    LazyLock::new(|| BlobTrust::signed_by(&root("fido-mds3-example-root.pem"), EXAMPLE_MDS_SIGNER));
 static BLOB: LazyLock<String> = LazyLock::new(example_blob);
 static NOW: LazyLock<UnixTime> = LazyLock::new(|| rfc3339("2022-01-01T00:00:00Z"));
 

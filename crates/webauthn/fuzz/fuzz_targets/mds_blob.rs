@@ -11,9 +11,8 @@ use latchkey_webauthn::{BlobTrust, Metadata, UnixTime};
 use latchkey_webauthn_fuzz::{EXAMPLE_MDS_SIGNER, rfc3339, root};
 use libfuzzer_sys::fuzz_target;
 
-static TRUST: LazyLock<BlobTrust> = LazyLock::new(|| {
-    BlobTrust::signed_by(&root("fido-mds3-example-root.pem"), EXAMPLE_MDS_SIGNER)
-});
+static TRUST: LazyLock<BlobTrust> =
+    LazyLock::new(|| BlobTrust::signed_by(&root("fido-mds3-example-root.pem"), EXAMPLE_MDS_SIGNER));
 static NOW: LazyLock<UnixTime> = LazyLock::new(|| rfc3339("2022-01-01T00:00:00Z"));
 
 fn read_all(metadata: &Metadata) {
