@@ -42,13 +42,16 @@ function payload(path, text, context) {
   return undefined;
 }
 
-// Answers `{publickey, licensekey, requestid[, data]}` sealed by `client` for a POST of `{path, data}`.
+// Answers `{publickey, licensekey, requestid[, data]}` sealed by `client` for a POST of `{path, data}`; `sealed`
+// counts the calls.
 async function startSealer(client, context) {
+  const counts = { sealed: 0 };
   const sealer = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => { body += chunk; });
     req.on('end', () => {
       const { path, data } = JSON.parse(body);
+      counts.sealed += 1;
       const sealed = client.envelopeHeaders();
       const inner = payload(path, data, context);
       if (inner !== undefined) sealed.data = client.seal(inner);
@@ -57,7 +60,20 @@ async function startSealer(client, context) {
     });
   });
   await new Promise((resolve) => sealer.listen(0, '127.0.0.1', resolve));
-  return { sealer, url: `http://127.0.0.1:${sealer.address().port}/seal` };
+  return { sealer, counts, url: `http://127.0.0.1:${sealer.address().port}/seal` };
+}
+
+// How often each encrypted operation answered each status, from the access log: "POST /webauthn/... 200: 12".
+function encryptedStatuses(log) {
+  const counts = new Map();
+  const encrypted = /^\/webauthn\/(assertion|attestation|link|unregister)\//;
+  for (const [, method, path, status] of log.matchAll(/ method=(\S+) path=(\S+) status=(\d+)/g)) {
+    if (!encrypted.test(path)) continue;
+    const operation = path.replace(/\/(community|did|user|fidokey|did_or_fidokey)\/[^/]+/g, '/$1/*');
+    const key = `${method} ${operation} ${status}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([key, n]) => `${key}: ${n}`).join('\n');
 }
 
 for (const store of STORES) {
@@ -98,8 +114,11 @@ for (const store of STORES) {
         env: { SCHEMATHESIS_HOOKS: HOOKS, KOSMOS_SEALER_URL: sealer.url },
       });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      console.log(`schemathesis ${DOCUMENT} (${store}): exit ${code} in ${seconds.toFixed(1)} s\n${output.split('\n').slice(-25).join('\n')}`);
+      console.log(`schemathesis ${DOCUMENT} (${store}): exit ${code} in ${seconds.toFixed(1)} s, `
+        + `${sealer.counts.sealed} calls sealed by the hook\n${output.split('\n').slice(-25).join('\n')}\n`
+        + `encrypted operations' answers:\n${encryptedStatuses(server.log())}`);
       assert.equal(code, 0, output);
+      assert.ok(sealer.counts.sealed > 0, 'the hook sealed no call: is SCHEMATHESIS_HOOKS loaded?');
     });
   });
 }

@@ -7,6 +7,7 @@
 # error paths stay fuzzed too.
 import itertools
 import os
+from collections.abc import MutableMapping
 
 import requests
 import schemathesis
@@ -18,7 +19,8 @@ calls = itertools.count()
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    headers = case.headers if isinstance(case.headers, dict) else None
+    # schemathesis keeps headers in a case-insensitive mapping, not a dict.
+    headers = case.headers if isinstance(case.headers, MutableMapping) else None
     if headers is None or not any(name.lower() == "publickey" for name in headers):
         return
     if next(calls) % 2:
