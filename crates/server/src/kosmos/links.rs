@@ -14,8 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::call::{Licensed, Params, Sealed};
 use super::error::Failure;
 use super::openapi::{
-    Done, EnvelopeFailures, EnvelopeHeaders, LicenseFailures, NO_CREDENTIAL, NO_USER,
-    Unregistered,
+    Done, EnvelopeFailures, EnvelopeHeaders, LicenseFailures, NO_CREDENTIAL, NO_USER, Unregistered,
 };
 use super::state::Kosmos;
 use crate::http::meta::Meta;
@@ -197,7 +196,15 @@ pub async fn unregister<S: Store>(
     Meta(meta): Meta,
     Params(path): Params<UnregisterPath>,
 ) -> Result<Json<Unregistered>, Failure> {
-    remove(&state, &sealed.license, None, &path.community_id, &path.identifier, &meta).await
+    remove(
+        &state,
+        &sealed.license,
+        None,
+        &path.community_id,
+        &path.identifier,
+        &meta,
+    )
+    .await
 }
 
 /// Removes a user's credentials (encrypted headers)
@@ -219,7 +226,15 @@ pub async fn unregister_for_user<S: Store>(
     Params(path): Params<UserUnregisterPath>,
 ) -> Result<Json<Unregistered>, Failure> {
     let user = Some(path.user_id.as_str());
-    remove(&state, &sealed.license, user, &path.community_id, &path.identifier, &meta).await
+    remove(
+        &state,
+        &sealed.license,
+        user,
+        &path.community_id,
+        &path.identifier,
+        &meta,
+    )
+    .await
 }
 
 /// The credentials linked to a DID, or the credential of a hash.

@@ -145,8 +145,14 @@ fn credential_result() -> Object {
         .property("type", text())
         .property("authenticatorAttachment", text())
         .property("response", response)
-        .property("clientExtensionResults", ObjectBuilder::new().schema_type(Type::Object))
-        .property("getClientExtensionResults", ObjectBuilder::new().schema_type(Type::Object))
+        .property(
+            "clientExtensionResults",
+            ObjectBuilder::new().schema_type(Type::Object),
+        )
+        .property(
+            "getClientExtensionResults",
+            ObjectBuilder::new().schema_type(Type::Object),
+        )
         .property("dns", text())
         .property("communityId", text())
         .property("tenantId", text())
@@ -348,7 +354,10 @@ impl IntoResponses for LicenseFailures {
                 "Malformed call: a header that is not text, a bad path parameter, or a body that \
                  is not a JSON object or breaks a rule; `errorMessage` says which.",
             ),
-            failure(401, "A missing `licensekey` header or an unknown license key."),
+            failure(
+                401,
+                "A missing `licensekey` header or an unknown license key.",
+            ),
             failure(503, STORAGE_UNAVAILABLE),
         ])
     }

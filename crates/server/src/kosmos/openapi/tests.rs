@@ -86,6 +86,10 @@ async fn every_documented_operation_reaches_a_handler() {
         let fallback = (answer.status == StatusCode::NOT_FOUND
             && answer.body["errorMessage"] == "not found")
             || answer.status == StatusCode::METHOD_NOT_ALLOWED;
-        assert!(!fallback, "{method} {uri}: {} {}", answer.status, answer.text);
+        assert!(
+            !fallback,
+            "{method} {uri}: {} {}",
+            answer.status, answer.text
+        );
     }
 }
