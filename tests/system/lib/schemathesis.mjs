@@ -28,13 +28,18 @@ const tomlString = (value) => JSON.stringify(String(value));
 /**
  * Fuzzes `document` (a file name under docs/openapi) against `baseUrl`.
  * `headers`: sent with every request (e.g. `{ apiKey }`); `parameters`: fixed values for named
- * parameters, keyed as schemathesis's config wants them (`'path.tenant_id': id`).
+ * parameters, keyed as schemathesis's config wants them (`'path.tenant_id': id`); `apiKeys`:
+ * values of the document's apiKey security schemes by scheme name, sent only to the operations
+ * that declare the scheme; `env`: added to schemathesis's environment (e.g. `SCHEMATHESIS_HOOKS`).
  * Resolves to `{ code, output }`; the caller asserts `code === 0` and shows `output` otherwise.
  */
-export async function schemathesis(document, baseUrl, { headers = {}, parameters = {}, seed = 1, maxExamples = MAX_EXAMPLES, extraArgs = [] } = {}) {
+export async function schemathesis(document, baseUrl, { headers = {}, parameters = {}, apiKeys = {}, env = {}, seed = 1, maxExamples = MAX_EXAMPLES, extraArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-st-'));
   try {
     const config = ['[parameters]', ...Object.entries(parameters).map(([k, v]) => `${tomlString(k)} = ${tomlString(v)}`)];
+    for (const [scheme, key] of Object.entries(apiKeys)) {
+      config.push(`[auth.openapi.${tomlString(scheme)}]`, `api_key = ${tomlString(key)}`);
+    }
     writeFileSync(join(dir, 'schemathesis.toml'), `${config.join('\n')}\n`);
     const args = [
       '--config-file', join(dir, 'schemathesis.toml'),
@@ -50,7 +55,7 @@ export async function schemathesis(document, baseUrl, { headers = {}, parameters
       ...extraArgs,
     ];
     return await new Promise((resolveRun, reject) => {
-      const child = spawn(ST, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(ST, args, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk) => { output += chunk; });
       child.stderr.on('data', (chunk) => { output += chunk; });

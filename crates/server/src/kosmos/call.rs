@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::envelope::{ServiceKey, SharedKey};
 use super::error::Failure;
@@ -115,6 +116,31 @@ impl OpenedHeaders {
     }
 }
 
+/// The body of an encrypted call: the request's JSON object, encrypted to the service.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SealedRequest)]
+pub struct Envelope {
+    /// Standard base64 of `IV(16) ‖ AES-256-GCM ciphertext ‖ tag(16)` of the JSON object the
+    /// operation reads, under the key the caller agreed with the service (ECDH on secp256k1).
+    #[schema(content_encoding = "base64")]
+    data: String,
+}
+
+/// The success answer of an encrypted call, the JSON it answers encrypted to the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealedAnswer {
+    /// Standard base64 of `IV(16) ‖ AES-256-GCM ciphertext ‖ tag(16)` of the answer's JSON,
+    /// under the key of the call's `publickey`.
+    #[schema(content_encoding = "base64")]
+    data: String,
+    /// Empty on success.
+    #[serde(rename = "errorMessage")]
+    #[schema(max_length = 0)]
+    error_message: &'static str,
+    #[schema(pattern = "^ok$")]
+    status: &'static str,
+}
+
 impl Sealed {
     /// The decrypted JSON object of a body `{"data": "<encrypted JSON>"}`.
     pub fn open_body<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Failure> {
@@ -122,25 +148,21 @@ impl Sealed {
     }
 
     /// The success answer with `value` encrypted to the caller.
-    pub fn answer(&self, value: &impl Serialize) -> Result<Json<Value>, Failure> {
+    pub fn answer(&self, value: &impl Serialize) -> Result<Json<SealedAnswer>, Failure> {
         let plaintext = serde_json::to_vec(value).map_err(|error| {
             tracing::error!(error = %error, "answer not serialisable");
             Failure::internal()
         })?;
-        Ok(Json(serde_json::json!({
-            "status": "ok",
-            "errorMessage": "",
-            "data": self.key.seal(&plaintext)?,
-        })))
+        Ok(Json(SealedAnswer {
+            data: self.key.seal(&plaintext)?,
+            error_message: "",
+            status: "ok",
+        }))
     }
 }
 
 /// The decrypted `data` of a body `{"data": "<encrypted JSON>"}`, not yet read as JSON.
 pub(super) fn open_data(key: &SharedKey, body: &[u8]) -> Result<Vec<u8>, Failure> {
-    #[derive(Deserialize)]
-    struct Envelope {
-        data: String,
-    }
     let envelope: Envelope = from_object(body).map_err(|reason| {
         Failure::bad_request(format!(
             "the body must be {{\"data\": \"<encrypted JSON>\"}}: {reason}"

@@ -15,6 +15,7 @@ use latchkey_engine::ceremonies::MAX_USER_HANDLE_BYTES;
 use latchkey_engine::model::{License, Tenant};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::error::Failure;
 use crate::http::json::null_as_empty;
@@ -23,17 +24,26 @@ const MAX_DISPLAY_NAME_CHARS: usize = 128;
 
 /// Body of the four options calls. `tenantId` is informational (the license names the tenant);
 /// `dguid` (a device id on u1 assertion options) has no place in the engine yet.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OptionsRequest)]
 pub struct OptionsRequest {
+    /// The relying party id of the community; required.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub dns: String,
+    /// Required for registration; without it a login is discoverable. At most
+    /// 64 bytes.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(max_length = 64)]
     pub username: String,
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(max_length = 128)]
     pub display_name: String,
+    /// The community the ceremony runs in; required.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub community_id: String,
+    /// Registration only: `none`, `indirect`, `direct` or `enterprise` in any case; blank means
+    /// the community's preference, anything else is a 400.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub attestation: String,
 }

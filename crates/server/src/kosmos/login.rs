@@ -11,10 +11,15 @@ use latchkey_engine::Store;
 use latchkey_engine::model::License;
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::call::{Body, Licensed, RawBody, Sealed};
+use super::call::{Body, Envelope, Licensed, RawBody, Sealed, SealedAnswer};
 use super::ceremony::{OptionsRequest, ResultRequest, SessionInfo, realm};
 use super::error::Failure;
+use super::openapi::{
+    CEREMONY_FAILED, EnvelopeFailures, EnvelopeHeaders, LicenseFailures, RATE_LIMITED,
+    SessionInfoHeader,
+};
 use super::options::RequestOptions;
 use super::registration::Subject;
 use super::state::Kosmos;
@@ -22,28 +27,59 @@ use crate::http::meta::Meta;
 
 /// The answer of an assertion result. `signature_token` is a JWT signed with the
 /// organisation's keys (its JWKS is the Hanko route of the organisation tenant).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LoggedIn {
     data: Subject,
+    #[schema(pattern = "^ok$")]
     status: &'static str,
     #[serde(rename = "errorMessage")]
+    #[schema(max_length = 0)]
     error_message: &'static str,
+    /// A JWT signed with the organisation's keys: `sub`, `aud` (the `dns`), `iat`, `exp`,
+    /// `cred` (the credential id) and `community`.
     signature_token: String,
 }
 
-/// POST `/webauthn/assertion/options` (encrypted).
+/// Starts a login (encrypted)
+///
+/// The body's `data` decrypts to an `OptionsRequest` (without a `username` the login is
+/// discoverable); the answer's `data` decrypts to `RequestOptions`.
+#[utoipa::path(post, path = "/webauthn/assertion/options", operation_id = "assertionOptions",
+    tag = "FIDO authentication", params(EnvelopeHeaders),
+    request_body(content = Envelope, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request options, encrypted (`RequestOptions`).", body = SealedAnswer),
+        EnvelopeFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community or user, or a user without credentials.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until a new start is allowed."))),
+    ))]
 pub async fn options<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     sealed: Sealed,
     Meta(meta): Meta,
     RawBody(body): RawBody,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<SealedAnswer>, Failure> {
     let request = sealed.open_body(&body)?;
     let options = start(&state, &sealed.license, request, &meta).await?;
     sealed.answer(&options)
 }
 
-/// POST `/webauthn/u1/assertion/options`.
+/// Starts a login
+///
+/// Without a `username` the login is discoverable.
+#[utoipa::path(post, path = "/webauthn/u1/assertion/options", operation_id = "u1AssertionOptions",
+    tag = "u1 authentication", security(("licenseKey" = [])),
+    request_body(content = OptionsRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request options.", body = RequestOptions),
+        LicenseFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community or user, or a user without credentials.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until a new start is allowed."))),
+    ))]
 pub async fn u1_options<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
@@ -53,19 +89,46 @@ pub async fn u1_options<S: Store>(
     start(&state, &license, request, &meta).await.map(Json)
 }
 
-/// POST `/webauthn/assertion/result` (encrypted).
+/// Finishes a login (encrypted)
+///
+/// The body's `data` decrypts to a `CredentialResult` (the authenticator's assertion
+/// response); the answer's `data` decrypts to `LoggedIn`.
+#[utoipa::path(post, path = "/webauthn/assertion/result", operation_id = "assertionResult",
+    tag = "FIDO authentication", params(EnvelopeHeaders),
+    request_body(content = Envelope, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The user and a signature token, encrypted (`LoggedIn`).", body = SealedAnswer),
+        EnvelopeFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community, user or credential.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 422, description = CEREMONY_FAILED, body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until failed ceremonies are counted afresh."))),
+    ))]
 pub async fn result<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     sealed: Sealed,
     Meta(meta): Meta,
     RawBody(body): RawBody,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<SealedAnswer>, Failure> {
     let body: Value = sealed.open_body(&body)?;
     let logged_in = finish(&state, &sealed.license, &body, &meta).await?;
     sealed.answer(&logged_in)
 }
 
-/// POST `/webauthn/u1/assertion/result`.
+/// Finishes a login
+#[utoipa::path(post, path = "/webauthn/u1/assertion/result", operation_id = "u1AssertionResult",
+    tag = "u1 authentication", params(SessionInfoHeader), security(("licenseKey" = [])),
+    request_body(content = ref("#/components/schemas/CredentialResult"), content_type = "application/json"),
+    responses(
+        (status = 200, description = "The user and a signature token.", body = LoggedIn),
+        LicenseFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community, user or credential.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 422, description = CEREMONY_FAILED, body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until failed ceremonies are counted afresh."))),
+    ))]
 pub async fn u1_result<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,

@@ -6,64 +6,81 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::ceremonies::{LoginOptions, RegistrationOptions};
 use latchkey_engine::model::{Attachment, AttestationPreference, ResidentKey, UserVerification};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::openapi::{attachment, attestation_conveyance, resident_key, user_verification};
 
 const PUBLIC_KEY: &str = "public-key";
 const OK: &str = "ok";
 
-/// `PublicKeyCredentialCreationOptions`, in the documented field order.
-#[derive(Debug, Serialize)]
+/// `PublicKeyCredentialCreationOptions`, in the documented field order; binary values are
+/// base64url without padding.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreationOptions {
     rp: RelyingParty,
     user: UserEntity,
+    #[schema(schema_with = attestation_conveyance)]
     attestation: AttestationPreference,
     pub_key_cred_params: Vec<CredentialParameter>,
+    /// Milliseconds.
     timeout: u32,
     authenticator_selection: AuthenticatorSelection,
     challenge: String,
     exclude_credentials: Vec<CredentialDescriptor>,
+    #[schema(pattern = "^ok$")]
     status: &'static str,
+    #[schema(max_length = 0)]
     error_message: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RelyingParty {
     name: String,
     id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UserEntity {
+    /// The user handle.
     id: String,
     name: String,
     display_name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CredentialParameter {
     #[serde(rename = "type")]
+    #[schema(pattern = "^public-key$")]
     kind: &'static str,
+    /// A COSE algorithm identifier.
     alg: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AuthenticatorSelection {
+    #[schema(schema_with = user_verification)]
     user_verification: UserVerification,
     require_resident_key: bool,
+    #[schema(schema_with = resident_key)]
     resident_key: ResidentKey,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = attachment, required = false)]
     authenticator_attachment: Option<Attachment>,
 }
 
 /// A credential the client should exclude or may use.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialDescriptor {
     #[serde(rename = "type")]
+    #[schema(pattern = "^public-key$")]
     kind: &'static str,
+    /// The credential id.
     id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     transports: Vec<String>,
 }
 
@@ -119,16 +136,22 @@ impl CreationOptions {
     }
 }
 
-/// `PublicKeyCredentialRequestOptions`, in the documented field order.
-#[derive(Debug, Serialize)]
+/// `PublicKeyCredentialRequestOptions`, in the documented field order; binary values are
+/// base64url without padding.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestOptions {
     challenge: String,
     rp_id: String,
+    /// Milliseconds.
     timeout: u32,
+    #[schema(schema_with = user_verification)]
     user_verification: UserVerification,
+    /// Empty for a discoverable login.
     allow_credentials: Vec<CredentialDescriptor>,
+    #[schema(pattern = "^ok$")]
     status: &'static str,
+    #[schema(max_length = 0)]
     error_message: &'static str,
 }
 

@@ -10,45 +10,89 @@ use latchkey_engine::Store;
 use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
 use latchkey_engine::model::{AttestationPreference, License};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::call::{Body, Licensed, RawBody, Sealed};
+use super::call::{Body, Envelope, Licensed, RawBody, Sealed, SealedAnswer};
 use super::ceremony::{OptionsRequest, ResultRequest, SessionInfo, realm};
 use super::error::Failure;
+use super::openapi::{
+    CEREMONY_FAILED, EnvelopeFailures, EnvelopeHeaders, LicenseFailures, RATE_LIMITED,
+    SessionInfoHeader,
+};
 use super::options::CreationOptions;
 use super::state::Kosmos;
 use crate::http::meta::Meta;
 
 /// The answer of a registration result.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Registered {
     data: Subject,
+    #[schema(pattern = "^ok$")]
     status: &'static str,
+    #[schema(max_length = 0)]
     error_message: &'static str,
 }
 
 /// The user a ceremony was for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Subject {
+    /// The user name the ceremony was for.
     pub sub: String,
 }
 
-/// POST `/webauthn/attestation/options` (encrypted). The answer wraps the options as
-/// `{data, publickey}`, `publickey` being the service's key.
+/// What an encrypted registration options answer decrypts to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealedCreationOptions {
+    data: CreationOptions,
+    /// The service's public key, as `/publickeys` shows it.
+    publickey: String,
+}
+
+/// Starts a registration (encrypted)
+///
+/// The body's `data` decrypts to an `OptionsRequest`; the answer's `data` decrypts to a
+/// `SealedCreationOptions`: the creation options wrapped as `{data, publickey}`,
+/// `publickey` being the service's key.
+#[utoipa::path(post, path = "/webauthn/attestation/options", operation_id = "attestationOptions",
+    tag = "FIDO registration", params(EnvelopeHeaders),
+    request_body(content = Envelope, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The creation options, encrypted (`SealedCreationOptions`).", body = SealedAnswer),
+        EnvelopeFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until a new start is allowed."))),
+    ))]
 pub async fn options<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     sealed: Sealed,
     Meta(meta): Meta,
     RawBody(body): RawBody,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<SealedAnswer>, Failure> {
     let request = sealed.open_body(&body)?;
     let options = start(&state, &sealed.license, request, &meta).await?;
     let key = state.service_key().await?;
-    sealed.answer(&json!({"data": options, "publickey": key.public_base64()}))
+    sealed.answer(&SealedCreationOptions {
+        data: options,
+        publickey: key.public_base64().to_owned(),
+    })
 }
 
-/// POST `/webauthn/u1/attestation/options`.
+/// Starts a registration
+#[utoipa::path(post, path = "/webauthn/u1/attestation/options", operation_id = "u1AttestationOptions",
+    tag = "u1 registration", security(("licenseKey" = [])),
+    request_body(content = OptionsRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The creation options.", body = CreationOptions),
+        LicenseFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until a new start is allowed."))),
+    ))]
 pub async fn u1_options<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
@@ -58,19 +102,47 @@ pub async fn u1_options<S: Store>(
     start(&state, &license, request, &meta).await.map(Json)
 }
 
-/// POST `/webauthn/attestation/result` (encrypted).
+/// Finishes a registration (encrypted)
+///
+/// The body's `data` decrypts to a `CredentialResult` (the authenticator's attestation
+/// response); the answer's `data` decrypts to `Registered`.
+#[utoipa::path(post, path = "/webauthn/attestation/result", operation_id = "attestationResult",
+    tag = "FIDO registration", params(EnvelopeHeaders),
+    request_body(content = Envelope, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The registered user, encrypted (`Registered`).", body = SealedAnswer),
+        EnvelopeFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community or user.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 422, description = CEREMONY_FAILED, body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until failed ceremonies are counted afresh."))),
+    ))]
 pub async fn result<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     sealed: Sealed,
     Meta(meta): Meta,
     RawBody(body): RawBody,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<SealedAnswer>, Failure> {
     let body: Value = sealed.open_body(&body)?;
     let registered = finish(&state, &sealed.license, &body, &meta).await?;
     sealed.answer(&registered)
 }
 
-/// POST `/webauthn/u1/attestation/result`.
+/// Finishes a registration
+#[utoipa::path(post, path = "/webauthn/u1/attestation/result", operation_id = "u1AttestationResult",
+    tag = "u1 registration", params(SessionInfoHeader), security(("licenseKey" = [])),
+    request_body(content = ref("#/components/schemas/CredentialResult"), content_type = "application/json"),
+    responses(
+        (status = 200, description = "The registered user.", body = Registered),
+        LicenseFailures,
+        (status = 403, description = "The license does not cover the community.", body = Failure),
+        (status = 404, description = "Unknown community or user.", body = Failure),
+        (status = 409, description = "The credential is already registered.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+        (status = 422, description = CEREMONY_FAILED, body = Failure),
+        (status = 429, description = RATE_LIMITED, body = Failure, headers(("Retry-After" = u64, description = "Seconds until failed ceremonies are counted afresh."))),
+    ))]
 pub async fn u1_result<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,

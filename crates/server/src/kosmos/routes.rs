@@ -38,7 +38,7 @@ pub fn kosmos_router<S: Store>(engine: Arc<Engine<S>>, metrics: Metrics) -> Rout
         )
         .route(
             "/unregister/community/{community_id}/user/{user_id}/did_or_fidokey/{identifier}",
-            delete(links::unregister::<S>),
+            delete(links::unregister_for_user::<S>),
         )
         .route(
             "/vendormetadata/{community_id}/fetch",

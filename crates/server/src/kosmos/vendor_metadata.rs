@@ -10,11 +10,13 @@ use latchkey_engine::Store;
 use latchkey_engine::authenticator_policy::{CommunityScope, MetadataChange};
 use latchkey_engine::model::{AuthenticatorPolicy, License, TenantId};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::call::{Body, Licensed, MetadataBody, Params};
 use super::error::Failure;
+use super::openapi::{Done, LicenseFailures};
 use super::state::Kosmos;
 use crate::http::timestamps::rfc3339;
 
@@ -23,51 +25,73 @@ const MAX_TEXT_CHARS: usize = 256;
 /// Most AAGUIDs one fetch may name.
 const MAX_AAGUIDS: usize = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct CommunityPath {
+    /// A community, or `any` for the organisation's own records (system licenses only).
+    #[param(min_length = 1)]
     community_id: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct RecordPath {
+    /// A community, or `any` for the organisation's own records (system licenses only).
+    #[param(min_length = 1)]
     community_id: String,
+    /// The authenticator model's AAGUID.
+    #[param(format = Uuid)]
     aaguid: String,
 }
 
 /// Body of `fetch`: no AAGUIDs (or none at all) means every record.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = FetchRequest)]
 pub struct FetchRequest {
     #[serde(default)]
+    #[schema(max_items = 1000)]
     aaguids: Option<Vec<String>>,
 }
 
-/// Body of the upsert.
-#[derive(Debug, Deserialize)]
+/// Body of the upsert: `aaguid`, `metadata`, `name` and `updatedBy` are required (a missing
+/// one is a 400).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PutRequest)]
 pub struct PutRequest {
     #[serde(default)]
+    #[schema(format = Uuid)]
     aaguid: Option<String>,
+    /// A FIDO MDS3 metadata statement, as an object or as its JSON text.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
     #[serde(default)]
+    #[schema(max_length = 256)]
     name: Option<String>,
     #[serde(default)]
     disabled: Option<bool>,
     #[serde(default)]
+    #[schema(max_length = 256)]
     updated_by: Option<String>,
 }
 
-/// Body of the merge.
-#[derive(Debug, Deserialize)]
+/// Body of the merge: the fields given change; `updatedBy` is required.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PatchRequest)]
 pub struct PatchRequest {
+    /// A FIDO MDS3 metadata statement, as an object or as its JSON text.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
     #[serde(default)]
+    #[schema(max_length = 256)]
     name: Option<String>,
     #[serde(default)]
     disabled: Option<bool>,
     #[serde(default)]
+    #[schema(max_length = 256)]
     updated_by: Option<String>,
 }
 
@@ -112,17 +136,36 @@ impl PatchRequest {
 }
 
 /// A record as the API shows it; `metadata` is the statement's JSON text as stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = VendorMetadata)]
 pub struct Record {
+    #[schema(format = Uuid)]
     id: String,
+    #[schema(format = Uuid)]
     aaguid: String,
     community_id: String,
     metadata: String,
     name: String,
     disabled: bool,
     updated_by: String,
+    /// RFC 3339.
     updated_at: String,
+}
+
+/// The answer of an upsert.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stored {
+    #[schema(format = Uuid)]
+    aaguid: String,
+    #[serde(rename = "errorMessage")]
+    #[schema(max_length = 0)]
+    error_message: &'static str,
+    /// The record's id.
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(pattern = "^ok$")]
+    status: &'static str,
 }
 
 impl Record {
@@ -140,7 +183,21 @@ impl Record {
     }
 }
 
-/// POST `/webauthn/vendormetadata/{communityId}/fetch`.
+/// Fetches vendor metadata
+///
+/// The records of the community (for `any`, the organisation's own and the global records
+/// `latchkey mds import` keeps), of the AAGUIDs named or all.
+#[utoipa::path(post, path = "/webauthn/vendormetadata/{community_id}/fetch",
+    operation_id = "fetchVendorMetadata", tag = "vendor metadata", security(("licenseKey" = [])),
+    params(CommunityPath),
+    request_body(content = FetchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The records, by AAGUID.", body = Vec<Record>),
+        LicenseFailures,
+        (status = 403, description = FORBIDDEN, body = Failure),
+        (status = 404, description = "Unknown community.", body = Failure),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Failure),
+    ))]
 pub async fn fetch<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
@@ -158,31 +215,58 @@ pub async fn fetch<S: Store>(
     ))
 }
 
-/// PUT `/webauthn/vendormetadata/{communityId}`: creates or replaces the record of `aaguid`.
+/// Stores vendor metadata
+///
+/// Creates or replaces the record of `aaguid`.
+#[utoipa::path(put, path = "/webauthn/vendormetadata/{community_id}",
+    operation_id = "putVendorMetadata", tag = "vendor metadata", security(("licenseKey" = [])),
+    params(CommunityPath),
+    request_body(content = PutRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored.", body = Stored),
+        LicenseFailures,
+        (status = 403, description = FORBIDDEN, body = Failure),
+        (status = 404, description = "Unknown community.", body = Failure),
+        (status = 413, description = METADATA_TOO_LARGE, body = Failure),
+    ))]
 pub async fn put<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
     Params(path): Params<CommunityPath>,
     MetadataBody(request): MetadataBody<PutRequest>,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<Stored>, Failure> {
     let (aaguid, change) = request.change()?;
     let scope = scope(&state, &license, &path.community_id).await?;
     let stored = state.engine.put_policy(Some(scope), aaguid, change).await?;
-    Ok(Json(json!({
-        "aaguid": stored.aaguid.to_string(),
-        "id": stored.id.to_string(),
-        "status": "ok",
-        "errorMessage": "",
-    })))
+    Ok(Json(Stored {
+        aaguid: stored.aaguid.to_string(),
+        error_message: "",
+        id: stored.id.to_string(),
+        status: "ok",
+    }))
 }
 
-/// PATCH `/webauthn/vendormetadata/{communityId}/aaguid/{aaguid}`: changes the given fields.
+/// Changes vendor metadata
+///
+/// Changes the given fields of the record of `aaguid`; a community without its own record
+/// starts from the one it inherits.
+#[utoipa::path(patch, path = "/webauthn/vendormetadata/{community_id}/aaguid/{aaguid}",
+    operation_id = "patchVendorMetadata", tag = "vendor metadata", security(("licenseKey" = [])),
+    params(RecordPath),
+    request_body(content = PatchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed.", body = Done),
+        LicenseFailures,
+        (status = 403, description = FORBIDDEN, body = Failure),
+        (status = 404, description = "Unknown community, or no record of the AAGUID.", body = Failure),
+        (status = 413, description = METADATA_TOO_LARGE, body = Failure),
+    ))]
 pub async fn patch<S: Store>(
     State(state): State<Arc<Kosmos<S>>>,
     Licensed(license): Licensed,
     Params(path): Params<RecordPath>,
     MetadataBody(request): MetadataBody<PatchRequest>,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<Done>, Failure> {
     let aaguid = parse_aaguid(&path.aaguid)?;
     let change = request.change()?;
     let scope = scope(&state, &license, &path.community_id).await?;
@@ -190,8 +274,15 @@ pub async fn patch<S: Store>(
         .engine
         .patch_policy(Some(scope), aaguid, change)
         .await?;
-    Ok(Json(json!({"status": "ok", "errorMessage": ""})))
+    Ok(Json(Done::OK))
 }
+
+/// Why a license may be refused here.
+const FORBIDDEN: &str =
+    "The license does not cover the community, or `any` was asked without a system license.";
+/// The larger limit of metadata writes.
+const METADATA_TOO_LARGE: &str =
+    "The body is larger than the largest metadata statement accepted plus 16 KiB.";
 
 /// The community name that stands for every community of the license's organisation.
 const ANY_COMMUNITY: &str = "any";
@@ -247,6 +338,8 @@ fn text(field: &str, value: String) -> Result<String, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
