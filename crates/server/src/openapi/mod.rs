@@ -48,7 +48,9 @@ impl Document {
     }
 
     fn by_file_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|document| document.file_name() == name)
+        Self::ALL
+            .into_iter()
+            .find(|document| document.file_name() == name)
     }
 
     /// The document as the code defines it.
@@ -110,11 +112,9 @@ pub async fn serve_admin(Path(name): Path<String>) -> Response {
 
 fn serve(name: &str, allowed: fn(Document) -> bool) -> Response {
     match Document::by_file_name(name).filter(|document| allowed(*document)) {
-        Some(document) => (
-            [(CONTENT_TYPE, "application/json")],
-            document.rendered(),
-        )
-            .into_response(),
+        Some(document) => {
+            ([(CONTENT_TYPE, "application/json")], document.rendered()).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -20,9 +20,8 @@ fn committed_documents_match_the_code() {
         let generated = document.render();
         let path = committed_path(document);
         if write {
-            std::fs::write(&path, &generated).unwrap_or_else(|error| {
-                panic!("cannot write {}: {error}", path.display())
-            });
+            std::fs::write(&path, &generated)
+                .unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         if committed != generated {
@@ -45,11 +44,16 @@ fn every_document_is_openapi_3_1_with_a_description_on_every_response() {
         let paths = value["paths"].as_object().cloned().unwrap_or_default();
         for (path, operations) in paths {
             for (method, operation) in operations.as_object().cloned().unwrap_or_default() {
-                let responses = operation["responses"].as_object().cloned().unwrap_or_default();
+                let responses = operation["responses"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
                 assert!(!responses.is_empty(), "{method} {path} lists no response");
                 for (status, response) in responses {
                     assert!(
-                        response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                        response["description"]
+                            .as_str()
+                            .is_some_and(|d| !d.is_empty()),
                         "{} {method} {path} {status}: OpenAPI requires a description",
                         document.file_name()
                     );
