@@ -14,9 +14,10 @@ use latchkey_engine::accounts::normalize_address;
 use latchkey_engine::model::UserId;
 use latchkey_engine::{Engine, Store};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{Endpoint, PublicError, public_error};
+use super::error::{Endpoint, ErrorBody, PublicError, public_error};
 use super::gate::AccountsTenant;
 use super::session::{MaybeSession, Session, deliver, expire, remember_signup_email};
 use crate::http::json::{ValidJson, null_as_empty};
@@ -25,9 +26,10 @@ use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
 
 /// `{"email"}` of `POST /user` and `POST /users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailBody {
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(format = Email, min_length = 1)]
     email: String,
 }
 
@@ -74,28 +76,32 @@ pub fn path_uuid(params: &PathParams, name: &str) -> Result<Uuid, PublicError> {
         .ok_or_else(|| PublicError::bad_request(format!("{name} must be a valid uuid4")))
 }
 
-#[derive(Serialize)]
+/// The settings the frontend needs: which login methods and account operations this tenant
+/// offers.
+#[derive(Serialize, ToSchema)]
 pub struct PublicConfig {
     password: PasswordConfig,
     emails: EmailsConfig,
+    /// The enabled third-party providers' names; `null` when there are none.
     providers: Option<Vec<String>>,
     account: AccountConfig,
+    /// Whether SAML sign-in is in use.
     use_enterprise: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PasswordConfig {
     enabled: bool,
     min_password_length: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EmailsConfig {
     require_verification: bool,
     max_num_of_addresses: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AccountConfig {
     allow_deletion: bool,
     allow_signup: bool,
@@ -103,6 +109,14 @@ struct AccountConfig {
 
 /// GET `/.well-known/config`: every key with its value (the original leaves out false and
 /// zero values; its clients read both).
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/.well-known/config",
+    tag = "accounts",
+    summary = "The tenant's public settings",
+    description = "Every key with its value; the original leaves out false and zero values.",
+    responses((status = 200, description = "The settings.", body = PublicConfig)),
+)]
 pub async fn well_known_config(tenant: AccountsTenant) -> Json<PublicConfig> {
     let config = tenant.config();
     Json(PublicConfig {
@@ -126,8 +140,10 @@ pub async fn well_known_config(tenant: AccountsTenant) -> Json<PublicConfig> {
     })
 }
 
-#[derive(Serialize)]
+/// Who holds an address.
+#[derive(Serialize, ToSchema)]
 pub struct AddressAnswer {
+    /// The user's id.
     id: Uuid,
     email_id: Uuid,
     verified: bool,
@@ -135,6 +151,19 @@ pub struct AddressAnswer {
 }
 
 /// POST `/user`: who holds an address.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/user",
+    tag = "accounts",
+    summary = "Look up the user of an address",
+    request_body(content = EmailBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The address's user.", body = AddressAnswer),
+        (status = 400, description = "The body is not a JSON object of this shape (an absent body reads as `{}`), or the address is missing or not an address.", body = ErrorBody),
+        (status = 404, description = "No user holds the address, or the tenant does not serve this API.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+    ),
+)]
 pub async fn look_up<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -152,7 +181,8 @@ pub async fn look_up<S: Store>(
     }))
 }
 
-#[derive(Serialize)]
+/// A new user; `id` is the deprecated name of `user_id`.
+#[derive(Serialize, ToSchema)]
 struct SignUpAnswer {
     id: Uuid,
     user_id: Uuid,
@@ -161,6 +191,25 @@ struct SignUpAnswer {
 
 /// POST `/users`: sign-up. A tenant that allows none refuses before reading the body, as the
 /// original does.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/users",
+    tag = "accounts",
+    summary = "Sign up with an address",
+    description = "Creates a user with the address. Where `emails.require_verification` is off, the answer is also a login: it carries `X-Session-Lifetime` and the session (`X-Auth-Token` or the session cookie). It always sets the `hanko_email_id` cookie.",
+    request_body(content = EmailBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed up.", body = SignUpAnswer, headers(
+            ("Set-Cookie" = String, description = "`hanko_email_id=<email_id>`, and the session cookie when this is a login in cookie mode."),
+            ("X-Session-Lifetime" = u64, description = "Seconds the session lasts, when this is a login."),
+            ("X-Auth-Token" = String, description = "The session token, when this is a login and `session.enable_auth_token_header` is on."),
+        )),
+        (status = 400, description = "The body is not a JSON object of this shape, or the address is missing or not an address.", body = ErrorBody),
+        (status = 403, description = "The tenant allows no sign-up (`account.allow_signup` off).", body = ErrorBody),
+        (status = 409, description = "Another user holds the address.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+    ),
+)]
 pub async fn sign_up<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -189,22 +238,41 @@ pub async fn sign_up<S: Store>(
     Ok(response)
 }
 
-#[derive(Serialize)]
+/// A user: the primary address (when there is one) and the passkeys' ids.
+#[derive(Serialize, ToSchema)]
 struct UserAnswer {
     id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
     webauthn_credentials: Vec<CredentialId>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
-#[derive(Serialize)]
+/// A passkey's credential id, base64url without padding.
+#[derive(Serialize, ToSchema)]
 struct CredentialId {
     id: String,
 }
 
 /// GET `/users/{id}`: the session's own user only.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/users/{id}",
+    tag = "accounts",
+    summary = "The session's user",
+    params(("id" = String, Path, description = "The session user's id.")),
+    responses(
+        (status = 200, description = "The user.", body = UserAnswer),
+        (status = 400, description = "`id` is not a UUID.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "`id` is another user's.", body = ErrorBody),
+        (status = 404, description = "The user no longer exists, or the tenant does not serve this API.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn get_user<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -235,17 +303,43 @@ pub async fn get_user<S: Store>(
     .into_response())
 }
 
-#[derive(Serialize)]
+/// The session's user id.
+#[derive(Serialize, ToSchema)]
 pub struct Me {
     id: Uuid,
 }
 
 /// GET `/me`: the session's user id.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/me",
+    tag = "accounts",
+    summary = "The session's user id",
+    responses(
+        (status = 200, description = "The id.", body = Me),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn me(Session(session): Session) -> Json<Me> {
     Json(Me { id: session.user.0 })
 }
 
 /// POST `/logout`: ends the session and deletes its cookie.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/logout",
+    tag = "accounts",
+    summary = "End the session",
+    description = "Ends the session at once (latchkey's sessions are server-side) and deletes its cookie.",
+    responses(
+        (status = 204, description = "Logged out.", headers(
+            ("Set-Cookie" = String, description = "The session cookie, expired."),
+        )),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn logout<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -263,6 +357,20 @@ pub async fn logout<S: Store>(
 
 /// DELETE `/user`: the session's user deletes their account, when the tenant allows it (the
 /// original has no such route otherwise, and answers 405 for the path's `POST`).
+#[utoipa::path(
+    delete,
+    path = "/{tenant_id}/user",
+    tag = "accounts",
+    summary = "Delete the session's account",
+    responses(
+        (status = 204, description = "The account is deleted and the session ended.", headers(
+            ("Set-Cookie" = String, description = "The session cookie, expired."),
+        )),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 405, description = "The tenant does not let users delete their accounts (`account.allow_deletion` off), as the original, which then has no such route.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn delete_account<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,

@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Response};
 use latchkey_engine::model::Email;
 use latchkey_engine::{Engine, Store};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::accounts::{PathParams, email_rule, path_uuid};
-use super::error::{Endpoint, PublicError, public_error};
+use super::error::{Endpoint, ErrorBody, PublicError, public_error};
 use super::gate::AccountsTenant;
 use super::session::Session;
 use crate::http::json::{ValidJson, null_as_empty};
@@ -20,7 +21,9 @@ use crate::http::meta::Meta;
 use crate::http::timestamps::rfc3339;
 use crate::http::validate::{Validate, Violations};
 
-#[derive(Serialize)]
+/// One of the user's addresses.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Email)]
 struct Listed {
     id: Uuid,
     address: String,
@@ -29,6 +32,18 @@ struct Listed {
 }
 
 /// GET `/emails`: the session user's addresses, oldest first.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/emails",
+    tag = "emails",
+    summary = "The session user's addresses",
+    operation_id = "list_emails",
+    responses(
+        (status = 200, description = "The addresses, oldest first.", body = Vec<Listed>),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -51,9 +66,10 @@ pub async fn list<S: Store>(
 }
 
 /// `{"address"}` of `POST /emails`; unlike the original, the address is checked here.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AddEmail {
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(format = Email, min_length = 1)]
     address: String,
 }
 
@@ -66,14 +82,17 @@ impl Validate for AddEmail {
 }
 
 /// The original answers the stored row.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = AddedEmail)]
 struct Added {
     id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<Uuid>,
     address: String,
     verified: bool,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -91,6 +110,22 @@ impl From<Email> for Added {
 }
 
 /// POST `/emails`: 200 (the spec's 201 is not what the original sends).
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/emails",
+    tag = "emails",
+    summary = "Add an address",
+    description = "200, not the 201 of the original's OpenAPI document: the original sends 200. Unlike the original, the address is checked. Where `emails.require_verification` is on, the address is the user's only once a passcode sent to it was entered.",
+    request_body(content = AddEmail, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The stored address.", body = Added),
+        (status = 400, description = "The body is not a JSON object of this shape, the address is missing or not an address, or a user (this one or another) holds it already.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 409, description = "The user has `emails.max_num_of_addresses` already.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn add<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -106,6 +141,20 @@ pub async fn add<S: Store>(
 }
 
 /// POST `/emails/{id}/set_primary`: 204.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/emails/{id}/set_primary",
+    tag = "emails",
+    summary = "Make an address the primary one",
+    params(("id" = String, Path, description = "The address's id.")),
+    responses(
+        (status = 204, description = "The address is the primary one."),
+        (status = 400, description = "`id` is not a UUID.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The user has no such address.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn set_primary<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -122,6 +171,23 @@ pub async fn set_primary<S: Store>(
 }
 
 /// DELETE `/emails/{id}`: 204; 409 for the primary address, 404 for another user's.
+#[utoipa::path(
+    delete,
+    path = "/{tenant_id}/emails/{id}",
+    operation_id = "delete_email",
+    tag = "emails",
+    summary = "Remove an address",
+    description = "404 for another user's address (the original answers 500).",
+    params(("id" = String, Path, description = "The address's id.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 400, description = "`id` is not a UUID.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The user has no such address.", body = ErrorBody),
+        (status = 409, description = "It is the primary address.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn delete<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_engine::rate_limit::Budget;
 use latchkey_engine::{Entity, Error, UNAVAILABLE_RETRY_AFTER_SECS};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::http::Rejection;
 
@@ -77,15 +78,20 @@ impl PublicError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// Every error answer of the API: the HTTP status again as `code`, and a message.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// The HTTP status of the answer.
+    #[schema(minimum = 400, maximum = 599)]
     code: u16,
+    /// What went wrong, or Go's status text where the original gives no message.
     message: &'a str,
 }
 
 impl IntoResponse for PublicError {
     fn into_response(self) -> Response {
-        let body = Body {
+        let body = ErrorBody {
             code: self.status.as_u16(),
             message: &self.message,
         };

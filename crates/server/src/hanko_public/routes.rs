@@ -101,12 +101,29 @@ pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engi
 }
 
 /// GET `/health/alive`.
-async fn alive() -> Json<serde_json::Value> {
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/health/alive",
+    tag = "health",
+    summary = "The server answers",
+    responses((status = 200, description = "Alive.", body = ref("#/components/schemas/Alive"))),
+)]
+pub(super) async fn alive() -> Json<serde_json::Value> {
     Json(json!({ "alive": true }))
 }
 
 /// GET `/health/ready`: the store answers.
-async fn ready<S: Store>(State(engine): State<Arc<Engine<S>>>) -> Response {
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/health/ready",
+    tag = "health",
+    summary = "The store answers",
+    responses(
+        (status = 200, description = "Ready.", body = ref("#/components/schemas/Ready")),
+        (status = 503, description = "The store does not answer.", body = ref("#/components/schemas/Ready")),
+    ),
+)]
+pub(super) async fn ready<S: Store>(State(engine): State<Arc<Engine<S>>>) -> Response {
     match engine.check_store().await {
         Ok(()) => Json(json!({ "ready": true })).into_response(),
         Err(error) => {

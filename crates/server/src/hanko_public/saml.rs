@@ -16,7 +16,7 @@ use latchkey_engine::model::saml::SamlSettings;
 use latchkey_engine::{Engine, Store};
 use latchkey_saml::{MetadataCache, ServiceProvider};
 
-use super::error::{PublicError, refusal};
+use super::error::{ErrorBody, PublicError, refusal};
 use super::gate::AccountsTenant;
 use super::session::forget_state;
 use super::third_party::{parameter, redirect, with_query};
@@ -85,6 +85,18 @@ fn saml_refusal(error: &latchkey_saml::Error) -> (&'static str, String) {
 
 /// GET `/saml/provider?domain=`: the identity provider's settings (with the default attribute
 /// names filled in), or 404.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/saml/provider",
+    tag = "saml",
+    summary = "The identity provider of an address domain",
+    params(("domain" = Option<String>, Query, description = "The address domain, e.g. `example.com`.")),
+    responses(
+        (status = 200, description = "Its settings, with the default attribute names filled in.", body = ref("#/components/schemas/SamlProvider")),
+        (status = 400, description = "`domain` is missing.", body = ErrorBody),
+        (status = 404, description = "SAML is off for the tenant, or no enabled provider serves the domain.", body = ErrorBody),
+    ),
+)]
 pub async fn provider<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -102,6 +114,24 @@ pub async fn provider<S: Store>(
 
 /// GET `/saml/metadata?domain=&cert_only=`: the service provider's metadata, or with
 /// `cert_only=true` its certificate (PEM), as a download.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/saml/metadata",
+    tag = "saml",
+    summary = "The service provider's metadata or certificate",
+    params(
+        ("domain" = Option<String>, Query, description = "The address domain of an enabled identity provider."),
+        ("cert_only" = Option<String>, Query, description = "`true`: the certificate (PEM) instead of the metadata (XML)."),
+    ),
+    responses(
+        (status = 200, description = "A download: the metadata XML, or the certificate PEM.", body = String, content_type = "application/octet-stream", headers(
+            ("Content-Disposition" = String, description = "`attachment; filename=<service>-metadata.xml` or `<service>-service-provider.pem`."),
+        )),
+        (status = 400, description = "`domain` is missing.", body = ErrorBody),
+        (status = 404, description = "SAML is off for the tenant, or no enabled provider serves the domain.", body = ErrorBody),
+        (status = 500, description = "The service provider's key or metadata could not be made.", body = ErrorBody),
+    ),
+)]
 pub async fn metadata<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -148,6 +178,28 @@ pub async fn metadata<S: Store>(
 
 /// GET `/saml/auth?domain=&redirect_to=`: 307 to the identity provider with an AuthnRequest
 /// and the sealed state as RelayState; errors 303 to the page (`Referer`) or the default page.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/saml/auth",
+    operation_id = "saml_auth",
+    tag = "saml",
+    summary = "Start a SAML sign-in",
+    description = "A browser navigation: a redirect to the identity provider, or with `error` and `error_description` to the page (`Referer`) or `saml.default_redirect_url`.",
+    params(
+        ("domain" = Option<String>, Query, description = "The address domain whose identity provider signs in."),
+        ("redirect_to" = Option<String>, Query, description = "The page to return to."),
+        ("Referer" = Option<String>, Header, description = "Where errors are sent, before `saml.default_redirect_url`."),
+    ),
+    responses(
+        (status = 303, description = "The sign-in cannot start: to the error page with `error` and `error_description`.", headers(
+            ("Location" = String, description = "The error page."),
+        )),
+        (status = 307, description = "To the identity provider with an AuthnRequest and the sealed state as RelayState.", headers(
+            ("Location" = String, description = "The identity provider's single sign-on URL."),
+        )),
+        (status = 404, description = "SAML is off for the tenant.", body = ErrorBody),
+    ),
+)]
 pub async fn auth<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -192,6 +244,24 @@ pub async fn auth<S: Store>(
 
 /// POST `/saml/callback` (form: `SAMLResponse`, `RelayState`): 302 to the state's page with
 /// `hanko_token`; errors 303 to the default page until the state is known, then to its page.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/saml/callback",
+    operation_id = "saml_callback",
+    tag = "saml",
+    summary = "The identity provider's response",
+    description = "The assertion consumer service (HTTP-POST binding), answered by a redirect.",
+    request_body(content = ref("#/components/schemas/SamlCallbackForm"), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 302, description = "Signed in: to the state's page with a one-time `hanko_token` (exchanged at `POST /token`).", headers(
+            ("Location" = String, description = "The page with `hanko_token`."),
+        )),
+        (status = 303, description = "Refused: with `error` and `error_description` to `saml.default_redirect_url` until the state is known, then to the state's page.", headers(
+            ("Location" = String, description = "The error page."),
+        )),
+        (status = 404, description = "SAML is off for the tenant.", body = ErrorBody),
+    ),
+)]
 pub async fn callback<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,

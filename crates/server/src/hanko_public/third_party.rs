@@ -12,10 +12,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use latchkey_engine::{Engine, Store};
 use latchkey_federation::{Callback, Federation};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::error::{Endpoint, PublicError, federation_refusal, public_error, refusal};
+use super::error::{Endpoint, ErrorBody, PublicError, federation_refusal, public_error, refusal};
 use super::gate::AccountsTenant;
 use super::session::{
     THIRD_PARTY_STATE_COOKIE, cookie, deliver_limited, forget_state, remember_state,
@@ -66,6 +67,25 @@ fn refused(target: &str, (code, description): (&str, String)) -> Response {
 
 /// GET `/thirdparty/auth?provider=&redirect_to=`: 307 to the provider with the state in the
 /// query and in a cookie; errors 307 back to the page (`Referer`) or the error page.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/thirdparty/auth",
+    operation_id = "thirdparty_auth",
+    tag = "third_party",
+    summary = "Start a third-party sign-in",
+    description = "A browser navigation, answered by a redirect in every case: to the provider's authorization endpoint, or with `error` and `error_description` back to the page (`Referer`) or to `third_party.error_redirect_url`.",
+    params(
+        ("provider" = Option<String>, Query, description = "The provider: `google`, `github`, `apple`, `discord`, `microsoft`, `linkedin` or `custom_<key>`."),
+        ("redirect_to" = Option<String>, Query, description = "The page to return to; must match `third_party.allowed_redirect_urls`."),
+        ("Referer" = Option<String>, Header, description = "Where errors are sent, before `third_party.error_redirect_url`."),
+    ),
+    responses(
+        (status = 307, description = "To the provider, with the state cookie set; or, when the sign-in cannot start, to the error page with `error` and `error_description` in the query.", headers(
+            ("Location" = String, description = "The provider's authorization URL, or the error page."),
+            ("Set-Cookie" = String, description = "`hanko_thirdparty_state`, the sealed state, on the way to the provider."),
+        )),
+    ),
+)]
 pub async fn auth<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -114,6 +134,20 @@ pub async fn auth<S: Store>(
 
 /// POST `/thirdparty/callback`: Apple's `form_post`, turned into the GET of the same
 /// parameters (303), so that the browser sends the `SameSite=Lax` state cookie with it.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/thirdparty/callback",
+    operation_id = "thirdparty_callback_post",
+    tag = "third_party",
+    summary = "A provider's answer by form post",
+    description = "Apple's `form_post`: the same parameters are sent on to `GET /thirdparty/callback`, so that the browser sends the `SameSite=Lax` state cookie with them.",
+    request_body(content = ref("#/components/schemas/CallbackForm"), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To `GET /thirdparty/callback` with the form's fields as the query.", headers(
+            ("Location" = String, description = "This path with the form's fields as its query."),
+        )),
+    ),
+)]
 pub async fn callback_post(OriginalUri(uri): OriginalUri, body: String) -> Response {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
@@ -130,6 +164,27 @@ pub async fn callback_post(OriginalUri(uri): OriginalUri, body: String) -> Respo
 
 /// GET `/thirdparty/callback`: the provider's answer. 307 to the state's page with
 /// `hanko_token`; errors 307 to the tenant's error page with `error` and `error_description`.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/thirdparty/callback",
+    operation_id = "thirdparty_callback",
+    tag = "third_party",
+    summary = "A provider's answer",
+    description = "The provider's redirect back. Answered by a redirect in every case: to the page of the sign-in's state with a one-time `hanko_token` (exchanged at `POST /token`), or to `third_party.error_redirect_url` with `error` and `error_description`.",
+    params(
+        ("state" = Option<String>, Query, description = "The sealed state `GET /thirdparty/auth` sent to the provider."),
+        ("code" = Option<String>, Query, description = "The provider's authorization code."),
+        ("error" = Option<String>, Query, description = "The provider's error, instead of a code."),
+        ("error_description" = Option<String>, Query, description = "The provider's words for it."),
+        ("hanko_thirdparty_state" = Option<String>, Cookie, description = "The state cookie; must hold the same state."),
+    ),
+    responses(
+        (status = 307, description = "Signed in: to the state's page with `hanko_token`; refused: to the error page with `error` and `error_description`.", headers(
+            ("Location" = String, description = "The page with `hanko_token`, or the error page."),
+            ("Set-Cookie" = String, description = "`hanko_thirdparty_state`, expired: a state serves one callback."),
+        )),
+    ),
+)]
 pub async fn callback<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -210,9 +265,11 @@ pub async fn callback<S: Store>(
 }
 
 /// `{"value"}` of `POST /token`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct TokenBody {
+    /// The `hanko_token` of a sign-in's redirect.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(min_length = 1)]
     value: String,
 }
 
@@ -231,7 +288,39 @@ impl Validate for TokenBody {
     }
 }
 
+/// `{"user_id"}` of `POST /token`.
+#[derive(Serialize, ToSchema)]
+pub struct Exchanged {
+    user_id: Uuid,
+}
+
 /// POST `/token`: a login answer with `{"user_id"}`.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/token",
+    tag = "third_party",
+    summary = "Exchange a one-time token for a session",
+    description = "The `hanko_token` of a third-party or SAML sign-in, once, within a minute.",
+    request_body(content = TokenBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in.", body = Exchanged, headers(
+            ("X-Session-Lifetime" = u64, description = "Seconds the session lasts."),
+            ("X-Auth-Token" = String, description = "The session token, where `session.enable_auth_token_header` is on."),
+            ("Set-Cookie" = String, description = "The session cookie, where `session.enable_auth_token_header` is off."),
+            ("X-RateLimit-Limit" = u32, description = "With `rate_limiter.enabled`: the budget."),
+            ("X-RateLimit-Remaining" = u32, description = "What is left of it."),
+            ("X-RateLimit-Reset" = u64, description = "Seconds until it is whole again."),
+        )),
+        (status = 400, description = "The body is not a JSON object of this shape, or `value` is missing.", body = ErrorBody),
+        (status = 404, description = "No such token (or it was used).", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+        (status = 422, description = "The token has expired.", body = ErrorBody),
+        (status = 429, description = "`rate_limiter.token_limits` is spent for the client address.", body = ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds until a token may be exchanged again."),
+            ("X-RateLimit-Limit" = u32), ("X-RateLimit-Remaining" = u32), ("X-RateLimit-Reset" = u64),
+        )),
+    ),
+)]
 pub async fn exchange<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -244,7 +333,10 @@ pub async fn exchange<S: Store>(
     let session = limited
         .outcome
         .map_err(|error| public_error(Endpoint::Token, error).with_budget(limited.budget))?;
-    let body = Json(json!({ "user_id": session.user.0 })).into_response();
+    let body = Json(Exchanged {
+        user_id: session.user.0,
+    })
+    .into_response();
     Ok(deliver_limited(
         body,
         &tenant,

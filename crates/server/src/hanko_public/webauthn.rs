@@ -11,10 +11,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::model::UserId;
 use latchkey_engine::{Engine, Store};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::accounts::PathParams;
-use super::error::{Endpoint, PublicError, public_error};
+use super::error::{Endpoint, ErrorBody, PublicError, public_error};
 use super::gate::AccountsTenant;
 use super::session::{Session, deliver};
 use crate::hanko_passkey::options::{CreationOptions, RequestOptions};
@@ -23,13 +24,27 @@ use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
 
 /// `{"credential_id", "user_id"}` of both finalizes.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Finalized {
+    /// The credential id, base64url without padding.
     credential_id: String,
     user_id: Uuid,
 }
 
 /// POST `/webauthn/registration/initialize` (no body): options for the session's user.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/webauthn/registration/initialize",
+    tag = "webauthn",
+    summary = "Start registering a passkey",
+    description = "Takes no body (one sent is not read).",
+    responses(
+        (status = 200, description = "The options for `navigator.credentials.create`.", body = ref("#/components/schemas/CreationOptions")),
+        (status = 400, description = "The session's user no longer exists.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn registration_initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -44,6 +59,25 @@ pub async fn registration_initialize<S: Store>(
 }
 
 /// POST `/webauthn/registration/finalize`.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/webauthn/registration/finalize",
+    tag = "webauthn",
+    summary = "Finish registering a passkey",
+    request_body(content = ref("#/components/schemas/AttestationResponse"), content_type = "application/json"),
+    responses(
+        (status = 200, description = "The passkey is registered.", body = Finalized),
+        (status = 400, description = "The body is not a credential, no registration is open for it, or the attestation failed.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 409, description = "The credential is registered already.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+        (status = 422, description = "The authenticator did not verify the user where the tenant requires it.", body = ErrorBody),
+        (status = 429, description = "Too many failed finishes from the client address or for the tenant (the server's `rate_limits`).", body = ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds until a finish may be tried again."),
+        )),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn registration_finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -62,9 +96,11 @@ pub async fn registration_finalize<S: Store>(
 }
 
 /// `{"user_id"}` of login `initialize`, optional.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginInit {
+    /// The user whose passkeys may answer; any discoverable passkey when absent.
     #[serde(default)]
+    #[schema(format = Uuid)]
     user_id: Option<String>,
 }
 
@@ -81,6 +117,21 @@ impl Validate for LoginInit {
 }
 
 /// POST `/webauthn/login/initialize`: for the named user's passkeys, or discoverable.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/webauthn/login/initialize",
+    tag = "webauthn",
+    summary = "Start a passkey login",
+    request_body(content = Option<LoginInit>, content_type = "application/json", description = "Optional: an absent body reads as `{}`."),
+    responses(
+        (status = 200, description = "The options for `navigator.credentials.get`.", body = ref("#/components/schemas/RequestOptions")),
+        (status = 400, description = "The body is not a JSON object of this shape, `user_id` is not a UUID, or the user is unknown or has no usable passkey.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+        (status = 429, description = "Too many logins without a user from the client address or for the tenant (the server's `rate_limits`).", body = ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds until a login may be started again."),
+        )),
+    ),
+)]
 pub async fn login_initialize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -100,6 +151,26 @@ pub async fn login_initialize<S: Store>(
 }
 
 /// POST `/webauthn/login/finalize`: a login answer.
+#[utoipa::path(
+    post,
+    path = "/{tenant_id}/webauthn/login/finalize",
+    tag = "webauthn",
+    summary = "Finish a passkey login",
+    request_body(content = ref("#/components/schemas/AssertionResponse"), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in.", body = Finalized, headers(
+            ("X-Session-Lifetime" = u64, description = "Seconds the session lasts."),
+            ("X-Auth-Token" = String, description = "The session token, where `session.enable_auth_token_header` is on."),
+            ("Set-Cookie" = String, description = "The session cookie, where `session.enable_auth_token_header` is off."),
+        )),
+        (status = 400, description = "The body is not a credential.", body = ErrorBody),
+        (status = 401, description = "No login is open for it, or the assertion failed.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+        (status = 429, description = "Too many failed finishes from the client address or for the tenant (the server's `rate_limits`).", body = ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds until a finish may be tried again."),
+        )),
+    ),
+)]
 pub async fn login_finalize<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -124,6 +195,18 @@ pub async fn login_finalize<S: Store>(
 use latchkey_engine::accounts::PasskeyData as Listed;
 
 /// GET `/webauthn/credentials`.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/webauthn/credentials",
+    operation_id = "list_credentials",
+    tag = "webauthn",
+    summary = "The session user's passkeys",
+    responses(
+        (status = 200, description = "The passkeys.", body = ref("#/components/schemas/Credentials")),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn list<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -138,9 +221,10 @@ pub async fn list<S: Store>(
 }
 
 /// `{"name"}` of `PATCH`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Rename {
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     name: Option<String>,
 }
 
@@ -161,6 +245,23 @@ fn credential_id(params: &PathParams) -> Result<Vec<u8>, PublicError> {
 }
 
 /// PATCH `/webauthn/credentials/{id}`: 200 with an empty body, as the original.
+#[utoipa::path(
+    patch,
+    path = "/{tenant_id}/webauthn/credentials/{id}",
+    operation_id = "rename_credential",
+    tag = "webauthn",
+    summary = "Rename a passkey",
+    params(("id" = String, Path, description = "The credential id, base64url.")),
+    request_body(content = Rename, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Renamed; the body is empty, as the original's."),
+        (status = 400, description = "The body is not a JSON object of this shape, or the name is missing or too long.", body = ErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The user has no such passkey.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn rename<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
@@ -184,6 +285,20 @@ pub async fn rename<S: Store>(
 }
 
 /// DELETE `/webauthn/credentials/{id}`: 204.
+#[utoipa::path(
+    delete,
+    path = "/{tenant_id}/webauthn/credentials/{id}",
+    operation_id = "delete_credential",
+    tag = "webauthn",
+    summary = "Delete a passkey",
+    params(("id" = String, Path, description = "The credential id, base64url.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The user has no such passkey.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
 pub async fn delete<S: Store>(
     State(engine): State<Arc<Engine<S>>>,
     tenant: AccountsTenant,
