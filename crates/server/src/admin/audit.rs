@@ -7,7 +7,7 @@ use latchkey_engine::Store;
 use super::AdminState;
 use super::error::answer;
 use super::path::TenantPath;
-use super::schemas::{AdminError, AuditLog, TenantParam};
+use super::schemas::{AdminError, AuditFilters, AuditLog, Paging, TenantParam};
 use crate::hanko_passkey::error::ApiError;
 use crate::hanko_passkey::shared_with_admin::list_audit_log;
 use crate::http::pagination::RequestUrl;
@@ -15,15 +15,8 @@ use crate::http::pagination::RequestUrl;
 /// The tenant's audit log as the passkey-server API lists it, newest first, filtered and
 /// paged; the one reader of a 1Kosmos realm's log.
 #[utoipa::path(get, path = "/tenants/{tenant_id}/audit_logs", operation_id = "list_audit_logs", tag = "audit",
-    params(TenantParam,
-        ("page" = Option<i64>, Query, description = "Page number; missing, zero or negative means 1."),
-        ("per_page" = Option<i64>, Query, description = "Page size; missing, zero or negative means 20; at most 1000."),
-        ("start_time" = Option<String>, Query, format = DateTime, description = "Only entries after this RFC 3339 time."),
-        ("end_time" = Option<String>, Query, format = DateTime, description = "Only entries before this RFC 3339 time."),
+    params(TenantParam, Paging, AuditFilters,
         ("type" = Option<Vec<String>>, Query, explode, description = "Only entries of these types; repeatable, and a value may list several separated by commas."),
-        ("actor_user_id" = Option<String>, Query, description = "Only entries whose actor's id contains this."),
-        ("meta_source_ip" = Option<String>, Query, description = "Only entries whose source address contains this."),
-        ("q" = Option<String>, Query, description = "Only entries whose actor id or source address contains this."),
     ),
     responses(
         (status = 200, description = "One page of entries.", body = [AuditLog], headers(("X-Total-Count" = u64, description = "How many entries the listing has in all."), ("Link" = String, description = "`first`, `last`, `next` and `prev` pages, as the original sends them."))),

@@ -30,7 +30,7 @@ use uuid::Uuid;
 use super::AdminState;
 use super::error::answer;
 use super::path::TenantPath;
-use super::schemas::{AdminError, HankoEmail, HankoUser, TenantParam};
+use super::schemas::{AdminError, AuditFilters, HankoEmail, HankoUser, Paging, TenantParam};
 use super::tenants::{parse, refusal};
 use crate::hanko_passkey::error::ApiError;
 use crate::http::json::{RawJson, null_as_empty};
@@ -177,9 +177,7 @@ fn refused(error: Error, action: &'static str) -> ApiError {
 /// GET `/tenants/{id}/hanko/users`: the users holding an address, filtered by `user_id` and
 /// by part of an `email`, paged, newest first unless `sort_direction=asc`.
 #[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/users", tag = "hanko",
-    params(TenantParam,
-        ("page" = Option<i64>, Query, description = "Page number; missing, zero or negative means 1."),
-        ("per_page" = Option<i64>, Query, description = "Page size; missing, zero or negative means 20; at most 1000."),
+    params(TenantParam, Paging,
         ("user_id" = Option<Uuid>, Query, description = "Only this user."),
         ("email" = Option<String>, Query, description = "Only users holding an address that contains this."),
         ("sort_direction" = Option<String>, Query, description = "`desc` (newest first, the default) or `asc`, in any case."),
@@ -531,16 +529,9 @@ pub(super) async fn set_primary<S: Store>(
 /// `end_time` (RFC 3339, exclusive), `type` (repeatable), `actor_user_id`, `actor_email`,
 /// `meta_source_ip` and `q`, paged.
 #[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/audit_logs", operation_id = "list_hanko_audit_logs", tag = "hanko",
-    params(TenantParam,
-        ("page" = Option<i64>, Query, description = "Page number; missing, zero or negative means 1."),
-        ("per_page" = Option<i64>, Query, description = "Page size; missing, zero or negative means 20; at most 1000."),
-        ("start_time" = Option<String>, Query, format = DateTime, description = "Only entries after this RFC 3339 time."),
-        ("end_time" = Option<String>, Query, format = DateTime, description = "Only entries before this RFC 3339 time."),
+    params(TenantParam, Paging, AuditFilters,
         ("type" = Option<Vec<String>>, Query, explode, description = "Only entries of these types; repeatable."),
-        ("actor_user_id" = Option<String>, Query, description = "Only entries whose actor's id contains this."),
         ("actor_email" = Option<String>, Query, description = "Only entries of the user who holds this address now."),
-        ("meta_source_ip" = Option<String>, Query, description = "Only entries whose source address contains this."),
-        ("q" = Option<String>, Query, description = "Only entries whose actor id or source address contains this."),
     ),
     responses(
         (status = 200, description = "One page of entries.", body = [AuditLogResponse], headers(("X-Total-Count" = u64, description = "How many entries the listing has in all."), ("Link" = String, description = "`first`, `last`, `next` and `prev` pages, as the original sends them."))),

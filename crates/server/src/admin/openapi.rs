@@ -15,9 +15,6 @@ use super::{audit, hanko, hanko_webhooks, health, secrets, tenants, users};
 use crate::openapi::{Document as Served, info};
 
 const BEARER: &str = "bearerAuth";
-const UNAUTHORIZED: &str = "Unauthorized";
-const TOO_LARGE: &str = "PayloadTooLarge";
-const UNAVAILABLE: &str = "StorageUnavailable";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -102,34 +99,26 @@ impl Modify for AroundHandlers {
                     .build(),
             ),
         );
+        // Inlined rather than referenced from `components.responses`: a referenced response
+        // carries no description of its own where the operation lists it.
         let error = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    Content::new(Some(Ref::from_schema_name(AdminError::name()))),
-                )
-                .build()
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name(AdminError::name()))),
+                    )
+                    .build(),
+            )
         };
-        components.responses.insert(
-            UNAUTHORIZED.to_owned(),
-            RefOr::T(error(
-                "`Unauthorized`: the server has an admin token and the request does not carry \
-                 it; the answer has `WWW-Authenticate: Bearer`.",
-            )),
+        let unauthorized = error(
+            "`Unauthorized`: the server has an admin token and the request does not carry it; \
+             the answer has `WWW-Authenticate: Bearer`.",
         );
-        components.responses.insert(
-            TOO_LARGE.to_owned(),
-            RefOr::T(error(
-                "`Request Entity Too Large`: the body is larger than 64 KiB.",
-            )),
-        );
-        components.responses.insert(
-            UNAVAILABLE.to_owned(),
-            RefOr::T(error(
-                "`Service Unavailable`: the store does not answer; the request may be sent \
-                 again.",
-            )),
+        let too_large = error("`Request Entity Too Large`: the body is larger than 64 KiB.");
+        let unavailable = error(
+            "`Service Unavailable`: the store does not answer; the request may be sent again.",
         );
 
         for (path, item) in document.paths.paths.iter_mut() {
@@ -147,13 +136,13 @@ impl Modify for AroundHandlers {
                         .security
                         .get_or_insert_with(Vec::new)
                         .push(SecurityRequirement::new(BEARER, Vec::<String>::new()));
-                    responses.insert("401".to_owned(), response_ref(UNAUTHORIZED));
+                    responses.insert("401".to_owned(), unauthorized.clone());
                 }
                 if operation.request_body.is_some() {
-                    responses.insert("413".to_owned(), response_ref(TOO_LARGE));
+                    responses.insert("413".to_owned(), too_large.clone());
                 }
                 if path.starts_with("/tenants") {
-                    responses.insert("503".to_owned(), response_ref(UNAVAILABLE));
+                    responses.insert("503".to_owned(), unavailable.clone());
                 }
             }
         }
@@ -209,10 +198,6 @@ impl Modify for AroundHandlers {
                 .build(),
         );
     }
-}
-
-fn response_ref(name: &str) -> RefOr<utoipa::openapi::Response> {
-    RefOr::Ref(Ref::from_response_name(name))
 }
 
 #[cfg(test)]

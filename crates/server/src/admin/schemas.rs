@@ -41,6 +41,34 @@ pub(super) struct TenantParam(
     Uuid,
 );
 
+/// `page` and `per_page` of a paged listing; a value that is not an integer is a 400.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct Paging {
+    /// Page number; missing, zero or negative means 1.
+    page: Option<i64>,
+    /// Page size; missing, zero or negative means 20; at most 1000.
+    per_page: Option<i64>,
+}
+
+/// The filters both audit-log listings share (each reads `type` its own way).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AuditFilters {
+    /// Only entries after this RFC 3339 time.
+    #[param(format = DateTime)]
+    start_time: Option<String>,
+    /// Only entries before this RFC 3339 time.
+    #[param(format = DateTime)]
+    end_time: Option<String>,
+    /// Only entries whose actor's id contains this.
+    actor_user_id: Option<String>,
+    /// Only entries whose source address contains this.
+    meta_source_ip: Option<String>,
+    /// Only entries whose actor id or source address contains this.
+    q: Option<String>,
+}
+
 /// `GET /health/alive`.
 #[derive(Serialize, ToSchema)]
 pub(super) struct Alive {

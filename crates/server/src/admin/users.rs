@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::AdminState;
 use super::error::answer;
 use super::path::{ItemPath, TenantPath};
-use super::schemas::{self, AdminError, TenantParam};
+use super::schemas::{self, AdminError, Paging, TenantParam};
 use crate::hanko_passkey::error::ApiError;
 use crate::hanko_passkey::shared_with_admin::{CredentialDto, TransactionDto};
 use crate::http::pagination::{PageParams, RequestUrl, page_response};
@@ -58,9 +58,7 @@ pub(super) struct UserDetailsResponse {
 
 /// Lists the tenant's passkey-server users, paged.
 #[utoipa::path(get, path = "/tenants/{tenant_id}/users", operation_id = "list_passkey_users", tag = "users",
-    params(TenantParam,
-        ("page" = Option<i64>, Query, description = "Page number; missing, zero or negative means 1."),
-        ("per_page" = Option<i64>, Query, description = "Page size; missing, zero or negative means 20; at most 1000."),
+    params(TenantParam, Paging,
         ("sort_direction" = Option<String>, Query, description = "`desc` (newest first, the default) or `asc`, in any case."),
     ),
     responses(
