@@ -8,73 +8,128 @@ use latchkey_engine::model::{
     Tenant, TenantConfig, UserVerification,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::schemas;
 use crate::http::validate::Violations;
 
-/// The `config` object of `POST /tenants` and the body of `PUT /tenants/{id}/config`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A tenant's configuration as it is written: the `config` object of `POST /tenants` and the
+/// body of `PUT /tenants/{id}/config`. `cors` and `webauthn` are the original server's and
+/// required; the other blocks may be left out: a new tenant then takes their defaults, a
+/// replaced configuration keeps the ones it had.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[schema(as = TenantConfigRequest)]
 pub(super) struct ConfigRequest {
     cors: CorsRequest,
     webauthn: WebauthnRequest,
+    /// Settings of MFA ceremonies. Default: `webauthn.timeout`, `preferred` user
+    /// verification, `cross-platform`, `direct` attestation, `discouraged` resident key.
+    #[schema(nullable = false)]
     mfa: Option<MfaRequest>,
+    #[schema(nullable = false)]
     signing: Option<SigningBody>,
+    /// Default: `reject`.
+    #[schema(value_type = schemas::CounterRule, nullable = false)]
     counter: Option<CounterRule>,
+    /// Default: `audit_only`.
+    #[schema(value_type = schemas::BackupEligibilityRule, nullable = false)]
     backup_eligibility: Option<BackupEligibilityRule>,
+    #[schema(nullable = false)]
     discoverable_login: Option<DiscoverableLoginBody>,
+    #[schema(nullable = false)]
     audit: Option<AuditRequest>,
+    #[schema(value_type = schemas::HankoPublicConfig, nullable = false)]
     hanko_public: Option<HankoPublicConfig>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Which browser origins may call the tenant's passkey-server API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 struct CorsRequest {
+    #[schema(min_items = 1)]
     allowed_origins: Vec<String>,
     allow_unsafe_wildcard: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The relying party and the settings of passkey ceremonies.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 struct WebauthnRequest {
     relying_party: RelyingPartyRequest,
+    /// Milliseconds a ceremony may take.
+    #[schema(minimum = 1)]
     timeout: u32,
+    /// Default: `required`.
+    #[schema(value_type = schemas::UserVerification, nullable = false)]
     user_verification: Option<UserVerification>,
+    /// Default: none (any authenticator).
+    #[schema(value_type = schemas::Attachment, nullable = false)]
     attachment: Option<Attachment>,
+    /// Default: `direct`.
+    #[schema(value_type = schemas::AttestationPreference, nullable = false)]
     attestation_preference: Option<AttestationPreference>,
+    /// Default: `required`.
+    #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 struct RelyingPartyRequest {
+    /// The RP ID: a domain name, without scheme, port or path.
+    #[schema(min_length = 1, pattern = r"^[^:/]+$")]
     id: String,
+    #[schema(min_length = 1)]
     display_name: String,
+    /// A URL.
+    #[schema(nullable = false)]
     icon: Option<String>,
+    /// Origins a ceremony may come from (`https://…`, `android:apk-key-hash:…`).
+    #[schema(min_items = 1)]
     origins: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The settings of MFA ceremonies; the ones left out take the MFA defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 struct MfaRequest {
+    #[schema(minimum = 1)]
     timeout: u32,
+    #[schema(value_type = schemas::UserVerification, nullable = false)]
     user_verification: Option<UserVerification>,
+    #[schema(value_type = schemas::Attachment, nullable = false)]
     attachment: Option<Attachment>,
+    #[schema(value_type = schemas::AttestationPreference, nullable = false)]
     attestation_preference: Option<AttestationPreference>,
+    #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The tenant's token-signing keys. Changing the algorithm or size makes a new key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 struct SigningBody {
+    /// Default: `RS256`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = schemas::SigningAlgorithm, nullable = false)]
     algorithm: Option<SigningAlgorithm>,
+    /// RSA key size (RS256 only; shown only for RS256). Default: 2048.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 2048, maximum = 4096, multiple_of = 1024)]
     rsa_bits: Option<u32>,
 }
 
 /// How long a discoverable login waits, in milliseconds like the other timeouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 struct DiscoverableLoginBody {
+    /// Default: 3600000 (an hour); at most a day.
+    #[schema(minimum = 1, maximum = 86_400_000)]
     timeout: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Where audit events go; a key left out keeps its value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 struct AuditRequest {
+    /// Kept in the store, for the audit-log listings. Default: true.
+    #[schema(nullable = false)]
     store: Option<bool>,
+    /// Written to the server log. Default: false.
+    #[schema(nullable = false)]
     console: Option<bool>,
 }
 
@@ -243,7 +298,8 @@ fn overlay(
 }
 
 /// `GET /tenants/{id}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Tenant)]
 pub(super) struct TenantResponse {
     id: uuid::Uuid,
     display_name: String,
@@ -260,52 +316,65 @@ impl From<Tenant> for TenantResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A tenant's configuration as it is read: every block, with its defaults filled in. What
+/// `GET` shows, `PUT` accepts unchanged.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TenantConfig)]
 struct ConfigResponse {
     cors: CorsResponse,
     webauthn: WebauthnResponse,
     mfa: SettingsResponse,
     signing: SigningBody,
+    #[schema(value_type = schemas::CounterRule)]
     counter: CounterRule,
+    #[schema(value_type = schemas::BackupEligibilityRule)]
     backup_eligibility: BackupEligibilityRule,
     discoverable_login: DiscoverableLoginBody,
     audit: AuditResponse,
+    #[schema(value_type = schemas::HankoPublicConfig)]
     hanko_public: HankoPublicConfig,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CorsResponse {
     allowed_origins: Vec<String>,
     allow_unsafe_wildcard: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct WebauthnResponse {
     relying_party: RelyingPartyResponse,
     #[serde(flatten)]
     settings: SettingsResponse,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RelyingPartyResponse {
     id: String,
     display_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     icon: Option<String>,
     origins: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The settings of one kind of ceremony (passkey or MFA).
+#[derive(Debug, Serialize, ToSchema)]
 struct SettingsResponse {
     timeout: u32,
+    #[schema(value_type = schemas::UserVerification)]
     user_verification: UserVerification,
+    /// Absent: any authenticator.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = schemas::Attachment, nullable = false)]
     attachment: Option<Attachment>,
+    #[schema(value_type = schemas::AttestationPreference)]
     attestation_preference: AttestationPreference,
+    #[schema(value_type = schemas::ResidentKey)]
     resident_key_requirement: ResidentKey,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct AuditResponse {
     store: bool,
     console: bool,

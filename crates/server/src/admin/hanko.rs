@@ -24,11 +24,13 @@ use latchkey_engine::{Entity, Error, Store};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AdminState;
 use super::error::answer;
 use super::path::TenantPath;
+use super::schemas::{AdminError, AuditFilters, HankoEmail, HankoUser, Paging, TenantParam};
 use super::tenants::{parse, refusal};
 use crate::hanko_passkey::error::ApiError;
 use crate::http::json::{RawJson, null_as_empty};
@@ -56,20 +58,25 @@ pub(super) use latchkey_engine::accounts::UserData as UserResponse;
 pub(super) use latchkey_engine::accounts::EmailData as EmailResponse;
 
 /// An audit-log entry as the original's `AuditLog` marshals it, without `actor_email`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HankoAuditLog)]
 pub(super) struct AuditLogResponse {
     id: Uuid,
     #[serde(rename = "type")]
     kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     error: Option<String>,
     meta_http_request_id: String,
     meta_source_ip: String,
     meta_user_agent: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     actor_user_id: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
     /// Entries are never changed, so this is `created_at`.
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -169,6 +176,17 @@ fn refused(error: Error, action: &'static str) -> ApiError {
 
 /// GET `/tenants/{id}/hanko/users`: the users holding an address, filtered by `user_id` and
 /// by part of an `email`, paged, newest first unless `sort_direction=asc`.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/users", tag = "hanko",
+    params(TenantParam, Paging,
+        ("user_id" = Option<Uuid>, Query, description = "Only this user."),
+        ("email" = Option<String>, Query, description = "Only users holding an address that contains this."),
+        ("sort_direction" = Option<String>, Query, description = "`desc` (newest first, the default) or `asc`, in any case."),
+    ),
+    responses(
+        (status = 200, description = "One page of users.", body = [HankoUser], headers(("X-Total-Count" = u64, description = "How many entries the listing has in all."), ("Link" = String, description = "`first`, `last`, `next` and `prev` pages, as the original sends them."))),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, `unable to list users` (a page number that is not an integer), `failed to parse user_id as uuid` or `sort_direction must be desc or asc`.", body = AdminError),
+        (status = 404, description = "`tenant not found`, also for a tenant that does not serve the Hanko Public API.", body = AdminError),
+    ))]
 pub(super) async fn list_users<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
@@ -203,21 +221,32 @@ fn descending(query: &[(String, String)]) -> Result<bool, ApiError> {
 }
 
 /// The body of `POST /users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = HankoNewUser)]
 struct CreateUserRequest {
+    /// The new user's id; a new one when absent or nil.
     #[serde(default)]
     id: Option<Uuid>,
+    /// Distinct addresses, at least one.
     #[serde(default)]
+    #[schema(min_items = 1)]
     emails: Option<Vec<EmailRequest>>,
+    /// When the user was created (RFC 3339), for imports; now when absent.
     #[serde(default)]
+    #[schema(format = DateTime)]
     created_at: Option<String>,
 }
 
 /// An address in the body of `POST /users` or `POST /users/{id}/emails`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = HankoNewEmail)]
 pub(super) struct EmailRequest {
+    /// An email address (required).
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(format = Email)]
     address: String,
+    /// In `POST /users`: the user's primary address (exactly one must be). Ignored by `POST
+    /// /users/{id}/emails`.
     #[serde(default)]
     is_primary: bool,
     #[serde(default)]
@@ -291,6 +320,15 @@ pub(super) fn read_new_account(body: &[u8]) -> Result<NewAccount, ApiError> {
 }
 
 /// POST `/tenants/{id}/hanko/users`: a user with their addresses; 200 with the user.
+#[utoipa::path(post, path = "/tenants/{tenant_id}/hanko/users", tag = "hanko",
+    params(TenantParam),
+    request_body(content = CreateUserRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new user.", body = HankoUser),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, or `unable to create user`: the body is not a JSON object of this shape or breaks a field rule (`details` names it).", body = AdminError),
+        (status = 404, description = "`tenant not found`, also for a tenant that does not serve the Hanko Public API.", body = AdminError),
+        (status = 409, description = "`user already exists` or `email already exists`.", body = AdminError),
+    ))]
 pub(super) async fn create_user<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
@@ -307,6 +345,13 @@ pub(super) async fn create_user<S: Store>(
 }
 
 /// GET `/tenants/{id}/hanko/users/{user_id}`.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/users/{user_id}", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user.", body = HankoUser),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse user_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `user not found`.", body = AdminError),
+    ))]
 pub(super) async fn show_user<S: Store>(
     State(state): State<AdminState<S>>,
     path: UserPath,
@@ -320,6 +365,13 @@ pub(super) async fn show_user<S: Store>(
 }
 
 /// DELETE `/tenants/{id}/hanko/users/{user_id}`: 204.
+#[utoipa::path(delete, path = "/tenants/{tenant_id}/hanko/users/{user_id}", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse user_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `user not found`.", body = AdminError),
+    ))]
 pub(super) async fn remove_user<S: Store>(
     State(state): State<AdminState<S>>,
     path: UserPath,
@@ -333,12 +385,20 @@ pub(super) async fn remove_user<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize)]
+/// How many sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
 struct Ended {
     ended: u64,
 }
 
 /// DELETE `/tenants/{id}/hanko/users/{user_id}/sessions`: 200 with how many ended.
+#[utoipa::path(delete, path = "/tenants/{tenant_id}/hanko/users/{user_id}/sessions", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user's sessions ended.", body = Ended),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse user_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `user not found`.", body = AdminError),
+    ))]
 pub(super) async fn end_sessions<S: Store>(
     State(state): State<AdminState<S>>,
     path: UserPath,
@@ -353,6 +413,13 @@ pub(super) async fn end_sessions<S: Store>(
 }
 
 /// GET `/tenants/{id}/hanko/users/{user_id}/emails`.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/users/{user_id}/emails", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user's addresses.", body = [HankoEmail]),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse user_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `user not found`.", body = AdminError),
+    ))]
 pub(super) async fn list_emails<S: Store>(
     State(state): State<AdminState<S>>,
     path: UserPath,
@@ -376,6 +443,15 @@ pub(super) fn read_new_email(body: &[u8]) -> Result<EmailRequest, ApiError> {
 
 /// POST `/tenants/{id}/hanko/users/{user_id}/emails`: the user holds the address at once
 /// (`is_primary` is ignored: it becomes primary when the user has none); 201 with it.
+#[utoipa::path(post, path = "/tenants/{tenant_id}/hanko/users/{user_id}/emails", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = EmailRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new address.", body = HankoEmail),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse user_id as uuid`, `unable to create email` (the body is not a JSON object of this shape or breaks a field rule), or `email address already exists`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `user not found`.", body = AdminError),
+        (status = 409, description = "`max number of email addresses reached`.", body = AdminError),
+    ))]
 pub(super) async fn create_email<S: Store>(
     State(state): State<AdminState<S>>,
     path: UserPath,
@@ -399,6 +475,13 @@ pub(super) async fn create_email<S: Store>(
 }
 
 /// GET `/tenants/{id}/hanko/users/{user_id}/emails/{email_id}`.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/users/{user_id}/emails/{email_id}", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id."), ("email_id" = Uuid, Path, description = "The address's id.")),
+    responses(
+        (status = 200, description = "The address.", body = HankoEmail),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, `failed to parse user_id as uuid` or `failed to parse email_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API), `user not found` or `email not found`.", body = AdminError),
+    ))]
 pub(super) async fn show_email<S: Store>(
     State(state): State<AdminState<S>>,
     path: EmailPath,
@@ -413,6 +496,14 @@ pub(super) async fn show_email<S: Store>(
 
 /// DELETE `/tenants/{id}/hanko/users/{user_id}/emails/{email_id}`: 204; 409 for the primary
 /// address.
+#[utoipa::path(delete, path = "/tenants/{tenant_id}/hanko/users/{user_id}/emails/{email_id}", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id."), ("email_id" = Uuid, Path, description = "The address's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, `failed to parse user_id as uuid` or `failed to parse email_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API), `user not found` or `email not found`.", body = AdminError),
+        (status = 409, description = "`primary email can't be deleted`.", body = AdminError),
+    ))]
 pub(super) async fn remove_email<S: Store>(
     State(state): State<AdminState<S>>,
     path: EmailPath,
@@ -426,6 +517,13 @@ pub(super) async fn remove_email<S: Store>(
 }
 
 /// POST `/tenants/{id}/hanko/users/{user_id}/emails/{email_id}/set_primary`: 204.
+#[utoipa::path(post, path = "/tenants/{tenant_id}/hanko/users/{user_id}/emails/{email_id}/set_primary", tag = "hanko",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "The user's id."), ("email_id" = Uuid, Path, description = "The address's id.")),
+    responses(
+        (status = 204, description = "The address is the user's primary one."),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, `failed to parse user_id as uuid` or `failed to parse email_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API), `user not found` or `email not found`.", body = AdminError),
+    ))]
 pub(super) async fn set_primary<S: Store>(
     State(state): State<AdminState<S>>,
     path: EmailPath,
@@ -441,6 +539,16 @@ pub(super) async fn set_primary<S: Store>(
 /// GET `/tenants/{id}/hanko/audit_logs`: newest first, filtered by `start_time` and
 /// `end_time` (RFC 3339, exclusive), `type` (repeatable), `actor_user_id`, `actor_email`,
 /// `meta_source_ip` and `q`, paged.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/audit_logs", operation_id = "list_hanko_audit_logs", tag = "hanko",
+    params(TenantParam, Paging, AuditFilters,
+        ("type" = Option<Vec<String>>, Query, explode, description = "Only entries of these types; repeatable."),
+        ("actor_email" = Option<String>, Query, description = "Only entries of the user who holds this address now."),
+    ),
+    responses(
+        (status = 200, description = "One page of entries.", body = [AuditLogResponse], headers(("X-Total-Count" = u64, description = "How many entries the listing has in all."), ("Link" = String, description = "`first`, `last`, `next` and `prev` pages, as the original sends them."))),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, or `unable to list audit logs`: a page number that is not an integer or a time that is not RFC 3339.", body = AdminError),
+        (status = 404, description = "`tenant not found`, also for a tenant that does not serve the Hanko Public API.", body = AdminError),
+    ))]
 pub(super) async fn audit_logs<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,

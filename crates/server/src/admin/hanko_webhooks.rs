@@ -16,12 +16,14 @@ use latchkey_engine::model::TenantId;
 use latchkey_engine::model::webhooks::{ConfigHook, Webhook};
 use latchkey_engine::{Entity, Error, Store};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AdminState;
 use super::error::answer;
 use super::hanko::{path_uuid, tenant_id};
 use super::path::TenantPath;
+use super::schemas::{AdminError, TenantParam, WebhookEvent};
 use super::tenants::{parse, refusal};
 use crate::hanko_passkey::error::ApiError;
 use crate::http::json::RawJson;
@@ -36,21 +38,30 @@ const UPDATE_WEBHOOK: &str = "unable to update webhook";
 const DELETE_WEBHOOK: &str = "unable to delete webhook";
 
 /// A hook as the original's `models.Webhook` marshals it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Webhook)]
 pub(super) struct WebhookResponse {
     id: Uuid,
     callback: String,
     enabled: bool,
+    /// Deliveries that failed in a row.
     failures: u32,
+    /// When the hook stops, unless updated (with `allow_time_expiration`).
+    #[schema(format = DateTime)]
     expires_at: String,
     events: Vec<EventResponse>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
-#[derive(Debug, Serialize)]
+/// One subscribed event.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookSubscription)]
 struct EventResponse {
     id: Uuid,
+    #[schema(value_type = WebhookEvent)]
     event: String,
 }
 
@@ -78,17 +89,23 @@ impl From<Webhook> for WebhookResponse {
 
 /// `{"database": [...], "config": [...]}`; `config` is `null` without hooks in the
 /// configuration, as in the original.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookListing)]
 pub(super) struct ListResponse {
+    /// Hooks added through this API.
     database: Vec<WebhookResponse>,
+    /// Hooks of the tenant's configuration (`hanko_public.webhooks.hooks`).
     config: Option<Vec<ConfigHookResponse>>,
 }
 
-#[derive(Debug, Serialize)]
+/// A hook of the configuration.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConfiguredWebhook)]
 struct ConfigHookResponse {
     #[serde(skip_serializing_if = "String::is_empty")]
     callback: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<WebhookEvent>)]
     events: Vec<String>,
 }
 
@@ -111,13 +128,20 @@ impl From<WebhookListing> for ListResponse {
 }
 
 /// The body of `POST` and `PUT`; `enabled` is read by `PUT` only.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = WebhookRequest)]
 struct HookRequest {
+    /// An absolute `http` or `https` URL without a fragment (required).
     #[serde(default)]
+    #[schema(nullable = false, min_length = 1)]
     callback: Option<String>,
+    /// The events, each at most once (at least one).
     #[serde(default)]
+    #[schema(value_type = Vec<WebhookEvent>, min_items = 1)]
     events: Option<Vec<String>>,
+    /// Required by `PUT`; ignored by `POST`, whose hook is enabled.
     #[serde(default)]
+    #[schema(nullable = false)]
     enabled: Option<bool>,
 }
 
@@ -187,6 +211,13 @@ fn refused(error: Error, webhook: Option<Uuid>, action: &'static str) -> ApiErro
 }
 
 /// GET `/tenants/{id}/hanko/webhooks`.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/webhooks", operation_id = "list_webhooks", tag = "webhooks",
+    params(TenantParam),
+    responses(
+        (status = 200, description = "The tenant's hooks.", body = ListResponse),
+        (status = 400, description = "`tenant_id must be a valid uuid4`.", body = AdminError),
+        (status = 404, description = "`tenant not found`, also for a tenant that does not serve the Hanko Public API.", body = AdminError),
+    ))]
 pub(super) async fn list<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
@@ -200,6 +231,14 @@ pub(super) async fn list<S: Store>(
 }
 
 /// POST `/tenants/{id}/hanko/webhooks`: an enabled hook; 201 with it.
+#[utoipa::path(post, path = "/tenants/{tenant_id}/hanko/webhooks", operation_id = "create_webhook", tag = "webhooks",
+    params(TenantParam),
+    request_body(content = HookRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new, enabled hook.", body = WebhookResponse),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, or `unable to create webhook`: the body is not a JSON object of this shape or breaks a field rule (`details` names it).", body = AdminError),
+        (status = 404, description = "`tenant not found`, also for a tenant that does not serve the Hanko Public API.", body = AdminError),
+    ))]
 pub(super) async fn create<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
@@ -216,6 +255,13 @@ pub(super) async fn create<S: Store>(
 }
 
 /// GET `/tenants/{id}/hanko/webhooks/{webhook_id}`.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/hanko/webhooks/{webhook_id}", operation_id = "show_webhook", tag = "webhooks",
+    params(TenantParam, ("webhook_id" = Uuid, Path, description = "The hook's id.")),
+    responses(
+        (status = 200, description = "The hook.", body = WebhookResponse),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse webhook_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `unable to find webhook with id: …`.", body = AdminError),
+    ))]
 pub(super) async fn show<S: Store>(
     State(state): State<AdminState<S>>,
     path: WebhookPath,
@@ -230,6 +276,14 @@ pub(super) async fn show<S: Store>(
 
 /// PUT `/tenants/{id}/hanko/webhooks/{webhook_id}`: new callback, events and `enabled`, with
 /// failures forgotten and 30 days from now; 200 with the hook.
+#[utoipa::path(put, path = "/tenants/{tenant_id}/hanko/webhooks/{webhook_id}", operation_id = "update_webhook", tag = "webhooks",
+    params(TenantParam, ("webhook_id" = Uuid, Path, description = "The hook's id.")),
+    request_body(content = HookRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated hook.", body = WebhookResponse),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse webhook_id as uuid`, or `unable to update webhook`: the body is not a JSON object of this shape or breaks a field rule (`details` names it).", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `unable to find webhook with id: …`.", body = AdminError),
+    ))]
 pub(super) async fn update<S: Store>(
     State(state): State<AdminState<S>>,
     path: WebhookPath,
@@ -246,6 +300,13 @@ pub(super) async fn update<S: Store>(
 }
 
 /// DELETE `/tenants/{id}/hanko/webhooks/{webhook_id}`: 204.
+#[utoipa::path(delete, path = "/tenants/{tenant_id}/hanko/webhooks/{webhook_id}", operation_id = "remove_webhook", tag = "webhooks",
+    params(TenantParam, ("webhook_id" = Uuid, Path, description = "The hook's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `failed to parse webhook_id as uuid`.", body = AdminError),
+        (status = 404, description = "`tenant not found` (also for a tenant that does not serve the Hanko Public API) or `unable to find webhook with id: …`.", body = AdminError),
+    ))]
 pub(super) async fn remove<S: Store>(
     State(state): State<AdminState<S>>,
     path: WebhookPath,

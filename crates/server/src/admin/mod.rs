@@ -25,6 +25,7 @@ mod hanko_webhooks;
 mod health;
 pub(crate) mod openapi;
 mod path;
+mod schemas;
 mod secrets;
 mod tenants;
 #[cfg(test)]

@@ -9,12 +9,14 @@ use axum::response::{IntoResponse, Response};
 use latchkey_engine::Store;
 use latchkey_engine::admin::{IssuedApiKey, NewTenant};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AdminState;
 use super::config::{CheckedConfig, ConfigRequest, TenantResponse};
 use super::error::answer;
 use super::path::TenantPath;
+use super::schemas::{AdminError, TenantParam};
 use crate::hanko_passkey::error::ApiError;
 use crate::http::json::{RawJson, from_object};
 use crate::http::timestamps::rfc3339;
@@ -27,12 +29,16 @@ const CREATE: &str = "unable to create tenant";
 const UPDATE: &str = "unable to update tenant";
 const UPDATE_CONFIG: &str = "unable to update tenant config";
 
-#[derive(Debug, Serialize)]
+/// A tenant in the listing.
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct TenantSummary {
     id: Uuid,
     display_name: String,
 }
 
+/// Lists the tenants.
+#[utoipa::path(get, path = "/tenants", operation_id = "list_tenants", tag = "tenants",
+    responses((status = 200, description = "Every tenant, 1Kosmos realms included.", body = [TenantSummary])))]
 pub(super) async fn list<S: Store>(
     State(state): State<AdminState<S>>,
 ) -> Result<Json<Vec<TenantSummary>>, ApiError> {
@@ -52,29 +58,38 @@ pub(super) async fn list<S: Store>(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new tenant.
+#[derive(Debug, Deserialize, ToSchema)]
 struct CreateTenantRequest {
+    /// 1 to 256 characters, not only spaces.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256)]
     display_name: String,
+    /// Issue an API key named `Initial API Key` with the tenant.
     #[serde(default)]
     create_api_key: bool,
     config: ConfigRequest,
 }
 
 /// Its `Debug` is that of [`NewApiKeyResponse`], which hides the secret.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CreatedTenant {
     id: Uuid,
+    /// Present when `create_api_key` was true.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     api_key: Option<NewApiKeyResponse>,
 }
 
 /// An API key with its secret: the only answer that ever shows one.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = NewApiKey)]
 pub(super) struct NewApiKeyResponse {
     id: Uuid,
     name: String,
+    /// The key itself, for the passkey-server API's `apiKey` header. Shown only here.
     secret: String,
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
@@ -101,6 +116,14 @@ impl From<IssuedApiKey> for NewApiKeyResponse {
     }
 }
 
+/// Creates a tenant, with its first signing key and, if asked, an API key.
+#[utoipa::path(post, path = "/tenants", operation_id = "create_tenant", tag = "tenants",
+    request_body(content = CreateTenantRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = CreatedTenant),
+        (status = 400, description = "`unable to create tenant`: the body is not a JSON object of this shape, or breaks a field rule (`details` names it).", body = AdminError),
+        (status = 500, description = "`Internal Server Error`: making the key failed (the random source or key generation).", body = AdminError),
+    ))]
 pub(super) async fn create<S: Store>(
     State(state): State<AdminState<S>>,
     RawJson(body, _): RawJson<ApiError>,
@@ -138,6 +161,14 @@ pub(super) fn read_new_tenant(body: &[u8]) -> Result<(NewTenant, Option<&'static
     Ok((new, request.create_api_key.then_some(INITIAL_API_KEY)))
 }
 
+/// A tenant with its whole configuration.
+#[utoipa::path(get, path = "/tenants/{tenant_id}", operation_id = "show_tenant", tag = "tenants",
+    params(TenantParam),
+    responses(
+        (status = 200, description = "The tenant; secrets in its configuration are shown empty.", body = TenantResponse),
+        (status = 400, description = "`tenant_id must be a valid uuid4`.", body = AdminError),
+        (status = 404, description = "`tenant not found`.", body = AdminError),
+    ))]
 pub(super) async fn show<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,
@@ -150,12 +181,24 @@ pub(super) async fn show<S: Store>(
     Ok(Json(TenantResponse::from(tenant)))
 }
 
-#[derive(Debug, Deserialize)]
+/// A tenant's new name.
+#[derive(Debug, Deserialize, ToSchema)]
 struct RenameRequest {
+    /// 1 to 256 characters, not only spaces.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256)]
     display_name: String,
 }
 
+/// Renames a tenant.
+#[utoipa::path(put, path = "/tenants/{tenant_id}", operation_id = "rename_tenant", tag = "tenants",
+    params(TenantParam),
+    request_body(content = RenameRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Renamed."),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, or `unable to update tenant`: the body is not a JSON object of this shape or breaks a field rule.", body = AdminError),
+        (status = 404, description = "`tenant not found`.", body = AdminError),
+    ))]
 pub(super) async fn rename<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,
@@ -182,6 +225,14 @@ pub(super) fn read_display_name(body: &[u8]) -> Result<String, ApiError> {
 /// Replaces the configuration. latchkey's blocks the body leaves out are taken from the
 /// configuration being replaced, read in the same transaction as the write, so that two
 /// replacements at once cannot lose them.
+#[utoipa::path(put, path = "/tenants/{tenant_id}/config", operation_id = "replace_config", tag = "tenants",
+    params(TenantParam),
+    request_body(content = ConfigRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Replaced."),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, or `unable to update tenant config`: the body is not a JSON object of this shape, or breaks a field rule (`details` names it).", body = AdminError),
+        (status = 404, description = "`tenant not found`.", body = AdminError),
+    ))]
 pub(super) async fn replace_config<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,
@@ -203,6 +254,14 @@ pub(super) fn read_config(body: &[u8]) -> Result<CheckedConfig, ApiError> {
     request.check().map_err(refusal(UPDATE_CONFIG))
 }
 
+/// Deletes a tenant with everything it holds.
+#[utoipa::path(delete, path = "/tenants/{tenant_id}", operation_id = "remove_tenant", tag = "tenants",
+    params(TenantParam),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`tenant_id must be a valid uuid4`.", body = AdminError),
+        (status = 404, description = "`tenant not found`.", body = AdminError),
+    ))]
 pub(super) async fn remove<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(id): TenantPath,

@@ -7,18 +7,24 @@ use axum::response::Response;
 use latchkey_engine::Store;
 use latchkey_engine::model::{User, UserId};
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AdminState;
 use super::error::answer;
 use super::path::{ItemPath, TenantPath};
+use super::schemas::{self, AdminError, Paging, TenantParam};
 use crate::hanko_passkey::error::ApiError;
 use crate::hanko_passkey::shared_with_admin::{CredentialDto, TransactionDto};
 use crate::http::pagination::{PageParams, RequestUrl, page_response};
 
-#[derive(Debug, Serialize)]
+/// A passkey-server user.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub(super) struct UserResponse {
+    /// latchkey's id of the user.
     id: Uuid,
+    /// The id the tenant's application gave the user.
     user_id: String,
     name: String,
     /// `""` when the user has none: the original's field is a plain string.
@@ -38,14 +44,28 @@ impl From<User> for UserResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A user with their credentials and transactions.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UserDetails)]
 pub(super) struct UserDetailsResponse {
     #[serde(flatten)]
     user: UserResponse,
+    #[schema(value_type = Vec<schemas::Credential>)]
     credentials: Vec<CredentialDto>,
+    #[schema(value_type = Vec<schemas::Transaction>)]
     transactions: Vec<TransactionDto>,
 }
 
+/// Lists the tenant's passkey-server users, paged.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/users", operation_id = "list_passkey_users", tag = "users",
+    params(TenantParam, Paging,
+        ("sort_direction" = Option<String>, Query, description = "`desc` (newest first, the default) or `asc`, in any case."),
+    ),
+    responses(
+        (status = 200, description = "One page of users.", body = [UserResponse], headers(("X-Total-Count" = u64, description = "How many entries the listing has in all."), ("Link" = String, description = "`first`, `last`, `next` and `prev` pages, as the original sends them."))),
+        (status = 400, description = "`tenant_id must be a valid uuid4`, `unable to parse request` (a page number that is not an integer) or `sort_direction must be desc or asc`.", body = AdminError),
+        (status = 404, description = "`tenant not found`.", body = AdminError),
+    ))]
 pub(super) async fn list<S: Store>(
     State(state): State<AdminState<S>>,
     TenantPath(tenant): TenantPath,
@@ -79,6 +99,14 @@ fn descending(query: &[(String, String)]) -> Result<bool, ApiError> {
     }
 }
 
+/// A user with their credentials and transactions.
+#[utoipa::path(get, path = "/tenants/{tenant_id}/users/{user_id}", operation_id = "show_passkey_user", tag = "users",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "latchkey's id of the user.")),
+    responses(
+        (status = 200, description = "The user.", body = UserDetailsResponse),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `invalid user_id`.", body = AdminError),
+        (status = 404, description = "`tenant not found` or `user not found`.", body = AdminError),
+    ))]
 pub(super) async fn show<S: Store>(
     State(state): State<AdminState<S>>,
     path: ItemPath,
@@ -104,6 +132,14 @@ pub(super) async fn show<S: Store>(
     }))
 }
 
+/// Deletes a user with their credentials.
+#[utoipa::path(delete, path = "/tenants/{tenant_id}/users/{user_id}", operation_id = "remove_passkey_user", tag = "users",
+    params(TenantParam, ("user_id" = Uuid, Path, description = "latchkey's id of the user.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`tenant_id must be a valid uuid4` or `invalid user_id`.", body = AdminError),
+        (status = 404, description = "`tenant not found` or `user not found`.", body = AdminError),
+    ))]
 pub(super) async fn remove<S: Store>(
     State(state): State<AdminState<S>>,
     path: ItemPath,
