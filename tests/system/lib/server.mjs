@@ -176,7 +176,8 @@ export async function startServer(store, { env: extraEnv = {}, wrapper = [], pos
     log: () => log.join(''),
     cli(args, { input } = {}) {
       const out = spawnSync(BIN, args, {
-        env: { ...env, LATCHKEY_DATABASE_URL: db.url },
+        // Only the proxy's port differs: a database named by `env` (e.g. a file on a test's own mount) is the CLI's too.
+        env: postgresPort === undefined ? env : { ...env, LATCHKEY_DATABASE_URL: db.url },
         encoding: 'utf8',
         timeout: CLI_TIMEOUT_MS,
         input,
