@@ -24,6 +24,13 @@ const SLACK_MS = 5000;
 const RECOVERY_MS = 5000;
 const UNAVAILABLE = { title: 'Service Unavailable', details: '', status: 503 };
 
+// Seen on the shared machine: once every test has passed and reported, this file's process sometimes keeps running
+// (busy, cause not yet found; follow-up noted on issue 16) and the runner, one file at a time, would wait for it
+// forever. Five seconds after the last hook the process ends with the exit code the test runner set.
+after(() => {
+  setTimeout(() => process.exit(), 5000).unref();
+});
+
 describe('faults: PostgreSQL outage under passkey load', { skip: !STORES.includes('postgres') }, () => {
   let server;
   let tenant;
