@@ -51,6 +51,11 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// The tenant whose Hanko Public API is also served at the root of the public listener.
     pub default_tenant: Option<Uuid>,
+    /// Development mode: no configuration file, the built-in database (not named by
+    /// `LATCHKEY_DATABASE_URL`) and no master key. Only then does `serve` make the `default`
+    /// tenant and serve the demo page; listen addresses, the log filter and the other settings
+    /// may be set from the environment without leaving it.
+    pub development: bool,
 }
 
 /// Secrets (the master key, the admin token, a password in the database URL, the SMTP password)
@@ -81,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("admin_max_connections", &self.admin_max_connections)
             .field("smtp", &self.smtp)
             .field("default_tenant", &self.default_tenant)
+            .field("development", &self.development)
             .finish()
     }
 }
@@ -104,6 +110,7 @@ impl Default for Config {
             admin_max_connections: 64,
             smtp: None,
             default_tenant: None,
+            development: true,
         }
     }
 }
@@ -161,6 +168,8 @@ impl SmtpFile {
 
 impl Config {
     /// Defaults, overridden by `file` if given, overridden by the environment `env` yields.
+    /// Either one naming the database or a master key, or a file at all, leaves development
+    /// mode.
     pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut config = Self::default();
         if let Some(path) = file {
@@ -237,6 +246,10 @@ impl Config {
                 })
                 .transpose()?,
         })?;
+        config.development = file.is_none()
+            && var("DATABASE_URL").is_none()
+            && config.master_key.is_none()
+            && config.master_key_file.is_none();
         Ok(config)
     }
 
@@ -432,6 +445,39 @@ mod tests {
         assert_eq!(config, Config::default());
         assert_eq!(config.database_url, "sqlite://latchkey.db");
         assert!(config.listen.ip().is_loopback() && config.admin_listen.ip().is_loopback());
+    }
+
+    #[test]
+    fn development_mode_is_the_built_in_database_without_a_file_or_a_master_key() {
+        let development =
+            |vars: &[(&str, &str)]| Config::load(None, env(vars)).unwrap().development;
+        assert!(development(&[]));
+        assert!(development(&[
+            ("LATCHKEY_LISTEN", "127.0.0.1:0"),
+            ("LATCHKEY_ADMIN_LISTEN", "127.0.0.1:0"),
+            ("LATCHKEY_LOG", "debug"),
+            ("LATCHKEY_DATABASE_URL", ""),
+        ]));
+        for configured in [
+            ("LATCHKEY_DATABASE_URL", "sqlite://latchkey.db"),
+            ("LATCHKEY_DATABASE_URL", "postgres://db/latchkey"),
+            ("LATCHKEY_MASTER_KEY", "a-key"),
+            ("LATCHKEY_MASTER_KEY_FILE", "/etc/latchkey/master-key"),
+        ] {
+            assert!(!development(&[configured]), "{configured:?}");
+        }
+
+        let dir = std::env::temp_dir().join(format!("latchkey-config-dev-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("latchkey.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:0\"\n").unwrap();
+        let from_file = Config::load(Some(&path), env(&[])).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+        assert_eq!(from_file.database_url, Config::default().database_url);
+        assert!(
+            !from_file.development,
+            "a configuration file, however small"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod config;
 mod database;
+mod first_run;
 mod inspect;
 mod kosmos;
 mod mds;
@@ -32,7 +33,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the public and admin APIs (with no configuration: SQLite file ./latchkey.db,
-    /// public API on 127.0.0.1:8000, admin API on 127.0.0.1:8001).
+    /// public API on 127.0.0.1:8000, admin API on 127.0.0.1:8001, and a demo page at
+    /// http://localhost:8000/demo over a tenant `default` made on the first run).
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,

@@ -1,6 +1,8 @@
-//! `latchkey serve`: checks the configuration, binds the public and admin listeners and hands
-//! them to the server's front door, which runs until SIGINT or SIGTERM.
+//! `latchkey serve`: checks the configuration, binds the public and admin listeners, in
+//! development mode finds or makes the demo tenant, and hands it all to the server's front
+//! door, which runs until SIGINT or SIGTERM.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use latchkey_engine::Store;
@@ -12,6 +14,8 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::database::{Database, master_key, with_store};
+use crate::first_run;
+use crate::tenants::engine;
 
 /// Descriptors beyond the two listeners' connections: database pool, files, log.
 const SPARE_DESCRIPTORS: u64 = 64;
@@ -31,6 +35,32 @@ pub async fn run(config: Config) -> Result<(), String> {
 }
 
 async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result<(), String> {
+    // Bound before the server starts: once started, it owns the store and closes it on every
+    // way out.
+    let listeners = Listeners {
+        public: bind(config.listen).await?,
+        admin: bind(config.admin_listen).await?,
+    };
+    let public = local_address(&listeners.public)?;
+    let admin = local_address(&listeners.admin)?;
+    // The demo tenant's origin names the port this start listens on, known only now. Its
+    // engine needs a master key of its own: in development mode that is the key file beside
+    // the database, read again.
+    let demo = if config.development {
+        let prepared = match master_key(config) {
+            Ok(master) => first_run::prepare(&engine(store.clone(), master), public, admin).await,
+            Err(error) => Err(error),
+        };
+        match prepared {
+            Ok(demo) => demo,
+            Err(error) => {
+                store.close().await;
+                return Err(error);
+            }
+        }
+    } else {
+        None
+    };
     // The command line is where the clock is read; the server and engine only take a clock.
     #[allow(clippy::disallowed_methods)]
     let options = Options {
@@ -50,24 +80,25 @@ async fn serve<S: Store>(store: S, master: MasterKey, config: &Config) -> Result
         cleanup_interval: config.cleanup_interval,
         smtp: config.smtp.clone(),
         default_tenant: config.default_tenant.map(TenantId),
+        demo: demo.as_ref().map(|demo| demo.options.clone()),
         clock: OffsetDateTime::now_utc,
-    };
-    // Bound before the server starts: once started, it owns the store and closes it on every
-    // way out.
-    let listeners = Listeners {
-        public: bind(config.listen).await?,
-        admin: bind(config.admin_listen).await?,
     };
     let server = Server::start(store, master, options)
         .await
         .map_err(|e| e.to_string())?;
     // Printed, not logged: scripts and tests read the addresses (port 0 picks a free one).
-    for (name, listener) in [("public", &listeners.public), ("admin", &listeners.admin)] {
-        let address = listener.local_addr().map_err(|e| e.to_string())?;
+    for (name, address) in [("public", public), ("admin", admin)] {
         eprintln!("latchkey: {name} API listening on http://{address}");
+    }
+    if let Some(demo) = &demo {
+        demo.announce();
     }
     server.serve(listeners, shutdown_signal()).await;
     Ok(())
+}
+
+fn local_address(listener: &TcpListener) -> Result<SocketAddr, String> {
+    listener.local_addr().map_err(|e| e.to_string())
 }
 
 /// Raises the soft limit on open descriptors to the hard limit: the default soft limit (often
@@ -87,7 +118,7 @@ fn raise_descriptor_limit(config: &Config) {
     }
 }
 
-async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, String> {
+async fn bind(address: SocketAddr) -> Result<TcpListener, String> {
     TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{AdminOptions, admin_router};
+use crate::demo::{DemoOptions, with_demo};
 use crate::hanko_passkey::public_router;
 use crate::http::meta::TrustedProxies;
 use crate::kosmos::{ensure_envelope_key, kosmos_router};
@@ -54,6 +55,8 @@ pub struct Options {
     /// The tenant whose Hanko Public API is also served at the root, for single-tenant
     /// deployments.
     pub default_tenant: Option<TenantId>,
+    /// The demo page of a development instance; the command line decides whether there is one.
+    pub demo: Option<DemoOptions>,
     /// The engine's only source of time.
     pub clock: fn() -> OffsetDateTime,
 }
@@ -167,6 +170,10 @@ impl<S: Store> Server<S> {
             Mailer::new(options.smtp.clone()),
             options.default_tenant,
         );
+        let public = match options.demo {
+            Some(demo) => with_demo(public, demo),
+            None => public,
+        };
         let admin = admin_router(Arc::clone(&engine), options.admin, metrics)
             .layer(Extension(options.trusted_proxies));
 

@@ -6,6 +6,7 @@
 
 mod admin;
 mod app;
+mod demo;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hanko_passkey;
@@ -21,6 +22,7 @@ mod webhooks;
 
 pub use admin::AdminOptions;
 pub use app::{Listeners, Options, Server, StartError, public_app};
+pub use demo::DemoOptions;
 pub use http::meta::TrustedProxies;
 pub use listener::ListenerLimits;
 pub use mail::{Mail, MailError, MailLanguage, Mailer, passcode_mail};

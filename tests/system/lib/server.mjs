@@ -1,4 +1,6 @@
-// Starts `latchkey serve` on a fresh database per store and runs the CLI against the same database.
+// Starts `latchkey serve` on a fresh database per store and runs the CLI against the same database. The store
+// 'development' is no store setting at all: no database URL, no master key, the built-in SQLite file in a fresh, empty
+// working directory, as a person's first `latchkey serve` runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +35,19 @@ function psql(sql) {
   if (out.status !== 0) throw new Error(`psql ${sql} failed (${out.status}): ${out.stderr || out.error}`);
 }
 
+// Settings that would configure an instance, left out of a development instance's environment.
+const CONFIGURING = ['LATCHKEY_DATABASE_URL', 'LATCHKEY_MASTER_KEY', 'LATCHKEY_MASTER_KEY_FILE'];
+
 function freshDatabase(store) {
+  if (store === 'development') {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-dev-'));
+    return {
+      url: undefined,
+      dir,
+      env: {},
+      drop: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
   if (store === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-sys-'));
     return {
@@ -54,9 +68,9 @@ function freshDatabase(store) {
   throw new Error(`unknown store ${store}`);
 }
 
-function launch(env, log, wrapper) {
-  const [command, ...args] = [...wrapper, BIN, 'serve'];
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(env, log, wrapper, { cwd, args: extraArgs }) {
+  const [command, ...args] = [...wrapper, BIN, ...extraArgs, 'serve'];
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
   const urls = new Promise((resolveUrls, reject) => {
     let publicUrl;
@@ -126,18 +140,25 @@ async function terminate(proc) {
   }
 }
 
-// `env` adds to or overrides the server's environment (and the CLI's); `wrapper` is a command line the server runs under
+// `env` adds to or overrides the server's environment (and the CLI's); `args` go before `serve` and before the CLI's
+// own arguments (e.g. ['--config', file]); `cwd` is where the server and the CLI run (for 'development', the fresh
+// directory, also offered as `dir`); `wrapper` is a command line the server runs under
 // (e.g. ['prlimit', '--nofile=256:4096', '--']); `postgresPort` is where the server reaches PostgreSQL instead of 5432,
 // e.g. a proxy the test owns (the CLI, `databaseUrl` and the test's own SQL still go to 5432: the CLI runs while the
 // test process waits for it, so a proxy in that process could not forward for it). The result also
 // offers `log()` (everything the server printed), `restart()` (same database, new process), `crash()` (SIGKILL, database
 // kept), `exited` (resolves with {code, signal}) and `pid`.
-export async function startServer(store, { env: extraEnv = {}, wrapper = [], postgresPort } = {}) {
+export async function startServer(store, { env: extraEnv = {}, wrapper = [], postgresPort, args = [], cwd } = {}) {
   const db = freshDatabase(store);
   const serverUrl = postgresPort === undefined ? db.url : db.url.replace(':5432/', `:${postgresPort}/`);
+  const inherited = { ...process.env };
+  if (db.url === undefined) {
+    for (const name of CONFIGURING) delete inherited[name];
+  }
+  const workDir = cwd ?? db.dir;
   const env = {
-    ...process.env,
-    LATCHKEY_DATABASE_URL: serverUrl,
+    ...inherited,
+    ...(serverUrl === undefined ? {} : { LATCHKEY_DATABASE_URL: serverUrl }),
     LATCHKEY_LISTEN: '127.0.0.1:0',
     LATCHKEY_ADMIN_LISTEN: '127.0.0.1:0',
     // The log is read from a pipe and pasted into failure messages: no colour codes.
@@ -168,16 +189,18 @@ export async function startServer(store, { env: extraEnv = {}, wrapper = [], pos
   const server = {
     store,
     databaseUrl: db.url,
+    dir: db.dir,
     env,
     publicUrl: undefined,
     adminUrl: undefined,
     get exited() { return proc.exited; },
     get pid() { return proc.child.pid; },
     log: () => log.join(''),
-    cli(args, { input } = {}) {
-      const out = spawnSync(BIN, args, {
+    cli(cliArgs, { input } = {}) {
+      const out = spawnSync(BIN, [...args, ...cliArgs], {
         // Only the proxy's port differs: a database named by `env` (e.g. a file on a test's own mount) is the CLI's too.
         env: postgresPort === undefined ? env : { ...env, LATCHKEY_DATABASE_URL: db.url },
+        cwd: workDir,
         encoding: 'utf8',
         timeout: CLI_TIMEOUT_MS,
         input,
@@ -186,7 +209,7 @@ export async function startServer(store, { env: extraEnv = {}, wrapper = [], pos
       return { status: out.status, stdout: out.stdout, stderr: out.stderr };
     },
     async start() {
-      proc = launch(env, log, wrapper);
+      proc = launch(env, log, wrapper, { cwd: workDir, args });
       try {
         Object.assign(server, await proc.urls);
         await waitReady(server.adminUrl, Date.now() + START_TIMEOUT_MS);

@@ -32,6 +32,7 @@ fn options() -> Options {
         cleanup_interval: Duration::from_secs(60),
         smtp: None,
         default_tenant: None,
+        demo: None,
         clock,
     }
 }
