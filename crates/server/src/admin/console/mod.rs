@@ -51,6 +51,10 @@ pub(super) fn routes<S: Store>(state: AdminState<S>) -> Router<AdminState<S>> {
             post(tenants::update_settings::<S>),
         )
         .route(
+            "/console/tenants/{tenant_id}/hanko-public",
+            post(tenants::update_hanko_public::<S>),
+        )
+        .route(
             "/console/tenants/{tenant_id}/config",
             post(tenants::replace_config::<S>),
         )

@@ -224,6 +224,7 @@ async fn settings_page<S: Store>(
             })
             .unwrap_or_default()
     };
+    let flag = |pointer: &str| config.pointer(pointer) == Some(&Value::Bool(true));
     let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
     let body = html! {
         h1 { (name) }
@@ -266,6 +267,30 @@ async fn settings_page<S: Store>(
                 (choice("backup_eligibility", "Backup eligibility that changes", &text("/backup_eligibility"),
                     &[("reject", "reject the login"), ("audit_only", "accept and audit")]))
                 button type="submit" { "Save settings" }
+            }
+        }
+
+        section.card {
+            h2 #hanko-public { "Hanko Public API" }
+            p.hint { "The full login backend at " code { "/" (id.0) "/" } " (users, emails, passcodes, passwords, passkeys, sessions). Third-party providers, SAML, webhooks and mail are in the whole configuration below." }
+            form method="post" action={ (base) "/hanko-public" } aria-labelledby="hanko-public" {
+                (csrf(session))
+                (check("hp_enabled", "Serve the Hanko Public API for this tenant", flag("/hanko_public/enabled")))
+                label for="hp_service" { "Service name (in passcode mails)" }
+                input #hp_service name="hp_service" value=(text("/hanko_public/service/name"));
+                label for="hp_lifespan" { "Session lifespan (Go duration, e.g. 12h)" }
+                input #hp_lifespan name="hp_lifespan" value=(text("/hanko_public/session/lifespan")) required;
+                (check("hp_signup", "Anyone may sign up", flag("/hanko_public/account/allow_signup")))
+                (check("hp_deletion", "Users may delete their account", flag("/hanko_public/account/allow_deletion")))
+                (check("hp_verification", "Email addresses must be verified", flag("/hanko_public/emails/require_verification")))
+                (check("hp_passwords", "Password login", flag("/hanko_public/password/enabled")))
+                label for="hp_min_password" { "Shortest password" }
+                input #hp_min_password name="hp_min_password" type="number" min="1"
+                    value=(config.pointer("/hanko_public/password/min_password_length").and_then(Value::as_u64).unwrap_or(8)) required;
+                label for="hp_passcode_ttl" { "Passcode lifetime (seconds)" }
+                input #hp_passcode_ttl name="hp_passcode_ttl" type="number" min="1"
+                    value=(config.pointer("/hanko_public/passcode/ttl").and_then(Value::as_u64).unwrap_or(300)) required;
+                button type="submit" { "Save Hanko Public API settings" }
             }
         }
 
@@ -352,6 +377,13 @@ async fn settings_page<S: Store>(
         Place::Tenant(id, &name, Tab::Settings),
         body,
     ))
+}
+
+/// A labelled checkbox sent as `on` when ticked.
+fn check(name: &str, label: &str, checked: bool) -> Markup {
+    html! {
+        label.check { input type="checkbox" name=(name) value="on" checked[checked]; (label) }
+    }
 }
 
 /// A `<select>` of `options` (value, label) with `current` chosen.
@@ -486,6 +518,84 @@ pub(super) async fn update_settings<S: Store>(
     State(state): State<AdminState<S>>,
     TenantParam { 0: id, .. }: TenantParam,
     Form(form, _): Form<SettingsForm>,
+) -> Result<Response, ConsoleError> {
+    let id = ids::tenant(&id)?;
+    let tenant = state
+        .engine
+        .tenant(id)
+        .await
+        .map_err(|error| answer(error, "unable to get tenant"))?;
+    let body = form.over(config_json(tenant))?;
+    replace(&state, id, body.to_string().as_bytes()).await?;
+    Ok(back(id, "settings"))
+}
+
+/// The Hanko Public API's main switches.
+#[derive(Debug, Deserialize)]
+pub(super) struct HankoPublicForm {
+    hp_enabled: Option<String>,
+    #[serde(default)]
+    hp_service: String,
+    #[serde(default)]
+    hp_lifespan: String,
+    hp_signup: Option<String>,
+    hp_deletion: Option<String>,
+    hp_verification: Option<String>,
+    hp_passwords: Option<String>,
+    #[serde(default)]
+    hp_min_password: String,
+    #[serde(default)]
+    hp_passcode_ttl: String,
+}
+
+impl HankoPublicForm {
+    /// The form laid over the configuration as the admin API shows it.
+    fn over(self, mut config: Value) -> Result<Value, ConsoleError> {
+        let number = |text: &str, what: &str| {
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| ConsoleError::bad_form(format!("{what} must be a whole number")))
+        };
+        let changes = [
+            (&["enabled"][..], json!(self.hp_enabled.is_some())),
+            (&["service", "name"], json!(self.hp_service.trim())),
+            (&["session", "lifespan"], json!(self.hp_lifespan.trim())),
+            (
+                &["account", "allow_signup"],
+                json!(self.hp_signup.is_some()),
+            ),
+            (
+                &["account", "allow_deletion"],
+                json!(self.hp_deletion.is_some()),
+            ),
+            (
+                &["emails", "require_verification"],
+                json!(self.hp_verification.is_some()),
+            ),
+            (&["password", "enabled"], json!(self.hp_passwords.is_some())),
+            (
+                &["password", "min_password_length"],
+                json!(number(&self.hp_min_password, "the shortest password")?),
+            ),
+            (
+                &["passcode", "ttl"],
+                json!(number(&self.hp_passcode_ttl, "the passcode lifetime")?),
+            ),
+        ];
+        for (path, value) in changes {
+            let mut full = vec!["hanko_public"];
+            full.extend_from_slice(path);
+            set(&mut config, &full, value)?;
+        }
+        Ok(config)
+    }
+}
+
+/// `POST /console/tenants/{id}/hanko-public`.
+pub(super) async fn update_hanko_public<S: Store>(
+    State(state): State<AdminState<S>>,
+    TenantParam { 0: id, .. }: TenantParam,
+    Form(form, _): Form<HankoPublicForm>,
 ) -> Result<Response, ConsoleError> {
     let id = ids::tenant(&id)?;
     let tenant = state
