@@ -29,7 +29,7 @@ fn parse_line(line: &'static str) -> Option<([u8; 16], &'static str)> {
 
 /// The model name of an AAGUID, if the table knows it. The all-zero AAGUID (no attestation) is
 /// in no table.
-pub(crate) fn name(aaguid: &[u8; 16]) -> Option<&'static str> {
+pub fn name(aaguid: &[u8; 16]) -> Option<&'static str> {
     let table = table();
     let index = table.binary_search_by_key(aaguid, |(id, _)| *id).ok()?;
     table.get(index).map(|(_, name)| *name)

@@ -129,11 +129,19 @@ impl<S: Store> Engine<S> {
     }
 
     /// The clock's time in whole microseconds, the precision both stores keep, so that a time
-    /// answered before it is stored equals the time read back later.
-    pub(crate) fn now(&self) -> OffsetDateTime {
+    /// answered before it is stored equals the time read back later. The admin console reads it
+    /// for its session expiry, so that tests move one clock.
+    pub fn now(&self) -> OffsetDateTime {
         let now = (self.clock)();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
             .unwrap_or(now)
+    }
+
+    /// The key the admin console signs its session cookies with, derived from the master key:
+    /// sessions outlive a restart and reach every instance, and only the master key's holder
+    /// can forge one.
+    pub fn console_session_key(&self) -> [u8; 32] {
+        self.master.derive(b"latchkey console session v1")
     }
 
     pub(crate) fn fill_random(&self, bytes: &mut [u8]) -> Result<()> {

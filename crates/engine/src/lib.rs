@@ -5,7 +5,7 @@
 
 #![warn(missing_docs)]
 
-mod aaguid;
+pub mod aaguid;
 pub mod accounts;
 pub mod admin;
 pub mod audit;

@@ -149,6 +149,15 @@ impl MasterKey {
         mac
     }
 
+    /// A key for `purpose` derived from the master key, so that a value signed under it by one
+    /// instance verifies on every instance that shares the master key, and across restarts.
+    pub(crate) fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &self.0), purpose);
+        let mut key = [0; 32];
+        key.copy_from_slice(derived.as_ref());
+        key
+    }
+
     fn aead_key(&self) -> Result<RandomizedNonceKey> {
         RandomizedNonceKey::new(&AES_256_GCM, &self.0)
             .map_err(|_| Error::Crypto("master key rejected"))

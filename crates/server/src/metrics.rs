@@ -24,10 +24,36 @@ pub struct Metrics {
     inner: Arc<Inner>,
 }
 
-#[derive(Default, Debug)]
+#[derive(Debug)]
 struct Inner {
     requests: Mutex<BTreeMap<RequestLabels, u64>>,
     durations: Mutex<BTreeMap<RouteLabels, Histogram>>,
+    /// When counting began, for the console's rates.
+    started: Instant,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            requests: Mutex::default(),
+            durations: Mutex::default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// One route's figures since the process started, for the admin console's dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RouteFigures {
+    pub dialect: &'static str,
+    pub method: &'static str,
+    pub route: String,
+    /// Answers by status code, most frequent first.
+    pub statuses: Vec<(u16, u64)>,
+    pub count: u64,
+    /// Upper bounds of the buckets holding the 50th, 95th and 99th percentile, in seconds;
+    /// `None` beyond the largest bucket.
+    pub percentiles: [Option<f64>; 3],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,6 +88,29 @@ impl Histogram {
         }
         self.count += 1;
         self.sum += seconds;
+    }
+
+    /// The upper bound of the bucket that holds quantile `q` (as Prometheus's
+    /// `histogram_quantile` would bound it); `None` past the last bucket or with no data.
+    fn quantile_bound(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        // The rank of the observation at quantile q, from 1; counts are far below 2^52.
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let rank = ((self.count as f64) * q).ceil().max(1.0) as u64;
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS.iter().zip(self.buckets) {
+            cumulative += count;
+            if cumulative >= rank {
+                return Some(*bound);
+            }
+        }
+        None
     }
 }
 
@@ -121,6 +170,49 @@ impl Metrics {
                 status,
             })
             .or_default() += 1;
+    }
+
+    /// Seconds since counting began.
+    pub(crate) fn uptime_secs(&self) -> f64 {
+        self.inner.started.elapsed().as_secs_f64()
+    }
+
+    /// Every route's figures, busiest first.
+    pub(crate) fn figures(&self) -> Vec<RouteFigures> {
+        let mut statuses: BTreeMap<RouteLabels, Vec<(u16, u64)>> = BTreeMap::new();
+        for (labels, count) in self
+            .inner
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            statuses
+                .entry(labels.route.clone())
+                .or_default()
+                .push((labels.status, *count));
+        }
+        let mut figures: Vec<RouteFigures> = self
+            .inner
+            .durations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(labels, histogram)| {
+                let mut by_status = statuses.remove(labels).unwrap_or_default();
+                by_status.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                RouteFigures {
+                    dialect: labels.dialect,
+                    method: labels.method,
+                    route: labels.route.clone(),
+                    statuses: by_status,
+                    count: histogram.count,
+                    percentiles: [0.5, 0.95, 0.99].map(|q| histogram.quantile_bound(q)),
+                }
+            })
+            .collect();
+        figures.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.route.cmp(&b.route)));
+        figures
     }
 
     /// Every metric in the Prometheus text exposition format, version 0.0.4.
@@ -274,6 +366,44 @@ mod tests {
         assert!(text.contains("# TYPE latchkey_http_requests_total counter\n"));
         assert!(text.contains("# TYPE latchkey_http_request_duration_seconds histogram\n"));
         assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn quantiles_are_bounded_by_their_bucket() {
+        let mut histogram = Histogram::default();
+        assert_eq!(histogram.quantile_bound(0.5), None);
+        for _ in 0..90 {
+            histogram.observe(0.004);
+        }
+        for _ in 0..9 {
+            histogram.observe(0.2);
+        }
+        histogram.observe(30.0);
+        assert_eq!(histogram.quantile_bound(0.5), Some(0.005));
+        assert_eq!(histogram.quantile_bound(0.95), Some(0.25));
+        assert_eq!(histogram.quantile_bound(0.99), Some(0.25));
+        assert_eq!(histogram.quantile_bound(1.0), None);
+    }
+
+    #[test]
+    fn figures_group_statuses_under_their_route() {
+        let metrics = Metrics::default();
+        let route = |route: &str| RouteLabels {
+            dialect: "hanko",
+            method: "POST",
+            route: route.to_owned(),
+        };
+        metrics.record(route("/{tenant_id}/login/finalize"), 200, 0.003);
+        metrics.record(route("/{tenant_id}/login/finalize"), 400, 0.002);
+        metrics.record(route("/{tenant_id}/login/finalize"), 200, 0.004);
+        metrics.record(route("/{tenant_id}/login/initialize"), 200, 0.001);
+        let figures = metrics.figures();
+        assert_eq!(figures.len(), 2);
+        let finalize = &figures[0];
+        assert_eq!(finalize.route, "/{tenant_id}/login/finalize");
+        assert_eq!(finalize.count, 3);
+        assert_eq!(finalize.statuses, vec![(200, 2), (400, 1)]);
+        assert_eq!(finalize.percentiles[0], Some(0.005));
     }
 
     #[test]

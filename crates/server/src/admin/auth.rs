@@ -32,16 +32,31 @@ impl BearerToken {
         Self(token.map(|token| Arc::from(digest(&SHA256, token.as_bytes()).as_ref())))
     }
 
-    /// Whether the request's `Authorization` header carries the token.
-    fn admits(&self, headers: &HeaderMap) -> bool {
+    /// The token's SHA-256 (empty when none is configured), to bind console sessions to it.
+    pub(super) fn fingerprint(&self) -> &[u8] {
+        self.0.as_deref().unwrap_or_default()
+    }
+
+    /// Whether a token is configured: without one, the admin API and console are open.
+    pub(super) fn is_required(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Whether `presented` is the token (always, when none is configured).
+    pub(super) fn accepts(&self, presented: &str) -> bool {
         let Some(expected) = &self.0 else {
             return true;
         };
-        let Some(presented) = presented_token(headers) else {
-            return false;
-        };
         let presented = digest(&SHA256, presented.as_bytes());
         verify_slices_are_equal(presented.as_ref(), expected).is_ok()
+    }
+
+    /// Whether the request's `Authorization` header carries the token.
+    fn admits(&self, headers: &HeaderMap) -> bool {
+        if !self.is_required() {
+            return true;
+        }
+        presented_token(headers).is_some_and(|presented| self.accepts(presented))
     }
 }
 

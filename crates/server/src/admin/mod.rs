@@ -16,6 +16,7 @@
 mod audit;
 mod auth;
 mod config;
+mod console;
 mod error;
 pub(crate) mod fuzzing;
 mod hanko;
@@ -67,6 +68,7 @@ impl fmt::Debug for AdminOptions {
 struct AdminState<S: Store> {
     engine: Arc<Engine<S>>,
     metrics: Metrics,
+    console: Arc<console::session::Sessions>,
 }
 
 impl<S: Store> Clone for AdminState<S> {
@@ -74,6 +76,7 @@ impl<S: Store> Clone for AdminState<S> {
         Self {
             engine: Arc::clone(&self.engine),
             metrics: self.metrics.clone(),
+            console: Arc::clone(&self.console),
         }
     }
 }
@@ -87,6 +90,14 @@ pub fn admin_router<S: Store>(
     metrics: Metrics,
 ) -> Router {
     let token = auth::BearerToken::new(options.token.as_deref());
+    let state = AdminState {
+        console: Arc::new(console::session::Sessions::new(
+            engine.console_session_key(),
+            token.clone(),
+        )),
+        engine,
+        metrics: metrics.clone(),
+    };
     let protected = Router::new()
         .route("/metrics", get(health::metrics::<S>))
         .route("/tenants", get(tenants::list).post(tenants::create))
@@ -165,12 +176,10 @@ pub fn admin_router<S: Store>(
         .route("/health/ready", get(health::ready::<S>))
         .route("/openapi/{document}", get(crate::openapi::serve_admin))
         .merge(protected)
+        .merge(console::routes(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(AdminState {
-            engine,
-            metrics: metrics.clone(),
-        })
+        .with_state(state)
         .layer(from_fn_with_state((metrics, "admin"), Metrics::track))
         .layer(from_fn(access_log))
         .layer(from_fn(request_id))

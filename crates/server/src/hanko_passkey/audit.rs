@@ -71,7 +71,9 @@ impl From<AuditEvent> for AuditLogDto {
 /// `start_time` and `end_time` (RFC 3339, exclusive), `type` (repeatable, and each value may
 /// list several types separated by commas), `actor_user_id`, `meta_source_ip` and `q`
 /// (substrings). A value that does not parse is a 400 `unable to list audit logs`.
-fn audit_query(pairs: &[(String, String)]) -> Result<(AuditQuery, PageParams), ApiError> {
+pub(crate) fn audit_query(
+    pairs: &[(String, String)],
+) -> Result<(AuditQuery, PageParams), ApiError> {
     let refuse =
         |details: String| ApiError::bad_request("unable to list audit logs").with_details(details);
     let params = PageParams::from_pairs(pairs).map_err(refuse)?;

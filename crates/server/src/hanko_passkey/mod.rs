@@ -32,7 +32,7 @@ pub use routes::public_router;
 /// What the admin API shows in this dialect's shapes, so that both APIs show a credential, a
 /// transaction and the audit log alike. Nothing else of the dialect is visible outside it.
 pub(crate) mod shared_with_admin {
-    pub(crate) use super::audit::list_audit_log;
+    pub(crate) use super::audit::{audit_query, list_audit_log};
     pub(crate) use super::credentials::CredentialDto;
     pub(crate) use super::transactions::TransactionDto;
 }

@@ -1,0 +1,314 @@
+//! The console over an in-memory SQLite store, request by request: who gets in, which posts
+//! are refused, and that its forms reach the same engine rules as the admin API.
+
+use axum::Router;
+use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{Method, StatusCode};
+use latchkey_testkit::fixtures;
+use latchkey_testkit::harness::{Answer, request};
+use std::sync::Arc;
+
+use crate::admin::{AdminOptions, admin_router};
+use crate::metrics::Metrics;
+
+const TOKEN: &str = "console-test-token";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+async fn console(token: Option<&str>) -> Router {
+    let engine = Arc::new(fixtures::engine().await);
+    admin_router(
+        engine,
+        AdminOptions {
+            token: token.map(str::to_owned),
+        },
+        Metrics::default(),
+    )
+}
+
+/// A browser's view: the cookie it holds and the CSRF token of the last page.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+fn cookie_of(answer: &Answer) -> String {
+    let header = answer.headers[SET_COOKIE].to_str().unwrap();
+    header.split(';').next().unwrap().to_owned()
+}
+
+fn csrf_of(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+impl Browser {
+    async fn open(app: &Router) -> Self {
+        let page = request(Method::GET, "/console/tenants").send(app).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        Self {
+            cookie: cookie_of(&page),
+            csrf: csrf_of(&page.text),
+        }
+    }
+
+    async fn get(&self, app: &Router, uri: &str) -> Answer {
+        request(Method::GET, uri)
+            .header("cookie", &self.cookie)
+            .send(app)
+            .await
+    }
+
+    async fn post(&self, app: &Router, uri: &str, fields: &[(&str, &str)]) -> Answer {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf", &self.csrf);
+        form.extend_pairs(fields);
+        request(Method::POST, uri)
+            .header("cookie", &self.cookie)
+            .header("content-type", FORM)
+            .header("sec-fetch-site", "same-origin")
+            .body(form.finish())
+            .send(app)
+            .await
+    }
+}
+
+#[tokio::test]
+async fn an_open_console_gives_a_session_and_its_pages_carry_a_strict_policy() {
+    let app = console(None).await;
+    let page = request(Method::GET, "/console").send(&app).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let cookie = page.headers[SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/console")
+    );
+    let policy = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert!(page.text.contains("Dashboard"));
+
+    let style = request(Method::GET, "/console/assets/console.css")
+        .send(&app)
+        .await;
+    assert_eq!(style.status, StatusCode::OK);
+    assert!(
+        style.headers[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let missing = request(Method::GET, "/console/assets/other.js")
+        .send(&app)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_console_with_a_token_sends_visitors_to_sign_in() {
+    let app = console(Some(TOKEN)).await;
+    let page = request(Method::GET, "/console/tenants").send(&app).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.headers[LOCATION], "/console/login");
+
+    let wrong = request(Method::POST, "/console/login")
+        .header("content-type", FORM)
+        .body("token=guess")
+        .send(&app)
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(!wrong.headers.contains_key(SET_COOKIE));
+
+    let cross_site = request(Method::POST, "/console/login")
+        .header("content-type", FORM)
+        .header("sec-fetch-site", "cross-site")
+        .body(format!("token={TOKEN}"))
+        .send(&app)
+        .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+
+    let right = request(Method::POST, "/console/login")
+        .header("content-type", FORM)
+        .body(format!("token={TOKEN}"))
+        .send(&app)
+        .await;
+    assert_eq!(right.status, StatusCode::SEE_OTHER);
+    let cookie = cookie_of(&right);
+    let page = request(Method::GET, "/console/tenants")
+        .header("cookie", &cookie)
+        .send(&app)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Sign out"));
+
+    // The console's session is no key to the admin API.
+    let api = request(Method::GET, "/tenants")
+        .header("cookie", &cookie)
+        .send(&app)
+        .await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn posts_need_the_sessions_token_and_the_consoles_origin() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let fields = [
+        ("display_name", "Shop"),
+        ("rp_id", "shop.example"),
+        ("origins", "https://shop.example"),
+        ("create_api_key", "on"),
+    ];
+
+    let mut forged = Browser {
+        cookie: browser.cookie.clone(),
+        csrf: "forged".to_owned(),
+    };
+    let refused = forged.post(&app, "/console/tenants", &fields).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+
+    let elsewhere = request(Method::POST, "/console/tenants")
+        .header("cookie", &browser.cookie)
+        .header("content-type", FORM)
+        .header("origin", "http://evil.example")
+        .header("host", "127.0.0.1:8001")
+        .body(format!(
+            "csrf={}&display_name=Shop&rp_id=shop.example&origins=https://shop.example",
+            browser.csrf
+        ))
+        .send(&app)
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        elsewhere.text
+    );
+
+    forged.csrf = browser.csrf.clone();
+    let created = forged.post(&app, "/console/tenants", &fields).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert!(
+        created.text.contains("copy it now"),
+        "the new API key is shown once"
+    );
+}
+
+#[tokio::test]
+async fn forms_follow_the_admin_apis_rules() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let created = browser
+        .post(
+            &app,
+            "/console/tenants",
+            &[
+                ("display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
+    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let base = format!("/console/tenants/{id}");
+
+    let page = browser.get(&app, &base).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("https://shop.example"));
+
+    let no_origins = browser
+        .post(
+            &app,
+            &format!("{base}/settings"),
+            &[
+                ("rp_display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", ""),
+                ("cors_origins", "https://shop.example"),
+                ("timeout", "60000"),
+                ("user_verification", "required"),
+                ("attachment", ""),
+                ("resident_key_requirement", "required"),
+                ("attestation_preference", "direct"),
+                ("algorithm", "ES256"),
+                ("counter", "reject"),
+                ("backup_eligibility", "audit_only"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        no_origins.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_origins.text
+    );
+    assert!(
+        no_origins
+            .text
+            .contains("origins must contain at least 1 item"),
+        "{}",
+        no_origins.text
+    );
+
+    let saved = browser
+        .post(
+            &app,
+            &format!("{base}/settings"),
+            &[
+                ("rp_display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example\nhttps://www.shop.example"),
+                ("cors_origins", "https://shop.example"),
+                ("timeout", "60000"),
+                ("user_verification", "preferred"),
+                ("attachment", "platform"),
+                ("resident_key_requirement", "required"),
+                ("attestation_preference", "none"),
+                ("algorithm", "ES256"),
+                ("counter", "audit_only"),
+                ("backup_eligibility", "audit_only"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let page = browser.get(&app, &format!("{base}?done=settings")).await;
+    assert!(page.text.contains("Settings saved."));
+    assert!(page.text.contains("https://www.shop.example"));
+    assert!(
+        page.text.contains("<option value=\"ES256\" selected>"),
+        "{}",
+        page.text
+    );
+
+    let bad_json = browser
+        .post(&app, &format!("{base}/config"), &[("config", "{")])
+        .await;
+    assert_eq!(bad_json.status, StatusCode::BAD_REQUEST);
+
+    let key = browser
+        .post(&app, &format!("{base}/api-keys"), &[("name", "backend")])
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{}", key.text);
+    assert!(key.text.contains("New API key “backend”"));
+    let empty_name = browser
+        .post(&app, &format!("{base}/api-keys"), &[("name", " ")])
+        .await;
+    assert_eq!(empty_name.status, StatusCode::BAD_REQUEST);
+
+    let rotated = browser
+        .post(&app, &format!("{base}/signing-keys"), &[])
+        .await;
+    assert_eq!(rotated.status, StatusCode::SEE_OTHER);
+    let unknown = browser
+        .post(
+            &app,
+            &format!("{base}/signing-keys/{}/retire", uuid::Uuid::nil()),
+            &[],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let malformed = browser.get(&app, "/console/tenants/not-a-uuid").await;
+    assert_eq!(malformed.status, StatusCode::NOT_FOUND);
+}
