@@ -179,6 +179,28 @@ describe('first run from an empty directory', { timeout: 300_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 720 });
   }));
 
+  test('the console shows the demo user, credential and audit events', logged(async () => {
+    assert.ok(registered, 'needs the registration');
+    const link = await page.getByRole('link', { name: /console/i }).first().getAttribute('href');
+    assert.equal(new URL(link).port, new URL(server.adminUrl).port, link);
+    await page.goto(`${server.adminUrl}/console/tenants`);
+    await page.getByRole('link', { name: 'default' }).click();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('link', { name: registered.userId }).click();
+    const row = page.locator('tbody tr', { hasText: registered.credentialId });
+    await row.waitFor();
+    assert.equal(await row.locator('td[data-label="Transports"]').innerText(), 'internal');
+    assert.ok(Number(await row.locator('td[data-label="Sign count"]').innerText()) >= 1, 'the login raised the counter');
+    assert.notEqual(await row.locator('td[data-label="Last used"]').innerText(), 'never');
+    await screenshot(page, 'first-run-console-user.png');
+
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    const types = await page.locator('#audit tbody tr code').allInnerTexts();
+    for (const type of ['webauthn_registration_final_succeeded', 'webauthn_authentication_final_succeeded']) {
+      assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
+    }
+  }));
+
   test('a restart in the same directory shows no key and keeps the tenant and the passkey', logged(async () => {
     assert.ok(registered, 'needs the registration');
     await server.restart();
