@@ -146,12 +146,13 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Whether a request that changes something comes from the console's own pages: browsers say
 /// where a request comes from in `Sec-Fetch-Site` and, for posts, `Origin`; a client that sends
 /// neither (curl, an old browser) still needs the session's CSRF token.
+///
+/// A browser that sends `Sec-Fetch-Site` is believed on it alone: under the pages'
+/// `Referrer-Policy: no-referrer` it sends `Origin: null` even for the console's own forms.
+/// `Origin` decides only for browsers too old to send `Sec-Fetch-Site`.
 fn from_own_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site")
-        && site != "same-origin"
-        && site != "none"
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
     }
     let Some(origin) = headers.get(ORIGIN) else {
         return true;
@@ -390,5 +391,16 @@ mod tests {
             "origin",
             "http://127.0.0.1:8001"
         )])));
+        // Chromium's own-form post under `Referrer-Policy: no-referrer`.
+        assert!(from_own_origin(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null"),
+            ("host", "127.0.0.1:8001"),
+        ])));
+        assert!(!from_own_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://127.0.0.1:8001"),
+            ("host", "127.0.0.1:8001"),
+        ])));
     }
 }

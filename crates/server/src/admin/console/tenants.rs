@@ -328,7 +328,8 @@ async fn settings_page<S: Store>(
                 table.responsive aria-labelledby="signing-keys" {
                     thead { tr { th { "Key id (kid)" } th { "Algorithm" } th { "Created" } th { span.skip { "Actions" } } } }
                     tbody {
-                        @for (index, key) in signing_keys.iter().enumerate() {
+                        // The store lists the oldest first and the newest signs: newest on top.
+                        @for (index, key) in signing_keys.iter().rev().enumerate() {
                             tr {
                                 td data-label="Key id" { code { (key.id) } @if index == 0 { " " span.badge.good { "signing" } } }
                                 td data-label="Algorithm" { (key.algorithm.as_str()) }

@@ -312,3 +312,93 @@ async fn forms_follow_the_admin_apis_rules() {
     let malformed = browser.get(&app, "/console/tenants/not-a-uuid").await;
     assert_eq!(malformed.status, StatusCode::NOT_FOUND);
 }
+
+/// The kid of the key marked as signing on a tenant's page, and every kid it lists, top first.
+fn signing_keys_of(page: &str) -> (String, Vec<String>) {
+    let table = &page[page.find("aria-labelledby=\"signing-keys\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let cells: Vec<&str> = table
+        .split("<td data-label=\"Key id\"><code>")
+        .skip(1)
+        .map(|cell| cell.split("</td>").next().unwrap())
+        .collect();
+    let kid = |cell: &&str| cell.split('<').next().unwrap().to_owned();
+    let marked = cells
+        .iter()
+        .find(|cell| cell.contains(">signing<"))
+        .map(kid);
+    (marked.unwrap(), cells.iter().map(kid).collect())
+}
+
+#[tokio::test]
+async fn after_a_rotation_the_new_signing_key_is_marked_as_signing() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let created = browser
+        .post(
+            &app,
+            "/console/tenants",
+            &[
+                ("display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
+    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let base = format!("/console/tenants/{id}");
+    let (first, kids) = signing_keys_of(&browser.get(&app, &base).await.text);
+    assert_eq!(kids, std::slice::from_ref(&first));
+
+    let rotated = browser
+        .post(&app, &format!("{base}/signing-keys"), &[])
+        .await;
+    assert_eq!(rotated.status, StatusCode::SEE_OTHER);
+    let (signing, kids) = signing_keys_of(&browser.get(&app, &base).await.text);
+    assert_ne!(signing, first, "the new key signs");
+    assert_eq!(kids, [signing, first], "newest first");
+}
+
+/// The pages' `Referrer-Policy: no-referrer` makes Chromium send `Origin: null` with their own
+/// forms; `Sec-Fetch-Site` says where they come from.
+#[tokio::test]
+async fn a_browsers_own_form_is_accepted_though_its_origin_is_null() {
+    let app = console(Some(TOKEN)).await;
+    let signed_in = request(Method::POST, "/console/login")
+        .header("content-type", FORM)
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "null")
+        .header("host", "127.0.0.1:8001")
+        .body(format!("token={TOKEN}"))
+        .send(&app)
+        .await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.text
+    );
+    let cookie = cookie_of(&signed_in);
+    let page = request(Method::GET, "/console/tenants")
+        .header("cookie", &cookie)
+        .send(&app)
+        .await;
+    let csrf = csrf_of(&page.text);
+
+    let post = |site: &'static str| {
+        request(Method::POST, "/console/tenants")
+            .header("cookie", &cookie)
+            .header("content-type", FORM)
+            .header("sec-fetch-site", site)
+            .header("origin", "null")
+            .header("host", "127.0.0.1:8001")
+            .body(format!(
+                "csrf={csrf}&display_name=Shop&rp_id=shop.example&origins=https://shop.example"
+            ))
+    };
+    let created = post("same-origin").send(&app).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let refused = post("cross-site").send(&app).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+}

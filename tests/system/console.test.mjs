@@ -1,0 +1,497 @@
+// The admin console in real Chromium against the real binary, once per store: a tenant made and configured through its
+// forms, a passkey registered and used from a relying party's page (tests/system/browser/index.html, on its own
+// origin, with a CDP virtual authenticator) and then found, followed and deleted in the console; who may sign in; forms
+// posted from another site or with a forged CSRF token; labels and a phone-width layout. Each test saves a screenshot
+// of the page it ends on (lib/artifacts.mjs).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { screenshot } from './lib/artifacts.mjs';
+import { api } from './lib/http.mjs';
+import { decodeJwt } from './lib/jwt.mjs';
+import { BIN, STORES, startServer, withServerLog } from './lib/server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
+const RP_PAGE = readFileSync(join(here, 'browser', 'index.html'));
+const VIEWPORT = { width: 1280, height: 800 };
+const ADMIN_TOKEN = 'console-system-test-token';
+const USER = 'console-user-1';
+const OTHER_USER = 'console-user-2';
+
+// An HTTP server on its own port that answers GET `path` with `pages[path]` (HTML), and 404 otherwise; `pages` may
+// gain entries after it starts. Served as `localhost`, so it is another site than the console on 127.0.0.1.
+async function startPageServer(pages) {
+  const server = createServer((req, res) => {
+    const page = req.method === 'GET' ? pages[new URL(req.url, 'http://x').pathname] : undefined;
+    if (page === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(page);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return { server, origin: `http://localhost:${server.address().port}` };
+}
+
+const closeServer = (server) => new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+
+// A page that posts a form to `action` as soon as it loads, as a malicious site would.
+function autoSubmittingForm(action, fields) {
+  const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const inputs = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`)
+    .join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>prize</title></head><body>
+<form method="post" action="${escape(action)}">${inputs}</form>
+<script>document.forms[0].submit();</script></body></html>`;
+}
+
+// Every input, select and textarea with no label (hidden inputs aside).
+const unlabelled = (page) => page.$$eval('input:not([type="hidden"]), select, textarea', (fields) => fields
+  .filter((field) => field.labels.length === 0
+    && !field.getAttribute('aria-label') && !field.getAttribute('aria-labelledby'))
+  .map((field) => field.outerHTML));
+
+const cellTexts = (rows, label) => rows.locator(`td[data-label="${label}"]`).allInnerTexts();
+
+for (const store of STORES) {
+  describe(`admin console in Chromium (${store})`, { timeout: 180_000 }, () => {
+    let latchkey;
+    let browser;
+    let context;
+    let page;
+    let rpPage;
+    let cdp;
+    let authenticatorId;
+    let rpServer;
+    let rpOrigin;
+    let evilServer;
+    let evilOrigin;
+    const evilPages = {};
+    const browserLog = [];
+    let tenantId;
+    let apiKey;
+    let signingKid;
+    let registered;
+
+    const url = (path) => `${latchkey.adminUrl}${path}`;
+    const tenantPath = (path = '') => `/console/tenants/${tenantId}${path}`;
+
+    // A failure carries what the browser and the server said.
+    const logged = (fn) => async (...args) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (err instanceof Error) {
+          err.message += `\n--- browser ---\n${browserLog.join('\n')}`
+            + `\n--- latchkey serve output (${store}) ---\n${latchkey?.log() ?? ''}`;
+        }
+        throw err;
+      }
+    };
+
+    const watch = (p, name) => {
+      p.on('console', (msg) => browserLog.push(`[${name} ${msg.type()}] ${msg.text()}`));
+      p.on('pageerror', (err) => browserLog.push(`[${name} pageerror] ${err.message}`));
+    };
+
+    before(async () => {
+      ({ server: rpServer, origin: rpOrigin } = await startPageServer({ '/': RP_PAGE }));
+      ({ server: evilServer, origin: evilOrigin } = await startPageServer(evilPages));
+      latchkey = await startServer(store);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      context = await browser.newContext({ viewport: VIEWPORT });
+      page = await context.newPage();
+      watch(page, 'console');
+      // The console asks before it revokes or deletes; a person says yes.
+      page.on('dialog', (dialog) => dialog.accept());
+      rpPage = await context.newPage();
+      watch(rpPage, 'relying party');
+      cdp = await context.newCDPSession(rpPage);
+      await cdp.send('WebAuthn.enable');
+      ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+          defaultBackupEligibility: true,
+          defaultBackupState: true,
+        },
+      }));
+    });
+
+    after(async () => {
+      await browser?.close();
+      await closeServer(rpServer);
+      await closeServer(evilServer);
+      await latchkey?.stop();
+    });
+
+    test('creates a tenant, issues and revokes an API key, saves a setting, rotates the signing key',
+      logged(async () => {
+        await page.goto(url('/console/tenants'));
+        await page.getByLabel('Name', { exact: true }).fill('Console shop');
+        await page.getByLabel('Relying party id').fill('localhost');
+        await page.getByLabel('Origins', { exact: true }).fill(rpOrigin);
+        assert.equal(await page.getByLabel('Issue an API key now').isChecked(), true);
+        await page.getByRole('button', { name: 'Create tenant' }).click();
+        await page.getByRole('heading', { name: 'Tenant created' }).waitFor();
+        tenantId = (await page.locator('#tenant-id').innerText()).trim();
+        apiKey = (await page.locator('#secret').innerText()).trim();
+        assert.match(tenantId, /^[0-9a-f-]{36}$/);
+        assert.ok(apiKey.length >= 32, `an API key is shown once: ${apiKey}`);
+
+        const keyWorks = (key) => api(latchkey.publicUrl, 'GET', `/${tenantId}/credentials?user_id=x`, { apiKey: key });
+        const first = await keyWorks(apiKey);
+        assert.equal(first.status, 200, first.text);
+
+        await page.getByRole('link', { name: 'Go to the tenant' }).click();
+        await page.getByRole('heading', { name: 'Console shop', level: 1 }).waitFor();
+        const apiKeyRows = page.locator('table[aria-labelledby="api-keys"] tbody tr');
+        assert.equal(await apiKeyRows.count(), 1);
+
+        await page.getByLabel('New key\'s name').fill('second');
+        await page.getByRole('button', { name: 'Create API key' }).click();
+        await page.getByText('New API key “second”').waitFor();
+        const second = (await page.locator('#secret').innerText()).trim();
+        assert.notEqual(second, apiKey);
+        assert.equal((await keyWorks(second)).status, 200);
+        assert.equal(await apiKeyRows.count(), 2);
+
+        await apiKeyRows.filter({ hasText: 'second' }).getByRole('button', { name: 'Revoke' }).click();
+        await page.getByText('API key revoked.').waitFor();
+        assert.equal(await apiKeyRows.count(), 1);
+        assert.ok(!(await cellTexts(apiKeyRows, 'Name')).includes('second'), 'the revoked key is gone from the table');
+        const revoked = await keyWorks(second);
+        assert.equal(revoked.status, 401, revoked.text);
+        assert.equal((await keyWorks(apiKey)).status, 200, 'the first key still works');
+
+        const algorithm = page.getByLabel('Token signing algorithm');
+        assert.equal(await algorithm.inputValue(), 'RS256');
+        await algorithm.selectOption('ES256');
+        await page.getByRole('button', { name: 'Save settings' }).click();
+        await page.getByText('Settings saved.').waitFor();
+        await page.reload();
+        assert.equal(await page.getByLabel('Token signing algorithm').inputValue(), 'ES256');
+        const stored = await api(latchkey.adminUrl, 'GET', `/tenants/${tenantId}`);
+        assert.equal(stored.status, 200, stored.text);
+        assert.equal(stored.json.config.signing.algorithm, 'ES256', stored.text);
+
+        const signingRows = page.locator('table[aria-labelledby="signing-keys"] tbody tr');
+        assert.equal(await signingRows.count(), 1, 'a new tenant has one signing key');
+        const [original] = await cellTexts(signingRows, 'Key id');
+        await page.getByRole('button', { name: 'Rotate: make a new signing key' }).click();
+        await page.getByText('A new signing key signs from now on.').waitFor();
+        assert.equal(await signingRows.count(), 2);
+        const marked = signingRows.filter({ has: page.locator('.badge', { hasText: 'signing' }) });
+        assert.equal(await marked.count(), 1, 'one key is marked as signing');
+        signingKid = (await marked.locator('td[data-label="Key id"] code').innerText()).trim();
+        assert.ok(!original.includes(signingKid), 'the new key is the one that signs');
+        assert.equal((await cellTexts(marked, 'Algorithm'))[0], 'ES256', 'the new key has the algorithm just saved');
+
+        await screenshot(page, `console-tenant-${store}.png`);
+      }));
+
+    test('shows a passkey registered on the relying party\'s page: the user and the credential', logged(async () => {
+      assert.ok(signingKid, 'needs the tenant test');
+      await rpPage.goto(`${rpOrigin}/?api=${encodeURIComponent(`${latchkey.publicUrl}/${tenantId}`)}`);
+      const init = await api(latchkey.publicUrl, 'POST', `/${tenantId}/registration/initialize`, {
+        apiKey,
+        body: { user_id: USER, username: 'dora', display_name: 'Dora Console' },
+      });
+      assert.equal(init.status, 200, init.text);
+      const { credential, finalize } = await rpPage.evaluate((options) => window.signUp(options), init.json);
+      assert.equal(finalize.status, 200, `registration/finalize from the page: ${finalize.text}`);
+      const { header } = decodeJwt(finalize.json.token);
+      assert.deepEqual({ alg: header.alg, kid: header.kid }, { alg: 'ES256', kid: signingKid },
+        'the token is signed by the key the console marks as signing');
+      // Another user who only started, so that filtering by user has something to leave out.
+      const other = await api(latchkey.publicUrl, 'POST', `/${tenantId}/registration/initialize`, {
+        apiKey,
+        body: { user_id: OTHER_USER, username: 'eve', display_name: 'Eve' },
+      });
+      assert.equal(other.status, 200, other.text);
+      const { credentials: [onDevice] } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      registered = { credentialId: credential.id, signCount: onDevice.signCount };
+
+      await page.goto(url(tenantPath()));
+      await page.getByRole('navigation', { name: 'Tenant' }).getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+      const userRows = page.locator('main table tbody tr');
+      const userRow = userRows.filter({ hasText: USER });
+      assert.equal(await userRow.count(), 1, `${USER} is listed`);
+      assert.deepEqual(await cellTexts(userRow, 'Display name'), ['Dora Console']);
+      await userRow.getByRole('link', { name: USER }).click();
+
+      await page.getByRole('heading', { name: `User ${USER}` }).waitFor();
+      const rows = page.locator('table[aria-labelledby="credentials"] tbody tr');
+      assert.equal(await rows.count(), 1);
+      const cell = (label) => rows.locator(`td[data-label="${label}"]`).innerText().then((text) => text.trim());
+      assert.ok((await cell('Name')).includes(credential.id), 'the credential id is shown');
+      assert.match(await cell('Transports'), /\binternal\b/);
+      assert.equal(await cell('Sign count'), String(registered.signCount));
+      assert.equal(await cell('Backup'), 'backed up');
+      const model = await cell('Authenticator');
+      const [modelLine, aaguid] = model.split('\n').map((line) => line.trim());
+      assert.ok(modelLine.length > 0, `the model line names a model or says it is unknown: ${model}`);
+      assert.match(aaguid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.match(await cell('Registered'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \([a-z-]+\)$/);
+
+      await screenshot(page, `console-user-${store}.png`);
+    }));
+
+    test('the audit log lists the ceremonies, filters by type and by user, and tails a login live', logged(async () => {
+      assert.ok(registered, 'needs the registration test');
+      await page.goto(url(tenantPath()));
+      await page.getByRole('navigation', { name: 'Tenant' }).getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+      const rows = page.locator('#audit tbody tr');
+      const types = () => cellTexts(rows, 'Type').then((all) => all.map((text) => text.trim()));
+      const users = () => cellTexts(rows, 'User').then((all) => all.map((text) => text.trim()));
+      const everything = await types();
+      for (const kind of ['webauthn_registration_init_succeeded', 'webauthn_registration_final_succeeded']) {
+        assert.ok(everything.includes(kind), `${kind} is listed: ${everything}`);
+      }
+      assert.ok((await users()).includes(OTHER_USER));
+
+      await page.getByLabel('Event types').fill('webauthn_registration_final_succeeded');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/type=webauthn_registration_final_succeeded/);
+      assert.deepEqual(await types(), ['webauthn_registration_final_succeeded']);
+      assert.deepEqual(await users(), [USER]);
+      await page.getByText('1 entries.').waitFor();
+
+      await page.getByLabel('Event types').fill('');
+      await page.getByLabel('User id contains').fill(USER);
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/actor_user_id=console-user-1/);
+      const mine = await users();
+      assert.ok(mine.length >= 2, `the user's init and final events: ${mine}`);
+      assert.deepEqual(new Set(mine), new Set([USER]));
+
+      await page.getByLabel('User id contains').fill('');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL((url) => !url.search.includes('actor_user_id=console'));
+      const before = await rows.count();
+      // Set on this document only: still there afterwards means the page was not reloaded.
+      await page.evaluate(() => { window.stillTheSamePage = true; });
+      const tail = page.getByLabel('Live tail (new entries appear at the top)');
+      await tail.check();
+      await page.getByText(/^Live: checked/).waitFor();
+
+      const { finalize } = await rpPage.evaluate(() => window.signIn());
+      assert.equal(finalize?.status, 200, `login/finalize from the page: ${finalize?.text}`);
+      const top = rows.first().locator('td[data-label="Type"]');
+      await top.filter({ hasText: 'webauthn_authentication_final_succeeded' }).waitFor({ timeout: 10_000 });
+      assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'no reload');
+      assert.match(await rows.first().getAttribute('class'), /\bfresh\b/);
+      assert.equal(await rows.count(), before + 2, 'the login\'s two events were added, once each');
+      assert.equal((await cellTexts(rows.first(), 'User'))[0].trim(), USER);
+
+      await screenshot(page, `console-audit-${store}.png`);
+      await tail.uncheck();
+    }));
+
+    test('deletes the credential from the user page, audited', logged(async () => {
+      assert.ok(registered, 'needs the registration test');
+      await page.goto(url(tenantPath('/users')));
+      await page.locator('main table tbody tr').getByRole('link', { name: USER }).click();
+      const rows = page.locator('table[aria-labelledby="credentials"] tbody tr');
+      const signCount = Number(await rows.locator('td[data-label="Sign count"]').innerText());
+      assert.ok(signCount > registered.signCount, `the login counted: ${signCount} after ${registered.signCount}`);
+      await rows.getByRole('button', { name: 'Delete' }).click();
+      await page.getByText('Credential deleted.').waitFor();
+      assert.equal(await rows.count(), 0);
+      await page.locator('h2#credentials + p', { hasText: 'None.' }).waitFor();
+
+      const listed = await api(latchkey.publicUrl, 'GET', `/${tenantId}/credentials?user_id=${USER}`, { apiKey });
+      assert.equal(listed.status, 200, listed.text);
+      assert.deepEqual(listed.json, []);
+
+      await page.goto(url(tenantPath('/audit?type=webauthn_credential_deleted')));
+      const events = page.locator('#audit tbody tr');
+      assert.equal(await events.count(), 1);
+      assert.equal((await cellTexts(events, 'User'))[0].trim(), USER);
+      await screenshot(page, `console-credential-deleted-${store}.png`);
+    }));
+
+    test('the dashboard shows the ceremony routes with counts and latency percentiles', logged(async () => {
+      assert.ok(registered, 'needs the ceremonies');
+      await page.goto(url('/console'));
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      const rows = page.locator('table[aria-label="ceremonies"] tbody tr');
+      const expected = {
+        'POST /{tenant_id}/registration/initialize': 2,
+        'POST /{tenant_id}/registration/finalize': 1,
+        'POST /{tenant_id}/login/initialize': 1,
+        'POST /{tenant_id}/login/finalize': 1,
+      };
+      for (const [route, count] of Object.entries(expected)) {
+        const row = rows.filter({ has: page.locator('td[data-label="Route"]', { hasText: route }) });
+        assert.equal(await row.count(), 1, `a row for ${route}`);
+        assert.equal((await cellTexts(row, 'Requests'))[0], String(count), route);
+        assert.equal((await cellTexts(row, 'Dialect'))[0], 'hanko', route);
+        for (const percentile of ['p50', 'p95', 'p99']) {
+          assert.match((await cellTexts(row, percentile))[0], /^(≤ [\d.]+ (ms|s)|> 5 s)$/, `${route} ${percentile}`);
+        }
+      }
+      await screenshot(page, `console-dashboard-${store}.png`);
+    }));
+
+    test('refuses a form posted from another site and a form with a forged CSRF token', logged(async () => {
+      assert.ok(tenantId, 'needs the tenant test');
+      const apiKeys = async () => {
+        const res = await api(latchkey.adminUrl, 'GET', `/tenants/${tenantId}/secrets/api`);
+        assert.equal(res.status, 200, res.text);
+        return res.json.map((key) => key.name);
+      };
+      const tenantCount = async () => {
+        const res = await api(latchkey.adminUrl, 'GET', '/tenants');
+        assert.equal(res.status, 200, res.text);
+        return (Array.isArray(res.json) ? res.json : res.json.tenants).length;
+      };
+      // The browser holds a console session: the attack has a cookie to ride on, were it sent.
+      await page.goto(url(tenantPath()));
+      const keysBefore = await apiKeys();
+      const tenantsBefore = await tenantCount();
+
+      const attacks = {
+        '/api-key': [url(tenantPath('/api-keys')), { csrf: 'guessed', name: 'planted' }],
+        '/tenant': [url('/console/tenants'), {
+          csrf: 'guessed',
+          display_name: 'Planted',
+          rp_id: 'evil.example',
+          origins: 'https://evil.example',
+          create_api_key: 'on',
+        }],
+      };
+      const attacker = await context.newPage();
+      watch(attacker, 'other site');
+      for (const [path, [action, fields]] of Object.entries(attacks)) {
+        evilPages[path] = autoSubmittingForm(action, fields);
+        const answered = attacker.waitForResponse((res) => res.url() === action && res.request().method() === 'POST');
+        await attacker.goto(`${evilOrigin}${path}`);
+        const response = await answered;
+        assert.equal(response.status(), 403, `${path}: ${await response.text()}`);
+        await attacker.getByRole('heading', { name: '403 — Cross-site request refused' }).waitFor();
+      }
+      await screenshot(attacker, `console-cross-site-${store}.png`);
+      await attacker.close();
+      assert.deepEqual(await apiKeys(), keysBefore, 'no API key was created');
+      assert.equal(await tenantCount(), tenantsBefore, 'no tenant was created');
+
+      const post = (csrf) => page.evaluate(async ({ action, csrf: token }) => {
+        const body = new URLSearchParams({ csrf: token, name: 'fetched' });
+        const res = await fetch(action, { method: 'POST', body });
+        return { status: res.status, text: await res.text() };
+      }, { action: tenantPath('/api-keys'), csrf });
+      const forged = await post('forged-token');
+      assert.equal(forged.status, 403, forged.text);
+      assert.match(forged.text, /Form refused/);
+      assert.deepEqual(await apiKeys(), keysBefore, 'the forged form created nothing');
+      // The same request with the page's own token goes through: only the token was wrong.
+      const genuine = await post(await page.locator('input[name="csrf"]').first().inputValue());
+      assert.equal(genuine.status, 201, genuine.text);
+      assert.deepEqual((await apiKeys()).sort(), [...keysBefore, 'fetched'].sort());
+      await screenshot(page, `console-csrf-${store}.png`);
+    }));
+
+    test('every field has a label, and the pages fit a 390 px wide phone', logged(async () => {
+      assert.ok(tenantId, 'needs the tenant test');
+      for (const path of ['/console/tenants', tenantPath(), tenantPath('/users'), tenantPath('/audit')]) {
+        await page.goto(url(path));
+        assert.deepEqual(await unlabelled(page), [], `fields without a label on ${path}`);
+      }
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        for (const path of [tenantPath('/audit'), tenantPath('/users'), tenantPath(), '/console', '/console/tenants']) {
+          await page.goto(url(path));
+          const width = await page.evaluate(() => document.documentElement.scrollWidth);
+          assert.ok(width <= 391, `${path} scrolls sideways at 390 px: ${width} px wide`);
+        }
+        await screenshot(page, `console-tenants-narrow-${store}.png`);
+      } finally {
+        await page.setViewportSize(VIEWPORT);
+      }
+    }));
+  });
+
+  describe(`admin console sign-in (${store})`, { timeout: 120_000 }, () => {
+    let latchkey;
+    let browser;
+
+    before(async () => {
+      latchkey = await startServer(store, { env: { LATCHKEY_ADMIN_TOKEN: ADMIN_TOKEN } });
+    });
+
+    after(async () => {
+      await browser?.close();
+      await latchkey?.stop();
+    });
+
+    test('needs the admin token: none off loopback will not start, a wrong one is refused, the right one signs in',
+      withServerLog(() => latchkey, async () => {
+        // The same configuration with the admin listener on every address and no token: the binary refuses to start,
+        // so no console is ever served there without one.
+        const env = { ...latchkey.env, LATCHKEY_ADMIN_LISTEN: '0.0.0.0:0' };
+        delete env.LATCHKEY_ADMIN_TOKEN;
+        const open = spawnSync(BIN, ['serve'], { env, encoding: 'utf8', timeout: 15_000 });
+        assert.ok(open.status !== null && open.status !== 0,
+          `latchkey serve should exit with an error (status ${open.status}, signal ${open.signal}): ${open.stderr}`);
+        assert.match(open.stderr, /without a token: set LATCHKEY_ADMIN_TOKEN/);
+
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+        const context = await browser.newContext({ viewport: VIEWPORT });
+        const page = await context.newPage();
+        const session = async () => (await context.cookies(`${latchkey.adminUrl}/console`))
+          .find((cookie) => cookie.name === 'latchkey_console');
+
+        await page.goto(`${latchkey.adminUrl}/console/tenants`);
+        assert.equal(new URL(page.url()).pathname, '/console/login');
+        await page.getByRole('heading', { name: 'Sign in to the latchkey console' }).waitFor();
+
+        await page.getByLabel('Admin token').fill('not-the-token');
+        const [wrong] = await Promise.all([
+          page.waitForResponse((res) => res.url().endsWith('/console/login') && res.request().method() === 'POST'),
+          page.getByRole('button', { name: 'Sign in' }).click(),
+        ]);
+        assert.equal(wrong.status(), 401);
+        await page.getByRole('alert').filter({ hasText: 'That is not the admin token.' }).waitFor();
+        assert.equal(await session(), undefined, 'a wrong token gets no session');
+        const refused = await page.evaluate(async () => (await fetch('/console/tenants', { redirect: 'manual' })).type);
+        assert.equal(refused, 'opaqueredirect', 'still sent to sign in');
+
+        await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+        assert.equal(new URL(page.url()).pathname, '/console');
+        const cookie = await session();
+        assert.ok(cookie, 'the right token gets a session');
+        assert.deepEqual({ httpOnly: cookie.httpOnly, sameSite: cookie.sameSite, path: cookie.path },
+          { httpOnly: true, sameSite: 'Strict', path: '/console' });
+        await page.getByRole('link', { name: 'Tenants', exact: true }).click();
+        await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
+
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.waitForURL(/\/console\/login$/);
+        assert.equal(await session(), undefined, 'signing out removes the session');
+        await page.goto(`${latchkey.adminUrl}/console`);
+        assert.equal(new URL(page.url()).pathname, '/console/login');
+        await screenshot(page, `console-sign-in-${store}.png`);
+      }));
+  });
+}
+
