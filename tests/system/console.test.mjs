@@ -1,14 +1,16 @@
 // The admin console in real Chromium against the real binary, once per store: a tenant made and configured through its
 // forms, a passkey registered and used from a relying party's page (tests/system/browser/index.html, on its own
 // origin, with a CDP virtual authenticator) and then found, followed and deleted in the console; who may sign in; forms
-// posted from another site or with a forged CSRF token; labels and a phone-width layout. Each test saves a screenshot
-// of the page it ends on (lib/artifacts.mjs).
+// posted from another site or with a forged CSRF token; labels and a phone-width layout; 1Kosmos communities and
+// license keys; a model refused and allowed again on the authenticators page, and an MDS BLOB loaded; the Hanko
+// Public API form, the whole configuration, retiring a signing key, renaming and deleting a tenant; the audit log's
+// pager. Each test saves a screenshot of the page it ends on (lib/artifacts.mjs).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { screenshot } from './lib/artifacts.mjs';
@@ -23,6 +25,12 @@ const VIEWPORT = { width: 1280, height: 800 };
 const ADMIN_TOKEN = 'console-system-test-token';
 const USER = 'console-user-1';
 const OTHER_USER = 'console-user-2';
+const COMMUNITY_DNS = 'console.kosmos.test';
+// The signed MDS3 BLOB of fido2-lib's test vectors, valid at its own time (as in kosmos-mds.test.mjs).
+const MDS_BLOB = resolve(here, '../../crates/webauthn/tests/vectors/fido2-lib/mds3-blob.jwt');
+const MDS_BLOB_TIME = '2022-02-15T00:00:00Z';
+const MDS_MODELS = JSON.parse(Buffer.from(readFileSync(MDS_BLOB, 'utf8').trim().split('.')[1], 'base64url')
+  .toString('utf8')).entries.filter((entry) => typeof entry.aaguid === 'string').length;
 
 // An HTTP server on its own port that answers GET `path` with `pages[path]` (HTML), and 404 otherwise; `pages` may
 // gain entries after it starts. Served as `localhost`, so it is another site than the console on 127.0.0.1.
@@ -83,6 +91,7 @@ for (const store of STORES) {
     let apiKey;
     let signingKid;
     let registered;
+    let modelAaguid;
 
     const url = (path) => `${latchkey.adminUrl}${path}`;
     const tenantPath = (path = '') => `/console/tenants/${tenantId}${path}`;
@@ -248,6 +257,7 @@ for (const store of STORES) {
       const [modelLine, aaguid] = model.split('\n').map((line) => line.trim());
       assert.ok(modelLine.length > 0, `the model line names a model or says it is unknown: ${model}`);
       assert.match(aaguid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      modelAaguid = aaguid;
       assert.match(await cell('Registered'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \([a-z-]+\)$/);
 
       await screenshot(page, `console-user-${store}.png`);
@@ -426,6 +436,256 @@ for (const store of STORES) {
       } finally {
         await page.setViewportSize(VIEWPORT);
       }
+    }));
+
+    test('1Kosmos: creates a community, issues a community and a system license that work, revokes one',
+      logged(async () => {
+        assert.ok(tenantId, 'needs the tenant test');
+        await page.goto(url(tenantPath()));
+        await page.getByRole('navigation', { name: 'Tenant' }).getByRole('link', { name: '1Kosmos' }).click();
+        await page.getByRole('heading', { name: '1Kosmos communities and licenses' }).waitFor();
+        assert.deepEqual(await unlabelled(page), [], 'fields without a label on the 1Kosmos page');
+        await page.getByLabel('Name', { exact: true }).fill('Console community');
+        await page.getByLabel('Relying party id (domain)').fill(COMMUNITY_DNS);
+        await page.getByRole('button', { name: 'Create community' }).click();
+        await page.getByText('Community created.').waitFor();
+        const communityRows = page.locator('table[aria-labelledby="communities"] tbody tr');
+        const community = communityRows.filter({ hasText: 'Console community' });
+        assert.equal(await community.count(), 1);
+        const communityId = (await cellTexts(community, 'Community id'))[0].trim();
+        assert.match(communityId, /\S/);
+
+        const licenseRows = page.locator('table[aria-labelledby="licenses"] tbody tr');
+        const issue = async (reaches) => {
+          const before = await licenseRows.count();
+          await page.getByLabel('Reaches').selectOption(reaches);
+          await page.getByRole('button', { name: 'Create license key' }).click();
+          // A row more: the page answered, not the one that showed the previous key.
+          await licenseRows.nth(before).waitFor();
+          await page.getByText('New license key — copy it now').waitFor();
+          return (await page.locator('#secret').innerText()).trim();
+        };
+        // The license check of the u1 and vendor-metadata routes: a plain `licensekey` header.
+        const fetchMetadata = (scope, licenseKey) => api(latchkey.publicUrl, 'POST',
+          `/webauthn/vendormetadata/${scope}/fetch`, { headers: { licensekey: licenseKey }, body: {} });
+        const communityKey = await issue(`community:${communityId}`);
+        assert.ok(communityKey.length >= 16, `a license key is shown once: ${communityKey}`);
+        const works = await fetchMetadata(communityId, communityKey);
+        assert.equal(works.status, 200, works.text);
+        const systemKey = await issue('system');
+        assert.notEqual(systemKey, communityKey);
+        const global = await fetchMetadata('any', systemKey);
+        assert.equal(global.status, 200, `a system license reads the global metadata: ${global.text}`);
+        assert.equal(await licenseRows.count(), 2);
+        assert.deepEqual((await cellTexts(licenseRows, 'Reaches')).map((text) => text.trim()).sort(),
+          [`community ${communityId}`, 'every community and the global metadata'].sort());
+
+        await licenseRows.filter({ hasText: communityId }).getByRole('button', { name: 'Revoke' }).click();
+        await page.getByText('License revoked.').waitFor();
+        assert.equal(await licenseRows.count(), 1);
+        assert.equal(await licenseRows.filter({ hasText: communityId }).count(), 0, 'the revoked key is gone');
+        const revoked = await fetchMetadata(communityId, communityKey);
+        assert.equal(revoked.status, 401, revoked.text);
+        assert.equal((await fetchMetadata('any', systemKey)).status, 200, 'the system license still works');
+        await screenshot(page, `console-kosmos-${store}.png`);
+
+        await page.goto(url('/console/tenants'));
+        const realm = page.locator('main table tbody tr').filter({ hasText: 'Console community' });
+        assert.equal(await realm.count(), 1, 'the community is a realm on the tenants list');
+        assert.deepEqual(await cellTexts(realm, 'Kind'), ['1Kosmos community realm']);
+        assert.deepEqual(await cellTexts(realm, 'Relying party'), [COMMUNITY_DNS]);
+        assert.equal(await realm.getByRole('link').getAttribute('href'), tenantPath('/kosmos'),
+          'a realm is managed as a community, on its organisation\'s 1Kosmos page');
+      }));
+
+    test('authenticators: a model refused in the console cannot register until allowed again; an MDS BLOB loads',
+      logged(async () => {
+        assert.ok(modelAaguid, 'needs the registration test, which read the virtual authenticator\'s model');
+        let attempt = 0;
+        const signUp = async () => {
+          attempt += 1;
+          const init = await api(latchkey.publicUrl, 'POST', `/${tenantId}/registration/initialize`, {
+            apiKey,
+            body: { user_id: `console-model-${attempt}`, username: `model-${attempt}`, display_name: 'Model' },
+          });
+          assert.equal(init.status, 200, init.text);
+          const { finalize } = await rpPage.evaluate((options) => window.signUp(options), init.json);
+          return finalize;
+        };
+        await rpPage.goto(`${rpOrigin}/?api=${encodeURIComponent(`${latchkey.publicUrl}/${tenantId}`)}`);
+
+        await page.goto(url('/console'));
+        await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Authenticators' }).click();
+        await page.getByRole('heading', { name: 'Authenticators', level: 1 }).waitFor();
+        assert.deepEqual(await unlabelled(page), [], 'fields without a label on the authenticators page');
+        assert.match(await page.locator('#mds-status').innerText(), /^No MDS BLOB loaded/);
+
+        await page.getByLabel('AAGUID', { exact: true }).fill(modelAaguid);
+        await page.getByLabel('Name (for a model without a record)').fill('Chromium virtual authenticator');
+        await page.getByLabel('Registration').selectOption('true');
+        await page.getByRole('button', { name: 'Save', exact: true }).click();
+        await page.getByText('Authenticator policy saved.').waitFor();
+        const row = page.locator('#policies tbody tr').filter({ hasText: modelAaguid });
+        assert.equal(await row.count(), 1);
+        assert.deepEqual(await cellTexts(row, 'Model'), ['Chromium virtual authenticator']);
+        assert.deepEqual(await cellTexts(row, 'Registration'), ['refused']);
+        assert.deepEqual(await cellTexts(row, 'Source'), ['latchkey console']);
+
+        const refused = await signUp();
+        assert.equal(refused.status, 400, `a refused model does not register: ${refused.text}`);
+        assert.match(refused.text, new RegExp(`authenticator ${modelAaguid} is disabled by policy`));
+        await screenshot(page, `console-authenticators-refused-${store}.png`);
+
+        await row.getByRole('button', { name: 'Allow' }).click();
+        await row.locator('td[data-label="Registration"]', { hasText: 'allowed' }).waitFor();
+        await page.getByText('Authenticator policy saved.').waitFor();
+        const allowed = await signUp();
+        assert.equal(allowed.status, 200, `allowed again, the model registers: ${allowed.text}`);
+
+        const imported = latchkey.cli(['mds', 'import', MDS_BLOB, '--at', MDS_BLOB_TIME]);
+        assert.equal(imported.status, 0, `latchkey mds import: ${imported.stderr}`);
+        await page.reload();
+        assert.match(await page.locator('#mds-status').innerText(),
+          /^The MDS BLOB was last loaded \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\./);
+        const stat = (label) => page.locator('.stat', { has: page.locator('.label', { hasText: label }) })
+          .locator('.value').innerText();
+        assert.equal(await stat('from the FIDO MDS'), String(MDS_MODELS));
+        // The test BLOB reports no model compromised at its time.
+        assert.equal(await stat('reported compromised by the MDS'), '0');
+        assert.equal(await stat('models with a policy record'), String(MDS_MODELS + 1));
+        await screenshot(page, `console-authenticators-${store}.png`);
+      }));
+
+    test('settings: the Hanko Public API form, the whole configuration, retiring a signing key, renaming',
+      logged(async () => {
+        assert.ok(signingKid, 'needs the tenant test');
+        await page.goto(url(tenantPath()));
+        await page.getByLabel('Serve the Hanko Public API for this tenant').check();
+        await page.getByLabel('Session lifespan (Go duration, e.g. 12h)').fill('36h');
+        await page.getByLabel('Shortest password').fill('12');
+        await page.getByRole('button', { name: 'Save Hanko Public API settings' }).click();
+        await page.getByText('Settings saved.').waitFor();
+        await page.reload();
+        assert.equal(await page.getByLabel('Serve the Hanko Public API for this tenant').isChecked(), true);
+        assert.equal(await page.getByLabel('Session lifespan (Go duration, e.g. 12h)').inputValue(), '36h');
+        assert.equal(await page.getByLabel('Shortest password').inputValue(), '12');
+        const stored = async () => {
+          const res = await api(latchkey.adminUrl, 'GET', `/tenants/${tenantId}`);
+          assert.equal(res.status, 200, res.text);
+          return res.json.config;
+        };
+        const { hanko_public: hankoPublic } = await stored();
+        assert.equal(hankoPublic.enabled, true, JSON.stringify(hankoPublic));
+        assert.equal(hankoPublic.session.lifespan, '36h');
+        assert.equal(hankoPublic.password.min_password_length, 12);
+
+        const whole = page.getByLabel('Configuration (JSON)');
+        const config = JSON.parse(await whole.inputValue());
+        config.webauthn.timeout = 90_000;
+        await whole.fill(JSON.stringify(config, null, 2));
+        await page.getByRole('button', { name: 'Replace configuration' }).click();
+        await page.getByText('Configuration replaced.').waitFor();
+        assert.equal(JSON.parse(await whole.inputValue()).webauthn.timeout, 90_000);
+        assert.equal(await page.getByLabel('Ceremony timeout (milliseconds)').inputValue(), '90000');
+        assert.equal((await stored()).webauthn.timeout, 90_000);
+
+        const broken = '{"webauthn": {"timeout": ';
+        const refusedByApi = await api(latchkey.adminUrl, 'PUT', `/tenants/${tenantId}/config`, { rawBody: broken });
+        assert.equal(refusedByApi.status, 400, refusedByApi.text);
+        await whole.fill(broken);
+        const [answer] = await Promise.all([
+          page.waitForResponse((res) => res.url().endsWith('/config') && res.request().method() === 'POST'),
+          page.getByRole('button', { name: 'Replace configuration' }).click(),
+        ]);
+        assert.equal(answer.status(), 400);
+        await page.getByRole('heading', { name: `400 — ${refusedByApi.json.title}` }).waitFor();
+        assert.equal((await page.getByRole('alert').innerText()).trim(), refusedByApi.json.details,
+          'the admin API\'s error details');
+        await screenshot(page, `console-config-refused-${store}.png`);
+        assert.equal((await stored()).webauthn.timeout, 90_000, 'the broken configuration changed nothing');
+
+        await page.goto(url(tenantPath()));
+        const signingRows = page.locator('table[aria-labelledby="signing-keys"] tbody tr');
+        assert.equal(await signingRows.count(), 2);
+        const old = signingRows.filter({ hasNot: page.locator('.badge', { hasText: 'signing' }) });
+        const oldKid = (await old.locator('td[data-label="Key id"] code').innerText()).trim();
+        await old.getByRole('button', { name: 'Retire' }).click();
+        await page.getByText('Signing key retired.').waitFor();
+        assert.equal(await signingRows.count(), 1);
+        assert.equal(await signingRows.filter({ hasText: oldKid }).count(), 0, 'the retired key is gone');
+        assert.equal(await signingRows.filter({ hasText: signingKid }).count(), 1, 'the signing key stays');
+
+        await page.getByLabel('Tenant name').fill('Console shop renamed');
+        await page.getByRole('button', { name: 'Rename' }).click();
+        await page.getByText('Renamed.', { exact: true }).waitFor();
+        await page.getByRole('heading', { name: 'Console shop renamed', level: 1 }).waitFor();
+        assert.equal(await page.locator('nav[aria-label="Tenant"] .tenant-name').innerText(), 'Console shop renamed');
+        await screenshot(page, `console-settings-${store}.png`);
+      }));
+
+    test('deletes a tenant after a confirmation: gone from the list and from the admin API', logged(async () => {
+      await page.goto(url('/console/tenants'));
+      await page.getByLabel('Name', { exact: true }).fill('Doomed shop');
+      await page.getByLabel('Relying party id').fill('doomed.example');
+      await page.getByLabel('Origins', { exact: true }).fill('https://doomed.example');
+      await page.getByLabel('Issue an API key now').uncheck();
+      await page.getByRole('button', { name: 'Create tenant' }).click();
+      await page.getByRole('heading', { name: 'Tenant created' }).waitFor();
+      const doomed = (await page.locator('#tenant-id').innerText()).trim();
+      await page.getByRole('link', { name: 'Go to the tenant' }).click();
+      await page.getByRole('heading', { name: 'Doomed shop', level: 1 }).waitFor();
+
+      const asked = [];
+      const note = (dialog) => asked.push(dialog.message());
+      page.on('dialog', note);
+      try {
+        await page.getByRole('button', { name: 'Delete this tenant' }).click();
+        await page.getByText('Tenant deleted with everything it held.').waitFor();
+      } finally {
+        page.off('dialog', note);
+      }
+      assert.deepEqual(asked, ['Delete this tenant and everything it holds? This cannot be undone.']);
+      assert.equal(new URL(page.url()).pathname, '/console/tenants');
+      const rows = page.locator('main table tbody tr');
+      assert.equal(await rows.filter({ hasText: doomed }).count(), 0, 'gone from the list');
+      assert.equal(await rows.filter({ hasText: tenantId }).count(), 1, 'the other tenant stays');
+      const gone = await api(latchkey.adminUrl, 'GET', `/tenants/${doomed}`);
+      assert.equal(gone.status, 404, gone.text);
+      await screenshot(page, `console-tenant-deleted-${store}.png`);
+    }));
+
+    test('the audit log pages with "Older" and "Newer", keeping the filters', logged(async () => {
+      assert.ok(registered, 'needs the ceremonies');
+      const filter = 'console-';
+      await page.goto(url(tenantPath(`/audit?actor_user_id=${filter}&per_page=2`)));
+      const rows = page.locator('#audit tbody tr');
+      const shown = async () => {
+        const users = (await cellTexts(rows, 'User')).map((text) => text.trim());
+        for (const user of users) assert.ok(user.includes(filter), `${user} matches the filter`);
+        return rows.allInnerTexts();
+      };
+      const pager = page.getByRole('navigation', { name: 'Pages' });
+      const total = Number((await page.getByText(/^\d+ entries\./).innerText()).match(/^(\d+)/)[1]);
+      assert.ok(total > 4, `enough entries for three pages: ${total}`);
+      await pager.getByText(`Page 1 of ${Math.ceil(total / 2)}`).waitFor();
+      const first = await shown();
+      assert.equal(first.length, 2);
+      assert.equal(await pager.getByRole('link', { name: 'Newer' }).count(), 0, 'nothing is newer than page 1');
+
+      await pager.getByRole('link', { name: 'Older' }).click();
+      await page.waitForURL(/[?&]page=2\b/);
+      const params = new URL(page.url()).searchParams;
+      assert.deepEqual([params.get('actor_user_id'), params.get('per_page')], [filter, '2']);
+      assert.equal(await page.getByLabel('User id contains').inputValue(), filter);
+      await pager.getByText(`Page 2 of ${Math.ceil(total / 2)}`).waitFor();
+      const second = await shown();
+      assert.equal(second.length, 2);
+      assert.ok(second.every((row) => !first.includes(row)), 'page 2 holds other entries');
+
+      await pager.getByRole('link', { name: 'Newer' }).click();
+      await page.waitForURL(/[?&]page=1\b/);
+      assert.deepEqual(await shown(), first);
+      await screenshot(page, `console-audit-pages-${store}.png`);
     }));
   });
 

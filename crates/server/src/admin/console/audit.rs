@@ -97,7 +97,8 @@ pub(super) async fn list<S: Store>(
         .format(&Rfc3339)
         .unwrap_or_default();
     let pages = events.total.div_ceil(u64::from(params.per_page)).max(1);
-    let link = |page: u32| format!("{base}?{filtered}&page={page}");
+    // The pages keep their size: a page number means nothing under another `per_page`.
+    let link = |page: u32| format!("{base}?{filtered}&per_page={}&page={page}", params.per_page);
     let body = html! {
         h1 { "Audit log" }
         form.filters method="get" action=(base) aria-label="Filters" {

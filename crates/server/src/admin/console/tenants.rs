@@ -34,11 +34,29 @@ pub(super) async fn list<S: Store>(
     session: Session,
     Query(done): Query<Done>,
 ) -> Result<Response, ConsoleError> {
-    let tenants = state
+    let organisations = state
         .engine
         .tenants()
         .await
         .map_err(|error| answer(error, "unable to list tenants"))?;
+    // The engine lists organisations only; each one's 1Kosmos community realms follow it.
+    let mut tenants = Vec::with_capacity(organisations.len());
+    for organisation in organisations {
+        let communities = state
+            .engine
+            .communities(organisation.id)
+            .await
+            .map_err(|error| answer(error, "unable to list communities"))?;
+        tenants.push(organisation);
+        for community in communities {
+            let (_, realm) = state
+                .engine
+                .community(&community.id)
+                .await
+                .map_err(|error| answer(error, "unable to get community"))?;
+            tenants.push(Tenant::clone(&realm));
+        }
+    }
     Ok(tenants_page(&session, &tenants, notice(done.done.as_deref())).into_response())
 }
 
@@ -55,7 +73,14 @@ fn tenants_page(session: &Session, tenants: &[Tenant], notice: Markup) -> Markup
                     tbody {
                         @for tenant in tenants {
                             tr {
-                                td data-label="Name" { a href={ "/console/tenants/" (tenant.id.0) } { (tenant.display_name) } }
+                                td data-label="Name" {
+                                    // A realm is managed as a community, on its organisation's 1Kosmos page.
+                                    @let href = match &tenant.kind {
+                                        TenantKind::Organisation => format!("/console/tenants/{}", tenant.id.0),
+                                        TenantKind::Realm { organisation, .. } => format!("/console/tenants/{}/kosmos", organisation.0),
+                                    };
+                                    a href=(href) { (tenant.display_name) }
+                                }
                                 td data-label="Relying party" { code { (tenant.config.relying_party.id) } }
                                 td data-label="Origins" {
                                     @for origin in &tenant.config.relying_party.origins { code { (origin) } " " }

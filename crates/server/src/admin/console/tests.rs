@@ -402,3 +402,76 @@ async fn a_browsers_own_form_is_accepted_though_its_origin_is_null() {
     let refused = post("cross-site").send(&app).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
 }
+
+/// A pager link keeps the filters and the page size: page 2 of two-entry pages is not page 2 of
+/// the default twenty.
+#[tokio::test]
+async fn the_audit_pager_keeps_the_filters_and_the_page_size() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let created = browser
+        .post(
+            &app,
+            "/console/tenants",
+            &[
+                ("display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
+    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let audit = format!("/console/tenants/{id}/audit");
+
+    let page = browser
+        .get(
+            &app,
+            &format!("{audit}?actor_user_id=dora&per_page=2&page=2"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let newer = format!("href=\"{audit}?actor_user_id=dora&amp;per_page=2&amp;page=1\">Newer<");
+    assert!(page.text.contains(&newer), "{}", page.text);
+}
+
+#[tokio::test]
+async fn the_tenants_list_shows_each_community_realm_after_its_organisation() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let created = browser
+        .post(
+            &app,
+            "/console/tenants",
+            &[
+                ("display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
+    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let community = browser
+        .post(
+            &app,
+            &format!("/console/tenants/{id}/kosmos/communities"),
+            &[("name", "Shop community"), ("dns", "community.example")],
+        )
+        .await;
+    assert_eq!(
+        community.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        community.text
+    );
+
+    let list = browser.get(&app, "/console/tenants").await.text;
+    let organisation = list.find(">Shop</a>").expect("the organisation is listed");
+    let realm = list
+        .find(">Shop community</a>")
+        .expect("the realm is listed");
+    assert!(organisation < realm, "the realm follows its organisation");
+    assert!(list[realm..].contains("<code>community.example</code>"));
+    assert!(list[realm..].contains("1Kosmos community realm"));
+}
