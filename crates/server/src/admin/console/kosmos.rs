@@ -56,7 +56,7 @@ async fn kosmos_page<S: Store>(
     let body = html! {
         h1 { "1Kosmos communities and licenses" }
         (shown)
-        p.hint { "Served under " code { "/webauthn" } ". Each community keeps its users, credentials and audit log in a realm of its own." }
+        p.hint { "Served under " code { "/webauthn" } ". Each community keeps its users, credentials and audit log in a realm of its own; the console shows a realm's audit log." }
         section.card {
             h2 #communities { "Communities" }
             @if communities.is_empty() { p { "None." } } @else {
@@ -68,8 +68,7 @@ async fn kosmos_page<S: Store>(
                                 td data-label="Name" { (community.name) }
                                 td data-label="Community id" { code { (community.id) } }
                                 td data-label="Created" { (when(community.created_at)) }
-                                td data-label="Realm" { a href={ "/console/tenants/" (community.realm.0) "/users" } { "users" } " · "
-                                    a href={ "/console/tenants/" (community.realm.0) "/audit" } { "audit log" } }
+                                td data-label="Realm" { a href={ "/console/tenants/" (community.realm.0) "/audit" } { "audit log" } }
                             }
                         }
                     }

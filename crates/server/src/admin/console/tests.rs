@@ -475,3 +475,50 @@ async fn the_tenants_list_shows_each_community_realm_after_its_organisation() {
     assert!(list[realm..].contains("<code>community.example</code>"));
     assert!(list[realm..].contains("1Kosmos community realm"));
 }
+
+#[tokio::test]
+async fn a_community_realms_audit_log_is_reachable_from_its_organisations_page() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let created = browser
+        .post(
+            &app,
+            "/console/tenants",
+            &[
+                ("display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
+    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    browser
+        .post(
+            &app,
+            &format!("/console/tenants/{id}/kosmos/communities"),
+            &[("name", "Shop community"), ("dns", "community.example")],
+        )
+        .await;
+
+    let page = browser
+        .get(&app, &format!("/console/tenants/{id}/kosmos"))
+        .await
+        .text;
+    let link = page
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.ends_with("/audit") && !href.contains(&id))
+        .expect("a link to the realm's audit log");
+    let audit = browser.get(&app, link).await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text);
+    assert!(audit.text.contains("1Kosmos community realm"));
+
+    let unknown = browser
+        .get(
+            &app,
+            &format!("/console/tenants/{}/audit", uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+}
