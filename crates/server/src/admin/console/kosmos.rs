@@ -14,7 +14,7 @@ use super::form::Form;
 use super::ids::{self, ItemParams, TenantParam};
 use super::page::{self, Place, Tab, action_button, csrf, notice, secret_once, when};
 use super::session::{NoFields, Session};
-use super::tenants::{Done, lines};
+use super::tenants::{Done, lines, tenant};
 use crate::admin::AdminState;
 use crate::admin::error::answer;
 
@@ -40,10 +40,7 @@ async fn kosmos_page<S: Store>(
     shown: Markup,
 ) -> Result<Markup, ConsoleError> {
     let engine = &state.engine;
-    let tenant = engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, "unable to get tenant"))?;
+    let tenant = tenant(state, id).await?;
     let communities = engine
         .communities(id)
         .await

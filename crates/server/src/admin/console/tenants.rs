@@ -22,6 +22,18 @@ use crate::admin::error::{answer, secret_answer};
 use crate::admin::secrets::read_api_key_name;
 use crate::admin::tenants::{read_config, read_display_name, read_new_tenant};
 
+/// The tenant `id`, as the admin API reads it.
+pub(super) async fn tenant<S: Store>(
+    state: &AdminState<S>,
+    id: TenantId,
+) -> Result<Tenant, ConsoleError> {
+    Ok(state
+        .engine
+        .tenant(id)
+        .await
+        .map_err(|error| answer(error, "unable to get tenant"))?)
+}
+
 /// A `?done=` notice after a redirect.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Done {
@@ -214,10 +226,7 @@ async fn settings_page<S: Store>(
     shown: Shown,
 ) -> Result<Markup, ConsoleError> {
     let engine = &state.engine;
-    let tenant = engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, "unable to get tenant"))?;
+    let tenant = tenant(state, id).await?;
     let api_keys = engine
         .api_keys(id)
         .await
@@ -546,12 +555,7 @@ pub(super) async fn update_settings<S: Store>(
     Form(form, _): Form<SettingsForm>,
 ) -> Result<Response, ConsoleError> {
     let id = ids::tenant(&id)?;
-    let tenant = state
-        .engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, "unable to get tenant"))?;
-    let body = form.over(config_json(tenant))?;
+    let body = form.over(config_json(tenant(&state, id).await?))?;
     replace(&state, id, body.to_string().as_bytes()).await?;
     Ok(back(id, "settings"))
 }
@@ -624,12 +628,7 @@ pub(super) async fn update_hanko_public<S: Store>(
     Form(form, _): Form<HankoPublicForm>,
 ) -> Result<Response, ConsoleError> {
     let id = ids::tenant(&id)?;
-    let tenant = state
-        .engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, "unable to get tenant"))?;
-    let body = form.over(config_json(tenant))?;
+    let body = form.over(config_json(tenant(&state, id).await?))?;
     replace(&state, id, body.to_string().as_bytes()).await?;
     Ok(back(id, "settings"))
 }

@@ -19,6 +19,7 @@ use super::form::Form;
 use super::ids::{self, CredentialParams, ItemParams, TenantParam};
 use super::page::{self, Place, Tab, action_button, notice, when};
 use super::session::{NoFields, Session};
+use super::tenants::tenant;
 use crate::admin::AdminState;
 use crate::admin::error::answer;
 use crate::http::meta::Meta;
@@ -39,11 +40,7 @@ pub(super) async fn list<S: Store>(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let id = ids::tenant(&id)?;
-    let tenant = state
-        .engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, "unable to get tenant"))?;
+    let tenant = tenant(&state, id).await?;
     let number = query.page.unwrap_or(1).max(1);
     let users = state
         .engine
@@ -105,11 +102,7 @@ pub(super) async fn show<S: Store>(
 ) -> Result<Response, ConsoleError> {
     let id = ids::tenant(&id)?;
     let user = UserId(ids::uuid(&user, "user")?);
-    let tenant = state
-        .engine
-        .tenant(id)
-        .await
-        .map_err(|error| answer(error, "unable to get tenant"))?;
+    let tenant = tenant(&state, id).await?;
     let details = state
         .engine
         .user_details(id, user)
