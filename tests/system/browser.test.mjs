@@ -6,14 +6,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
 import { fromB64url } from './lib/authenticator.mjs';
 import { api } from './lib/http.mjs';
 import { decodeJwt, verifyJwt } from './lib/jwt.mjs';
 import { STORES, createTenant, startServer } from './lib/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE = readFileSync(join(here, 'browser', 'index.html'));
 
 async function startPageServer() {
@@ -79,24 +78,13 @@ for (const store of STORES) {
       latchkey = await startServer(store);
       ({ id: tenantId, api_key: apiKey } = await createTenant(latchkey, { name: 'browser', rpId: 'localhost', origins: [origin] }));
 
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      browser = await launchChromium();
       const context = await browser.newContext();
       page = await context.newPage();
       page.on('console', (msg) => browserLog.push(`[${msg.type()}] ${msg.text()}`));
       page.on('pageerror', (err) => browserLog.push(`[pageerror] ${err.message}`));
       page.on('requestfailed', (req) => browserLog.push(`[requestfailed] ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
-      cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      }));
+      ({ cdp, authenticatorId } = await addVirtualAuthenticator(context, page));
       await page.goto(`${origin}/?api=${encodeURIComponent(`${latchkey.publicUrl}/${tenantId}`)}`);
     });
 

@@ -12,14 +12,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
 import { screenshot } from './lib/artifacts.mjs';
 import { api } from './lib/http.mjs';
 import { decodeJwt } from './lib/jwt.mjs';
 import { BIN, STORES, startServer, withServerLog } from './lib/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const RP_PAGE = readFileSync(join(here, 'browser', 'index.html'));
 const VIEWPORT = { width: 1280, height: 800 };
 const ADMIN_TOKEN = 'console-system-test-token';
@@ -118,7 +117,7 @@ for (const store of STORES) {
       ({ server: rpServer, origin: rpOrigin } = await startPageServer({ '/': RP_PAGE }));
       ({ server: evilServer, origin: evilOrigin } = await startPageServer(evilPages));
       latchkey = await startServer(store);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      browser = await launchChromium();
       context = await browser.newContext({ viewport: VIEWPORT });
       page = await context.newPage();
       watch(page, 'console');
@@ -126,20 +125,7 @@ for (const store of STORES) {
       page.on('dialog', (dialog) => dialog.accept());
       rpPage = await context.newPage();
       watch(rpPage, 'relying party');
-      cdp = await context.newCDPSession(rpPage);
-      await cdp.send('WebAuthn.enable');
-      ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-          defaultBackupEligibility: true,
-          defaultBackupState: true,
-        },
-      }));
+      ({ cdp, authenticatorId } = await addVirtualAuthenticator(context, rpPage, { defaultBackupEligibility: true, defaultBackupState: true }));
     });
 
     after(async () => {
@@ -713,7 +699,7 @@ for (const store of STORES) {
           `latchkey serve should exit with an error (status ${open.status}, signal ${open.signal}): ${open.stderr}`);
         assert.match(open.stderr, /without a token: set LATCHKEY_ADMIN_TOKEN/);
 
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+        browser = await launchChromium();
         const context = await browser.newContext({ viewport: VIEWPORT });
         const page = await context.newPage();
         const session = async () => (await context.cookies(`${latchkey.adminUrl}/console`))

@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
 import { screenshot } from './lib/artifacts.mjs';
 import { api } from './lib/http.mjs';
 import { verifyJwt } from './lib/jwt.mjs';
 import { startServer, withServerLog } from './lib/server.mjs';
 
-const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const FIRST_RUN = /latchkey: first run in development mode/g;
 const TENANT_LINE = /latchkey: {3}tenant id: (\S+)/;
 const KEY_LINE = /latchkey: {3}API key: {3}(\S+)/;
@@ -92,23 +91,12 @@ describe('first run from an empty directory', { timeout: 300_000 }, () => {
 
   before(async () => {
     server = await startServer('development');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     const context = await browser.newContext();
     page = await context.newPage();
     page.on('console', (msg) => browserLog.push(`[${msg.type()}] ${msg.text()}`));
     page.on('pageerror', (err) => browserLog.push(`[pageerror] ${err.message}`));
-    cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
+    ({ cdp, authenticatorId } = await addVirtualAuthenticator(context, page));
   });
 
   after(async () => {

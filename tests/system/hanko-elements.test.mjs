@@ -11,7 +11,7 @@
 // against the API addressed as 127.0.0.1:P2, another site.
 //
 // Every scenario saves a screenshot of the page as it left it (also when it fails) under
-// $LATCHKEY_ARTIFACTS/hanko-elements/ (default: <os tmpdir>/latchkey-artifacts/hanko-elements/); the test's
+// $LATCHKEY_ARTIFACTS/hanko-elements/ (default: tests/system/artifacts/hanko-elements/); the test's
 // diagnostics name the file. Selectors come from the elements' built bundle: open shadow roots, `part` attributes,
 // the English texts of dist/i18n/en.js, and the accordion ids `<name>-<index>` of <hanko-profile>.
 import { after, before, describe, test } from 'node:test';
@@ -19,9 +19,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/chromium.mjs';
 import {
-  CHROMIUM, ELEMENTS_DIR, ELEMENTS_URL, accordionId, authElement, button, closeServer, confirmDangerous, enterPasscode,
+  ELEMENTS_DIR, ELEMENTS_URL, accordionId, authElement, button, closeServer, confirmDangerous, enterPasscode,
   errorText, escapeRegExp, exactly, expectEvent, headline, onLocalhost, openAccordion, openTab, pageUrl, profileElement,
   response, screenshot, slug, startPageServer,
 } from './lib/elements.mjs';
@@ -98,7 +98,7 @@ describe('hanko-elements 0.12.0 from node_modules in Chromium, without a server'
     await new Promise((resolve) => unused.listen(0, '127.0.0.1', resolve));
     const deadApi = `http://localhost:${unused.address().port}`;
     await closeServer(unused);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     const log = [];
     try {
       const { page } = await openTab(browser, log, 'no server');
@@ -210,7 +210,7 @@ for (const store of STORES) {
       smtp = await startSmtp();
       ({ server: pageServer, origin } = await startPageServer());
       latchkey = await startServer(store);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      browser = await launchChromium();
     });
 
     after(async () => {

@@ -8,9 +8,9 @@
 // Specification: /work/shared/notes/hanko-public-api.md §1 and §9; docs/research/identity-providers-for-tests.md §4.2.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/chromium.mjs';
 
-import { CHROMIUM, closeServer, onLocalhost, startPageServer } from './lib/elements.mjs';
+import { closeServer, onLocalhost, startPageServer } from './lib/elements.mjs';
 import {
   HankoClient, configureHanko, createHankoTenant, exchangeOneTimeToken as exchange, hankoBlock, holderOf as holder,
   uniqueEmail,
@@ -149,8 +149,7 @@ for (const store of STORES) {
       await tenant('signing', { ...cookie, emails: { require_verification: false } }, signingIdp,
         { sign_authn_requests: true, force_login: true });
       await tenant('plain', cookie);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
+      browser = await launchChromium({
         args: ['--no-sandbox', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost'],
       });
     });

@@ -8,10 +8,10 @@
 // Specification: /work/shared/notes/hanko-public-api.md §1 (/thirdparty/*, /token) and §9, checklist 14-15.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/chromium.mjs';
 
 import {
-  CHROMIUM, authElement, button, closeServer, expectEvent, headline, onLocalhost, openTab, pageUrl, screenshot,
+  authElement, button, closeServer, expectEvent, headline, onLocalhost, openTab, pageUrl, screenshot,
   startPageServer,
 } from './lib/elements.mjs';
 import {
@@ -159,8 +159,7 @@ for (const store of STORES) {
         block.third_party = thirdParty(t, { allowLinking: name !== 'noLinking' });
         t.hanko = await configureHanko(latchkey, t, block);
       }
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
+      browser = await launchChromium({
         // Nothing leaves loopback (the provider's pages ask for web fonts).
         args: ['--no-sandbox', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost'],
       });

@@ -8,14 +8,13 @@ import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
 import { api } from './lib/http.mjs';
 import { verifyJwt } from './lib/jwt.mjs';
 import { BASE, createCommunity, createLicense, fidoKeyHash } from './lib/kosmos.mjs';
 import { STORES, createTenant, startServer } from './lib/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE = readFileSync(join(here, 'kosmos-browser', 'index.html'));
 
 // The page's server, which also passes /webauthn/* on to latchkey: the page calls the API on its own origin. The
@@ -95,25 +94,14 @@ for (const store of STORES) {
         tenantId: org.id,
       };
 
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      browser = await launchChromium();
       const context = await browser.newContext();
       page = await context.newPage();
       page.on('console', (msg) => browserLog.push(`[${msg.type()}] ${msg.text()}`));
       page.on('pageerror', (err) => browserLog.push(`[pageerror] ${err.message}`));
       page.on('requestfailed', (req) =>
         browserLog.push(`[requestfailed] ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
-      cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      }));
+      ({ cdp, authenticatorId } = await addVirtualAuthenticator(context, page));
       await page.goto(`${origin}/`);
     });
 

@@ -1,17 +1,16 @@
 // The hanko-elements 0.12 test page and the Chromium helpers of the tests that drive it: the page server (the page,
 // the elements' dist files from node_modules, README.md's example page), browser tabs with a CDP virtual
 // authenticator, the elements' selectors (open shadow roots, `part` attributes, the English texts of dist/i18n/en.js),
-// the SDK events the page records, and screenshots saved as artifacts under $LATCHKEY_ARTIFACTS/<directory>/ (default:
-// <os tmpdir>/latchkey-artifacts/<directory>/).
-import { mkdirSync, readFileSync } from 'node:fs';
+// the SDK events the page records, and screenshots saved as artifacts (lib/artifacts.mjs) under hanko-elements/.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { screenshot as saveScreenshot } from './artifacts.mjs';
+import { addVirtualAuthenticator } from './chromium.mjs';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE = readFileSync(join(here, 'hanko-browser', 'index.html'));
 export const ELEMENTS_URL = '/node_modules/@teamhanko/hanko-elements/dist/';
 // The example page of README.md's "Hanko Public API" section, which must keep working.
@@ -28,7 +27,6 @@ export const ELEMENTS_DIR = join(here, 'node_modules', '@teamhanko', 'hanko-elem
 // Plain pages for redirects to land on (the third-party sign-in tests).
 const LANDINGS = new Set(['/landing', '/error', '/login']);
 const DIST_FILE = /^[\w-]+(\/[\w-]+)*\.js$/; // no `..`, no other kinds of file
-const ARTIFACTS = join(process.env.LATCHKEY_ARTIFACTS ?? join(tmpdir(), 'latchkey-artifacts'));
 
 // Serves the page and the elements' dist files (the bundle imports nothing else).
 export async function startPageServer() {
@@ -91,18 +89,7 @@ export async function openTab(browser, log, name) {
   page.on('response', (res) => {
     if (res.status() >= 400) tag(`[response] ${res.request().method()} ${res.url()} -> ${res.status()}`);
   });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
   return { context, page, cdp, authenticatorId };
 }
 
@@ -160,13 +147,9 @@ export async function confirmDangerous(scope, name) {
 }
 
 export async function screenshot(page, name, directory = 'hanko-elements') {
-  const folder = join(ARTIFACTS, directory);
-  mkdirSync(folder, { recursive: true });
   // The elements fade and slide (0.35 s transitions); let the last screen settle.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const path = join(folder, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  return path;
+  return saveScreenshot(page, `${name}.png`, directory);
 }
 
 export const slug = (text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);

@@ -1,0 +1,27 @@
+// Debian's Chromium driven by playwright-core, and the CDP virtual authenticator every browser test registers with.
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
+
+// The browser, with the arguments a root user in a container needs; `options` adds to playwright's launch options.
+export const launchChromium = (options = {}) =>
+  chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], ...options });
+
+// A platform authenticator that holds passkeys, verifies the user and says yes by itself; `options` overrides any of
+// CDP's `VirtualAuthenticatorOptions` (e.g. the backup flags).
+export async function addVirtualAuthenticator(context, page, options = {}) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+      ...options,
+    },
+  });
+  return { cdp, authenticatorId };
+}
