@@ -514,6 +514,13 @@ async fn a_community_realms_audit_log_is_reachable_from_its_organisations_page()
     assert_eq!(audit.status, StatusCode::OK, "{}", audit.text);
     assert!(audit.text.contains("1Kosmos community realm"));
 
+    let dashboard = browser.get(&app, "/console").await.text;
+    assert!(
+        dashboard
+            .contains("<div class=\"value\">1</div><div class=\"label\">1Kosmos communities</div>"),
+        "{dashboard}"
+    );
+
     let unknown = browser
         .get(
             &app,
