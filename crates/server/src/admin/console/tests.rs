@@ -36,6 +36,12 @@ fn cookie_of(answer: &Answer) -> String {
     header.split(';').next().unwrap().to_owned()
 }
 
+/// The id a "Tenant created" page shows.
+fn tenant_id_of(page: &str) -> String {
+    let start = page.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
+    page[start..].split('<').next().unwrap().to_owned()
+}
+
 fn csrf_of(page: &str) -> String {
     let start = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     page[start..].split('"').next().unwrap().to_owned()
@@ -56,6 +62,23 @@ impl Browser {
             .header("cookie", &self.cookie)
             .send(app)
             .await
+    }
+
+    /// Creates the tenant "Shop" through the console's form and returns its id.
+    async fn create_shop(&self, app: &Router) -> String {
+        let created = self
+            .post(
+                app,
+                "/console/tenants",
+                &[
+                    ("display_name", "Shop"),
+                    ("rp_id", "shop.example"),
+                    ("origins", "https://shop.example"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        tenant_id_of(&created.text)
     }
 
     async fn post(&self, app: &Router, uri: &str, fields: &[(&str, &str)]) -> Answer {
@@ -210,8 +233,7 @@ async fn forms_follow_the_admin_apis_rules() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
-    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let id = tenant_id_of(&created.text);
     let base = format!("/console/tenants/{id}");
 
     let page = browser.get(&app, &base).await;
@@ -334,19 +356,7 @@ fn signing_keys_of(page: &str) -> (String, Vec<String>) {
 async fn after_a_rotation_the_new_signing_key_is_marked_as_signing() {
     let app = console(None).await;
     let browser = Browser::open(&app).await;
-    let created = browser
-        .post(
-            &app,
-            "/console/tenants",
-            &[
-                ("display_name", "Shop"),
-                ("rp_id", "shop.example"),
-                ("origins", "https://shop.example"),
-            ],
-        )
-        .await;
-    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
-    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let id = browser.create_shop(&app).await;
     let base = format!("/console/tenants/{id}");
     let (first, kids) = signing_keys_of(&browser.get(&app, &base).await.text);
     assert_eq!(kids, std::slice::from_ref(&first));
@@ -409,19 +419,7 @@ async fn a_browsers_own_form_is_accepted_though_its_origin_is_null() {
 async fn the_audit_pager_keeps_the_filters_and_the_page_size() {
     let app = console(None).await;
     let browser = Browser::open(&app).await;
-    let created = browser
-        .post(
-            &app,
-            "/console/tenants",
-            &[
-                ("display_name", "Shop"),
-                ("rp_id", "shop.example"),
-                ("origins", "https://shop.example"),
-            ],
-        )
-        .await;
-    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
-    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let id = browser.create_shop(&app).await;
     let audit = format!("/console/tenants/{id}/audit");
 
     let page = browser
@@ -439,19 +437,7 @@ async fn the_audit_pager_keeps_the_filters_and_the_page_size() {
 async fn the_tenants_list_shows_each_community_realm_after_its_organisation() {
     let app = console(None).await;
     let browser = Browser::open(&app).await;
-    let created = browser
-        .post(
-            &app,
-            "/console/tenants",
-            &[
-                ("display_name", "Shop"),
-                ("rp_id", "shop.example"),
-                ("origins", "https://shop.example"),
-            ],
-        )
-        .await;
-    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
-    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let id = browser.create_shop(&app).await;
     let community = browser
         .post(
             &app,
@@ -480,19 +466,7 @@ async fn the_tenants_list_shows_each_community_realm_after_its_organisation() {
 async fn a_community_realms_audit_log_is_reachable_from_its_organisations_page() {
     let app = console(None).await;
     let browser = Browser::open(&app).await;
-    let created = browser
-        .post(
-            &app,
-            "/console/tenants",
-            &[
-                ("display_name", "Shop"),
-                ("rp_id", "shop.example"),
-                ("origins", "https://shop.example"),
-            ],
-        )
-        .await;
-    let start = created.text.find("id=\"tenant-id\">").unwrap() + "id=\"tenant-id\">".len();
-    let id = created.text[start..].split('<').next().unwrap().to_owned();
+    let id = browser.create_shop(&app).await;
     browser
         .post(
             &app,
