@@ -410,7 +410,7 @@ fn the_recorded_aik_certificates_must_meet_8_3_1() {
         assert_eq!(
             register(&v, &bad_manufacturer),
             Err(bad(
-                "AIK certificate TPM manufacturer is not a vendor ID (id:XXXXXXXX)"
+                "AIK certificate TPM manufacturer is not a TCG vendor ID ('id:' and eight hex digits)"
             )),
             "{name}"
         );
@@ -653,7 +653,9 @@ fn a_built_aik_breaking_8_3_1_is_refused_for_its_reason() {
                     true,
                 )]
             }),
-            bad("AIK certificate TPM manufacturer is not a vendor ID (id:XXXXXXXX)"),
+            bad(
+                "AIK certificate TPM manufacturer is not a TCG vendor ID ('id:' and eight hex digits)",
+            ),
         ),
         (
             "CA",

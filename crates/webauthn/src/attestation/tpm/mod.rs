@@ -182,7 +182,7 @@ fn check_aik(aik: &Certificate<'_>, aaguid: &[u8; 16]) -> Result<()> {
     if !is_vendor_id(manufacturer) {
         return Err(Error::attestation(
             FMT,
-            "AIK certificate TPM manufacturer is not a vendor ID (id:XXXXXXXX)",
+            "AIK certificate TPM manufacturer is not a TCG vendor ID ('id:' and eight hex digits)",
         ));
     }
 
