@@ -4,6 +4,12 @@
 use axum::Router;
 use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::{Method, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
+use latchkey_engine::model::TenantId;
+use latchkey_engine::{Page, RequestMeta};
+use latchkey_testkit::authenticator::SoftAuthenticator;
 use latchkey_testkit::fixtures;
 use latchkey_testkit::harness::{Answer, request};
 use std::sync::Arc;
@@ -502,4 +508,102 @@ async fn a_community_realms_audit_log_is_reachable_from_its_organisations_page()
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+}
+
+#[tokio::test]
+async fn a_credential_is_deleted_only_under_its_own_user() {
+    let engine = Arc::new(fixtures::engine().await);
+    let app = admin_router(
+        Arc::clone(&engine),
+        AdminOptions::default(),
+        Metrics::default(),
+    );
+    let browser = Browser::open(&app).await;
+    let id = browser.create_shop(&app).await;
+    let tenant = TenantId(id.parse().unwrap());
+    let meta = RequestMeta {
+        request_id: "console-test".to_owned(),
+        source_ip: "127.0.0.1".to_owned(),
+        user_agent: "test".to_owned(),
+    };
+    for name in ["alice", "bob"] {
+        let new_user = NewUser {
+            external_id: name.to_owned(),
+            name: name.to_owned(),
+            display_name: name.to_owned(),
+            icon: None,
+        };
+        let options = engine
+            .start_registration(tenant, new_user, CeremonyKind::Passkey, &meta)
+            .await
+            .unwrap();
+        let response = SoftAuthenticator::es256()
+            .register("shop.example", "https://shop.example", &options.challenge)
+            .to_string();
+        engine
+            .finish_registration(tenant, response.as_bytes(), CeremonyKind::Passkey, &meta)
+            .await
+            .unwrap();
+    }
+    let page = Page {
+        number: 1,
+        per_page: 10,
+        descending: false,
+    };
+    let users = engine.users(tenant, page).await.unwrap().items;
+    let latchkey_id = |name: &str| users.iter().find(|u| u.external_id == name).unwrap().id;
+    let (alice, bob) = (latchkey_id("alice"), latchkey_id("bob"));
+    let details = engine.user_details(tenant, alice).await.unwrap();
+    let credential = URL_SAFE_NO_PAD.encode(&details.credentials[0].credential.id);
+
+    let under_bob = browser
+        .post(
+            &app,
+            &format!(
+                "/console/tenants/{id}/users/{}/credentials/{credential}/delete",
+                bob.0
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        under_bob.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        under_bob.text
+    );
+    assert_eq!(
+        engine
+            .user_details(tenant, alice)
+            .await
+            .unwrap()
+            .credentials
+            .len(),
+        1
+    );
+
+    let under_alice = browser
+        .post(
+            &app,
+            &format!(
+                "/console/tenants/{id}/users/{}/credentials/{credential}/delete",
+                alice.0
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        under_alice.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        under_alice.text
+    );
+    assert!(
+        engine
+            .user_details(tenant, alice)
+            .await
+            .unwrap()
+            .credentials
+            .is_empty()
+    );
 }

@@ -256,6 +256,15 @@ pub(super) async fn remove_credential<S: Store>(
     let credential = URL_SAFE_NO_PAD
         .decode(&credential)
         .map_err(|_| ConsoleError::not_found("credential"))?;
+    // The path names the user: a credential of another user is not found under it.
+    let record = state
+        .engine
+        .credential(id, &credential)
+        .await
+        .map_err(|error| answer(error, "unable to delete credential"))?;
+    if record.credential.user.0 != user {
+        return Err(ConsoleError::not_found("credential"));
+    }
     state
         .engine
         .delete_credential(id, &credential, &meta)
