@@ -16,6 +16,7 @@ use crate::model::{
     MAX_DISCOVERABLE_TIMEOUT_MS, SigningKey, Tenant, TenantConfig, TenantId, TenantKind,
     Transaction, User, UserId,
 };
+use crate::related_origins;
 use crate::secrets::{ApiKeySecret, hash_api_key};
 use crate::tokens;
 use crate::{Entity, Error, Page, Paged, ReadTx, Result, Store, WriteTx};
@@ -89,6 +90,7 @@ impl<S: Store> Engine<S> {
             tx.insert_api_key(&issued.key).await?;
         }
         tx.commit().await?;
+        self.rp_ids.forget(&());
         Ok((tenant, issued))
     }
 
@@ -168,6 +170,7 @@ impl<S: Store> Engine<S> {
         tx.update_tenant(&tenant).await?;
         tx.commit().await?;
         self.tenants.forget(&id);
+        self.rp_ids.forget(&());
         Ok(())
     }
 
@@ -195,6 +198,7 @@ impl<S: Store> Engine<S> {
         self.communities.forget_all();
         self.licenses.forget_all();
         self.api_keys.forget_all();
+        self.rp_ids.forget(&());
         Ok(())
     }
 
@@ -431,7 +435,12 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
     };
     storable_text("relying_party.id", &rp.id)?;
     storable_text("relying_party.display_name", &rp.display_name)?;
-    for origin in rp.origins.iter().chain(&config.cors.allowed_origins) {
+    for origin in rp
+        .origins
+        .iter()
+        .chain(&rp.related_origins)
+        .chain(&config.cors.allowed_origins)
+    {
         storable_text("origins", origin)?;
     }
     if rp.id.trim().is_empty() {
@@ -444,6 +453,7 @@ pub fn validate_config(config: &TenantConfig) -> Result<()> {
     if rp.origins.is_empty() || rp.origins.iter().any(|origin| origin.trim().is_empty()) {
         return invalid("relying_party.origins", "must list at least one origin");
     }
+    related_origins::validate(rp)?;
     for (field, settings) in [("timeout", &config.passkey), ("mfa.timeout", &config.mfa)] {
         validate_settings(field, settings)?;
     }

@@ -16,6 +16,7 @@ use crate::keys::{RsaKeySize, Signer, current_signing_key, generate_signing_key}
 use crate::model::{AuditEvent, Community, License, SigningKey, Tenant, TenantId, TenantKind};
 use crate::rate_limit::{Counter, Limiter, RateLimits};
 use crate::recent::Recent;
+use crate::related_origins::RpIdIndex;
 use crate::secrets::MasterKey;
 use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
@@ -59,6 +60,8 @@ pub struct Engine<S: Store> {
     pub(crate) licenses: Recent<[u8; 32], License>,
     /// The IDs of Hanko API keys by tenant and the SHA-256 of the key, as recently read.
     pub(crate) api_keys: Recent<(TenantId, [u8; 32]), Uuid>,
+    /// The organisations that list related origins, by RP ID, as recently read.
+    pub(crate) rp_ids: RpIdIndex,
     /// Each tenant's JWKS document with the key ids it was built from.
     pub(crate) jwks_cache: RwLock<HashMap<TenantId, CachedJwks>>,
     /// Turns at password hashing: an argon2id computation holds 19 MiB and its thread for tens
@@ -90,6 +93,7 @@ impl<S: Store> Engine<S> {
             communities: Recent::default(),
             licenses: Recent::default(),
             api_keys: Recent::default(),
+            rp_ids: Recent::default(),
             jwks_cache: RwLock::new(HashMap::new()),
             password_work: PasswordWork::default(),
             webhook_wakeup: Arc::default(),

@@ -21,6 +21,7 @@ pub mod links;
 pub mod model;
 pub mod rate_limit;
 mod recent;
+pub mod related_origins;
 pub mod secrets;
 pub mod service_secrets;
 pub mod store;

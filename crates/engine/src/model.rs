@@ -134,6 +134,7 @@ impl TenantConfig {
                 display_name: rp_name.to_owned(),
                 icon: None,
                 origins,
+                related_origins: Vec::new(),
             },
             mfa: AuthenticatorSettings::mfa_defaults(passkey.timeout_ms),
             passkey,
@@ -179,6 +180,21 @@ pub struct RelyingPartyConfig {
     pub icon: Option<String>,
     /// Exact origins, including `android:apk-key-hash:` ones.
     pub origins: Vec<String>,
+    /// Web origins outside the RP ID's site that may use it too (WebAuthn L3 §5.11, related
+    /// origins): ceremonies accept them like `origins`, and the tenant serves them as its
+    /// `/.well-known/webauthn` document, in this order.
+    #[serde(default)]
+    pub related_origins: Vec<String>,
+}
+
+impl RelyingPartyConfig {
+    /// Every origin a ceremony's clientDataJSON may name: `origins`, then `related_origins`.
+    pub fn accepted_origins(&self) -> impl Iterator<Item = &str> {
+        self.origins
+            .iter()
+            .chain(&self.related_origins)
+            .map(String::as_str)
+    }
 }
 
 /// Whether the authenticator must verify the user (PIN, biometrics): WebAuthn's

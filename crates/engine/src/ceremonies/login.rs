@@ -351,8 +351,7 @@ impl<S: Store> Engine<S> {
         drop(tx);
 
         let rp = &tenant.config.relying_party;
-        let relying_party =
-            RelyingParty::new(rp.id.as_str(), rp.origins.iter().map(String::as_str));
+        let relying_party = RelyingParty::new(rp.id.as_str(), rp.accepted_origins());
         let mut policy = Policy::default();
         policy.user_verification = webauthn_uv(ceremony.user_verification);
         policy.counter = match tenant.config.counter {

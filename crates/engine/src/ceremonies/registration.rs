@@ -328,8 +328,7 @@ impl<S: Store> Engine<S> {
         context.actor = Some(user.external_id.clone());
 
         let rp = &tenant.config.relying_party;
-        let relying_party =
-            RelyingParty::new(rp.id.as_str(), rp.origins.iter().map(String::as_str));
+        let relying_party = RelyingParty::new(rp.id.as_str(), rp.accepted_origins());
         let mut policy = Policy::default();
         policy.user_verification = webauthn_uv(ceremony.user_verification);
         policy.algorithms = ALGORITHMS.to_vec();
