@@ -166,10 +166,19 @@ mod tests {
     #[test]
     fn the_registrable_origin_label_is_the_first_label_of_the_registrable_domain() {
         // The spec's own examples (index.bs, "registrable origin label").
-        assert_eq!(registrable_label("https://example.co.uk").unwrap(), "example");
-        assert_eq!(registrable_label("https://www.example.de").unwrap(), "example");
+        assert_eq!(
+            registrable_label("https://example.co.uk").unwrap(),
+            "example"
+        );
+        assert_eq!(
+            registrable_label("https://www.example.de").unwrap(),
+            "example"
+        );
         // Private suffixes count as public ones, as in Firefox's eTLD service.
-        assert_eq!(registrable_label("https://shop.example.github.io").unwrap(), "example");
+        assert_eq!(
+            registrable_label("https://shop.example.github.io").unwrap(),
+            "example"
+        );
     }
 
     #[test]
@@ -222,7 +231,10 @@ mod tests {
             ("http://localhost:8080", "not an https origin"),
             ("android:apk-key-hash:abc", "not an https origin"),
             ("example.de", "not a URL"),
-            ("https://example.de/", "write it as browsers send it: https://example.de"),
+            (
+                "https://example.de/",
+                "write it as browsers send it: https://example.de",
+            ),
             ("https://example.de/login", "not a bare origin"),
             ("https://example.de?a=1", "not a bare origin"),
             ("https://example.de#top", "not a bare origin"),

@@ -28,6 +28,7 @@ use crate::listener::{self, ListenerLimits};
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::rate_limit::RedisCounter;
+use crate::related_origins::related_origins_router;
 use crate::webhooks::spawn_delivery;
 
 /// How often audit events past their retention are removed (and once at start).
@@ -79,8 +80,9 @@ pub enum StartError {
 
 /// The whole public app over `engine`, on one listener: the 1Kosmos dialect under `/webauthn`,
 /// the Hanko dialects under `/{tenant_id}` with their fallback at the root (`kosmos_router`
-/// says how the two merge without either taking the other's paths), and the default tenant's
-/// Hanko Public API at the root when there is one. Passcode mails go out through `mailer`.
+/// says how the two merge without either taking the other's paths), the related-origins
+/// document at `/.well-known/webauthn` and `/{tenant_id}/.well-known/webauthn`, and the
+/// default tenant's Hanko Public API at the root when there is one. Passcode mails go out through `mailer`.
 pub fn public_app<S: Store>(
     engine: Arc<Engine<S>>,
     metrics: Metrics,
@@ -89,6 +91,7 @@ pub fn public_app<S: Store>(
     default_tenant: Option<TenantId>,
 ) -> Router {
     public_router(Arc::clone(&engine), metrics.clone(), default_tenant)
+        .merge(related_origins_router(Arc::clone(&engine), metrics.clone()))
         .merge(kosmos_router(engine, metrics))
         .layer(Extension(proxies))
         .layer(Extension(mailer))

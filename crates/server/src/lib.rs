@@ -18,6 +18,7 @@ mod mail;
 mod metrics;
 mod openapi;
 mod rate_limit;
+mod related_origins;
 mod webhooks;
 
 pub use admin::AdminOptions;

@@ -84,6 +84,12 @@ struct RelyingPartyRequest {
     /// Origins a ceremony may come from (`https://…`, `android:apk-key-hash:…`).
     #[schema(min_items = 1)]
     origins: Vec<String>,
+    /// Web origins outside the RP ID's site that may use it too (WebAuthn related origins):
+    /// ceremonies accept them, and the tenant serves them at `/.well-known/webauthn`. Bare
+    /// `https://host[:port]` origins with at most 5 distinct registrable labels. Left out: a
+    /// new tenant has none, a replaced configuration keeps its list; `[]` removes them.
+    #[schema(nullable = false)]
+    related_origins: Option<Vec<String>>,
 }
 
 /// The settings of MFA ceremonies; the ones left out take the MFA defaults.
@@ -141,6 +147,7 @@ struct AuditRequest {
 pub(super) struct CheckedConfig {
     /// latchkey's blocks still at the engine's defaults.
     config: TenantConfig,
+    related_origins: Option<Vec<String>>,
     signing: Option<SigningBody>,
     counter: Option<CounterRule>,
     backup_eligibility: Option<BackupEligibilityRule>,
@@ -213,6 +220,7 @@ impl ConfigRequest {
         }
         Ok(CheckedConfig {
             config,
+            related_origins: relying_party.related_origins,
             signing,
             counter,
             backup_eligibility,
@@ -230,6 +238,7 @@ impl CheckedConfig {
     pub(super) fn into_config(self, current: Option<&TenantConfig>) -> TenantConfig {
         let Self {
             mut config,
+            related_origins,
             signing,
             counter,
             backup_eligibility,
@@ -238,6 +247,7 @@ impl CheckedConfig {
             hanko_public,
         } = self;
         if let Some(current) = current {
+            config.relying_party.related_origins = current.relying_party.related_origins.clone();
             config.hanko_public = current.hanko_public.clone();
             config.audit = current.audit.clone();
             config.counter = current.counter;
@@ -245,6 +255,9 @@ impl CheckedConfig {
             config.discoverable_timeout_ms = current.discoverable_timeout_ms;
             config.signing_algorithm = current.signing_algorithm;
             config.rsa_bits = current.rsa_bits;
+        }
+        if let Some(related_origins) = related_origins {
+            config.relying_party.related_origins = related_origins;
         }
         if let Some(signing) = signing {
             config.signing_algorithm = signing.algorithm.unwrap_or(config.signing_algorithm);
@@ -356,6 +369,7 @@ struct RelyingPartyResponse {
     #[schema(nullable = false)]
     icon: Option<String>,
     origins: Vec<String>,
+    related_origins: Vec<String>,
 }
 
 /// The settings of one kind of ceremony (passkey or MFA).
@@ -387,6 +401,7 @@ impl From<TenantConfig> for ConfigResponse {
             display_name,
             icon,
             origins,
+            related_origins,
         } = config.relying_party;
         let signing = SigningBody {
             algorithm: Some(config.signing_algorithm),
@@ -404,6 +419,7 @@ impl From<TenantConfig> for ConfigResponse {
                     display_name,
                     icon,
                     origins,
+                    related_origins,
                 },
                 settings: SettingsResponse::from(config.passkey),
             },
@@ -504,7 +520,8 @@ mod tests {
                         "relying_party": {
                             "id": "example.com",
                             "display_name": "Example",
-                            "origins": ["https://example.com"]
+                            "origins": ["https://example.com"],
+                            "related_origins": []
                         },
                         "timeout": 60000,
                         "user_verification": "required",
@@ -538,7 +555,8 @@ mod tests {
                     "id": "a.example",
                     "display_name": "A",
                     "icon": "https://a.example/icon.png",
-                    "origins": ["https://a.example", "android:apk-key-hash:abc"]
+                    "origins": ["https://a.example", "android:apk-key-hash:abc"],
+                    "related_origins": ["https://a.example.de", "https://b.example"]
                 },
                 "timeout": 120000,
                 "user_verification": "preferred",
@@ -680,6 +698,20 @@ mod tests {
                 console: true
             }
         );
+    }
+
+    #[test]
+    fn related_origins_left_out_are_kept_and_an_empty_list_removes_them() {
+        let mut current = built(minimal(), None).unwrap();
+        current.relying_party.related_origins = vec!["https://example.de".to_owned()];
+
+        let kept = built(minimal(), Some(&current)).unwrap();
+        assert_eq!(kept.relying_party.related_origins, ["https://example.de"]);
+
+        let mut body = minimal();
+        body["webauthn"]["relying_party"]["related_origins"] = json!([]);
+        let removed = built(body, Some(&current)).unwrap();
+        assert!(removed.relying_party.related_origins.is_empty());
     }
 
     #[test]

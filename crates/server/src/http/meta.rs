@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
-use axum::http::header::USER_AGENT;
+use axum::http::header::{HOST, USER_AGENT};
 use axum::http::request::Parts;
 use ipnet::IpNet;
 use latchkey_engine::RequestMeta;
@@ -92,6 +92,31 @@ fn client_address(headers: &HeaderMap, peer: IpAddr, proxies: Option<&TrustedPro
         .map_or(nearest, |ip| ip.to_canonical())
 }
 
+/// The host the client addressed: the last `X-Forwarded-Host` entry when the peer is a trusted
+/// proxy (the one that proxy wrote; entries before it came from further away), else `Host`,
+/// else the URI's authority (HTTP/2). Lower-cased; `None` when the request names none.
+pub fn request_host(parts: &Parts) -> Option<String> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let proxied = peer.is_some_and(|peer| {
+        parts
+            .extensions
+            .get::<TrustedProxies>()
+            .is_some_and(|proxies| proxies.trusts(peer))
+    });
+    let forwarded = proxied
+        .then(|| header_text(&parts.headers, "x-forwarded-host"))
+        .flatten()
+        .and_then(|value| value.rsplit(',').next().map(|host| host.trim().to_owned()));
+    forwarded
+        .or_else(|| header_text(&parts.headers, HOST.as_str()))
+        .or_else(|| parts.uri.authority().map(|authority| authority.to_string()))
+        .filter(|host| !host.is_empty())
+        .map(|host| host.to_ascii_lowercase())
+}
+
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -128,6 +153,27 @@ mod tests {
         ("x-real-ip", "198.51.100.2"),
         ("user-agent", "test-agent/1.0"),
     ];
+
+    #[test]
+    fn the_host_is_forwarded_only_by_a_trusted_proxy() {
+        let headers = [
+            ("host", "Internal.Example:8080"),
+            ("x-forwarded-host", "forged.example, Login.Example"),
+        ];
+        assert_eq!(
+            request_host(&parts(&headers, None)).as_deref(),
+            Some("internal.example:8080")
+        );
+        assert_eq!(
+            request_host(&parts(&headers, Some(&["10.0.0.0/8"]))).as_deref(),
+            Some("internal.example:8080")
+        );
+        assert_eq!(
+            request_host(&parts(&headers, Some(&["192.0.2.0/24"]))).as_deref(),
+            Some("login.example")
+        );
+        assert_eq!(request_host(&parts(&[], None)), None);
+    }
 
     #[test]
     fn without_trusted_proxies_the_peer_is_the_client() {

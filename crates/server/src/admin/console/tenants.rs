@@ -277,6 +277,9 @@ async fn settings_page<S: Store>(
                 input #rp_id name="rp_id" value=(text("/webauthn/relying_party/id")) required aria-describedby="rp_id_hint";
                 label for="origins" { "Origins (one per line)" }
                 textarea #origins name="origins" required { (list("/webauthn/relying_party/origins")) }
+                label for="related_origins" { "Related origins: other sites that may use this relying party id (one per line, at most 5 distinct names)" }
+                p.hint #related_origins_hint { "Served at https://" (text("/webauthn/relying_party/id")) "/.well-known/webauthn; see docs/related-origins.md." }
+                textarea #related_origins name="related_origins" aria-describedby="related_origins_hint" { (list("/webauthn/relying_party/related_origins")) }
                 label for="cors_origins" { "CORS: origins allowed to call the API from browsers (one per line)" }
                 textarea #cors_origins name="cors_origins" required { (list("/cors/allowed_origins")) }
                 label.check {
@@ -450,6 +453,8 @@ pub(super) struct SettingsForm {
     rp_id: String,
     #[serde(default)]
     origins: String,
+    /// Absent (a form from before the field existed): the list stays as it is.
+    related_origins: Option<String>,
     #[serde(default)]
     cors_origins: String,
     allow_unsafe_wildcard: Option<String>,
@@ -524,6 +529,13 @@ impl SettingsForm {
         ];
         for (path, value) in changes {
             set(&mut config, path, value)?;
+        }
+        if let Some(related) = self.related_origins {
+            set(
+                &mut config,
+                &["webauthn", "relying_party", "related_origins"],
+                json!(lines(&related)),
+            )?;
         }
         Ok(config)
     }
