@@ -369,6 +369,8 @@ struct RelyingPartyResponse {
     #[schema(nullable = false)]
     icon: Option<String>,
     origins: Vec<String>,
+    /// Absent when there are none, so that a tenant without them reads as the original shows it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     related_origins: Vec<String>,
 }
 
@@ -520,8 +522,7 @@ mod tests {
                         "relying_party": {
                             "id": "example.com",
                             "display_name": "Example",
-                            "origins": ["https://example.com"],
-                            "related_origins": []
+                            "origins": ["https://example.com"]
                         },
                         "timeout": 60000,
                         "user_verification": "required",

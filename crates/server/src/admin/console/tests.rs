@@ -224,6 +224,66 @@ async fn posts_need_the_sessions_token_and_the_consoles_origin() {
 }
 
 #[tokio::test]
+async fn the_settings_form_sets_related_origins_under_the_label_limit() {
+    let app = console(None).await;
+    let browser = Browser::open(&app).await;
+    let created = browser
+        .post(
+            &app,
+            "/console/tenants",
+            &[
+                ("display_name", "Shop"),
+                ("rp_id", "shop.example"),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let base = format!("/console/tenants/{}", tenant_id_of(&created.text));
+    let settings = |related: &'static str| {
+        [
+            ("rp_display_name", "Shop"),
+            ("rp_id", "shop.example"),
+            ("origins", "https://shop.example"),
+            ("related_origins", related),
+            ("cors_origins", "https://shop.example"),
+            ("timeout", "60000"),
+            ("user_verification", "required"),
+            ("attachment", ""),
+            ("resident_key_requirement", "required"),
+            ("attestation_preference", "direct"),
+            ("algorithm", "RS256"),
+            ("counter", "reject"),
+            ("backup_eligibility", "audit_only"),
+        ]
+    };
+
+    let six = "https://a.example\nhttps://b.example\nhttps://c.example\nhttps://d.example\n\
+               https://e.example\nhttps://f.example";
+    let refused = browser
+        .post(&app, &format!("{base}/settings"), &settings(six))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains("at most 5"), "{}", refused.text);
+
+    let saved = browser
+        .post(
+            &app,
+            &format!("{base}/settings"),
+            &settings("https://shop.example.de\nhttps://shop.example.co.uk"),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let page = browser.get(&app, &base).await;
+    assert!(
+        page.text
+            .contains("https://shop.example.de\nhttps://shop.example.co.uk"),
+        "{}",
+        page.text
+    );
+}
+
+#[tokio::test]
 async fn forms_follow_the_admin_apis_rules() {
     let app = console(None).await;
     let browser = Browser::open(&app).await;
