@@ -15,8 +15,8 @@ use crate::recent::Recent;
 use crate::{Engine, Error, ReadTx, Result, Store};
 
 /// Distinct registrable origin labels a tenant may list. Browsers must honour at least five and
-/// may ignore the entries of any further label (Chrome and Firefox stop at five), so a sixth
-/// would be an origin that works in no browser one can name.
+/// may ignore the entries of any further label (Firefox stops at five), so a sixth label's
+/// origins could not be counted on to work anywhere.
 pub const MAX_LABELS: usize = 5;
 
 const FIELD: &str = "relying_party.related_origins";
