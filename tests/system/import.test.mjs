@@ -350,12 +350,16 @@ for (const store of STORES) {
         assert.equal(wrong.status, 401, wrong.text);
       });
 
-      test('a session token the original signed verifies against latchkey\'s JWKS', async () => {
-        const now = Math.floor(Date.now() / 1000);
-        const token = originalToken(jwk, { sub: userId, aud: [RP_ID], iat: now, exp: now + 3600 });
-        const jwks = await api(tenant.base, 'GET', '/.well-known/jwks.json');
-        assert.equal((await verifyJwt(token, jwks.json)).sub, userId);
-      });
+      test('a session token the original signed verifies against latchkey\'s JWKS, yet is no latchkey session',
+        async () => {
+          const now = Math.floor(Date.now() / 1000);
+          const token = originalToken(jwk, { sub: userId, aud: [RP_ID], iat: now, exp: now + 3600 });
+          const jwks = await api(tenant.base, 'GET', '/.well-known/jwks.json');
+          assert.equal((await verifyJwt(token, jwks.json)).sub, userId);
+          // Without a `sid` naming a server-side session it does not log anyone in here (docs/import.md).
+          const me = await new HankoClient(tenant).get('/me', { bearer: token });
+          assert.equal(me.status, 401, me.text);
+        });
 
       test('refuses a tenant that does not serve the Hanko Public API', async () => {
         const plain = await createHankoTenant(server, { hanko: { enabled: false } });

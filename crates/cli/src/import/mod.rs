@@ -95,7 +95,8 @@ pub async fn run(config: Config, command: ImportCommand) -> Result<(), String> {
     };
     source.close().await;
     let (database, master) = open(&config).await?;
-    let tenants = with_store!(database, store => import_all(&engine(store, master), batches, dry_run).await)?;
+    let tenants =
+        with_store!(database, store => import_all(&engine(store, master), batches, dry_run).await)?;
     print_json(&Report { dry_run, tenants })
 }
 

@@ -342,7 +342,8 @@ pub fn tenant_config(rows: ConfigRows) -> Result<TenantConfig, String> {
 }
 
 fn settings(row: &SettingsRow) -> Result<AuthenticatorSettings, String> {
-    let unknown = |what: &str, value: &str| format!("unknown {what} {value:?} in its configuration");
+    let unknown =
+        |what: &str, value: &str| format!("unknown {what} {value:?} in its configuration");
     Ok(AuthenticatorSettings {
         timeout_ms: u32::try_from(row.timeout)
             .map_err(|_| unknown("timeout", &row.timeout.to_string()))?,

@@ -202,7 +202,12 @@ impl<S: Store> Engine<S> {
                         ));
                     }
                     storable(&user)?;
-                    let stored = tx.upsert_user(&User { tenant, ..user.clone() }).await?;
+                    let stored = tx
+                        .upsert_user(&User {
+                            tenant,
+                            ..user.clone()
+                        })
+                        .await?;
                     (stored, true)
                 }
             };
@@ -211,7 +216,10 @@ impl<S: Store> Engine<S> {
         }
         let user_of = |id: UserId| {
             users.get(&id).copied().ok_or_else(|| {
-                refused("user", format!("a row refers to user {} who is not imported", id.0))
+                refused(
+                    "user",
+                    format!("a row refers to user {} who is not imported", id.0),
+                )
             })
         };
         for credential in batch.credentials {
@@ -228,10 +236,9 @@ impl<S: Store> Engine<S> {
             };
             if !present {
                 // A key latchkey cannot read would only fail at the user's next login.
-                latchkey_webauthn::CredentialPublicKey::from_cose(&credential.public_key)
-                    .map_err(|e| {
-                        refused("credential", format!("a public key does not parse: {e}"))
-                    })?;
+                latchkey_webauthn::CredentialPublicKey::from_cose(&credential.public_key).map_err(
+                    |e| refused("credential", format!("a public key does not parse: {e}")),
+                )?;
                 tx.insert_credential(&Credential {
                     tenant,
                     user,
@@ -248,7 +255,10 @@ impl<S: Store> Engine<S> {
                 if tx.email_by_address(tenant, &email.address).await?.is_some() {
                     return Err(refused(
                         "email",
-                        format!("latchkey holds the address of email {} under another id", email.id),
+                        format!(
+                            "latchkey holds the address of email {} under another id",
+                            email.id
+                        ),
                     ));
                 }
                 tx.insert_email(&Email {
@@ -371,4 +381,3 @@ fn storable(user: &User) -> Result<()> {
 fn refused(field: &'static str, reason: String) -> Error {
     Error::Invalid { field, reason }
 }
-

@@ -31,7 +31,9 @@ fn batch(tenant_id: TenantId, rp_id: &str, authenticator: &SoftAuthenticator) ->
     let vector = jwk_vector();
     let jwk = open_original_jwk(
         vector["key_data"].as_str().unwrap(),
-        &[OriginalSecret::new(vector["secret"].as_str().unwrap().to_owned())],
+        &[OriginalSecret::new(
+            vector["secret"].as_str().unwrap().to_owned(),
+        )],
     )
     .unwrap();
     ImportBatch {
@@ -109,7 +111,17 @@ async fn a_dry_run_reports_what_the_import_writes_and_a_second_import_writes_not
         .await
         .unwrap();
     assert_eq!(dry, everything_new);
-    assert!(engine.store().read().await.unwrap().tenant(id).await.unwrap().is_none());
+    assert!(
+        engine
+            .store()
+            .read()
+            .await
+            .unwrap()
+            .tenant(id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let first = engine
         .import(batch(id, "example.com", &authenticator), false)
@@ -171,7 +183,16 @@ async fn a_tenant_with_the_same_id_and_another_relying_party_is_a_conflict() {
         .import(batch(id, "other.example", &authenticator), false)
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Invalid { field: "tenant", .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            Error::Invalid {
+                field: "tenant",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -183,15 +204,47 @@ async fn a_refused_batch_writes_nothing() {
     batch.credentials[0].public_key = vec![0xa0];
 
     let error = engine.import(batch, false).await.unwrap_err();
-    assert!(matches!(error, Error::Invalid { field: "credential", .. }), "{error}");
-    assert!(engine.store().read().await.unwrap().tenant(id).await.unwrap().is_none());
+    assert!(
+        matches!(
+            error,
+            Error::Invalid {
+                field: "credential",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        engine
+            .store()
+            .read()
+            .await
+            .unwrap()
+            .tenant(id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
 fn an_api_key_not_issued_by_the_original_is_refused() {
-    let error =
-        ImportedApiKey::new(Uuid::nil(), "typed".into(), "short", OffsetDateTime::UNIX_EPOCH)
-            .unwrap_err();
-    assert!(matches!(error, Error::Invalid { field: "api_key", .. }), "{error}");
+    let error = ImportedApiKey::new(
+        Uuid::nil(),
+        "typed".into(),
+        "short",
+        OffsetDateTime::UNIX_EPOCH,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Invalid {
+                field: "api_key",
+                ..
+            }
+        ),
+        "{error}"
+    );
     assert!(!format!("{error}").contains("short"));
 }

@@ -7,7 +7,10 @@ fn rows() -> ConfigRows {
         rp_id: "example.com".into(),
         rp_name: "Example".into(),
         rp_icon: Some(String::new()),
-        origins: vec!["https://example.com".into(), "android:apk-key-hash:abc".into()],
+        origins: vec![
+            "https://example.com".into(),
+            "android:apk-key-hash:abc".into(),
+        ],
         passkey: SettingsRow {
             timeout: 60_000,
             user_verification: "preferred".into(),
@@ -109,7 +112,10 @@ fn a_credential_row_decodes_its_id_and_cose_key_and_keeps_its_state() {
     .unwrap();
 
     assert_eq!(credential.id, [1, 2, 3, 4]);
-    assert_eq!(credential.public_key, [0xa5, 1, 2, 3, 0x26, 0x20, 1, 0x21, 0x58, 0x20]);
+    assert_eq!(
+        credential.public_key,
+        [0xa5, 1, 2, 3, 0x26, 0x20, 1, 0x21, 0x58, 0x20]
+    );
     assert_eq!(credential.user, UserId(Uuid::from_u128(7)));
     assert_eq!(credential.attestation_format, "none");
     assert_eq!(

@@ -20,7 +20,10 @@ fn secret(text: &str) -> OriginalSecret {
 #[test]
 fn a_key_sealed_by_the_original_opens_with_its_secret_among_others() {
     let vector = vector();
-    let secrets = [secret("another-secret-of-the-config"), secret(field(&vector, "secret"))];
+    let secrets = [
+        secret("another-secret-of-the-config"),
+        secret(field(&vector, "secret")),
+    ];
 
     let jwk = open_original_jwk(field(&vector, "key_data"), &secrets).unwrap();
 
@@ -44,9 +47,15 @@ fn a_key_sealed_by_the_original_opens_with_its_secret_among_others() {
 #[test]
 fn a_key_does_not_open_without_its_secret() {
     let vector = vector();
-    let error = open_original_jwk(field(&vector, "key_data"), &[secret("not-the-right-secret")])
-        .unwrap_err();
-    assert!(error.to_string().contains("none of the given secrets"), "{error}");
+    let error = open_original_jwk(
+        field(&vector, "key_data"),
+        &[secret("not-the-right-secret")],
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("none of the given secrets"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -55,9 +64,15 @@ fn a_tampered_key_does_not_open() {
     let mut sealed = URL_SAFE.decode(field(&vector, "key_data")).unwrap();
     let last = sealed.len() - 1;
     sealed[last] ^= 1;
-    let error = open_original_jwk(&URL_SAFE.encode(sealed), &[secret(field(&vector, "secret"))])
-        .unwrap_err();
-    assert!(error.to_string().contains("none of the given secrets"), "{error}");
+    let error = open_original_jwk(
+        &URL_SAFE.encode(sealed),
+        &[secret(field(&vector, "secret"))],
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("none of the given secrets"),
+        "{error}"
+    );
 }
 
 #[test]
