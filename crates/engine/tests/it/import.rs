@@ -248,3 +248,54 @@ fn an_api_key_not_issued_by_the_original_is_refused() {
     );
     assert!(!format!("{error}").contains("short"));
 }
+
+#[tokio::test]
+async fn the_originals_key_signs_even_in_a_tenant_with_a_newer_key_of_its_own() {
+    let engine = engine().await;
+    let (existing, _) = tenant("example.com")
+        .tweak(|config| config.hanko_public.enabled = true)
+        .create(&engine, None)
+        .await;
+    let own_key = engine.signing_keys(existing.id).await.unwrap()[0].clone();
+    let authenticator = SoftAuthenticator::es256();
+    let mut batch = batch(existing.id, "example.com", &authenticator);
+    batch.tenant = ImportTenant::Existing(existing.id);
+    batch.api_keys.clear();
+    assert!(batch.signing_keys[0].created_at < own_key.created_at);
+
+    let report = engine.import(batch, false).await.unwrap();
+
+    assert_eq!(report.tenant, ONE_PRESENT);
+    assert_eq!(report.keys, ONE_NEW);
+    let keys = engine.signing_keys(existing.id).await.unwrap();
+    let signing = latchkey_engine::keys::current_signing_key(&keys).unwrap();
+    assert_eq!(
+        signing.id.hyphenated().to_string(),
+        jwk_vector()["kid"].as_str().unwrap()
+    );
+    assert!(
+        keys.iter().any(|key| key.id == own_key.id),
+        "the tenant's own key stays published"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_without_the_hanko_public_api_takes_no_import_of_v0_12() {
+    let engine = engine().await;
+    let (existing, _) = tenant("example.com").create(&engine, None).await;
+    let authenticator = SoftAuthenticator::es256();
+    let mut batch = batch(existing.id, "example.com", &authenticator);
+    batch.tenant = ImportTenant::Existing(existing.id);
+
+    let error = engine.import(batch, true).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Invalid {
+                field: "tenant",
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
