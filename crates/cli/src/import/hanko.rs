@@ -106,7 +106,7 @@ pub async fn read(
         source
             .rows(
                 "SELECT name, webauthn_credential_id FROM webauthn_credential_transports \
-                 ORDER BY webauthn_credential_id, name",
+                 ORDER BY name",
             )
             .await?,
     )?;

@@ -81,11 +81,18 @@ pub async fn read(source: &mut Source, only: &[Uuid]) -> Result<Vec<(Uuid, Impor
             return Err(format!("the source has no tenant {wanted}"));
         }
     }
+    // All at once, without a join: the original indexes transports by name first, so a join on
+    // the credential id can cost a scan of the index per credential.
+    let transports = transports(
+        source
+            .rows("SELECT name, webauthn_credential_id FROM webauthn_credential_transports ORDER BY name")
+            .await?,
+    )?;
     let mut batches = Vec::new();
     for row in &tenants {
         let id: Uuid = column(row, "id")?;
         if only.is_empty() || only.contains(&id) {
-            let batch = read_tenant(source, row)
+            let batch = read_tenant(source, row, &transports)
                 .await
                 .map_err(|e| format!("tenant {id}: {e}"))?;
             batches.push((id, batch));
@@ -94,7 +101,11 @@ pub async fn read(source: &mut Source, only: &[Uuid]) -> Result<Vec<(Uuid, Impor
     Ok(batches)
 }
 
-async fn read_tenant(source: &mut Source, row: &PgRow) -> Result<ImportBatch, String> {
+async fn read_tenant(
+    source: &mut Source,
+    row: &PgRow,
+    transports: &HashMap<String, Vec<String>>,
+) -> Result<ImportBatch, String> {
     let id: Uuid = column(row, "id")?;
     let tenant = TenantId(id);
     let config = read_config(source, id).await?;
@@ -152,17 +163,6 @@ async fn read_tenant(source: &mut Source, row: &PgRow) -> Result<ImportBatch, St
             ))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let transports = transports(
-        source
-            .rows_of(
-                "SELECT t.name, t.webauthn_credential_id FROM webauthn_credential_transports t \
-                 JOIN webauthn_credentials c ON c.id = t.webauthn_credential_id \
-                 JOIN webauthn_users u ON u.id = c.webauthn_user_id \
-                 WHERE u.tenant_id = $1 ORDER BY t.webauthn_credential_id, t.name",
-                id,
-            )
-            .await?,
-    )?;
     let credentials = source
         .rows_of(
             "SELECT c.id, c.webauthn_user_id AS user_id, c.public_key, c.attestation_type, \
@@ -176,7 +176,7 @@ async fn read_tenant(source: &mut Source, row: &PgRow) -> Result<ImportBatch, St
         .iter()
         .map(|row| {
             let is_mfa = column::<Option<bool>>(row, "is_mfa")?.unwrap_or(false);
-            credential(tenant, row, &transports, is_mfa)
+            credential(tenant, row, transports, is_mfa)
         })
         .collect::<Result<Vec<_>, String>>()?;
 
