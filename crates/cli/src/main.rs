@@ -3,6 +3,7 @@
 mod config;
 mod database;
 mod first_run;
+mod import;
 mod inspect;
 mod kosmos;
 mod mds;
@@ -58,6 +59,12 @@ enum Command {
         #[command(subcommand)]
         command: mds::MdsCommand,
     },
+    /// Take tenants, users, passkeys, passwords and signing keys over from a database of Hanko
+    /// passkey-server or Hanko backend v0.12 (see docs/import.md).
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
+    },
     /// Verify a WebAuthn payload offline and print what it contains as JSON.
     Inspect {
         #[command(subcommand)]
@@ -94,6 +101,7 @@ fn main() -> ExitCode {
             Command::Apikey { command } => tenants::apikey(config, command).await,
             Command::Kosmos { command } => kosmos::run(config, command).await,
             Command::Mds { command } => mds::run(config, command).await,
+            Command::Import { command } => import::run(config, command).await,
             Command::Inspect { .. } => Ok(()),
         }
     });

@@ -201,7 +201,7 @@ impl fmt::Debug for Signer {
 
 /// Binds a sealed private key to its row, so that a ciphertext copied to another key id or
 /// another tenant (where it would sign in that tenant's name) does not open.
-fn private_key_aad(tenant: TenantId, kid: Uuid) -> Vec<u8> {
+pub(crate) fn private_key_aad(tenant: TenantId, kid: Uuid) -> Vec<u8> {
     [
         b"latchkey signing key v1".as_slice(),
         tenant.0.as_bytes(),

@@ -15,6 +15,7 @@ pub mod communities;
 pub mod credentials;
 mod engine;
 mod error;
+pub mod import;
 mod key_cache;
 pub mod keys;
 pub mod links;
