@@ -23,6 +23,7 @@ pub mod rate_limit;
 mod recent;
 pub mod secrets;
 pub mod service_secrets;
+pub mod signals;
 pub mod store;
 pub mod tokens;
 

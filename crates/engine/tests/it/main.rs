@@ -13,5 +13,6 @@ mod ceremonies;
 mod flows;
 mod kosmos;
 mod saml;
+mod signals;
 mod third_party;
 mod webhooks;
