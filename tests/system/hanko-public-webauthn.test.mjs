@@ -312,7 +312,11 @@ for (const store of STORES) {
         assert.deepEqual((await client.get('/webauthn/credentials')).json, []);
         const user = await client.get(`/users/${userId}`);
         assert.ok(!(user.json.webauthn_credentials ?? []).length, JSON.stringify(user.json));
-        assertHankoError(await passkeyLogin(new HankoClient(tenant), authenticator), 401);
+        const refused = await passkeyLogin(new HankoClient(tenant), authenticator);
+        // latchkey's addition: the options of signalUnknownCredential (docs/signal-api.md).
+        assert.deepEqual(refused.json.signal, { unknownCredential: { rpId: RP_ID, credentialId: credential.id } });
+        delete refused.json.signal;
+        assertHankoError(refused, 401, 'failed to validate assertion');
         assert.equal((await adminUserOf(server, tenant, userId))?.credentials?.length ?? 0, 0);
       });
 
