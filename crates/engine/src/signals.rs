@@ -91,20 +91,20 @@ fn signals(
     credentials: &[Credential],
     emails: &[Email],
 ) -> UserSignals {
-    let primary = emails.iter().find(|email| email.primary);
+    let primary = emails
+        .iter()
+        .find(|email| email.primary)
+        .map(|email| email.address.clone());
     let (user_handle, name, display_name) = match primary {
-        Some(email) if is_account(user) => (
-            user.id.0.as_bytes().to_vec(),
-            email.address.clone(),
-            email.address.clone(),
-        ),
-        _ if is_account(user) => (
-            user.id.0.as_bytes().to_vec(),
+        _ if !is_account(user) => (
+            user.external_id.clone().into_bytes(),
             user.name.clone(),
             user.display_name.clone(),
         ),
-        _ => (
-            user.external_id.clone().into_bytes(),
+        Some(address) => (user.id.0.as_bytes().to_vec(), address.clone(), address),
+        // An account without a primary address keeps the names it was created with.
+        None => (
+            user.id.0.as_bytes().to_vec(),
             user.name.clone(),
             user.display_name.clone(),
         ),

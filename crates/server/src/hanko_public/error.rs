@@ -320,6 +320,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unknown_credential_keeps_the_originals_answer_and_adds_the_signal() {
+        let unknown = |missing| Error::UnknownCredential {
+            missing,
+            signal: Box::new(latchkey_engine::signals::UnknownCredential {
+                rp_id: "accounts.example".to_owned(),
+                credential_id: vec![0xff],
+            }),
+        };
+        let credential = public_error(Endpoint::LoginFinal, unknown(Entity::Credential));
+        assert_eq!(
+            (credential.status, credential.message.as_str()),
+            (StatusCode::UNAUTHORIZED, "failed to validate assertion")
+        );
+        let user = public_error(Endpoint::LoginFinal, unknown(Entity::User));
+        assert_eq!(
+            (user.status, user.message.as_str()),
+            (StatusCode::UNAUTHORIZED, "Unauthorized")
+        );
+        let signal = serde_json::to_value(user.signal).unwrap();
+        assert_eq!(
+            signal,
+            serde_json::json!({"unknownCredential": {"rpId": "accounts.example", "credentialId": "_w"}})
+        );
+    }
+
+    #[test]
     fn bodies_carry_the_status_as_code() {
         let response = PublicError::unauthorized().into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

@@ -228,6 +228,26 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn an_unknown_credential_is_a_404_naming_it_for_the_signal_api() {
+        let unknown = Error::UnknownCredential {
+            missing: Entity::Credential,
+            signal: Box::new(latchkey_engine::signals::UnknownCredential {
+                rp_id: "bank.example".to_owned(),
+                credential_id: vec![1, 2, 3],
+            }),
+        };
+        let response = Failure::from(unknown).into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = serde_json::from_slice::<Value>(&bytes).unwrap();
+        assert_eq!(body["status"], "failed");
+        assert_eq!(
+            body["signal"],
+            json!({"unknownCredential": {"rpId": "bank.example", "credentialId": "AQID"}})
+        );
+    }
+
     #[test]
     fn rate_limited_calls_say_when_to_retry() {
         let response = Failure::from(Error::RateLimited {
