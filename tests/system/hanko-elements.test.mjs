@@ -318,7 +318,10 @@ for (const store of STORES) {
         assert.equal(completed.detail.userID, ada.userId);
         const login = await finalize;
         assert.equal(login.status(), 200);
-        assert.deepEqual(await login.json(), { credential_id: ada.credentialId, user_id: ada.userId });
+        // `signal` (the options of WebAuthn's signal methods, docs/signal-api.md) is latchkey's addition.
+        const { signal, ...answered } = await login.json();
+        assert.deepEqual(answered, { credential_id: ada.credentialId, user_id: ada.userId });
+        assert.deepEqual(signal.allAcceptedCredentials.allAcceptedCredentialIds, [ada.credentialId]);
         const cookie = await sessionCookie(tab);
         assertServerCookie(cookie);
         assert.equal((await sessionClaims(tenant, cookie.value)).sub, ada.userId);

@@ -206,7 +206,10 @@ for (const store of STORES) {
         const client = new HankoClient(tenant);
         const res = await passkeyLogin(client, authenticator);
         const token = sessionTokenOf(res);
-        assert.deepEqual(res.json, { credential_id: credentialId, user_id: user.userId });
+        // `signal` (the options of WebAuthn's signal methods, docs/signal-api.md) is latchkey's addition.
+        const { signal, ...original } = res.json;
+        assert.deepEqual(original, { credential_id: credentialId, user_id: user.userId });
+        assert.deepEqual(signal.allAcceptedCredentials.allAcceptedCredentialIds, [credentialId]);
         await assertSessionToken(tenant, token, { sub: user.userId });
         assert.deepEqual((await client.get('/me')).json, { id: user.userId });
       });
@@ -215,7 +218,9 @@ for (const store of STORES) {
         const client = new HankoClient(tenant);
         const res = await passkeyLogin(client, authenticator, { userId: user.userId });
         sessionTokenOf(res);
-        assert.deepEqual(res.json, { credential_id: credentialId, user_id: user.userId });
+        const { signal, ...original } = res.json;
+        assert.deepEqual(original, { credential_id: credentialId, user_id: user.userId });
+        assert.equal(signal.currentUserDetails.userId, userHandleOf(user.userId));
       });
 
       test('finalize refreshes last_used_at and accepts a growing counter (persisted, difference 6)', async () => {
@@ -307,7 +312,11 @@ for (const store of STORES) {
         assert.deepEqual((await client.get('/webauthn/credentials')).json, []);
         const user = await client.get(`/users/${userId}`);
         assert.ok(!(user.json.webauthn_credentials ?? []).length, JSON.stringify(user.json));
-        assertHankoError(await passkeyLogin(new HankoClient(tenant), authenticator), 401);
+        const refused = await passkeyLogin(new HankoClient(tenant), authenticator);
+        // latchkey's addition: the options of signalUnknownCredential (docs/signal-api.md).
+        assert.deepEqual(refused.json.signal, { unknownCredential: { rpId: RP_ID, credentialId: credential.id } });
+        delete refused.json.signal;
+        assertHankoError(refused, 401, 'failed to validate assertion');
         assert.equal((await adminUserOf(server, tenant, userId))?.credentials?.length ?? 0, 0);
       });
 

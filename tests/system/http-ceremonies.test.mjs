@@ -254,7 +254,8 @@ for (const store of STORES) {
         const assertion = authenticator.get(await initLogin(), ORIGIN, { credentialId: passkeyId });
         const res = await finalizeLogin(assertion);
         assert.equal(res.status, 200, res.text);
-        assert.deepEqual(Object.keys(res.json), ['token']);
+        // `signal` (the options of WebAuthn's signal methods, docs/signal-api.md) is latchkey's addition.
+        assert.deepEqual(Object.keys(res.json), ['token', 'signal']);
         await assertToken(res.json.token, { sub: 'token-user', cred: passkeyId });
       });
 

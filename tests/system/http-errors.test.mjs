@@ -405,7 +405,11 @@ for (const store of STORES) {
           challenge: b64url(Buffer.alloc(32)), pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
         }, ORIGIN);
         const assertion = stranger.get(await beginLogin(), ORIGIN);
-        assertError(await call('POST', '/login/finalize', { body: assertion }), 401);
+        const res = await call('POST', '/login/finalize', { body: assertion });
+        // latchkey's addition: the options of signalUnknownCredential (docs/signal-api.md); the rest is §3's body.
+        assert.deepEqual(res.json.signal, { unknownCredential: { rpId: 'localhost', credentialId: assertion.id } });
+        delete res.json.signal;
+        assertError(res, 401, 'failed to validate assertion');
       });
 
       test('refuses an assertion using a registration challenge with 401', async () => {

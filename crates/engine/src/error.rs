@@ -46,6 +46,17 @@ pub enum Error {
     /// registration finish, for instance).
     #[error("challenge was issued for {0:?}")]
     CeremonyMismatch(crate::model::Operation),
+    /// An assertion's credential that the tenant does not hold (deleted, or its user was): the
+    /// same refusal as `NotFound(missing)`, where `missing` is what the lookup missed first
+    /// (the user the handle names, or the credential), with what the client needs to tell its
+    /// authenticator that the credential is gone.
+    #[error("{missing} not found")]
+    UnknownCredential {
+        /// The entity whose lookup failed, for the wire words of that refusal.
+        missing: Entity,
+        /// The options of `PublicKeyCredential.signalUnknownCredential`.
+        signal: Box<crate::signals::UnknownCredential>,
+    },
     /// A login was started for a user who has no credential usable for it.
     #[error("user has no suitable credentials")]
     NoCredentials,

@@ -25,6 +25,7 @@ mod recent;
 pub mod related_origins;
 pub mod secrets;
 pub mod service_secrets;
+pub mod signals;
 pub mod store;
 pub mod tokens;
 

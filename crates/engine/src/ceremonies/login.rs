@@ -20,6 +20,7 @@ use crate::model::{
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Operation,
     Tenant, TenantId, User, UserId, UserVerification,
 };
+use crate::signals::unknown_credential;
 use crate::tokens::sign_token;
 use crate::{Entity, Error, LoginRecord, ReadTx, Result, Store, WriteTx};
 
@@ -322,13 +323,23 @@ impl<S: Store> Engine<S> {
                     .user_handle
                     .as_deref()
                     .ok_or(Error::NotFound(Entity::User))?;
-                Some(user_by_handle(&mut tx, tenant.id, handle).await?)
+                match user_by_handle(&mut tx, tenant.id, handle).await {
+                    Err(Error::NotFound(Entity::User))
+                        if tx.credential(tenant.id, &response.raw_id).await?.is_none() =>
+                    {
+                        return Err(unknown_credential(&tenant, Entity::User, &response.raw_id));
+                    }
+                    found => Some(found?),
+                }
             }
         };
-        // A credential the ceremony does not accept does not exist for it.
+        // A credential the ceremony does not accept does not exist for it; only one the tenant
+        // does not hold at all may be forgotten by the authenticator.
         let credential = tx
             .credential(tenant.id, &response.raw_id)
             .await?
+            .ok_or_else(|| unknown_credential(&tenant, Entity::Credential, &response.raw_id))?;
+        let credential = Some(credential)
             .filter(|credential| kind.accepts(credential))
             .filter(|credential| {
                 claimed
@@ -398,7 +409,13 @@ impl<S: Store> Engine<S> {
             .await?;
         let counter = match recorded {
             LoginRecord::Counted => verified.counter,
-            LoginRecord::Missing => return Err(Error::NotFound(Entity::Credential)),
+            LoginRecord::Missing => {
+                return Err(unknown_credential(
+                    &tenant,
+                    Entity::Credential,
+                    &credential.id,
+                ));
+            }
             LoginRecord::NotIncreased { stored } => match tenant.config.counter {
                 CounterRule::Reject => {
                     return Err(latchkey_webauthn::Error::CounterRegression {

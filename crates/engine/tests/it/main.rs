@@ -14,5 +14,6 @@ mod flows;
 mod import;
 mod kosmos;
 mod saml;
+mod signals;
 mod third_party;
 mod webhooks;

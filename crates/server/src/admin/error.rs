@@ -26,6 +26,7 @@ pub(super) fn answer(error: Error, action: &'static str) -> ApiError {
         | Error::CeremonyExpired
         | Error::CeremonyMismatch(_)
         | Error::NoCredentials
+        | Error::UnknownCredential { .. }
         | Error::Verification(_)
         | Error::Token(_)
         | Error::AuthenticatorDisabled(_)

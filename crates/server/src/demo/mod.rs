@@ -84,6 +84,7 @@ pub fn with_demo(public: Router, demo: DemoOptions) -> Router {
         .route("/", get(|| async { Redirect::to(PAGE_PATH) }))
         .route(PAGE_PATH, get(page::page))
         .route("/demo/demo.js", get(page::script))
+        .route("/demo/signal.js", get(page::signal_script))
         .route("/demo/demo.css", get(page::style))
         .route("/demo/registration/initialize", post(initialize))
         .route("/demo/registration/finalize", post(finalize))

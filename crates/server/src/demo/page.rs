@@ -15,6 +15,7 @@ use super::Demo;
 
 const PAGE: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/demo.js");
+const SIGNAL_SCRIPT: &str = include_str!("assets/signal.js");
 const STYLE: &str = include_str!("assets/demo.css");
 
 /// Only this server's own script, style and API; no framing.
@@ -54,6 +55,10 @@ pub(super) async fn page(State(demo): State<Arc<Demo>>) -> Response {
 
 pub(super) async fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+pub(super) async fn signal_script() -> Response {
+    asset("text/javascript; charset=utf-8", SIGNAL_SCRIPT)
 }
 
 pub(super) async fn style() -> Response {
@@ -98,7 +103,12 @@ mod tests {
             .collect();
         assert_eq!(
             references,
-            ["/demo/demo.js", "/demo/demo.css", "{{console_url}}"],
+            [
+                "/demo/signal.js",
+                "/demo/demo.js",
+                "/demo/demo.css",
+                "{{console_url}}"
+            ],
             "{references:?}"
         );
     }

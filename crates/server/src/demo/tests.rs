@@ -137,6 +137,12 @@ async fn the_page_names_its_tenant_and_loads_only_its_own_assets() {
         script.headers[CONTENT_TYPE],
         "text/javascript; charset=utf-8"
     );
+    let signal = send(&f.app, Method::GET, "/demo/signal.js", None).await;
+    assert_eq!(signal.status, StatusCode::OK);
+    assert_eq!(
+        signal.headers[CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
     let style = send(&f.app, Method::GET, "/demo/demo.css", None).await;
     assert_eq!(style.headers[CONTENT_TYPE], "text/css; charset=utf-8");
 }

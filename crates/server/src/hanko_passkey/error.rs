@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::Rejection;
+use crate::http::signal::CredentialSignal;
 
 /// An error answer. `details` is `Some("")` for client errors (the original always sends the
 /// field) and `None` only for internal errors, whose cause stays in the server log.
@@ -22,6 +23,8 @@ pub struct ApiError {
     pub details: Option<String>,
     /// Seconds after which a refused request may be sent again (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// What the page may tell the browser about the credential the request named.
+    pub signal: Option<CredentialSignal>,
 }
 
 impl ApiError {
@@ -32,6 +35,7 @@ impl ApiError {
             title: title.into(),
             details: Some(String::new()),
             retry_after: None,
+            signal: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl ApiError {
             title: "Internal Server Error".to_owned(),
             details: None,
             retry_after: None,
+            signal: None,
         }
     }
 
@@ -119,6 +124,10 @@ pub(crate) struct Body<'a> {
     details: Option<&'a str>,
     /// The HTTP status code again.
     status: u16,
+    /// Only on a refused login whose credential the server does not hold: the options for
+    /// `PublicKeyCredential.signalUnknownCredential`. An addition to the original's format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<&'a CredentialSignal>,
 }
 
 impl IntoResponse for ApiError {
@@ -127,8 +136,9 @@ impl IntoResponse for ApiError {
             title: &self.title,
             details: self.details.as_deref(),
             status: self.status.as_u16(),
+            signal: self.signal.as_ref(),
         };
-        // Serialising three plain fields cannot fail; the fallback keeps the status regardless.
+        // Serialising plain fields cannot fail; the fallback keeps the status regardless.
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
         response
@@ -192,6 +202,10 @@ pub fn api_error(endpoint: Endpoint<'_>, error: Error) -> ApiError {
         Error::NotFound(Entity::Tenant) => ApiError::not_found("tenant not found"),
         Error::ApiKeyInvalid => invalid_api_key(),
         Error::NotFound(what) => not_found(endpoint, what),
+        Error::UnknownCredential { missing, signal } => ApiError {
+            signal: Some(CredentialSignal::from(signal.as_ref())),
+            ..not_found(endpoint, missing)
+        },
         Error::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
         Error::Invalid { .. } => ApiError::invalid_request(error.to_string()),
         Error::NoCredentials => ApiError::bad_request(NO_CREDENTIALS),

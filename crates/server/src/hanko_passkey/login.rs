@@ -8,18 +8,19 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::Token;
 use super::credential_json::CredentialJson;
 use super::error::ApiError;
 use super::error::{Body as ErrorBody, Endpoint, api_error};
 use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
+use super::signals::after_login;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
+use crate::http::signal::UserSignal;
 use crate::http::validate::{Validate, Violations};
 
 /// Body of `login/initialize`: without `user_id` the login is discoverable.
@@ -39,6 +40,20 @@ impl Validate for InitLogin {
         }
         violations.finish()
     }
+}
+
+/// The answer of a finished login: the original's token, and what the page may tell the
+/// browser about the user's credentials.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    /// A JWS (compact) with the claims `sub` (the user), `aud`, `iat`, `exp` and `cred` (the
+    /// credential); verify it with the tenant's JWKS.
+    token: String,
+    /// The options of `PublicKeyCredential.signalAllAcceptedCredentials` and
+    /// `signalCurrentUserDetails` for the user who logged in. An addition to the original's
+    /// answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<UserSignal>,
 }
 
 /// Body of `mfa/login/initialize`.
@@ -109,9 +124,9 @@ pub async fn initialize<S: Store>(
     tag = "webauthn",
     request_body(content = ref("#/components/schemas/AssertionCredential"), content_type = "application/json", description = CREDENTIAL_ASSERTION),
     responses(
-        (status = 200, description = "The user is logged in.", body = Token),
+        (status = 200, description = "The user is logged in.", body = LoggedIn),
         (status = 400, description = "The assertion does not parse (`unable to finish login`).", body = ErrorBody),
-        (status = 401, description = "The challenge names no login of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`).", body = ErrorBody),
+        (status = 401, description = "The challenge names no login of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`). When the tenant holds no credential with the assertion's id, `signal` holds the options of `PublicKeyCredential.signalUnknownCredential`.", body = ErrorBody),
         (status = 429, description = RATE_LIMITED, body = ErrorBody),
     ),
     security(()),
@@ -121,13 +136,15 @@ pub async fn finalize<S: Store>(
     tenant: CurrentTenant,
     Meta(meta): Meta,
     CredentialJson(body): CredentialJson,
-) -> Result<Json<Token>, ApiError> {
+) -> Result<Json<LoggedIn>, ApiError> {
     let outcome = engine
         .finish_login(tenant.id(), &body, &meta)
         .await
         .map_err(|error| api_error(Endpoint::LoginFinal, error))?;
-    Ok(Json(Token {
+    let signal = after_login(&engine, &tenant, &outcome.user_id).await;
+    Ok(Json(LoggedIn {
         token: outcome.token,
+        signal,
     }))
 }
 
@@ -172,9 +189,9 @@ pub async fn mfa_initialize<S: Store>(
     tag = "mfa",
     request_body(content = ref("#/components/schemas/AssertionCredential"), content_type = "application/json", description = CREDENTIAL_ASSERTION),
     responses(
-        (status = 200, description = "The user is logged in.", body = Token),
+        (status = 200, description = "The user is logged in.", body = LoggedIn),
         (status = 400, description = "The assertion does not parse (`unable to finish login`).", body = ErrorBody),
-        (status = 401, description = "The challenge names no MFA login of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`).", body = ErrorBody),
+        (status = 401, description = "The challenge names no MFA login of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`). When the tenant holds no credential with the assertion's id, `signal` holds the options of `PublicKeyCredential.signalUnknownCredential`.", body = ErrorBody),
         (status = 429, description = RATE_LIMITED, body = ErrorBody),
     ),
     security(("apiKey" = [])),
@@ -185,13 +202,15 @@ pub async fn mfa_finalize<S: Store>(
     tenant: CurrentTenant,
     Meta(meta): Meta,
     CredentialJson(body): CredentialJson,
-) -> Result<Json<Token>, ApiError> {
+) -> Result<Json<LoggedIn>, ApiError> {
     let outcome = engine
         .finish_mfa_login(tenant.id(), &body, &meta)
         .await
         .map_err(|error| api_error(Endpoint::MfaLoginFinal, error))?;
-    Ok(Json(Token {
+    let signal = after_login(&engine, &tenant, &outcome.user_id).await;
+    Ok(Json(LoggedIn {
         token: outcome.token,
+        signal,
     }))
 }
 

@@ -17,6 +17,7 @@ pub(crate) mod openapi;
 pub(crate) mod options;
 mod registration;
 mod routes;
+mod signals;
 mod tenant;
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, credentials, jwks, login, registration, transactions};
+use super::{audit, credentials, jwks, login, registration, signals, transactions};
 use crate::openapi::info;
 
 /// The 429 of the ceremonies the server's rate limits count.
@@ -51,6 +51,7 @@ const API_KEY_SCHEME: &str = "apiKey";
         login::mfa_initialize,
         login::mfa_finalize,
         audit::list,
+        signals::for_user,
     ),
     modifiers(&Layers)
 )]

@@ -13,7 +13,7 @@ use latchkey_engine::Store;
 use latchkey_engine::model::TenantId;
 
 use super::error::route_not_found;
-use super::{audit, credentials, jwks, login, registration, tenant, transactions};
+use super::{audit, credentials, jwks, login, registration, signals, tenant, transactions};
 use crate::hanko_public;
 use crate::http::access_log::access_log;
 use crate::http::keep_alive::close_if_body_unread;
@@ -121,6 +121,7 @@ fn tenant_routes<S: Store>(engine: Arc<Engine<S>>) -> Router<Arc<Engine<S>>> {
             post(login::mfa_finalize::<S>),
         )
         .route("/{tenant_id}/audit_logs", get(audit::list::<S>))
+        .route("/{tenant_id}/signals", get(signals::for_user::<S>))
         .fallback(tenant_route_not_found)
         // The original answers a known path with the wrong method as an unknown one.
         .method_not_allowed_fallback(tenant_route_not_found)

@@ -9,7 +9,10 @@ use axum::http::header::{
     ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_TYPE, LINK,
 };
 use axum::http::{Method, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::model::TenantId;
+use latchkey_testkit::authenticator::SoftAuthenticator;
 use latchkey_testkit::fixtures;
 use latchkey_testkit::harness::{Answer, request};
 use serde_json::{Value, json};
@@ -509,4 +512,140 @@ async fn cors_follows_the_tenant() {
     assert_eq!(simple.headers[ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
     let refused = f.get("/credentials", false).await;
     assert!(!refused.headers.contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
+}
+
+/// Registers a passkey of `authenticator` for `user_id` through the API; answers its id.
+async fn register(f: &Fixture, authenticator: &SoftAuthenticator, user_id: &str) -> String {
+    let key = [("apikey", f.key.as_str())];
+    let body = json!({"user_id": user_id, "username": "alice", "display_name": "Alice"});
+    let options = f
+        .post("/registration/initialize", &key, Some(&body.to_string()))
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.text);
+    let challenge = challenge_of(&options.body);
+    let response = authenticator.register("app.example", ORIGIN, &challenge);
+    let done = f
+        .post("/registration/finalize", &[], Some(&response.to_string()))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    response["id"].as_str().unwrap().to_owned()
+}
+
+fn challenge_of(options: &Value) -> Vec<u8> {
+    let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+    URL_SAFE_NO_PAD.decode(challenge).unwrap()
+}
+
+/// A discoverable login of `authenticator`, whose passkey carries `user_id` as handle.
+async fn log_in(f: &Fixture, authenticator: &mut SoftAuthenticator, user_id: &str) -> Answer {
+    let options = f.post("/login/initialize", &[], None).await;
+    let assertion = authenticator.assert(
+        "app.example",
+        ORIGIN,
+        &challenge_of(&options.body),
+        user_id.as_bytes(),
+    );
+    f.post("/login/finalize", &[], Some(&assertion.to_string()))
+        .await
+}
+
+#[tokio::test]
+async fn a_login_answers_the_users_signals_beside_the_token() {
+    let f = fixture().await;
+    let mut authenticator = SoftAuthenticator::es256();
+    let id = register(&f, &authenticator, "user-1").await;
+
+    let login = log_in(&f, &mut authenticator, "user-1").await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    assert!(login.body["token"].is_string());
+    assert_eq!(
+        login.body["signal"],
+        json!({
+            "allAcceptedCredentials": {
+                "rpId": "app.example",
+                "userId": "dXNlci0x",
+                "allAcceptedCredentialIds": [id],
+            },
+            "currentUserDetails": {
+                "rpId": "app.example",
+                "userId": "dXNlci0x",
+                "name": "alice",
+                "displayName": "Alice",
+            },
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_login_with_a_deleted_credential_names_it_for_signal_unknown_credential() {
+    let f = fixture().await;
+    let mut authenticator = SoftAuthenticator::es256();
+    let id = register(&f, &authenticator, "user-1").await;
+    let key = [("apikey", f.key.as_str())];
+    let deleted = call(
+        &f.app,
+        Method::DELETE,
+        &f.path(&format!("/credentials/{id}")),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+
+    let refused = log_in(&f, &mut authenticator, "user-1").await;
+    assert_eq!(
+        refused.body,
+        json!({
+            "title": "failed to validate assertion",
+            "details": "credential not found",
+            "status": 401,
+            "signal": {"unknownCredential": {"rpId": "app.example", "credentialId": id}},
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_login_of_a_user_without_that_passkey_keeps_the_original_error() {
+    let f = fixture().await;
+    let mut authenticator = SoftAuthenticator::es256();
+    register(&f, &authenticator, "user-1").await;
+    // The passkey exists but its handle names another user: nothing may be forgotten.
+    let refused = log_in(&f, &mut authenticator, "user-2").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.body["title"], "failed to get user handle");
+    assert!(refused.body.get("signal").is_none(), "{}", refused.text);
+}
+
+#[tokio::test]
+async fn signals_of_a_user_need_the_key_and_a_known_user() {
+    let f = fixture().await;
+    let first = SoftAuthenticator::es256();
+    let second = SoftAuthenticator::es256();
+    let one = register(&f, &first, "user-1").await;
+    let two = register(&f, &second, "user-1").await;
+
+    let signals = f.get("/signals?user_id=user-1", true).await;
+    assert_eq!(signals.status, StatusCode::OK, "{}", signals.text);
+    let mut ids: Vec<String> = serde_json::from_value(
+        signals.body["allAcceptedCredentials"]["allAcceptedCredentialIds"].clone(),
+    )
+    .unwrap();
+    ids.sort();
+    let mut expected = vec![one, two];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(
+        signals.body["currentUserDetails"],
+        json!({"rpId": "app.example", "userId": "dXNlci0x", "name": "alice", "displayName": "Alice"})
+    );
+
+    let unkeyed = f.get("/signals?user_id=user-1", false).await;
+    assert_eq!(unkeyed.status, StatusCode::UNAUTHORIZED);
+    let unknown = f.get("/signals?user_id=nobody", true).await;
+    assert_eq!(unknown.body, error("user not found", 404));
+    let missing = f.get("/signals", true).await;
+    assert_eq!(
+        missing.body,
+        json!({"title": "unable to validate request", "details": "user_id is a required field", "status": 400})
+    );
 }

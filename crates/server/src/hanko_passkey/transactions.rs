@@ -156,7 +156,7 @@ pub async fn initialize<S: Store>(
     responses(
         (status = 200, description = "The transaction is confirmed.", body = Token),
         (status = 400, description = "The assertion does not parse (`unable to finish transaction`).", body = ErrorBody),
-        (status = 401, description = "The challenge names no transaction of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`).", body = ErrorBody),
+        (status = 401, description = "The challenge names no transaction of this tenant (`failed to get session data`), the user is unknown (`failed to get user handle`), or the assertion fails verification (`failed to validate assertion`). When the tenant holds no credential with the assertion's id, `signal` holds the options of `PublicKeyCredential.signalUnknownCredential`.", body = ErrorBody),
         (status = 429, description = RATE_LIMITED, body = ErrorBody),
     ),
     security(("apiKey" = [])),

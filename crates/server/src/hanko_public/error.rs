@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::Rejection;
+use crate::http::signal::CredentialSignal;
 
 const RATE_LIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
@@ -27,6 +28,8 @@ pub struct PublicError {
     /// Seconds after which a request refused for a passing fault may be sent again
     /// (`Retry-After`); a rate-limited answer takes it from its budget instead.
     pub retry_after: Option<u64>,
+    /// What the page may tell the browser about the credential the request named.
+    pub signal: Option<CredentialSignal>,
 }
 
 impl PublicError {
@@ -36,6 +39,7 @@ impl PublicError {
             message: message.into(),
             budget: None,
             retry_after: None,
+            signal: None,
         }
     }
 
@@ -87,6 +91,10 @@ pub struct ErrorBody<'a> {
     code: u16,
     /// What went wrong, or Go's status text where the original gives no message.
     message: &'a str,
+    /// Only on a refused login whose credential the server does not hold: the options for
+    /// `PublicKeyCredential.signalUnknownCredential`. An addition to the original's format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<&'a CredentialSignal>,
 }
 
 impl IntoResponse for PublicError {
@@ -94,8 +102,9 @@ impl IntoResponse for PublicError {
         let body = ErrorBody {
             code: self.status.as_u16(),
             message: &self.message,
+            signal: self.signal.as_ref(),
         };
-        // Serialising two plain fields cannot fail; the fallback keeps the status regardless.
+        // Serialising plain fields cannot fail; the fallback keeps the status regardless.
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
         response
@@ -162,6 +171,10 @@ const CHALLENGE_MISMATCH: &str = "Stored challenge and received challenge do not
 pub fn public_error(endpoint: Endpoint, error: Error) -> PublicError {
     use Endpoint as E;
     match error {
+        Error::UnknownCredential { missing, signal } => PublicError {
+            signal: Some(CredentialSignal::from(signal.as_ref())),
+            ..public_error(endpoint, Error::NotFound(missing))
+        },
         Error::NotFound(Entity::Tenant) => PublicError::not_found(),
         Error::NotFound(Entity::User) => match endpoint {
             E::PasscodeInit => PublicError::status(StatusCode::BAD_REQUEST),
@@ -305,6 +318,32 @@ pub async fn method_not_allowed() -> PublicError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_credential_keeps_the_originals_answer_and_adds_the_signal() {
+        let unknown = |missing| Error::UnknownCredential {
+            missing,
+            signal: Box::new(latchkey_engine::signals::UnknownCredential {
+                rp_id: "accounts.example".to_owned(),
+                credential_id: vec![0xff],
+            }),
+        };
+        let credential = public_error(Endpoint::LoginFinal, unknown(Entity::Credential));
+        assert_eq!(
+            (credential.status, credential.message.as_str()),
+            (StatusCode::UNAUTHORIZED, "failed to validate assertion")
+        );
+        let user = public_error(Endpoint::LoginFinal, unknown(Entity::User));
+        assert_eq!(
+            (user.status, user.message.as_str()),
+            (StatusCode::UNAUTHORIZED, "Unauthorized")
+        );
+        let signal = serde_json::to_value(user.signal).unwrap();
+        assert_eq!(
+            signal,
+            serde_json::json!({"unknownCredential": {"rpId": "accounts.example", "credentialId": "_w"}})
+        );
+    }
 
     #[test]
     fn bodies_carry_the_status_as_code() {

@@ -68,6 +68,7 @@ docs/hanko-public-api.md.";
         webauthn::list,
         webauthn::rename,
         webauthn::delete,
+        webauthn::signals,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Gate, &Sessions, &ForeignShapes),

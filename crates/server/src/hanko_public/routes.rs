@@ -93,6 +93,7 @@ pub fn routes<S: Store>(engine: Arc<Engine<S>>, prefix: &str) -> Router<Arc<Engi
             only(post(webauthn::login_finalize::<S>)),
         )
         .route(&at("/webauthn/credentials"), only(get(webauthn::list::<S>)))
+        .route(&at("/webauthn/signals"), only(get(webauthn::signals::<S>)))
         .route(
             &at("/webauthn/credentials/{id}"),
             only(patch(webauthn::rename::<S>).delete(webauthn::delete::<S>)),

@@ -48,6 +48,12 @@ async fn the_default_tenant_is_served_at_the_root_beside_1kosmos() {
     let me = request(Method::GET, "/me").send(&app).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
     assert_eq!(me.body, json!({"code": 401, "message": "Unauthorized"}));
+    // The signal endpoint is the session user's, and this API's, not the 1Kosmos dialect's.
+    let signals = request(Method::GET, "/webauthn/signals").send(&app).await;
+    assert_eq!(
+        signals.body,
+        json!({"code": 401, "message": "Unauthorized"})
+    );
     // `/webauthn/...` stays the 1Kosmos dialect's: its own answer, not the Hanko one.
     let kosmos = request(Method::GET, "/webauthn/healthz").send(&app).await;
     assert_eq!(kosmos.status, StatusCode::OK, "{}", kosmos.text);

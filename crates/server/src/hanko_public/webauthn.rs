@@ -21,6 +21,7 @@ use super::session::{Session, deliver};
 use crate::hanko_passkey::options::{CreationOptions, RequestOptions};
 use crate::http::json::{RawJson, ValidJson};
 use crate::http::meta::Meta;
+use crate::http::signal::UserSignal;
 use crate::http::validate::{Validate, Violations};
 
 /// `{"credential_id", "user_id"}` of both finalizes.
@@ -29,6 +30,10 @@ pub struct Finalized {
     /// The credential id, base64url without padding.
     credential_id: String,
     user_id: Uuid,
+    /// After a login only: the options of `PublicKeyCredential.signalAllAcceptedCredentials`
+    /// and `signalCurrentUserDetails` for the user. An addition to the original's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<UserSignal>,
 }
 
 /// POST `/webauthn/registration/initialize` (no body): options for the session's user.
@@ -92,6 +97,7 @@ pub async fn registration_finalize<S: Store>(
     Ok(Json(Finalized {
         credential_id: URL_SAFE_NO_PAD.encode(&credential.id),
         user_id: session.user.0,
+        signal: None,
     }))
 }
 
@@ -164,7 +170,7 @@ pub async fn login_initialize<S: Store>(
             ("Set-Cookie" = String, description = "The session cookie, where `session.enable_auth_token_header` is off."),
         )),
         (status = 400, description = "The body is not a credential.", body = ErrorBody),
-        (status = 401, description = "No login is open for it, or the assertion failed.", body = ErrorBody),
+        (status = 401, description = "No login is open for it, or the assertion failed. When the tenant holds no credential with the assertion's id, `signal` holds the options of `PublicKeyCredential.signalUnknownCredential`.", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
         (status = 429, description = "Too many failed finishes from the client address or for the tenant (the server's `rate_limits`).", body = ErrorBody, headers(
             ("Retry-After" = u64, description = "Seconds until a finish may be tried again."),
@@ -181,9 +187,18 @@ pub async fn login_finalize<S: Store>(
         .finish_account_login(tenant.id(), &body, &meta)
         .await
         .map_err(|error| public_error(Endpoint::LoginFinal, error))?;
+    // The login is done: signals that cannot be read are left out rather than failing it.
+    let signal = match engine.account_signals(tenant.id(), login.user).await {
+        Ok(signals) => Some(signals.into()),
+        Err(error) => {
+            tracing::warn!(%error, "the signals of a login could not be read");
+            None
+        }
+    };
     let mut response = Json(Finalized {
         credential_id: URL_SAFE_NO_PAD.encode(&login.credential_id),
         user_id: login.user.0,
+        signal,
     })
     .into_response();
     deliver(&mut response, &tenant, &login.session);
@@ -312,4 +327,33 @@ pub async fn delete<S: Store>(
         .await
         .map_err(|error| public_error(Endpoint::Any, error))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// GET `/webauthn/signals`: what a page may pass to WebAuthn's signal methods for the session's
+/// user, after a change the original answers with an array or no body. An addition to the
+/// original's API.
+#[utoipa::path(
+    get,
+    path = "/{tenant_id}/webauthn/signals",
+    operation_id = "signals",
+    tag = "webauthn",
+    summary = "The session user's signal options",
+    description = "The options of `PublicKeyCredential.signalAllAcceptedCredentials` (every passkey the user has) and `signalCurrentUserDetails` (the primary address, as a registration names the user), ready to pass to the browser.",
+    responses(
+        (status = 200, description = "The signal options.", body = UserSignal),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The tenant does not exist or does not serve this API, or the session's user no longer exists.", body = ErrorBody),
+    ),
+    security(("CookieAuth" = []), ("BearerTokenAuth" = [])),
+)]
+pub async fn signals<S: Store>(
+    State(engine): State<Arc<Engine<S>>>,
+    tenant: AccountsTenant,
+    Session(session): Session,
+) -> Result<Json<UserSignal>, PublicError> {
+    let signals = engine
+        .account_signals(tenant.id(), session.user)
+        .await
+        .map_err(|error| public_error(Endpoint::Any, error))?;
+    Ok(Json(signals.into()))
 }

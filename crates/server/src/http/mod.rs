@@ -1,6 +1,6 @@
 //! HTTP plumbing shared by every dialect: request ids, access log, request metadata, JSON
 //! bodies, keep-alive after unread bodies, field rules, path parameters, pagination,
-//! timestamps and the status page. Each dialect answers in its own shape; what this layer
+//! timestamps, the status page and the options of WebAuthn's signal methods. Each dialect answers in its own shape; what this layer
 //! refuses it reports as a neutral [`Rejection`], which every dialect maps in its error file.
 
 pub mod access_log;
@@ -11,6 +11,7 @@ pub mod meta;
 pub mod pagination;
 pub mod path;
 pub mod request_id;
+pub mod signal;
 pub mod status_page;
 pub mod timestamps;
 pub mod validate;

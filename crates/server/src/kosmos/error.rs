@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::envelope::EnvelopeError;
 use crate::http::Rejection;
+use crate::http::signal::CredentialSignal;
 
 /// A failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct Failure {
     pub message: String,
     /// Seconds after which a refused request may be sent again (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// What the page may tell the browser about the credential the request named.
+    pub signal: Option<CredentialSignal>,
 }
 
 impl Failure {
@@ -27,6 +30,7 @@ impl Failure {
             status,
             message: message.into(),
             retry_after: None,
+            signal: None,
         }
     }
 
@@ -53,6 +57,9 @@ struct Body<'a> {
     status: &'static str,
     #[serde(rename = "errorMessage")]
     error_message: &'a str,
+    /// Only on a refused login whose credential the server does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<&'a CredentialSignal>,
 }
 
 impl IntoResponse for Failure {
@@ -60,6 +67,7 @@ impl IntoResponse for Failure {
         let body = Body {
             status: "failed",
             error_message: &self.message,
+            signal: self.signal.as_ref(),
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
@@ -74,6 +82,10 @@ impl IntoResponse for Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         match error {
+            Error::UnknownCredential { missing, signal } => Self {
+                signal: Some(CredentialSignal::from(signal.as_ref())),
+                ..Self::from(Error::NotFound(missing))
+            },
             Error::NotFound(what) => {
                 Self::new(StatusCode::NOT_FOUND, format!("{} not found", entity(what)))
             }
@@ -213,6 +225,26 @@ mod tests {
         assert_eq!(
             serde_json::from_slice::<Value>(&bytes).unwrap(),
             json!({"status": "failed", "errorMessage": "no"})
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_credential_is_a_404_naming_it_for_the_signal_api() {
+        let unknown = Error::UnknownCredential {
+            missing: Entity::Credential,
+            signal: Box::new(latchkey_engine::signals::UnknownCredential {
+                rp_id: "bank.example".to_owned(),
+                credential_id: vec![1, 2, 3],
+            }),
+        };
+        let response = Failure::from(unknown).into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = serde_json::from_slice::<Value>(&bytes).unwrap();
+        assert_eq!(body["status"], "failed");
+        assert_eq!(
+            body["signal"],
+            json!({"unknownCredential": {"rpId": "bank.example", "credentialId": "AQID"}})
         );
     }
 

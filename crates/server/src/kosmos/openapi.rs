@@ -71,6 +71,7 @@ pub fn document() -> Document {
     ),
     components(schemas(
         Failure,
+        crate::http::signal::CredentialSignal,
         registration::SealedCreationOptions,
         registration::Registered,
         login::LoggedIn,
@@ -213,6 +214,7 @@ impl PartialSchema for Failure {
                     .schema_type(Type::String)
                     .description(Some("What failed, for people.")),
             )
+            .property("signal", signal_reference())
             .required("status")
             .required("errorMessage")
             .into()
@@ -220,6 +222,15 @@ impl PartialSchema for Failure {
 }
 
 impl ToSchema for Failure {}
+
+/// The `signal` member of a failure, described where it is used.
+fn signal_reference() -> Ref {
+    let mut reference = Ref::from_schema_name("CredentialSignal");
+    reference.description = "Only on a refused login whose credential the server does not hold: \
+                             the options of `PublicKeyCredential.signalUnknownCredential`."
+        .to_owned();
+    reference
+}
 
 /// A success answer without content.
 #[derive(Debug, Serialize, ToSchema)]

@@ -66,6 +66,7 @@ impl IntoResponse for ConsoleError {
             title,
             details,
             retry_after,
+            ..
         } = self.0;
         let body = html! {
             section.narrow {

@@ -1,6 +1,7 @@
 // The demo page's ceremony. Registration goes through /demo/registration/*, which adds the
 // tenant's API key on the server; the login calls the Hanko passkey-server API directly, as a
-// web app's front end does. Nothing here is kept: each run shows what the server answered.
+// web app's front end does, and passes the login's signals on (signal.js). Nothing here is
+// kept: each run shows what the server answered.
 'use strict';
 
 const tenant = document.body.dataset.tenant;
@@ -74,7 +75,12 @@ function credentialJson(credential) {
 
 // ---- what the page shows ----
 
-class Refused extends Error {}
+class Refused extends Error {
+  constructor(message, answer) {
+    super(message);
+    this.answer = answer;
+  }
+}
 
 function step(text) {
   const item = document.createElement('li');
@@ -82,8 +88,19 @@ function step(text) {
   $('steps').append(item);
 }
 
+function signalled(lines) {
+  for (const line of lines) {
+    const item = document.createElement('li');
+    item.textContent = line;
+    $('signals').append(item);
+  }
+  $('signals-block').hidden = $('signals').children.length === 0;
+}
+
 function begin(what) {
   $('steps').replaceChildren();
+  $('signals').replaceChildren();
+  $('signals-block').hidden = true;
   $('details').hidden = true;
   $('result').dataset.outcome = 'busy';
   $('status').classList.remove('error');
@@ -136,7 +153,7 @@ async function post(path, body) {
   if (!response.ok) {
     const title = json && json.title ? json.title : text || response.statusText;
     const details = json && json.details ? `: ${json.details}` : '';
-    throw new Refused(`The server answered ${response.status}, ${title}${details}.`);
+    throw new Refused(`The server answered ${response.status}, ${title}${details}.`, json);
   }
   return json;
 }
@@ -206,9 +223,16 @@ async function login() {
   step('navigator.credentials.get(): you pick a passkey');
   const credential = await navigator.credentials.get({ publicKey: requestOptions(options.publicKey) });
   const answer = credentialJson(credential);
-  const { token } = await post(`${api}/login/finalize`, answer);
+  let loggedIn;
+  try {
+    loggedIn = await post(`${api}/login/finalize`, answer);
+  } catch (error) {
+    if (error instanceof Refused && error.answer) signalled(await signalAfterRefusal(error.answer.signal));
+    throw error;
+  }
   const userId = answer.response.userHandle ? textFromBase64url(answer.response.userHandle) : '';
-  await show('logged-in', 'Logged in with your passkey.', { userId, credentialId: credential.id, token });
+  await show('logged-in', 'Logged in with your passkey.', { userId, credentialId: credential.id, token: loggedIn.token });
+  signalled(await signalAfterLogin(loggedIn.signal));
 }
 
 $('register-form').addEventListener('submit', (event) => {
