@@ -35,7 +35,8 @@ pub enum MdsCommand {
         /// A PEM root the BLOB may chain to instead of the FIDO root built in (repeatable).
         #[arg(long = "root")]
         roots: Vec<PathBuf>,
-        /// Verify the chain at this time (RFC 3339) instead of now, for archived BLOBs.
+        /// Verify the chain, and read which status reports are in effect, at this time
+        /// (RFC 3339) instead of now, for archived BLOBs.
         #[arg(long)]
         at: Option<String>,
     },
