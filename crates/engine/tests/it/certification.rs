@@ -303,3 +303,30 @@ async fn an_organisations_own_record_overrides_the_global_one_until_deleted() {
         Err(Error::NotFound(Entity::Tenant))
     ));
 }
+
+#[tokio::test]
+async fn a_re_import_replaces_the_level_and_keeps_an_operators_decision() {
+    let engine = engine_at(start(), None).await;
+    let model = Uuid::from_bytes(MODEL);
+    let level = async |certification| {
+        engine
+            .import_policies(
+                [imported(model, json!({"description": "M"}), certification)],
+                "import",
+            )
+            .await
+            .unwrap();
+        let stored = engine.policies(None, &[model]).await.unwrap();
+        (stored[0].certification, stored[0].disabled)
+    };
+    assert_eq!(
+        level(Some(CertificationLevel::L2)).await,
+        (Some(CertificationLevel::L2), false)
+    );
+    engine.patch_policy(None, model, own(true)).await.unwrap();
+    assert_eq!(
+        level(Some(CertificationLevel::L3)).await,
+        (Some(CertificationLevel::L3), true)
+    );
+    assert_eq!(level(None).await, (None, true), "certification withdrawn");
+}
