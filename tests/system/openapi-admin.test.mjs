@@ -20,7 +20,7 @@ import { STORES, startServer, withServerLog } from './lib/server.mjs';
 const DOCUMENT = 'admin.json';
 const ORIGIN = 'http://localhost:8080';
 const TOKEN = randomBytes(24).toString('base64url');
-// 37 operations in four passes: fewer examples per operation than the default keep the bounded run within about two
+// 40 operations in four passes: fewer examples per operation than the default keep the bounded run within about two
 // minutes per store on two cores; LATCHKEY_SCHEMATHESIS_EXAMPLES still sets the number for the longer run by hand.
 const EXAMPLES = process.env.LATCHKEY_SCHEMATHESIS_EXAMPLES ? MAX_EXAMPLES : 10;
 

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use latchkey_engine::authenticator_policy::ImportedStatement;
+use latchkey_engine::model::CertificationLevel;
 use latchkey_webauthn::{BlobTrust, Metadata, TrustAnchors, UnixTime};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -24,7 +25,8 @@ const IMPORTER: &str = "latchkey mds import";
 #[derive(Debug, Subcommand)]
 pub enum MdsCommand {
     /// Import a FIDO MDS3 BLOB (a JWT, its signature chain verified) or, with --unsigned, a
-    /// decoded payload ({"entries": [...]}); prints {"imported": N}.
+    /// decoded payload ({"entries": [...]}); prints {"imported": N, ...}. Each model's FIDO
+    /// certification level is kept for the tenants' minimum-certification policy.
     Import {
         file: PathBuf,
         /// Accept a decoded payload whose signature cannot be checked.
@@ -33,7 +35,8 @@ pub enum MdsCommand {
         /// A PEM root the BLOB may chain to instead of the FIDO root built in (repeatable).
         #[arg(long = "root")]
         roots: Vec<PathBuf>,
-        /// Verify the chain at this time (RFC 3339) instead of now, for archived BLOBs.
+        /// Verify the chain, and read which status reports are in effect, at this time
+        /// (RFC 3339) instead of now, for archived BLOBs.
         #[arg(long)]
         at: Option<String>,
     },
@@ -46,6 +49,8 @@ struct Imported {
     skipped: usize,
     /// Imported models the metadata service reports compromised: imported disabled.
     disabled: usize,
+    /// Imported models with a FIDO certification level in effect.
+    certified: usize,
 }
 
 pub async fn run(config: Config, command: MdsCommand) -> Result<(), String> {
@@ -57,18 +62,19 @@ pub async fn run(config: Config, command: MdsCommand) -> Result<(), String> {
     } = command;
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let metadata = load(text.trim(), unsigned, &roots, at.as_deref())
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let now = match at.as_deref() {
+        Some(at) => OffsetDateTime::parse(at, &Rfc3339)
+            .map_err(|_| format!("--at: not an RFC 3339 time: {at}"))?,
+        None => now(),
+    };
+    let now = UnixTime(now.unix_timestamp());
+    let metadata =
+        load(text.trim(), unsigned, &roots, now).map_err(|e| format!("{}: {e}", file.display()))?;
     let (database, master) = open(&config).await?;
-    with_store!(database, store => import(engine(store, master), &metadata).await)
+    with_store!(database, store => import(engine(store, master), &metadata, now).await)
 }
 
-fn load(
-    text: &str,
-    unsigned: bool,
-    roots: &[PathBuf],
-    at: Option<&str>,
-) -> Result<Metadata, String> {
+fn load(text: &str, unsigned: bool, roots: &[PathBuf], now: UnixTime) -> Result<Metadata, String> {
     let looks_signed = !text.starts_with('{');
     if !looks_signed {
         if !unsigned {
@@ -91,17 +97,8 @@ fn load(
             .add_pem(&pem)
             .map_err(|e| format!("{}: {e}", root.display()))?;
     }
-    let now = match at {
-        Some(at) => OffsetDateTime::parse(at, &Rfc3339)
-            .map_err(|_| format!("--at: not an RFC 3339 time: {at}"))?,
-        None => now(),
-    };
-    Metadata::from_blob(
-        text,
-        &BlobTrust::fido(anchors.roots()),
-        UnixTime(now.unix_timestamp()),
-    )
-    .map_err(|e| format!("the BLOB does not verify: {e}"))
+    Metadata::from_blob(text, &BlobTrust::fido(anchors.roots()), now)
+        .map_err(|e| format!("the BLOB does not verify: {e}"))
 }
 
 // The command line is where the clock is read; verification only takes the time.
@@ -110,23 +107,33 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-async fn import<S: Store>(engine: Engine<S>, metadata: &Metadata) -> Result<(), String> {
+/// Imports the entries with an AAGUID, their certification level as of `now` (the BLOB's
+/// `--at` time, if given).
+async fn import<S: Store>(
+    engine: Engine<S>,
+    metadata: &Metadata,
+    now: UnixTime,
+) -> Result<(), String> {
     let mut records = Vec::new();
     let mut skipped = 0;
     let mut disabled = 0;
+    let mut certified = 0;
     for entry in metadata.entries() {
         let (Some(aaguid), Some(statement)) = (entry.aaguid(), entry.statement()) else {
             skipped += 1;
             continue;
         };
         let json = serde_json::to_string(statement.raw()).map_err(|e| e.to_string())?;
+        let certification = entry.certification_level(now).map(CertificationLevel::from);
         records.push(ImportedStatement {
             aaguid: Uuid::from_bytes(aaguid.0),
             name: statement.description.clone(),
             metadata: json,
             compromised: entry.compromised_status().is_some(),
+            certification,
         });
         disabled += usize::from(entry.compromised_status().is_some());
+        certified += usize::from(certification.is_some());
     }
     let imported = engine
         .import_policies(records, IMPORTER)
@@ -136,5 +143,6 @@ async fn import<S: Store>(engine: Engine<S>, metadata: &Metadata) -> Result<(), 
         imported,
         skipped,
         disabled,
+        certified,
     })
 }

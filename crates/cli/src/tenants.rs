@@ -1,11 +1,12 @@
-//! `latchkey tenant ...` and `latchkey apikey ...`: administration from the command line,
+//! `latchkey tenant ...` (tenants and their authenticator policy) and `latchkey apikey ...`: administration from the command line,
 //! straight on the database (no server needs to run).
 
 use clap::Subcommand;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use latchkey_engine::admin::NewTenant;
-use latchkey_engine::model::{TenantConfig, TenantId};
+use latchkey_engine::authenticator_policy::{MetadataChange, RecordScope};
+use latchkey_engine::model::{AuthenticatorPolicy, CertificationLevel, TenantConfig, TenantId};
 use latchkey_engine::secrets::MasterKey;
 use serde::Serialize;
 use serde_json::json;
@@ -36,7 +37,52 @@ pub enum TenantCommand {
     },
     /// List tenants as JSON: id, display name, and whether they serve the Hanko Public API.
     List,
+    /// Print a tenant's authenticator policy as JSON, or change it with the flags given.
+    Policy {
+        tenant: Uuid,
+        /// The lowest FIDO certification level (from `latchkey mds import`) a model must hold
+        /// to register: L1, L1plus, L2, L2plus, L3 or L3plus; `none` for no minimum. With a
+        /// minimum, `none` and self attestation are refused: only a chain to the model's
+        /// metadata roots proves the model.
+        #[arg(long, value_parser = minimum_level)]
+        minimum_certification: Option<Minimum>,
+    },
+    /// A tenant's own authenticator records, which decide over the imported (global) ones.
+    Authenticators {
+        #[command(subcommand)]
+        command: AuthenticatorCommand,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum AuthenticatorCommand {
+    /// List the records in effect for the tenant as JSON: its own (`scope: "tenant"`) and the
+    /// global ones it does not override (`scope: "global"`).
+    List { tenant: Uuid },
+    /// Refuse registrations of a model (by AAGUID) in the tenant; prints the record.
+    Deny { tenant: Uuid, aaguid: Uuid },
+    /// Let a model register in the tenant although the global record disables it; prints the
+    /// record. A minimum certification still applies.
+    Allow { tenant: Uuid, aaguid: Uuid },
+    /// Delete the tenant's own record of a model: the global record applies again.
+    Reset { tenant: Uuid, aaguid: Uuid },
+}
+
+/// A `--minimum-certification` value: a level, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Minimum(Option<CertificationLevel>);
+
+fn minimum_level(text: &str) -> Result<Minimum, String> {
+    if text == "none" {
+        return Ok(Minimum(None));
+    }
+    CertificationLevel::parse(text)
+        .map(|level| Minimum(Some(level)))
+        .ok_or_else(|| "expected L1, L1plus, L2, L2plus, L3, L3plus or none".to_owned())
+}
+
+/// Recorded as `updatedBy` of the records these commands write.
+const UPDATED_BY: &str = "latchkey tenant authenticators";
 
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
@@ -110,7 +156,85 @@ async fn tenant_in<S: Store>(engine: Engine<S>, command: TenantCommand) -> Resul
                 .collect();
             print_json(&json!(listed))
         }
+        TenantCommand::Policy {
+            tenant,
+            minimum_certification,
+        } => {
+            let id = TenantId(tenant);
+            if let Some(Minimum(minimum)) = minimum_certification {
+                engine
+                    .update_tenant_config(id, |current| {
+                        let mut config = current.clone();
+                        config.authenticator_policy.minimum_certification = minimum;
+                        Ok(config)
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            let tenant = engine.tenant(id).await.map_err(|e| e.to_string())?;
+            // As the admin API shows the block: no minimum, no key.
+            let shown = match tenant.config.authenticator_policy.minimum_certification {
+                Some(level) => json!({ "minimum_certification": level }),
+                None => json!({}),
+            };
+            print_json(&shown)
+        }
+        TenantCommand::Authenticators { command } => authenticators(engine, command).await,
     }
+}
+
+async fn authenticators<S: Store>(
+    engine: Engine<S>,
+    command: AuthenticatorCommand,
+) -> Result<(), String> {
+    let decide = |disabled| MetadataChange {
+        name: None,
+        metadata: None,
+        disabled: Some(disabled),
+        updated_by: UPDATED_BY.to_owned(),
+    };
+    let (tenant, aaguid, disabled) = match command {
+        AuthenticatorCommand::List { tenant } => {
+            let records = engine
+                .organisation_policies(TenantId(tenant))
+                .await
+                .map_err(|e| e.to_string())?;
+            let listed: Vec<_> = records
+                .iter()
+                .map(|(scope, record)| record_json(*scope, record))
+                .collect();
+            return print_json(&listed);
+        }
+        AuthenticatorCommand::Reset { tenant, aaguid } => {
+            engine
+                .delete_organisation_policy(TenantId(tenant), aaguid)
+                .await
+                .map_err(|e| e.to_string())?;
+            return print_json(&json!({ "aaguid": aaguid, "reset": true }));
+        }
+        AuthenticatorCommand::Deny { tenant, aaguid } => (tenant, aaguid, true),
+        AuthenticatorCommand::Allow { tenant, aaguid } => (tenant, aaguid, false),
+    };
+    let record = engine
+        .put_organisation_policy(TenantId(tenant), aaguid, decide(disabled))
+        .await
+        .map_err(|e| e.to_string())?;
+    print_json(&record_json(RecordScope::Own, &record))
+}
+
+/// A record as the commands print it: the fields of the admin API's listing.
+fn record_json(scope: RecordScope, record: &AuthenticatorPolicy) -> serde_json::Value {
+    json!({
+        "aaguid": record.aaguid,
+        "name": record.name,
+        "disabled": record.disabled,
+        "certification": record.certification,
+        "scope": match scope {
+            RecordScope::Own => "tenant",
+            RecordScope::Global => "global",
+        },
+        "updated_by": record.updated_by,
+    })
 }
 
 async fn apikey_in<S: Store>(engine: Engine<S>, command: ApiKeyCommand) -> Result<(), String> {

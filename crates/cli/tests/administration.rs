@@ -204,3 +204,99 @@ fn tenant_create_hanko_public_turns_the_public_api_on() {
     assert_eq!(listed[0]["id"], created["id"]);
     assert_eq!(listed[0]["hanko_public"], true);
 }
+
+#[test]
+fn a_tenants_minimum_certification_is_set_shown_and_cleared() {
+    let scratch = Scratch::new("policy");
+    let created: Value =
+        serde_json::from_str(&scratch.create_tenant("Bank", "bank.example")).unwrap();
+    let tenant = created["id"].as_str().unwrap();
+    assert_eq!(
+        scratch.run(&["tenant", "policy", tenant]).unwrap(),
+        serde_json::json!({})
+    );
+    assert_eq!(
+        scratch
+            .run(&[
+                "tenant",
+                "policy",
+                tenant,
+                "--minimum-certification",
+                "L1plus"
+            ])
+            .unwrap(),
+        serde_json::json!({"minimum_certification": "L1plus"})
+    );
+    assert_eq!(
+        scratch.run(&["tenant", "policy", tenant]).unwrap(),
+        serde_json::json!({"minimum_certification": "L1plus"}),
+        "kept"
+    );
+    assert_eq!(
+        scratch
+            .run(&[
+                "tenant",
+                "policy",
+                tenant,
+                "--minimum-certification",
+                "none"
+            ])
+            .unwrap(),
+        serde_json::json!({})
+    );
+    let refused = scratch
+        .run_text(&["tenant", "policy", tenant, "--minimum-certification", "L4"])
+        .unwrap_err();
+    assert!(
+        refused.contains("L1, L1plus, L2, L2plus, L3, L3plus or none"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_tenants_own_authenticator_records_are_denied_allowed_and_reset() {
+    let scratch = Scratch::new("authenticators");
+    let created: Value =
+        serde_json::from_str(&scratch.create_tenant("Shop", "shop.example")).unwrap();
+    let tenant = created["id"].as_str().unwrap();
+    let model = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
+    let authenticators =
+        |command: &str| scratch.run(&["tenant", "authenticators", command, tenant, model]);
+    let denied = authenticators("deny").unwrap();
+    assert_eq!(denied["aaguid"], model);
+    assert_eq!(denied["disabled"], true);
+    assert_eq!(denied["scope"], "tenant");
+    assert_eq!(denied["certification"], Value::Null);
+    assert_eq!(denied["updated_by"], "latchkey tenant authenticators");
+    let listed = scratch
+        .run(&["tenant", "authenticators", "list", tenant])
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["disabled"], true);
+    assert_eq!(authenticators("allow").unwrap()["disabled"], false);
+    assert_eq!(
+        authenticators("reset").unwrap(),
+        serde_json::json!({"aaguid": model, "reset": true})
+    );
+    assert_eq!(
+        scratch
+            .run(&["tenant", "authenticators", "list", tenant])
+            .unwrap(),
+        serde_json::json!([])
+    );
+    let missing = authenticators("reset").unwrap_err();
+    assert!(
+        missing.contains("authenticator policy not found"),
+        "{missing}"
+    );
+    let unknown = scratch
+        .run_text(&[
+            "tenant",
+            "authenticators",
+            "deny",
+            "00000000-0000-0000-0000-000000000000",
+            model,
+        ])
+        .unwrap_err();
+    assert!(unknown.contains("tenant not found"), "{unknown}");
+}

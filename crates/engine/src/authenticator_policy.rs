@@ -11,8 +11,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Engine;
-use crate::engine::{load_tenant, storable_text};
-use crate::model::{AuthenticatorPolicy, License, Tenant, TenantId, TenantKind};
+use crate::engine::{load_organisation, load_tenant, storable_text};
+use crate::model::{
+    AuthenticatorPolicy, CertificationLevel, License, Tenant, TenantId, TenantKind,
+};
 use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// Largest metadata statement stored, in bytes (real MDS3 statements are a few KiB; icons
@@ -43,14 +45,29 @@ pub struct ImportedStatement {
     pub metadata: String,
     /// Whether the service reports the model compromised (revoked, key compromise...).
     pub compromised: bool,
+    /// The certification level the service reports for the model, if any.
+    pub certification: Option<CertificationLevel>,
 }
 
 /// The policy for one model, as registration applies it.
 #[derive(Debug, Default)]
 pub(crate) struct ModelPolicy {
+    /// Whether any record names the model.
+    pub known: bool,
     pub disabled: bool,
+    /// The level of the nearest record that has one (in practice the global, imported one).
+    pub certification: Option<CertificationLevel>,
     /// Anchors from the metadata statements; `None` when no record names any.
     pub anchors: Option<TrustAnchors>,
+}
+
+/// Where a record in effect for an organisation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordScope {
+    /// The organisation's own record, which decides over the global one.
+    Own,
+    /// The global record (`latchkey mds import`), which applies while the organisation has none.
+    Global,
 }
 
 /// Which communities' policies a request addresses.
@@ -129,20 +146,33 @@ impl<S: Store> Engine<S> {
     ) -> Result<AuthenticatorPolicy> {
         validate_change(&change)?;
         let metadata = change.metadata.unwrap_or_else(|| "{}".to_owned());
+        let mut tx = self.store.write().await?;
+        let inherited = match realm {
+            Some(realm) => {
+                let tenant = load_tenant(&mut tx, realm).await?;
+                records_in_effect(&mut tx, &tenant, aaguid).await?
+            }
+            None => tx.vendor_metadata(None, &[aaguid]).await?,
+        };
+        let nearest = inherited.first();
         let record = AuthenticatorPolicy {
             id: Uuid::new_v4(),
             realm,
             aaguid,
-            name: change.name.unwrap_or_default(),
+            // A record made only to allow or deny a model keeps the name it is known by.
+            name: change
+                .name
+                .or_else(|| nearest.map(|record| record.name.clone()))
+                .unwrap_or_default(),
             metadata,
             disabled: change.disabled.unwrap_or(false),
+            // Only an import sets a level; replacing the statement of a global record keeps it.
+            certification: nearest
+                .filter(|record| record.realm.is_none() && realm.is_none())
+                .and_then(|record| record.certification),
             updated_by: change.updated_by,
             updated_at: self.now(),
         };
-        let mut tx = self.store.write().await?;
-        if let Some(realm) = realm {
-            load_tenant(&mut tx, realm).await?;
-        }
         let stored = tx.upsert_vendor_metadata(&record).await?;
         tx.commit().await?;
         Ok(stored)
@@ -173,6 +203,7 @@ impl<S: Store> Engine<S> {
         if record.realm != realm {
             record.id = Uuid::new_v4();
             record.realm = realm;
+            record.certification = None;
         }
         if let Some(name) = change.name {
             record.name = name;
@@ -205,6 +236,7 @@ impl<S: Store> Engine<S> {
                 name,
                 metadata,
                 compromised,
+                certification,
             } = statement;
             storable_text("name", &name)?;
             validate_metadata(&metadata)?;
@@ -218,6 +250,7 @@ impl<S: Store> Engine<S> {
                 // An import refreshes statements; it does not undo an operator's decision, and
                 // a model the metadata service reports compromised is disabled.
                 disabled: compromised || existing.first().is_some_and(|r| r.disabled),
+                certification,
                 updated_by: updated_by.to_owned(),
                 updated_at: now,
             };
@@ -226,6 +259,60 @@ impl<S: Store> Engine<S> {
         }
         tx.commit().await?;
         Ok(count)
+    }
+
+    /// The records in effect for an organisation: its own and the global ones it does not
+    /// override, ordered by AAGUID, each with where it comes from. An own record shows the
+    /// level of the global one, which registration applies.
+    pub async fn organisation_policies(
+        &self,
+        organisation: TenantId,
+    ) -> Result<Vec<(RecordScope, AuthenticatorPolicy)>> {
+        let mut tx = self.store.read().await?;
+        load_organisation(&mut tx, organisation).await?;
+        let mut own = tx.vendor_metadata(Some(organisation), &[]).await?;
+        let mut global = tx.vendor_metadata(None, &[]).await?;
+        for record in &mut own {
+            if let Some(imported) = global.iter().find(|g| g.aaguid == record.aaguid) {
+                record.certification = record.certification.or(imported.certification);
+            }
+        }
+        global.retain(|g| !own.iter().any(|o| o.aaguid == g.aaguid));
+        let mut records: Vec<_> = global
+            .into_iter()
+            .map(|g| (RecordScope::Global, g))
+            .chain(own.into_iter().map(|o| (RecordScope::Own, o)))
+            .collect();
+        records.sort_by_key(|(_, record)| record.aaguid);
+        Ok(records)
+    }
+
+    /// Creates or replaces an organisation's own record of `aaguid`, which then decides over
+    /// the global one. A name left out is the one the model is known by.
+    pub async fn put_organisation_policy(
+        &self,
+        organisation: TenantId,
+        aaguid: Uuid,
+        change: MetadataChange,
+    ) -> Result<AuthenticatorPolicy> {
+        self.tenant(organisation).await?;
+        self.put_policy(Some(organisation), aaguid, change).await
+    }
+
+    /// Deletes an organisation's own record of `aaguid`: the global record, if any, applies
+    /// again.
+    pub async fn delete_organisation_policy(
+        &self,
+        organisation: TenantId,
+        aaguid: Uuid,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        load_organisation(&mut tx, organisation).await?;
+        if !tx.delete_vendor_metadata(organisation, aaguid).await? {
+            return Err(Error::NotFound(Entity::AuthenticatorPolicy));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -259,6 +346,7 @@ pub(crate) async fn model_policy<T: ReadTx>(
     let Some(nearest) = records.first() else {
         return Ok(ModelPolicy::default());
     };
+    let certification = records.iter().find_map(|record| record.certification);
     let mut anchors = TrustAnchors::none();
     let mut named = false;
     for record in &records {
@@ -272,7 +360,9 @@ pub(crate) async fn model_policy<T: ReadTx>(
         }
     }
     Ok(ModelPolicy {
+        known: true,
         disabled: nearest.disabled,
+        certification,
         anchors: named.then_some(anchors),
     })
 }

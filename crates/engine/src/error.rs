@@ -1,5 +1,7 @@
 //! The engine's one error type. Each dialect maps it to its wire format in exactly one place.
 
+use crate::model::CertificationLevel;
+
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,9 +34,10 @@ pub enum Error {
     /// A request id seen before within the allowed time span.
     #[error("request id was already used")]
     RequestReplayed,
-    /// The authenticator model is disabled by the vendor metadata policy.
-    #[error("authenticator {0} is disabled by policy")]
-    AuthenticatorDisabled(uuid::Uuid),
+    /// The authenticator policy refuses the model: disabled by its record, or short of the
+    /// tenant's minimum certification.
+    #[error("{0}")]
+    AuthenticatorDisabled(AuthenticatorRefusal),
     /// No started ceremony of this tenant has the response's challenge: never issued, issued by
     /// another tenant, or already finished.
     #[error("no ceremony for this challenge")]
@@ -106,6 +109,79 @@ pub enum Error {
     /// expired.
     #[error("invalid token: {0}")]
     Token(&'static str),
+}
+
+/// Which model the authenticator policy refused at a registration, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthenticatorRefusal {
+    /// The AAGUID the authenticator claims.
+    pub model: uuid::Uuid,
+    /// The rule that refused it.
+    pub reason: RefusalReason,
+}
+
+/// The authenticator policy rule that refused a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// The record in effect disables the model.
+    Disabled,
+    /// The tenant wants a certified model and no record names this one.
+    Unknown(CertificationLevel),
+    /// The tenant wants a certified model and the attestation does not prove the model: `none`
+    /// or self attestation, or no metadata root to chain to.
+    Unproven(CertificationLevel),
+    /// The model's certification (if any) is below the tenant's minimum.
+    BelowMinimum {
+        /// The tenant's minimum.
+        minimum: CertificationLevel,
+        /// The model's level, if it has one.
+        certified: Option<CertificationLevel>,
+    },
+}
+
+impl AuthenticatorRefusal {
+    /// A refusal of a model its record disables.
+    pub fn disabled(model: uuid::Uuid) -> Self {
+        Self {
+            model,
+            reason: RefusalReason::Disabled,
+        }
+    }
+}
+
+impl std::fmt::Display for AuthenticatorRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let model = self.model;
+        match self.reason {
+            RefusalReason::Disabled => write!(f, "authenticator {model} is disabled by policy"),
+            RefusalReason::Unknown(minimum) => write!(
+                f,
+                "authenticator {model} is refused by policy: certification {minimum} or higher \
+                 is required and no metadata names the model"
+            ),
+            RefusalReason::Unproven(minimum) => write!(
+                f,
+                "authenticator {model} is refused by policy: certification {minimum} or higher \
+                 is required and the attestation does not prove the model"
+            ),
+            RefusalReason::BelowMinimum {
+                minimum,
+                certified: Some(level),
+            } => write!(
+                f,
+                "authenticator {model} is refused by policy: certified {level}, below the \
+                 required {minimum}"
+            ),
+            RefusalReason::BelowMinimum {
+                minimum,
+                certified: None,
+            } => write!(
+                f,
+                "authenticator {model} is refused by policy: not FIDO certified, and \
+                 certification {minimum} or higher is required"
+            ),
+        }
+    }
 }
 
 /// Why the account-linking rules refuse a third-party sign-in; each is an `error` code the

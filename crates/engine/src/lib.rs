@@ -31,6 +31,9 @@ pub mod tokens;
 
 pub use audit::{AuditEventKind, RequestMeta};
 pub use engine::Engine;
-pub use error::{Entity, Error, Result, ThirdPartyRefusal, UNAVAILABLE_RETRY_AFTER_SECS};
+pub use error::{
+    AuthenticatorRefusal, Entity, Error, RefusalReason, Result, ThirdPartyRefusal,
+    UNAVAILABLE_RETRY_AFTER_SECS,
+};
 pub use recent::CACHE_TTL;
 pub use store::{LoginRecord, Page, Paged, ReadTx, Store, WriteTx};

@@ -98,6 +98,92 @@ pub struct TenantConfig {
     /// Whether and how the tenant serves the Hanko Public API; off unless configured.
     #[serde(default)]
     pub hanko_public: HankoPublicConfig,
+    /// Which authenticator models may register beyond the per-model records; nothing more
+    /// unless configured.
+    #[serde(default)]
+    pub authenticator_policy: AuthenticatorPolicyConfig,
+}
+
+/// A tenant's requirements on every authenticator model that registers, on top of the
+/// per-model records ([`AuthenticatorPolicy`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorPolicyConfig {
+    /// The lowest FIDO certification level a model must hold. When set, a registration must
+    /// prove its model with an attestation that chains to the roots of the model's metadata,
+    /// and the record in effect for the model must carry that level or a higher one: `none`
+    /// and self attestation, and models no record names, are refused.
+    #[serde(default)]
+    pub minimum_certification: Option<CertificationLevel>,
+}
+
+/// A FIDO certification level, lowest first (FIDO MDS 3.0 §3.1.4: each is stricter than the
+/// one before). The text forms are the suffixes of MDS's `FIDO_CERTIFIED_*` statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CertificationLevel {
+    /// Level 1, which the legacy `FIDO_CERTIFIED` status also counts as.
+    L1,
+    /// Level 1+.
+    #[serde(rename = "L1plus")]
+    L1Plus,
+    /// Level 2.
+    L2,
+    /// Level 2+.
+    #[serde(rename = "L2plus")]
+    L2Plus,
+    /// Level 3.
+    L3,
+    /// Level 3+.
+    #[serde(rename = "L3plus")]
+    L3Plus,
+}
+
+impl CertificationLevel {
+    /// Every level, lowest first.
+    pub const ALL: [Self; 6] = [
+        Self::L1,
+        Self::L1Plus,
+        Self::L2,
+        Self::L2Plus,
+        Self::L3,
+        Self::L3Plus,
+    ];
+
+    /// The text form: `L1`, `L1plus`, ... `L3plus`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::L1 => "L1",
+            Self::L1Plus => "L1plus",
+            Self::L2 => "L2",
+            Self::L2Plus => "L2plus",
+            Self::L3 => "L3",
+            Self::L3Plus => "L3plus",
+        }
+    }
+
+    /// The level of a text form, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for CertificationLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<latchkey_webauthn::CertificationLevel> for CertificationLevel {
+    fn from(level: latchkey_webauthn::CertificationLevel) -> Self {
+        use latchkey_webauthn::CertificationLevel as Mds;
+        match level {
+            Mds::L1 => Self::L1,
+            Mds::L1Plus => Self::L1Plus,
+            Mds::L2 => Self::L2,
+            Mds::L2Plus => Self::L2Plus,
+            Mds::L3 => Self::L3,
+            Mds::L3Plus => Self::L3Plus,
+        }
+    }
 }
 
 fn default_rsa_bits() -> u32 {
@@ -152,6 +238,7 @@ impl TenantConfig {
             signing_algorithm: SigningAlgorithm::RS256,
             rsa_bits: default_rsa_bits(),
             hanko_public: HankoPublicConfig::default(),
+            authenticator_policy: AuthenticatorPolicyConfig::default(),
         }
     }
 }
@@ -592,6 +679,10 @@ pub struct AuthenticatorPolicy {
     pub metadata: String,
     /// A disabled model may not register.
     pub disabled: bool,
+    /// The model's FIDO certification level as the metadata service reported it at the last
+    /// import; `None` when it reports none (or the model is compromised), and for every record
+    /// of a scope: certification is the service's word, not an operator's.
+    pub certification: Option<CertificationLevel>,
     /// Who last changed the record, as the 1Kosmos dialect reports it (free text).
     pub updated_by: String,
     /// When the record was last changed (UTC).

@@ -418,12 +418,21 @@ pub trait WriteTx: ReadTx {
         id: Uuid,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Creates the record of (realm, aaguid) or replaces name, metadata, disabled, updated_by and
-    /// updated_at of the existing one; returns the stored record (with the existing id).
+    /// Creates the record of (realm, aaguid) or replaces name, metadata, disabled,
+    /// certification, updated_by and updated_at of the existing one; returns the stored record
+    /// (with the existing id).
     fn upsert_vendor_metadata(
         &mut self,
         record: &AuthenticatorPolicy,
     ) -> impl Future<Output = Result<AuthenticatorPolicy>> + Send;
+
+    /// Deletes a realm's (or organisation's) own record of `aaguid`; whether there was one.
+    /// Global records are never deleted: an import replaces them.
+    fn delete_vendor_metadata(
+        &mut self,
+        realm: TenantId,
+        aaguid: Uuid,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Links a credential to a DID; linking the same (realm, user, DID, credential) again only
     /// refreshes `linked_at`. Deleting the credential, user or realm deletes its links.

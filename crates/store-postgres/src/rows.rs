@@ -6,10 +6,10 @@
 use latchkey_engine::Result;
 use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, Identity,
-    License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
-    Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
-    User, UserId, UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, CertificationLevel, Community, Credential,
+    Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password,
+    ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
+    TenantKind, Transaction, User, UserId, UserVerification,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -205,7 +205,7 @@ pub(crate) fn license(row: &PgRow) -> Result<License> {
 }
 
 pub(crate) const VENDOR_METADATA: &str =
-    "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at";
+    "id, realm_id, aaguid, name, metadata, disabled, certification, updated_by, updated_at";
 
 pub(crate) fn vendor_metadata(row: &PgRow) -> Result<AuthenticatorPolicy> {
     let realm: Option<Uuid> = row.try_get("realm_id").map_err(db)?;
@@ -216,6 +216,13 @@ pub(crate) fn vendor_metadata(row: &PgRow) -> Result<AuthenticatorPolicy> {
         name: row.try_get("name").map_err(db)?,
         metadata: row.try_get("metadata").map_err(db)?,
         disabled: row.try_get("disabled").map_err(db)?,
+        certification: row
+            .try_get::<Option<String>, _>("certification")
+            .map_err(db)?
+            .map(|text| {
+                CertificationLevel::parse(&text).ok_or_else(|| corrupt("certification level"))
+            })
+            .transpose()?,
         updated_by: row.try_get("updated_by").map_err(db)?,
         updated_at: row.try_get("updated_at").map_err(db)?,
     })

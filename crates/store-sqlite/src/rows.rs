@@ -6,10 +6,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, Email, Identity,
-    License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
-    Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
-    User, UserId, UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, CertificationLevel, Community, Credential,
+    Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password,
+    ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
+    TenantKind, Transaction, User, UserId, UserVerification,
 };
 use rusqlite::Row;
 use rusqlite::types::FromSql;
@@ -38,7 +38,7 @@ pub(crate) const SELECT_COMMUNITIES: &str = "SELECT c.id, c.tenant_id, t.id AS r
          FROM communities c JOIN tenants t ON t.community_id = c.id";
 pub(crate) const LICENSE: &str = "tenant_id, id, scope, community_id, key_hash, created_at";
 pub(crate) const VENDOR_METADATA: &str =
-    "id, realm_id, aaguid, name, metadata, disabled, updated_by, updated_at";
+    "id, realm_id, aaguid, name, metadata, disabled, certification, updated_by, updated_at";
 pub(crate) const LINK: &str = "realm_id, user_id, did, credential_id, linked_at";
 pub(crate) const SERVICE_SECRET: &str = "name, sealed, public, created_at";
 pub(crate) const EMAIL: &str =
@@ -270,6 +270,11 @@ pub(crate) fn vendor_metadata(row: &Row<'_>) -> Result<AuthenticatorPolicy> {
         name: get(row, "name")?,
         metadata: get(row, "metadata")?,
         disabled: get(row, "disabled")?,
+        certification: get::<Option<String>>(row, "certification")?
+            .map(|text| {
+                CertificationLevel::parse(&text).ok_or_else(|| corrupt("certification level"))
+            })
+            .transpose()?,
         updated_by: get(row, "updated_by")?,
         updated_at: get_time(row, "updated_at")?,
     })

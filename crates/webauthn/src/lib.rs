@@ -47,8 +47,8 @@ pub use cose::{CoseAlgorithm, CredentialPublicKey, Curve, KeyMaterial};
 pub use error::{Error, Result};
 pub use json::{AuthenticationResponse, RegistrationResponse};
 pub use mds::{
-    AuthenticatorStatus, BlobTrust, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN, Metadata,
-    MetadataEntry, MetadataStatement, StatusReport, VerificationMethod,
+    AuthenticatorStatus, BlobTrust, CertificationLevel, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN,
+    Metadata, MetadataEntry, MetadataStatement, StatusReport, VerificationMethod,
 };
 pub use policy::{BackupEligibilityPolicy, CounterPolicy, Policy, RelyingParty, UserVerification};
 pub use registration::{RegistrationSummary, VerifiedRegistration, verify_registration};

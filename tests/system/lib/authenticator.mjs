@@ -51,9 +51,12 @@ function coseKey(publicKey) {
 }
 
 export class SoftAuthenticator {
-  constructor({ aaguid = Buffer.alloc(16), backupEligible = false, backupState = false } = {}) {
+  // `attestation`: { key (a P-256 private KeyObject), x5c: [DER Buffer, ...] } makes `packed` registrations full
+  // (basic) attestation, signed with that key and carrying the chain; without it they are self attestation.
+  constructor({ aaguid = Buffer.alloc(16), backupEligible = false, backupState = false, attestation } = {}) {
     this.aaguid = Buffer.from(aaguid);
     if (this.aaguid.length !== 16) throw new TypeError('aaguid must be 16 bytes');
+    this.attestation = attestation;
     this.backupEligible = backupEligible;
     this.backupState = backupState;
     // id (base64url) → { id, privateKey, publicKey, rpId, userHandle, counter, createdAt }
@@ -116,6 +119,9 @@ export class SoftAuthenticator {
     let attStmt;
     if (fmt === 'none') {
       attStmt = {};
+    } else if (fmt === 'packed' && this.attestation) {
+      const sig = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), this.attestation.key);
+      attStmt = { alg: ES256, sig, x5c: this.attestation.x5c };
     } else if (fmt === 'packed') {
       // Self attestation: signed with the credential key itself, no x5c.
       const sig = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), privateKey);

@@ -21,7 +21,7 @@ use crate::model::{
     User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
-use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};
+use crate::{AuthenticatorRefusal, Entity, Error, ReadTx, RefusalReason, Result, Store, WriteTx};
 
 /// Credential algorithms offered, in the order the original server lists them (clients pick
 /// the first they support, so the order is part of the behaviour).
@@ -346,8 +346,20 @@ impl<S: Store> Engine<S> {
         let model_policy = model_policy(&mut tx, &tenant, model).await?;
         let signing_key = self.signing_key(&mut tx, &tenant).await?;
         drop(tx);
+        let refuse = |reason| Error::AuthenticatorDisabled(AuthenticatorRefusal { model, reason });
         if model_policy.disabled {
-            return Err(Error::AuthenticatorDisabled(model));
+            return Err(refuse(RefusalReason::Disabled));
+        }
+        let minimum = tenant.config.authenticator_policy.minimum_certification;
+        if let Some(minimum) = minimum {
+            if !model_policy.known {
+                return Err(refuse(RefusalReason::Unknown(minimum)));
+            }
+            // Without a chain to the model's own roots, the AAGUID is only the authenticator's
+            // claim, and any authenticator can claim a certified model.
+            if model_policy.anchors.is_none() || verified.trust_path.is_empty() {
+                return Err(refuse(RefusalReason::Unproven(minimum)));
+            }
         }
         // A model whose metadata names roots must chain to them when it presents a chain at
         // all; the first pass, without anchors, only found out which model it claims to be.
@@ -365,6 +377,14 @@ impl<S: Store> Engine<S> {
             if !anchored.trusted {
                 return Err(latchkey_webauthn::Error::Untrusted.into());
             }
+        }
+        if let Some(minimum) = minimum
+            && model_policy.certification < Some(minimum)
+        {
+            return Err(refuse(RefusalReason::BelowMinimum {
+                minimum,
+                certified: model_policy.certification,
+            }));
         }
         let signer = match account {
             Some(_) => None,

@@ -30,7 +30,10 @@ async fn engine() -> Engine<SqliteStore> {
 }
 
 /// An engine whose clock stands at `now` and whose challenges are `challenge`, if given.
-async fn engine_at(now: OffsetDateTime, challenge: Option<Vec<u8>>) -> Engine<SqliteStore> {
+pub(crate) async fn engine_at(
+    now: OffsetDateTime,
+    challenge: Option<Vec<u8>>,
+) -> Engine<SqliteStore> {
     let engine = fixtures::engine_at(move || now).await;
     match challenge {
         Some(challenge) => engine.with_random(move |bytes| {
@@ -49,7 +52,7 @@ async fn organisation(engine: &Engine<SqliteStore>) -> Tenant {
         .0
 }
 
-fn user(name: &str) -> NewUser {
+pub(crate) fn user(name: &str) -> NewUser {
     NewUser {
         external_id: name.into(),
         name: name.into(),
@@ -476,7 +479,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
         .unwrap();
     let refused = register(&engine, staff.realm, "alice", &SoftAuthenticator::es256()).await;
     assert!(
-        matches!(refused, Err(Error::AuthenticatorDisabled(m)) if m == model),
+        matches!(refused, Err(Error::AuthenticatorDisabled(m)) if m.model == model),
         "{refused:?}"
     );
     register(&engine, guests.realm, "alice", &SoftAuthenticator::es256())
@@ -531,7 +534,7 @@ async fn a_disabled_model_cannot_register_in_its_community_or_anywhere_when_glob
 
 /// A YubiKey 5 registration with packed full attestation (webauthn-rs test data; see the
 /// vectors' README), and the PEM roots of the vectors.
-fn yubikey_vector() -> Value {
+pub(crate) fn yubikey_vector() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../webauthn/tests/vectors/webauthn-rs/packed-full-es256-yubikey5-credprotect.json"
@@ -539,7 +542,7 @@ fn yubikey_vector() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn root_base64(name: &str) -> String {
+pub(crate) fn root_base64(name: &str) -> String {
     let path = format!(
         "{}/../webauthn/tests/vectors/roots/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -828,6 +831,7 @@ async fn an_import_disables_compromised_models_and_keeps_operators_decisions() {
         name: format!("Model {byte}"),
         metadata: json!({"description": format!("Model {byte}")}).to_string(),
         compromised,
+        certification: None,
     };
     let imported = engine
         .import_policies([statement(1, false), statement(2, true)], "import")

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod ceremonies;
+mod certification;
 mod flows;
 mod import;
 mod kosmos;

@@ -1,11 +1,13 @@
 //! The tenant configuration as the admin API reads and writes it: the original server's shape
 //! (`cors`, `webauthn`, `mfa`) plus latchkey's optional blocks (`signing`, `counter`,
-//! `backup_eligibility`, `discoverable_login`, `audit`, `hanko_public`).
+//! `backup_eligibility`, `discoverable_login`, `audit`, `hanko_public`,
+//! `authenticator_policy`).
 
 use latchkey_engine::model::{
-    Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule,
-    CorsConfig, CounterRule, HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm,
-    Tenant, TenantConfig, UserVerification,
+    Attachment, AttestationPreference, AuditConfig, AuthenticatorPolicyConfig,
+    AuthenticatorSettings, BackupEligibilityRule, CertificationLevel, CorsConfig, CounterRule,
+    HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig,
+    UserVerification,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,6 +42,38 @@ pub(super) struct ConfigRequest {
     audit: Option<AuditRequest>,
     #[schema(value_type = schemas::HankoPublicConfig, nullable = false)]
     hanko_public: Option<HankoPublicConfig>,
+    #[schema(nullable = false)]
+    authenticator_policy: Option<AuthenticatorPolicyBody>,
+}
+
+/// What every authenticator model must be to register, beyond the per-model records of
+/// `/tenants/{id}/authenticators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AuthenticatorPolicyBody {
+    /// The lowest FIDO certification level, as `latchkey mds import` recorded it, that a
+    /// model must hold; absent or null: none. With a minimum, a registration must prove its
+    /// model by an attestation chain to the model's metadata roots: `none` and self attestation
+    /// are refused, and so are models no record names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schemas::CertificationLevel>)]
+    minimum_certification: Option<CertificationLevel>,
+}
+
+impl From<AuthenticatorPolicyBody> for AuthenticatorPolicyConfig {
+    fn from(body: AuthenticatorPolicyBody) -> Self {
+        Self {
+            minimum_certification: body.minimum_certification,
+        }
+    }
+}
+
+impl From<AuthenticatorPolicyConfig> for AuthenticatorPolicyBody {
+    fn from(config: AuthenticatorPolicyConfig) -> Self {
+        Self {
+            minimum_certification: config.minimum_certification,
+        }
+    }
 }
 
 /// Which browser origins may call the tenant's passkey-server API.
@@ -154,6 +188,7 @@ pub(super) struct CheckedConfig {
     discoverable_login: Option<DiscoverableLoginBody>,
     audit: Option<AuditRequest>,
     hanko_public: Option<HankoPublicConfig>,
+    authenticator_policy: Option<AuthenticatorPolicyBody>,
 }
 
 impl ConfigRequest {
@@ -172,6 +207,7 @@ impl ConfigRequest {
             discoverable_login,
             audit,
             hanko_public,
+            authenticator_policy,
         } = self;
         let relying_party = webauthn.relying_party;
         let mut violations = Violations::default();
@@ -227,6 +263,7 @@ impl ConfigRequest {
             discoverable_login,
             audit,
             hanko_public,
+            authenticator_policy,
         })
     }
 }
@@ -245,10 +282,12 @@ impl CheckedConfig {
             discoverable_login,
             audit,
             hanko_public,
+            authenticator_policy,
         } = self;
         if let Some(current) = current {
             config.relying_party.related_origins = current.relying_party.related_origins.clone();
             config.hanko_public = current.hanko_public.clone();
+            config.authenticator_policy = current.authenticator_policy.clone();
             config.audit = current.audit.clone();
             config.counter = current.counter;
             config.backup_eligibility = current.backup_eligibility;
@@ -282,6 +321,9 @@ impl CheckedConfig {
                 .third_party
                 .keep_secrets(&config.hanko_public.third_party);
             config.hanko_public = hanko_public;
+        }
+        if let Some(authenticator_policy) = authenticator_policy {
+            config.authenticator_policy = authenticator_policy.into();
         }
         if let Some(audit) = audit {
             config.audit = AuditConfig {
@@ -346,6 +388,7 @@ struct ConfigResponse {
     audit: AuditResponse,
     #[schema(value_type = schemas::HankoPublicConfig)]
     hanko_public: HankoPublicConfig,
+    authenticator_policy: AuthenticatorPolicyBody,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -437,6 +480,7 @@ impl From<TenantConfig> for ConfigResponse {
                 console: config.audit.console,
             },
             hanko_public: without_secrets(config.hanko_public),
+            authenticator_policy: config.authenticator_policy.into(),
         }
     }
 }
@@ -541,7 +585,8 @@ mod tests {
                     "backup_eligibility": "audit_only",
                     "discoverable_login": {"timeout": 3600000},
                     "audit": {"store": true, "console": false},
-                    "hanko_public": serde_json::to_value(HankoPublicConfig::default()).unwrap()
+                    "hanko_public": serde_json::to_value(HankoPublicConfig::default()).unwrap(),
+                    "authenticator_policy": {}
                 }
             })
         );
@@ -637,7 +682,8 @@ mod tests {
                     "hooks": [{"callback": "https://a.example/hooks", "events": ["user", "email.send"]}]
                 },
                 "smtp": {"host": "smtp.a.example", "port": 587, "tls": "starttls", "user": "a", "password": ""}
-            }
+            },
+            "authenticator_policy": {"minimum_certification": "L1plus"}
         });
         let parsed = built(config.clone(), None).unwrap();
         assert_eq!(parsed.signing_algorithm, SigningAlgorithm::ES256);
@@ -684,6 +730,7 @@ mod tests {
         current.discoverable_timeout_ms = 1000;
         current.signing_algorithm = SigningAlgorithm::EdDSA;
         current.audit.console = true;
+        current.authenticator_policy.minimum_certification = Some(CertificationLevel::L2);
 
         let mut body = minimal();
         body["audit"] = json!({"store": false});
@@ -692,6 +739,10 @@ mod tests {
         assert_eq!(replaced.backup_eligibility, BackupEligibilityRule::Reject);
         assert_eq!(replaced.discoverable_timeout_ms, 1000);
         assert_eq!(replaced.signing_algorithm, SigningAlgorithm::EdDSA);
+        assert_eq!(
+            replaced.authenticator_policy.minimum_certification,
+            Some(CertificationLevel::L2)
+        );
         assert_eq!(
             replaced.audit,
             AuditConfig {
@@ -743,5 +794,22 @@ mod tests {
         let mut body = minimal();
         body["signing"] = json!({"algorithm": "RS256", "rsa_bits": 4096});
         assert_eq!(built(body, None).unwrap().rsa_bits, 4096);
+    }
+
+    #[test]
+    fn the_minimum_certification_is_set_and_cleared() {
+        let current = built(minimal(), None).unwrap();
+        let mut body = minimal();
+        body["authenticator_policy"] = json!({"minimum_certification": "L3plus"});
+        let strict = built(body.clone(), Some(&current)).unwrap();
+        assert_eq!(
+            strict.authenticator_policy.minimum_certification,
+            Some(CertificationLevel::L3Plus)
+        );
+        body["authenticator_policy"] = json!({"minimum_certification": null});
+        let cleared = built(body.clone(), Some(&strict)).unwrap();
+        assert_eq!(cleared.authenticator_policy.minimum_certification, None);
+        body["authenticator_policy"] = json!({"minimum_certification": "L4"});
+        assert!(serde_json::from_value::<ConfigRequest>(body).is_err());
     }
 }

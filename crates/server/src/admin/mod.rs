@@ -15,6 +15,7 @@
 
 mod audit;
 mod auth;
+mod authenticators;
 mod config;
 mod console;
 mod error;
@@ -109,6 +110,14 @@ pub fn admin_router<S: Store>(
         )
         .route("/tenants/{tenant_id}/config", put(tenants::replace_config))
         .route("/tenants/{tenant_id}/audit_logs", get(audit::list))
+        .route(
+            "/tenants/{tenant_id}/authenticators",
+            get(authenticators::list),
+        )
+        .route(
+            "/tenants/{tenant_id}/authenticators/{aaguid}",
+            put(authenticators::put).delete(authenticators::remove),
+        )
         .route(
             "/tenants/{tenant_id}/secrets/api",
             get(secrets::api_keys).post(secrets::create_api_key),

@@ -11,7 +11,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::schemas::AdminError;
-use super::{audit, hanko, hanko_webhooks, health, secrets, tenants, users};
+use super::{audit, authenticators, hanko, hanko_webhooks, health, secrets, tenants, users};
 use crate::openapi::{Document as Served, info};
 
 const BEARER: &str = "bearerAuth";
@@ -29,6 +29,9 @@ const BEARER: &str = "bearerAuth";
         tenants::remove,
         tenants::replace_config,
         audit::list,
+        authenticators::list,
+        authenticators::put,
+        authenticators::remove,
         secrets::api_keys,
         secrets::create_api_key,
         secrets::delete_api_key,
@@ -62,6 +65,7 @@ const BEARER: &str = "bearerAuth";
         (name = "secrets", description = "API keys of the passkey-server API and token-signing keys."),
         (name = "users", description = "Users of the passkey-server API."),
         (name = "audit", description = "The audit log."),
+        (name = "authenticators", description = "Which authenticator models may register in a tenant: its own records over the global ones imported from FIDO MDS."),
         (name = "hanko", description = "Users, addresses and audit log of a tenant serving the Hanko Public API (the original's admin API)."),
         (name = "webhooks", description = "Webhooks of a tenant serving the Hanko Public API."),
         (name = "openapi", description = "These documents."),

@@ -136,6 +136,18 @@ pub(super) enum CounterRule {
     AuditOnly,
 }
 
+/// A FIDO certification level (`model::CertificationLevel`), lowest first: the suffix of the
+/// FIDO MDS status `FIDO_CERTIFIED_*` (the legacy `FIDO_CERTIFIED` counts as `L1`).
+#[derive(Serialize, ToSchema)]
+pub(super) enum CertificationLevel {
+    L1,
+    L1plus,
+    L2,
+    L2plus,
+    L3,
+    L3plus,
+}
+
 /// What a credential whose backup flags changed impossibly does to a login
 /// (`model::BackupEligibilityRule`).
 #[derive(Serialize, ToSchema)]

@@ -449,3 +449,63 @@ async fn metrics_count_admin_requests() {
         r#"latchkey_http_requests_total{dialect="admin",method="GET",route="/tenants",status="200"} 1"#
     ));
 }
+
+#[tokio::test]
+async fn a_tenants_own_authenticator_records_are_written_listed_and_deleted() {
+    let app = router(Some(TOKEN)).await;
+    let tenant = create_tenant(&app).await;
+    let model = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
+    let record = format!("/tenants/{tenant}/authenticators/{model}");
+    let put = call(
+        &app,
+        Method::PUT,
+        &record,
+        Some(json!({"disabled": true, "name": "YubiKey 5"})),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assert_eq!(put.body["scope"], "tenant");
+    assert_eq!(put.body["disabled"], true);
+    assert!(put.body.get("certification").is_none());
+    let listed = call(
+        &app,
+        Method::GET,
+        &format!("/tenants/{tenant}/authenticators"),
+        None,
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed.body[0]["name"], "YubiKey 5");
+
+    for (uri, body) in [
+        (format!("/tenants/{tenant}/authenticators/nope"), json!({})),
+        (record.clone(), json!({"disabled": 1})),
+        (record.clone(), json!({"metadata": "{}"})),
+        (record.clone(), json!({"name": "x".repeat(257)})),
+    ] {
+        let refused = call(&app, Method::PUT, &uri, Some(body)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{uri}: {}",
+            refused.text
+        );
+        assert_eq!(refused.body["title"], "unable to update authenticator");
+    }
+
+    let deleted = call(&app, Method::DELETE, &record, None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    let again = call(&app, Method::DELETE, &record, None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.body["title"], "authenticator policy not found");
+    let unknown = call(
+        &app,
+        Method::GET,
+        "/tenants/00000000-0000-0000-0000-000000000000/authenticators",
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body["title"], "tenant not found");
+}

@@ -492,7 +492,9 @@ mod tests {
     fn disabled_authenticators_are_refused_attestations() {
         let refused = api_error(
             Endpoint::RegistrationFinal,
-            Error::AuthenticatorDisabled(uuid::Uuid::nil()),
+            Error::AuthenticatorDisabled(latchkey_engine::AuthenticatorRefusal::disabled(
+                uuid::Uuid::nil(),
+            )),
         );
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert_eq!(refused.title, "failed to validate attestation");

@@ -283,7 +283,9 @@ mod tests {
             422
         );
         assert_eq!(
-            status_of(Error::AuthenticatorDisabled(uuid::Uuid::nil())),
+            status_of(Error::AuthenticatorDisabled(
+                latchkey_engine::AuthenticatorRefusal::disabled(uuid::Uuid::nil(),)
+            )),
             422
         );
         assert_eq!(status_of(Error::Token("expired")), 401);

@@ -3,7 +3,8 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    AuthenticatorPolicy, Community, License, Link, ServiceSecret, TenantId, UserId,
+    AuthenticatorPolicy, CertificationLevel, Community, License, Link, ServiceSecret, TenantId,
+    UserId,
 };
 use sqlx::QueryBuilder;
 use time::OffsetDateTime;
@@ -140,6 +141,17 @@ impl PostgresTx<ReadWrite> {
         Ok(self.execute(query).await? > 0)
     }
 
+    pub(super) async fn delete_vendor_metadata(
+        &mut self,
+        realm: TenantId,
+        aaguid: Uuid,
+    ) -> Result<bool> {
+        let query = sqlx::query("DELETE FROM vendor_metadata WHERE realm_id = $1 AND aaguid = $2")
+            .bind(realm.0)
+            .bind(aaguid);
+        Ok(self.execute(query).await? > 0)
+    }
+
     pub(super) async fn upsert_vendor_metadata(
         &mut self,
         record: &AuthenticatorPolicy,
@@ -147,10 +159,10 @@ impl PostgresTx<ReadWrite> {
         // One statement, so concurrent upserts of the same model cannot both insert.
         let sql = format!(
             "INSERT INTO vendor_metadata ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT ON CONSTRAINT vendor_metadata_realm_aaguid_key DO UPDATE \
              SET name = EXCLUDED.name, metadata = EXCLUDED.metadata, disabled = EXCLUDED.disabled, \
-             updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at \
+             certification = EXCLUDED.certification, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at \
              RETURNING {}",
             rows::VENDOR_METADATA,
             rows::VENDOR_METADATA
@@ -162,6 +174,7 @@ impl PostgresTx<ReadWrite> {
             .bind(&record.name)
             .bind(&record.metadata)
             .bind(record.disabled)
+            .bind(record.certification.map(CertificationLevel::as_str))
             .bind(&record.updated_by)
             .bind(record.updated_at);
         let row = query.fetch_one(&mut *self.tx).await.map_err(db)?;

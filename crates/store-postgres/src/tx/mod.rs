@@ -417,6 +417,10 @@ impl WriteTx for PostgresTx<ReadWrite> {
         self.upsert_vendor_metadata(record).await
     }
 
+    async fn delete_vendor_metadata(&mut self, realm: TenantId, aaguid: Uuid) -> Result<bool> {
+        self.delete_vendor_metadata(realm, aaguid).await
+    }
+
     async fn upsert_link(&mut self, link: &Link) -> Result<()> {
         self.upsert_link(link).await
     }

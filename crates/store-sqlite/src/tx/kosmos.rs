@@ -3,7 +3,8 @@
 
 use latchkey_engine::Result;
 use latchkey_engine::model::{
-    AuthenticatorPolicy, Community, License, Link, ServiceSecret, TenantId, UserId,
+    AuthenticatorPolicy, CertificationLevel, Community, License, Link, ServiceSecret, TenantId,
+    UserId,
 };
 use rusqlite::params;
 use time::OffsetDateTime;
@@ -146,10 +147,10 @@ impl SqliteTx<ReadWrite> {
     ) -> Result<AuthenticatorPolicy> {
         // One statement, so concurrent upserts of the same model cannot both insert.
         let sql = format!(
-            "INSERT INTO vendor_metadata ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO vendor_metadata ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (coalesce(realm_id, x''), aaguid) DO UPDATE SET \
              name = excluded.name, metadata = excluded.metadata, disabled = excluded.disabled, \
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING {}",
+             certification = excluded.certification, updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING {}",
             rows::VENDOR_METADATA,
             rows::VENDOR_METADATA
         );
@@ -162,12 +163,21 @@ impl SqliteTx<ReadWrite> {
                 record.name,
                 record.metadata,
                 record.disabled,
+                record.certification.map(CertificationLevel::as_str),
                 record.updated_by,
                 micros(record.updated_at)?,
             ],
             rows::vendor_metadata,
         )?
         .ok_or_else(|| corrupt("upserted authenticator policy"))
+    }
+
+    pub(super) fn delete_vendor_metadata(&mut self, realm: TenantId, aaguid: Uuid) -> Result<bool> {
+        let changed = self.execute(
+            "DELETE FROM vendor_metadata WHERE realm_id = ? AND aaguid = ?",
+            params![realm.0, aaguid],
+        )?;
+        Ok(changed > 0)
     }
 
     pub(super) fn upsert_link(&mut self, link: &Link) -> Result<()> {

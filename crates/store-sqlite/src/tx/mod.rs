@@ -498,6 +498,10 @@ impl WriteTx for SqliteTx<ReadWrite> {
         self.upsert_vendor_metadata(record)
     }
 
+    async fn delete_vendor_metadata(&mut self, realm: TenantId, aaguid: Uuid) -> Result<bool> {
+        self.delete_vendor_metadata(realm, aaguid)
+    }
+
     async fn upsert_link(&mut self, link: &Link) -> Result<()> {
         self.upsert_link(link)
     }

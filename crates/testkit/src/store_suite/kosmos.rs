@@ -2,7 +2,7 @@
 //! secrets, nonces.
 
 use latchkey_engine::model::{
-    AuthenticatorPolicy, Community, License, LicenseScope, Link, ServiceSecret,
+    AuthenticatorPolicy, CertificationLevel, Community, License, LicenseScope, Link, ServiceSecret,
 };
 use latchkey_engine::{Entity, Error, ReadTx, Store, WriteTx};
 use time::Duration;
@@ -130,8 +130,9 @@ pub(super) async fn licenses<S: Store>(store: &S) {
 }
 
 /// Vendor metadata: one record per (realm, AAGUID), the global records (no realm) included;
-/// an upsert keeps the record's id; reads filter by AAGUID and order by it; deleting the realm
-/// deletes its records.
+/// an upsert keeps the record's id and replaces the certification level with the rest; reads
+/// filter by AAGUID and order by it; a realm's record can be deleted, a global one cannot;
+/// deleting the realm deletes its records.
 ///
 /// Global records cannot be deleted, so they use fresh AAGUIDs and are only read by AAGUID:
 /// a shared database may hold others.
@@ -146,7 +147,10 @@ pub(super) async fn vendor_metadata<S: Store>(store: &S) {
         vendor_record(Some(realm), y, 1),
         vendor_record(Some(realm), z, 2),
     ];
-    let global = vendor_record(None, x, 3);
+    let global = AuthenticatorPolicy {
+        certification: Some(CertificationLevel::L1Plus),
+        ..vendor_record(None, x, 3)
+    };
     let elsewhere = vendor_record(Some(other), x, 4);
     let mut tx = store.write().await.unwrap();
     for record in scrambled(&records).chain([&global, &elsewhere]) {
@@ -181,6 +185,10 @@ pub(super) async fn vendor_metadata<S: Store>(store: &S) {
         name: "Renamed key".into(),
         metadata: r#"{ "description": "Renamed key",  "aaguid": "x" }"#.into(),
         disabled: !existing.disabled,
+        certification: match existing.certification {
+            None => Some(CertificationLevel::L3Plus),
+            Some(_) => None,
+        },
         updated_by: "someone else".into(),
         updated_at: at(50),
         ..existing.clone()
@@ -208,7 +216,11 @@ pub(super) async fn vendor_metadata<S: Store>(store: &S) {
     let mut tx = store.read().await.unwrap();
     assert_eq!(
         tx.vendor_metadata(Some(realm), &[]).await.unwrap(),
-        [records[0].clone(), updated_in_realm, records[2].clone()]
+        [
+            records[0].clone(),
+            updated_in_realm.clone(),
+            records[2].clone()
+        ]
     );
     assert_eq!(
         tx.vendor_metadata(None, &[x]).await.unwrap(),
@@ -217,6 +229,23 @@ pub(super) async fn vendor_metadata<S: Store>(store: &S) {
     assert_eq!(
         tx.vendor_metadata(Some(other), &[x]).await.unwrap(),
         std::slice::from_ref(&elsewhere)
+    );
+    drop(tx);
+
+    // Deleting names the realm and the model; the global record of the model stays.
+    let mut tx = store.write().await.unwrap();
+    assert!(tx.delete_vendor_metadata(realm, x).await.unwrap());
+    assert!(!tx.delete_vendor_metadata(realm, x).await.unwrap());
+    assert!(!tx.delete_vendor_metadata(other, y).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.vendor_metadata(Some(realm), &[]).await.unwrap(),
+        [updated_in_realm, records[2].clone()]
+    );
+    assert_eq!(
+        tx.vendor_metadata(None, &[x]).await.unwrap(),
+        std::slice::from_ref(&updated_global)
     );
     drop(tx);
 

@@ -195,6 +195,7 @@ pub(super) fn vendor_record(
             r#"{{"legalHeader": "x",  "aaguid": "{aaguid}", "upv": [{{"major": 1}}]}}"#
         ),
         disabled: false,
+        certification: None,
         updated_by: "admin@example.test".into(),
         updated_at: at(seconds),
     }

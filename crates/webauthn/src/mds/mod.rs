@@ -14,7 +14,8 @@ use serde::{Deserialize, Deserializer};
 
 pub use blob::{BlobTrust, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN};
 pub use statement::{
-    AuthenticatorStatus, MetadataEntry, MetadataStatement, StatusReport, VerificationMethod,
+    AuthenticatorStatus, CertificationLevel, MetadataEntry, MetadataStatement, StatusReport,
+    VerificationMethod,
 };
 
 use crate::auth_data::Aaguid;

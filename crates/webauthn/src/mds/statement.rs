@@ -113,6 +113,24 @@ pub enum AuthenticatorStatus {
     Unknown(String),
 }
 
+/// A FIDO certification level, in the order of strictness (FIDO MDS 3.0 §3.1.4: each level is
+/// "more strict than" the one before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CertificationLevel {
+    /// `FIDO_CERTIFIED_L1`, and the older `FIDO_CERTIFIED` it replaced.
+    L1,
+    /// `FIDO_CERTIFIED_L1plus`
+    L1Plus,
+    /// `FIDO_CERTIFIED_L2`
+    L2,
+    /// `FIDO_CERTIFIED_L2plus`
+    L2Plus,
+    /// `FIDO_CERTIFIED_L3`
+    L3,
+    /// `FIDO_CERTIFIED_L3plus`
+    L3Plus,
+}
+
 /// The statuses under which no new registration of the model should be accepted.
 const COMPROMISED: [AuthenticatorStatus; 5] = [
     AuthenticatorStatus::Revoked,
@@ -149,6 +167,21 @@ impl AuthenticatorStatus {
     /// or a compromise of its attestation key, user verification or credential keys.
     pub fn is_compromised(&self) -> bool {
         COMPROMISED.contains(self)
+    }
+
+    /// The certification level the status grants, if it is a FIDO certification. The legacy
+    /// `FIDO_CERTIFIED` has no level of its own; like webauthn-rs, latchkey counts it as L1, the
+    /// level that replaced it.
+    pub fn certification_level(&self) -> Option<CertificationLevel> {
+        match self {
+            Self::FidoCertified | Self::FidoCertifiedL1 => Some(CertificationLevel::L1),
+            Self::FidoCertifiedL1Plus => Some(CertificationLevel::L1Plus),
+            Self::FidoCertifiedL2 => Some(CertificationLevel::L2),
+            Self::FidoCertifiedL2Plus => Some(CertificationLevel::L2Plus),
+            Self::FidoCertifiedL3 => Some(CertificationLevel::L3),
+            Self::FidoCertifiedL3Plus => Some(CertificationLevel::L3Plus),
+            _ => None,
+        }
     }
 }
 
@@ -233,6 +266,27 @@ impl MetadataEntry {
                 .filter(|r| r.status.is_compromised()),
         )
         .map(|r| &r.status)
+    }
+
+    /// The model's certification level at `now`: none if a report in effect says the model is
+    /// compromised or revoked, else the highest level among the reports in effect. A report is
+    /// in effect from its `effectiveDate` on, or always when it has none.
+    ///
+    /// The latest report alone would not do: it is often `UPDATE_AVAILABLE` or
+    /// `SELF_ASSERTION_SUBMITTED`, and entries list `FIDO_CERTIFIED` beside a later level. A
+    /// compromise is never undone by a later report (see [`Self::compromised_status`]).
+    pub fn certification_level(&self, now: UnixTime) -> Option<CertificationLevel> {
+        let in_effect = || {
+            self.status_reports
+                .iter()
+                .filter(move |r| r.effective_date.is_none_or(|date| date <= now))
+        };
+        if in_effect().any(|r| r.status.is_compromised()) {
+            return None;
+        }
+        in_effect()
+            .filter_map(|r| r.status.certification_level())
+            .max()
     }
 
     pub(super) fn from_wire(wire: WireEntry) -> Result<Self> {
@@ -390,6 +444,104 @@ mod tests {
             latest(undated.iter()).map(|r| &r.status),
             Some(&AuthenticatorStatus::Revoked)
         );
+    }
+
+    fn entry(reports: Vec<StatusReport>) -> MetadataEntry {
+        MetadataEntry {
+            aaid: None,
+            aaguid: None,
+            key_identifiers: Vec::new(),
+            statement: None,
+            root_certificates: Vec::new(),
+            status_reports: reports,
+            time_of_last_status_change: UnixTime(0),
+        }
+    }
+
+    const NOW: UnixTime = UnixTime(1_000);
+
+    #[test]
+    fn a_model_with_no_certification_report_has_no_level() {
+        assert_eq!(entry(vec![]).certification_level(NOW), None);
+        let uncertified = entry(vec![
+            report("NOT_FIDO_CERTIFIED", Some(10)),
+            report("SELF_ASSERTION_SUBMITTED", None),
+            report("UPDATE_AVAILABLE", Some(20)),
+        ]);
+        assert_eq!(uncertified.certification_level(NOW), None);
+    }
+
+    #[test]
+    fn the_highest_level_in_effect_counts_and_fido_certified_is_l1() {
+        let legacy = entry(vec![report("FIDO_CERTIFIED", Some(10))]);
+        assert_eq!(
+            legacy.certification_level(NOW),
+            Some(CertificationLevel::L1)
+        );
+        // Listed beside the legacy status, and followed by a report that is no level at all.
+        let both = entry(vec![
+            report("FIDO_CERTIFIED_L2", Some(20)),
+            report("FIDO_CERTIFIED", Some(30)),
+            report("UPDATE_AVAILABLE", Some(40)),
+        ]);
+        assert_eq!(both.certification_level(NOW), Some(CertificationLevel::L2));
+        let undated = entry(vec![report("FIDO_CERTIFIED_L1plus", None)]);
+        assert_eq!(
+            undated.certification_level(NOW),
+            Some(CertificationLevel::L1Plus)
+        );
+    }
+
+    #[test]
+    fn a_report_dated_in_the_future_is_not_yet_in_effect() {
+        let upcoming = entry(vec![
+            report("FIDO_CERTIFIED_L1", Some(10)),
+            report("FIDO_CERTIFIED_L3", Some(NOW.0 + 1)),
+        ]);
+        assert_eq!(
+            upcoming.certification_level(NOW),
+            Some(CertificationLevel::L1)
+        );
+        assert_eq!(
+            upcoming.certification_level(UnixTime(NOW.0 + 1)),
+            Some(CertificationLevel::L3)
+        );
+        let not_yet = entry(vec![report("FIDO_CERTIFIED_L2", Some(NOW.0 + 86_400))]);
+        assert_eq!(not_yet.certification_level(NOW), None);
+        let revoked_later = entry(vec![
+            report("FIDO_CERTIFIED_L2", Some(10)),
+            report("REVOKED", Some(NOW.0 + 86_400)),
+        ]);
+        assert_eq!(
+            revoked_later.certification_level(NOW),
+            Some(CertificationLevel::L2)
+        );
+    }
+
+    #[test]
+    fn a_compromise_in_effect_leaves_no_level_even_before_a_later_certification() {
+        let compromised_after = entry(vec![
+            report("FIDO_CERTIFIED_L2", Some(10)),
+            report("ATTESTATION_KEY_COMPROMISE", Some(20)),
+        ]);
+        assert_eq!(compromised_after.certification_level(NOW), None);
+        let certified_after = entry(vec![
+            report("USER_VERIFICATION_BYPASS", Some(10)),
+            report("UPDATE_AVAILABLE", Some(20)),
+            report("FIDO_CERTIFIED_L3plus", Some(30)),
+        ]);
+        assert_eq!(certified_after.certification_level(NOW), None);
+        let revoked = entry(vec![
+            report("FIDO_CERTIFIED_L1", None),
+            report("REVOKED", None),
+        ]);
+        assert_eq!(revoked.certification_level(NOW), None);
+    }
+
+    #[test]
+    fn levels_order_by_strictness() {
+        use CertificationLevel::*;
+        assert!(L1 < L1Plus && L1Plus < L2 && L2 < L2Plus && L2Plus < L3 && L3 < L3Plus);
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub(super) async fn show<S: Store>(
         }
         div.scroll {
             table.responsive #policies {
-                thead { tr { th { "Model" } th { "AAGUID" } th { "Registration" } th { "Source" } th { "Changed" } th { span.skip { "Actions" } } } }
+                thead { tr { th { "Model" } th { "AAGUID" } th { "Registration" } th { "Certification" } th { "Source" } th { "Changed" } th { span.skip { "Actions" } } } }
                 tbody {
                     @for record in &shown {
                         tr {
@@ -106,6 +106,9 @@ pub(super) async fn show<S: Store>(
                             td data-label="AAGUID" { code { (record.aaguid) } }
                             td data-label="Registration" {
                                 @if record.disabled { span.badge.bad { "refused" } } @else { span.badge.good { "allowed" } }
+                            }
+                            td data-label="Certification" {
+                                @if let Some(level) = record.certification { (level) } @else { "—" }
                             }
                             td data-label="Source" { (record.updated_by) }
                             td data-label="Changed" { (when(record.updated_at)) }
