@@ -21,7 +21,7 @@ struct Migration {
 }
 
 /// Every migration, in order. A test checks that this lists exactly the files of `migrations/`.
-const MIGRATIONS: [Migration; 8] = [
+const MIGRATIONS: [Migration; 9] = [
     Migration {
         version: 1,
         description: "initial",
@@ -61,6 +61,11 @@ const MIGRATIONS: [Migration; 8] = [
         version: 8,
         description: "webhooks",
         sql: include_str!("../migrations/0008_webhooks.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "credential extensions",
+        sql: include_str!("../migrations/0010_credential_extensions.sql"),
     },
 ];
 

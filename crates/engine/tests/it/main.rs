@@ -11,6 +11,7 @@
 mod accounts;
 mod ceremonies;
 mod flows;
+mod extensions;
 mod kosmos;
 mod saml;
 mod third_party;

@@ -4,7 +4,7 @@
 
 use latchkey_engine::model::{
     Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule,
-    CorsConfig, CounterRule, HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm,
+    CorsConfig, CounterRule, ExtensionSettings, HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm,
     Tenant, TenantConfig, UserVerification,
 };
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,11 @@ struct WebauthnRequest {
     /// Default: `required`.
     #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
+    /// The extensions and hints of passkey ceremonies (latchkey's). Left out: a new tenant asks
+    /// for none beyond `credProps`, a replaced configuration keeps the ones it had.
+    #[serde(default)]
+    #[schema(value_type = schemas::ExtensionSettings, nullable = false)]
+    extensions: Option<ExtensionSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
@@ -99,6 +104,10 @@ struct MfaRequest {
     attestation_preference: Option<AttestationPreference>,
     #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
+    /// As `webauthn.extensions`, for MFA ceremonies.
+    #[serde(default)]
+    #[schema(value_type = schemas::ExtensionSettings, nullable = false)]
+    extensions: Option<ExtensionSettings>,
 }
 
 /// The tenant's token-signing keys. Changing the algorithm or size makes a new key.
@@ -147,6 +156,8 @@ pub(super) struct CheckedConfig {
     discoverable_login: Option<DiscoverableLoginBody>,
     audit: Option<AuditRequest>,
     hanko_public: Option<HankoPublicConfig>,
+    passkey_extensions: Option<ExtensionSettings>,
+    mfa_extensions: Option<ExtensionSettings>,
 }
 
 impl ConfigRequest {
@@ -199,7 +210,10 @@ impl ConfigRequest {
             webauthn.resident_key_requirement,
         );
         config.mfa = AuthenticatorSettings::mfa_defaults(webauthn.timeout);
+        let passkey_extensions = webauthn.extensions;
+        let mut mfa_extensions = None;
         if let Some(mfa) = mfa {
+            mfa_extensions = mfa.extensions;
             config.mfa.timeout_ms = mfa.timeout;
             if mfa.attachment.is_some() {
                 config.mfa.attachment = mfa.attachment;
@@ -219,6 +233,8 @@ impl ConfigRequest {
             discoverable_login,
             audit,
             hanko_public,
+            passkey_extensions,
+            mfa_extensions,
         })
     }
 }
@@ -236,8 +252,12 @@ impl CheckedConfig {
             discoverable_login,
             audit,
             hanko_public,
+            passkey_extensions,
+            mfa_extensions,
         } = self;
         if let Some(current) = current {
+            config.passkey.extensions = current.passkey.extensions.clone();
+            config.mfa.extensions = current.mfa.extensions.clone();
             config.hanko_public = current.hanko_public.clone();
             config.audit = current.audit.clone();
             config.counter = current.counter;
@@ -249,6 +269,12 @@ impl CheckedConfig {
         if let Some(signing) = signing {
             config.signing_algorithm = signing.algorithm.unwrap_or(config.signing_algorithm);
             config.rsa_bits = signing.rsa_bits.unwrap_or(config.rsa_bits);
+        }
+        if let Some(extensions) = passkey_extensions {
+            config.passkey.extensions = extensions;
+        }
+        if let Some(extensions) = mfa_extensions {
+            config.mfa.extensions = extensions;
         }
         config.counter = counter.unwrap_or(config.counter);
         config.backup_eligibility = backup_eligibility.unwrap_or(config.backup_eligibility);
@@ -372,6 +398,9 @@ struct SettingsResponse {
     attestation_preference: AttestationPreference,
     #[schema(value_type = schemas::ResidentKey)]
     resident_key_requirement: ResidentKey,
+    /// The extensions and hints the ceremonies ask for (latchkey's).
+    #[schema(value_type = schemas::ExtensionSettings)]
+    extensions: ExtensionSettings,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -431,6 +460,7 @@ impl From<AuthenticatorSettings> for SettingsResponse {
             attachment: settings.attachment,
             attestation_preference: settings.attestation,
             resident_key_requirement: settings.resident_key,
+            extensions: settings.extensions,
         }
     }
 }

@@ -6,8 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::ceremonies::{LoginOptions, RegistrationOptions};
 use latchkey_engine::model::{Attachment, AttestationPreference, ResidentKey, UserVerification};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+use crate::extensions::{hint_names, options_extensions};
 
 const PUBLIC_KEY: &str = "public-key";
 
@@ -31,8 +34,17 @@ struct PublicKeyCreation {
     timeout: u32,
     #[serde(rename = "authenticatorSelection")]
     selection: AuthenticatorSelection,
+    /// The kinds of authenticator to offer first, when the tenant configures hints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    hints: Vec<&'static str>,
     #[schema(schema_with = attestation_schema)]
     attestation: &'static str,
+    /// WebAuthn extension inputs (`credProps`, `credentialProtectionPolicy`, `prf`, ...);
+    /// absent when none are asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    extensions: Option<Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,6 +115,14 @@ struct PublicKeyRequest {
     #[serde(rename = "userVerification")]
     #[schema(schema_with = user_verification_schema)]
     user_verification: &'static str,
+    /// The kinds of authenticator to offer first, when the tenant configures hints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    hints: Vec<&'static str>,
+    /// WebAuthn extension inputs (`prf`, `largeBlob`) the caller asked for; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    extensions: Option<Value>,
 }
 
 /// An allowed credential, deliberately without transports.
@@ -145,7 +165,9 @@ impl From<RegistrationOptions> for CreationOptions {
                     resident_key: resident_key(options.resident_key),
                     user_verification: user_verification(options.user_verification),
                 },
+                hints: hint_names(&options.hints),
                 attestation: attestation(options.attestation),
+                extensions: options_extensions(&options.extensions),
             },
             // `options.exclude_credentials` stays out: the original sends no excludeCredentials
             // (go-webauthn v0.10 as Hanko calls it), and clients may rely on that.
@@ -169,6 +191,8 @@ impl From<LoginOptions> for RequestOptions {
                     })
                     .collect(),
                 user_verification: user_verification(options.user_verification),
+                hints: hint_names(&options.hints),
+                extensions: options_extensions(&options.extensions),
             },
         }
     }

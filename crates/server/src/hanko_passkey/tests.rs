@@ -423,7 +423,8 @@ fn tokens_stay_out_of_debug() {
     let shown = format!(
         "{:?}",
         super::Token {
-            token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl".to_owned()
+            token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl".to_owned(),
+            client_extension_results: None,
         }
     );
     assert!(!shown.contains("eyJ"), "{shown}");
