@@ -262,7 +262,7 @@ pub struct ExtensionSettings {
     /// The credProtect level a registration asks for and requires: sent as
     /// `credentialProtectionPolicy` with `enforceCredentialProtectionPolicy: true`, and a new
     /// credential whose authenticator data reports a lower level, or none, is refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_protection: Option<CredentialProtection>,
     /// Which kinds of authenticator the client should offer first (`hints`), in order.
     #[serde(default)]
@@ -272,7 +272,7 @@ pub struct ExtensionSettings {
     #[serde(default)]
     pub min_pin_length: bool,
     /// Ask registrations for a credential that can store a large blob (`largeBlob.support`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub large_blob: Option<LargeBlobSupport>,
     /// Ask every registration whether the credential can evaluate a PRF (`prf: {}`).
     #[serde(default)]

@@ -477,7 +477,7 @@ fn without_secrets(mut block: HankoPublicConfig) -> HankoPublicConfig {
 
 #[cfg(test)]
 mod tests {
-    use latchkey_engine::model::{TenantId, TenantKind};
+    use latchkey_engine::model::{CredentialProtection, Hint, TenantId, TenantKind};
     use serde_json::{Value, json};
     use time::OffsetDateTime;
     use uuid::Uuid;
@@ -539,14 +539,16 @@ mod tests {
                         "timeout": 60000,
                         "user_verification": "required",
                         "attestation_preference": "direct",
-                        "resident_key_requirement": "required"
+                        "resident_key_requirement": "required",
+                        "extensions": {"hints": [], "min_pin_length": false, "prf": false}
                     },
                     "mfa": {
                         "timeout": 60000,
                         "user_verification": "preferred",
                         "attachment": "cross-platform",
                         "attestation_preference": "direct",
-                        "resident_key_requirement": "discouraged"
+                        "resident_key_requirement": "discouraged",
+                        "extensions": {"hints": [], "min_pin_length": false, "prf": false}
                     },
                     "signing": {"algorithm": "RS256", "rsa_bits": 2048},
                     "counter": "reject",
@@ -574,14 +576,27 @@ mod tests {
                 "user_verification": "preferred",
                 "attachment": "platform",
                 "attestation_preference": "none",
-                "resident_key_requirement": "preferred"
+                "resident_key_requirement": "preferred",
+                "extensions": {
+                    "credential_protection": "user_verification_required",
+                    "hints": ["client-device", "hybrid"],
+                    "min_pin_length": true,
+                    "large_blob": "preferred",
+                    "prf": true
+                }
             },
             "mfa": {
                 "timeout": 30000,
                 "user_verification": "discouraged",
                 "attachment": "platform",
                 "attestation_preference": "indirect",
-                "resident_key_requirement": "required"
+                "resident_key_requirement": "required",
+                "extensions": {
+                    "credential_protection": "user_verification_optional_with_credential_id_list",
+                    "hints": ["security-key"],
+                    "min_pin_length": false,
+                    "prf": false
+                }
             },
             "signing": {"algorithm": "ES256"},
             "counter": "audit_only",
@@ -695,9 +710,18 @@ mod tests {
         current.discoverable_timeout_ms = 1000;
         current.signing_algorithm = SigningAlgorithm::EdDSA;
         current.audit.console = true;
+        current.passkey.extensions.credential_protection =
+            Some(CredentialProtection::UserVerificationRequired);
 
         let mut body = minimal();
         body["audit"] = json!({"store": false});
+        let replaced = built(body.clone(), Some(&current)).unwrap();
+        // A client that knows only the original's fields keeps the extensions it never saw.
+        assert_eq!(replaced.passkey.extensions, current.passkey.extensions);
+        body["webauthn"]["extensions"] = json!({"hints": ["hybrid"]});
+        let changed = built(body.clone(), Some(&current)).unwrap();
+        assert_eq!(changed.passkey.extensions.credential_protection, None);
+        assert_eq!(changed.passkey.extensions.hints, [Hint::Hybrid]);
         let replaced = built(body, Some(&current)).unwrap();
         assert_eq!(replaced.counter, CounterRule::AuditOnly);
         assert_eq!(replaced.backup_eligibility, BackupEligibilityRule::Reject);

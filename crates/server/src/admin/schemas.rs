@@ -590,6 +590,7 @@ pub(super) struct Credential {
     user_id: String,
     /// `credProps.rk` at registration; absent when the client did not say.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     discoverable: Option<bool>,
     /// The credProtect level the authenticator reported; absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -57,6 +57,7 @@ pub struct CredentialDto {
     /// Whether the credential is discoverable, as the client reported at registration
     /// (`credProps.rk`); absent when it did not say. An addition to the original.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub discoverable: Option<bool>,
     /// The credProtect level the authenticator reported at registration; absent when none.
     /// An addition to the original.

@@ -286,7 +286,8 @@ fn attestation(value: AttestationPreference) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use latchkey_engine::ceremonies::ExcludedCredential;
+    use latchkey_engine::ceremonies::{ExcludedCredential, RequestedExtensions};
+    use latchkey_engine::model::{CredentialProtection, Hint};
     use latchkey_webauthn::CoseAlgorithm;
     use serde_json::json;
 
@@ -323,6 +324,8 @@ mod tests {
                 id: vec![1, 2, 3],
                 transports: Vec::new(),
             }],
+            extensions: Default::default(),
+            hints: Vec::new(),
         }
     }
 
@@ -385,6 +388,19 @@ mod tests {
     }
 
     #[test]
+    fn hints_and_extensions_are_additions_after_the_original_fields() {
+        let mut options = registration(None, None);
+        options.hints = vec![Hint::SecurityKey, Hint::Hybrid];
+        options.extensions = RequestedExtensions {
+            cred_props: true,
+            credential_protection: Some(CredentialProtection::UserVerificationRequired),
+            ..RequestedExtensions::default()
+        };
+        let text = serde_json::to_string(&CreationOptions::from(options)).unwrap();
+        assert!(text.ends_with(r#""userVerification":"required"},"hints":["security-key","hybrid"],"attestation":"direct","extensions":{"credProps":true,"credentialProtectionPolicy":"userVerificationRequired","enforceCredentialProtectionPolicy":true}}}"#), "{text}");
+    }
+
+    #[test]
     fn discoverable_request_options_have_no_allow_list() {
         let options = RequestOptions::from(LoginOptions {
             challenge: vec![0; 32],
@@ -392,6 +408,8 @@ mod tests {
             rp_id: "example.com".to_owned(),
             user_verification: UserVerification::Preferred,
             allow_credentials: Vec::new(),
+            extensions: Default::default(),
+            hints: Vec::new(),
         });
         assert_eq!(
             serde_json::to_string(&options).unwrap(),
@@ -407,6 +425,8 @@ mod tests {
             rp_id: "example.com".to_owned(),
             user_verification: UserVerification::Required,
             allow_credentials: vec![vec![0xff, 0xee], vec![1]],
+            extensions: Default::default(),
+            hints: Vec::new(),
         });
         assert_eq!(
             serde_json::to_string(&options).unwrap(),

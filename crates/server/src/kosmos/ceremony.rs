@@ -355,6 +355,7 @@ mod tests {
             display_name: display.to_owned(),
             community_id: String::new(),
             attestation: String::new(),
+            extensions: None,
         };
         assert_eq!(
             request(" alice ", "").username(true).unwrap(),

@@ -226,6 +226,8 @@ mod tests {
                 id: vec![0xff, 0xee],
                 transports: vec!["usb".to_owned()],
             }],
+            extensions: Default::default(),
+            hints: Vec::new(),
         };
         let text = serde_json::to_string(&CreationOptions::new(
             options,
@@ -267,6 +269,8 @@ mod tests {
             rp_id: "login.example".to_owned(),
             user_verification: UserVerification::Preferred,
             allow_credentials: vec![vec![1]],
+            extensions: Default::default(),
+            hints: Vec::new(),
         });
         assert_eq!(
             serde_json::to_string(&options).unwrap(),
