@@ -62,7 +62,7 @@ for (const store of STORES) {
       tenant = await createTenant(latchkey, { name: 'prf', rpId: 'localhost', origins: [origin] });
       const current = await api(latchkey.adminUrl, 'GET', `/tenants/${tenant.id}`);
       const config = current.json.config;
-      config.webauthn.extensions = { credential_protection: 'user_verification_required', prf: true };
+      config.webauthn.extensions = { cred_props: true, credential_protection: 'user_verification_required', prf: true };
       const put = await api(latchkey.adminUrl, 'PUT', `/tenants/${tenant.id}/config`, { body: config });
       assert.equal(put.status, 204, put.text);
 

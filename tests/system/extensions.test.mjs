@@ -1,6 +1,6 @@
 // WebAuthn extensions end to end over real HTTP against the `latchkey` binary, on each store, played by the
-// software authenticator: the tenant's extension settings in the options, credProtect required and stored, rk and
-// minPinLength stored, PRF salts from the caller in the options and the PRF results passed back by finalize —
+// software authenticator: the original shapes without settings, the tenant's extension settings in the options,
+// credProtect required and stored, rk and minPinLength stored, PRF salts from the caller in the options and the PRF results passed back by finalize —
 // through the Hanko passkey-server dialect and the 1Kosmos dialect.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,7 +34,8 @@ for (const store of STORES) {
       const put = await api(server.adminUrl, 'PUT', `/tenants/${tenant.id}/config`, { body: config });
       assert.equal(put.status, 204, put.text);
       const shown = await api(server.adminUrl, 'GET', `/tenants/${tenant.id}`);
-      assert.deepEqual(shown.json.config.webauthn.extensions, { hints: [], min_pin_length: false, prf: false, ...extensions });
+      assert.deepEqual(shown.json.config.webauthn.extensions,
+        { cred_props: false, hints: [], min_pin_length: false, prf: false, ...extensions });
     }
 
     before(async () => {
@@ -46,7 +47,21 @@ for (const store of STORES) {
       await server?.stop();
     });
 
-    test('a tenant without extension settings asks only for credProps, and stores rk', async () => {
+    test('a tenant without extension settings answers the original shapes and learns nothing', async () => {
+      const init = await call('POST', '/registration/initialize', { user_id: 'original', username: 'original' });
+      assert.equal(init.status, 200, init.text);
+      assert.equal(init.json.publicKey.extensions, undefined);
+      assert.equal(init.json.publicKey.hints, undefined);
+      const credential = new SoftAuthenticator().create(init.json, ORIGIN);
+      const fin = await call('POST', '/registration/finalize', credential);
+      assert.equal(fin.status, 200, fin.text);
+      assert.deepEqual(Object.keys(fin.json), ['token']);
+      const listed = await call('GET', `/credentials/${credential.id}`);
+      assert.equal(listed.json.discoverable, undefined, 'rk unknown');
+    });
+
+    test('with cred_props a registration asks for credProps, stores rk and passes it back', async () => {
+      await configure({ cred_props: true });
       const init = await call('POST', '/registration/initialize', { user_id: 'plain', username: 'plain' });
       assert.equal(init.status, 200, init.text);
       assert.deepEqual(init.json.publicKey.extensions, { credProps: true });
@@ -61,10 +76,13 @@ for (const store of STORES) {
       assert.equal(listed.json.discoverable, true);
       assert.equal(listed.json.credential_protection, undefined);
       assert.equal(listed.json.min_pin_length, undefined);
+      await configure({});
     });
 
     test('a required credProtect level is asked for, enforced and stored, with minPinLength', async () => {
-      await configure({ credential_protection: 'user_verification_required', hints: ['security-key'], min_pin_length: true });
+      await configure({
+        cred_props: true, credential_protection: 'user_verification_required', hints: ['security-key'], min_pin_length: true,
+      });
       const init = await call('POST', '/registration/initialize', { user_id: 'kim', username: 'kim' });
       assert.equal(init.status, 200, init.text);
       assert.deepEqual(init.json.publicKey.hints, ['security-key']);
@@ -172,19 +190,19 @@ for (const store of STORES) {
     });
 
     for (const variant of ['encrypted', 'u1']) {
-      test(`${variant}: credProps and PRF results come back in data`, async () => {
+      test(`${variant}: PRF salts reach the options and the results come back in data`, async () => {
         const authenticator = new SoftAuthenticator({ prf: true });
         const username = `prf-${variant}`;
         const options = await ceremonies.registrationOptions(variant, { username, extensions: { prf: { eval: { first: SALT } } } });
         assert.equal(options.status, 200, options.text);
         const creation = Ceremonies.creationOptions(variant, options);
-        assert.deepEqual(creation.extensions, { credProps: true, prf: { eval: { first: SALT } } });
+        assert.deepEqual(creation.extensions, { prf: { eval: { first: SALT } } });
         const credential = authenticator.create(creation, ceremonies.origin);
         const { prfSecret } = authenticator.credential(credential.id);
         const registered = Ceremonies.result(variant, await ceremonies.registrationResult(variant, credential));
         assert.equal(registered.data.sub, username);
         assert.deepEqual(registered.data.clientExtensionResults, {
-          credProps: { rk: true }, prf: { enabled: true, results: { first: expectedPrf(prfSecret, SALT) } },
+          prf: { enabled: true, results: { first: expectedPrf(prfSecret, SALT) } },
         });
 
         const login = await ceremonies.loginOptions(variant, { username, extensions: { prf: { eval: { first: SALT } } } });

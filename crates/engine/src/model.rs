@@ -255,10 +255,12 @@ pub struct AuthenticatorSettings {
 }
 
 /// What a tenant's ceremonies of one kind ask of authenticators through WebAuthn extensions
-/// and hints. Every registration also asks for `credProps`, to learn whether the credential is
-/// discoverable.
+/// and hints. Nothing by default: options then keep the original server's shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtensionSettings {
+    /// Ask registrations whether the credential is discoverable (`credProps`).
+    #[serde(default)]
+    pub cred_props: bool,
     /// The credProtect level a registration asks for and requires: sent as
     /// `credentialProtectionPolicy` with `enforceCredentialProtectionPolicy: true`, and a new
     /// credential whose authenticator data reports a lower level, or none, is refused.

@@ -96,7 +96,7 @@ pub(super) fn for_registration(
         None => settings.prf.then(PrfInput::default),
     };
     let requested = RequestedExtensions {
-        cred_props: true,
+        cred_props: settings.cred_props,
         credential_protection: settings.credential_protection,
         min_pin_length: settings.min_pin_length,
         large_blob: settings.large_blob.map(LargeBlobRequest::Support),
@@ -192,6 +192,7 @@ mod tests {
     #[test]
     fn registration_asks_for_cred_props_and_the_configured_extensions() {
         let settings = ExtensionSettings {
+            cred_props: true,
             credential_protection: Some(CredentialProtection::UserVerificationRequired),
             hints: vec![Hint::SecurityKey, Hint::Hybrid, Hint::SecurityKey],
             min_pin_length: true,
@@ -211,6 +212,13 @@ mod tests {
         );
         assert_eq!(requested.prf, Some(PrfInput::default()));
         assert_eq!(hints, [Hint::SecurityKey, Hint::Hybrid]);
+    }
+
+    #[test]
+    fn without_settings_a_registration_asks_for_nothing() {
+        let (requested, hints) =
+            for_registration(&ExtensionSettings::default(), ExtensionInputs::default()).unwrap();
+        assert!(requested.is_empty() && hints.is_empty());
     }
 
     #[test]

@@ -47,8 +47,9 @@ async fn stored(fx: &Fixture, id: &[u8]) -> latchkey_engine::model::Credential {
 }
 
 #[tokio::test]
-async fn registration_options_ask_for_cred_props_and_the_tenants_extensions() {
+async fn registration_options_ask_for_the_tenants_extensions_and_the_callers_salts() {
     let fx = fixture_asking(ExtensionSettings {
+        cred_props: true,
         credential_protection: Some(CredentialProtection::UserVerificationRequired),
         hints: vec![Hint::SecurityKey],
         min_pin_length: true,

@@ -70,7 +70,7 @@ struct WebauthnRequest {
     #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
     /// The extensions and hints of passkey ceremonies (latchkey's). Left out: a new tenant asks
-    /// for none beyond `credProps`, a replaced configuration keeps the ones it had.
+    /// for none, a replaced configuration keeps the ones it had.
     #[serde(default)]
     #[schema(value_type = schemas::ExtensionSettings, nullable = false)]
     extensions: Option<ExtensionSettings>,
@@ -540,7 +540,7 @@ mod tests {
                         "user_verification": "required",
                         "attestation_preference": "direct",
                         "resident_key_requirement": "required",
-                        "extensions": {"hints": [], "min_pin_length": false, "prf": false}
+                        "extensions": {"cred_props": false, "hints": [], "min_pin_length": false, "prf": false}
                     },
                     "mfa": {
                         "timeout": 60000,
@@ -548,7 +548,7 @@ mod tests {
                         "attachment": "cross-platform",
                         "attestation_preference": "direct",
                         "resident_key_requirement": "discouraged",
-                        "extensions": {"hints": [], "min_pin_length": false, "prf": false}
+                        "extensions": {"cred_props": false, "hints": [], "min_pin_length": false, "prf": false}
                     },
                     "signing": {"algorithm": "RS256", "rsa_bits": 2048},
                     "counter": "reject",
@@ -578,6 +578,7 @@ mod tests {
                 "attestation_preference": "none",
                 "resident_key_requirement": "preferred",
                 "extensions": {
+                    "cred_props": true,
                     "credential_protection": "user_verification_required",
                     "hints": ["client-device", "hybrid"],
                     "min_pin_length": true,
@@ -592,6 +593,7 @@ mod tests {
                 "attestation_preference": "indirect",
                 "resident_key_requirement": "required",
                 "extensions": {
+                    "cred_props": false,
                     "credential_protection": "user_verification_optional_with_credential_id_list",
                     "hints": ["security-key"],
                     "min_pin_length": false,

@@ -145,10 +145,14 @@ pub(super) enum LargeBlobSupport {
     Preferred,
 }
 
-/// The extensions and hints one kind of ceremony asks for (`model::ExtensionSettings`).
-/// Registrations always ask for `credProps`.
+/// The extensions and hints one kind of ceremony asks for (`model::ExtensionSettings`);
+/// nothing by default, which keeps the original server's options.
 #[derive(Serialize, ToSchema)]
 pub(super) struct ExtensionSettings {
+    /// Ask registrations for `credProps`, to learn (and store) whether the credential is
+    /// discoverable. Default: false.
+    #[serde(default)]
+    cred_props: bool,
     /// The credProtect level registrations ask for and require: a credential whose
     /// authenticator reports a lower level, or none, is refused. Default: none.
     #[serde(skip_serializing_if = "Option::is_none")]

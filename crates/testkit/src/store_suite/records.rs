@@ -95,6 +95,7 @@ pub fn tenant_record() -> Tenant {
         attestation: AttestationPreference::Direct,
         resident_key: ResidentKey::Required,
         extensions: ExtensionSettings {
+            cred_props: true,
             credential_protection: Some(CredentialProtection::UserVerificationOptionalWithCredentialIdList),
             hints: vec![Hint::ClientDevice, Hint::Hybrid],
             min_pin_length: true,
