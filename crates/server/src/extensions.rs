@@ -80,7 +80,8 @@ impl TryFrom<ExtensionInputsJson> for ExtensionInputs {
             })
             .transpose()?;
         let large_blob = match json.large_blob {
-            None | Some(LargeBlobInputJson {
+            None
+            | Some(LargeBlobInputJson {
                 read: false,
                 write: None,
             }) => None,

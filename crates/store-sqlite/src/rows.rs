@@ -6,11 +6,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Result;
 use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
-    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential,
-    CredentialProtection, Email, Identity,
-    License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password, ServiceSecret,
-    Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId, TenantKind, Transaction,
-    User, UserId, UserVerification,
+    ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, Community, Credential, CredentialProtection,
+    Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password,
+    ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
+    TenantKind, Transaction, User, UserId, UserVerification,
 };
 use rusqlite::Row;
 use rusqlite::types::FromSql;

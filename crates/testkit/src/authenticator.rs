@@ -225,9 +225,7 @@ impl SoftAuthenticator {
             .as_ref()
             .to_vec();
         let extensions = attested && !self.registration_extensions.is_empty();
-        data.push(
-            self.flags | if attested { 0x40 } else { 0 } | if extensions { 0x80 } else { 0 },
-        );
+        data.push(self.flags | if attested { 0x40 } else { 0 } | if extensions { 0x80 } else { 0 });
         data.extend_from_slice(&self.counter.to_be_bytes());
         if attested {
             data.extend_from_slice(&self.aaguid);

@@ -190,11 +190,11 @@ impl ClientExtensionResults {
             ));
         }
         let wire = ResultsWire::deserialize(value).map_err(|_| {
-                Error::malformed(
-                    "clientExtensionResults",
-                    "credProps, prf or largeBlob has a member of the wrong type",
-                )
-            })?;
+            Error::malformed(
+                "clientExtensionResults",
+                "credProps, prf or largeBlob has a member of the wrong type",
+            )
+        })?;
         let prf = wire
             .prf
             .map(|prf| -> Result<PrfOutputs> {
@@ -270,7 +270,9 @@ mod tests {
         assert_eq!(
             AuthenticatorExtensionOutputs::read(Some(&extensions)),
             Ok(AuthenticatorExtensionOutputs {
-                cred_protect: Some(CredentialProtection::UserVerificationOptionalWithCredentialIdList),
+                cred_protect: Some(
+                    CredentialProtection::UserVerificationOptionalWithCredentialIdList
+                ),
                 min_pin_length: Some(6),
             })
         );

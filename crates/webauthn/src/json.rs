@@ -90,9 +90,7 @@ pub struct AuthenticationResponse {
 
 /// Base64url text has no JSON escapes, so the fields borrow from the input and only the decoded
 /// bytes are allocated.
-fn parse<'a, R: Deserialize<'a>>(
-    json: &'a [u8],
-) -> Result<(Vec<u8>, R, ClientExtensionResults)> {
+fn parse<'a, R: Deserialize<'a>>(json: &'a [u8]) -> Result<(Vec<u8>, R, ClientExtensionResults)> {
     if json.len() > MAX_JSON_LEN {
         return Err(Error::TooLarge {
             field: "credential JSON",

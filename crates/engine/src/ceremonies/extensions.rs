@@ -199,8 +199,7 @@ mod tests {
             large_blob: Some(LargeBlobSupport::Preferred),
             prf: true,
         };
-        let (requested, hints) =
-            for_registration(&settings, ExtensionInputs::default()).unwrap();
+        let (requested, hints) = for_registration(&settings, ExtensionInputs::default()).unwrap();
         assert!(requested.cred_props && requested.min_pin_length);
         assert_eq!(
             requested.credential_protection,
@@ -267,7 +266,14 @@ mod tests {
         };
         assert!(for_login(&settings, write(vec![1]), &[vec![1]]).is_ok());
         assert!(for_login(&settings, write(vec![1]), &[vec![1], vec![2]]).is_err());
-        assert!(for_login(&settings, write(vec![0; MAX_LARGE_BLOB_LEN + 1]), &[vec![1]]).is_err());
+        assert!(
+            for_login(
+                &settings,
+                write(vec![0; MAX_LARGE_BLOB_LEN + 1]),
+                &[vec![1]]
+            )
+            .is_err()
+        );
         let read = ExtensionInputs {
             prf: None,
             large_blob: Some(LargeBlobAccess::Read),

@@ -9,9 +9,7 @@ use latchkey_webauthn::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::extensions::{
-    ClientExtensionResults, ExtensionInputs, RequestedExtensions, for_login,
-};
+use super::extensions::{ClientExtensionResults, ExtensionInputs, RequestedExtensions, for_login};
 use super::{
     account_settings, claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv,
 };

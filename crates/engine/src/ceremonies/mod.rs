@@ -32,8 +32,8 @@ use crate::{Engine, Error, ReadTx, Result, Store, WriteTx};
 
 pub use account_passkeys::AccountLogin;
 pub use extensions::{
-    ClientExtensionResults, ExtensionInputs, LargeBlobAccess, LargeBlobRequest,
-    MAX_LARGE_BLOB_LEN, MAX_PRF_SALT_BYTES, PrfInput, PrfValues, RequestedExtensions,
+    ClientExtensionResults, ExtensionInputs, LargeBlobAccess, LargeBlobRequest, MAX_LARGE_BLOB_LEN,
+    MAX_PRF_SALT_BYTES, PrfInput, PrfValues, RequestedExtensions,
 };
 pub use login::{LoginOptions, LoginOutcome};
 pub use registration::{

@@ -22,8 +22,8 @@ use crate::authenticator_policy::model_policy;
 use crate::credentials::all_credentials;
 use crate::engine::storable_text;
 use crate::model::{
-    Attachment, AttestationPreference, Ceremony, Credential, CredentialProtection, Hint,
-    Operation, ResidentKey, TenantId, User, UserId, UserVerification,
+    Attachment, AttestationPreference, Ceremony, Credential, CredentialProtection, Hint, Operation,
+    ResidentKey, TenantId, User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
 use crate::{Entity, Error, ReadTx, Result, Store, WriteTx};

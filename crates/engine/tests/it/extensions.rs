@@ -90,8 +90,7 @@ async fn registration_options_ask_for_the_tenants_extensions_and_the_callers_sal
 #[tokio::test]
 async fn registration_stores_rk_cred_protect_and_min_pin_length() {
     let fx = fixture_asking(ExtensionSettings::default()).await;
-    let mut authenticator =
-        SoftAuthenticator::es256().with_cred_protect(Cbor::Integer(2.into()));
+    let mut authenticator = SoftAuthenticator::es256().with_cred_protect(Cbor::Integer(2.into()));
     authenticator
         .registration_extensions
         .push((Cbor::from("minPinLength"), Cbor::Integer(8.into())));
@@ -244,7 +243,10 @@ async fn login_salts_are_checked_and_results_passed_back() {
         options.extensions.large_blob,
         Some(LargeBlobRequest::Access(LargeBlobAccess::Read))
     );
-    assert!(!options.extensions.cred_props, "credProps is for create only");
+    assert!(
+        !options.extensions.cred_props,
+        "credProps is for create only"
+    );
     authenticator.client_extension_results = json!({
         "prf": {"results": {"first": encode_base64url(&[9; 32])}},
         "largeBlob": {"blob": "AQID"},

@@ -10,8 +10,8 @@
 
 mod accounts;
 mod ceremonies;
-mod flows;
 mod extensions;
+mod flows;
 mod kosmos;
 mod saml;
 mod third_party;

@@ -4,8 +4,8 @@
 
 use latchkey_engine::model::{
     Attachment, AttestationPreference, AuditConfig, AuthenticatorSettings, BackupEligibilityRule,
-    CorsConfig, CounterRule, ExtensionSettings, HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm,
-    Tenant, TenantConfig, UserVerification,
+    CorsConfig, CounterRule, ExtensionSettings, HankoPublicConfig, RelyingPartyConfig, ResidentKey,
+    SigningAlgorithm, Tenant, TenantConfig, UserVerification,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

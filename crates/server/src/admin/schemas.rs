@@ -122,6 +122,10 @@ pub(super) enum ResidentKey {
 /// A credProtect level (`model::CredentialProtection`): 1, 2 and 3 in CTAP's numbering.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "mirrors the engine's names, which are CTAP's policy names"
+)]
 pub(super) enum CredentialProtection {
     UserVerificationOptional,
     UserVerificationOptionalWithCredentialIdList,

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::extensions::{hint_names, options_extensions};
 use super::openapi::{attachment, attestation_conveyance, resident_key, user_verification};
+use crate::extensions::{hint_names, options_extensions};
 
 const PUBLIC_KEY: &str = "public-key";
 const OK: &str = "ok";

@@ -3,8 +3,9 @@
 use latchkey_engine::model::{
     ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuthenticatorPolicy,
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CounterRule, Credential,
-    CredentialProtection, ExtensionSettings, Hint, LargeBlobSupport, License, LicenseScope, Link, Operation, ResidentKey, SigningAlgorithm, SigningKey, Tenant,
-    TenantId, TenantKind, Transaction, User, UserId, UserVerification,
+    CredentialProtection, ExtensionSettings, Hint, LargeBlobSupport, License, LicenseScope, Link,
+    Operation, ResidentKey, SigningAlgorithm, SigningKey, Tenant, TenantId, TenantKind,
+    Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Page, Store, WriteTx};
 
@@ -96,7 +97,9 @@ pub fn tenant_record() -> Tenant {
         resident_key: ResidentKey::Required,
         extensions: ExtensionSettings {
             cred_props: true,
-            credential_protection: Some(CredentialProtection::UserVerificationOptionalWithCredentialIdList),
+            credential_protection: Some(
+                CredentialProtection::UserVerificationOptionalWithCredentialIdList,
+            ),
             hints: vec![Hint::ClientDevice, Hint::Hybrid],
             min_pin_length: true,
             large_blob: Some(LargeBlobSupport::Preferred),
