@@ -306,6 +306,10 @@ impl CheckedConfig {
     }
 }
 
+fn is_unset(extensions: &ExtensionSettings) -> bool {
+    *extensions == ExtensionSettings::default()
+}
+
 fn at_least_one(violations: &mut Violations, field: &str, values: &[String]) {
     if values.is_empty() {
         violations.push(format!("{field} must contain at least 1 item"));
@@ -398,8 +402,10 @@ struct SettingsResponse {
     attestation_preference: AttestationPreference,
     #[schema(value_type = schemas::ResidentKey)]
     resident_key_requirement: ResidentKey,
-    /// The extensions and hints the ceremonies ask for (latchkey's).
-    #[schema(value_type = schemas::ExtensionSettings)]
+    /// The extensions and hints the ceremonies ask for (latchkey's); absent while none are
+    /// configured, so that such a tenant shows the original's shape.
+    #[serde(skip_serializing_if = "is_unset")]
+    #[schema(value_type = schemas::ExtensionSettings, required = false)]
     extensions: ExtensionSettings,
 }
 
@@ -539,16 +545,14 @@ mod tests {
                         "timeout": 60000,
                         "user_verification": "required",
                         "attestation_preference": "direct",
-                        "resident_key_requirement": "required",
-                        "extensions": {"cred_props": false, "hints": [], "min_pin_length": false, "prf": false}
+                        "resident_key_requirement": "required"
                     },
                     "mfa": {
                         "timeout": 60000,
                         "user_verification": "preferred",
                         "attachment": "cross-platform",
                         "attestation_preference": "direct",
-                        "resident_key_requirement": "discouraged",
-                        "extensions": {"cred_props": false, "hints": [], "min_pin_length": false, "prf": false}
+                        "resident_key_requirement": "discouraged"
                     },
                     "signing": {"algorithm": "RS256", "rsa_bits": 2048},
                     "counter": "reject",
