@@ -208,6 +208,7 @@ impl TenantConfig {
             attachment: None,
             attestation: AttestationPreference::Direct,
             resident_key: ResidentKey::Required,
+            extensions: ExtensionSettings::default(),
         };
         let cors_origins = origins
             .iter()
@@ -351,6 +352,124 @@ pub struct AuthenticatorSettings {
     pub attestation: AttestationPreference,
     /// Whether a registration asks for a discoverable credential.
     pub resident_key: ResidentKey,
+    /// The extensions and hints the ceremonies ask for beyond the original's options.
+    #[serde(default)]
+    pub extensions: ExtensionSettings,
+}
+
+/// What a tenant's ceremonies of one kind ask of authenticators through WebAuthn extensions
+/// and hints. Nothing by default: options then keep the original server's shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionSettings {
+    /// Ask registrations whether the credential is discoverable (`credProps`).
+    #[serde(default)]
+    pub cred_props: bool,
+    /// The credProtect level a registration asks for and requires: sent as
+    /// `credentialProtectionPolicy` with `enforceCredentialProtectionPolicy: true`, and a new
+    /// credential whose authenticator data reports a lower level, or none, is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_protection: Option<CredentialProtection>,
+    /// Which kinds of authenticator the client should offer first (`hints`), in order.
+    #[serde(default)]
+    pub hints: Vec<Hint>,
+    /// Ask registrations for the authenticator's minimum PIN length (`minPinLength`); only
+    /// authenticators configured to tell this RP ID answer.
+    #[serde(default)]
+    pub min_pin_length: bool,
+    /// Ask registrations for a credential that can store a large blob (`largeBlob.support`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_blob: Option<LargeBlobSupport>,
+    /// Ask every registration whether the credential can evaluate a PRF (`prf: {}`).
+    #[serde(default)]
+    pub prf: bool,
+}
+
+/// A credProtect level (CTAP 2.1 §12.1): when the authenticator lets the credential be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialProtection {
+    /// Level 1, `userVerificationOptional`: usable with or without user verification.
+    UserVerificationOptional,
+    /// Level 2, `userVerificationOptionalWithCredentialIDList`: offered without user
+    /// verification only when the relying party names the credential.
+    UserVerificationOptionalWithCredentialIdList,
+    /// Level 3, `userVerificationRequired`: usable only after user verification.
+    UserVerificationRequired,
+}
+
+impl CredentialProtection {
+    /// The CTAP value, 1 to 3, as authenticator data carries and the stores keep it.
+    pub fn level(self) -> u8 {
+        match self {
+            Self::UserVerificationOptional => 1,
+            Self::UserVerificationOptionalWithCredentialIdList => 2,
+            Self::UserVerificationRequired => 3,
+        }
+    }
+
+    /// The protection of CTAP value `level`.
+    pub fn from_level(level: u8) -> Option<Self> {
+        match level {
+            1 => Some(Self::UserVerificationOptional),
+            2 => Some(Self::UserVerificationOptionalWithCredentialIdList),
+            3 => Some(Self::UserVerificationRequired),
+            _ => None,
+        }
+    }
+
+    /// The name WebAuthn's `credentialProtectionPolicy` input uses.
+    pub fn webauthn_name(self) -> &'static str {
+        match self {
+            Self::UserVerificationOptional => "userVerificationOptional",
+            Self::UserVerificationOptionalWithCredentialIdList => {
+                "userVerificationOptionalWithCredentialIDList"
+            }
+            Self::UserVerificationRequired => "userVerificationRequired",
+        }
+    }
+}
+
+/// A WebAuthn hint: a kind of authenticator the client should offer first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hint {
+    /// `security-key`: a roaming security key.
+    SecurityKey,
+    /// `client-device`: the device the client runs on.
+    ClientDevice,
+    /// `hybrid`: a phone, reached across devices.
+    Hybrid,
+}
+
+impl Hint {
+    /// The hint's text, the same in the tenant configuration and in options.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SecurityKey => "security-key",
+            Self::ClientDevice => "client-device",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// How much a registration wants a credential that can store a large blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LargeBlobSupport {
+    /// The client fails the registration rather than make a credential without storage.
+    Required,
+    /// Storage if the authenticator has it.
+    Preferred,
+}
+
+impl LargeBlobSupport {
+    /// The value of WebAuthn's `largeBlob.support`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Preferred => "preferred",
+        }
+    }
 }
 
 impl AuthenticatorSettings {
@@ -363,6 +482,7 @@ impl AuthenticatorSettings {
             attachment: Some(Attachment::CrossPlatform),
             attestation: AttestationPreference::Direct,
             resident_key: ResidentKey::Discouraged,
+            extensions: ExtensionSettings::default(),
         }
     }
 }
@@ -511,6 +631,13 @@ pub struct Credential {
     pub created_at: OffsetDateTime,
     /// When the credential last completed a login; `None` if never.
     pub last_used_at: Option<OffsetDateTime>,
+    /// Whether the credential is discoverable, as the client reported at registration
+    /// (`credProps.rk`); `None` when it did not say.
+    pub discoverable: Option<bool>,
+    /// The credProtect level the authenticator reported at registration; `None` if none.
+    pub credential_protection: Option<CredentialProtection>,
+    /// The authenticator's minimum PIN length, if it reported one at registration.
+    pub min_pin_length: Option<u32>,
 }
 
 /// What a ceremony was started for; a challenge finishes only the operation it was issued for.

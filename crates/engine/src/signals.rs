@@ -172,6 +172,9 @@ mod tests {
             is_mfa,
             created_at: OffsetDateTime::UNIX_EPOCH,
             last_used_at: None,
+            discoverable: None,
+            credential_protection: None,
+            min_pin_length: None,
         }
     }
 

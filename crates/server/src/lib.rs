@@ -7,6 +7,7 @@
 mod admin;
 mod app;
 mod demo;
+mod extensions;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hanko_passkey;

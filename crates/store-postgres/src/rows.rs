@@ -7,9 +7,9 @@ use latchkey_engine::Result;
 use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, CertificationLevel, Community, Credential,
-    Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password,
-    ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
-    TenantKind, Transaction, User, UserId, UserVerification,
+    CredentialProtection, Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation,
+    Passcode, Password, ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig,
+    TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -94,7 +94,8 @@ pub(crate) fn user(row: &PgRow) -> Result<User> {
 }
 
 pub(crate) const CREDENTIAL: &str = "tenant_id, id, user_id, name, public_key, attestation_format, aaguid, \
-     sign_count, transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at";
+     sign_count, transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at, \
+     discoverable, credential_protection, min_pin_length";
 
 pub(crate) fn credential(row: &PgRow) -> Result<Credential> {
     let aaguid: Uuid = row.try_get("aaguid").map_err(db)?;
@@ -113,6 +114,22 @@ pub(crate) fn credential(row: &PgRow) -> Result<Credential> {
         is_mfa: row.try_get("is_mfa").map_err(db)?,
         created_at: row.try_get("created_at").map_err(db)?,
         last_used_at: row.try_get("last_used_at").map_err(db)?,
+        discoverable: row.try_get("discoverable").map_err(db)?,
+        credential_protection: row
+            .try_get::<Option<i16>, _>("credential_protection")
+            .map_err(db)?
+            .map(|level| {
+                u8::try_from(level)
+                    .ok()
+                    .and_then(CredentialProtection::from_level)
+                    .ok_or_else(|| corrupt("credential protection"))
+            })
+            .transpose()?,
+        min_pin_length: row
+            .try_get::<Option<i64>, _>("min_pin_length")
+            .map_err(db)?
+            .map(|length| u32::try_from(length).map_err(|_| corrupt("min PIN length")))
+            .transpose()?,
     })
 }
 

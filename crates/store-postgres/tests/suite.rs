@@ -399,6 +399,7 @@ async fn tenant(store: &PostgresStore) -> TenantId {
         attachment: None,
         attestation: AttestationPreference::None,
         resident_key: ResidentKey::Required,
+        extensions: Default::default(),
     };
     fixtures::tenant("example.test")
         .display_name("Test")

@@ -21,7 +21,7 @@ struct Migration {
 }
 
 /// Every migration, in order. A test checks that this lists exactly the files of `migrations/`.
-const MIGRATIONS: [Migration; 9] = [
+const MIGRATIONS: [Migration; 10] = [
     Migration {
         version: 1,
         description: "initial",
@@ -66,6 +66,11 @@ const MIGRATIONS: [Migration; 9] = [
         version: 9,
         description: "certification",
         sql: include_str!("../migrations/0009_certification.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "credential extensions",
+        sql: include_str!("../migrations/0010_credential_extensions.sql"),
     },
 ];
 

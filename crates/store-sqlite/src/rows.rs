@@ -7,9 +7,9 @@ use latchkey_engine::Result;
 use latchkey_engine::model::webhooks::{Webhook, WebhookDelivery, WebhookSubscription};
 use latchkey_engine::model::{
     ApiKey, AuditEvent, AuthenticatorPolicy, Ceremony, CertificationLevel, Community, Credential,
-    Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation, Passcode, Password,
-    ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig, TenantId,
-    TenantKind, Transaction, User, UserId, UserVerification,
+    CredentialProtection, Email, Identity, License, LicenseScope, Link, OneTimeToken, Operation,
+    Passcode, Password, ServiceSecret, Session, SigningAlgorithm, SigningKey, Tenant, TenantConfig,
+    TenantId, TenantKind, Transaction, User, UserId, UserVerification,
 };
 use rusqlite::Row;
 use rusqlite::types::FromSql;
@@ -26,7 +26,8 @@ pub(crate) const SIGNING_KEY: &str =
     "tenant_id, id, algorithm, encrypted_private_key, public_key, created_at";
 pub(crate) const USER: &str = "tenant_id, id, external_id, name, display_name, icon, created_at";
 pub(crate) const CREDENTIAL: &str = "tenant_id, id, user_id, name, public_key, attestation_format, aaguid, sign_count, \
-         transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at";
+         transports, backup_eligible, backup_state, is_mfa, created_at, last_used_at, discoverable, \
+         credential_protection, min_pin_length";
 pub(crate) const CEREMONY: &str = "tenant_id, id, challenge, operation, user_id, user_verification, allowed_credentials, \
          transaction_id, expires_at";
 pub(crate) const TRANSACTION: &str =
@@ -190,6 +191,18 @@ pub(crate) fn credential(row: &Row<'_>) -> Result<Credential> {
         is_mfa: get(row, "is_mfa")?,
         created_at: get_time(row, "created_at")?,
         last_used_at: get_optional_time(row, "last_used_at")?,
+        discoverable: get(row, "discoverable")?,
+        credential_protection: get::<Option<i64>>(row, "credential_protection")?
+            .map(|level| {
+                u8::try_from(level)
+                    .ok()
+                    .and_then(CredentialProtection::from_level)
+                    .ok_or_else(|| corrupt("credential protection"))
+            })
+            .transpose()?,
+        min_pin_length: get::<Option<i64>>(row, "min_pin_length")?
+            .map(|length| u32::try_from(length).map_err(|_| corrupt("min PIN length")))
+            .transpose()?,
     })
 }
 

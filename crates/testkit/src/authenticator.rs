@@ -44,6 +44,11 @@ pub struct SoftAuthenticator {
     pub flags: u8,
     pub aaguid: [u8; 16],
     pub attestation: Attestation,
+    /// Extension outputs a registration writes into its authenticator data (with the ED
+    /// flag), such as `credProtect`; none by default.
+    pub registration_extensions: Vec<(Cbor, Cbor)>,
+    /// The `clientExtensionResults` of the next ceremony, as the client would report them.
+    pub client_extension_results: Value,
 }
 
 impl fmt::Debug for SoftAuthenticator {
@@ -162,7 +167,17 @@ impl SoftAuthenticator {
             flags: 0x05,
             aaguid: [0x11; 16],
             attestation: Attestation::PackedSelf,
+            registration_extensions: Vec::new(),
+            client_extension_results: json!({}),
         }
+    }
+
+    /// The same authenticator applying credProtect `level` (any CBOR value, so that a test
+    /// can send a malformed one) to the credentials it makes.
+    pub fn with_cred_protect(mut self, level: Cbor) -> Self {
+        self.registration_extensions
+            .push((Cbor::from("credProtect"), level));
+        self
     }
 
     /// The same authenticator reporting `aaguid` as its model.
@@ -209,7 +224,8 @@ impl SoftAuthenticator {
         let mut data = digest::digest(&digest::SHA256, rp_id.as_bytes())
             .as_ref()
             .to_vec();
-        data.push(self.flags | if attested { 0x40 } else { 0 });
+        let extensions = attested && !self.registration_extensions.is_empty();
+        data.push(self.flags | if attested { 0x40 } else { 0 } | if extensions { 0x80 } else { 0 });
         data.extend_from_slice(&self.counter.to_be_bytes());
         if attested {
             data.extend_from_slice(&self.aaguid);
@@ -220,6 +236,9 @@ impl SoftAuthenticator {
             );
             data.extend_from_slice(&self.credential_id);
             data.extend_from_slice(&self.cose_key);
+        }
+        if extensions {
+            data.extend(cbor(&Cbor::Map(self.registration_extensions.clone())));
         }
         data
     }
@@ -237,7 +256,7 @@ impl SoftAuthenticator {
             "rawId": encode_base64url(&self.credential_id),
             "type": "public-key",
             "response": response,
-            "clientExtensionResults": {},
+            "clientExtensionResults": self.client_extension_results,
         })
     }
 

@@ -19,3 +19,5 @@ pub mod harness;
 pub mod store_suite;
 
 pub use authenticator::{Attestation, SoftAuthenticator};
+/// CBOR values, for the extension outputs a [`SoftAuthenticator`] writes.
+pub use ciborium::Value as Cbor;

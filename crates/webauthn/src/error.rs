@@ -106,6 +106,15 @@ pub enum Error {
     /// The user handle does not belong to the credential's owner.
     #[error("user handle does not match the credential's owner")]
     UserHandleMismatch,
+    /// The new credential's credProtect level is below the one policy requires, or the
+    /// authenticator reported none.
+    #[error("credential protection {} is below the required level {required}", received.map_or_else(|| "was not reported and".to_owned(), |level| format!("level {level}")))]
+    CredentialProtectionTooLow {
+        /// The least level policy accepts (1 to 3).
+        required: u8,
+        /// The level the authenticator data reported, if any.
+        received: Option<u8>,
+    },
     /// The signature counter did not increase: the authenticator may be cloned.
     #[error(
         "signature counter did not increase ({received} <= {stored}): possible cloned authenticator"
@@ -145,6 +154,7 @@ impl Error {
             Self::CredentialIdMismatch => "credential_id_mismatch",
             Self::UserHandleMismatch => "user_handle_mismatch",
             Self::CounterRegression { .. } => "counter_regression",
+            Self::CredentialProtectionTooLow { .. } => "credential_protection",
         }
     }
 

@@ -8,6 +8,7 @@ use crate::auth_data::MAX_AUTH_DATA_LEN;
 use crate::b64;
 use crate::client_data::MAX_CLIENT_DATA_LEN;
 use crate::error::{Error, Result};
+use crate::extensions::ClientExtensionResults;
 
 /// Longest credential JSON accepted.
 pub const MAX_JSON_LEN: usize = 64 * 1024;
@@ -27,6 +28,8 @@ struct Credential<'a, R> {
     #[serde(rename = "type", borrow)]
     ty: Cow<'a, str>,
     response: R,
+    #[serde(default)]
+    client_extension_results: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +67,8 @@ pub struct RegistrationResponse {
     pub attestation_object: Vec<u8>,
     /// `response.transports`, as the client reported them.
     pub transports: Vec<String>,
+    /// `clientExtensionResults`.
+    pub client_extension_results: ClientExtensionResults,
 }
 
 /// An authentication response: `PublicKeyCredential` with an `AuthenticatorAssertionResponse`.
@@ -79,11 +84,13 @@ pub struct AuthenticationResponse {
     pub signature: Vec<u8>,
     /// `response.userHandle`; an empty handle counts as absent.
     pub user_handle: Option<Vec<u8>>,
+    /// `clientExtensionResults`.
+    pub client_extension_results: ClientExtensionResults,
 }
 
 /// Base64url text has no JSON escapes, so the fields borrow from the input and only the decoded
 /// bytes are allocated.
-fn parse<'a, R: Deserialize<'a>>(json: &'a [u8]) -> Result<(Vec<u8>, R)> {
+fn parse<'a, R: Deserialize<'a>>(json: &'a [u8]) -> Result<(Vec<u8>, R, ClientExtensionResults)> {
     if json.len() > MAX_JSON_LEN {
         return Err(Error::TooLarge {
             field: "credential JSON",
@@ -103,13 +110,14 @@ fn parse<'a, R: Deserialize<'a>>(json: &'a [u8]) -> Result<(Vec<u8>, R)> {
     if b64::decode("id", &c.id, MAX_ID_LEN)? != raw_id {
         return Err(Error::CredentialIdMismatch);
     }
-    Ok((raw_id, c.response))
+    let extensions = ClientExtensionResults::from_value(c.client_extension_results.as_ref())?;
+    Ok((raw_id, c.response, extensions))
 }
 
 impl RegistrationResponse {
     /// Decodes the JSON of a registration `PublicKeyCredential`.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        let (raw_id, r) = parse::<AttestationWire>(json)?;
+        let (raw_id, r, client_extension_results) = parse::<AttestationWire>(json)?;
         Ok(Self {
             raw_id,
             client_data_json: b64::decode(
@@ -123,6 +131,7 @@ impl RegistrationResponse {
                 MAX_ATTESTATION_OBJECT_LEN,
             )?,
             transports: r.transports,
+            client_extension_results,
         })
     }
 }
@@ -130,7 +139,7 @@ impl RegistrationResponse {
 impl AuthenticationResponse {
     /// Decodes the JSON of an authentication `PublicKeyCredential`.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        let (raw_id, r) = parse::<AssertionWire>(json)?;
+        let (raw_id, r, client_extension_results) = parse::<AssertionWire>(json)?;
         let user_handle = match r.user_handle.as_deref() {
             None | Some("") => None,
             Some(h) => Some(b64::decode("userHandle", h, MAX_USER_HANDLE_LEN)?),
@@ -149,6 +158,7 @@ impl AuthenticationResponse {
             )?,
             signature: b64::decode("signature", &r.signature, MAX_SIGNATURE_LEN)?,
             user_handle,
+            client_extension_results,
         })
     }
 }

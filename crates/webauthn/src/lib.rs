@@ -24,6 +24,7 @@ mod cbor;
 mod client_data;
 mod cose;
 mod error;
+mod extensions;
 mod json;
 mod jws;
 mod mds;
@@ -45,6 +46,10 @@ pub use cbor::CborLeniency;
 pub use client_data::challenge_of;
 pub use cose::{CoseAlgorithm, CredentialPublicKey, Curve, KeyMaterial};
 pub use error::{Error, Result};
+pub use extensions::{
+    AuthenticatorExtensionOutputs, ClientExtensionResults, CredentialProtection, LargeBlobOutputs,
+    MAX_LARGE_BLOB_LEN, PRF_OUTPUT_LEN, PrfOutputs, PrfValues,
+};
 pub use json::{AuthenticationResponse, RegistrationResponse};
 pub use mds::{
     AuthenticatorStatus, BlobTrust, CertificationLevel, FIDO_MDS_SIGNER, MAX_METADATA_BLOB_LEN,

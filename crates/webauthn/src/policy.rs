@@ -4,6 +4,7 @@ use aws_lc_rs::digest;
 
 use crate::cbor::CborLeniency;
 use crate::cose::CoseAlgorithm;
+use crate::extensions::CredentialProtection;
 
 /// Whether the authenticator must verify the user (WebAuthn `UserVerificationRequirement`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -122,6 +123,9 @@ pub struct Policy {
     /// How far the attestation object and authenticator data may depart from CTAP2 canonical
     /// CBOR. Duplicate keys and tags are refused whatever this says.
     pub cbor: CborLeniency,
+    /// The least credProtect level a new credential's authenticator data must report; `None`
+    /// accepts any, or none.
+    pub credential_protection: Option<CredentialProtection>,
     danger_allow_missing_user_presence: bool,
 }
 
@@ -139,6 +143,7 @@ impl Default for Policy {
             counter: CounterPolicy::Reject,
             backup_eligibility: BackupEligibilityPolicy::Reject,
             cbor: CborLeniency::REAL_DEVICES,
+            credential_protection: None,
             danger_allow_missing_user_presence: false,
         }
     }

@@ -9,6 +9,7 @@ use crate::cbor::{self, Map};
 use crate::client_data::{self, Ceremony};
 use crate::cose::CredentialPublicKey;
 use crate::error::{Error, Result};
+use crate::extensions::AuthenticatorExtensionOutputs;
 use crate::json::RegistrationResponse;
 use crate::policy::{Policy, RelyingParty};
 use crate::time::UnixTime;
@@ -38,6 +39,8 @@ pub struct VerifiedRegistration {
     pub trust_path: Vec<Vec<u8>>,
     /// Whether the trust path reached one of the supplied trust anchors.
     pub trusted: bool,
+    /// The extension outputs of the authenticator data that describe the credential.
+    pub extensions: AuthenticatorExtensionOutputs,
 }
 
 /// The stable JSON view of a verified registration (used by `latchkey inspect`).
@@ -128,6 +131,15 @@ pub fn verify_registration(
     if !policy.algorithms.contains(&alg) {
         return Err(Error::AlgorithmNotAllowed(alg.id()));
     }
+    let extensions = AuthenticatorExtensionOutputs::read(auth_data.extensions.as_ref())?;
+    if let Some(required) = policy.credential_protection
+        && extensions.cred_protect.is_none_or(|level| level < required)
+    {
+        return Err(Error::CredentialProtectionTooLow {
+            required: required.level(),
+            received: extensions.cred_protect.map(|level| level.level()),
+        });
+    }
 
     let input = Input {
         auth_data_raw,
@@ -167,6 +179,7 @@ pub fn verify_registration(
         attestation_type: statement.kind,
         trust_path: statement.trust_path,
         trusted,
+        extensions,
     })
 }
 

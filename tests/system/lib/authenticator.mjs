@@ -1,6 +1,6 @@
 // A software WebAuthn authenticator plus the client (browser) part of the ceremony, so Node tests can play
 // the user's side of registration and login without a browser. ES256 (P-256) keys only.
-import { createECDH, createHash, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
+import { createECDH, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { encode as cborEncode } from './cbor.mjs';
 
 export const FLAGS = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40, ED: 0x80 };
@@ -50,26 +50,89 @@ function coseKey(publicKey) {
   ]));
 }
 
+// CTAP 2.1 credProtect levels by the names WebAuthn's `credentialProtectionPolicy` uses.
+const CRED_PROTECT = {
+  userVerificationOptional: 1,
+  userVerificationOptionalWithCredentialIDList: 2,
+  userVerificationRequired: 3,
+};
+
+// The PRF a client evaluates through CTAP hmac-secret: HMAC-SHA-256 under the credential's secret of
+// SHA-256("WebAuthn PRF" || 0x00 || input), as the client hashes each salt before the authenticator sees it.
+function prf(secret, input) {
+  const salt = sha256(Buffer.concat([Buffer.from('WebAuthn PRF'), Buffer.from([0]), fromB64url(input)]));
+  return b64url(createHmac('sha256', secret).update(salt).digest());
+}
+
+function prfResults(secret, values) {
+  const results = { first: prf(secret, values.first) };
+  if (values.second !== undefined) results.second = prf(secret, values.second);
+  return results;
+}
+
 export class SoftAuthenticator {
   // `attestation`: { key (a P-256 private KeyObject), x5c: [DER Buffer, ...] } makes `packed` registrations full
   // (basic) attestation, signed with that key and carrying the chain; without it they are self attestation.
-  constructor({ aaguid = Buffer.alloc(16), backupEligible = false, backupState = false, attestation } = {}) {
+  // `credProtect`: applies a requested credProtect level and reports it in the authenticator data (level
+  // `defaultCredProtect` when none is asked, if given). `minPinLength`: reported when asked. `prf`: evaluates the
+  // PRF extension as a client over hmac-secret would, forwarding the results in clientExtensionResults.
+  constructor({
+    aaguid = Buffer.alloc(16), backupEligible = false, backupState = false, attestation,
+    credProtect = false, defaultCredProtect, minPinLength, prf: prfSupport = false,
+  } = {}) {
     this.aaguid = Buffer.from(aaguid);
     if (this.aaguid.length !== 16) throw new TypeError('aaguid must be 16 bytes');
     this.attestation = attestation;
     this.backupEligible = backupEligible;
     this.backupState = backupState;
+    this.credProtect = credProtect;
+    this.defaultCredProtect = defaultCredProtect;
+    this.minPinLength = minPinLength;
+    this.prf = prfSupport;
     // id (base64url) → { id, privateKey, publicKey, rpId, userHandle, counter, createdAt }
     this.credentials = new Map();
     this.created = 0;
   }
 
-  flags({ userVerified, attested }) {
+  flags({ userVerified, attested, extensions = false }) {
     return FLAGS.UP
       | (userVerified ? FLAGS.UV : 0)
       | (this.backupEligible ? FLAGS.BE : 0)
       | (this.backupState ? FLAGS.BS : 0)
-      | (attested ? FLAGS.AT : 0);
+      | (attested ? FLAGS.AT : 0)
+      | (extensions ? FLAGS.ED : 0);
+  }
+
+  // The authenticator data's extension outputs and the client's extension results of a registration.
+  createExtensions(pk, secret) {
+    const inputs = pk.extensions ?? {};
+    const outputs = new Map();
+    const results = {};
+    const policy = inputs.credentialProtectionPolicy;
+    if (policy !== undefined && !(policy in CRED_PROTECT)) {
+      throw new TypeError(`unknown credentialProtectionPolicy ${policy}`);
+    }
+    if (this.credProtect) {
+      const level = policy !== undefined ? CRED_PROTECT[policy] : this.defaultCredProtect;
+      if (level !== undefined) outputs.set('credProtect', level);
+    } else if (policy !== undefined && inputs.enforceCredentialProtectionPolicy && policy !== 'userVerificationOptional') {
+      throw new WebAuthnClientError('NotAllowedError', 'the authenticator cannot protect credentials');
+    }
+    if (inputs.minPinLength === true && this.minPinLength !== undefined) {
+      outputs.set('minPinLength', this.minPinLength);
+    }
+    if (inputs.credProps === true) {
+      results.credProps = { rk: pk.authenticatorSelection?.residentKey !== 'discouraged' };
+    }
+    if (inputs.prf !== undefined) {
+      if (inputs.prf.evalByCredential !== undefined) {
+        throw new WebAuthnClientError('NotSupportedError', 'evalByCredential at registration');
+      }
+      results.prf = { enabled: this.prf };
+      if (this.prf && inputs.prf.eval !== undefined) results.prf.results = prfResults(secret, inputs.prf.eval);
+    }
+    if (inputs.largeBlob !== undefined) results.largeBlob = { supported: false };
+    return { outputs, results };
   }
 
   credential(id) {
@@ -99,14 +162,17 @@ export class SoftAuthenticator {
     const cose = coseKey(publicKey);
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(rawId.length);
+    const prfSecret = randomBytes(32);
+    const { outputs, results } = this.createExtensions(pk, prfSecret);
     const authData = Buffer.concat([
       sha256(effectiveRpId),
-      Buffer.from([this.flags({ userVerified, attested: true })]),
+      Buffer.from([this.flags({ userVerified, attested: true, extensions: outputs.size > 0 })]),
       uint32(signCount),
       this.aaguid,
       idLength,
       rawId,
       cose,
+      ...(outputs.size > 0 ? [cborEncode(outputs)] : []),
     ]);
     const clientDataJSON = Buffer.from(JSON.stringify({
       type: 'webauthn.create',
@@ -139,6 +205,7 @@ export class SoftAuthenticator {
       userHandle: fromB64url(pk.user.id),
       counter: signCount,
       order: this.created++,
+      prfSecret,
     });
 
     return {
@@ -154,7 +221,7 @@ export class SoftAuthenticator {
         publicKey: b64url(publicKey.export({ format: 'der', type: 'spki' })),
       },
       authenticatorAttachment: 'platform',
-      clientExtensionResults: {},
+      clientExtensionResults: results,
     };
   }
 
@@ -189,8 +256,20 @@ export class SoftAuthenticator {
         userHandle: b64url(cred.userHandle),
       },
       authenticatorAttachment: 'platform',
-      clientExtensionResults: {},
+      clientExtensionResults: this.getExtensions(pk, cred),
     };
+  }
+
+  // The client's extension results of an assertion by `cred`.
+  getExtensions(pk, cred) {
+    const inputs = pk.extensions ?? {};
+    const results = {};
+    if (inputs.prf !== undefined && this.prf) {
+      const values = inputs.prf.evalByCredential?.[cred.id] ?? inputs.prf.eval;
+      results.prf = values === undefined ? {} : { results: prfResults(cred.prfSecret, values) };
+    }
+    if (inputs.largeBlob !== undefined) results.largeBlob = inputs.largeBlob.read ? {} : { written: false };
+    return results;
   }
 
   pick(pk, rpId, credentialId) {

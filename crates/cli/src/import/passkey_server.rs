@@ -13,8 +13,8 @@ use latchkey_engine::import::{
     open_original_jwk,
 };
 use latchkey_engine::model::{
-    Attachment, AttestationPreference, AuthenticatorSettings, Credential, ResidentKey, Tenant,
-    TenantConfig, TenantId, TenantKind, User, UserId, UserVerification,
+    Attachment, AttestationPreference, AuthenticatorSettings, Credential, ExtensionSettings,
+    ResidentKey, Tenant, TenantConfig, TenantId, TenantKind, User, UserId, UserVerification,
 };
 use sqlx::postgres::PgRow;
 use time::PrimitiveDateTime;
@@ -368,6 +368,7 @@ fn settings(row: &SettingsRow) -> Result<AuthenticatorSettings, String> {
             "required" => ResidentKey::Required,
             other => return Err(unknown("resident_key_requirement", other)),
         },
+        extensions: ExtensionSettings::default(),
     })
 }
 
@@ -472,6 +473,11 @@ pub fn credential_of(tenant: TenantId, row: CredentialRow) -> Result<Credential,
         is_mfa: row.is_mfa,
         created_at: utc(row.created_at),
         last_used_at: row.last_used_at.map(utc),
+        // The originals keep no extension outputs: unknown, as for a credential registered
+        // without asking.
+        discoverable: None,
+        credential_protection: None,
+        min_pin_length: None,
     })
 }
 

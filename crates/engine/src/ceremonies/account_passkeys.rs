@@ -5,13 +5,14 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::extensions::{ClientExtensionResults, ExtensionInputs, for_registration};
 use super::login::{Assertion, usable_credentials};
 use super::registration::ALGORITHMS;
 use super::{account_settings, expiry, timeout_ms};
 use crate::accounts::{IssuedSession, load_user};
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
-use crate::ceremonies::{CeremonyKind, LoginOptions, RegistrationOptions};
-use crate::model::{Ceremony, Credential, Operation, TenantId, UserId};
+use crate::ceremonies::{CeremonyKind, LoginOptions, RegistrationOptions, RegistrationOutcome};
+use crate::model::{Ceremony, Operation, TenantId, UserId};
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// A passkey login of an account.
@@ -23,6 +24,8 @@ pub struct AccountLogin {
     pub user: UserId,
     /// The session opened.
     pub session: IssuedSession,
+    /// The client's extension results, read strictly, for the dialect to pass back.
+    pub extension_results: ClientExtensionResults,
 }
 
 impl<S: Store> Engine<S> {
@@ -44,6 +47,8 @@ impl<S: Store> Engine<S> {
         let result = async {
             let challenge = self.challenge()?;
             let settings = account_settings(&tenant);
+            let (extensions, hints) =
+                for_registration(&settings.extensions, ExtensionInputs::default())?;
             let mut tx = self.store.write().await?;
             let user = load_user(&mut tx, tenant.id, user).await?;
             let address = tx
@@ -90,6 +95,8 @@ impl<S: Store> Engine<S> {
                 user_verification: settings.user_verification,
                 attestation: settings.attestation,
                 exclude_credentials: Vec::new(),
+                extensions,
+                hints,
             })
         }
         .await;
@@ -98,14 +105,15 @@ impl<S: Store> Engine<S> {
     }
 
     /// Verifies and stores the passkey of a registration the session's user started; a
-    /// challenge of anyone else's registration is not found.
+    /// challenge of anyone else's registration is not found. The outcome's token is empty:
+    /// the account's session is the proof.
     pub async fn finish_account_registration(
         &self,
         tenant: TenantId,
         session_user: UserId,
         response_json: &[u8],
         meta: &RequestMeta,
-    ) -> Result<Credential> {
+    ) -> Result<RegistrationOutcome> {
         let tenant = self.accounts_tenant(tenant).await?;
         let now = self.now();
         let [.., succeeded, failed] = CeremonyKind::Passkey.events();
@@ -123,7 +131,6 @@ impl<S: Store> Engine<S> {
         let result = self.limited_finish(tenant.id, meta, now, attempt).await;
         self.audit_failure(result, tenant.id, context, meta, now)
             .await
-            .map(|outcome| outcome.credential)
     }
 
     /// Starts a passkey login: for the user's passkeys when `user` has any, otherwise
@@ -184,6 +191,7 @@ impl<S: Store> Engine<S> {
                 named,
                 allowed,
                 None,
+                ExtensionInputs::default(),
                 now,
             )
             .await?;
@@ -213,6 +221,7 @@ impl<S: Store> Engine<S> {
             credential_id: outcome.credential_id,
             user: session.user,
             session,
+            extension_results: outcome.extension_results,
         })
     }
 }

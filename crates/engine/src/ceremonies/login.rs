@@ -9,6 +9,7 @@ use latchkey_webauthn::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::extensions::{ClientExtensionResults, ExtensionInputs, RequestedExtensions, for_login};
 use super::{
     account_settings, claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv,
 };
@@ -17,8 +18,8 @@ use crate::accounts::IssuedSession;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
 use crate::credentials::all_credentials;
 use crate::model::{
-    AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Operation,
-    Tenant, TenantId, User, UserId, UserVerification,
+    AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Hint,
+    Operation, Tenant, TenantId, User, UserId, UserVerification,
 };
 use crate::signals::unknown_credential;
 use crate::tokens::sign_token;
@@ -46,6 +47,10 @@ pub struct LoginOptions {
     /// The credentials that may answer; empty for a discoverable login. Without transports:
     /// hints made some Android and Windows clients skip usable authenticators.
     pub allow_credentials: Vec<Vec<u8>>,
+    /// The extensions asked for (`extensions`).
+    pub extensions: RequestedExtensions,
+    /// The kinds of authenticator to offer first (`hints`); empty for none.
+    pub hints: Vec<Hint>,
 }
 
 /// A finished login or confirmed transaction.
@@ -61,6 +66,8 @@ pub struct LoginOutcome {
     pub transaction_id: Option<String>,
     /// The session a Hanko Public API login opened; `token` is its token.
     pub session: Option<IssuedSession>,
+    /// The client's extension results, read strictly, for the dialect to pass back.
+    pub extension_results: ClientExtensionResults,
 }
 
 /// The three assertion ceremonies. They differ in which credentials count, which settings
@@ -130,7 +137,20 @@ impl<S: Store> Engine<S> {
         user: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<LoginOptions> {
-        self.start_assertion(tenant, user, Assertion::Login, meta)
+        self.start_login_with(tenant, user, ExtensionInputs::default(), meta)
+            .await
+    }
+
+    /// [`Engine::start_login`] with the caller's extension inputs (PRF salts, large blob
+    /// access), checked against the credentials the login allows.
+    pub async fn start_login_with(
+        &self,
+        tenant: TenantId,
+        user: Option<&str>,
+        inputs: ExtensionInputs,
+        meta: &RequestMeta,
+    ) -> Result<LoginOptions> {
+        self.start_assertion(tenant, user, Assertion::Login, inputs, meta)
             .await
     }
 
@@ -142,7 +162,19 @@ impl<S: Store> Engine<S> {
         user: &str,
         meta: &RequestMeta,
     ) -> Result<LoginOptions> {
-        self.start_assertion(tenant, Some(user), Assertion::MfaLogin, meta)
+        self.start_mfa_login_with(tenant, user, ExtensionInputs::default(), meta)
+            .await
+    }
+
+    /// [`Engine::start_mfa_login`] with the caller's extension inputs.
+    pub async fn start_mfa_login_with(
+        &self,
+        tenant: TenantId,
+        user: &str,
+        inputs: ExtensionInputs,
+        meta: &RequestMeta,
+    ) -> Result<LoginOptions> {
+        self.start_assertion(tenant, Some(user), Assertion::MfaLogin, inputs, meta)
             .await
     }
 
@@ -151,6 +183,7 @@ impl<S: Store> Engine<S> {
         tenant: TenantId,
         user: Option<&str>,
         kind: Assertion,
+        inputs: ExtensionInputs,
         meta: &RequestMeta,
     ) -> Result<LoginOptions> {
         let now = self.now();
@@ -174,7 +207,9 @@ impl<S: Store> Engine<S> {
                 }
             };
             let options = self
-                .issue_assertion(&mut tx, &tenant, kind, challenge, user, allowed, None, now)
+                .issue_assertion(
+                    &mut tx, &tenant, kind, challenge, user, allowed, None, inputs, now,
+                )
                 .await?;
             self.record_success(
                 &mut tx,
@@ -200,9 +235,11 @@ impl<S: Store> Engine<S> {
         user: Option<UserId>,
         allow_credentials: Vec<Vec<u8>>,
         transaction: Option<Uuid>,
+        inputs: ExtensionInputs,
         now: OffsetDateTime,
     ) -> Result<LoginOptions> {
         let settings = &kind.settings(tenant);
+        let (extensions, hints) = for_login(&settings.extensions, inputs, &allow_credentials)?;
         // A discoverable login may serve passkey autofill, which waits for the user far longer
         // than a ceremony the user started; the options still announce the tenant's timeout.
         let expires_at = if user.is_none() {
@@ -228,6 +265,8 @@ impl<S: Store> Engine<S> {
             rp_id: tenant.config.relying_party.id.clone(),
             user_verification: settings.user_verification,
             allow_credentials,
+            extensions,
+            hints,
         })
     }
 
@@ -455,6 +494,7 @@ impl<S: Store> Engine<S> {
                 user_id: user.external_id,
                 transaction_id: None,
                 session: Some(session),
+                extension_results: response.client_extension_results,
             });
         }
         tx.commit().await?;
@@ -472,6 +512,7 @@ impl<S: Store> Engine<S> {
             user_id: user.external_id,
             transaction_id: transaction,
             session: None,
+            extension_results: response.client_extension_results,
         })
     }
 

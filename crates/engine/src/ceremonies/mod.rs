@@ -15,6 +15,7 @@
 //! stored. A finish that fails leaves the ceremony in place, usable until it expires.
 
 mod account_passkeys;
+mod extensions;
 mod login;
 mod registration;
 mod transactions;
@@ -23,13 +24,17 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::{FailureContext, RequestMeta};
 use crate::model::{
-    AttestationPreference, AuthenticatorSettings, Ceremony, Operation, ResidentKey, Tenant,
-    TenantId, UserVerification,
+    AttestationPreference, AuthenticatorSettings, Ceremony, CredentialProtection, Operation,
+    ResidentKey, Tenant, TenantId, UserVerification,
 };
 use crate::tokens::{Claims, community_audience};
 use crate::{Engine, Error, ReadTx, Result, Store, WriteTx};
 
 pub use account_passkeys::AccountLogin;
+pub use extensions::{
+    ClientExtensionResults, ExtensionInputs, LargeBlobAccess, LargeBlobRequest, MAX_LARGE_BLOB_LEN,
+    MAX_PRF_SALT_BYTES, PrfInput, PrfValues, RequestedExtensions,
+};
 pub use login::{LoginOptions, LoginOutcome};
 pub use registration::{
     CeremonyKind, ExcludedCredential, MAX_USER_HANDLE_BYTES, NewUser, RegistrationOptions,
@@ -135,6 +140,8 @@ fn account_settings(tenant: &Tenant) -> AuthenticatorSettings {
         attachment: None,
         attestation: AttestationPreference::Direct,
         resident_key: ResidentKey::Required,
+        // The API's passkeys are the tenant's passkeys: the same extensions apply.
+        extensions: tenant.config.passkey.extensions.clone(),
     }
 }
 
@@ -187,6 +194,22 @@ async fn take_started<T: WriteTx>(tx: &mut T, ceremony: &Ceremony) -> Result<()>
     {
         Some(taken) if taken.id == ceremony.id => Ok(()),
         _ => Err(Error::CeremonyNotFound),
+    }
+}
+
+fn webauthn_protection(
+    protection: CredentialProtection,
+) -> latchkey_webauthn::CredentialProtection {
+    match protection {
+        CredentialProtection::UserVerificationOptional => {
+            latchkey_webauthn::CredentialProtection::UserVerificationOptional
+        }
+        CredentialProtection::UserVerificationOptionalWithCredentialIdList => {
+            latchkey_webauthn::CredentialProtection::UserVerificationOptionalWithCredentialIdList
+        }
+        CredentialProtection::UserVerificationRequired => {
+            latchkey_webauthn::CredentialProtection::UserVerificationRequired
+        }
     }
 }
 

@@ -9,7 +9,12 @@ use latchkey_webauthn::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv};
+use super::extensions::{
+    ClientExtensionResults, ExtensionInputs, RequestedExtensions, for_registration,
+};
+use super::{
+    claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_protection, webauthn_uv,
+};
 use crate::Engine;
 use crate::aaguid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
@@ -17,8 +22,8 @@ use crate::authenticator_policy::model_policy;
 use crate::credentials::all_credentials;
 use crate::engine::storable_text;
 use crate::model::{
-    Attachment, AttestationPreference, Ceremony, Credential, Operation, ResidentKey, TenantId,
-    User, UserId, UserVerification,
+    Attachment, AttestationPreference, Ceremony, Credential, CredentialProtection, Hint, Operation,
+    ResidentKey, TenantId, User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
 use crate::{AuthenticatorRefusal, Entity, Error, ReadTx, RefusalReason, Result, Store, WriteTx};
@@ -127,6 +132,10 @@ pub struct RegistrationOptions {
     /// The user's existing credentials, oldest first. A dialect whose original sends none may
     /// leave them out.
     pub exclude_credentials: Vec<ExcludedCredential>,
+    /// The extensions asked for (`extensions`).
+    pub extensions: RequestedExtensions,
+    /// The kinds of authenticator to offer first (`hints`); empty for none.
+    pub hints: Vec<Hint>,
 }
 
 /// A finished registration: the stored credential and a token for it.
@@ -138,6 +147,8 @@ pub struct RegistrationOutcome {
     pub user_id: String,
     /// The signed JWT naming the user and the new credential; see [`crate::tokens`].
     pub token: String,
+    /// The client's extension results, read strictly, for the dialect to pass back.
+    pub extension_results: ClientExtensionResults,
 }
 
 impl<S: Store> Engine<S> {
@@ -149,12 +160,35 @@ impl<S: Store> Engine<S> {
         kind: CeremonyKind,
         meta: &RequestMeta,
     ) -> Result<RegistrationOptions> {
+        self.start_registration_with(tenant, user, kind, ExtensionInputs::default(), meta)
+            .await
+    }
+
+    /// [`Engine::start_registration`] with the caller's extension inputs (PRF salts) added to
+    /// what the tenant's settings ask for.
+    pub async fn start_registration_with(
+        &self,
+        tenant: TenantId,
+        user: NewUser,
+        kind: CeremonyKind,
+        inputs: ExtensionInputs,
+        meta: &RequestMeta,
+    ) -> Result<RegistrationOptions> {
         let now = self.now();
         let [succeeded, failed, ..] = kind.events();
         let mut context = FailureContext::new(failed);
         context.actor = Some(user.external_id.clone());
         let result = self
-            .try_start_registration(tenant, user, kind, meta, now, succeeded, &mut context)
+            .try_start_registration(
+                tenant,
+                user,
+                kind,
+                inputs,
+                meta,
+                now,
+                succeeded,
+                &mut context,
+            )
             .await;
         self.audit_failure(result, tenant, context, meta, now).await
     }
@@ -165,6 +199,7 @@ impl<S: Store> Engine<S> {
         tenant: TenantId,
         user: NewUser,
         kind: CeremonyKind,
+        inputs: ExtensionInputs,
         meta: &RequestMeta,
         now: OffsetDateTime,
         succeeded: AuditEventKind,
@@ -187,11 +222,12 @@ impl<S: Store> Engine<S> {
         let challenge = self.challenge()?;
         let tenant = self.cached_tenant(tenant).await?;
         context.audit_to(&tenant);
-        let mut tx = self.store.write().await?;
         let settings = match kind {
             CeremonyKind::Passkey => &tenant.config.passkey,
             CeremonyKind::Mfa => &tenant.config.mfa,
         };
+        let (extensions, hints) = for_registration(&settings.extensions, inputs)?;
+        let mut tx = self.store.write().await?;
         let display_name = if user.display_name.trim().is_empty() {
             user.name.clone()
         } else {
@@ -254,6 +290,8 @@ impl<S: Store> Engine<S> {
             user_verification: settings.user_verification,
             attestation: settings.attestation,
             exclude_credentials,
+            extensions,
+            hints,
         })
     }
 
@@ -329,9 +367,20 @@ impl<S: Store> Engine<S> {
 
         let rp = &tenant.config.relying_party;
         let relying_party = RelyingParty::new(rp.id.as_str(), rp.accepted_origins());
+        let settings = match ceremony.operation {
+            Operation::MfaRegistration => &tenant.config.mfa,
+            Operation::Registration
+            | Operation::Authentication
+            | Operation::Transaction
+            | Operation::MfaAuthentication => &tenant.config.passkey,
+        };
         let mut policy = Policy::default();
         policy.user_verification = webauthn_uv(ceremony.user_verification);
         policy.algorithms = ALGORITHMS.to_vec();
+        policy.credential_protection = settings
+            .extensions
+            .credential_protection
+            .map(webauthn_protection);
         // Verified inside the read transaction, which blocks no writer: which model the
         // authenticator claims to be decides what else to read.
         let verified = verify_registration(
@@ -420,6 +469,12 @@ impl<S: Store> Engine<S> {
             is_mfa: ceremony.operation == Operation::MfaRegistration,
             created_at: now,
             last_used_at: Some(now),
+            discoverable: response.client_extension_results.resident_key,
+            credential_protection: verified
+                .extensions
+                .cred_protect
+                .and_then(|level| CredentialProtection::from_level(level.level())),
+            min_pin_length: verified.extensions.min_pin_length,
         };
         let mut tx = self.store.write().await?;
         take_started(&mut tx, &ceremony).await?;
@@ -449,6 +504,7 @@ impl<S: Store> Engine<S> {
             token,
             credential,
             user_id: user.external_id,
+            extension_results: response.client_extension_results,
         })
     }
 }

@@ -5,6 +5,7 @@ use aws_lc_rs::digest::{SHA256, digest};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::extensions::ExtensionInputs;
 use super::login::{Assertion, usable_credentials, user_by_external_id};
 use super::{CHALLENGE_BYTES, LoginOptions, LoginOutcome};
 use crate::Engine;
@@ -86,6 +87,7 @@ impl<S: Store> Engine<S> {
                     Some(user.id),
                     allowed,
                     Some(record.id),
+                    ExtensionInputs::default(),
                     now,
                 )
                 .await?;

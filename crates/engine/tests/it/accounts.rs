@@ -415,7 +415,8 @@ async fn passkeys_of_an_account_log_in_to_a_session_that_logout_ends() {
         .engine
         .finish_account_registration(fx.tenant, user, &response, &meta())
         .await
-        .unwrap();
+        .unwrap()
+        .credential;
     assert_eq!(credential.user, user);
 
     let options = fx

@@ -45,6 +45,7 @@ fn tenant(counter: CounterRule, signing_algorithm: SigningAlgorithm) -> TenantFi
         attachment: None,
         attestation: AttestationPreference::None,
         resident_key: ResidentKey::Required,
+        extensions: Default::default(),
     };
     fixtures::tenant(RP_ID)
         .authenticators(settings)

@@ -11,6 +11,7 @@
 mod accounts;
 mod ceremonies;
 mod certification;
+mod extensions;
 mod flows;
 mod import;
 mod kosmos;

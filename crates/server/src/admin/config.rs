@@ -6,8 +6,8 @@
 use latchkey_engine::model::{
     Attachment, AttestationPreference, AuditConfig, AuthenticatorPolicyConfig,
     AuthenticatorSettings, BackupEligibilityRule, CertificationLevel, CorsConfig, CounterRule,
-    HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm, Tenant, TenantConfig,
-    UserVerification,
+    ExtensionSettings, HankoPublicConfig, RelyingPartyConfig, ResidentKey, SigningAlgorithm,
+    Tenant, TenantConfig, UserVerification,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -103,6 +103,11 @@ struct WebauthnRequest {
     /// Default: `required`.
     #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
+    /// The extensions and hints of passkey ceremonies (latchkey's). Left out: a new tenant asks
+    /// for none, a replaced configuration keeps the ones it had.
+    #[serde(default)]
+    #[schema(value_type = schemas::ExtensionSettings, nullable = false)]
+    extensions: Option<ExtensionSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
@@ -139,6 +144,10 @@ struct MfaRequest {
     attestation_preference: Option<AttestationPreference>,
     #[schema(value_type = schemas::ResidentKey, nullable = false)]
     resident_key_requirement: Option<ResidentKey>,
+    /// As `webauthn.extensions`, for MFA ceremonies.
+    #[serde(default)]
+    #[schema(value_type = schemas::ExtensionSettings, nullable = false)]
+    extensions: Option<ExtensionSettings>,
 }
 
 /// The tenant's token-signing keys. Changing the algorithm or size makes a new key.
@@ -189,6 +198,8 @@ pub(super) struct CheckedConfig {
     audit: Option<AuditRequest>,
     hanko_public: Option<HankoPublicConfig>,
     authenticator_policy: Option<AuthenticatorPolicyBody>,
+    passkey_extensions: Option<ExtensionSettings>,
+    mfa_extensions: Option<ExtensionSettings>,
 }
 
 impl ConfigRequest {
@@ -242,7 +253,10 @@ impl ConfigRequest {
             webauthn.resident_key_requirement,
         );
         config.mfa = AuthenticatorSettings::mfa_defaults(webauthn.timeout);
+        let passkey_extensions = webauthn.extensions;
+        let mut mfa_extensions = None;
         if let Some(mfa) = mfa {
+            mfa_extensions = mfa.extensions;
             config.mfa.timeout_ms = mfa.timeout;
             if mfa.attachment.is_some() {
                 config.mfa.attachment = mfa.attachment;
@@ -264,6 +278,8 @@ impl ConfigRequest {
             audit,
             hanko_public,
             authenticator_policy,
+            passkey_extensions,
+            mfa_extensions,
         })
     }
 }
@@ -283,9 +299,13 @@ impl CheckedConfig {
             audit,
             hanko_public,
             authenticator_policy,
+            passkey_extensions,
+            mfa_extensions,
         } = self;
         if let Some(current) = current {
             config.relying_party.related_origins = current.relying_party.related_origins.clone();
+            config.passkey.extensions = current.passkey.extensions.clone();
+            config.mfa.extensions = current.mfa.extensions.clone();
             config.hanko_public = current.hanko_public.clone();
             config.authenticator_policy = current.authenticator_policy.clone();
             config.audit = current.audit.clone();
@@ -301,6 +321,12 @@ impl CheckedConfig {
         if let Some(signing) = signing {
             config.signing_algorithm = signing.algorithm.unwrap_or(config.signing_algorithm);
             config.rsa_bits = signing.rsa_bits.unwrap_or(config.rsa_bits);
+        }
+        if let Some(extensions) = passkey_extensions {
+            config.passkey.extensions = extensions;
+        }
+        if let Some(extensions) = mfa_extensions {
+            config.mfa.extensions = extensions;
         }
         config.counter = counter.unwrap_or(config.counter);
         config.backup_eligibility = backup_eligibility.unwrap_or(config.backup_eligibility);
@@ -333,6 +359,10 @@ impl CheckedConfig {
         }
         config
     }
+}
+
+fn is_unset(extensions: &ExtensionSettings) -> bool {
+    *extensions == ExtensionSettings::default()
 }
 
 fn at_least_one(violations: &mut Violations, field: &str, values: &[String]) {
@@ -431,6 +461,11 @@ struct SettingsResponse {
     attestation_preference: AttestationPreference,
     #[schema(value_type = schemas::ResidentKey)]
     resident_key_requirement: ResidentKey,
+    /// The extensions and hints the ceremonies ask for (latchkey's); absent while none are
+    /// configured, so that such a tenant shows the original's shape.
+    #[serde(skip_serializing_if = "is_unset")]
+    #[schema(value_type = schemas::ExtensionSettings, required = false)]
+    extensions: ExtensionSettings,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -493,6 +528,7 @@ impl From<AuthenticatorSettings> for SettingsResponse {
             attachment: settings.attachment,
             attestation_preference: settings.attestation,
             resident_key_requirement: settings.resident_key,
+            extensions: settings.extensions,
         }
     }
 }
@@ -509,7 +545,7 @@ fn without_secrets(mut block: HankoPublicConfig) -> HankoPublicConfig {
 
 #[cfg(test)]
 mod tests {
-    use latchkey_engine::model::{TenantId, TenantKind};
+    use latchkey_engine::model::{CredentialProtection, Hint, TenantId, TenantKind};
     use serde_json::{Value, json};
     use time::OffsetDateTime;
     use uuid::Uuid;
@@ -608,14 +644,29 @@ mod tests {
                 "user_verification": "preferred",
                 "attachment": "platform",
                 "attestation_preference": "none",
-                "resident_key_requirement": "preferred"
+                "resident_key_requirement": "preferred",
+                "extensions": {
+                    "cred_props": true,
+                    "credential_protection": "user_verification_required",
+                    "hints": ["client-device", "hybrid"],
+                    "min_pin_length": true,
+                    "large_blob": "preferred",
+                    "prf": true
+                }
             },
             "mfa": {
                 "timeout": 30000,
                 "user_verification": "discouraged",
                 "attachment": "platform",
                 "attestation_preference": "indirect",
-                "resident_key_requirement": "required"
+                "resident_key_requirement": "required",
+                "extensions": {
+                    "cred_props": false,
+                    "credential_protection": "user_verification_optional_with_credential_id_list",
+                    "hints": ["security-key"],
+                    "min_pin_length": false,
+                    "prf": false
+                }
             },
             "signing": {"algorithm": "ES256"},
             "counter": "audit_only",
@@ -731,9 +782,18 @@ mod tests {
         current.signing_algorithm = SigningAlgorithm::EdDSA;
         current.audit.console = true;
         current.authenticator_policy.minimum_certification = Some(CertificationLevel::L2);
+        current.passkey.extensions.credential_protection =
+            Some(CredentialProtection::UserVerificationRequired);
 
         let mut body = minimal();
         body["audit"] = json!({"store": false});
+        let replaced = built(body.clone(), Some(&current)).unwrap();
+        // A client that knows only the original's fields keeps the extensions it never saw.
+        assert_eq!(replaced.passkey.extensions, current.passkey.extensions);
+        body["webauthn"]["extensions"] = json!({"hints": ["hybrid"]});
+        let changed = built(body.clone(), Some(&current)).unwrap();
+        assert_eq!(changed.passkey.extensions.credential_protection, None);
+        assert_eq!(changed.passkey.extensions.hints, [Hint::Hybrid]);
         let replaced = built(body, Some(&current)).unwrap();
         assert_eq!(replaced.counter, CounterRule::AuditOnly);
         assert_eq!(replaced.backup_eligibility, BackupEligibilityRule::Reject);

@@ -359,6 +359,9 @@ async fn a_user_shows_their_passkeys() {
         is_mfa,
         created_at: datetime!(2024-05-06 07:08:09 UTC),
         last_used_at: None,
+        discoverable: None,
+        credential_protection: None,
+        min_pin_length: None,
     };
     let mut tx = admin.engine.store().write().await.unwrap();
     tx.insert_credential(&credential(b"passkey", false))

@@ -119,6 +119,64 @@ pub(super) enum ResidentKey {
     Required,
 }
 
+/// A credProtect level (`model::CredentialProtection`): 1, 2 and 3 in CTAP's numbering.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "mirrors the engine's names, which are CTAP's policy names"
+)]
+pub(super) enum CredentialProtection {
+    UserVerificationOptional,
+    UserVerificationOptionalWithCredentialIdList,
+    UserVerificationRequired,
+}
+
+/// A WebAuthn hint (`model::Hint`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum Hint {
+    SecurityKey,
+    ClientDevice,
+    Hybrid,
+}
+
+/// How much a registration wants large blob storage (`model::LargeBlobSupport`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum LargeBlobSupport {
+    Required,
+    Preferred,
+}
+
+/// The extensions and hints one kind of ceremony asks for (`model::ExtensionSettings`);
+/// nothing by default, which keeps the original server's options.
+#[derive(Serialize, ToSchema)]
+pub(super) struct ExtensionSettings {
+    /// Ask registrations for `credProps`, to learn (and store) whether the credential is
+    /// discoverable. Default: false.
+    #[serde(default)]
+    cred_props: bool,
+    /// The credProtect level registrations ask for and require: a credential whose
+    /// authenticator reports a lower level, or none, is refused. Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    credential_protection: Option<CredentialProtection>,
+    /// Sent as `hints`, in this order. Default: none.
+    #[serde(default)]
+    hints: Vec<Hint>,
+    /// Ask registrations for `minPinLength`. Default: false.
+    #[serde(default)]
+    min_pin_length: bool,
+    /// Ask registrations for `largeBlob.support`. Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    large_blob: Option<LargeBlobSupport>,
+    /// Ask every registration whether the credential supports PRF (`prf: {}`). Default: false.
+    #[serde(default)]
+    prf: bool,
+}
+
 /// The algorithm of the tenant's token-signing keys (`model::SigningAlgorithm`).
 #[derive(Serialize, ToSchema)]
 pub(super) enum SigningAlgorithm {
@@ -550,6 +608,18 @@ pub(super) struct Credential {
     backup_state: bool,
     is_mfa: bool,
     user_id: String,
+    /// `credProps.rk` at registration; absent when the client did not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    discoverable: Option<bool>,
+    /// The credProtect level the authenticator reported; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    credential_protection: Option<CredentialProtection>,
+    /// The minimum PIN length the authenticator reported; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    min_pin_length: Option<u32>,
 }
 
 /// A transaction as the passkey-server API shows it

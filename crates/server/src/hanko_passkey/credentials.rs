@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
 use latchkey_engine::credentials::CredentialRecord;
+use latchkey_engine::model::CredentialProtection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -53,6 +54,21 @@ pub struct CredentialDto {
     pub is_mfa: bool,
     /// The application's id of the credential's user.
     pub user_id: String,
+    /// Whether the credential is discoverable, as the client reported at registration
+    /// (`credProps.rk`); absent when it did not say. An addition to the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub discoverable: Option<bool>,
+    /// The credProtect level the authenticator reported at registration; absent when none.
+    /// An addition to the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, nullable = false, pattern = "^(user_verification_optional|user_verification_optional_with_credential_id_list|user_verification_required)$")]
+    pub credential_protection: Option<CredentialProtection>,
+    /// The authenticator's minimum PIN length, if it reported one at registration. An
+    /// addition to the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub min_pin_length: Option<u32>,
 }
 
 impl From<CredentialRecord> for CredentialDto {
@@ -75,6 +91,9 @@ impl From<CredentialRecord> for CredentialDto {
             backup_state: credential.backup_state,
             is_mfa: credential.is_mfa,
             user_id: record.user_id,
+            discoverable: credential.discoverable,
+            credential_protection: credential.credential_protection,
+            min_pin_length: credential.min_pin_length,
         }
     }
 }
@@ -269,6 +288,9 @@ mod tests {
                 is_mfa: false,
                 created_at: datetime!(2024-01-02 03:04:05.5 UTC),
                 last_used_at: None,
+                discoverable: None,
+                credential_protection: None,
+                min_pin_length: None,
             },
             user_id: "user-1".to_owned(),
         };

@@ -3,7 +3,6 @@
 //! `initialize`, 4 credential rename, 5 every `finalize` (the credential response).
 
 use axum::body::Bytes;
-use latchkey_engine::ceremonies::NewUser;
 
 use super::credential_json::unpadded;
 use super::credentials::Rename;
@@ -16,7 +15,7 @@ use crate::fuzzing::{credential_response, valid};
 pub fn request(route: u8, body: &[u8]) {
     match route % 6 {
         0 => {
-            let _ = valid::<InitRegistration, ApiError>(body).map(NewUser::from);
+            let _ = valid::<InitRegistration, ApiError>(body).map(InitRegistration::into_parts);
         }
         1 => {
             valid::<InitLogin, ApiError>(body);

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
+use latchkey_engine::ceremonies::ExtensionInputs;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,6 +19,7 @@ use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
 use super::signals::after_login;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
+use crate::extensions::{ExtensionInputsJson, results_json};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::signal::UserSignal;
@@ -30,6 +32,10 @@ pub struct InitLogin {
     #[serde(default)]
     #[schema(min_length = 1)]
     user_id: Option<String>,
+    /// Extension inputs for this login (an addition to the original): PRF salts
+    /// (`prf.eval`, `prf.evalByCredential`) and large blob access (`largeBlob`).
+    #[serde(default)]
+    extensions: Option<ExtensionInputsJson>,
 }
 
 impl Validate for InitLogin {
@@ -54,6 +60,14 @@ pub struct LoggedIn {
     /// answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     signal: Option<UserSignal>,
+    /// The client extension results the finalize body carried that matter to the caller
+    /// (`credProps`, `prf`, `largeBlob`), as read; absent when there were none.
+    #[serde(
+        rename = "clientExtensionResults",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Object>, required = false)]
+    client_extension_results: Option<serde_json::Value>,
 }
 
 /// Body of `mfa/login/initialize`.
@@ -63,6 +77,9 @@ pub struct InitMfaLogin {
     #[serde(default, deserialize_with = "null_as_empty")]
     #[schema(required = true, min_length = 1)]
     user_id: String,
+    /// Extension inputs for this login (an addition to the original), as for `login/initialize`.
+    #[serde(default)]
+    extensions: Option<ExtensionInputsJson>,
 }
 
 impl Validate for InitMfaLogin {
@@ -106,10 +123,12 @@ pub async fn initialize<S: Store>(
         }
         check_api_key(&engine, tenant.id(), presented).await?;
     }
+    let refused = |error| api_error(Endpoint::LoginInit, error);
+    let inputs = extension_inputs(body.extensions).map_err(refused)?;
     let options = engine
-        .start_login(tenant.id(), body.user_id.as_deref(), &meta)
+        .start_login_with(tenant.id(), body.user_id.as_deref(), inputs, &meta)
         .await
-        .map_err(|error| api_error(Endpoint::LoginInit, error))?;
+        .map_err(refused)?;
     Ok(Json(options.into()))
 }
 
@@ -145,6 +164,7 @@ pub async fn finalize<S: Store>(
     Ok(Json(LoggedIn {
         token: outcome.token,
         signal,
+        client_extension_results: results_json(&outcome.extension_results),
     }))
 }
 
@@ -171,11 +191,22 @@ pub async fn mfa_initialize<S: Store>(
     Meta(meta): Meta,
     ValidJson(body, _): ValidJson<InitMfaLogin, ApiError>,
 ) -> Result<Json<RequestOptions>, ApiError> {
+    let refused = |error| api_error(Endpoint::MfaLoginInit, error);
+    let inputs = extension_inputs(body.extensions).map_err(refused)?;
     let options = engine
-        .start_mfa_login(tenant.id(), &body.user_id, &meta)
+        .start_mfa_login_with(tenant.id(), &body.user_id, inputs, &meta)
         .await
-        .map_err(|error| api_error(Endpoint::MfaLoginInit, error))?;
+        .map_err(refused)?;
     Ok(Json(options.into()))
+}
+
+fn extension_inputs(
+    json: Option<ExtensionInputsJson>,
+) -> Result<ExtensionInputs, latchkey_engine::Error> {
+    Ok(json
+        .map(ExtensionInputs::try_from)
+        .transpose()?
+        .unwrap_or_default())
 }
 
 /// Finishes an MFA login.
@@ -211,6 +242,7 @@ pub async fn mfa_finalize<S: Store>(
     Ok(Json(LoggedIn {
         token: outcome.token,
         signal,
+        client_extension_results: results_json(&outcome.extension_results),
     }))
 }
 

@@ -44,6 +44,14 @@ pub struct Token {
     /// A JWS (compact) with the claims `sub` (the user), `aud`, `iat`, `exp`, `cred` (the
     /// credential) and, for a transaction, `trans`; verify it with the tenant's JWKS.
     pub token: String,
+    /// The client extension results the finalize body carried that matter to the caller
+    /// (`credProps`, `prf`, `largeBlob`), as read; absent when there were none.
+    #[serde(
+        rename = "clientExtensionResults",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Object>, required = false)]
+    pub client_extension_results: Option<serde_json::Value>,
 }
 
 /// The token is a bearer credential for its lifetime: it stays out of `Debug` and so of logs.

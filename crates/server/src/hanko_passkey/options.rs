@@ -6,8 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::ceremonies::{LoginOptions, RegistrationOptions};
 use latchkey_engine::model::{Attachment, AttestationPreference, ResidentKey, UserVerification};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+use crate::extensions::{hint_names, options_extensions};
 
 const PUBLIC_KEY: &str = "public-key";
 
@@ -31,8 +34,17 @@ struct PublicKeyCreation {
     timeout: u32,
     #[serde(rename = "authenticatorSelection")]
     selection: AuthenticatorSelection,
+    /// The kinds of authenticator to offer first, when the tenant configures hints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    hints: Vec<&'static str>,
     #[schema(schema_with = attestation_schema)]
     attestation: &'static str,
+    /// WebAuthn extension inputs (`credProps`, `credentialProtectionPolicy`, `prf`, ...);
+    /// absent when none are asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    extensions: Option<Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,6 +115,14 @@ struct PublicKeyRequest {
     #[serde(rename = "userVerification")]
     #[schema(schema_with = user_verification_schema)]
     user_verification: &'static str,
+    /// The kinds of authenticator to offer first, when the tenant configures hints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    hints: Vec<&'static str>,
+    /// WebAuthn extension inputs (`prf`, `largeBlob`) the caller asked for; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    extensions: Option<Value>,
 }
 
 /// An allowed credential, deliberately without transports.
@@ -145,7 +165,9 @@ impl From<RegistrationOptions> for CreationOptions {
                     resident_key: resident_key(options.resident_key),
                     user_verification: user_verification(options.user_verification),
                 },
+                hints: hint_names(&options.hints),
                 attestation: attestation(options.attestation),
+                extensions: options_extensions(&options.extensions),
             },
             // `options.exclude_credentials` stays out: the original sends no excludeCredentials
             // (go-webauthn v0.10 as Hanko calls it), and clients may rely on that.
@@ -169,6 +191,8 @@ impl From<LoginOptions> for RequestOptions {
                     })
                     .collect(),
                 user_verification: user_verification(options.user_verification),
+                hints: hint_names(&options.hints),
+                extensions: options_extensions(&options.extensions),
             },
         }
     }
@@ -262,7 +286,8 @@ fn attestation(value: AttestationPreference) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use latchkey_engine::ceremonies::ExcludedCredential;
+    use latchkey_engine::ceremonies::{ExcludedCredential, RequestedExtensions};
+    use latchkey_engine::model::{CredentialProtection, Hint};
     use latchkey_webauthn::CoseAlgorithm;
     use serde_json::json;
 
@@ -299,6 +324,8 @@ mod tests {
                 id: vec![1, 2, 3],
                 transports: Vec::new(),
             }],
+            extensions: Default::default(),
+            hints: Vec::new(),
         }
     }
 
@@ -361,6 +388,19 @@ mod tests {
     }
 
     #[test]
+    fn hints_and_extensions_are_additions_after_the_original_fields() {
+        let mut options = registration(None, None);
+        options.hints = vec![Hint::SecurityKey, Hint::Hybrid];
+        options.extensions = RequestedExtensions {
+            cred_props: true,
+            credential_protection: Some(CredentialProtection::UserVerificationRequired),
+            ..RequestedExtensions::default()
+        };
+        let text = serde_json::to_string(&CreationOptions::from(options)).unwrap();
+        assert!(text.ends_with(r#""userVerification":"required"},"hints":["security-key","hybrid"],"attestation":"direct","extensions":{"credProps":true,"credentialProtectionPolicy":"userVerificationRequired","enforceCredentialProtectionPolicy":true}}}"#), "{text}");
+    }
+
+    #[test]
     fn discoverable_request_options_have_no_allow_list() {
         let options = RequestOptions::from(LoginOptions {
             challenge: vec![0; 32],
@@ -368,6 +408,8 @@ mod tests {
             rp_id: "example.com".to_owned(),
             user_verification: UserVerification::Preferred,
             allow_credentials: Vec::new(),
+            extensions: Default::default(),
+            hints: Vec::new(),
         });
         assert_eq!(
             serde_json::to_string(&options).unwrap(),
@@ -383,6 +425,8 @@ mod tests {
             rp_id: "example.com".to_owned(),
             user_verification: UserVerification::Required,
             allow_credentials: vec![vec![0xff, 0xee], vec![1]],
+            extensions: Default::default(),
+            hints: Vec::new(),
         });
         assert_eq!(
             serde_json::to_string(&options).unwrap(),

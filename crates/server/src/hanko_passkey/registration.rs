@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::{CeremonyKind, NewUser};
+use latchkey_engine::ceremonies::{CeremonyKind, ExtensionInputs, NewUser};
 use latchkey_engine::{Engine, RequestMeta};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,6 +18,7 @@ use super::error::{Body as ErrorBody, Endpoint, api_error};
 use super::openapi::{CREDENTIAL_CREATION, RATE_LIMITED};
 use super::options::CreationOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
+use crate::extensions::{ExtensionInputsJson, results_json};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::validate::{Validate, Violations};
@@ -43,6 +44,10 @@ pub struct InitRegistration {
     #[serde(default)]
     #[schema(format = "uri")]
     icon: Option<String>,
+    /// Extension inputs for this registration (an addition to the original): PRF salts in
+    /// `prf.eval`.
+    #[serde(default)]
+    extensions: Option<ExtensionInputsJson>,
 }
 
 impl Validate for InitRegistration {
@@ -64,14 +69,21 @@ impl Validate for InitRegistration {
     }
 }
 
-impl From<InitRegistration> for NewUser {
-    fn from(body: InitRegistration) -> Self {
-        Self {
-            external_id: body.user_id,
-            name: body.username,
-            display_name: body.display_name.unwrap_or_default(),
-            icon: body.icon,
-        }
+impl InitRegistration {
+    /// The user and the extension inputs the body names.
+    pub(super) fn into_parts(self) -> Result<(NewUser, ExtensionInputs), latchkey_engine::Error> {
+        let inputs = self
+            .extensions
+            .map(ExtensionInputs::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let user = NewUser {
+            external_id: self.user_id,
+            name: self.username,
+            display_name: self.display_name.unwrap_or_default(),
+            icon: self.icon,
+        };
+        Ok((user, inputs))
     }
 }
 
@@ -191,10 +203,12 @@ async fn start<S: Store>(
     kind: CeremonyKind,
     meta: &RequestMeta,
 ) -> Result<Json<CreationOptions>, ApiError> {
+    let refused = |error| api_error(Endpoint::RegistrationInit, error);
+    let (user, inputs) = body.into_parts().map_err(refused)?;
     let options = engine
-        .start_registration(tenant.id(), body.into(), kind, meta)
+        .start_registration_with(tenant.id(), user, kind, inputs, meta)
         .await
-        .map_err(|error| api_error(Endpoint::RegistrationInit, error))?;
+        .map_err(refused)?;
     Ok(Json(options.into()))
 }
 
@@ -211,6 +225,7 @@ async fn finish<S: Store>(
         .map_err(|error| api_error(Endpoint::RegistrationFinal, error))?;
     Ok(Json(Token {
         token: outcome.token,
+        client_extension_results: results_json(&outcome.extension_results),
     }))
 }
 

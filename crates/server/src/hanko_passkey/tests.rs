@@ -426,7 +426,8 @@ fn tokens_stay_out_of_debug() {
     let shown = format!(
         "{:?}",
         super::Token {
-            token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl".to_owned()
+            token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl".to_owned(),
+            client_extension_results: None,
         }
     );
     assert!(!shown.contains("eyJ"), "{shown}");
@@ -648,4 +649,67 @@ async fn signals_of_a_user_need_the_key_and_a_known_user() {
         missing.body,
         json!({"title": "unable to validate request", "details": "user_id is a required field", "status": 400})
     );
+}
+
+#[tokio::test]
+async fn extension_inputs_reach_the_options_and_bad_ones_are_refused() {
+    let f = fixture().await;
+    let key = [("apikey", f.key.as_str())];
+    let plain = f
+        .post(
+            "/registration/initialize",
+            &key,
+            Some(r#"{"user_id":"user-1","username":"alice"}"#),
+        )
+        .await;
+    assert!(
+        plain.body["publicKey"].get("extensions").is_none(),
+        "the original's shape without inputs or settings"
+    );
+    let salted = f
+        .post(
+            "/registration/initialize",
+            &key,
+            Some(r#"{"user_id":"user-1","username":"alice","extensions":{"prf":{"eval":{"first":"c2FsdA"}}}}"#),
+        )
+        .await;
+    assert_eq!(salted.status, StatusCode::OK, "{}", salted.text);
+    assert_eq!(
+        salted.body["publicKey"]["extensions"],
+        json!({"prf": {"eval": {"first": "c2FsdA"}}})
+    );
+    let padded = f
+        .post(
+            "/registration/initialize",
+            &key,
+            Some(r#"{"user_id":"user-1","username":"alice","extensions":{"prf":{"eval":{"first":"c2FsdA=="}}}}"#),
+        )
+        .await;
+    assert_eq!(padded.status, StatusCode::BAD_REQUEST, "{}", padded.text);
+    // A discoverable login allows no credential a salt could be for.
+    let by_credential = f
+        .post(
+            "/login/initialize",
+            &[],
+            Some(r#"{"extensions":{"prf":{"evalByCredential":{"AQID":{"first":"c2FsdA"}}}}}"#),
+        )
+        .await;
+    assert_eq!(by_credential.status, StatusCode::BAD_REQUEST);
+    assert_eq!(by_credential.body["title"], "unable to validate request");
+    assert!(
+        by_credential.body["details"]
+            .as_str()
+            .unwrap()
+            .contains("evalByCredential"),
+        "{}",
+        by_credential.text
+    );
+    let read_and_write = f
+        .post(
+            "/login/initialize",
+            &[],
+            Some(r#"{"extensions":{"largeBlob":{"read":true,"write":"AQ"}}}"#),
+        )
+        .await;
+    assert_eq!(read_and_write.status, StatusCode::BAD_REQUEST);
 }

@@ -21,6 +21,7 @@ use super::error::{Body as ErrorBody, Endpoint, api_error, invalid_user_id};
 use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
 use super::tenant::{ApiKeyed, CurrentTenant};
+use crate::extensions::results_json;
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::path::PathParams;
@@ -174,6 +175,7 @@ pub async fn finalize<S: Store>(
         .map_err(|error| api_error(Endpoint::TransactionFinal, error))?;
     Ok(Json(Token {
         token: outcome.token,
+        client_extension_results: results_json(&outcome.extension_results),
     }))
 }
 

@@ -18,6 +18,7 @@ use super::accounts::PathParams;
 use super::error::{Endpoint, ErrorBody, PublicError, public_error};
 use super::gate::AccountsTenant;
 use super::session::{Session, deliver};
+use crate::extensions::results_json;
 use crate::hanko_passkey::options::{CreationOptions, RequestOptions};
 use crate::http::json::{RawJson, ValidJson};
 use crate::http::meta::Meta;
@@ -34,6 +35,15 @@ pub struct Finalized {
     /// and `signalCurrentUserDetails` for the user. An addition to the original's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     signal: Option<UserSignal>,
+    /// The client extension results the finalize body carried that matter to the caller
+    /// (`credProps`, `prf`, `largeBlob`), as read; absent when there were none. An addition to
+    /// the original.
+    #[serde(
+        rename = "clientExtensionResults",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Object>, required = false)]
+    client_extension_results: Option<serde_json::Value>,
 }
 
 /// POST `/webauthn/registration/initialize` (no body): options for the session's user.
@@ -90,14 +100,15 @@ pub async fn registration_finalize<S: Store>(
     Session(session): Session,
     RawJson(body, _): RawJson<PublicError>,
 ) -> Result<Json<Finalized>, PublicError> {
-    let credential = engine
+    let outcome = engine
         .finish_account_registration(tenant.id(), session.user, &body, &meta)
         .await
         .map_err(|error| public_error(Endpoint::RegistrationFinal, error))?;
     Ok(Json(Finalized {
-        credential_id: URL_SAFE_NO_PAD.encode(&credential.id),
+        credential_id: URL_SAFE_NO_PAD.encode(&outcome.credential.id),
         user_id: session.user.0,
         signal: None,
+        client_extension_results: results_json(&outcome.extension_results),
     }))
 }
 
@@ -199,6 +210,7 @@ pub async fn login_finalize<S: Store>(
         credential_id: URL_SAFE_NO_PAD.encode(&login.credential_id),
         user_id: login.user.0,
         signal,
+        client_extension_results: results_json(&login.extension_results),
     })
     .into_response();
     deliver(&mut response, &tenant, &login.session);

@@ -11,13 +11,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::MAX_USER_HANDLE_BYTES;
+use latchkey_engine::ceremonies::{ExtensionInputs, MAX_USER_HANDLE_BYTES};
 use latchkey_engine::model::{License, Tenant};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::error::Failure;
+use crate::extensions::ExtensionInputsJson;
 use crate::http::json::null_as_empty;
 
 const MAX_DISPLAY_NAME_CHARS: usize = 128;
@@ -46,9 +47,23 @@ pub struct OptionsRequest {
     /// the community's preference, anything else is a 400.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub attestation: String,
+    /// Extension inputs for this ceremony (an addition to the original): PRF salts
+    /// (`prf.eval`; at login also `prf.evalByCredential`) and, at login, `largeBlob` access.
+    #[serde(default)]
+    pub extensions: Option<ExtensionInputsJson>,
 }
 
 impl OptionsRequest {
+    /// The extension inputs the body names, decoded.
+    pub fn extension_inputs(&mut self) -> Result<ExtensionInputs, Failure> {
+        Ok(self
+            .extensions
+            .take()
+            .map(ExtensionInputs::try_from)
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// The user name, required or not; a present one must fit in a user handle.
     pub fn username(&self, required: bool) -> Result<Option<&str>, Failure> {
         let name = self.username.trim();
@@ -340,6 +355,7 @@ mod tests {
             display_name: display.to_owned(),
             community_id: String::new(),
             attestation: String::new(),
+            extensions: None,
         };
         assert_eq!(
             request(" alice ", "").username(true).unwrap(),

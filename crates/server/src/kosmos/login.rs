@@ -23,6 +23,7 @@ use super::openapi::{
 use super::options::RequestOptions;
 use super::registration::Subject;
 use super::state::Kosmos;
+use crate::extensions::results_json;
 use crate::http::meta::Meta;
 
 /// The answer of an assertion result. `signature_token` is a JWT signed with the
@@ -144,12 +145,16 @@ pub async fn u1_result<S: Store>(
 async fn start<S: Store>(
     state: &Kosmos<S>,
     license: &License,
-    request: OptionsRequest,
+    mut request: OptionsRequest,
     meta: &RequestMeta,
 ) -> Result<RequestOptions, Failure> {
+    let inputs = request.extension_inputs()?;
     let username = request.username(false)?;
     let realm = realm(&state.engine, license, &request.community_id, &request.dns).await?;
-    let options = state.engine.start_login(realm.id, username, meta).await?;
+    let options = state
+        .engine
+        .start_login_with(realm.id, username, inputs, meta)
+        .await?;
     Ok(options.into())
 }
 
@@ -168,6 +173,7 @@ async fn finish<S: Store>(
     Ok(LoggedIn {
         data: Subject {
             sub: outcome.user_id,
+            client_extension_results: results_json(&outcome.extension_results),
         },
         status: "ok",
         error_message: "",

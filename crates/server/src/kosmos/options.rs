@@ -6,9 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_engine::ceremonies::{LoginOptions, RegistrationOptions};
 use latchkey_engine::model::{Attachment, AttestationPreference, ResidentKey, UserVerification};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::openapi::{attachment, attestation_conveyance, resident_key, user_verification};
+use crate::extensions::{hint_names, options_extensions};
 
 const PUBLIC_KEY: &str = "public-key";
 const OK: &str = "ok";
@@ -28,6 +30,15 @@ pub struct CreationOptions {
     authenticator_selection: AuthenticatorSelection,
     challenge: String,
     exclude_credentials: Vec<CredentialDescriptor>,
+    /// The kinds of authenticator to offer first, when the tenant configures hints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    hints: Vec<&'static str>,
+    /// WebAuthn extension inputs (`credProps`, `credentialProtectionPolicy`, `prf`, ...);
+    /// absent when none are asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    extensions: Option<Value>,
     #[schema(pattern = "^ok$")]
     status: &'static str,
     #[schema(max_length = 0)]
@@ -130,6 +141,8 @@ impl CreationOptions {
                 .into_iter()
                 .map(|excluded| CredentialDescriptor::new(&excluded.id, excluded.transports))
                 .collect(),
+            hints: hint_names(&options.hints),
+            extensions: options_extensions(&options.extensions),
             status: OK,
             error_message: "",
         }
@@ -149,6 +162,14 @@ pub struct RequestOptions {
     user_verification: UserVerification,
     /// Empty for a discoverable login.
     allow_credentials: Vec<CredentialDescriptor>,
+    /// The kinds of authenticator to offer first, when the tenant configures hints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    hints: Vec<&'static str>,
+    /// WebAuthn extension inputs (`prf`, `largeBlob`) the caller asked for; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    extensions: Option<Value>,
     #[schema(pattern = "^ok$")]
     status: &'static str,
     #[schema(max_length = 0)]
@@ -169,6 +190,8 @@ impl From<LoginOptions> for RequestOptions {
                 .iter()
                 .map(|id| CredentialDescriptor::new(id, Vec::new()))
                 .collect(),
+            hints: hint_names(&options.hints),
+            extensions: options_extensions(&options.extensions),
             status: OK,
             error_message: "",
         }
@@ -203,6 +226,8 @@ mod tests {
                 id: vec![0xff, 0xee],
                 transports: vec!["usb".to_owned()],
             }],
+            extensions: Default::default(),
+            hints: Vec::new(),
         };
         let text = serde_json::to_string(&CreationOptions::new(
             options,
@@ -244,6 +269,8 @@ mod tests {
             rp_id: "login.example".to_owned(),
             user_verification: UserVerification::Preferred,
             allow_credentials: vec![vec![1]],
+            extensions: Default::default(),
+            hints: Vec::new(),
         });
         assert_eq!(
             serde_json::to_string(&options).unwrap(),

@@ -22,6 +22,7 @@ use super::openapi::{
 };
 use super::options::CreationOptions;
 use super::state::Kosmos;
+use crate::extensions::results_json;
 use crate::http::meta::Meta;
 
 /// The answer of a registration result.
@@ -40,6 +41,15 @@ pub struct Registered {
 pub struct Subject {
     /// The user name the ceremony was for.
     pub sub: String,
+    /// The client extension results the result body carried that matter to the caller
+    /// (`credProps`, `prf`, `largeBlob`), as read; absent when there were none. An addition to
+    /// the original.
+    #[serde(
+        rename = "clientExtensionResults",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Object>, required = false)]
+    pub client_extension_results: Option<Value>,
 }
 
 /// What an encrypted registration options answer decrypts to.
@@ -157,9 +167,10 @@ pub async fn u1_result<S: Store>(
 async fn start<S: Store>(
     state: &Kosmos<S>,
     license: &License,
-    request: OptionsRequest,
+    mut request: OptionsRequest,
     meta: &RequestMeta,
 ) -> Result<CreationOptions, Failure> {
+    let inputs = request.extension_inputs()?;
     let engine = &state.engine;
     let username = request.username(true)?.unwrap_or_default().to_owned();
     let attestation = requested_attestation(&request.attestation)?;
@@ -171,7 +182,7 @@ async fn start<S: Store>(
         icon: None,
     };
     let options = engine
-        .start_registration(realm.id, user, CeremonyKind::Passkey, meta)
+        .start_registration_with(realm.id, user, CeremonyKind::Passkey, inputs, meta)
         .await?;
     Ok(CreationOptions::new(options, attestation))
 }
@@ -205,6 +216,7 @@ async fn finish<S: Store>(
     Ok(Registered {
         data: Subject {
             sub: outcome.user_id,
+            client_extension_results: results_json(&outcome.extension_results),
         },
         status: "ok",
         error_message: "",

@@ -53,7 +53,7 @@ impl<M> PostgresTx<M> {
 impl PostgresTx<ReadWrite> {
     pub(super) async fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
         let sql = format!(
-            "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             rows::CREDENTIAL
         );
         let query = sqlx::query(&sql)
@@ -70,7 +70,14 @@ impl PostgresTx<ReadWrite> {
             .bind(credential.backup_state)
             .bind(credential.is_mfa)
             .bind(credential.created_at)
-            .bind(credential.last_used_at);
+            .bind(credential.last_used_at)
+            .bind(credential.discoverable)
+            .bind(
+                credential
+                    .credential_protection
+                    .map(|level| i16::from(level.level())),
+            )
+            .bind(credential.min_pin_length.map(i64::from));
         self.execute(query).await?;
         Ok(())
     }

@@ -42,7 +42,7 @@ impl<M> SqliteTx<M> {
 impl SqliteTx<ReadWrite> {
     pub(super) fn insert_credential(&mut self, credential: &Credential) -> Result<()> {
         let sql = format!(
-            "INSERT INTO credentials ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO credentials ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows::CREDENTIAL
         );
         self.execute(
@@ -62,6 +62,11 @@ impl SqliteTx<ReadWrite> {
                 credential.is_mfa,
                 micros(credential.created_at)?,
                 credential.last_used_at.map(micros).transpose()?,
+                credential.discoverable,
+                credential
+                    .credential_protection
+                    .map(|level| i64::from(level.level())),
+                credential.min_pin_length.map(i64::from),
             ],
         )?;
         Ok(())

@@ -1,6 +1,6 @@
 //! Credentials: their life, paging, and isolation between tenants.
 
-use latchkey_engine::model::{Credential, TenantId, UserId};
+use latchkey_engine::model::{Credential, CredentialProtection, TenantId, UserId};
 use latchkey_engine::{Entity, Error, LoginRecord, Paged, ReadTx, Store, WriteTx};
 use uuid::Uuid;
 
@@ -20,6 +20,10 @@ pub(super) async fn credential_lifecycle<S: Store>(store: &S) {
         backup_eligible: false,
         is_mfa: true,
         last_used_at: Some(at(3)),
+        // What a registration's extensions told, stored and read back as given.
+        discoverable: Some(false),
+        credential_protection: Some(CredentialProtection::UserVerificationRequired),
+        min_pin_length: Some(63),
         ..credential_record(t, alice.id, 2)
     };
     let mut tx = store.write().await.unwrap();

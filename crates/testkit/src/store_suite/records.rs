@@ -3,8 +3,9 @@
 use latchkey_engine::model::{
     ApiKey, Attachment, AttestationPreference, AuditConfig, AuditEvent, AuthenticatorPolicy,
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, Community, CounterRule, Credential,
-    License, LicenseScope, Link, Operation, ResidentKey, SigningAlgorithm, SigningKey, Tenant,
-    TenantId, TenantKind, Transaction, User, UserId, UserVerification,
+    CredentialProtection, ExtensionSettings, Hint, LargeBlobSupport, License, LicenseScope, Link,
+    Operation, ResidentKey, SigningAlgorithm, SigningKey, Tenant, TenantId, TenantKind,
+    Transaction, User, UserId, UserVerification,
 };
 use latchkey_engine::{Page, Store, WriteTx};
 
@@ -94,6 +95,16 @@ pub fn tenant_record() -> Tenant {
         attachment: Some(Attachment::Platform),
         attestation: AttestationPreference::Direct,
         resident_key: ResidentKey::Required,
+        extensions: ExtensionSettings {
+            cred_props: true,
+            credential_protection: Some(
+                CredentialProtection::UserVerificationOptionalWithCredentialIdList,
+            ),
+            hints: vec![Hint::ClientDevice, Hint::Hybrid],
+            min_pin_length: true,
+            large_blob: Some(LargeBlobSupport::Preferred),
+            prf: true,
+        },
     };
     let mut tenant = fixtures::tenant("login.example.test")
         .authenticators(settings.clone())
@@ -264,6 +275,9 @@ pub(super) fn credential_record(tenant: TenantId, user: UserId, seconds: i64) ->
         is_mfa: false,
         created_at: at(seconds),
         last_used_at: None,
+        discoverable: None,
+        credential_protection: None,
+        min_pin_length: None,
     }
 }
 

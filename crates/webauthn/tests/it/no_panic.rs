@@ -190,6 +190,7 @@ impl Seeds {
                     client_data_json: client_data,
                     attestation_object,
                     transports: Vec::new(),
+                    client_extension_results: Default::default(),
                 };
                 seeds.registrations.push(RegistrationSeed {
                     rp: vector.rp(),
@@ -222,6 +223,7 @@ impl Seeds {
                     authenticator_data,
                     signature: field(&vector.response, "signature"),
                     user_handle: (!returned_handle.is_empty()).then_some(returned_handle),
+                    client_extension_results: Default::default(),
                 };
                 seeds.assertions.push(AssertionSeed {
                     rp: vector.rp(),

@@ -51,6 +51,7 @@ fn the_relying_party_ceremonies_cors_and_audit_carry_over() {
             attachment: None,
             attestation: AttestationPreference::None,
             resident_key: ResidentKey::Required,
+            extensions: ExtensionSettings::default(),
         }
     );
     assert_eq!(
@@ -61,6 +62,7 @@ fn the_relying_party_ceremonies_cors_and_audit_carry_over() {
             attachment: Some(Attachment::CrossPlatform),
             attestation: AttestationPreference::Direct,
             resident_key: ResidentKey::Discouraged,
+            extensions: ExtensionSettings::default(),
         }
     );
     assert_eq!(config.cors.allowed_origins, ["https://*.example.com"]);
