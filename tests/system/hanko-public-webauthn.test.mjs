@@ -188,6 +188,21 @@ for (const store of STORES) {
         assert.deepEqual(res.json.publicKey.allowCredentials, [{ type: 'public-key', id: credentialId }]);
       });
 
+      // An addition to the original (docs/extensions.md): the caller's PRF salts reach the options, checked first.
+      test('initialize takes extension inputs into the options and refuses malformed ones', async () => {
+        const client = new HankoClient(tenant);
+        const salt = b64url(Buffer.from('a salt the application chose'));
+        const res = await client.post('/webauthn/login/initialize',
+          { user_id: user.userId, extensions: { prf: { eval: { first: salt } } } });
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.json.publicKey.extensions, { prf: { eval: { first: salt } } });
+        assert.deepEqual(res.json.publicKey.allowCredentials, [{ type: 'public-key', id: credentialId }]);
+        assertHankoError(await client.post('/webauthn/login/initialize',
+          { extensions: { prf: { eval: { first: `${salt}==` } } } }), 400);
+        assertHankoError(await client.post('/webauthn/login/initialize',
+          { extensions: { prf: { evalByCredential: { [credentialId]: { first: salt } } } } }), 400);
+      });
+
       test('initialize with a user without passkeys answers discoverable options', async () => {
         const { userId } = await loggedIn();
         const res = await new HankoClient(tenant).post('/webauthn/login/initialize', { user_id: userId });

@@ -56,6 +56,14 @@ struct LargeBlobInputJson {
     write: Option<String>,
 }
 
+/// The inputs of an initialize body's optional `extensions` member; none when it is absent.
+pub fn inputs(json: Option<ExtensionInputsJson>) -> Result<ExtensionInputs, Error> {
+    Ok(json
+        .map(ExtensionInputs::try_from)
+        .transpose()?
+        .unwrap_or_default())
+}
+
 impl TryFrom<ExtensionInputsJson> for ExtensionInputs {
     type Error = Error;
 

@@ -139,6 +139,7 @@ impl<S: Store> Engine<S> {
         &self,
         tenant: TenantId,
         user: Option<UserId>,
+        inputs: ExtensionInputs,
         meta: &RequestMeta,
     ) -> Result<LoginOptions> {
         let tenant = self.accounts_tenant(tenant).await?;
@@ -148,7 +149,7 @@ impl<S: Store> Engine<S> {
         context.audit_to(&tenant);
         context.actor = user.map(|user| user.0.hyphenated().to_string());
         let result = self
-            .try_start_account_login(&tenant, user, meta, now, succeeded, &context)
+            .try_start_account_login(&tenant, user, inputs, meta, now, succeeded, &context)
             .await;
         self.audit_failure(result, tenant.id, context, meta, now)
             .await
@@ -158,6 +159,7 @@ impl<S: Store> Engine<S> {
         &self,
         tenant: &crate::model::Tenant,
         user: Option<UserId>,
+        inputs: ExtensionInputs,
         meta: &RequestMeta,
         now: OffsetDateTime,
         succeeded: AuditEventKind,
@@ -191,7 +193,7 @@ impl<S: Store> Engine<S> {
                 named,
                 allowed,
                 None,
-                ExtensionInputs::default(),
+                inputs,
                 now,
             )
             .await?;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use latchkey_engine::accounts::{PASSCODE_MAX_ATTEMPTS, PasscodeRequest, SignUp};
+use latchkey_engine::ceremonies::ExtensionInputs;
 use latchkey_engine::model::{CounterRule, Password, UserId};
 use latchkey_engine::rate_limit::{MemoryCounter, RateLimits};
 use latchkey_engine::secrets::MasterKey;
@@ -421,7 +422,7 @@ async fn passkeys_of_an_account_log_in_to_a_session_that_logout_ends() {
 
     let options = fx
         .engine
-        .start_account_login(fx.tenant, None, &meta())
+        .start_account_login(fx.tenant, None, ExtensionInputs::default(), &meta())
         .await
         .unwrap();
     assert!(options.allow_credentials.is_empty());
@@ -454,7 +455,7 @@ async fn passkeys_of_an_account_log_in_to_a_session_that_logout_ends() {
 
     let named = fx
         .engine
-        .start_account_login(fx.tenant, Some(user), &meta())
+        .start_account_login(fx.tenant, Some(user), ExtensionInputs::default(), &meta())
         .await
         .unwrap();
     assert_eq!(

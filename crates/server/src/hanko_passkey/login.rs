@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use latchkey_engine::Engine;
 use latchkey_engine::Store;
-use latchkey_engine::ceremonies::ExtensionInputs;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,7 +18,7 @@ use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
 use super::signals::after_login;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
-use crate::extensions::{ExtensionInputsJson, results_json};
+use crate::extensions::{self, ExtensionInputsJson, results_json};
 use crate::http::json::{ValidJson, null_as_empty};
 use crate::http::meta::Meta;
 use crate::http::signal::UserSignal;
@@ -124,7 +123,7 @@ pub async fn initialize<S: Store>(
         check_api_key(&engine, tenant.id(), presented).await?;
     }
     let refused = |error| api_error(Endpoint::LoginInit, error);
-    let inputs = extension_inputs(body.extensions).map_err(refused)?;
+    let inputs = extensions::inputs(body.extensions).map_err(refused)?;
     let options = engine
         .start_login_with(tenant.id(), body.user_id.as_deref(), inputs, &meta)
         .await
@@ -192,21 +191,12 @@ pub async fn mfa_initialize<S: Store>(
     ValidJson(body, _): ValidJson<InitMfaLogin, ApiError>,
 ) -> Result<Json<RequestOptions>, ApiError> {
     let refused = |error| api_error(Endpoint::MfaLoginInit, error);
-    let inputs = extension_inputs(body.extensions).map_err(refused)?;
+    let inputs = extensions::inputs(body.extensions).map_err(refused)?;
     let options = engine
         .start_mfa_login_with(tenant.id(), &body.user_id, inputs, &meta)
         .await
         .map_err(refused)?;
     Ok(Json(options.into()))
-}
-
-fn extension_inputs(
-    json: Option<ExtensionInputsJson>,
-) -> Result<ExtensionInputs, latchkey_engine::Error> {
-    Ok(json
-        .map(ExtensionInputs::try_from)
-        .transpose()?
-        .unwrap_or_default())
 }
 
 /// Finishes an MFA login.

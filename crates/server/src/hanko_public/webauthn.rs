@@ -18,7 +18,7 @@ use super::accounts::PathParams;
 use super::error::{Endpoint, ErrorBody, PublicError, public_error};
 use super::gate::AccountsTenant;
 use super::session::{Session, deliver};
-use crate::extensions::results_json;
+use crate::extensions::{self, ExtensionInputsJson, results_json};
 use crate::hanko_passkey::options::{CreationOptions, RequestOptions};
 use crate::http::json::{RawJson, ValidJson};
 use crate::http::meta::Meta;
@@ -119,6 +119,10 @@ pub struct LoginInit {
     #[serde(default)]
     #[schema(format = Uuid)]
     user_id: Option<String>,
+    /// Extension inputs for this login (an addition to the original): PRF salts
+    /// (`prf.eval`, `prf.evalByCredential`) and large blob access (`largeBlob`).
+    #[serde(default)]
+    extensions: Option<ExtensionInputsJson>,
 }
 
 impl Validate for LoginInit {
@@ -160,10 +164,12 @@ pub async fn login_initialize<S: Store>(
         .as_deref()
         .and_then(|id| Uuid::parse_str(id).ok())
         .map(UserId);
+    let refused = |error| public_error(Endpoint::LoginInit, error);
+    let inputs = extensions::inputs(body.extensions).map_err(refused)?;
     let options = engine
-        .start_account_login(tenant.id(), user, &meta)
+        .start_account_login(tenant.id(), user, inputs, &meta)
         .await
-        .map_err(|error| public_error(Endpoint::LoginInit, error))?;
+        .map_err(refused)?;
     Ok(Json(options.into()))
 }
 
