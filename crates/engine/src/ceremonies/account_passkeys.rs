@@ -10,7 +10,7 @@ use super::login::{Assertion, usable_credentials};
 use super::registration::ALGORITHMS;
 use super::{account_settings, expiry, timeout_ms};
 use crate::accounts::{IssuedSession, load_user};
-use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
+use crate::audit::{FailureContext, RequestMeta, audit_event};
 use crate::ceremonies::{CeremonyKind, LoginOptions, RegistrationOptions, RegistrationOutcome};
 use crate::model::{Ceremony, Operation, TenantId, UserId};
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
@@ -144,12 +144,12 @@ impl<S: Store> Engine<S> {
     ) -> Result<LoginOptions> {
         let tenant = self.accounts_tenant(tenant).await?;
         let now = self.now();
-        let [succeeded, failed, ..] = Assertion::AccountLogin.events();
+        let [_, failed, ..] = Assertion::AccountLogin.events();
         let mut context = FailureContext::new(failed);
         context.audit_to(&tenant);
         context.actor = user.map(|user| user.0.hyphenated().to_string());
         let result = self
-            .try_start_account_login(&tenant, user, inputs, meta, now, succeeded, &context)
+            .try_start_account_login(&tenant, user, inputs, meta, now, &context)
             .await;
         self.audit_failure(result, tenant.id, context, meta, now)
             .await
@@ -162,9 +162,9 @@ impl<S: Store> Engine<S> {
         inputs: ExtensionInputs,
         meta: &RequestMeta,
         now: OffsetDateTime,
-        succeeded: AuditEventKind,
         context: &FailureContext,
     ) -> Result<LoginOptions> {
+        let [succeeded, ..] = Assertion::AccountLogin.events();
         let mut allowed = Vec::new();
         let mut named = None;
         if let Some(user) = user {
