@@ -1,6 +1,7 @@
-// PRF and credProtect with real Chromium and a CDP virtual authenticator that supports them, once per store: the
-// registration asks whether the credential can evaluate a PRF and requires credProtect level 3; the login carries
-// the application's salt; the page's results travel through login/finalize and come back in its answer.
+// PRF, credProtect and largeBlob with real Chromium and a CDP virtual authenticator that supports them, once per
+// store: the registration asks whether the credential can evaluate a PRF and requires credProtect level 3; the login
+// carries the application's salt; the page's results travel through login/finalize and come back in its answer. A
+// login writes a large blob through the options and a later login reads it back the same way.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ async function startPageServer() {
 }
 
 for (const store of STORES) {
-  describe(`Chromium with PRF and credProtect against latchkey (${store})`, { timeout: 240_000 }, () => {
+  describe(`Chromium with PRF, credProtect and largeBlob against latchkey (${store})`, { timeout: 240_000 }, () => {
     let latchkey;
     let page;
     let pageServer;
@@ -71,9 +72,9 @@ for (const store of STORES) {
       page = await context.newPage();
       page.on('console', (msg) => browserLog.push(`[${msg.type()}] ${msg.text()}`));
       page.on('pageerror', (err) => browserLog.push(`[pageerror] ${err.message}`));
-      // hasCredBlob turns Chromium's credProtect support on; PRF needs CTAP 2.1.
+      // hasCredBlob turns Chromium's credProtect support on; PRF and large blobs need CTAP 2.1.
       await addVirtualAuthenticator(context, page, {
-        ctap2Version: 'ctap2_1', hasPrf: true, hasResidentKey: true, hasCredBlob: true,
+        ctap2Version: 'ctap2_1', hasPrf: true, hasResidentKey: true, hasCredBlob: true, hasLargeBlob: true,
       });
       await page.goto(`${origin}/?api=${encodeURIComponent(`${latchkey.publicUrl}/${tenant.id}`)}`);
     });
@@ -131,6 +132,39 @@ for (const store of STORES) {
       const second = await page.evaluate(run, again.json);
       assert.equal(second.finalize.status, 200, second.finalize.text);
       assert.equal(second.finalize.json.clientExtensionResults.prf.results.first, results.first);
+    }));
+
+    test('largeBlob: support asked at registration, a blob written at one login is read back at the next', logged(async () => {
+      const current = await api(latchkey.adminUrl, 'GET', `/tenants/${tenant.id}`);
+      const config = current.json.config;
+      config.webauthn.extensions = { ...config.webauthn.extensions, large_blob: 'required' };
+      const put = await api(latchkey.adminUrl, 'PUT', `/tenants/${tenant.id}/config`, { body: config });
+      assert.equal(put.status, 204, put.text);
+
+      const init = await call('POST', '/registration/initialize', { user_id: 'blob-user', username: 'blob' });
+      assert.equal(init.status, 200, init.text);
+      assert.deepEqual(init.json.publicKey.extensions.largeBlob, { support: 'required' });
+      const { finalize } = await page.evaluate((options) => window.signUp(options), init.json);
+      assert.equal(finalize.status, 200, `registration/finalize from the page: ${finalize.text}`);
+      assert.deepEqual(finalize.json.clientExtensionResults.largeBlob, { supported: true });
+
+      const run = async (options) => {
+        const credential = await window.login(options);
+        return window.post('/login/finalize', credential);
+      };
+      const blob = b64url(Buffer.from('a certificate the application keeps with the passkey'));
+      // A write names exactly one credential: the user's, through user_id.
+      const write = await call('POST', '/login/initialize', { user_id: 'blob-user', extensions: { largeBlob: { write: blob } } });
+      assert.equal(write.status, 200, write.text);
+      const written = await page.evaluate(run, write.json);
+      assert.equal(written.status, 200, `login/finalize from the page: ${written.text}`);
+      assert.deepEqual(written.json.clientExtensionResults.largeBlob, { written: true });
+
+      const read = await call('POST', '/login/initialize', { user_id: 'blob-user', extensions: { largeBlob: { read: true } } });
+      assert.equal(read.status, 200, read.text);
+      const readBack = await page.evaluate(run, read.json);
+      assert.equal(readBack.status, 200, readBack.text);
+      assert.deepEqual(readBack.json.clientExtensionResults.largeBlob, { blob });
     }));
   });
 }
