@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { closeServer, startPageServer } from './lib/pages.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
@@ -14,22 +14,6 @@ import { STORES, createTenant, startServer } from './lib/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE = readFileSync(join(here, 'browser', 'index.html'));
-
-async function startPageServer() {
-  const server = createServer((req, res) => {
-    if (req.method === 'GET' && new URL(req.url, 'http://x').pathname === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return { server, origin: `http://localhost:${server.address().port}` };
-}
 
 for (const store of STORES) {
   describe(`Chromium against latchkey (${store})`, { timeout: 240_000 }, () => {
@@ -74,7 +58,7 @@ for (const store of STORES) {
     };
 
     before(async () => {
-      ({ server: pageServer, origin } = await startPageServer());
+      ({ server: pageServer, origin } = await startPageServer({ '/': PAGE }));
       latchkey = await startServer(store);
       ({ id: tenantId, api_key: apiKey } = await createTenant(latchkey, { name: 'browser', rpId: 'localhost', origins: [origin] }));
 
@@ -90,7 +74,7 @@ for (const store of STORES) {
 
     after(async () => {
       await browser?.close();
-      await new Promise((resolve) => (pageServer ? pageServer.close(resolve) : resolve()));
+      await closeServer(pageServer);
       await latchkey?.stop();
     });
 

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { closeServer, startPageServer } from './lib/pages.mjs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
@@ -30,27 +30,6 @@ const MDS_BLOB = resolve(here, '../../crates/webauthn/tests/vectors/fido2-lib/md
 const MDS_BLOB_TIME = '2022-02-15T00:00:00Z';
 const MDS_MODELS = JSON.parse(Buffer.from(readFileSync(MDS_BLOB, 'utf8').trim().split('.')[1], 'base64url')
   .toString('utf8')).entries.filter((entry) => typeof entry.aaguid === 'string').length;
-
-// An HTTP server on its own port that answers GET `path` with `pages[path]` (HTML), and 404 otherwise; `pages` may
-// gain entries after it starts. Served as `localhost`, so it is another site than the console on 127.0.0.1.
-async function startPageServer(pages) {
-  const server = createServer((req, res) => {
-    const page = req.method === 'GET' ? pages[new URL(req.url, 'http://x').pathname] : undefined;
-    if (page === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(page);
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return { server, origin: `http://localhost:${server.address().port}` };
-}
-
-const closeServer = (server) => new Promise((resolve) => (server ? server.close(resolve) : resolve()));
 
 // A page that posts a form to `action` as soon as it loads, as a malicious site would.
 function autoSubmittingForm(action, fields) {

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { closeServer, startPageServer } from './lib/pages.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
@@ -16,22 +16,6 @@ import { STORES, createTenant, startServer } from './lib/server.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE = readFileSync(join(here, 'browser', 'index.html'));
 const SALT = b64url(Buffer.from('the application salt'));
-
-async function startPageServer() {
-  const server = createServer((req, res) => {
-    if (req.method === 'GET' && new URL(req.url, 'http://x').pathname === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return { server, origin: `http://localhost:${server.address().port}` };
-}
 
 for (const store of STORES) {
   describe(`Chromium with PRF, credProtect and largeBlob against latchkey (${store})`, { timeout: 240_000 }, () => {
@@ -58,7 +42,7 @@ for (const store of STORES) {
     const call = (method, path, body) => api(latchkey.publicUrl, method, `/${tenant.id}${path}`, { apiKey: tenant.api_key, body });
 
     before(async () => {
-      ({ server: pageServer, origin } = await startPageServer());
+      ({ server: pageServer, origin } = await startPageServer({ '/': PAGE }));
       latchkey = await startServer(store);
       tenant = await createTenant(latchkey, { name: 'prf', rpId: 'localhost', origins: [origin] });
       const current = await api(latchkey.adminUrl, 'GET', `/tenants/${tenant.id}`);
@@ -81,7 +65,7 @@ for (const store of STORES) {
 
     after(async () => {
       await browser?.close();
-      await new Promise((resolve) => (pageServer ? pageServer.close(resolve) : resolve()));
+      await closeServer(pageServer);
       await latchkey?.stop();
     });
 
