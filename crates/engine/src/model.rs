@@ -384,50 +384,9 @@ pub struct ExtensionSettings {
     pub prf: bool,
 }
 
-/// A credProtect level (CTAP 2.1 §12.1): when the authenticator lets the credential be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialProtection {
-    /// Level 1, `userVerificationOptional`: usable with or without user verification.
-    UserVerificationOptional,
-    /// Level 2, `userVerificationOptionalWithCredentialIDList`: offered without user
-    /// verification only when the relying party names the credential.
-    UserVerificationOptionalWithCredentialIdList,
-    /// Level 3, `userVerificationRequired`: usable only after user verification.
-    UserVerificationRequired,
-}
-
-impl CredentialProtection {
-    /// The CTAP value, 1 to 3, as authenticator data carries and the stores keep it.
-    pub fn level(self) -> u8 {
-        match self {
-            Self::UserVerificationOptional => 1,
-            Self::UserVerificationOptionalWithCredentialIdList => 2,
-            Self::UserVerificationRequired => 3,
-        }
-    }
-
-    /// The protection of CTAP value `level`.
-    pub fn from_level(level: u8) -> Option<Self> {
-        match level {
-            1 => Some(Self::UserVerificationOptional),
-            2 => Some(Self::UserVerificationOptionalWithCredentialIdList),
-            3 => Some(Self::UserVerificationRequired),
-            _ => None,
-        }
-    }
-
-    /// The name WebAuthn's `credentialProtectionPolicy` input uses.
-    pub fn webauthn_name(self) -> &'static str {
-        match self {
-            Self::UserVerificationOptional => "userVerificationOptional",
-            Self::UserVerificationOptionalWithCredentialIdList => {
-                "userVerificationOptionalWithCredentialIDList"
-            }
-            Self::UserVerificationRequired => "userVerificationRequired",
-        }
-    }
-}
+/// A credProtect level (CTAP 2.1 §12.1): when the authenticator lets the credential be used;
+/// the verification crate's type, which reads it from authenticator data.
+pub use latchkey_webauthn::CredentialProtection;
 
 /// A WebAuthn hint: a kind of authenticator the client should offer first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //! refuses the ceremony.
 
 use ciborium::Value;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::b64;
 use crate::error::{Error, Result};
@@ -15,7 +15,9 @@ pub const PRF_OUTPUT_LEN: usize = 32;
 pub const MAX_LARGE_BLOB_LEN: usize = 2048;
 
 /// The credProtect level of a credential (CTAP 2.1 §12.1): when the authenticator reveals it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Its serde form (snake case) is how tenant settings and stores name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CredentialProtection {
     /// 1: usable with or without user verification.
     UserVerificationOptional,
@@ -42,6 +44,17 @@ impl CredentialProtection {
             2 => Some(Self::UserVerificationOptionalWithCredentialIdList),
             3 => Some(Self::UserVerificationRequired),
             _ => None,
+        }
+    }
+
+    /// The name WebAuthn's `credentialProtectionPolicy` input uses.
+    pub fn webauthn_name(self) -> &'static str {
+        match self {
+            Self::UserVerificationOptional => "userVerificationOptional",
+            Self::UserVerificationOptionalWithCredentialIdList => {
+                "userVerificationOptionalWithCredentialIDList"
+            }
+            Self::UserVerificationRequired => "userVerificationRequired",
         }
     }
 }

@@ -24,8 +24,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::{FailureContext, RequestMeta};
 use crate::model::{
-    AttestationPreference, AuthenticatorSettings, Ceremony, CredentialProtection, Operation,
-    ResidentKey, Tenant, TenantId, UserVerification,
+    AttestationPreference, AuthenticatorSettings, Ceremony, Operation, ResidentKey, Tenant,
+    TenantId, UserVerification,
 };
 use crate::tokens::{Claims, community_audience};
 use crate::{Engine, Error, ReadTx, Result, Store, WriteTx};
@@ -194,22 +194,6 @@ async fn take_started<T: WriteTx>(tx: &mut T, ceremony: &Ceremony) -> Result<()>
     {
         Some(taken) if taken.id == ceremony.id => Ok(()),
         _ => Err(Error::CeremonyNotFound),
-    }
-}
-
-fn webauthn_protection(
-    protection: CredentialProtection,
-) -> latchkey_webauthn::CredentialProtection {
-    match protection {
-        CredentialProtection::UserVerificationOptional => {
-            latchkey_webauthn::CredentialProtection::UserVerificationOptional
-        }
-        CredentialProtection::UserVerificationOptionalWithCredentialIdList => {
-            latchkey_webauthn::CredentialProtection::UserVerificationOptionalWithCredentialIdList
-        }
-        CredentialProtection::UserVerificationRequired => {
-            latchkey_webauthn::CredentialProtection::UserVerificationRequired
-        }
     }
 }
 

@@ -12,9 +12,7 @@ use uuid::Uuid;
 use super::extensions::{
     ClientExtensionResults, ExtensionInputs, RequestedExtensions, for_registration,
 };
-use super::{
-    claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_protection, webauthn_uv,
-};
+use super::{claims, expiry, started_ceremony, take_started, timeout_ms, webauthn_uv};
 use crate::Engine;
 use crate::aaguid;
 use crate::audit::{AuditEventKind, FailureContext, RequestMeta, audit_event};
@@ -22,8 +20,8 @@ use crate::authenticator_policy::model_policy;
 use crate::credentials::all_credentials;
 use crate::engine::storable_text;
 use crate::model::{
-    Attachment, AttestationPreference, Ceremony, Credential, CredentialProtection, Hint, Operation,
-    ResidentKey, TenantId, User, UserId, UserVerification,
+    Attachment, AttestationPreference, Ceremony, Credential, Hint, Operation, ResidentKey,
+    TenantId, User, UserId, UserVerification,
 };
 use crate::tokens::sign_token;
 use crate::{AuthenticatorRefusal, Entity, Error, ReadTx, RefusalReason, Result, Store, WriteTx};
@@ -377,10 +375,7 @@ impl<S: Store> Engine<S> {
         let mut policy = Policy::default();
         policy.user_verification = webauthn_uv(ceremony.user_verification);
         policy.algorithms = ALGORITHMS.to_vec();
-        policy.credential_protection = settings
-            .extensions
-            .credential_protection
-            .map(webauthn_protection);
+        policy.credential_protection = settings.extensions.credential_protection;
         // Verified inside the read transaction, which blocks no writer: which model the
         // authenticator claims to be decides what else to read.
         let verified = verify_registration(
@@ -470,10 +465,7 @@ impl<S: Store> Engine<S> {
             created_at: now,
             last_used_at: Some(now),
             discoverable: response.client_extension_results.resident_key,
-            credential_protection: verified
-                .extensions
-                .cred_protect
-                .and_then(|level| CredentialProtection::from_level(level.level())),
+            credential_protection: verified.extensions.cred_protect,
             min_pin_length: verified.extensions.min_pin_length,
         };
         let mut tx = self.store.write().await?;
