@@ -72,7 +72,13 @@ pub(crate) fn unknown_credential(tenant: &Tenant, missing: Entity, credential_id
     }
 }
 
-async fn signals_of<T: ReadTx>(tx: &mut T, tenant: &Tenant, user: &User) -> Result<UserSignals> {
+/// The signals of `user`, read in the caller's transaction (a login reads them beside the
+/// credential, so that its answer costs no second transaction).
+pub(crate) async fn signals_of<T: ReadTx>(
+    tx: &mut T,
+    tenant: &Tenant,
+    user: &User,
+) -> Result<UserSignals> {
     let credentials = all_credentials(tx, tenant.id, Some(user.id)).await?;
     let emails = if is_account(user) {
         tx.emails(tenant.id, user.id).await?

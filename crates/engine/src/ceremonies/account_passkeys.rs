@@ -13,6 +13,7 @@ use crate::accounts::{IssuedSession, load_user};
 use crate::audit::{FailureContext, RequestMeta, audit_event};
 use crate::ceremonies::{CeremonyKind, LoginOptions, RegistrationOptions, RegistrationOutcome};
 use crate::model::{Ceremony, Operation, TenantId, UserId};
+use crate::signals::UserSignals;
 use crate::{Engine, Entity, Error, ReadTx, Result, Store, WriteTx};
 
 /// A passkey login of an account.
@@ -26,6 +27,8 @@ pub struct AccountLogin {
     pub session: IssuedSession,
     /// The client's extension results, read strictly, for the dialect to pass back.
     pub extension_results: ClientExtensionResults,
+    /// The signals of the user's credentials and names, read with the credential.
+    pub signals: Option<UserSignals>,
 }
 
 impl<S: Store> Engine<S> {
@@ -224,6 +227,7 @@ impl<S: Store> Engine<S> {
             user: session.user,
             session,
             extension_results: outcome.extension_results,
+            signals: outcome.signals,
         })
     }
 }

@@ -21,7 +21,7 @@ use crate::model::{
     AuthenticatorSettings, BackupEligibilityRule, Ceremony, CounterRule, Credential, Hint,
     Operation, Tenant, TenantId, User, UserId, UserVerification,
 };
-use crate::signals::unknown_credential;
+use crate::signals::{UserSignals, signals_of, unknown_credential};
 use crate::tokens::sign_token;
 use crate::{Entity, Error, LoginRecord, ReadTx, Result, Store, WriteTx};
 
@@ -68,6 +68,9 @@ pub struct LoginOutcome {
     pub session: Option<IssuedSession>,
     /// The client's extension results, read strictly, for the dialect to pass back.
     pub extension_results: ClientExtensionResults,
+    /// What the page may tell the browser about the user's credentials and names (WebAuthn's
+    /// signal methods); read with the credential, for every login but a transaction's.
+    pub signals: Option<UserSignals>,
 }
 
 /// The three assertion ceremonies. They differ in which credentials count, which settings
@@ -397,6 +400,12 @@ impl<S: Store> Engine<S> {
         if ceremony.user.is_some_and(|expected| expected != user.id) {
             return Err(latchkey_webauthn::Error::UserHandleMismatch.into());
         }
+        let signals = match kind {
+            Assertion::Transaction => None,
+            Assertion::Login | Assertion::MfaLogin | Assertion::AccountLogin => {
+                Some(signals_of(&mut tx, &tenant, &user).await?)
+            }
+        };
         let signing_key = self.signing_key(&mut tx, &tenant).await?;
         drop(tx);
 
@@ -495,6 +504,7 @@ impl<S: Store> Engine<S> {
                 transaction_id: None,
                 session: Some(session),
                 extension_results: response.client_extension_results,
+                signals,
             });
         }
         tx.commit().await?;
@@ -513,6 +523,7 @@ impl<S: Store> Engine<S> {
             transaction_id: transaction,
             session: None,
             extension_results: response.client_extension_results,
+            signals,
         })
     }
 

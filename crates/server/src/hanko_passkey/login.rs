@@ -16,7 +16,6 @@ use super::error::ApiError;
 use super::error::{Body as ErrorBody, Endpoint, api_error};
 use super::openapi::{CREDENTIAL_ASSERTION, RATE_LIMITED};
 use super::options::RequestOptions;
-use super::signals::after_login;
 use super::tenant::{ApiKeyed, CurrentTenant, PresentedKey, check_api_key, presented_api_key};
 use crate::extensions::{self, ExtensionInputsJson, results_json};
 use crate::http::json::{ValidJson, null_as_empty};
@@ -159,10 +158,9 @@ pub async fn finalize<S: Store>(
         .finish_login(tenant.id(), &body, &meta)
         .await
         .map_err(|error| api_error(Endpoint::LoginFinal, error))?;
-    let signal = after_login(&engine, &tenant, &outcome.user_id).await;
     Ok(Json(LoggedIn {
         token: outcome.token,
-        signal,
+        signal: outcome.signals.map(Into::into),
         client_extension_results: results_json(&outcome.extension_results),
     }))
 }
@@ -228,10 +226,9 @@ pub async fn mfa_finalize<S: Store>(
         .finish_mfa_login(tenant.id(), &body, &meta)
         .await
         .map_err(|error| api_error(Endpoint::MfaLoginFinal, error))?;
-    let signal = after_login(&engine, &tenant, &outcome.user_id).await;
     Ok(Json(LoggedIn {
         token: outcome.token,
-        signal,
+        signal: outcome.signals.map(Into::into),
         client_extension_results: results_json(&outcome.extension_results),
     }))
 }

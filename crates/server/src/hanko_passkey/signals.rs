@@ -50,19 +50,3 @@ pub async fn for_user<S: Store>(
         .map_err(|error| api_error(Endpoint::Tenant, error))?;
     Ok(Json(signals.into()))
 }
-
-/// The signal member of a finished login. The login is done by then, so a failure to read the
-/// signals leaves the member out rather than failing the login.
-pub(super) async fn after_login<S: Store>(
-    engine: &Engine<S>,
-    tenant: &CurrentTenant,
-    user_id: &str,
-) -> Option<UserSignal> {
-    match engine.user_signals(tenant.id(), user_id).await {
-        Ok(signals) => Some(signals.into()),
-        Err(error) => {
-            tracing::warn!(%error, "the signals of a login could not be read");
-            None
-        }
-    }
-}

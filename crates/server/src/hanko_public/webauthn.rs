@@ -204,18 +204,10 @@ pub async fn login_finalize<S: Store>(
         .finish_account_login(tenant.id(), &body, &meta)
         .await
         .map_err(|error| public_error(Endpoint::LoginFinal, error))?;
-    // The login is done: signals that cannot be read are left out rather than failing it.
-    let signal = match engine.account_signals(tenant.id(), login.user).await {
-        Ok(signals) => Some(signals.into()),
-        Err(error) => {
-            tracing::warn!(%error, "the signals of a login could not be read");
-            None
-        }
-    };
     let mut response = Json(Finalized {
         credential_id: URL_SAFE_NO_PAD.encode(&login.credential_id),
         user_id: login.user.0,
-        signal,
+        signal: login.signals.map(Into::into),
         client_extension_results: results_json(&login.extension_results),
     })
     .into_response();
