@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { closeServer, startPageServer } from './lib/pages.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
+import { addVirtualAuthenticator, launchChromium, withBrowserLog } from './lib/chromium.mjs';
 import { fromB64url } from './lib/authenticator.mjs';
 import { api } from './lib/http.mjs';
 import { decodeJwt, verifyJwt } from './lib/jwt.mjs';
@@ -30,17 +30,7 @@ for (const store of STORES) {
     let registered;
 
     // A failure carries what the server and the browser said.
-    const logged = (fn) => async (...args) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        if (err instanceof Error) {
-          err.message += `\n--- browser console ---\n${browserLog.join('\n')}`
-            + `\n--- latchkey serve output (${store}) ---\n${latchkey?.log() ?? ''}`;
-        }
-        throw err;
-      }
-    };
+    const logged = withBrowserLog(browserLog, () => latchkey, store);
 
     const jwks = async () => {
       const res = await api(latchkey.publicUrl, 'GET', `/${tenantId}/.well-known/jwks.json`);

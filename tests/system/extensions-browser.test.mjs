@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { closeServer, startPageServer } from './lib/pages.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
+import { addVirtualAuthenticator, launchChromium, withBrowserLog } from './lib/chromium.mjs';
 import { b64url } from './lib/authenticator.mjs';
 import { api } from './lib/http.mjs';
 import { STORES, createTenant, startServer } from './lib/server.mjs';
@@ -28,17 +28,8 @@ for (const store of STORES) {
     const browserLog = [];
     let registered;
 
-    const logged = (fn) => async (...args) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        if (err instanceof Error) {
-          err.message += `\n--- browser console ---\n${browserLog.join('\n')}`
-            + `\n--- latchkey serve output (${store}) ---\n${latchkey?.log() ?? ''}`;
-        }
-        throw err;
-      }
-    };
+    // A failure carries what the server and the browser said.
+    const logged = withBrowserLog(browserLog, () => latchkey, store);
     const call = (method, path, body) => api(latchkey.publicUrl, method, `/${tenant.id}${path}`, { apiKey: tenant.api_key, body });
 
     before(async () => {

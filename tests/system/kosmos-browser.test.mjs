@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addVirtualAuthenticator, launchChromium } from './lib/chromium.mjs';
+import { addVirtualAuthenticator, launchChromium, withBrowserLog } from './lib/chromium.mjs';
 import { api } from './lib/http.mjs';
 import { verifyJwt } from './lib/jwt.mjs';
 import { BASE, createCommunity, createLicense, fidoKeyHash } from './lib/kosmos.mjs';
@@ -66,17 +66,8 @@ for (const store of STORES) {
     const browserLog = [];
     let registered;
 
-    const logged = (fn) => async (...args) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        if (err instanceof Error) {
-          err.message += `\n--- browser console ---\n${browserLog.join('\n')}`
-            + `\n--- latchkey serve output (${store}) ---\n${latchkey?.log() ?? ''}`;
-        }
-        throw err;
-      }
-    };
+    // A failure carries what the server and the browser said.
+    const logged = withBrowserLog(browserLog, () => latchkey, store);
 
     before(async () => {
       let proxyTo;

@@ -25,3 +25,17 @@ export async function addVirtualAuthenticator(context, page, options = {}) {
   });
   return { cdp, authenticatorId };
 }
+
+// Wraps a test body so that a failure carries what the browser's console and the server said. `server()` answers the
+// running latchkey (started in a hook, after the wrapper is made).
+export const withBrowserLog = (browserLog, server, store) => (fn) => async (...args) => {
+  try {
+    return await fn(...args);
+  } catch (err) {
+    if (err instanceof Error) {
+      err.message += `\n--- browser console ---\n${browserLog.join('\n')}`
+        + `\n--- latchkey serve output (${store}) ---\n${server()?.log() ?? ''}`;
+    }
+    throw err;
+  }
+};
